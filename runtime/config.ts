@@ -1,0 +1,84 @@
+import { z } from "zod";
+
+export const SUBGRAPH_NAMES = ["wellness", "debts", "expenses", "coach", "alerts"] as const;
+export type SubgraphName = (typeof SUBGRAPH_NAMES)[number];
+
+const DEFAULT_SUBGRAPH_PORTS: Record<SubgraphName, number> = {
+  wellness: 4001,
+  debts: 4002,
+  expenses: 4003,
+  coach: 4004,
+  alerts: 4005,
+};
+
+const port = z.coerce.number().int().min(0).max(65535);
+
+const environment = z.object({
+  HOST: z.string().min(1).default("127.0.0.1"),
+  PORT: port.default(4000),
+  DATABASE_URL: z.string().url().optional(),
+  DATA_DIR: z.string().min(1).default(".data"),
+  DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  SEED_USERS: z.coerce.number().int().min(0).default(200),
+  SEED: z.coerce.number().int().default(42),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  SUBGRAPH_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+});
+
+const subgraphEnvironment = z.object(
+  Object.fromEntries(
+    SUBGRAPH_NAMES.flatMap((name) => [
+      [`SUBGRAPH_${name.toUpperCase()}_PORT`, port.default(DEFAULT_SUBGRAPH_PORTS[name])],
+      [`SUBGRAPH_${name.toUpperCase()}_URL`, z.string().url().optional()],
+    ]),
+  ),
+);
+
+export interface Config {
+  host: string;
+  port: number;
+  /** PostgreSQL connection string; absent means the embedded PGlite under `dataDir`. */
+  databaseUrl: string | undefined;
+  dataDir: string;
+  dbPoolSize: number;
+  seedUsers: number;
+  seed: number;
+  logLevel: string;
+  subgraphTimeoutMs: number;
+  subgraphs: Record<SubgraphName, { port: number; url: string }>;
+}
+
+export class ConfigError extends Error {}
+
+/** Reads and validates the environment once; the rest of the code receives typed values. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const values = parseOrThrow(environment, env);
+  const subgraphValues = parseOrThrow(subgraphEnvironment, env) as Record<string, unknown>;
+  const subgraphs = Object.fromEntries(
+    SUBGRAPH_NAMES.map((name) => {
+      const key = name.toUpperCase();
+      const subgraphPort = subgraphValues[`SUBGRAPH_${key}_PORT`] as number;
+      const url = (subgraphValues[`SUBGRAPH_${key}_URL`] as string | undefined) ?? `http://127.0.0.1:${subgraphPort}/graphql`;
+      return [name, { port: subgraphPort, url }];
+    }),
+  ) as Config["subgraphs"];
+  return {
+    host: values.HOST,
+    port: values.PORT,
+    databaseUrl: values.DATABASE_URL,
+    dataDir: values.DATA_DIR,
+    dbPoolSize: values.DB_POOL_SIZE,
+    seedUsers: values.SEED_USERS,
+    seed: values.SEED,
+    logLevel: values.LOG_LEVEL,
+    subgraphTimeoutMs: values.SUBGRAPH_TIMEOUT_MS,
+    subgraphs,
+  };
+}
+
+function parseOrThrow<T extends z.ZodType>(schema: T, env: NodeJS.ProcessEnv): z.infer<T> {
+  const parsed = schema.safeParse(env);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`);
+  throw new ConfigError(`Invalid configuration:\n  ${problems.join("\n  ")}`);
+}

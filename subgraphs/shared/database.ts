@@ -1,0 +1,47 @@
+import { mkdirSync } from "node:fs";
+import { PGlite } from "@electric-sql/pglite";
+import { PrismaPg } from "@prisma/adapter-pg";
+import type { SqlMigrationAwareDriverAdapterFactory } from "@prisma/driver-adapter-utils";
+import { PrismaPGlite } from "pglite-prisma-adapter";
+import { PrismaClient } from "../../generated/prisma/client.ts";
+
+/** Where the data lives: a PostgreSQL server, or the embedded PGlite shared in-process. */
+export type DatabaseTarget =
+  | { kind: "postgres"; url: string; poolSize?: number }
+  | { kind: "pglite"; pglite: PGlite };
+
+export interface PrismaOptions {
+  /** Called once per SQL statement Prisma sends; used for statement counts. */
+  onStatement?: (sql: string) => void;
+}
+
+export function adapterFactory(target: DatabaseTarget): SqlMigrationAwareDriverAdapterFactory {
+  if (target.kind === "pglite") return new PrismaPGlite(target.pglite);
+  return new PrismaPg({
+    connectionString: target.url,
+    max: target.poolSize ?? 10,
+    idleTimeoutMillis: 30_000,
+  });
+}
+
+/** One Prisma client per subgraph per process; the services own the queries. */
+export function createPrismaClient(target: DatabaseTarget, options: PrismaOptions = {}): PrismaClient {
+  if (!options.onStatement) return new PrismaClient({ adapter: adapterFactory(target) });
+  const client = new PrismaClient({
+    adapter: adapterFactory(target),
+    log: [{ level: "query", emit: "event" }],
+  });
+  const onStatement = options.onStatement;
+  client.$on("query", (event) => onStatement(event.query));
+  return client;
+}
+
+/** Opens (creating if needed) the embedded PostgreSQL persisted under `dataDir`. */
+export async function openEmbeddedDatabase(dataDir: string): Promise<PGlite> {
+  mkdirSync(dataDir, { recursive: true });
+  const pglite = await PGlite.create(`${dataDir}/pglite`);
+  await pglite.waitReady;
+  return pglite;
+}
+
+export type { PrismaClient };
