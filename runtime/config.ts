@@ -21,6 +21,7 @@ const environment = z.object({
   DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
   SEED_USERS: z.coerce.number().int().min(0).default(200),
   SEED: z.coerce.number().int().default(42),
+  SANDBOX_CLIENT_SECRET: z.string().min(12).default("kamina-sandbox-secret"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   SUBGRAPH_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
 });
@@ -43,6 +44,8 @@ export interface Config {
   dbPoolSize: number;
   seedUsers: number;
   seed: number;
+  /** Secret of the sandbox partner client `of_lab_demo` (local use only). */
+  sandboxClientSecret: string;
   logLevel: string;
   subgraphTimeoutMs: number;
   subgraphs: Record<SubgraphName, { port: number; url: string }>;
@@ -70,6 +73,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dbPoolSize: values.DB_POOL_SIZE,
     seedUsers: values.SEED_USERS,
     seed: values.SEED,
+    sandboxClientSecret: values.SANDBOX_CLIENT_SECRET,
     logLevel: values.LOG_LEVEL,
     subgraphTimeoutMs: values.SUBGRAPH_TIMEOUT_MS,
     subgraphs,

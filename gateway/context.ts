@@ -1,0 +1,4 @@
+/** What the gateway knows about a request; the verified token joins it with authentication. */
+export interface GatewayContext {
+  requestId: string;
+}

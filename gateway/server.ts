@@ -1,0 +1,70 @@
+import { readFileSync } from "node:fs";
+import { ApolloGateway } from "@apollo/gateway";
+import { ApolloServer } from "@apollo/server";
+import type { SubgraphName } from "../runtime/config.ts";
+import { createErrorFormatter } from "../runtime/format-error.ts";
+import { startGraphQLHttpServer } from "../runtime/graphql-http-server.ts";
+import type { Logger } from "../runtime/logger.ts";
+import type { GatewayContext } from "./context.ts";
+import { SubgraphDataSource } from "./subgraph-data-source.ts";
+
+export interface GatewayOptions {
+  host: string;
+  port: number;
+  subgraphUrls: Record<SubgraphName, string>;
+  logger: Logger;
+  subgraphTimeoutMs: number;
+  /** Defaults to the committed schema/supergraph.graphql. */
+  supergraphSdl?: string;
+}
+
+export interface RunningGateway {
+  /** e.g. http://127.0.0.1:4000/graphql */
+  url: string;
+  origin: string;
+  stop(): Promise<void>;
+}
+
+const SAFE_GATEWAY_CODES = new Set(["SUBGRAPH_UNAVAILABLE", "UNAUTHORIZED_FIELD_OR_TYPE", "UNAUTHENTICATED"]);
+
+export function readSupergraph(): string {
+  return readFileSync(new URL("../schema/supergraph.graphql", import.meta.url), "utf8");
+}
+
+export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
+  const logger = options.logger.child({ component: "gateway" });
+  const gateway = new ApolloGateway({
+    supergraphSdl: options.supergraphSdl ?? readSupergraph(),
+    buildService: ({ name }) => {
+      const url = options.subgraphUrls[name as SubgraphName];
+      if (!url) throw new Error(`The supergraph names a subgraph "${name}" that has no configured URL`);
+      return new SubgraphDataSource(name, url, options.subgraphTimeoutMs);
+    },
+    logger,
+  });
+  const apollo = new ApolloServer<GatewayContext>({
+    gateway,
+    formatError: createErrorFormatter(logger, SAFE_GATEWAY_CODES),
+    includeStacktraceInErrorResponses: false,
+  });
+  let ready = false;
+  await apollo.start();
+  ready = true;
+  const http = await startGraphQLHttpServer({
+    apollo,
+    host: options.host,
+    port: options.port,
+    logger,
+    ready: () => ready,
+    context: async ({ requestId }) => ({ requestId }),
+  });
+  return {
+    url: `${http.origin}/graphql`,
+    origin: http.origin,
+    async stop() {
+      ready = false;
+      await http.close();
+      await apollo.stop();
+    },
+  };
+}

@@ -1,0 +1,34 @@
+import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from "@apollo/gateway";
+import type { Fetcher } from "@apollo/utils.fetcher";
+import { graphQLError } from "../runtime/errors.ts";
+import type { GatewayContext } from "./context.ts";
+
+/**
+ * Sends subgraph fetches over Node's fetch (undici, pooled keep-alive connections) with a
+ * deadline; a subgraph that is down or too slow becomes a coded GraphQL error for the
+ * fields it owns, and the rest of the operation still answers.
+ */
+export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> {
+  constructor(
+    readonly serviceName: string,
+    url: string,
+    timeoutMs: number,
+  ) {
+    super({ url });
+    this.fetcher = (async (input, init) => {
+      try {
+        return await fetch(input, { ...(init as RequestInit), signal: AbortSignal.timeout(timeoutMs) });
+      } catch (error) {
+        const timedOut = error instanceof DOMException && error.name === "TimeoutError";
+        throw graphQLError("SUBGRAPH_UNAVAILABLE", `The ${serviceName} service ${timedOut ? "did not answer in time" : "is unavailable"}`, {
+          serviceName,
+        });
+      }
+    }) as Fetcher;
+  }
+
+  override willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>): void {
+    if (!request.http) return;
+    if ("requestId" in context && context.requestId) request.http.headers.set("x-request-id", context.requestId);
+  }
+}

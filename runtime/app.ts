@@ -1,0 +1,102 @@
+import type { PGlite } from "@electric-sql/pglite";
+import { startGateway, type RunningGateway } from "../gateway/server.ts";
+import { applyMigrations } from "../prisma/schema-engine.ts";
+import { SUBGRAPHS } from "../subgraphs/index.ts";
+import { openEmbeddedDatabase, type DatabaseTarget } from "../subgraphs/shared/database.ts";
+import { startSubgraph, type RunningSubgraph } from "../subgraphs/shared/subgraph-server.ts";
+import { SUBGRAPH_NAMES, type Config, type SubgraphName } from "./config.ts";
+import type { Logger } from "./logger.ts";
+
+export type Component = "gateway" | SubgraphName;
+
+export interface StartOptions {
+  config: Config;
+  logger: Logger;
+  /** Run one piece only (distributed deployment); default: everything in this process. */
+  only?: Component;
+  /** Apply pending migrations before serving (default: when running everything). */
+  migrate?: boolean;
+  /** Seed `config.seedUsers` users when the database is empty (default: when running everything). */
+  seedIfEmpty?: boolean;
+  /** Count SQL statements per subgraph (tests and benchmarks). */
+  countStatements?: boolean;
+  /** Use this database instead of the one configuration names. */
+  database?: DatabaseTarget;
+}
+
+export interface RunningKamina {
+  gateway: RunningGateway | undefined;
+  subgraphs: Partial<Record<SubgraphName, RunningSubgraph>>;
+  database: DatabaseTarget | undefined;
+  stop(): Promise<void>;
+}
+
+/** Starts the subgraphs and the gateway: all of them in one process, or one of them. */
+export async function startKamina(options: StartOptions): Promise<RunningKamina> {
+  const { config, logger } = options;
+  const everything = options.only === undefined;
+  const subgraphNames: SubgraphName[] = options.only === undefined ? [...SUBGRAPH_NAMES] : options.only === "gateway" ? [] : [options.only];
+  const needsDatabase = subgraphNames.length > 0;
+
+  let embedded: PGlite | undefined;
+  let database = options.database;
+  if (!database && needsDatabase) {
+    if (config.databaseUrl) database = { kind: "postgres", url: config.databaseUrl, poolSize: config.dbPoolSize };
+    else {
+      embedded = await openEmbeddedDatabase(config.dataDir);
+      database = { kind: "pglite", pglite: embedded };
+      logger.info({ dataDir: config.dataDir }, "using the embedded PostgreSQL (PGlite); set DATABASE_URL to use a server");
+    }
+  }
+
+  const running: RunningKamina = {
+    gateway: undefined,
+    subgraphs: {},
+    database,
+    async stop() {
+      await running.gateway?.stop();
+      await Promise.all(Object.values(running.subgraphs).map((subgraph) => subgraph.stop()));
+      await embedded?.close();
+    },
+  };
+
+  try {
+    if (database && (options.migrate ?? everything)) {
+      const { applied } = await applyMigrations(database);
+      if (applied.length) logger.info({ applied }, "applied migrations");
+    }
+    if (database && (options.seedIfEmpty ?? everything) && config.seedUsers > 0) {
+      const { isEmpty, seedDatabase } = await import("../prisma/seed/index.ts");
+      if (await isEmpty(database)) {
+        logger.info({ users: config.seedUsers, seed: config.seed }, "empty database: seeding synthetic households");
+        const report = await seedDatabase(database, { users: config.seedUsers, seed: config.seed, sandboxClientSecret: config.sandboxClientSecret });
+        logger.info({ elapsedMs: report.elapsedMs }, "seeded");
+      }
+    }
+    for (const name of subgraphNames) {
+      running.subgraphs[name] = await startSubgraph(SUBGRAPHS[name], {
+        host: config.host,
+        port: config.subgraphs[name].port,
+        database: database!,
+        logger,
+        countStatements: options.countStatements ?? false,
+      });
+    }
+    if (everything || options.only === "gateway") {
+      const subgraphUrls = Object.fromEntries(
+        SUBGRAPH_NAMES.map((name) => [name, running.subgraphs[name]?.url ?? config.subgraphs[name].url]),
+      ) as Record<SubgraphName, string>;
+      running.gateway = await startGateway({
+        host: config.host,
+        port: config.port,
+        subgraphUrls,
+        logger,
+        subgraphTimeoutMs: config.subgraphTimeoutMs,
+      });
+    }
+    return running;
+  } catch (error) {
+    await running.stop().catch(() => undefined);
+    throw error;
+  }
+}

@@ -1,0 +1,38 @@
+import { GraphQLError } from "graphql";
+
+/**
+ * The one catalogue of error codes. Each code has its HTTP status (REST envelope and
+ * transport-level failures) and a line of docs; docs/errors.md is generated from it.
+ */
+export const ERROR_CODES = {
+  BAD_REQUEST: { status: 400, doc: "The HTTP request is malformed: not JSON, wrong content type, or no operation." },
+  BAD_USER_INPUT: { status: 400, doc: "An argument or body field is missing, malformed or out of range." },
+  GRAPHQL_PARSE_FAILED: { status: 400, doc: "The GraphQL document does not parse." },
+  GRAPHQL_VALIDATION_FAILED: { status: 400, doc: "The operation asks for a field or argument the schema does not have, or its variables have the wrong type." },
+  PERSISTED_QUERY_NOT_FOUND: { status: 400, doc: "An automatic persisted query hash is unknown; send the full query." },
+  UNAUTHENTICATED: { status: 401, doc: "No valid token: missing, expired, not yet valid, badly signed or revoked." },
+  UNAUTHORIZED_FIELD_OR_TYPE: { status: 403, doc: "The token's scopes do not cover this field; it comes back null and the rest of the operation runs." },
+  FORBIDDEN: { status: 403, doc: "The caller may not perform this action." },
+  CONSENT_REVOKED: { status: 403, doc: "The consent behind the token was revoked or has expired." },
+  NOT_FOUND: { status: 404, doc: "The resource does not exist or is not visible to the caller (the two are the same answer)." },
+  CONFLICT: { status: 409, doc: "The request conflicts with the current state (for example, seeding a database that already has data)." },
+  PAYLOAD_TOO_LARGE: { status: 413, doc: "The request body exceeds the size limit." },
+  RATE_LIMITED: { status: 429, doc: "Too many requests; retry after `retry_after` seconds." },
+  SUBGRAPH_UNAVAILABLE: { status: 502, doc: "A subgraph did not answer; the fields it owns come back null with this error, the rest of the data is returned." },
+  INTERNAL_SERVER_ERROR: { status: 500, doc: "An unexpected failure. Details are logged with the request id, never sent to the client." },
+} as const satisfies Record<string, { status: number; doc: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === "string" && Object.hasOwn(ERROR_CODES, value);
+}
+
+/** A GraphQL error with a catalogued code. */
+export function graphQLError(code: ErrorCode, message: string, extensions: Record<string, unknown> = {}): GraphQLError {
+  return new GraphQLError(message, { extensions: { ...extensions, code } });
+}
+
+export function badUserInput(message: string, argument?: string): GraphQLError {
+  return graphQLError("BAD_USER_INPUT", message, argument ? { argumentName: argument } : {});
+}

@@ -1,0 +1,55 @@
+import { startKamina, type Component } from "./app.ts";
+import { ConfigError, loadConfig, SUBGRAPH_NAMES } from "./config.ts";
+import { createLogger } from "./logger.ts";
+
+// `npm start`: everything in one process. `--only gateway` or `--only <subgraph>`: one piece.
+const COMPONENTS: readonly string[] = ["gateway", ...SUBGRAPH_NAMES];
+
+function parseOnly(argv: readonly string[]): Component | undefined {
+  const index = argv.indexOf("--only");
+  if (index === -1) return undefined;
+  const value = argv[index + 1];
+  if (!value || !COMPONENTS.includes(value)) {
+    console.error(`--only takes one of: ${COMPONENTS.join(", ")}`);
+    process.exit(2);
+  }
+  return value as Component;
+}
+
+async function main(): Promise<void> {
+  const only = parseOnly(process.argv.slice(2));
+  const config = loadConfig();
+  const logger = createLogger(config.logLevel);
+  const started = Date.now();
+  const kamina = await startKamina({ config, logger, ...(only ? { only } : {}) });
+
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, "shutting down");
+    kamina.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, "shutdown failed");
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGINT", () => shutdown("SIGINT"));
+  process.on("SIGTERM", () => shutdown("SIGTERM"));
+
+  const ms = Date.now() - started;
+  for (const subgraph of Object.values(kamina.subgraphs)) logger.info({ url: subgraph.url }, `subgraph ${subgraph.name} ready`);
+  if (kamina.gateway) {
+    const shown = kamina.gateway.url.replace("//127.0.0.1:", "//localhost:");
+    console.log(`\nkamina-graph is ready in ${ms} ms: GraphQL at ${shown}`);
+    if (!config.databaseUrl) console.log(`Sandbox client: of_lab_demo / ${config.sandboxClientSecret} (local use only; set SANDBOX_CLIENT_SECRET)`);
+  }
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof ConfigError) console.error(error.message);
+  else console.error(`kamina-graph failed to start: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});

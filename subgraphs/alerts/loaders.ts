@@ -1,0 +1,17 @@
+import DataLoader from "dataloader";
+import type { PrismaClient } from "../shared/database.ts";
+import { PerUserLoader } from "../shared/per-user-loader.ts";
+import { AlertsService, type AlertRow, type AlertWindow } from "./service.ts";
+
+export function createLoaders(prisma: PrismaClient) {
+  const service = new AlertsService(prisma);
+  return {
+    recentAlerts: new PerUserLoader((ids, window: AlertWindow) => service.recentAlerts(ids, window), (row) => row.userId),
+    alert: new DataLoader<string, AlertRow | null>(async (ids) => {
+      const rows = new Map((await service.alertsByIds(ids)).map((row) => [row.id, row]));
+      return ids.map((id) => rows.get(id) ?? null);
+    }),
+  };
+}
+
+export type AlertsLoaders = ReturnType<typeof createLoaders>;

@@ -1,0 +1,48 @@
+import type { PrismaClient } from "../../generated/prisma/client.ts";
+import type { AlertStatus, Severity, WellnessBand } from "../../generated/prisma/enums.ts";
+
+export interface AlertRow {
+  id: string;
+  userId: string;
+  type: string;
+  riskBand: WellnessBand;
+  severity: Severity;
+  contributingFactors: string[];
+  suggestedAction: string;
+  status: AlertStatus;
+  createdAt: Date;
+}
+
+export interface AlertWindow {
+  since?: Date;
+  limit: number;
+}
+
+export const ALERTS_PAGE = { default: 20, max: 100 } as const;
+
+export class AlertsService {
+  constructor(private readonly prisma: PrismaClient) {}
+
+  /** The newest `limit` alerts of each user since `since`: one statement for all users. */
+  recentAlerts(userIds: readonly string[], window: AlertWindow): Promise<AlertRow[]> {
+    const since = window.since ?? new Date(0);
+    return this.prisma.$queryRaw<AlertRow[]>`
+      SELECT recent.* FROM unnest(${[...userIds]}::text[]) AS u(id)
+      CROSS JOIN LATERAL (
+        SELECT a.id, a.user_id AS "userId", a.type, a.risk_band::text AS "riskBand", a.severity::text AS severity,
+               a.contributing_factors AS "contributingFactors", a.suggested_action AS "suggestedAction",
+               a.status::text AS status, a.created_at AS "createdAt"
+        FROM alert a
+        WHERE a.user_id = u.id AND a.created_at >= ${since}
+        ORDER BY a.created_at DESC, a.id DESC
+        LIMIT ${window.limit}
+      ) recent`;
+  }
+
+  alertsByIds(ids: readonly string[]): Promise<AlertRow[]> {
+    return this.prisma.alert.findMany({
+      where: { id: { in: [...ids] } },
+      select: { id: true, userId: true, type: true, riskBand: true, severity: true, contributingFactors: true, suggestedAction: true, status: true, createdAt: true },
+    });
+  }
+}

@@ -1,0 +1,22 @@
+import type { GraphQLResolverMap } from "@apollo/subgraph/dist/schema-helper/resolverMap.js";
+import { badUserInput } from "../../runtime/errors.ts";
+import type { SubgraphContext } from "../shared/context.ts";
+import type { CoachLoaders } from "./loaders.ts";
+import { sentimentLabel, type CoachSessionRow } from "./service.ts";
+
+type Context = SubgraphContext<CoachLoaders>;
+type UserRef = { id: string };
+
+export const resolvers: GraphQLResolverMap<Context> = {
+  User: {
+    __resolveReference: (ref: UserRef) => ref,
+    coachSessions: (user: UserRef, args: { from?: Date | null; to?: Date | null }, { loaders }: Context) => {
+      if (args.from && args.to && args.from >= args.to) throw badUserInput("`from` must be before `to`", "from");
+      return loaders.sessions.load(user.id, { ...(args.from ? { from: args.from } : {}), ...(args.to ? { to: args.to } : {}) });
+    },
+  },
+  CoachSession: {
+    sentiment: (session: CoachSessionRow) => session.sentiment.toNumber(),
+    sentimentLabel: (session: CoachSessionRow) => sentimentLabel(session.sentiment.toNumber()),
+  },
+};

@@ -1,0 +1,40 @@
+import { Prisma, type PrismaClient } from "../../generated/prisma/client.ts";
+
+export interface CoachSessionRow {
+  id: string;
+  userId: string;
+  startedAt: Date;
+  endedAt: Date;
+  intent: string;
+  sentiment: Prisma.Decimal;
+  messageCount: number;
+}
+
+export interface SessionWindow {
+  from?: Date;
+  to?: Date;
+}
+
+/** Sentiment within this distance of zero reads as neutral. */
+const NEUTRAL_BAND = 0.2;
+
+export class CoachService {
+  constructor(private readonly prisma: PrismaClient) {}
+
+  sessions(userIds: readonly string[], window: SessionWindow): Promise<CoachSessionRow[]> {
+    return this.prisma.coachSession.findMany({
+      where: {
+        userId: { in: [...userIds] },
+        ...(window.from || window.to ? { startedAt: { ...(window.from ? { gte: window.from } : {}), ...(window.to ? { lt: window.to } : {}) } } : {}),
+      },
+      orderBy: [{ userId: "asc" }, { startedAt: "desc" }, { id: "asc" }],
+      select: { id: true, userId: true, startedAt: true, endedAt: true, intent: true, sentiment: true, messageCount: true },
+    });
+  }
+}
+
+export function sentimentLabel(sentiment: number): "NEGATIVE" | "NEUTRAL" | "POSITIVE" {
+  if (sentiment <= -NEUTRAL_BAND) return "NEGATIVE";
+  if (sentiment >= NEUTRAL_BAND) return "POSITIVE";
+  return "NEUTRAL";
+}

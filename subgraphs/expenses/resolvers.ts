@@ -1,0 +1,57 @@
+import type { GraphQLResolverMap } from "@apollo/subgraph/dist/schema-helper/resolverMap.js";
+import { badUserInput } from "../../runtime/errors.ts";
+import type { SubgraphContext } from "../shared/context.ts";
+import { connectionFrom, decodeCursor, encodeCursor, pageSize } from "../shared/pagination.ts";
+import type { ExpensesLoaders } from "./loaders.ts";
+import { EXPENSES_PAGE, type ExpenseFilter, type ExpenseRow } from "./service.ts";
+
+type Context = SubgraphContext<ExpensesLoaders>;
+type UserRef = { id: string };
+
+interface ExpensesArgs {
+  from?: Date | null;
+  to?: Date | null;
+  category?: string | null;
+  first?: number | null;
+  after?: string | null;
+}
+
+export const resolvers: GraphQLResolverMap<Context> = {
+  User: {
+    __resolveReference: (ref: UserRef) => ref,
+    expenses: async (user: UserRef, args: ExpensesArgs, { loaders }: Context) => {
+      const size = pageSize(args.first, EXPENSES_PAGE);
+      const filter = expenseFilter(args);
+      const cursor = decodeCursor(args.after, ["string", "string"] as const);
+      const after = cursor && afterKey(cursor);
+      const rows = await loaders.expensePage.load(user.id, { ...filter, limit: size + 1, ...(after ? { after } : {}) });
+      return {
+        ...connectionFrom(rows, size, (row: ExpenseRow) => encodeCursor([row.occurredAt.toISOString(), row.id.toString()]), (row) => row),
+        totalCount: async () => (await loaders.expenseCount.loadOne(user.id, filter))?.count ?? 0,
+      };
+    },
+    incomeStreams: (user: UserRef, _args, { loaders }: Context) => loaders.incomeStreams.load(user.id, undefined),
+  },
+  Expense: {
+    id: (expense: ExpenseRow) => expense.id.toString(),
+  },
+};
+
+function expenseFilter(args: ExpensesArgs): ExpenseFilter {
+  if (args.from && args.to && args.from > args.to) throw badUserInput("`from` must not be after `to`", "from");
+  const category = args.category?.trim();
+  if (category !== undefined && (category.length === 0 || category.length > 64)) {
+    throw badUserInput("`category` must be 1 to 64 characters", "category");
+  }
+  return {
+    ...(args.from ? { from: args.from } : {}),
+    ...(args.to ? { to: args.to } : {}),
+    ...(category ? { category } : {}),
+  };
+}
+
+function afterKey([occurredAt, id]: readonly [string, string]): { occurredAt: Date; id: bigint } {
+  const at = new Date(occurredAt);
+  if (Number.isNaN(at.getTime()) || !/^\d{1,19}$/.test(id)) throw badUserInput("`after` is not a cursor this field returned", "after");
+  return { occurredAt: at, id: BigInt(id) };
+}

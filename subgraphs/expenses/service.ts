@@ -1,0 +1,86 @@
+import { Prisma, type PrismaClient } from "../../generated/prisma/client.ts";
+import type { IncomeKind } from "../../generated/prisma/enums.ts";
+
+export interface ExpenseRow {
+  id: bigint;
+  userId: string;
+  amount: Prisma.Decimal;
+  currency: string;
+  mcc: string;
+  category: string;
+  merchant: string;
+  occurredAt: Date;
+}
+
+export interface IncomeRow {
+  id: string;
+  userId: string;
+  source: string;
+  kind: IncomeKind;
+  monthlyAmount: Prisma.Decimal;
+  currency: string;
+  startedAt: Date;
+  endedAt: Date | null;
+}
+
+export interface ExpenseFilter {
+  /** Inclusive lower bound (start of this UTC day). */
+  from?: Date;
+  /** Inclusive upper bound (whole UTC day). */
+  to?: Date;
+  category?: string;
+}
+
+export interface ExpensePageArgs extends ExpenseFilter {
+  limit: number;
+  after?: { occurredAt: Date; id: bigint };
+}
+
+export const EXPENSES_PAGE = { default: 50, max: 500 } as const;
+const DAY_MS = 86_400_000;
+
+export class ExpensesService {
+  constructor(private readonly prisma: PrismaClient) {}
+
+  /** The first `limit` expenses of each user matching the filter, newest first: one statement for all users. */
+  pageOfExpenses(userIds: readonly string[], args: ExpensePageArgs): Promise<ExpenseRow[]> {
+    const conditions = filterConditions(args);
+    if (args.after) conditions.push(Prisma.sql`(e.occurred_at, e.id) < (${args.after.occurredAt}, ${args.after.id})`);
+    return this.prisma.$queryRaw<ExpenseRow[]>`
+      SELECT page.* FROM unnest(${[...userIds]}::text[]) AS u(id)
+      CROSS JOIN LATERAL (
+        SELECT e.id, e.user_id AS "userId", e.amount, e.currency, e.mcc, e.category, e.merchant, e.occurred_at AS "occurredAt"
+        FROM expense e
+        WHERE e.user_id = u.id ${andAll(conditions)}
+        ORDER BY e.occurred_at DESC, e.id DESC
+        LIMIT ${args.limit}
+      ) page`;
+  }
+
+  countExpenses(userIds: readonly string[], filter: ExpenseFilter): Promise<{ userId: string; count: number }[]> {
+    return this.prisma.$queryRaw<{ userId: string; count: number }[]>`
+      SELECT e.user_id AS "userId", count(*)::int AS count
+      FROM expense e
+      WHERE e.user_id = ANY(${[...userIds]}::text[]) ${andAll(filterConditions(filter))}
+      GROUP BY e.user_id`;
+  }
+
+  incomeStreams(userIds: readonly string[]): Promise<IncomeRow[]> {
+    return this.prisma.incomeStream.findMany({
+      where: { userId: { in: [...userIds] } },
+      orderBy: [{ userId: "asc" }, { startedAt: "asc" }, { id: "asc" }],
+    });
+  }
+}
+
+function filterConditions(filter: ExpenseFilter): Prisma.Sql[] {
+  const conditions: Prisma.Sql[] = [];
+  if (filter.from) conditions.push(Prisma.sql`e.occurred_at >= ${filter.from}`);
+  if (filter.to) conditions.push(Prisma.sql`e.occurred_at < ${new Date(filter.to.getTime() + DAY_MS)}`);
+  if (filter.category) conditions.push(Prisma.sql`e.category = ${filter.category}`);
+  return conditions;
+}
+
+function andAll(conditions: Prisma.Sql[]): Prisma.Sql {
+  return conditions.length ? Prisma.sql`AND ${Prisma.join(conditions, " AND ")}` : Prisma.empty;
+}

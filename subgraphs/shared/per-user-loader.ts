@@ -1,0 +1,39 @@
+import DataLoader from "dataloader";
+
+/**
+ * Batches "rows of these users" reads: every resolver that runs once per user asks here,
+ * and one query per distinct argument set answers them all. Created per request.
+ */
+export class PerUserLoader<Row, Args = undefined> {
+  private readonly loaders = new Map<string, DataLoader<string, Row[]>>();
+
+  constructor(
+    private readonly fetch: (userIds: readonly string[], args: Args) => Promise<readonly Row[]>,
+    private readonly userIdOf: (row: Row) => string,
+  ) {}
+
+  load(userId: string, args: Args): Promise<Row[]> {
+    const key = args === undefined ? "" : JSON.stringify(args, (_name, value: unknown) => (typeof value === "bigint" ? value.toString() : value));
+    let loader = this.loaders.get(key);
+    if (!loader) {
+      loader = new DataLoader<string, Row[]>(async (userIds) => {
+        const rows = await this.fetch(userIds, args);
+        const byUser = new Map<string, Row[]>();
+        for (const row of rows) {
+          const id = this.userIdOf(row);
+          const list = byUser.get(id);
+          if (list) list.push(row);
+          else byUser.set(id, [row]);
+        }
+        return userIds.map((id) => byUser.get(id) ?? []);
+      }, { maxBatchSize: 1000 });
+      this.loaders.set(key, loader);
+    }
+    return loader.load(userId);
+  }
+
+  async loadOne(userId: string, args: Args): Promise<Row | null> {
+    const rows = await this.load(userId, args);
+    return rows[0] ?? null;
+  }
+}

@@ -1,0 +1,20 @@
+import DataLoader from "dataloader";
+import type { PrismaClient } from "../shared/database.ts";
+import { PerUserLoader } from "../shared/per-user-loader.ts";
+import { WellnessService, type UserRow } from "./service.ts";
+
+export function createLoaders(prisma: PrismaClient) {
+  const service = new WellnessService(prisma);
+  return {
+    service,
+    user: new DataLoader<string, UserRow | null>(async (ids) => {
+      const rows = new Map((await service.usersByIds(ids)).map((row) => [row.id, row]));
+      return ids.map((id) => rows.get(id) ?? null);
+    }),
+    latestSnapshot: new PerUserLoader((ids) => service.latestSnapshots(ids), (row) => row.userId),
+    history: new PerUserLoader((ids, months: number) => service.snapshotsSince(ids, months), (row) => row.userId),
+    goals: new PerUserLoader((ids) => service.goals(ids), (row) => row.userId),
+  };
+}
+
+export type WellnessLoaders = ReturnType<typeof createLoaders>;

@@ -1,0 +1,47 @@
+import type { GraphQLResolverMap } from "@apollo/subgraph/dist/schema-helper/resolverMap.js";
+import type { WellnessBand } from "../../generated/prisma/enums.ts";
+import { badUserInput } from "../../runtime/errors.ts";
+import type { SubgraphContext } from "../shared/context.ts";
+import { connectionFrom, decodeCursor, encodeCursor, pageSize } from "../shared/pagination.ts";
+import type { WellnessLoaders } from "./loaders.ts";
+import { HISTORY_MONTHS, USERS_PAGE, type GoalRow, type UserRow } from "./service.ts";
+
+type Context = SubgraphContext<WellnessLoaders>;
+type UserRef = { id: string };
+
+export const resolvers: GraphQLResolverMap<Context> = {
+  Query: {
+    me: (_root, _args, { viewer, loaders }: Context) => (viewer?.userId ? loaders.user.load(viewer.userId) : null),
+    user: (_root, { id }: { id: string }, { loaders }: Context) => loaders.user.load(id),
+    users: async (_root, args: { first?: number | null; after?: string | null; band?: WellnessBand | null }, { loaders }: Context) => {
+      const size = pageSize(args.first, USERS_PAGE);
+      const [afterId] = decodeCursor(args.after, ["string"] as const) ?? [];
+      const band = args.band ?? undefined;
+      const rows = await loaders.service.pageOfUsers({ limit: size + 1, ...(afterId !== undefined ? { afterId } : {}), ...(band ? { band } : {}) });
+      for (const row of rows) loaders.user.prime(row.id, row);
+      return {
+        ...connectionFrom(rows, size, (row: UserRow) => encodeCursor([row.id]), (row) => row),
+        totalCount: () => loaders.service.countUsers(band),
+      };
+    },
+  },
+  User: {
+    __resolveReference: (ref: UserRef, { loaders }: Context) => loaders.user.load(ref.id),
+    country: async (user: UserRef & { country?: string }, _args, { loaders }: Context) => user.country ?? (await loaders.user.load(user.id))?.country,
+    wellness: async (user: UserRef, _args, { loaders }: Context) => {
+      const snapshot = await loaders.latestSnapshot.loadOne(user.id, undefined);
+      return snapshot && { ...snapshot, factors: snapshot.factors ?? [], actionPlan: snapshot.actionPlan ?? [] };
+    },
+    wellnessHistory: async (user: UserRef, { months }: { months: number }, { loaders }: Context) => {
+      if (!Number.isInteger(months) || months < HISTORY_MONTHS.min || months > HISTORY_MONTHS.max) {
+        throw badUserInput(`\`months\` must be between ${HISTORY_MONTHS.min} and ${HISTORY_MONTHS.max}`, "months");
+      }
+      const rows = await loaders.history.load(user.id, months);
+      return rows.map((row) => ({ date: row.snapshotDate, score: row.score, band: row.band }));
+    },
+    savingsGoals: (user: UserRef, _args, { loaders }: Context) => loaders.goals.load(user.id, undefined),
+  },
+  SavingsGoal: {
+    progress: (goal: GoalRow) => (goal.targetAmount.isZero() ? 1 : Math.min(1, goal.currentAmount.div(goal.targetAmount).toNumber())),
+  },
+};
