@@ -46,6 +46,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     gateway,
     formatError: createErrorFormatter(logger, SAFE_GATEWAY_CODES),
     includeStacktraceInErrorResponses: false,
+    // The launcher owns shutdown; Apollo's own signal handlers would race it.
+    stopOnTerminationSignals: false,
   });
   let ready = false;
   await apollo.start();

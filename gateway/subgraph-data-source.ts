@@ -17,7 +17,14 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     super({ url });
     this.fetcher = (async (input, init) => {
       try {
-        return await fetch(input, { ...(init as RequestInit), signal: AbortSignal.timeout(timeoutMs) });
+        const response = await fetch(input, { ...(init as RequestInit), signal: AbortSignal.timeout(timeoutMs) });
+        // A subgraph answers a request it rejects (a variable it cannot coerce, such as a
+        // malformed Date) with 400 and GraphQL errors; read those errors as the answer so
+        // the client gets their code and message instead of a bare "400: Bad Request".
+        if (response.status === 400 && response.headers.get("content-type")?.includes("json")) {
+          return new Response(await response.text(), { status: 200, headers: response.headers });
+        }
+        return response;
       } catch (error) {
         const timedOut = error instanceof DOMException && error.name === "TimeoutError";
         throw graphQLError("SUBGRAPH_UNAVAILABLE", `The ${serviceName} service ${timedOut ? "did not answer in time" : "is unavailable"}`, {

@@ -28,6 +28,10 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, "shutting down");
+    setTimeout(() => {
+      logger.error("shutdown took longer than 15 s; exiting anyway");
+      process.exit(1);
+    }, 15_000).unref();
     kamina.stop().then(
       () => process.exit(0),
       (error: unknown) => {

@@ -51,6 +51,8 @@ export async function startSubgraph<Loaders>(definition: SubgraphDefinition<Load
     schema,
     formatError: createErrorFormatter(logger),
     includeStacktraceInErrorResponses: false,
+    // The launcher owns shutdown; Apollo's own signal handlers would race it.
+    stopOnTerminationSignals: false,
     // Traces are for Apollo's hosted studio, which this deployment does not use; they cost time per request.
     plugins: [ApolloServerPluginInlineTraceDisabled()],
   });

@@ -1,0 +1,43 @@
+import { importJWK, type CryptoKey, type JWK } from "jose";
+import type { PrismaClient } from "../database.ts";
+
+/** How long a retired key still verifies: tokens it signed live at most this long. */
+export const RETIRED_KEY_GRACE_MS = 24 * 60 * 60 * 1000;
+const REFRESH_EVERY_MS = 60_000;
+const MIN_RELOAD_GAP_MS = 2_000;
+
+/**
+ * The token-signing public keys, read from the shared database, so every gateway and
+ * subgraph instance verifies against the same set. A `kid` it has not seen triggers a
+ * reload (a key rotated in by another instance), at most every two seconds.
+ */
+export class PublicKeyStore {
+  private keys = new Map<string, { key: CryptoKey; alg: string }>();
+  private loadedAt = 0;
+  private loading: Promise<void> | undefined;
+
+  constructor(private readonly prisma: PrismaClient) {}
+
+  async get(kid: string, alg: string): Promise<CryptoKey | undefined> {
+    const now = Date.now();
+    if (now - this.loadedAt > REFRESH_EVERY_MS || (!this.keys.has(kid) && now - this.loadedAt > MIN_RELOAD_GAP_MS)) await this.reload();
+    const entry = this.keys.get(kid);
+    return entry && entry.alg === alg ? entry.key : undefined;
+  }
+
+  reload(): Promise<void> {
+    this.loading ??= this.load().finally(() => (this.loading = undefined));
+    return this.loading;
+  }
+
+  private async load(): Promise<void> {
+    const rows = await this.prisma.signingKey.findMany({
+      where: { OR: [{ retiredAt: null }, { retiredAt: { gt: new Date(Date.now() - RETIRED_KEY_GRACE_MS) } }] },
+      select: { kid: true, alg: true, publicJwk: true },
+    });
+    const keys = new Map<string, { key: CryptoKey; alg: string }>();
+    for (const row of rows) keys.set(row.kid, { key: (await importJWK(row.publicJwk as JWK, row.alg)) as CryptoKey, alg: row.alg });
+    this.keys = keys;
+    this.loadedAt = Date.now();
+  }
+}

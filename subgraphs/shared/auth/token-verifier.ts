@@ -1,0 +1,127 @@
+import { errors as joseErrors, jwtVerify, type JWTPayload } from "jose";
+import type { Country } from "../../../generated/prisma/enums.ts";
+import { graphQLError } from "../../../runtime/errors.ts";
+import type { PrismaClient } from "../database.ts";
+import { PublicKeyStore } from "./public-keys.ts";
+import { parseScopeClaim } from "./scopes.ts";
+import type { Viewer } from "./viewer.ts";
+
+export const TOKEN_ALGORITHMS = ["EdDSA"] as const;
+export const ACCESS_TOKEN_TYPE = "at+jwt";
+
+export interface TokenSettings {
+  issuer: string;
+  audience: string;
+}
+
+/** Claims kamina-graph puts in an access token beside the registered ones. */
+export interface AccessTokenClaims extends JWTPayload {
+  client_id: string;
+  scope: string;
+  token_use: "consent" | "client";
+  consent_id?: string;
+  country?: Country;
+  countries?: Country[];
+  /** RFC 9449: the thumbprint of the DPoP key the token is bound to. */
+  cnf?: { jkt: string };
+}
+
+export class AuthenticationError extends Error {
+  constructor(readonly reason: string) {
+    super(reason);
+  }
+}
+
+export function unauthenticated(reason: string) {
+  return graphQLError("UNAUTHENTICATED", reason, { http: { status: 401 } });
+}
+
+/**
+ * Verifies an access token and that what it stands on still holds: the consent is still
+ * authorised (or the client still active) and the token was not revoked. Checked on every
+ * request against the shared database, so a revocation takes effect on the very next
+ * request everywhere.
+ */
+export class TokenVerifier {
+  private readonly keys: PublicKeyStore;
+
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly settings: TokenSettings,
+  ) {
+    this.keys = new PublicKeyStore(prisma);
+  }
+
+  /** The viewer, or null when no token was sent; throws AuthenticationError for a bad one. */
+  async verifyAuthorization(header: string | undefined): Promise<{ viewer: Viewer; claims: AccessTokenClaims; token: string } | null> {
+    if (header === undefined || header === "") return null;
+    const match = /^(Bearer|DPoP) ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*)$/.exec(header);
+    if (!match?.[2]) throw new AuthenticationError("Authorization must be `Bearer <access token>` or `DPoP <access token>`");
+    const token = match[2];
+    const claims = await this.verifySignature(token);
+    const viewer = await this.viewerOf(claims);
+    return { viewer, claims, token };
+  }
+
+  private async verifySignature(token: string): Promise<AccessTokenClaims> {
+    try {
+      const { payload } = await jwtVerify<AccessTokenClaims>(
+        token,
+        async (header) => {
+          const key = header.kid ? await this.keys.get(header.kid, header.alg) : undefined;
+          if (!key) throw new AuthenticationError("The token is signed by a key this service does not know");
+          return key;
+        },
+        {
+          issuer: this.settings.issuer,
+          audience: this.settings.audience,
+          algorithms: [...TOKEN_ALGORITHMS],
+          typ: ACCESS_TOKEN_TYPE,
+          requiredClaims: ["exp", "iat", "jti", "sub", "client_id", "scope", "token_use"],
+          clockTolerance: 5,
+        },
+      );
+      return payload;
+    } catch (error) {
+      if (error instanceof AuthenticationError) throw error;
+      if (error instanceof joseErrors.JWTExpired) throw new AuthenticationError("The token has expired");
+      if (error instanceof joseErrors.JWTClaimValidationFailed) throw new AuthenticationError(`The token's \`${error.claim}\` claim is not valid`);
+      throw new AuthenticationError("The token is not valid");
+    }
+  }
+
+  private async viewerOf(claims: AccessTokenClaims): Promise<Viewer> {
+    const tokenId = claims.jti!;
+    if (claims.token_use === "consent") {
+      if (!claims.consent_id || !claims.country || !claims.sub) throw new AuthenticationError("The token is not valid");
+      const [state] = await this.prisma.$queryRaw<{ status: string; expiresAt: Date | null; revoked: boolean }[]>`
+        SELECT c.status::text AS status, c.expires_at AS "expiresAt",
+               EXISTS (SELECT 1 FROM revoked_token r WHERE r.jti = ${tokenId}) AS revoked
+        FROM consent c WHERE c.id = ${claims.consent_id} AND c.client_id = ${claims.client_id} AND c.user_id = ${claims.sub}`;
+      if (!state || state.revoked) throw new AuthenticationError("The token has been revoked");
+      if (state.status !== "AUTHORISED" || (state.expiresAt && state.expiresAt.getTime() <= Date.now())) {
+        throw new AuthenticationError("The consent behind this token is no longer authorised");
+      }
+      return {
+        kind: "consent",
+        clientId: claims.client_id,
+        userId: claims.sub,
+        consentId: claims.consent_id,
+        country: claims.country,
+        scopes: parseScopeClaim(claims.scope),
+        tokenId,
+      };
+    }
+    if (claims.token_use === "client") {
+      const [state] = await this.prisma.$queryRaw<{ status: string; countries: Country[]; revoked: boolean }[]>`
+        SELECT p.status::text AS status, p.countries::text[] AS countries,
+               EXISTS (SELECT 1 FROM revoked_token r WHERE r.jti = ${tokenId}) AS revoked
+        FROM partner_client p WHERE p.id = ${claims.client_id}`;
+      if (!state || state.revoked || state.status !== "ACTIVE" || claims.sub !== claims.client_id) {
+        throw new AuthenticationError("The token has been revoked");
+      }
+      return { kind: "client", clientId: claims.client_id, countries: state.countries, scopes: parseScopeClaim(claims.scope), tokenId };
+    }
+    throw new AuthenticationError("The token is not valid");
+  }
+}

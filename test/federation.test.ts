@@ -1,0 +1,180 @@
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import pg from "pg";
+import { seedDatabase } from "../prisma/seed/index.ts";
+import { createTestDatabase, type TestDatabase } from "./support/postgres.ts";
+import { countStatements, postGraphQL, startTestKamina, type GraphQLResponse } from "./support/kamina.ts";
+
+const EVERYTHING = /* GraphQL */ `
+  fragment Everything on User {
+    id
+    country
+    wellness { score band trend30d factors { name weight value } actionPlan { code title expectedScoreDelta } computedAt nextReviewAt }
+    wellnessHistory(months: 12) { date score band }
+    savingsGoals { id kind targetAmount currentAmount currency progress status }
+    debts { id issuer type principal balance currency apr dueDate status missedPayments }
+    debtSummary { totals { currency balance minimumPayment } openCount overdueCount weightedApr nextDueDate }
+    expenses(first: 5) { totalCount edges { cursor node { id amount currency mcc category merchant occurredAt } } pageInfo { hasNextPage endCursor } }
+    incomeStreams { id source kind monthlyAmount currency }
+    coachSessions { id intent sentiment sentimentLabel messageCount }
+    alerts { id type riskBand severity contributingFactors suggestedAction createdAt }
+  }
+`;
+
+const PAGE_OF_USERS = `query Page($first: Int, $after: String) { users(first: $first, after: $after) { totalCount edges { cursor node { ...Everything } } pageInfo { hasNextPage endCursor } } } ${EVERYTHING}`;
+
+describe("the federated graph over real PostgreSQL", () => {
+  let database: TestDatabase;
+  let kamina: Awaited<ReturnType<typeof startTestKamina>>;
+  let sql: pg.Client;
+
+  before(async () => {
+    database = await createTestDatabase();
+    await seedDatabase({ kind: "postgres", url: database.url, poolSize: 4 }, { users: 150, seed: 7, sandboxClientSecret: "test-sandbox-secret" });
+    kamina = await startTestKamina({ kind: "postgres", url: database.url, poolSize: 4 });
+    sql = new pg.Client({ connectionString: database.url });
+    await sql.connect();
+  });
+
+  after(async () => {
+    await sql?.end();
+    await kamina?.stop();
+    await database?.drop();
+  });
+
+  test("one query reads fields from all five subgraphs for one user", async () => {
+    const { status, body } = await postGraphQL(kamina.graphqlUrl, `query One($id: ID!) { user(id: $id) { ...Everything } } ${EVERYTHING}`, { id: "USR_42891" });
+    assert.equal(status, 200);
+    assert.equal(body.errors, undefined);
+    const user = body.data!.user;
+    assert.equal(user.id, "USR_42891");
+    assert.equal(user.country, "MX");
+
+    // The brief's demo household, as its JSON examples show it.
+    assert.equal(user.wellness.score, 64);
+    assert.equal(user.wellness.band, "AMBER");
+    assert.equal(user.wellness.trend30d, -3);
+    const weights = user.wellness.factors.reduce((sum: number, factor: { weight: number }) => sum + factor.weight, 0);
+    assert.ok(Math.abs(weights - 1) < 1e-9, `factor weights sum to ${weights}`);
+    const pichincha = user.debts.find((debt: { issuer: string }) => debt.issuer === "Banco Pichincha");
+    assert.deepEqual({ balance: pichincha.balance, apr: pichincha.apr, type: pichincha.type }, { balance: "1240.55", apr: 0.42, type: "CREDIT_CARD" });
+
+    // Every list matches what the database holds for that user.
+    const counts = await sql.query<{ debts: number; goals: number; income: number; coach: number; alerts: number; expenses: number; snapshots: number }>(
+      `SELECT (SELECT count(*)::int FROM debt WHERE user_id = $1) AS debts,
+              (SELECT count(*)::int FROM savings_goal WHERE user_id = $1) AS goals,
+              (SELECT count(*)::int FROM income_stream WHERE user_id = $1) AS income,
+              (SELECT count(*)::int FROM coach_session WHERE user_id = $1) AS coach,
+              (SELECT count(*)::int FROM alert WHERE user_id = $1) AS alerts,
+              (SELECT count(*)::int FROM expense WHERE user_id = $1) AS expenses,
+              (SELECT count(*)::int FROM wellness_snapshot WHERE user_id = $1 AND snapshot_date >= CURRENT_DATE - INTERVAL '12 months') AS snapshots`,
+      ["USR_42891"],
+    );
+    const expected = counts.rows[0]!;
+    assert.equal(user.debts.length, expected.debts);
+    assert.equal(user.savingsGoals.length, expected.goals);
+    assert.equal(user.incomeStreams.length, expected.income);
+    assert.equal(user.coachSessions.length, expected.coach);
+    assert.equal(user.alerts.length, Math.min(expected.alerts, 20));
+    assert.equal(user.expenses.totalCount, expected.expenses);
+    assert.equal(user.expenses.edges.length, Math.min(5, expected.expenses));
+    assert.equal(user.wellnessHistory.length, expected.snapshots);
+    const dates = user.expenses.edges.map((edge: { node: { occurredAt: string } }) => edge.node.occurredAt);
+    assert.deepEqual(dates, [...dates].sort().reverse(), "expenses come newest first");
+  });
+
+  test("a page of users costs the same SQL statements per subgraph for 10 users as for 100", async () => {
+    const small = await countStatements(kamina, async () => {
+      const { body } = await postGraphQL(kamina.graphqlUrl, PAGE_OF_USERS, { first: 10 });
+      assert.equal(body.errors, undefined);
+      assert.equal(body.data!.users.edges.length, 10);
+    });
+    const large = await countStatements(kamina, async () => {
+      const { body } = await postGraphQL(kamina.graphqlUrl, PAGE_OF_USERS, { first: 100 });
+      assert.equal(body.errors, undefined);
+      assert.equal(body.data!.users.edges.length, 100);
+    });
+    assert.deepEqual(large, small, `statements per subgraph: 10 users ${JSON.stringify(small)}, 100 users ${JSON.stringify(large)}`);
+    for (const [subgraph, statements] of Object.entries(large)) {
+      assert.ok(statements >= 1 && statements <= 6, `${subgraph} sent ${statements} statements for 100 users`);
+    }
+  });
+
+  test("cursor pagination walks every user once, in order", async () => {
+    const seen: string[] = [];
+    let after: string | null = null;
+    let totalCount = 0;
+    for (let page = 0; page < 10; page++) {
+      const { body }: GraphQLResponse = await postGraphQL(kamina.graphqlUrl, `query($after: String) { users(first: 40, after: $after) { totalCount edges { node { id } } pageInfo { hasNextPage endCursor } } }`, { after });
+      assert.equal(body.errors, undefined);
+      const users = body.data!.users;
+      totalCount = users.totalCount;
+      seen.push(...users.edges.map((edge: { node: { id: string } }) => edge.node.id));
+      if (!users.pageInfo.hasNextPage) break;
+      after = users.pageInfo.endCursor;
+    }
+    const inDatabase = await sql.query<{ id: string }>("SELECT id FROM app_user ORDER BY id");
+    assert.equal(totalCount, inDatabase.rowCount);
+    assert.deepEqual(seen, inDatabase.rows.map((row) => row.id));
+  });
+
+  test("users can be filtered by their latest wellness band", async () => {
+    const { body } = await postGraphQL(kamina.graphqlUrl, `{ users(first: 100, band: RED) { totalCount edges { node { id wellness { band } } } } }`);
+    assert.equal(body.errors, undefined);
+    const users = body.data!.users;
+    assert.ok(users.edges.length > 0, "the seed has RED users");
+    for (const edge of users.edges) assert.equal(edge.node.wellness.band, "RED");
+    assert.equal(users.totalCount >= users.edges.length, true);
+  });
+
+  test("expenses page by cursor and filter by date and category", async () => {
+    const query = `query($id: ID!, $after: String, $category: String) { user(id: $id) { expenses(first: 7, after: $after, category: $category) { totalCount edges { node { id category occurredAt } } pageInfo { hasNextPage endCursor } } } }`;
+    const ids: string[] = [];
+    let after: string | null = null;
+    let totalCount = 0;
+    do {
+      const { body }: GraphQLResponse = await postGraphQL(kamina.graphqlUrl, query, { id: "USR_42891", after, category: null });
+      assert.equal(body.errors, undefined);
+      const page = body.data!.user.expenses;
+      totalCount = page.totalCount;
+      ids.push(...page.edges.map((edge: { node: { id: string } }) => edge.node.id));
+      after = page.pageInfo.hasNextPage ? page.pageInfo.endCursor : null;
+    } while (after);
+    assert.equal(ids.length, totalCount);
+    assert.equal(new Set(ids).size, ids.length, "no expense appears twice");
+
+    const { rows } = await sql.query<{ category: string; count: number }>(
+      "SELECT category, count(*)::int AS count FROM expense WHERE user_id = $1 GROUP BY category ORDER BY count DESC LIMIT 1",
+      ["USR_42891"],
+    );
+    const top = rows[0]!;
+    const { body } = await postGraphQL(kamina.graphqlUrl, query, { id: "USR_42891", category: top.category });
+    assert.equal(body.data!.user.expenses.totalCount, top.count);
+    for (const edge of body.data!.user.expenses.edges) assert.equal(edge.node.category, top.category);
+
+    const window = await sql.query<{ count: number }>(
+      "SELECT count(*)::int AS count FROM expense WHERE user_id = $1 AND occurred_at >= CURRENT_DATE - 30 AND occurred_at < CURRENT_DATE - 9",
+      ["USR_42891"],
+    );
+    const day = (offset: number) => new Date(Date.now() - offset * 86_400_000).toISOString().slice(0, 10);
+    const ranged = await postGraphQL(kamina.graphqlUrl, `query($id: ID!, $from: Date, $to: Date) { user(id: $id) { expenses(from: $from, to: $to) { totalCount } } }`, {
+      id: "USR_42891",
+      from: day(30),
+      to: day(10),
+    });
+    assert.equal(ranged.body.errors, undefined);
+    assert.equal(ranged.body.data!.user.expenses.totalCount, window.rows[0]!.count);
+  });
+
+  test("a user that does not exist is null, not an error", async () => {
+    const { status, body } = await postGraphQL(kamina.graphqlUrl, `{ user(id: "USR_00000000") { id debts { id } } }`);
+    assert.equal(status, 200);
+    assert.equal(body.errors, undefined);
+    assert.equal(body.data!.user, null);
+  });
+
+  test("/healthz answers 200 when the gateway is ready", async () => {
+    const response = await fetch(new URL("/healthz", kamina.graphqlUrl));
+    assert.equal(response.status, 200);
+  });
+});
