@@ -1,4 +1,11 @@
-/** What the gateway knows about a request; the verified token joins it with authentication. */
+import type { Viewer } from "../subgraphs/shared/auth/viewer.ts";
+
+/** What the gateway knows about a request, built once from the verified token. */
 export interface GatewayContext {
   requestId: string;
+  viewer: Viewer;
+  /** Forwarded unchanged so every subgraph verifies the token itself. */
+  authorization: string;
+  /** Forwarded DPoP proof, when the token is bound to a key. */
+  dpop?: string;
 }

@@ -1,19 +1,24 @@
 import { readFileSync } from "node:fs";
 import { ApolloGateway } from "@apollo/gateway";
 import { ApolloServer } from "@apollo/server";
-import type { SubgraphName } from "../runtime/config.ts";
+import type { Config, SubgraphName } from "../runtime/config.ts";
 import { createErrorFormatter } from "../runtime/format-error.ts";
 import { startGraphQLHttpServer } from "../runtime/graphql-http-server.ts";
 import type { Logger } from "../runtime/logger.ts";
+import { authenticate } from "../subgraphs/shared/auth/authenticate.ts";
+import { createPrismaClient, type DatabaseTarget } from "../subgraphs/shared/database.ts";
+import { createAuthServices, type AuthServices } from "./auth/services.ts";
 import type { GatewayContext } from "./context.ts";
+import { createRestRoutes } from "./rest/router.ts";
 import { SubgraphDataSource } from "./subgraph-data-source.ts";
 
 export interface GatewayOptions {
+  config: Config;
+  database: DatabaseTarget;
   host: string;
   port: number;
   subgraphUrls: Record<SubgraphName, string>;
   logger: Logger;
-  subgraphTimeoutMs: number;
   /** Defaults to the committed schema/supergraph.graphql. */
   supergraphSdl?: string;
 }
@@ -22,6 +27,8 @@ export interface RunningGateway {
   /** e.g. http://127.0.0.1:4000/graphql */
   url: string;
   origin: string;
+  /** Consent, token and key services (tests and benchmarks mint tokens through them). */
+  auth: AuthServices;
   stop(): Promise<void>;
 }
 
@@ -33,12 +40,14 @@ export function readSupergraph(): string {
 
 export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
   const logger = options.logger.child({ component: "gateway" });
+  const prisma = createPrismaClient(options.database);
+  const auth = await createAuthServices(prisma, options.config, logger);
   const gateway = new ApolloGateway({
     supergraphSdl: options.supergraphSdl ?? readSupergraph(),
     buildService: ({ name }) => {
       const url = options.subgraphUrls[name as SubgraphName];
       if (!url) throw new Error(`The supergraph names a subgraph "${name}" that has no configured URL`);
-      return new SubgraphDataSource(name, url, options.subgraphTimeoutMs);
+      return new SubgraphDataSource(name, url, options.config.subgraphTimeoutMs);
     },
     logger,
   });
@@ -58,15 +67,21 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     port: options.port,
     logger,
     ready: () => ready,
-    context: async ({ requestId }) => ({ requestId }),
+    routes: createRestRoutes(auth),
+    context: async ({ requestId, request }) => {
+      const { viewer, authorization, dpop } = await authenticate(auth.verifier, request);
+      return { requestId, viewer, authorization, ...(dpop ? { dpop } : {}) };
+    },
   });
   return {
     url: `${http.origin}/graphql`,
     origin: http.origin,
+    auth,
     async stop() {
       ready = false;
       await http.close();
       await apollo.stop();
+      await prisma.$disconnect();
     },
   };
 }

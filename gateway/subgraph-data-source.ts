@@ -36,6 +36,9 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
 
   override willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>): void {
     if (!request.http) return;
-    if ("requestId" in context && context.requestId) request.http.headers.set("x-request-id", context.requestId);
+    if (!("requestId" in context)) return;
+    request.http.headers.set("x-request-id", context.requestId);
+    request.http.headers.set("authorization", context.authorization);
+    if (context.dpop) request.http.headers.set("dpop", context.dpop);
   }
 }

@@ -27,7 +27,7 @@ export interface StartOptions {
 export interface RunningKamina {
   gateway: RunningGateway | undefined;
   subgraphs: Partial<Record<SubgraphName, RunningSubgraph>>;
-  database: DatabaseTarget | undefined;
+  database: DatabaseTarget;
   stop(): Promise<void>;
 }
 
@@ -36,11 +36,11 @@ export async function startKamina(options: StartOptions): Promise<RunningKamina>
   const { config, logger } = options;
   const everything = options.only === undefined;
   const subgraphNames: SubgraphName[] = options.only === undefined ? [...SUBGRAPH_NAMES] : options.only === "gateway" ? [] : [options.only];
-  const needsDatabase = subgraphNames.length > 0;
 
+  // Every piece needs the database, the gateway too: consents, tokens and keys live there.
   let embedded: PGlite | undefined;
   let database = options.database;
-  if (!database && needsDatabase) {
+  if (!database) {
     if (config.databaseUrl) database = { kind: "postgres", url: config.databaseUrl, poolSize: config.dbPoolSize };
     else {
       embedded = await openEmbeddedDatabase(config.dataDir);
@@ -61,11 +61,11 @@ export async function startKamina(options: StartOptions): Promise<RunningKamina>
   };
 
   try {
-    if (database && (options.migrate ?? everything)) {
+    if (options.migrate ?? everything) {
       const { applied } = await applyMigrations(database);
       if (applied.length) logger.info({ applied }, "applied migrations");
     }
-    if (database && (options.seedIfEmpty ?? everything) && config.seedUsers > 0) {
+    if ((options.seedIfEmpty ?? everything) && config.seedUsers > 0) {
       const { isEmpty, seedDatabase } = await import("../prisma/seed/index.ts");
       if (await isEmpty(database)) {
         logger.info({ users: config.seedUsers, seed: config.seed }, "empty database: seeding synthetic households");
@@ -77,7 +77,8 @@ export async function startKamina(options: StartOptions): Promise<RunningKamina>
       running.subgraphs[name] = await startSubgraph(SUBGRAPHS[name], {
         host: config.host,
         port: config.subgraphs[name].port,
-        database: database!,
+        database,
+        tokens: config.tokens,
         logger,
         countStatements: options.countStatements ?? false,
       });
@@ -87,11 +88,12 @@ export async function startKamina(options: StartOptions): Promise<RunningKamina>
         SUBGRAPH_NAMES.map((name) => [name, running.subgraphs[name]?.url ?? config.subgraphs[name].url]),
       ) as Record<SubgraphName, string>;
       running.gateway = await startGateway({
+        config,
+        database,
         host: config.host,
         port: config.port,
         subgraphUrls,
         logger,
-        subgraphTimeoutMs: config.subgraphTimeoutMs,
       });
     }
     return running;

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { z } from "zod";
 
 export const SUBGRAPH_NAMES = ["wellness", "debts", "expenses", "coach", "alerts"] as const;
@@ -22,6 +23,15 @@ const environment = z.object({
   SEED_USERS: z.coerce.number().int().min(0).default(200),
   SEED: z.coerce.number().int().default(42),
   SANDBOX_CLIENT_SECRET: z.string().min(12).default("kamina-sandbox-secret"),
+  TOKEN_ISSUER: z.string().min(1).default("urn:kamina-graph:local"),
+  TOKEN_AUDIENCE: z.string().min(1).default("kamina-graph"),
+  ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(3600),
+  REFRESH_TOKEN_TTL_SECONDS: z.coerce.number().int().min(300).default(30 * 86_400),
+  KEY_ENCRYPTION_KEY: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{43}$/, "must be 32 bytes, base64url-encoded (43 characters)")
+    .optional(),
+  APP_API_KEY: z.string().min(16).default("kamina-app-local-key"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   SUBGRAPH_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
 });
@@ -47,11 +57,26 @@ export interface Config {
   /** Secret of the sandbox partner client `of_lab_demo` (local use only). */
   sandboxClientSecret: string;
   logLevel: string;
+  tokens: {
+    issuer: string;
+    audience: string;
+    accessTtlSeconds: number;
+    refreshTtlSeconds: number;
+    /** Encrypts signing keys and webhook secrets at rest. */
+    keyEncryptionKey: Uint8Array;
+    /** True when no KEY_ENCRYPTION_KEY was given and the local development key is in use. */
+    usingLocalKeyEncryptionKey: boolean;
+  };
+  /** Authenticates the Kamina app's calls that stand in for the person (authorising a consent). */
+  appApiKey: string;
   subgraphTimeoutMs: number;
   subgraphs: Record<SubgraphName, { port: number; url: string }>;
 }
 
 export class ConfigError extends Error {}
+
+/** For local use only: a fixed, public key. Production sets KEY_ENCRYPTION_KEY. */
+const LOCAL_KEY_ENCRYPTION_KEY = createHash("sha256").update("kamina-graph local development key; not a secret").digest();
 
 /** Reads and validates the environment once; the rest of the code receives typed values. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -75,6 +100,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     seed: values.SEED,
     sandboxClientSecret: values.SANDBOX_CLIENT_SECRET,
     logLevel: values.LOG_LEVEL,
+    tokens: {
+      issuer: values.TOKEN_ISSUER,
+      audience: values.TOKEN_AUDIENCE,
+      accessTtlSeconds: values.ACCESS_TOKEN_TTL_SECONDS,
+      refreshTtlSeconds: values.REFRESH_TOKEN_TTL_SECONDS,
+      keyEncryptionKey: values.KEY_ENCRYPTION_KEY ? Buffer.from(values.KEY_ENCRYPTION_KEY, "base64url") : LOCAL_KEY_ENCRYPTION_KEY,
+      usingLocalKeyEncryptionKey: !values.KEY_ENCRYPTION_KEY,
+    },
+    appApiKey: values.APP_API_KEY,
     subgraphTimeoutMs: values.SUBGRAPH_TIMEOUT_MS,
     subgraphs,
   };

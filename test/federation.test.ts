@@ -3,6 +3,7 @@ import { after, before, describe, test } from "node:test";
 import pg from "pg";
 import { seedDatabase } from "../prisma/seed/index.ts";
 import { createTestDatabase, type TestDatabase } from "./support/postgres.ts";
+import { bearer, clientToken, consentToken } from "./support/tokens.ts";
 import { countStatements, postGraphQL, startTestKamina, type GraphQLResponse } from "./support/kamina.ts";
 
 const EVERYTHING = /* GraphQL */ `
@@ -27,13 +28,17 @@ describe("the federated graph over real PostgreSQL", () => {
   let database: TestDatabase;
   let kamina: Awaited<ReturnType<typeof startTestKamina>>;
   let sql: pg.Client;
+  let asDemoUser: Record<string, string>;
+  let asPartner: Record<string, string>;
 
   before(async () => {
     database = await createTestDatabase();
-    await seedDatabase({ kind: "postgres", url: database.url, poolSize: 4 }, { users: 150, seed: 7, sandboxClientSecret: "test-sandbox-secret" });
+    await seedDatabase({ kind: "postgres", url: database.url, poolSize: 4 }, { users: 300, seed: 7, sandboxClientSecret: "test-sandbox-secret" });
     kamina = await startTestKamina({ kind: "postgres", url: database.url, poolSize: 4 });
     sql = new pg.Client({ connectionString: database.url });
     await sql.connect();
+    asDemoUser = bearer(await consentToken(kamina, "USR_42891"));
+    asPartner = bearer(await clientToken(kamina));
   });
 
   after(async () => {
@@ -43,7 +48,7 @@ describe("the federated graph over real PostgreSQL", () => {
   });
 
   test("one query reads fields from all five subgraphs for one user", async () => {
-    const { status, body } = await postGraphQL(kamina.graphqlUrl, `query One($id: ID!) { user(id: $id) { ...Everything } } ${EVERYTHING}`, { id: "USR_42891" });
+    const { status, body } = await postGraphQL(kamina.graphqlUrl, `query One($id: ID!) { user(id: $id) { ...Everything } } ${EVERYTHING}`, { id: "USR_42891" }, asDemoUser);
     assert.equal(status, 200);
     assert.equal(body.errors, undefined);
     const user = body.data!.user;
@@ -85,12 +90,12 @@ describe("the federated graph over real PostgreSQL", () => {
 
   test("a page of users costs the same SQL statements per subgraph for 10 users as for 100", async () => {
     const small = await countStatements(kamina, async () => {
-      const { body } = await postGraphQL(kamina.graphqlUrl, PAGE_OF_USERS, { first: 10 });
+      const { body } = await postGraphQL(kamina.graphqlUrl, PAGE_OF_USERS, { first: 10 }, asPartner);
       assert.equal(body.errors, undefined);
       assert.equal(body.data!.users.edges.length, 10);
     });
     const large = await countStatements(kamina, async () => {
-      const { body } = await postGraphQL(kamina.graphqlUrl, PAGE_OF_USERS, { first: 100 });
+      const { body } = await postGraphQL(kamina.graphqlUrl, PAGE_OF_USERS, { first: 100 }, asPartner);
       assert.equal(body.errors, undefined);
       assert.equal(body.data!.users.edges.length, 100);
     });
@@ -105,7 +110,7 @@ describe("the federated graph over real PostgreSQL", () => {
     let after: string | null = null;
     let totalCount = 0;
     for (let page = 0; page < 10; page++) {
-      const { body }: GraphQLResponse = await postGraphQL(kamina.graphqlUrl, `query($after: String) { users(first: 40, after: $after) { totalCount edges { node { id } } pageInfo { hasNextPage endCursor } } }`, { after });
+      const { body }: GraphQLResponse = await postGraphQL(kamina.graphqlUrl, `query($after: String) { users(first: 40, after: $after) { totalCount edges { node { id } } pageInfo { hasNextPage endCursor } } }`, { after }, asPartner);
       assert.equal(body.errors, undefined);
       const users = body.data!.users;
       totalCount = users.totalCount;
@@ -119,7 +124,7 @@ describe("the federated graph over real PostgreSQL", () => {
   });
 
   test("users can be filtered by their latest wellness band", async () => {
-    const { body } = await postGraphQL(kamina.graphqlUrl, `{ users(first: 100, band: RED) { totalCount edges { node { id wellness { band } } } } }`);
+    const { body } = await postGraphQL(kamina.graphqlUrl, `{ users(first: 100, band: RED) { totalCount edges { node { id wellness { band } } } } }`, {}, asPartner);
     assert.equal(body.errors, undefined);
     const users = body.data!.users;
     assert.ok(users.edges.length > 0, "the seed has RED users");
@@ -133,7 +138,7 @@ describe("the federated graph over real PostgreSQL", () => {
     let after: string | null = null;
     let totalCount = 0;
     do {
-      const { body }: GraphQLResponse = await postGraphQL(kamina.graphqlUrl, query, { id: "USR_42891", after, category: null });
+      const { body }: GraphQLResponse = await postGraphQL(kamina.graphqlUrl, query, { id: "USR_42891", after, category: null }, asDemoUser);
       assert.equal(body.errors, undefined);
       const page = body.data!.user.expenses;
       totalCount = page.totalCount;
@@ -148,7 +153,7 @@ describe("the federated graph over real PostgreSQL", () => {
       ["USR_42891"],
     );
     const top = rows[0]!;
-    const { body } = await postGraphQL(kamina.graphqlUrl, query, { id: "USR_42891", category: top.category });
+    const { body } = await postGraphQL(kamina.graphqlUrl, query, { id: "USR_42891", category: top.category }, asDemoUser);
     assert.equal(body.data!.user.expenses.totalCount, top.count);
     for (const edge of body.data!.user.expenses.edges) assert.equal(edge.node.category, top.category);
 
@@ -161,13 +166,13 @@ describe("the federated graph over real PostgreSQL", () => {
       id: "USR_42891",
       from: day(30),
       to: day(10),
-    });
+    }, asDemoUser);
     assert.equal(ranged.body.errors, undefined);
     assert.equal(ranged.body.data!.user.expenses.totalCount, window.rows[0]!.count);
   });
 
   test("a user that does not exist is null, not an error", async () => {
-    const { status, body } = await postGraphQL(kamina.graphqlUrl, `{ user(id: "USR_00000000") { id debts { id } } }`);
+    const { status, body } = await postGraphQL(kamina.graphqlUrl, `{ user(id: "USR_00000000") { id debts { id } } }`, {}, asPartner);
     assert.equal(status, 200);
     assert.equal(body.errors, undefined);
     assert.equal(body.data!.user, null);

@@ -8,6 +8,8 @@ import type { SubgraphName } from "../../runtime/config.ts";
 import { createErrorFormatter } from "../../runtime/format-error.ts";
 import { startGraphQLHttpServer } from "../../runtime/graphql-http-server.ts";
 import type { Logger } from "../../runtime/logger.ts";
+import { authenticate } from "./auth/authenticate.ts";
+import { TokenVerifier, type TokenSettings } from "./auth/token-verifier.ts";
 import type { SubgraphContext } from "./context.ts";
 import { createPrismaClient, type DatabaseTarget, type PrismaClient } from "./database.ts";
 import { scalarResolvers } from "./scalars.ts";
@@ -24,6 +26,7 @@ export interface SubgraphOptions {
   host: string;
   port: number;
   database: DatabaseTarget;
+  tokens: TokenSettings;
   logger: Logger;
   /** Count the SQL statements this subgraph sends (tests and benchmarks read the count). */
   countStatements?: boolean;
@@ -46,6 +49,7 @@ export async function startSubgraph<Loaders>(definition: SubgraphDefinition<Load
   const logger = options.logger.child({ subgraph: definition.name });
   let statements = 0;
   const prisma = createPrismaClient(options.database, options.countStatements ? { onStatement: () => void statements++ } : {});
+  const verifier = new TokenVerifier(prisma, options.tokens);
   const schema = buildSubgraphSchema([{ typeDefs: definition.typeDefs, resolvers: { ...scalarResolvers, ...definition.resolvers } as GraphQLResolverMap<unknown> }]);
   const apollo = new ApolloServer<SubgraphContext<Loaders>>({
     schema,
@@ -62,7 +66,10 @@ export async function startSubgraph<Loaders>(definition: SubgraphDefinition<Load
     host: options.host,
     port: options.port,
     logger,
-    context: async ({ requestId }) => ({ requestId, viewer: null, loaders: definition.createLoaders(prisma) }),
+    context: async ({ requestId, request }) => {
+      const { viewer } = await authenticate(verifier, request);
+      return { requestId, viewer, loaders: definition.createLoaders(prisma) };
+    },
   });
   logger.debug({ url: `${http.origin}/graphql` }, "subgraph listening");
   return {

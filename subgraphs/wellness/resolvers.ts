@@ -11,7 +11,7 @@ type UserRef = { id: string };
 
 export const resolvers: GraphQLResolverMap<Context> = {
   Query: {
-    me: (_root, _args, { viewer, loaders }: Context) => (viewer?.userId ? loaders.user.load(viewer.userId) : null),
+    me: (_root, _args, { viewer, loaders }: Context) => (viewer.kind === "consent" ? loaders.user.load(viewer.userId) : null),
     user: (_root, { id }: { id: string }, { loaders }: Context) => loaders.user.load(id),
     users: async (_root, args: { first?: number | null; after?: string | null; band?: WellnessBand | null }, { loaders }: Context) => {
       const size = pageSize(args.first, USERS_PAGE);

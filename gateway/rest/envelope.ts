@@ -1,0 +1,21 @@
+import type { ServerResponse } from "node:http";
+import { ERROR_CODES, type ErrorCode } from "../../runtime/errors.ts";
+import { sendJson } from "../../runtime/graphql-http-server.ts";
+
+/** The brief's single error envelope for every REST route: code, message, retry_after. */
+export function sendError(response: ServerResponse, code: ErrorCode, message: string, retryAfterSeconds: number | null = null): void {
+  if (retryAfterSeconds !== null) response.setHeader("retry-after", String(retryAfterSeconds));
+  if (code === "UNAUTHENTICATED") response.setHeader("www-authenticate", 'Bearer realm="kamina-graph"');
+  sendJson(response, ERROR_CODES[code].status, { code, message, retry_after: retryAfterSeconds });
+}
+
+/** A REST failure a handler throws; the router turns it into the envelope. */
+export class RestError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly retryAfterSeconds: number | null = null,
+  ) {
+    super(message);
+  }
+}

@@ -1,0 +1,63 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { RequestInfo, RouteHandler } from "../../runtime/graphql-http-server.ts";
+import { sendJson } from "../../runtime/graphql-http-server.ts";
+import type { Logger } from "../../runtime/logger.ts";
+import type { AuthServices } from "../auth/services.ts";
+import { RestError, sendError } from "./envelope.ts";
+
+export type RestHandler = (request: IncomingMessage, response: ServerResponse, params: Record<string, string>, info: RequestInfo) => Promise<void>;
+
+interface Route {
+  method: string;
+  pattern: RegExp;
+  keys: string[];
+  handler: RestHandler;
+}
+
+/** A small method + path router; `:name` segments become params. */
+export class Router {
+  private readonly routes: Route[] = [];
+
+  add(method: string, path: string, handler: RestHandler): this {
+    const keys: string[] = [];
+    const pattern = new RegExp(`^${path.replace(/:(\w+)/g, (_match, key: string) => (keys.push(key), "([^/]+)"))}$`);
+    this.routes.push({ method, pattern, keys, handler });
+    return this;
+  }
+
+  handler(logger: Logger): RouteHandler {
+    return async (request, response, info) => {
+      const path = new URL(request.url ?? "/", "http://localhost").pathname;
+      const matching = this.routes.filter((route) => route.pattern.test(path));
+      if (matching.length === 0) return false;
+      const route = matching.find((candidate) => candidate.method === request.method);
+      if (!route) {
+        response.setHeader("allow", matching.map((candidate) => candidate.method).join(", "));
+        sendError(response, "BAD_REQUEST", `${request.method} is not allowed on ${path}`);
+        return true;
+      }
+      const values = route.pattern.exec(path)!.slice(1);
+      const params = Object.fromEntries(route.keys.map((key, index) => [key, decodeURIComponent(values[index] ?? "")]));
+      try {
+        await route.handler(request, response, params, info);
+      } catch (error) {
+        if (error instanceof RestError) sendError(response, error.code, error.message, error.retryAfterSeconds);
+        else {
+          logger.error({ err: error, requestId: info.requestId, path }, "REST route failed");
+          sendError(response, "INTERNAL_SERVER_ERROR", "Internal server error");
+        }
+      }
+      return true;
+    };
+  }
+}
+
+/** Routes every gateway serves beside /graphql. Consent and token routes join here. */
+export function createRestRoutes(services: AuthServices): RouteHandler {
+  const router = new Router();
+  router.add("GET", "/.well-known/jwks.json", async (_request, response) => {
+    response.setHeader("cache-control", "public, max-age=60");
+    sendJson(response, 200, await services.keys.jwks());
+  });
+  return router.handler(services.logger);
+}
