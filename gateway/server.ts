@@ -1,5 +1,4 @@
 import { readFileSync } from "node:fs";
-import { ApolloGateway } from "@apollo/gateway";
 import { ApolloServer } from "@apollo/server";
 import type { Config, SubgraphName } from "../runtime/config.ts";
 import { createErrorFormatter } from "../runtime/format-error.ts";
@@ -9,8 +8,10 @@ import { authenticate } from "../subgraphs/shared/auth/authenticate.ts";
 import { createPrismaClient, type DatabaseTarget } from "../subgraphs/shared/database.ts";
 import { createAuthServices, type AuthServices } from "./auth/services.ts";
 import type { GatewayContext } from "./context.ts";
+import { ScopedGateway } from "./scopes/scoped-gateway.ts";
 import { createRestRoutes } from "./rest/router.ts";
 import { SubgraphDataSource } from "./subgraph-data-source.ts";
+import { startSubscriptions, type RunningSubscriptions } from "./subscriptions/index.ts";
 
 export interface GatewayOptions {
   config: Config;
@@ -29,6 +30,8 @@ export interface RunningGateway {
   origin: string;
   /** Consent, token and key services (tests and benchmarks mint tokens through them). */
   auth: AuthServices;
+  /** graphql-ws subscriptions on the same /graphql. */
+  subscriptions: RunningSubscriptions;
   stop(): Promise<void>;
 }
 
@@ -40,20 +43,27 @@ export function readSupergraph(): string {
 
 export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
   const logger = options.logger.child({ component: "gateway" });
+  const supergraphSdl = options.supergraphSdl ?? readSupergraph();
   const prisma = createPrismaClient(options.database);
   const auth = await createAuthServices(prisma, options.config, logger);
-  const gateway = new ApolloGateway({
-    supergraphSdl: options.supergraphSdl ?? readSupergraph(),
-    buildService: ({ name }) => {
-      const url = options.subgraphUrls[name as SubgraphName];
-      if (!url) throw new Error(`The supergraph names a subgraph "${name}" that has no configured URL`);
-      return new SubgraphDataSource(name, url, options.config.subgraphTimeoutMs);
+  const gateway = new ScopedGateway({
+    supergraphSdl,
+    gateway: {
+      buildService: ({ name }) => {
+        const url = options.subgraphUrls[name as SubgraphName];
+        if (!url) throw new Error(`The supergraph names a subgraph "${name}" that has no configured URL`);
+        return new SubgraphDataSource(name, url, options.config.subgraphTimeoutMs);
+      },
+      logger,
     },
+    prisma,
     logger,
+    enforce: !options.config.unsafeDisableScopeEnforcement,
   });
+  const formatError = createErrorFormatter(logger, SAFE_GATEWAY_CODES);
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
-    formatError: createErrorFormatter(logger, SAFE_GATEWAY_CODES),
+    formatError,
     includeStacktraceInErrorResponses: false,
     // The launcher owns shutdown; Apollo's own signal handlers would race it.
     stopOnTerminationSignals: false,
@@ -73,12 +83,26 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       return { requestId, viewer, authorization, ...(dpop ? { dpop } : {}) };
     },
   });
+  // Subscriptions (graphql-ws) share the HTTP server and the /graphql path.
+  const subscriptions = await startSubscriptions({
+    server: http.server,
+    config: options.config,
+    database: options.database,
+    prisma,
+    verifier: auth.verifier,
+    supergraphSdl,
+    subgraphUrls: options.subgraphUrls,
+    formatError,
+    logger,
+  });
   return {
     url: `${http.origin}/graphql`,
     origin: http.origin,
     auth,
+    subscriptions,
     async stop() {
       ready = false;
+      await subscriptions.stop();
       await http.close();
       await apollo.stop();
       await prisma.$disconnect();

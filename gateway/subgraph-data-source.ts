@@ -1,6 +1,7 @@
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from "@apollo/gateway";
 import type { Fetcher } from "@apollo/utils.fetcher";
 import { graphQLError } from "../runtime/errors.ts";
+import { RECEIPTS_EXTENSION } from "../subgraphs/shared/auth/field-access.ts";
 import type { GatewayContext } from "./context.ts";
 
 /**
@@ -40,5 +41,15 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     request.http.headers.set("x-request-id", context.requestId);
     request.http.headers.set("authorization", context.authorization);
     if (context.dpop) request.http.headers.set("dpop", context.dpop);
+  }
+
+  /** Takes the subgraph's receipt report for the gateway's consent receipt; the client never sees it. */
+  override didReceiveResponse({ response, context }: Parameters<NonNullable<RemoteGraphQLDataSource<GatewayContext>["didReceiveResponse"]>>[0]) {
+    const extensions = response.extensions;
+    if (extensions && RECEIPTS_EXTENSION in extensions) {
+      if ("requestId" in context) context.receipts?.add(extensions[RECEIPTS_EXTENSION]);
+      delete extensions[RECEIPTS_EXTENSION];
+    }
+    return response;
   }
 }

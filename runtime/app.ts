@@ -6,6 +6,7 @@ import { openEmbeddedDatabase, type DatabaseTarget } from "../subgraphs/shared/d
 import { startSubgraph, type RunningSubgraph } from "../subgraphs/shared/subgraph-server.ts";
 import { SUBGRAPH_NAMES, type Config, type SubgraphName } from "./config.ts";
 import type { Logger } from "./logger.ts";
+import { startRealtimeWorkers, type RunningRealtimeWorkers } from "./realtime-workers.ts";
 
 export type Component = "gateway" | SubgraphName;
 
@@ -28,6 +29,8 @@ export interface RunningKamina {
   gateway: RunningGateway | undefined;
   subgraphs: Partial<Record<SubgraphName, RunningSubgraph>>;
   database: DatabaseTarget;
+  /** The outbox relay and webhook dispatcher, when this process runs them. */
+  realtime: RunningRealtimeWorkers | undefined;
   stop(): Promise<void>;
 }
 
@@ -53,7 +56,9 @@ export async function startKamina(options: StartOptions): Promise<RunningKamina>
     gateway: undefined,
     subgraphs: {},
     database,
+    realtime: undefined,
     async stop() {
+      await running.realtime?.stop();
       await running.gateway?.stop();
       await Promise.all(Object.values(running.subgraphs).map((subgraph) => subgraph.stop()));
       await embedded?.close();
@@ -81,6 +86,7 @@ export async function startKamina(options: StartOptions): Promise<RunningKamina>
         tokens: config.tokens,
         logger,
         countStatements: options.countStatements ?? false,
+        enforceScopes: !config.unsafeDisableScopeEnforcement,
       });
     }
     if (everything || options.only === "gateway") {
@@ -95,6 +101,7 @@ export async function startKamina(options: StartOptions): Promise<RunningKamina>
         subgraphUrls,
         logger,
       });
+      if (config.realtime.workers) running.realtime = await startRealtimeWorkers(config, database, logger);
     }
     return running;
   } catch (error) {

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { z } from "zod";
+import { realtimeConfigSchema, toRealtimeConfig, type RealtimeConfig } from "./events/realtime-config.ts";
 
 export const SUBGRAPH_NAMES = ["wellness", "debts", "expenses", "coach", "alerts"] as const;
 export type SubgraphName = (typeof SUBGRAPH_NAMES)[number];
@@ -34,6 +35,7 @@ const environment = z.object({
   APP_API_KEY: z.string().min(16).default("kamina-app-local-key"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   SUBGRAPH_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+  UNSAFE_DISABLE_SCOPE_ENFORCEMENT: z.enum(["true", "false"]).default("false"),
 });
 
 const subgraphEnvironment = z.object(
@@ -70,7 +72,15 @@ export interface Config {
   /** Authenticates the Kamina app's calls that stand in for the person (authorising a consent). */
   appApiKey: string;
   subgraphTimeoutMs: number;
+  /**
+   * For benchmarks only (`UNSAFE_DISABLE_SCOPE_ENFORCEMENT=true`): the gateway and the subgraphs
+   * skip the per-field `@requiresScopes`/`@authenticated` checks and write no consent receipts.
+   * Tokens are still verified, and which people a token can see (consent, tenant) still applies.
+   */
+  unsafeDisableScopeEnforcement: boolean;
   subgraphs: Record<SubgraphName, { port: number; url: string }>;
+  /** Event bus (NATS_URL), subscriptions and webhooks. */
+  realtime: RealtimeConfig;
 }
 
 export class ConfigError extends Error {}
@@ -82,6 +92,7 @@ const LOCAL_KEY_ENCRYPTION_KEY = createHash("sha256").update("kamina-graph local
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const values = parseOrThrow(environment, env);
   const subgraphValues = parseOrThrow(subgraphEnvironment, env) as Record<string, unknown>;
+  const realtimeValues = parseOrThrow(realtimeConfigSchema(), env);
   const subgraphs = Object.fromEntries(
     SUBGRAPH_NAMES.map((name) => {
       const key = name.toUpperCase();
@@ -110,7 +121,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     appApiKey: values.APP_API_KEY,
     subgraphTimeoutMs: values.SUBGRAPH_TIMEOUT_MS,
+    unsafeDisableScopeEnforcement: values.UNSAFE_DISABLE_SCOPE_ENFORCEMENT === "true",
     subgraphs,
+    realtime: toRealtimeConfig(realtimeValues),
   };
 }
 

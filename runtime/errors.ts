@@ -7,6 +7,8 @@ import { GraphQLError } from "graphql";
 export const ERROR_CODES = {
   BAD_REQUEST: { status: 400, doc: "The HTTP request is malformed: not JSON, wrong content type, or no operation." },
   BAD_USER_INPUT: { status: 400, doc: "An argument or body field is missing, malformed or out of range." },
+  INVALID_GRANT: { status: 400, doc: "The refresh token or consent grant is unknown, expired, revoked or already used (OAuth `invalid_grant`)." },
+  AUTHORISATION_PENDING: { status: 400, doc: "The consent still awaits the person's authorisation; ask for tokens again once it is authorised (OAuth `authorization_pending`)." },
   GRAPHQL_PARSE_FAILED: { status: 400, doc: "The GraphQL document does not parse." },
   GRAPHQL_VALIDATION_FAILED: { status: 400, doc: "The operation asks for a field or argument the schema does not have, or its variables have the wrong type." },
   PERSISTED_QUERY_NOT_FOUND: { status: 400, doc: "An automatic persisted query hash is unknown; send the full query." },

@@ -16,7 +16,7 @@ describe("bad input gets a clear error, never a crash", () => {
 
   before(async () => {
     database = await createTestDatabase();
-    await seedDatabase({ kind: "postgres", url: database.url, poolSize: 2 }, { users: 30, seed: 3, sandboxClientSecret: "test-sandbox-secret" });
+    await seedDatabase({ kind: "postgres", url: database.url, poolSize: 2 }, { users: 30, seed: 3, sandboxClientSecret: "kamina-sandbox-secret" });
     kamina = await startTestKamina({ kind: "postgres", url: database.url, poolSize: 2 });
     headers = { "content-type": "application/json", ...bearer(await consentToken(kamina, "USR_42891")) };
   });

@@ -5,8 +5,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { postGraphQL } from "./support/kamina.ts";
+import { rest } from "./support/rest.ts";
+import { basic, bearer } from "./support/tokens.ts";
 
 const ROOT = new URL("..", import.meta.url);
+const SANDBOX_SECRET = "embedded-sandbox-secret";
 const children: ChildProcess[] = [];
 const dataDirs: string[] = [];
 
@@ -17,7 +20,7 @@ after(() => {
 
 /** Runs `npm start`'s entry point as a fresh machine would: no DATABASE_URL, its own data dir. */
 function startEmbedded(dataDir: string): Promise<{ child: ChildProcess; url: string }> {
-  const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: dataDir, PORT: "0", SEED_USERS: "25", LOG_LEVEL: "warn" };
+  const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: dataDir, PORT: "0", SEED_USERS: "25", LOG_LEVEL: "warn", SANDBOX_CLIENT_SECRET: SANDBOX_SECRET };
   delete env.DATABASE_URL;
   for (const name of ["WELLNESS", "DEBTS", "EXPENSES", "COACH", "ALERTS"]) env[`SUBGRAPH_${name}_PORT`] = "0";
   const child = spawn(process.execPath, ["--import", "tsx", "runtime/start.ts"], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
@@ -46,21 +49,50 @@ function stop(child: ChildProcess): Promise<void> {
   });
 }
 
-test("with no DATABASE_URL the embedded PostgreSQL migrates, seeds, serves, and keeps its data across restarts", async () => {
+/** The README's first step: the brief's consent request with the sandbox credentials. */
+async function askConsent(graphqlUrl: string) {
+  const origin = new URL(graphqlUrl).origin;
+  return rest(origin, "POST", "/v1/auth/consent", {
+    headers: basic("of_lab_demo", SANDBOX_SECRET),
+    json: {
+      client_id: "of_lab_demo",
+      user_external_id: "USR_42891",
+      scopes: ["wellness.read", "debts.read", "expenses.read"],
+      country: "MX",
+      consent_text_version: "2026-05-01",
+    },
+  });
+}
+
+test("with no DATABASE_URL the embedded PostgreSQL migrates, seeds, serves the README's consent flow, and keeps its data across restarts", async () => {
   const dataDir = mkdtempSync(join(tmpdir(), "kamina-embedded-"));
   dataDirs.push(dataDir);
 
   const first = await startEmbedded(dataDir);
-  const query = `{ users(first: 100) { totalCount } user(id: "USR_42891") { country debts { issuer } expenses(first: 1) { totalCount } } }`;
-  const before = await postGraphQL(first.url, query);
+  assert.equal((await postGraphQL(first.url, "{ me { id } }")).status, 401, "nothing without a token");
+
+  const consent = await askConsent(first.url);
+  assert.equal(consent.status, 200, JSON.stringify(consent.body));
+  assert.deepEqual(Object.keys(consent.body).sort(), ["access_token", "consent_id", "expires_in", "refresh_token"]);
+  const query = `{ me { id country debts { issuer } expenses(first: 1) { totalCount } } }`;
+  const before = await postGraphQL(first.url, query, undefined, bearer(consent.body.access_token));
   assert.equal(before.body.errors, undefined, JSON.stringify(before.body.errors));
-  assert.equal(before.body.data!.users.totalCount, 25);
-  assert.equal(before.body.data!.user.country, "MX");
-  assert.ok(before.body.data!.user.debts.some((debt: { issuer: string }) => debt.issuer === "Banco Pichincha"));
+  assert.equal(before.body.data!.me.id, "USR_42891");
+  assert.equal(before.body.data!.me.country, "MX");
+  assert.ok(before.body.data!.me.debts.some((debt: { issuer: string }) => debt.issuer === "Banco Pichincha"));
+  assert.ok(before.body.data!.me.expenses.totalCount > 0);
   await stop(first.child);
 
+  // Consents, refresh tokens and signing keys live in the database, not in the process.
   const second = await startEmbedded(dataDir);
-  const again = await postGraphQL(second.url, query);
-  assert.deepEqual(again.body, before.body, "the second start neither re-seeds nor loses data");
+  const again = await postGraphQL(second.url, query, undefined, bearer(consent.body.access_token));
+  assert.deepEqual(again.body, before.body, "the first start's token still reads the same data: no re-seed, nothing lost");
+  const refreshed = await rest(new URL(second.url).origin, "POST", "/v1/auth/token", {
+    headers: basic("of_lab_demo", SANDBOX_SECRET),
+    form: { grant_type: "refresh_token", refresh_token: consent.body.refresh_token },
+  });
+  assert.equal(refreshed.status, 200, JSON.stringify(refreshed.body));
+  assert.equal((await postGraphQL(second.url, "{ me { id } }", undefined, bearer(refreshed.body.access_token))).body.data!.me.id, "USR_42891");
+  assert.equal((await askConsent(second.url)).status, 200);
   await stop(second.child);
 });

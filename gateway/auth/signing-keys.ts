@@ -1,10 +1,17 @@
 import { randomUUID } from "node:crypto";
 import { calculateJwkThumbprint, compactDecrypt, CompactEncrypt, exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK } from "jose";
 import type { PrismaClient } from "../../subgraphs/shared/database.ts";
-import { RETIRED_KEY_GRACE_MS } from "../../subgraphs/shared/auth/public-keys.ts";
+import { MIN_RELOAD_GAP_MS, RETIRED_KEY_GRACE_MS } from "../../subgraphs/shared/auth/public-keys.ts";
 
 const ALG = "EdDSA";
 const SIGNER_CACHE_MS = 30_000;
+/**
+ * A rotated-in key is published this long before it signs anything. Every verifier that
+ * loaded its keys before the new key existed may reload on an unknown `kid` by then (see
+ * MIN_RELOAD_GAP_MS), so the first token the new key signs is never refused; the extra
+ * second covers clock skew between instances.
+ */
+export const KEY_PUBLISH_LEAD_MS = MIN_RELOAD_GAP_MS + 1_000;
 /** Serialises key creation across gateway instances sharing one database. */
 const KEY_LOCK = 0x4b_45_59_53; // "KEYS"
 
@@ -20,7 +27,7 @@ export interface Signer {
  * until tokens they signed have expired, so rotation needs no downtime.
  */
 export class SigningKeys {
-  private cached: { signer: Signer; at: number } | undefined;
+  private cached: { signer: Signer; until: number } | undefined;
 
   constructor(
     private readonly prisma: PrismaClient,
@@ -36,25 +43,37 @@ export class SigningKeys {
     });
   }
 
-  /** Adds a new signing key and retires the previous ones (they keep verifying for a grace period). */
+  /**
+   * Adds a new signing key, published at once and signing from KEY_PUBLISH_LEAD_MS on, when
+   * the previous keys retire (they keep verifying for a grace period). Returns its kid.
+   */
   async rotate(): Promise<string> {
-    const row = await this.newKeyRow();
+    const activeFrom = new Date(Date.now() + KEY_PUBLISH_LEAD_MS);
+    const row = await this.newKeyRow(activeFrom);
     await this.prisma.$transaction([
-      this.prisma.signingKey.updateMany({ where: { retiredAt: null }, data: { retiredAt: new Date() } }),
+      this.prisma.signingKey.updateMany({ where: { retiredAt: null }, data: { retiredAt: activeFrom } }),
       this.prisma.signingKey.create({ data: row }),
     ]);
     this.cached = undefined;
     return row.kid;
   }
 
+  /** The key that signs now: the newest one whose time has come and that has not retired. */
   async signer(): Promise<Signer> {
-    if (this.cached && Date.now() - this.cached.at < SIGNER_CACHE_MS) return this.cached.signer;
-    const row = await this.prisma.signingKey.findFirst({ where: { retiredAt: null }, orderBy: { activeFrom: "desc" } });
+    const now = Date.now();
+    if (this.cached && now < this.cached.until) return this.cached.signer;
+    const rows = await this.prisma.signingKey.findMany({
+      where: { OR: [{ retiredAt: null }, { retiredAt: { gt: new Date(now) } }] },
+      orderBy: { activeFrom: "desc" },
+    });
+    const row = rows.find((candidate) => candidate.activeFrom.getTime() <= now);
     if (!row) throw new Error("No active signing key; call ensureActiveKey() at start");
     const { plaintext } = await compactDecrypt(row.privateJwe, this.keyEncryptionKey);
     const key = (await importJWK(JSON.parse(new TextDecoder().decode(plaintext)) as JWK, row.alg)) as CryptoKey;
     const signer = { kid: row.kid, alg: row.alg, key };
-    this.cached = { signer, at: Date.now() };
+    // Switch to a key waiting for its turn as soon as its turn comes.
+    const pending = rows.map((candidate) => candidate.activeFrom.getTime()).filter((at) => at > now);
+    this.cached = { signer, until: Math.min(now + SIGNER_CACHE_MS, ...pending) };
     return signer;
   }
 
@@ -67,13 +86,13 @@ export class SigningKeys {
     return { keys: rows.map((row) => ({ ...(row.publicJwk as JWK), kid: row.kid, alg: row.alg, use: "sig" })) };
   }
 
-  private async newKeyRow() {
+  private async newKeyRow(activeFrom = new Date()) {
     const { publicKey, privateKey } = await generateKeyPair(ALG, { crv: "Ed25519", extractable: true });
     const publicJwk = await exportJWK(publicKey);
     const kid = `${await calculateJwkThumbprint(publicJwk)}`.slice(0, 16) + "-" + randomUUID().slice(0, 8);
     const privateJwe = await new CompactEncrypt(new TextEncoder().encode(JSON.stringify(await exportJWK(privateKey))))
       .setProtectedHeader({ alg: "dir", enc: "A256GCM", kid })
       .encrypt(this.keyEncryptionKey);
-    return { kid, alg: ALG, publicJwk: publicJwk as object, privateJwe, activeFrom: new Date() };
+    return { kid, alg: ALG, publicJwk: publicJwk as object, privateJwe, activeFrom };
   }
 }

@@ -5,7 +5,7 @@ import { sendJson } from "../../runtime/graphql-http-server.ts";
 /** The brief's single error envelope for every REST route: code, message, retry_after. */
 export function sendError(response: ServerResponse, code: ErrorCode, message: string, retryAfterSeconds: number | null = null): void {
   if (retryAfterSeconds !== null) response.setHeader("retry-after", String(retryAfterSeconds));
-  if (code === "UNAUTHENTICATED") response.setHeader("www-authenticate", 'Bearer realm="kamina-graph"');
+  if (code === "UNAUTHENTICATED" && !response.hasHeader("www-authenticate")) response.setHeader("www-authenticate", 'Bearer realm="kamina-graph"');
   sendJson(response, ERROR_CODES[code].status, { code, message, retry_after: retryAfterSeconds });
 }
 

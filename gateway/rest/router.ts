@@ -2,8 +2,13 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { RequestInfo, RouteHandler } from "../../runtime/graphql-http-server.ts";
 import { sendJson } from "../../runtime/graphql-http-server.ts";
 import type { Logger } from "../../runtime/logger.ts";
+import { createAuthApi } from "../auth/auth-api.ts";
+import { AuthError } from "../auth/auth-error.ts";
 import type { AuthServices } from "../auth/services.ts";
+import { addConsentRoutes } from "./consent-routes.ts";
 import { RestError, sendError } from "./envelope.ts";
+import { addTokenRoutes } from "./token-routes.ts";
+import { addWebhookRoutes } from "../webhooks/webhook-routes.ts";
 
 export type RestHandler = (request: IncomingMessage, response: ServerResponse, params: Record<string, string>, info: RequestInfo) => Promise<void>;
 
@@ -36,12 +41,13 @@ export class Router {
         sendError(response, "BAD_REQUEST", `${request.method} is not allowed on ${path}`);
         return true;
       }
-      const values = route.pattern.exec(path)!.slice(1);
-      const params = Object.fromEntries(route.keys.map((key, index) => [key, decodeURIComponent(values[index] ?? "")]));
       try {
+        const values = route.pattern.exec(path)!.slice(1);
+        const params = Object.fromEntries(route.keys.map((key, index) => [key, decodeParam(values[index] ?? "")]));
         await route.handler(request, response, params, info);
       } catch (error) {
         if (error instanceof RestError) sendError(response, error.code, error.message, error.retryAfterSeconds);
+        else if (error instanceof AuthError) sendError(response, error.code, error.message);
         else {
           logger.error({ err: error, requestId: info.requestId, path }, "REST route failed");
           sendError(response, "INTERNAL_SERVER_ERROR", "Internal server error");
@@ -52,6 +58,14 @@ export class Router {
   }
 }
 
+function decodeParam(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    throw new RestError("BAD_REQUEST", `The path segment ${value} is not valid percent-encoding`);
+  }
+}
+
 /** Routes every gateway serves beside /graphql. Consent and token routes join here. */
 export function createRestRoutes(services: AuthServices): RouteHandler {
   const router = new Router();
@@ -59,5 +73,17 @@ export function createRestRoutes(services: AuthServices): RouteHandler {
     response.setHeader("cache-control", "public, max-age=60");
     sendJson(response, 200, await services.keys.jwks());
   });
-  return router.handler(services.logger);
+  const api = createAuthApi(services);
+  addConsentRoutes(router, api);
+  addTokenRoutes(router, api);
+  addWebhookRoutes(router, api, services);
+  const routes = router.handler(services.logger);
+  return async (request, response, info) => {
+    if (await routes(request, response, info)) return true;
+    // Unknown paths under /v1 answer in the REST envelope, like every other /v1 failure.
+    const path = new URL(request.url ?? "/", "http://localhost").pathname;
+    if (path !== "/v1" && !path.startsWith("/v1/")) return false;
+    sendError(response, "NOT_FOUND", `No route for ${request.method} ${path}`);
+    return true;
+  };
 }

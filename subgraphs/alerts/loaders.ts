@@ -1,10 +1,12 @@
 import DataLoader from "dataloader";
+import { tenantOf } from "../shared/auth/tenant.ts";
+import type { Viewer } from "../shared/auth/viewer.ts";
 import type { PrismaClient } from "../shared/database.ts";
 import { PerUserLoader } from "../shared/per-user-loader.ts";
 import { AlertsService, type AlertRow, type AlertWindow } from "./service.ts";
 
-export function createLoaders(prisma: PrismaClient) {
-  const service = new AlertsService(prisma);
+export function createLoaders(prisma: PrismaClient, viewer: Viewer) {
+  const service = new AlertsService(prisma, tenantOf(viewer));
   return {
     recentAlerts: new PerUserLoader((ids, window: AlertWindow) => service.recentAlerts(ids, window), (row) => row.userId),
     alert: new DataLoader<string, AlertRow | null>(async (ids) => {

@@ -1,5 +1,5 @@
 import type { PrismaClient } from "../../generated/prisma/client.ts";
-import type { AlertStatus, Severity, WellnessBand } from "../../generated/prisma/enums.ts";
+import type { AlertStatus, Country, Severity, WellnessBand } from "../../generated/prisma/enums.ts";
 
 export interface AlertRow {
   id: string;
@@ -21,7 +21,11 @@ export interface AlertWindow {
 export const ALERTS_PAGE = { default: 20, max: 100 } as const;
 
 export class AlertsService {
-  constructor(private readonly prisma: PrismaClient) {}
+  constructor(
+    private readonly prisma: PrismaClient,
+    /** The viewer's tenants: every query is confined to them. */
+    private readonly tenant: readonly Country[],
+  ) {}
 
   /** The newest `limit` alerts of each user since `since`: one statement for all users. */
   recentAlerts(userIds: readonly string[], window: AlertWindow): Promise<AlertRow[]> {
@@ -33,7 +37,7 @@ export class AlertsService {
                a.contributing_factors AS "contributingFactors", a.suggested_action AS "suggestedAction",
                a.status::text AS status, a.created_at AS "createdAt"
         FROM alert a
-        WHERE a.user_id = u.id AND a.created_at >= ${since}
+        WHERE a.user_id = u.id AND a.country = ANY(${[...this.tenant]}::"Country"[]) AND a.created_at >= ${since}
         ORDER BY a.created_at DESC, a.id DESC
         LIMIT ${window.limit}
       ) recent`;
@@ -41,7 +45,7 @@ export class AlertsService {
 
   alertsByIds(ids: readonly string[]): Promise<AlertRow[]> {
     return this.prisma.alert.findMany({
-      where: { id: { in: [...ids] } },
+      where: { id: { in: [...ids] }, country: { in: [...this.tenant] } },
       select: { id: true, userId: true, type: true, riskBand: true, severity: true, contributingFactors: true, suggestedAction: true, status: true, createdAt: true },
     });
   }

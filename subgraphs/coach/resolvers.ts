@@ -18,5 +18,6 @@ export const resolvers: GraphQLResolverMap<Context> = {
   CoachSession: {
     sentiment: (session: CoachSessionRow) => session.sentiment.toNumber(),
     sentimentLabel: (session: CoachSessionRow) => sentimentLabel(session.sentiment.toNumber()),
+    transcript: (session: CoachSessionRow, _args, { loaders }: Context) => loaders.transcript.load(session.id),
   },
 };

@@ -1,4 +1,5 @@
 import { Prisma, type PrismaClient } from "../../generated/prisma/client.ts";
+import type { Country } from "../../generated/prisma/enums.ts";
 
 export interface CoachSessionRow {
   id: string;
@@ -19,16 +20,29 @@ export interface SessionWindow {
 const NEUTRAL_BAND = 0.2;
 
 export class CoachService {
-  constructor(private readonly prisma: PrismaClient) {}
+  constructor(
+    private readonly prisma: PrismaClient,
+    /** The viewer's tenants: every query is confined to them. */
+    private readonly tenant: readonly Country[],
+  ) {}
 
   sessions(userIds: readonly string[], window: SessionWindow): Promise<CoachSessionRow[]> {
     return this.prisma.coachSession.findMany({
       where: {
         userId: { in: [...userIds] },
+        country: { in: [...this.tenant] },
         ...(window.from || window.to ? { startedAt: { ...(window.from ? { gte: window.from } : {}), ...(window.to ? { lt: window.to } : {}) } } : {}),
       },
       orderBy: [{ userId: "asc" }, { startedAt: "desc" }, { id: "asc" }],
       select: { id: true, userId: true, startedAt: true, endedAt: true, intent: true, sentiment: true, messageCount: true },
+    });
+  }
+
+  /** Raw coach text of these sessions; read only when a request asks for it and its scopes allow. */
+  transcripts(sessionIds: readonly string[]): Promise<{ sessionId: string; text: string }[]> {
+    return this.prisma.coachTranscript.findMany({
+      where: { sessionId: { in: [...sessionIds] }, country: { in: [...this.tenant] } },
+      select: { sessionId: true, text: true },
     });
   }
 }

@@ -1,9 +1,11 @@
+import { tenantOf } from "../shared/auth/tenant.ts";
+import type { Viewer } from "../shared/auth/viewer.ts";
 import type { PrismaClient } from "../shared/database.ts";
 import { PerUserLoader } from "../shared/per-user-loader.ts";
 import { DebtsService } from "./service.ts";
 
-export function createLoaders(prisma: PrismaClient) {
-  const service = new DebtsService(prisma);
+export function createLoaders(prisma: PrismaClient, viewer: Viewer) {
+  const service = new DebtsService(prisma, tenantOf(viewer));
   return {
     debts: new PerUserLoader((ids) => service.debts(ids), (row) => row.userId),
   };

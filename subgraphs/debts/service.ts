@@ -1,5 +1,5 @@
 import { Prisma, type PrismaClient } from "../../generated/prisma/client.ts";
-import type { DebtStatus, DebtType } from "../../generated/prisma/enums.ts";
+import type { Country, DebtStatus, DebtType } from "../../generated/prisma/enums.ts";
 
 export interface DebtRow {
   id: string;
@@ -27,7 +27,11 @@ export interface DebtSummary {
 }
 
 export class DebtsService {
-  constructor(private readonly prisma: PrismaClient) {}
+  constructor(
+    private readonly prisma: PrismaClient,
+    /** The viewer's tenants: every query is confined to them. */
+    private readonly tenant: readonly Country[],
+  ) {}
 
   /** Debts of these users with their missed instalments of the last 6 months, in one statement. */
   debts(userIds: readonly string[]): Promise<DebtRow[]> {
@@ -41,7 +45,7 @@ export class DebtsService {
         SELECT count(*) AS count FROM debt_payment p
         WHERE p.debt_id = d.id AND p.status = 'MISSED' AND p.due_date >= CURRENT_DATE - INTERVAL '6 months'
       ) missed ON true
-      WHERE d.user_id = ANY(${[...userIds]}::text[])
+      WHERE d.user_id = ANY(${[...userIds]}::text[]) AND d.country = ANY(${[...this.tenant]}::"Country"[])
       ORDER BY d.user_id, d.due_date, d.id`;
   }
 }

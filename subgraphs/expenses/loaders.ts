@@ -1,9 +1,11 @@
+import { tenantOf } from "../shared/auth/tenant.ts";
+import type { Viewer } from "../shared/auth/viewer.ts";
 import type { PrismaClient } from "../shared/database.ts";
 import { PerUserLoader } from "../shared/per-user-loader.ts";
 import { ExpensesService, type ExpenseFilter, type ExpensePageArgs } from "./service.ts";
 
-export function createLoaders(prisma: PrismaClient) {
-  const service = new ExpensesService(prisma);
+export function createLoaders(prisma: PrismaClient, viewer: Viewer) {
+  const service = new ExpensesService(prisma, tenantOf(viewer));
   return {
     expensePage: new PerUserLoader((ids, args: ExpensePageArgs) => service.pageOfExpenses(ids, args), (row) => row.userId),
     expenseCount: new PerUserLoader((ids, filter: ExpenseFilter) => service.countExpenses(ids, filter), (row) => row.userId),

@@ -1,5 +1,5 @@
 import { Prisma, type PrismaClient } from "../../generated/prisma/client.ts";
-import type { IncomeKind } from "../../generated/prisma/enums.ts";
+import type { Country, IncomeKind } from "../../generated/prisma/enums.ts";
 
 export interface ExpenseRow {
   id: bigint;
@@ -40,7 +40,11 @@ export const EXPENSES_PAGE = { default: 50, max: 500 } as const;
 const DAY_MS = 86_400_000;
 
 export class ExpensesService {
-  constructor(private readonly prisma: PrismaClient) {}
+  constructor(
+    private readonly prisma: PrismaClient,
+    /** The viewer's tenants: every query is confined to them. */
+    private readonly tenant: readonly Country[],
+  ) {}
 
   /** The first `limit` expenses of each user matching the filter, newest first: one statement for all users. */
   pageOfExpenses(userIds: readonly string[], args: ExpensePageArgs): Promise<ExpenseRow[]> {
@@ -51,7 +55,7 @@ export class ExpensesService {
       CROSS JOIN LATERAL (
         SELECT e.id, e.user_id AS "userId", e.amount, e.currency, e.mcc, e.category, e.merchant, e.occurred_at AS "occurredAt"
         FROM expense e
-        WHERE e.user_id = u.id ${andAll(conditions)}
+        WHERE e.user_id = u.id AND e.country = ANY(${[...this.tenant]}::"Country"[]) ${andAll(conditions)}
         ORDER BY e.occurred_at DESC, e.id DESC
         LIMIT ${args.limit}
       ) page`;
@@ -61,13 +65,13 @@ export class ExpensesService {
     return this.prisma.$queryRaw<{ userId: string; count: number }[]>`
       SELECT e.user_id AS "userId", count(*)::int AS count
       FROM expense e
-      WHERE e.user_id = ANY(${[...userIds]}::text[]) ${andAll(filterConditions(filter))}
+      WHERE e.user_id = ANY(${[...userIds]}::text[]) AND e.country = ANY(${[...this.tenant]}::"Country"[]) ${andAll(filterConditions(filter))}
       GROUP BY e.user_id`;
   }
 
   incomeStreams(userIds: readonly string[]): Promise<IncomeRow[]> {
     return this.prisma.incomeStream.findMany({
-      where: { userId: { in: [...userIds] } },
+      where: { userId: { in: [...userIds] }, country: { in: [...this.tenant] } },
       orderBy: [{ userId: "asc" }, { startedAt: "asc" }, { id: "asc" }],
     });
   }

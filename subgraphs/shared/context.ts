@@ -1,3 +1,4 @@
+import type { FieldAccess } from "./auth/field-access.ts";
 import type { Viewer } from "./auth/viewer.ts";
 
 export type { Viewer };
@@ -7,4 +8,6 @@ export interface SubgraphContext<Loaders> {
   /** From the verified token; every subgraph request carries one. */
   viewer: Viewer;
   loaders: Loaders;
+  /** Field-level scope checks and what was returned, per consent (the receipt). */
+  access: FieldAccess;
 }

@@ -9,7 +9,11 @@ import { createErrorFormatter } from "../../runtime/format-error.ts";
 import { startGraphQLHttpServer } from "../../runtime/graphql-http-server.ts";
 import type { Logger } from "../../runtime/logger.ts";
 import { authenticate } from "./auth/authenticate.ts";
+import { ConsentGrants } from "./auth/consent-grants.ts";
+import { FieldAccess } from "./auth/field-access.ts";
+import { enforceScopes, receiptsPlugin } from "./auth/scope-enforcement.ts";
 import { TokenVerifier, type TokenSettings } from "./auth/token-verifier.ts";
+import type { Viewer } from "./auth/viewer.ts";
 import type { SubgraphContext } from "./context.ts";
 import { createPrismaClient, type DatabaseTarget, type PrismaClient } from "./database.ts";
 import { scalarResolvers } from "./scalars.ts";
@@ -18,8 +22,8 @@ export interface SubgraphDefinition<Loaders> {
   name: SubgraphName;
   typeDefs: DocumentNode;
   resolvers: GraphQLResolverMap<SubgraphContext<Loaders>>;
-  /** Fresh DataLoaders for each request. */
-  createLoaders(prisma: PrismaClient): Loaders;
+  /** Fresh DataLoaders for each request; services filter by the viewer's tenant. */
+  createLoaders(prisma: PrismaClient, viewer: Viewer): Loaders;
 }
 
 export interface SubgraphOptions {
@@ -30,6 +34,11 @@ export interface SubgraphOptions {
   logger: Logger;
   /** Count the SQL statements this subgraph sends (tests and benchmarks read the count). */
   countStatements?: boolean;
+  /**
+   * Enforce `@requiresScopes`/`@authenticated` per field and report receipts (default true).
+   * Only `UNSAFE_DISABLE_SCOPE_ENFORCEMENT` turns it off, for benchmarks; the token is always verified.
+   */
+  enforceScopes?: boolean;
 }
 
 export interface RunningSubgraph {
@@ -50,7 +59,11 @@ export async function startSubgraph<Loaders>(definition: SubgraphDefinition<Load
   let statements = 0;
   const prisma = createPrismaClient(options.database, options.countStatements ? { onStatement: () => void statements++ } : {});
   const verifier = new TokenVerifier(prisma, options.tokens);
+  const consentGrants = new ConsentGrants(prisma);
+  const enforcing = options.enforceScopes ?? true;
   const schema = buildSubgraphSchema([{ typeDefs: definition.typeDefs, resolvers: { ...scalarResolvers, ...definition.resolvers } as GraphQLResolverMap<unknown> }]);
+  if (enforcing) enforceScopes(schema);
+  else logger.warn("UNSAFE_DISABLE_SCOPE_ENFORCEMENT is set: this subgraph does not check scopes per field (benchmarks only)");
   const apollo = new ApolloServer<SubgraphContext<Loaders>>({
     schema,
     formatError: createErrorFormatter(logger),
@@ -58,7 +71,7 @@ export async function startSubgraph<Loaders>(definition: SubgraphDefinition<Load
     // The launcher owns shutdown; Apollo's own signal handlers would race it.
     stopOnTerminationSignals: false,
     // Traces are for Apollo's hosted studio, which this deployment does not use; they cost time per request.
-    plugins: [ApolloServerPluginInlineTraceDisabled()],
+    plugins: [ApolloServerPluginInlineTraceDisabled(), ...(enforcing ? [receiptsPlugin()] : [])],
   });
   await apollo.start();
   const http = await startGraphQLHttpServer({
@@ -68,7 +81,7 @@ export async function startSubgraph<Loaders>(definition: SubgraphDefinition<Load
     logger,
     context: async ({ requestId, request }) => {
       const { viewer } = await authenticate(verifier, request);
-      return { requestId, viewer, loaders: definition.createLoaders(prisma) };
+      return { requestId, viewer, loaders: definition.createLoaders(prisma, viewer), access: new FieldAccess(viewer, consentGrants) };
     },
   });
   logger.debug({ url: `${http.origin}/graphql` }, "subgraph listening");

@@ -1,10 +1,11 @@
 import DataLoader from "dataloader";
+import type { Viewer } from "../shared/auth/viewer.ts";
 import type { PrismaClient } from "../shared/database.ts";
 import { PerUserLoader } from "../shared/per-user-loader.ts";
 import { WellnessService, type UserRow } from "./service.ts";
 
-export function createLoaders(prisma: PrismaClient) {
-  const service = new WellnessService(prisma);
+export function createLoaders(prisma: PrismaClient, viewer: Viewer) {
+  const service = new WellnessService(prisma, viewer);
   return {
     service,
     user: new DataLoader<string, UserRow | null>(async (ids) => {

@@ -1,5 +1,7 @@
 import { Prisma, type PrismaClient } from "../../generated/prisma/client.ts";
 import type { Country, GoalStatus, WellnessBand } from "../../generated/prisma/enums.ts";
+import { tenantOf } from "../shared/auth/tenant.ts";
+import type { Viewer } from "../shared/auth/viewer.ts";
 
 export interface UserRow {
   id: string;
@@ -33,23 +35,37 @@ export interface GoalRow {
 export const USERS_PAGE = { default: 20, max: 100 } as const;
 export const HISTORY_MONTHS = { min: 1, max: 24 } as const;
 
+/**
+ * Reads for one request's viewer. Which people exist for the viewer is decided here, in SQL:
+ * a consent token sees only its own person; a partner token sees only people who hold an
+ * authorised, unexpired consent for that client and live in a country the client serves.
+ * Per-person reads are confined to the viewer's tenant.
+ */
 export class WellnessService {
-  constructor(private readonly prisma: PrismaClient) {}
+  private readonly tenant: readonly Country[];
 
-  usersByIds(ids: readonly string[]): Promise<UserRow[]> {
-    return this.prisma.user.findMany({ where: { id: { in: [...ids] } }, select: { id: true, country: true } });
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly viewer: Viewer,
+  ) {
+    this.tenant = tenantOf(viewer);
   }
 
-  /** Users ordered by id after `afterId`, optionally only those whose latest band is `band`; one extra row tells whether more exist. */
+  usersByIds(ids: readonly string[]): Promise<UserRow[]> {
+    return this.prisma.$queryRaw<UserRow[]>`
+      SELECT u.id, u.country::text AS country FROM app_user u
+      WHERE u.id = ANY(${[...ids]}::text[]) AND ${this.visible()}`;
+  }
+
+  /** Visible users ordered by id after `afterId`, optionally only those whose latest band is `band`; one extra row tells whether more exist. */
   pageOfUsers(options: { limit: number; afterId?: string; band?: WellnessBand }): Promise<UserRow[]> {
     const after = options.afterId ?? "";
     if (!options.band) {
-      return this.prisma.user.findMany({
-        where: { id: { gt: after } },
-        orderBy: { id: "asc" },
-        take: options.limit,
-        select: { id: true, country: true },
-      });
+      return this.prisma.$queryRaw<UserRow[]>`
+        SELECT u.id, u.country::text AS country FROM app_user u
+        WHERE u.id > ${after} AND ${this.visible()}
+        ORDER BY u.id
+        LIMIT ${options.limit}`;
     }
     return this.prisma.$queryRaw<UserRow[]>`
       SELECT u.id, u.country::text AS country
@@ -57,17 +73,21 @@ export class WellnessService {
       JOIN LATERAL (
         SELECT s.band FROM wellness_snapshot s WHERE s.user_id = u.id ORDER BY s.snapshot_date DESC LIMIT 1
       ) latest ON true
-      WHERE u.id > ${after} AND latest.band = ${options.band}::"WellnessBand"
+      WHERE u.id > ${after} AND latest.band = ${options.band}::"WellnessBand" AND ${this.visible()}
       ORDER BY u.id
       LIMIT ${options.limit}`;
   }
 
   async countUsers(band?: WellnessBand): Promise<number> {
-    if (!band) return this.prisma.user.count();
-    const [row] = await this.prisma.$queryRaw<{ count: bigint }[]>`
-      SELECT count(*) AS count FROM (
-        SELECT DISTINCT ON (s.user_id) s.band FROM wellness_snapshot s ORDER BY s.user_id, s.snapshot_date DESC
-      ) latest WHERE latest.band = ${band}::"WellnessBand"`;
+    const [row] = band
+      ? await this.prisma.$queryRaw<{ count: bigint }[]>`
+          SELECT count(*) AS count
+          FROM app_user u
+          JOIN LATERAL (
+            SELECT s.band FROM wellness_snapshot s WHERE s.user_id = u.id ORDER BY s.snapshot_date DESC LIMIT 1
+          ) latest ON true
+          WHERE latest.band = ${band}::"WellnessBand" AND ${this.visible()}`
+      : await this.prisma.$queryRaw<{ count: bigint }[]>`SELECT count(*) AS count FROM app_user u WHERE ${this.visible()}`;
     return Number(row?.count ?? 0);
   }
 
@@ -77,13 +97,13 @@ export class WellnessService {
         user_id AS "userId", snapshot_date AS "snapshotDate", score, band::text AS band, trend_30d AS "trend30d",
         factors, action_plan AS "actionPlan", computed_at AS "computedAt", next_review_at AS "nextReviewAt"
       FROM wellness_snapshot
-      WHERE user_id = ANY(${[...userIds]}::text[])
+      WHERE user_id = ANY(${[...userIds]}::text[]) AND country = ANY(${[...this.tenant]}::"Country"[])
       ORDER BY user_id, snapshot_date DESC`;
   }
 
   snapshotsSince(userIds: readonly string[], months: number): Promise<Pick<SnapshotRow, "userId" | "snapshotDate" | "score" | "band">[]> {
     return this.prisma.wellnessSnapshot.findMany({
-      where: { userId: { in: [...userIds] }, snapshotDate: { gte: monthsAgo(months) } },
+      where: { userId: { in: [...userIds] }, country: { in: [...this.tenant] }, snapshotDate: { gte: monthsAgo(months) } },
       orderBy: [{ userId: "asc" }, { snapshotDate: "asc" }],
       select: { userId: true, snapshotDate: true, score: true, band: true },
     });
@@ -91,9 +111,19 @@ export class WellnessService {
 
   goals(userIds: readonly string[]): Promise<GoalRow[]> {
     return this.prisma.savingsGoal.findMany({
-      where: { userId: { in: [...userIds] } },
+      where: { userId: { in: [...userIds] }, country: { in: [...this.tenant] } },
       orderBy: [{ userId: "asc" }, { createdAt: "asc" }, { id: "asc" }],
     });
+  }
+
+  /** The people this viewer may see, as a condition on `app_user u`. */
+  private visible(): Prisma.Sql {
+    const viewer = this.viewer;
+    if (viewer.kind === "consent") return Prisma.sql`(u.id = ${viewer.userId} AND u.country = ${viewer.country}::"Country")`;
+    return Prisma.sql`(u.country = ANY(${[...viewer.countries]}::"Country"[]) AND EXISTS (
+      SELECT 1 FROM consent c
+      WHERE c.user_id = u.id AND c.client_id = ${viewer.clientId} AND c.status = 'AUTHORISED'
+        AND (c.expires_at IS NULL OR c.expires_at > now())))`;
   }
 }
 

@@ -4,9 +4,9 @@ import { loadConfig, SUBGRAPH_NAMES } from "../../runtime/config.ts";
 import { createLogger } from "../../runtime/logger.ts";
 import type { DatabaseTarget } from "../../subgraphs/shared/database.ts";
 
-export async function startTestKamina(database: DatabaseTarget): Promise<RunningKamina & { graphqlUrl: string }> {
+export async function startTestKamina(database: DatabaseTarget, env: Record<string, string> = {}): Promise<RunningKamina & { graphqlUrl: string }> {
   const freePorts = Object.fromEntries(SUBGRAPH_NAMES.map((name) => [`SUBGRAPH_${name.toUpperCase()}_PORT`, "0"]));
-  const config = loadConfig({ PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "silent", SUBGRAPH_TIMEOUT_MS: "3000", ...freePorts });
+  const config = loadConfig({ PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "silent", SUBGRAPH_TIMEOUT_MS: "3000", ...freePorts, ...env });
   const kamina = await startKamina({
     config,
     logger: createLogger(process.env.TEST_LOG_LEVEL ?? "silent"),

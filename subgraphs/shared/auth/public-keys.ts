@@ -4,7 +4,8 @@ import type { PrismaClient } from "../database.ts";
 /** How long a retired key still verifies: tokens it signed live at most this long. */
 export const RETIRED_KEY_GRACE_MS = 24 * 60 * 60 * 1000;
 const REFRESH_EVERY_MS = 60_000;
-const MIN_RELOAD_GAP_MS = 2_000;
+/** A `kid` not yet seen reloads the keys at most this often (bounds what random kids can cost). */
+export const MIN_RELOAD_GAP_MS = 2_000;
 
 /**
  * The token-signing public keys, read from the shared database, so every gateway and

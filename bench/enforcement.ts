@@ -1,0 +1,205 @@
+// `npm run bench:enforcement -- [--users N] [--duration S] [--warmup S] [--connections C] [--rounds R] [--seed N]`
+//
+// What field-level consent enforcement costs. Seeds a fresh PostgreSQL database, widens every
+// seeded consent to every read scope (so both sides return the same, complete answer), and
+// starts kamina-graph twice in child processes on that database: once as deployed, once with
+// UNSAFE_DISABLE_SCOPE_ENFORCEMENT=true (no per-field scope checks, no per-person consent
+// look-ups, no receipts; tokens are still verified and the consent join that decides which
+// people a partner sees still runs). Drives bench:gateway's five-subgraph query (20 users, a
+// partner token) against each, alternating the order every round so drift on a shared machine
+// falls on both sides, and prints req/s, p50 and p99 side by side with the overhead.
+import assert from "node:assert/strict";
+import { parseArgs } from "node:util";
+import pg from "pg";
+import { seedDatabase } from "../prisma/seed/index.ts";
+import { createTestDatabase, type TestDatabase } from "../test/support/postgres.ts";
+import { DEMO_CLIENT_ID, mintClientToken } from "./support/auth.ts";
+import { grantEveryReadScope } from "./support/consents.ts";
+import { measure, preflight, sampleMachine, type Measurement } from "./support/load.ts";
+import { codeVersion, machineFacts } from "./support/report.ts";
+import { buildScenarios, type Scenario } from "./support/scenarios.ts";
+import { startServerChild, type ServerChild } from "./support/server-child.ts";
+
+const log = (message: string) => console.log(`[bench] ${message}`);
+const SANDBOX_CLIENT_SECRET = "bench-sandbox-secret";
+const SIDES = ["enforced", "unenforced"] as const;
+type Side = (typeof SIDES)[number];
+
+interface Options {
+  users: number;
+  duration: number;
+  warmup: number;
+  connections: number;
+  rounds: number;
+  seed: number;
+}
+
+const USAGE = `Usage: npm run bench:enforcement -- [options]
+  --users N        users to seed (default 2000)
+  --duration S     measured seconds per side per round (default 15)
+  --warmup S       discarded warm-up seconds before each measured run (default 3)
+  --connections C  concurrent connections (default 20)
+  --rounds R       rounds; each measures both sides, alternating which goes first (default 2)
+  --seed N         seed of the synthetic data (default 42)`;
+
+function parseOptions(argv: string[]): Options {
+  const { values } = parseArgs({
+    args: argv,
+    options: Object.fromEntries(["users", "duration", "warmup", "connections", "rounds", "seed"].map((name) => [name, { type: "string" }] as const)),
+    strict: true,
+  });
+  const integer = (name: keyof Options, fallback: number, min: number, max: number) => {
+    const raw = values[name];
+    if (raw === undefined) return fallback;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < min || value > max) throw new Error(`--${name} takes an integer from ${min} to ${max}, not "${String(raw)}"`);
+    return value;
+  };
+  return {
+    users: integer("users", 2000, 40, 1_000_000),
+    duration: integer("duration", 15, 1, 600),
+    warmup: integer("warmup", 3, 0, 120),
+    connections: integer("connections", 20, 1, 1000),
+    rounds: integer("rounds", 2, 1, 20),
+    seed: integer("seed", 42, -(2 ** 31), 2 ** 31 - 1),
+  };
+}
+
+const cleanups: (() => Promise<void>)[] = [];
+async function cleanUp(): Promise<void> {
+  for (const cleanup of cleanups.splice(0).reverse()) {
+    await cleanup().catch((error: unknown) => console.error(`[bench] cleanup failed: ${error instanceof Error ? error.message : String(error)}`));
+  }
+}
+
+/** Sums several measured runs of one side: requests over total time, latency percentiles averaged. */
+function combine(runs: Measurement[]) {
+  const seconds = runs.reduce((sum, run) => sum + run.durationSeconds, 0);
+  const requests = runs.reduce((sum, run) => sum + run.totalRequests, 0);
+  const mean = (pick: (run: Measurement) => number | undefined) => {
+    const values = runs.map(pick).filter((value): value is number => value !== undefined);
+    return values.length ? values.reduce((sum, value) => sum + value, 0) / values.length : undefined;
+  };
+  return {
+    requestsPerSecond: requests / seconds,
+    p50: mean((run) => run.latency.p50)!,
+    p99: mean((run) => run.latency.p99)!,
+    cpuMsPerRequest: mean((run) => (run.serverCpuCores === undefined ? undefined : (1000 * run.serverCpuCores) / run.requestsPerSecond)),
+    errors: runs.reduce((sum, run) => sum + run.errors, 0),
+    requests,
+  };
+}
+
+async function run(options: Options): Promise<void> {
+  log(`machine: ${machineFacts()}`);
+  const database: TestDatabase = await createTestDatabase();
+  cleanups.push(() => database.drop());
+  let started = Date.now();
+  await seedDatabase({ kind: "postgres", url: database.url, poolSize: 4 }, { users: options.users, seed: options.seed, sandboxClientSecret: SANDBOX_CLIENT_SECRET });
+  const widened = await grantEveryReadScope(database.url, DEMO_CLIENT_ID);
+  // Fresh tables have no planner statistics until autovacuum gets to them; a live database has them.
+  const sql = new pg.Client({ connectionString: database.url });
+  await sql.connect();
+  await sql.query("ANALYZE").finally(() => sql.end());
+  log(`seeded ${options.users} users in ${((Date.now() - started) / 1000).toFixed(1)} s; widened ${widened} consents of ${DEMO_CLIENT_ID} to every read scope`);
+
+  const children = {} as Record<Side, ServerChild>;
+  for (const side of SIDES) {
+    started = Date.now();
+    const child = await startServerChild({
+      databaseUrl: database.url,
+      sandboxClientSecret: SANDBOX_CLIENT_SECRET,
+      env: { UNSAFE_DISABLE_SCOPE_ENFORCEMENT: side === "enforced" ? "false" : "true" },
+    });
+    cleanups.push(() => child.stop());
+    children[side] = child;
+    log(`${side} server child ${child.pid} ready in ${Date.now() - started} ms (UNSAFE_DISABLE_SCOPE_ENFORCEMENT=${side === "unenforced"})`);
+  }
+  // Both children share the database and its signing keys: a token minted with the first one's keys verifies in both.
+  const token = await mintClientToken(database.url, children.enforced.config);
+  const headers = { authorization: `Bearer ${token}` };
+  const scenarioOf = (side: Side): Scenario => {
+    const five = buildScenarios(children[side].gatewayUrl, children[side].subgraphUrls.wellness, headers).find((scenario) => scenario.name === "five-subgraphs")!;
+    return { ...five, description: `${five.description}, enforcement ${side === "enforced" ? "on" : "off"}` };
+  };
+  const scenarios = { enforced: scenarioOf("enforced"), unenforced: scenarioOf("unenforced") };
+
+  const checked = { enforced: await preflight(scenarios.enforced), unenforced: await preflight(scenarios.unenforced) };
+  assert.equal(checked.enforced.body, checked.unenforced.body, "with every scope consented, enforcement must not change the answer");
+  log(`checked: both sides answer the same ${Buffer.byteLength(checked.enforced.body)} bytes (${checked.enforced.deterministic ? "deterministic: every body under load is compared exactly" : "varies"})`);
+
+  const idle = await sampleMachine(3_000);
+  if (idle) log(`before the load the machine was using ${idle.busyCores.toFixed(2)} cores`);
+
+  const runs: Record<Side, Measurement[]> = { enforced: [], unenforced: [] };
+  for (let round = 0; round < options.rounds; round++) {
+    const order: readonly Side[] = round % 2 === 0 ? SIDES : [...SIDES].reverse();
+    for (const side of order) {
+      const measurement = await measure(scenarios[side], checked[side], {
+        connections: options.connections,
+        duration: options.duration,
+        warmup: options.warmup,
+        serverPid: children[side].pid,
+      });
+      runs[side].push(measurement);
+      log(`round ${round + 1} ${side}: ${measurement.requestsPerSecond.toFixed(0)} req/s, p50 ${measurement.latency.p50} ms, p99 ${measurement.latency.p99} ms, errors ${measurement.errors} (timeouts ${measurement.detail.timeouts}, connection ${measurement.detail.connectionErrors}, non-2xx ${measurement.detail.non2xx}, body mismatches ${measurement.detail.mismatches})`);
+    }
+  }
+
+  // Under load every body was compared with the checked one; say what changed if some differed.
+  for (const side of SIDES) {
+    if (!runs[side].some((run) => run.detail.mismatches > 0)) continue;
+    const now = await preflight(scenarios[side]);
+    const before = checked[side].body;
+    let at = 0;
+    while (at < before.length && before[at] === now.body[at]) at++;
+    log(`${side}: some answers under load differed from the checked one; an answer now ${now.body === before ? "is identical again" : `differs from position ${at}: ${JSON.stringify(before.slice(Math.max(0, at - 80), at + 80))} became ${JSON.stringify(now.body.slice(Math.max(0, at - 80), at + 80))}`}`);
+  }
+
+  const on = combine(runs.enforced);
+  const off = combine(runs.unenforced);
+  const fixed = (value: number | undefined, digits = 0) => (value === undefined ? "n/a" : value.toFixed(digits));
+  const slower = (enforced: number, unenforced: number) => `${fixed((100 * (enforced - unenforced)) / unenforced, 1)} %`;
+  console.log("");
+  console.log(`Machine: ${machineFacts()}`);
+  console.log(`Code: ${codeVersion()}`);
+  console.log(
+    `Load: five-subgraph query (20 users, partner token), ${options.connections} connections, ${options.rounds} rounds x ${options.duration} s per side after ${options.warmup} s warm-up; ${options.users} seeded users; server, PostgreSQL and load generator on one machine`,
+  );
+  console.log("");
+  console.log("| | enforcement on | enforcement off | enforcement costs |");
+  console.log("|---|---:|---:|---:|");
+  console.log(`| req/s | ${fixed(on.requestsPerSecond)} | ${fixed(off.requestsPerSecond)} | ${fixed((100 * (off.requestsPerSecond - on.requestsPerSecond)) / off.requestsPerSecond, 1)} % fewer |`);
+  console.log(`| p50 ms | ${fixed(on.p50)} | ${fixed(off.p50)} | ${slower(on.p50, off.p50)} |`);
+  console.log(`| p99 ms | ${fixed(on.p99)} | ${fixed(off.p99)} | ${slower(on.p99, off.p99)} |`);
+  console.log(`| server CPU ms/request | ${fixed(on.cpuMsPerRequest, 1)} | ${fixed(off.cpuMsPerRequest, 1)} | ${on.cpuMsPerRequest && off.cpuMsPerRequest ? slower(on.cpuMsPerRequest, off.cpuMsPerRequest) : "n/a"} |`);
+  console.log(`| requests (errors) | ${on.requests} (${on.errors}) | ${off.requests} (${off.errors}) | |`);
+  const overhead = (100 * (off.requestsPerSecond - on.requestsPerSecond)) / off.requestsPerSecond;
+  console.log("");
+  console.log(`Throughput overhead of enforcement: ${overhead.toFixed(1)} % (target: under 10 %) ${overhead < 10 ? "- met" : "- NOT met"}`);
+}
+
+async function main(): Promise<number> {
+  let options: Options;
+  try {
+    options = parseOptions(process.argv.slice(2));
+  } catch (error) {
+    console.error(`${error instanceof Error ? error.message : String(error)}\n${USAGE}`);
+    return 2;
+  }
+  const onSignal = () => void cleanUp().finally(() => process.exit(130));
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+  try {
+    await run(options);
+    return 0;
+  } catch (error) {
+    console.error(`[bench] failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    return 1;
+  } finally {
+    await cleanUp();
+  }
+}
+
+process.exitCode = await main();
+setTimeout(() => process.exit(process.exitCode ?? 0), 1_000).unref();

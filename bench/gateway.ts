@@ -1,0 +1,224 @@
+// `npm run bench:gateway -- [--users N] [--duration S] [--connections C] [--warmup S] [--cpu-prof]`
+//
+// Seeds a fresh PostgreSQL database, starts kamina-graph in a child process (so the load
+// generator does not share its event loop), checks each operation once, then drives, one
+// after the other: (a) a 20-user query over all five subgraphs through the gateway, (b) a
+// wellness-only query through the gateway and (c) that same query straight to the wellness
+// subgraph, the ceiling. Prints the table and the gateway's overhead, then cleans up.
+import assert from "node:assert/strict";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import pg from "pg";
+import { seedDatabase } from "../prisma/seed/index.ts";
+import { createTestDatabase, type TestDatabase } from "../test/support/postgres.ts";
+import { DEMO_CLIENT_ID, grantFullConsents, mintClientToken } from "./support/auth.ts";
+import { summariseProfile } from "./support/cpu-profile.ts";
+import { parseBenchOptions, USAGE, UsageError, type BenchOptions } from "./support/options.ts";
+import { codeVersion, machineFacts, ratios, resultsTable } from "./support/report.ts";
+import { buildScenarios, type Scenario } from "./support/scenarios.ts";
+import { measure, sampleMachine, preflight, type Measurement, type Preflight } from "./support/load.ts";
+import { EXIT_GUARD_MARKER, startServerChild, type ServerChild } from "./support/server-child.ts";
+
+const log = (message: string) => console.log(`[bench] ${message}`);
+const SANDBOX_CLIENT_SECRET = "bench-sandbox-secret";
+
+/** Everything to undo, newest first; runs once whether the bench succeeds, fails or is interrupted. */
+const cleanups: { name: string; run: () => Promise<void> }[] = [];
+let cleaning: Promise<void> | undefined;
+function cleanUp(): Promise<void> {
+  return (cleaning ??= (async () => {
+    for (const { name, run } of cleanups.splice(0).reverse()) {
+      try {
+        await withTimeout(run(), 20_000, `cleanup: ${name}`);
+      } catch (error) {
+        console.error(`[bench] cleanup of ${name} failed: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
+  })());
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise.finally(() => clearTimeout(timer)),
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what} took longer than ${Math.round(ms / 1000)} s`)), ms);
+    }),
+  ]);
+}
+
+async function run(options: BenchOptions): Promise<void> {
+  log(`machine: ${machineFacts()}`);
+  log(`${options.users} users, ${options.connections} connections, ${options.warmup} s warm-up + ${options.duration} s per scenario, server NODE_ENV ${options.production ? "production" : "unset"}`);
+
+  let started = Date.now();
+  const database: TestDatabase = await createTestDatabase();
+  cleanups.push({ name: "the database", run: () => database.drop() });
+  log(`created and migrated ${new URL(database.url).pathname.slice(1)} in ${Date.now() - started} ms`);
+
+  started = Date.now();
+  await seedDatabase({ kind: "postgres", url: database.url, poolSize: 4 }, { users: options.users, seed: options.seed, sandboxClientSecret: SANDBOX_CLIENT_SECRET });
+  const consents = await grantFullConsents(database.url);
+  log(`every one of ${consents} users in ${DEMO_CLIENT_ID}'s countries gave it a consent with all its scopes`);
+  // Fresh tables have no planner statistics until autovacuum gets to them; a live database has them.
+  const sql = new pg.Client({ connectionString: database.url });
+  await sql.connect();
+  try {
+    await sql.query("ANALYZE");
+  } finally {
+    await sql.end();
+  }
+  log(`seeded and analysed ${options.users} users in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+
+  let profileDir: string | undefined;
+  const nodeFlags: string[] = [];
+  if (options.cpuProf) {
+    profileDir = options.cpuProfDir ? resolve(options.cpuProfDir) : mkdtempSync(join(tmpdir(), "kamina-bench-prof-"));
+    nodeFlags.push("--cpu-prof", `--cpu-prof-dir=${profileDir}`);
+    if (!options.cpuProfDir) cleanups.push({ name: "the profile folder", run: async () => rmSync(profileDir!, { recursive: true, force: true }) });
+  }
+
+  started = Date.now();
+  const server: ServerChild = await startServerChild({ databaseUrl: database.url, nodeFlags, sandboxClientSecret: SANDBOX_CLIENT_SECRET, nodeEnv: options.production ? "production" : undefined });
+  cleanups.push({ name: "the server child", run: () => server.stop() });
+  log(`server child ${server.pid} ready in ${Date.now() - started} ms: gateway ${server.gatewayUrl}, wellness ${server.subgraphUrls.wellness}`);
+  log(`subgraphs: ${Object.entries(server.subgraphUrls).map(([name, url]) => `${name} ${url}`).join(", ")}`);
+
+  // The graph answers nobody without a token: call it as the sandbox partner does.
+  const token = await mintClientToken(database.url, server.config);
+  log(`minted a client-credentials token for ${DEMO_CLIENT_ID}; every request carries it (the gateway and each subgraph verify it)`);
+  const scenarios = buildScenarios(server.gatewayUrl, server.subgraphUrls.wellness, { authorization: `Bearer ${token}` }).filter((scenario) => options.scenarios.includes(scenario.name));
+
+  // Check every operation before any load, so a broken setup fails before it can look fast.
+  const checked = new Map<Scenario, Preflight>();
+  for (const scenario of scenarios) {
+    const result = await preflight(scenario);
+    checked.set(scenario, result);
+    log(`checked ${scenario.name}: ${Buffer.byteLength(result.body)} bytes, ${result.deterministic ? "deterministic (every body under load is compared exactly)" : "varies between calls (bodies under load are checked for errors only)"}`);
+  }
+  const viaGateway = scenarios.find((scenario) => scenario.name === "one-subgraph-via-gateway");
+  const direct = scenarios.find((scenario) => scenario.name === "one-subgraph-direct");
+  if (viaGateway && direct) {
+    const data = (scenario: Scenario) => (JSON.parse(checked.get(scenario)!.body) as { data: unknown }).data;
+    assert.deepEqual(data(viaGateway), data(direct), "the gateway and the wellness subgraph answer the same query differently");
+    log("the gateway and the wellness subgraph return the same data for the wellness query");
+  }
+
+  // Everything shares this machine: say so when something else is already busy on it.
+  const before = await sampleMachine(3_000);
+  const quiet = {
+    note:
+      before === undefined
+        ? ""
+        : before.busyCores > 0.25
+          ? `WARNING: before the load started the machine was already using ${before.busyCores.toFixed(2)} cores; figures are pessimistic. Busiest: ` +
+            before.top.map((entry) => `${entry.cores.toFixed(2)} pid ${entry.pid} ${entry.command}`).join("; ")
+          : `before the load started the machine was quiet (${before.busyCores.toFixed(2)} cores busy)`,
+  };
+  if (quiet.note) log(quiet.note);
+
+  const measurements: Measurement[] = [];
+  for (const scenario of scenarios) {
+    log(`running ${scenario.name}: ${scenario.description}`);
+    const measurement = await measure(scenario, checked.get(scenario)!, {
+      connections: options.connections,
+      duration: options.duration,
+      warmup: options.warmup,
+      serverPid: server.pid,
+    });
+    measurements.push(measurement);
+    if (measurement.totalRequests === 0) throw new Error(`${scenario.name}: not one request completed in ${options.duration} s; no figure to report`);
+    const d = measurement.detail;
+    log(
+      `  ${measurement.requestsPerSecond.toFixed(0)} req/s, p50 ${measurement.latency.p50} ms, p99 ${measurement.latency.p99} ms, ` +
+        `errors ${measurement.errors} (connection ${d.connectionErrors}, timeouts ${d.timeouts}, non-2xx ${d.non2xx}, body mismatches ${d.mismatches}), ` +
+        `CPU cores: server ${measurement.serverCpuCores?.toFixed(2) ?? "n/a"}, PostgreSQL ${measurement.postgresCpuCores?.toFixed(2) ?? "n/a"}, other ${measurement.otherCpuCores?.toFixed(2) ?? "n/a"}`,
+    );
+  }
+
+  const memory = server.memory();
+  cleanups.pop();
+  await server.stop();
+  const stderr = server.stderrTail().trim();
+  const shutdown = stderr.includes(EXIT_GUARD_MARKER)
+    ? `the server child did not shut down gracefully within 5 s of SIGTERM; bench/support/exit-guard.ts ended it (${server.exitStatus()})`
+    : `the server child shut down gracefully (${server.exitStatus()})`;
+  log(shutdown);
+
+  console.log("");
+  console.log(`Machine: ${machineFacts()}`);
+  console.log(`Code: ${codeVersion()}`);
+  console.log(
+    `Load: ${options.connections} connections, ${options.duration} s measured after ${options.warmup} s warm-up per scenario; ${options.users} seeded users; ` +
+      `server NODE_ENV ${options.production ? "production" : "unset"}; server, PostgreSQL and load generator on the same machine`,
+  );
+  console.log("");
+  console.log(resultsTable(measurements));
+  console.log("");
+  for (const line of ratios(measurements)) console.log(line);
+  console.log(
+    memory
+      ? `server child RSS after the run: ${memory.rssMiB.toFixed(0)} MiB (peak ${memory.peakRssMiB.toFixed(0)} MiB), one process holding the gateway and the five subgraphs`
+      : "server child RSS: unavailable (no /proc)",
+  );
+  console.log(shutdown);
+  if (quiet.note) console.log(quiet.note);
+  if (stderr) console.log(`\nserver child stderr (distinct lines of the last 16 kB, with counts):\n${distinctLines(stderr).slice(-10).join("\n")}`);
+
+  if (profileDir) {
+    const file = readdirSync(profileDir).filter((name) => name.endsWith(".cpuprofile")).map((name) => join(profileDir!, name))[0];
+    if (!file) console.log(`\nno .cpuprofile was written in ${profileDir}`);
+    else {
+      const summary = summariseProfile(file);
+      console.log(`\nCPU profile of the server child (${file}${options.cpuProfDir ? "" : ", removed on exit"}): ${(summary.busyMs / 1000).toFixed(1)} s busy, ${(summary.idleMs / 1000).toFixed(1)} s idle`);
+      console.log("self time by package or folder:");
+      for (const spot of summary.packages) console.log(`  ${(100 * spot.share).toFixed(1).padStart(5)} %  ${spot.name}`);
+      console.log("top functions by self time:");
+      for (const spot of summary.functions) console.log(`  ${(100 * spot.share).toFixed(1).padStart(5)} %  ${spot.name}`);
+    }
+  }
+}
+
+function distinctLines(text: string): string[] {
+  const counts = new Map<string, number>();
+  for (const line of text.split("\n")) if (line.trim()) counts.set(line, (counts.get(line) ?? 0) + 1);
+  return [...counts].map(([line, count]) => (count > 1 ? `${count} x ${line}` : line));
+}
+
+async function main(): Promise<number> {
+  let options: BenchOptions;
+  try {
+    options = parseBenchOptions(process.argv.slice(2));
+  } catch (error) {
+    if (error instanceof UsageError) {
+      if (error.message) console.error(error.message);
+      console.error(USAGE);
+      return 2;
+    }
+    throw error;
+  }
+
+  const onSignal = (signal: NodeJS.Signals) => {
+    console.error(`[bench] ${signal}: cleaning up`);
+    void cleanUp().finally(() => process.exit(130));
+  };
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+
+  // Bounded: setup (migrations, seeding, start-up) plus every scenario's warm-up and run, with slack.
+  const budgetMs = (300 + options.users * 0.2 + options.scenarios.length * (options.warmup + options.duration + 60)) * 1000;
+  try {
+    await withTimeout(run(options), budgetMs, "the benchmark");
+    return 0;
+  } catch (error) {
+    console.error(`[bench] failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    return 1;
+  } finally {
+    await cleanUp();
+  }
+}
+
+process.exitCode = await main();
+// autocannon and pg leave no handles open, but never let a stray one keep the bench alive.
+setTimeout(() => process.exit(process.exitCode ?? 0), 1_000).unref();

@@ -1,0 +1,79 @@
+// The side-by-side table and the machine facts printed at the end of a run.
+import { execFileSync } from "node:child_process";
+import { cpus, totalmem } from "node:os";
+import type { Measurement } from "./load.ts";
+
+export function machineFacts(): string {
+  const cores = cpus();
+  const model = cores[0]?.model.trim() || "unknown CPU";
+  return `node ${process.version}, ${cores.length} CPU (${model}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM, ${process.platform}/${process.arch}`;
+}
+
+/** The commit under test, and whether the work tree differs from it. */
+export function codeVersion(): string {
+  try {
+    const run = (...args: string[]) => execFileSync("git", args, { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+    const commit = run("rev-parse", "--short", "HEAD");
+    return run("status", "--porcelain", "--untracked-files=no") ? `${commit} with uncommitted changes` : commit;
+  } catch {
+    return "unknown (no git)";
+  }
+}
+
+const fixed = (value: number | undefined, digits: number) => (value === undefined || !Number.isFinite(value) ? "n/a" : value.toFixed(digits));
+
+function row(cells: string[]): string {
+  return `| ${cells.join(" | ")} |`;
+}
+
+export function resultsTable(measurements: Measurement[]): string {
+  const header = ["scenario", "req/s (mean)", "p50 ms", "p90 ms", "p99 ms", "mean ms", "requests", "errors", "server CPU ms/req", "server CPU", "PostgreSQL CPU", "autocannon CPU", "other CPU", "machine CPU"];
+  const lines = [row(header), row(header.map((cell, index) => (index === 0 ? "---" : "---:")))];
+  for (const m of measurements) {
+    lines.push(
+      row([
+        m.scenario.name,
+        fixed(m.requestsPerSecond, 0),
+        fixed(m.latency.p50, 0),
+        fixed(m.latency.p90, 0),
+        fixed(m.latency.p99, 0),
+        fixed(m.latency.mean, 1),
+        String(m.totalRequests),
+        String(m.errors),
+        fixed(m.serverCpuCores === undefined ? undefined : (1000 * m.serverCpuCores) / m.requestsPerSecond, 1),
+        fixed(m.serverCpuCores, 2),
+        fixed(m.postgresCpuCores, 2),
+        fixed(m.loadGeneratorCpuCores, 2),
+        fixed(m.otherCpuCores, 2),
+        fixed(m.machineCpuCores, 2),
+      ]),
+    );
+  }
+  return `${lines.join("\n")}\n\nserver CPU ms/req is the server child's CPU time per answered request (less sensitive to other load on the machine than req/s). The other CPU columns are cores busy over the measured run (2 = this whole machine of ${cpus().length} cores); the server child holds the gateway and all five subgraphs (one event loop: it cannot use much more than 1 core); PostgreSQL counts all its processes; other = machine minus the rest (other people's work, kernel).`;
+}
+
+export function ratios(measurements: Measurement[]): string[] {
+  const find = (name: Measurement["scenario"]["name"]) => measurements.find((m) => m.scenario.name === name);
+  const five = find("five-subgraphs");
+  const via = find("one-subgraph-via-gateway");
+  const direct = find("one-subgraph-direct");
+  const lines: string[] = [];
+  if (via && direct) {
+    const perRequest = (m: Measurement) => (m.serverCpuCores === undefined ? undefined : (1000 * m.serverCpuCores) / m.requestsPerSecond);
+    const viaMs = perRequest(via);
+    const directMs = perRequest(direct);
+    lines.push(
+      `gateway overhead, (b) one-subgraph-via-gateway / (c) one-subgraph-direct: throughput ${fixed(via.requestsPerSecond / direct.requestsPerSecond, 2)}x ` +
+        `(${fixed((100 * via.requestsPerSecond) / direct.requestsPerSecond, 0)} % of the ceiling), ` +
+        `latency p50 ${fixed(via.latency.p50 / direct.latency.p50, 2)}x, p90 ${fixed(via.latency.p90 / direct.latency.p90, 2)}x, p99 ${fixed(via.latency.p99 / direct.latency.p99, 2)}x; ` +
+        `server CPU per request ${fixed(viaMs, 1)} ms vs ${fixed(directMs, 1)} ms (the gateway adds ${fixed(viaMs !== undefined && directMs !== undefined ? viaMs - directMs : undefined, 1)} ms)`,
+    );
+  }
+  if (five && via) {
+    lines.push(
+      `fan-out cost, (a) five-subgraphs / (b) one-subgraph-via-gateway: throughput ${fixed(five.requestsPerSecond / via.requestsPerSecond, 2)}x, ` +
+        `latency p50 ${fixed(five.latency.p50 / via.latency.p50, 2)}x`,
+    );
+  }
+  return lines;
+}

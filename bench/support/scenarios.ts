@@ -1,0 +1,92 @@
+// The three measured operations and the shape checks that guard them: a broken setup must
+// fail loudly rather than produce fast numbers.
+import assert from "node:assert/strict";
+import type { ScenarioName } from "./options.ts";
+
+export const FIVE_SUBGRAPHS_QUERY = `query FiveSubgraphs { users(first: 20) { edges { node { id country wellness { score band } debts { issuer balance } debtSummary { openCount } expenses(first: 5) { totalCount edges { node { amount category } } } incomeStreams { monthlyAmount } coachSessions { intent } alerts { type severity } } } } }`;
+
+/** Wellness fields only: the gateway plans a single fetch, the same text the subgraph can answer alone. */
+export const WELLNESS_ONLY_QUERY = `query WellnessOnly { users(first: 20) { edges { node { id country wellness { score band } savingsGoals { kind progress } } } } }`;
+
+export interface Scenario {
+  name: ScenarioName;
+  description: string;
+  url: string;
+  query: string;
+  /** Sent with every request (authorization). */
+  headers: Record<string, string>;
+  /** Throws when a response's data is not what the query asks for. */
+  checkData(data: unknown): void;
+}
+
+type Node = Record<string, unknown>;
+
+function nodesOf(data: unknown): Node[] {
+  assert.ok(data && typeof data === "object", "no data");
+  const users = (data as { users?: { edges?: { node?: Node }[] } }).users;
+  assert.ok(users && Array.isArray(users.edges), "data.users.edges is not a list");
+  assert.equal(users.edges.length, 20, "expected a page of 20 users");
+  return users.edges.map((edge, index) => {
+    assert.ok(edge.node && typeof edge.node === "object", `edge ${index} has no node`);
+    return edge.node;
+  });
+}
+
+function hasFields(node: Node, fields: readonly string[]): void {
+  for (const field of fields) assert.ok(field in node, `user ${String(node.id)} lacks ${field}`);
+  assert.equal(typeof node.id, "string");
+  assert.equal(typeof node.country, "string");
+}
+
+/** At least one user of the page has a non-empty value for `field`: the subgraph really answered. */
+function someHave(nodes: Node[], field: string, test: (value: unknown) => boolean = (value) => Array.isArray(value) ? value.length > 0 : value !== null): void {
+  assert.ok(nodes.some((node) => test(node[field])), `no user of the page has any ${field}: is the database seeded?`);
+}
+
+function checkWellnessOnly(data: unknown): void {
+  const nodes = nodesOf(data);
+  for (const node of nodes) hasFields(node, ["wellness", "savingsGoals"]);
+  someHave(nodes, "wellness", (value) => typeof (value as { score?: unknown } | null)?.score === "number");
+  someHave(nodes, "savingsGoals");
+}
+
+function checkFiveSubgraphs(data: unknown): void {
+  const fields = ["wellness", "debts", "debtSummary", "expenses", "incomeStreams", "coachSessions", "alerts"] as const;
+  const nodes = nodesOf(data);
+  for (const node of nodes) hasFields(node, fields);
+  someHave(nodes, "wellness", (value) => typeof (value as { score?: unknown } | null)?.score === "number");
+  someHave(nodes, "debts");
+  someHave(nodes, "expenses", (value) => ((value as { edges?: unknown[] } | null)?.edges?.length ?? 0) > 0);
+  someHave(nodes, "incomeStreams");
+  someHave(nodes, "coachSessions");
+  someHave(nodes, "alerts");
+}
+
+export function buildScenarios(gatewayUrl: string, wellnessUrl: string, headers: Record<string, string>): Scenario[] {
+  return [
+    {
+      name: "five-subgraphs",
+      description: "gateway, 20 users with fields of all five subgraphs",
+      url: gatewayUrl,
+      query: FIVE_SUBGRAPHS_QUERY,
+      headers,
+      checkData: checkFiveSubgraphs,
+    },
+    {
+      name: "one-subgraph-via-gateway",
+      description: "gateway, 20 users with wellness fields only",
+      url: gatewayUrl,
+      query: WELLNESS_ONLY_QUERY,
+      headers,
+      checkData: checkWellnessOnly,
+    },
+    {
+      name: "one-subgraph-direct",
+      description: "the same wellness query posted to the wellness subgraph (ceiling)",
+      url: wellnessUrl,
+      query: WELLNESS_ONLY_QUERY,
+      headers,
+      checkData: checkWellnessOnly,
+    },
+  ];
+}

@@ -1,0 +1,32 @@
+import { ClientAuthenticator } from "./client-authentication.ts";
+import { ConsentReceipts } from "./consent-receipts.ts";
+import { ConsentService } from "./consent-service.ts";
+import { RefreshTokenStore } from "./refresh-tokens.ts";
+import type { AuthServices } from "./services.ts";
+import { TokenGrants } from "./token-grants.ts";
+import { TokenRevocation } from "./token-revocation.ts";
+
+/** The consent and token operations the REST routes expose, wired once per gateway. */
+export interface AuthApi {
+  clients: ClientAuthenticator;
+  consents: ConsentService;
+  grants: TokenGrants;
+  revocation: TokenRevocation;
+  receipts: ConsentReceipts;
+  /** Authenticates the Kamina app, which authorises and rejects consents for the person. */
+  appApiKey: string;
+}
+
+export function createAuthApi(services: AuthServices): AuthApi {
+  const { prisma, config, logger, keys, issuer } = services;
+  const refreshTokens = new RefreshTokenStore(prisma, config.tokens.refreshTtlSeconds);
+  const consents = new ConsentService(prisma, refreshTokens);
+  return {
+    clients: new ClientAuthenticator(prisma),
+    consents,
+    grants: new TokenGrants(prisma, consents, refreshTokens, issuer, logger),
+    revocation: new TokenRevocation(prisma, keys, config.tokens, refreshTokens),
+    receipts: new ConsentReceipts(prisma),
+    appApiKey: config.appApiKey,
+  };
+}

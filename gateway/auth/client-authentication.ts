@@ -1,0 +1,47 @@
+import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import type { PartnerClient } from "../../generated/prisma/client.ts";
+import type { PrismaClient } from "../../subgraphs/shared/database.ts";
+import { hashSecret, verifySecret } from "../../subgraphs/shared/secret-hash.ts";
+import { AuthError } from "./auth-error.ts";
+
+/** One message for an unknown client and a wrong secret: the answer must not tell them apart. */
+export const CLIENT_AUTHENTICATION_FAILED = "Client authentication failed: send `Authorization: Basic` with a registered client id and its secret";
+const MAX_CREDENTIAL_LENGTH = 512;
+
+/**
+ * Partner clients authenticate with HTTP Basic (RFC 6749 §2.3.1). The id and secret are
+ * taken as sent, without form-decoding, so `curl -u id:secret` works as written.
+ */
+export class ClientAuthenticator {
+  /** Verified against when the client is unknown, so both failures cost the same scrypt work. */
+  private decoy: Promise<string> | undefined;
+
+  constructor(private readonly prisma: PrismaClient) {}
+
+  async authenticate(authorization: string | undefined): Promise<PartnerClient> {
+    const credentials = parseBasic(authorization);
+    if (!credentials) throw new AuthError("UNAUTHENTICATED", CLIENT_AUTHENTICATION_FAILED);
+    const client = await this.prisma.partnerClient.findUnique({ where: { id: credentials.id } });
+    this.decoy ??= hashSecret(randomBytes(24).toString("base64url"));
+    const matches = await verifySecret(credentials.secret, client?.secretHash ?? (await this.decoy));
+    if (!client || !matches) throw new AuthError("UNAUTHENTICATED", CLIENT_AUTHENTICATION_FAILED);
+    if (client.status !== "ACTIVE") throw new AuthError("FORBIDDEN", `Client ${client.id} is suspended`);
+    return client;
+  }
+}
+
+function parseBasic(header: string | undefined): { id: string; secret: string } | null {
+  const match = /^Basic +([A-Za-z0-9+/]+={0,2})$/i.exec(header?.trim() ?? "");
+  if (!match?.[1] || match[1].length > MAX_CREDENTIAL_LENGTH) return null;
+  const decoded = Buffer.from(match[1], "base64").toString("utf8");
+  const colon = decoded.indexOf(":");
+  if (colon <= 0 || colon === decoded.length - 1) return null;
+  return { id: decoded.slice(0, colon), secret: decoded.slice(colon + 1) };
+}
+
+/** The Kamina app's key (it acts for the person); compared in constant time. */
+export function isAppKey(given: string | string[] | undefined, expected: string): boolean {
+  if (typeof given !== "string" || given === "") return false;
+  const digest = (value: string) => createHash("sha256").update(value, "utf8").digest();
+  return timingSafeEqual(digest(given), digest(expected));
+}

@@ -1,0 +1,35 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { PartnerClient } from "../../generated/prisma/client.ts";
+import type { AuthApi } from "../auth/auth-api.ts";
+import { AuthError } from "../auth/auth-error.ts";
+import { isAppKey } from "../auth/client-authentication.ts";
+import type { ConsentActor } from "../auth/consent-service.ts";
+
+export const APP_KEY_HEADER = "x-kamina-app-key";
+
+/** A partner client authenticated with HTTP Basic; a failure asks for Basic credentials. */
+export async function requireClient(api: AuthApi, request: IncomingMessage, response: ServerResponse): Promise<PartnerClient> {
+  try {
+    return await api.clients.authenticate(request.headers.authorization);
+  } catch (error) {
+    if (error instanceof AuthError && error.code === "UNAUTHENTICATED") response.setHeader("www-authenticate", 'Basic realm="kamina-graph", charset="UTF-8"');
+    throw error;
+  }
+}
+
+/** The Kamina app, acting for the person (it stands in for the app's own session). */
+export function requireApp(api: AuthApi, request: IncomingMessage): void {
+  if (!isAppKey(request.headers[APP_KEY_HEADER], api.appApiKey)) {
+    throw new AuthError("UNAUTHENTICATED", `This call is the Kamina app's: send its key in \`${APP_KEY_HEADER}\``);
+  }
+}
+
+/** The app when it sends its key, otherwise a partner client. */
+export async function requireClientOrApp(api: AuthApi, request: IncomingMessage, response: ServerResponse): Promise<ConsentActor> {
+  if (request.headers[APP_KEY_HEADER] !== undefined) {
+    requireApp(api, request);
+    return { kind: "app" };
+  }
+  const client = await requireClient(api, request, response);
+  return { kind: "client", clientId: client.id };
+}

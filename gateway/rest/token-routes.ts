@@ -1,0 +1,72 @@
+import type { ServerResponse } from "node:http";
+import { z } from "zod";
+import { sendJson } from "../../runtime/graphql-http-server.ts";
+import type { AuthApi } from "../auth/auth-api.ts";
+import { requireClient } from "./callers.ts";
+import { RestError } from "./envelope.ts";
+import { parseInput, readBody } from "./request-body.ts";
+import type { Router } from "./router.ts";
+
+export const CONSENT_GRANT = "urn:kamina:consent";
+const GRANT_TYPES = [CONSENT_GRANT, "refresh_token", "client_credentials"] as const;
+
+const text = (max: number) => z.string({ error: "must be a string" }).min(1, "must not be empty").max(max, "is too long");
+
+// OAuth token requests: unknown parameters are ignored (RFC 6749 §3.2).
+const tokenRequest = z.object({ grant_type: text(64), client_id: text(128).optional() });
+const consentGrant = z.object({ consent_id: text(128) });
+const refreshGrant = z.object({ refresh_token: text(256) });
+const clientGrant = z.object({ scope: text(1024).optional() });
+const revocationRequest = z.object({ token: text(8192), token_type_hint: z.string().optional() });
+
+/** The token endpoint (RFC 6749) and token revocation (RFC 7009). */
+export function addTokenRoutes(router: Router, api: AuthApi): void {
+  router.add("POST", "/v1/auth/token", async (request, response) => {
+    const client = await requireClient(api, request, response);
+    const body = await readBody(request);
+    const { grant_type: grantType, client_id: clientId } = parseInput(tokenRequest, body);
+    if (clientId !== undefined && clientId !== client.id) throw new RestError("BAD_USER_INPUT", `\`client_id\` must be the client that authenticates (${client.id})`);
+    switch (grantType) {
+      case CONSENT_GRANT:
+      case "refresh_token": {
+        const tokens =
+          grantType === CONSENT_GRANT
+            ? await api.grants.forConsent(client, parseInput(consentGrant, body).consent_id)
+            : await api.grants.refresh(client, parseInput(refreshGrant, body).refresh_token);
+        sendTokens(response, {
+          access_token: tokens.accessToken,
+          token_type: "Bearer",
+          expires_in: tokens.expiresIn,
+          refresh_token: tokens.refreshToken,
+          scope: tokens.scopes.join(" "),
+          consent_id: tokens.consentId,
+        });
+        return;
+      }
+      case "client_credentials": {
+        const { scope } = parseInput(clientGrant, body);
+        const tokens = await api.grants.forClient(client, scope?.split(" ").filter(Boolean));
+        sendTokens(response, { access_token: tokens.accessToken, token_type: "Bearer", expires_in: tokens.expiresIn, scope: tokens.scopes.join(" ") });
+        return;
+      }
+      default:
+        throw new RestError("BAD_USER_INPUT", `\`grant_type\` ${grantType} is not supported; use one of ${GRANT_TYPES.join(", ")}`);
+    }
+  });
+
+  router.add("POST", "/v1/auth/revoke", async (request, response) => {
+    const client = await requireClient(api, request, response);
+    const { token } = parseInput(revocationRequest, await readBody(request));
+    await api.revocation.revoke(client, token);
+    // The same answer for every token, known or not (RFC 7009 §2.2).
+    response.writeHead(200, { "cache-control": "no-store", "content-length": 0 });
+    response.end();
+  });
+}
+
+/** Token responses are never cached (RFC 6749 §5.1). */
+export function sendTokens(response: ServerResponse, body: Record<string, unknown>): void {
+  response.setHeader("cache-control", "no-store");
+  response.setHeader("pragma", "no-cache");
+  sendJson(response, 200, body);
+}

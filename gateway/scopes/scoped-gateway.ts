@@ -1,0 +1,145 @@
+import { createHash } from "node:crypto";
+import { ApolloGateway, type GatewayConfig } from "@apollo/gateway";
+import type { ApolloServerOptionsWithGateway } from "@apollo/server";
+import { GraphQLError } from "graphql";
+import { graphQLError } from "../../runtime/errors.ts";
+import type { Logger } from "../../runtime/logger.ts";
+import type { PrismaClient } from "../../subgraphs/shared/database.ts";
+import type { GatewayContext } from "../context.ts";
+import { isIncluded, OperationFilter, putNull, type FilteredOperation } from "./operation-filter.ts";
+import { ReceiptCollector, ReceiptWriter } from "./receipts.ts";
+import { readSupergraphSecurity, type SupergraphSecurity } from "./supergraph-rules.ts";
+
+type GatewayInterface = ApolloServerOptionsWithGateway<GatewayContext>["gateway"];
+type GatewayExecutor = NonNullable<Awaited<ReturnType<GatewayInterface["load"]>>["executor"]>;
+type GatewayRequestContext = Parameters<GatewayExecutor>[0];
+type GatewayResult = Awaited<ReturnType<GatewayExecutor>>;
+
+export interface ScopedGatewayOptions {
+  supergraphSdl: string;
+  /** Everything `ApolloGateway` takes but the supergraph. */
+  gateway: Omit<GatewayConfig, "supergraphSdl">;
+  /** Where consent receipts are written. */
+  prisma: PrismaClient;
+  logger: Logger;
+  /** False only under UNSAFE_DISABLE_SCOPE_ENFORCEMENT (benchmarks): no field filtering, no receipts. */
+  enforce: boolean;
+  /** Filtered operations kept, per operation and set of scopes. */
+  filterCacheSize?: number;
+}
+
+const UNAUTHORIZED_MESSAGE = "Unauthorized field or type";
+
+/**
+ * `@apollo/gateway` with the Apollo Router's authorization semantics. Before planning, each
+ * operation loses the fields the token's scopes do not cover (see OperationFilter); the
+ * filtered operation is planned and run like any other, its plan cached under its own key, so
+ * tokens whose scopes remove different fields never share a plan. After execution each removed
+ * field is `null` with an `UNAUTHORIZED_FIELD_OR_TYPE` error at its path, and the consent
+ * receipts the subgraphs reported are written before the response is released.
+ */
+export class ScopedGateway implements GatewayInterface {
+  private readonly inner: ApolloGateway;
+  private readonly security: SupergraphSecurity;
+  private readonly filtered = new Map<string, FilteredOperation & { queryHash: string }>();
+  private readonly cacheSize: number;
+  private readonly receiptWriter: ReceiptWriter;
+
+  constructor(private readonly options: ScopedGatewayOptions) {
+    this.security = readSupergraphSecurity(options.supergraphSdl);
+    this.inner = new ApolloGateway({ ...options.gateway, supergraphSdl: this.security.gatewaySdl } as GatewayConfig);
+    this.cacheSize = options.filterCacheSize ?? 2000;
+    this.receiptWriter = new ReceiptWriter(options.prisma);
+    if (!options.enforce) options.logger.warn("UNSAFE_DISABLE_SCOPE_ENFORCEMENT is set: the gateway does not filter fields by scope and writes no consent receipts (benchmarks only)");
+  }
+
+  /** Field coordinate → what it needs, as read from the supergraph (docs and tests read it). */
+  get fieldRules() {
+    return this.security.fieldRules;
+  }
+
+  onSchemaLoadOrUpdate(callback: Parameters<GatewayInterface["onSchemaLoadOrUpdate"]>[0]) {
+    return this.inner.onSchemaLoadOrUpdate(callback);
+  }
+
+  async load(options: Parameters<GatewayInterface["load"]>[0]) {
+    const { schema, executor } = await this.inner.load(options);
+    if (!this.options.enforce) return { executor };
+    const filter = new OperationFilter(schema, this.security.fieldRules);
+    return { executor: (requestContext: GatewayRequestContext) => this.execute(requestContext, executor, filter) };
+  }
+
+  stop(): Promise<void> {
+    return this.inner.stop();
+  }
+
+  private async execute(requestContext: GatewayRequestContext, executor: GatewayExecutor, filter: OperationFilter): Promise<GatewayResult> {
+    const context = requestContext.context as GatewayContext;
+    const receipts = new ReceiptCollector();
+    context.receipts = receipts;
+
+    const operation = this.filter(requestContext, context, filter);
+    let result: GatewayResult;
+    if (operation.removals.length === 0) result = await executor(requestContext);
+    else if (operation.dataIsNull) result = { data: null };
+    else result = await executor({ ...requestContext, document: operation.document, queryHash: operation.queryHash });
+    if (operation.removals.length > 0) result = withRemovedFields(result, operation, requestContext.request.variables);
+
+    if (!receipts.isEmpty) {
+      try {
+        await this.receiptWriter.write({ requestId: context.requestId, viewer: context.viewer, operationName: requestContext.operationName }, receipts.entries());
+      } catch (error) {
+        this.options.logger.error({ err: error, requestId: context.requestId }, "could not write the consent receipt; the response is withheld");
+        return { errors: [graphQLError("INTERNAL_SERVER_ERROR", "The consent receipt could not be recorded; no data was returned", { http: { status: 500 } })] };
+      }
+    }
+    return result;
+  }
+
+  private filter(requestContext: GatewayRequestContext, context: GatewayContext, filter: OperationFilter): FilteredOperation & { queryHash: string } {
+    const scopes = [...context.viewer.scopes].sort().join(" ");
+    const operationName = requestContext.request.operationName ?? "";
+    const key = `${requestContext.queryHash}\u0000${operationName}\u0000${scopes}`;
+    const cached = this.filtered.get(key);
+    if (cached) {
+      // Refresh its place: the map's order is the eviction order.
+      this.filtered.delete(key);
+      this.filtered.set(key, cached);
+      return cached;
+    }
+    const operation = filter.filter(requestContext.document, requestContext.request.operationName, context.viewer.scopes);
+    // The gateway keys its plan cache by queryHash (and operationName): the filtered operation
+    // gets a hash of its own, shared by every token whose scopes remove the same fields.
+    const queryHash = operation.signature
+      ? createHash("sha256").update(requestContext.queryHash).update("\u0000scopes\u0000").update(operation.signature).digest("hex")
+      : requestContext.queryHash;
+    const entry = { ...operation, queryHash };
+    this.filtered.set(key, entry);
+    if (this.filtered.size > this.cacheSize) this.filtered.delete(this.filtered.keys().next().value!);
+    return entry;
+  }
+}
+
+/** `null` where each removed field was, and one error per removed field the request included. */
+function withRemovedFields(result: GatewayResult, operation: FilteredOperation, variables: Record<string, unknown> | undefined): GatewayResult {
+  // No execution result (the operation failed as a whole): its own errors say why.
+  if (result.data === undefined) return result;
+  const data = result.data;
+  if (data) for (const removal of operation.removals) putNull(data, removal.nullPath);
+  const seen = new Set<string>();
+  const errors: GraphQLError[] = [];
+  for (const removal of operation.removals) {
+    const key = removal.path.join("\u0000");
+    if (seen.has(key) || !isIncluded(removal, variables, operation.variableDefaults)) continue;
+    seen.add(key);
+    errors.push(
+      new GraphQLError(`${UNAUTHORIZED_MESSAGE}: ${removal.coordinate} needs ${removal.needs}`, {
+        path: [...removal.path],
+        extensions: { code: "UNAUTHORIZED_FIELD_OR_TYPE" },
+      }),
+    );
+  }
+  const all = [...errors, ...(result.errors ?? [])];
+  return { ...result, data: operation.dataIsNull ? null : data, ...(all.length > 0 ? { errors: all } : {}) };
+}
+

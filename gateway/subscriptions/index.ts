@@ -1,0 +1,66 @@
+import type { Server } from "node:http";
+import type { Config, SubgraphName } from "../../runtime/config.ts";
+import { createEventBus } from "../../runtime/events/create-event-bus.ts";
+import { EventFeed } from "../../runtime/events/event-feed.ts";
+import type { createErrorFormatter } from "../../runtime/format-error.ts";
+import type { Logger } from "../../runtime/logger.ts";
+import type { TokenVerifier } from "../../subgraphs/shared/auth/token-verifier.ts";
+import type { DatabaseTarget, PrismaClient } from "../../subgraphs/shared/database.ts";
+import { SubgraphDataSource } from "../subgraph-data-source.ts";
+import { SubscriptionHub } from "./subscription-hub.ts";
+import { SubscriptionPlanner } from "./subscription-planner.ts";
+import { attachSubscriptionServer } from "./websocket-server.ts";
+
+export interface SubscriptionsOptions {
+  server: Server;
+  config: Config;
+  database: DatabaseTarget;
+  prisma: PrismaClient;
+  verifier: TokenVerifier;
+  supergraphSdl: string;
+  subgraphUrls: Record<SubgraphName, string>;
+  formatError: ReturnType<typeof createErrorFormatter>;
+  logger: Logger;
+}
+
+export interface RunningSubscriptions {
+  hub: SubscriptionHub;
+  stop(): Promise<void>;
+}
+
+/** GraphQL subscriptions over graphql-ws on the gateway's /graphql, fed by the event bus. */
+export async function startSubscriptions(options: SubscriptionsOptions): Promise<RunningSubscriptions> {
+  const { config, logger } = options;
+  const bus = await createEventBus(config.realtime, options.prisma, options.database, logger);
+  const feed = await EventFeed.start(bus, logger);
+  const planner = new SubscriptionPlanner(options.supergraphSdl, !config.unsafeDisableScopeEnforcement);
+  const services = Object.fromEntries(
+    Object.entries(options.subgraphUrls).map(([name, url]) => [name, new SubgraphDataSource(name, url, config.subgraphTimeoutMs)]),
+  );
+  const hub = new SubscriptionHub({
+    feed,
+    planner,
+    services,
+    prisma: options.prisma,
+    verifier: options.verifier,
+    logger,
+    formatError: options.formatError,
+    maxQueuedPerSubscriber: config.realtime.subscriberQueue,
+  });
+  const server = attachSubscriptionServer({
+    server: options.server,
+    path: "/graphql",
+    hub,
+    verifier: options.verifier,
+    logger,
+    recheckIntervalMs: config.realtime.subscriptionRecheckMs,
+  });
+  return {
+    hub,
+    async stop() {
+      await server.close();
+      await feed.stop();
+      await bus.close();
+    },
+  };
+}

@@ -1,0 +1,140 @@
+import type { Server } from "node:http";
+import { GraphQLError } from "graphql";
+import { useServer } from "graphql-ws/use/ws";
+import { WebSocket, WebSocketServer } from "ws";
+import type { Logger } from "../../runtime/logger.ts";
+import { AuthenticationError, type TokenVerifier } from "../../subgraphs/shared/auth/token-verifier.ts";
+import type { Viewer } from "../../subgraphs/shared/auth/viewer.ts";
+import { CLOSE_CODES, closeCodeForRejectedToken, closeReason } from "./close-codes.ts";
+import type { SubscriberConnection, SubscriptionHub } from "./subscription-hub.ts";
+
+export interface SubscriptionServerOptions {
+  server: Server;
+  path: string;
+  hub: SubscriptionHub;
+  verifier: TokenVerifier;
+  logger: Logger;
+  /** How often an idle connection's token is checked again (revocation closes it even without events). */
+  recheckIntervalMs: number;
+}
+
+export interface RunningSubscriptionServer {
+  connectionCount(): number;
+  close(): Promise<void>;
+}
+
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+class Connection implements SubscriberConnection {
+  private readonly timers: NodeJS.Timeout[] = [];
+
+  constructor(
+    readonly socket: WebSocket,
+    readonly viewer: Viewer,
+    readonly authorization: string,
+    readonly dpop: string | undefined,
+  ) {}
+
+  bufferedAmount(): number {
+    return this.socket.bufferedAmount;
+  }
+
+  close(code: number, reason: string): void {
+    if (this.socket.readyState === WebSocket.OPEN || this.socket.readyState === WebSocket.CONNECTING) this.socket.close(code, closeReason(reason));
+  }
+
+  track(timer: NodeJS.Timeout): void {
+    timer.unref();
+    this.timers.push(timer);
+  }
+
+  dispose(): void {
+    for (const timer of this.timers) clearTimeout(timer);
+  }
+}
+
+/**
+ * graphql-ws on the gateway's own HTTP server and /graphql path. The token travels in
+ * `connection_init` (`{ "authorization": "Bearer <access token>" }`): none or a bad one closes
+ * with 4401. The token is checked again on every event, every `recheckIntervalMs`, and the
+ * connection closes when it expires (4401) or its consent is revoked (4403).
+ */
+export function attachSubscriptionServer(options: SubscriptionServerOptions): RunningSubscriptionServer {
+  const { hub, verifier, logger } = options;
+  const wss = new WebSocketServer({ server: options.server, path: options.path });
+  const connections = new Map<WebSocket, Connection>();
+
+  const recheck = async (connection: Connection) => {
+    try {
+      await verifier.verifyAuthorization(connection.authorization);
+    } catch (error) {
+      if (error instanceof AuthenticationError) connection.close(closeCodeForRejectedToken(error.reason), error.reason);
+      else logger.warn({ err: error }, "could not re-check a subscription token; trying again later");
+    }
+  };
+
+  const disposer = useServer<Record<string, unknown> | undefined, { connection?: Connection }>(
+    {
+      schema: hub.options.planner.apiSchema,
+      onConnect: async (ctx) => {
+        const socket = ctx.extra.socket;
+        const params = ctx.connectionParams ?? {};
+        const given = params.authorization ?? params.Authorization;
+        const authorization = typeof given === "string" ? given : undefined;
+        if (!authorization) {
+          socket.close(CLOSE_CODES.UNAUTHENTICATED, 'Send connection_init with { "authorization": "Bearer <access token>" }');
+          return false;
+        }
+        let verified;
+        try {
+          verified = await verifier.verifyAuthorization(authorization);
+        } catch (error) {
+          if (!(error instanceof AuthenticationError)) throw error;
+          socket.close(CLOSE_CODES.UNAUTHENTICATED, closeReason(error.reason));
+          return false;
+        }
+        if (!verified) {
+          socket.close(CLOSE_CODES.UNAUTHENTICATED, "A bearer access token is required");
+          return false;
+        }
+        const dpop = typeof params.dpop === "string" ? params.dpop : undefined;
+        const connection = new Connection(socket, verified.viewer, authorization, dpop);
+        if (verified.claims.exp) {
+          const untilExpiry = verified.claims.exp * 1000 - Date.now();
+          connection.track(setTimeout(() => connection.close(CLOSE_CODES.UNAUTHENTICATED, "The token has expired"), Math.min(Math.max(untilExpiry, 0), MAX_TIMER_MS)));
+        }
+        const interval = setInterval(() => void recheck(connection), options.recheckIntervalMs);
+        connection.track(interval);
+        connections.set(socket, connection);
+        ctx.extra.connection = connection;
+        return true;
+      },
+      subscribe: (args) => {
+        const connection = (args.contextValue as { connection?: Connection } | undefined)?.connection;
+        if (!connection) return { errors: [new GraphQLError("Not authenticated", { extensions: { code: "UNAUTHENTICATED" } })] };
+        return hub.subscribe(connection, args);
+      },
+      context: (ctx) => ({ connection: ctx.extra.connection }),
+      execute: () => ({
+        errors: [new GraphQLError("This socket serves subscriptions; send queries and mutations with HTTP POST /graphql", { extensions: { code: "BAD_REQUEST" } })],
+      }),
+      onClose: (ctx) => {
+        const connection = ctx.extra.connection;
+        if (!connection) return;
+        connection.dispose();
+        connections.delete(connection.socket);
+      },
+    },
+    wss,
+  );
+
+  return {
+    connectionCount: () => connections.size,
+    async close() {
+      for (const client of wss.clients) client.close(CLOSE_CODES.GOING_AWAY, "The gateway is shutting down: resume with `after`");
+      for (const connection of connections.values()) connection.dispose();
+      await disposer.dispose();
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+    },
+  };
+}

@@ -1,0 +1,312 @@
+// Turns a generated household into what the diagnosis engine would have recorded: factor
+// values measured from its rows, a year of monthly wellness snapshots plus today's, and
+// prevention alerts for users under stress.
+import { addMonths, type Day, DAY_MS, dayStartMs, firstOfMonth } from "./calendar.ts";
+import { COUNTRY_PROFILES, type AlertType, type CountryCode } from "./catalogue.ts";
+import type { Finances } from "./household.ts";
+import { EXPENSE_WINDOW_DAYS, type HouseholdInput, localInstant, rowId } from "./household-context.ts";
+import type { Rng } from "./prng.ts";
+import type { AlertRow, Band, SnapshotRow } from "./rows.ts";
+import {
+  actionPlan,
+  bandOf,
+  FACTOR_NAMES,
+  type FactorName,
+  factorList,
+  factorOrder,
+  type FactorValues,
+  type FactorWeights,
+  round2,
+  score,
+} from "./wellness-model.ts";
+
+const clamp = (x: number, lo: number, hi: number): number => (x < lo ? lo : x > hi ? hi : x);
+
+const BILL_MCCS = new Set(["6513", "4900", "4814", "4816", "8211"]);
+
+/** Factor values measured from the household's rows as of today. */
+export function measureFactors(finances: Finances, today: Day): FactorValues {
+  const { signals } = finances;
+  const income = Math.max(1, signals.activeIncome);
+  let debtService = 0;
+  let cardBalance = 0;
+  let cardLimit = 0;
+  for (const debt of finances.debts) {
+    if (debt.status !== "PAID_OFF") debtService += debt.minimumPayment;
+    if (debt.creditLimit !== null) {
+      cardBalance += debt.balance;
+      cardLimit += debt.creditLimit;
+    }
+  }
+  // Volatility is measured on day-to-day spending in fortnights; fixed bills (rent,
+  // utilities, telecom, school fees) recur by design and would only add noise.
+  const fortnights = new Float64Array(Math.floor(EXPENSE_WINDOW_DAYS / 14));
+  let spent = 0;
+  const windowStart = dayStartMs(today - fortnights.length * 14);
+  for (const expense of finances.expenses) {
+    spent += expense.amount;
+    if (BILL_MCCS.has(expense.mcc)) continue;
+    const slot = Math.floor((expense.occurredAt - windowStart) / (14 * DAY_MS));
+    if (slot >= 0 && slot < fortnights.length) fortnights[slot] = (fortnights[slot] ?? 0) + expense.amount;
+  }
+  let sum = 0;
+  for (const total of fortnights) sum += total;
+  const mean = sum / fortnights.length;
+  let variance = 0;
+  for (const total of fortnights) variance += (total - mean) * (total - mean);
+  const volatility = mean > 0 ? Math.sqrt(variance / fortnights.length) / mean : 0;
+  const monthlySpend = (spent * 30.44) / EXPENSE_WINDOW_DAYS;
+
+  let onTime = 0;
+  let settled = 0;
+  for (const p of finances.debtPayments) {
+    if (p.status === "PENDING") continue;
+    settled++;
+    if (p.status === "ON_TIME") onTime++;
+  }
+  let progress = 0;
+  let goals = 0;
+  for (const goal of finances.goals) {
+    if (goal.status === "ABANDONED") continue;
+    goals++;
+    progress += Math.min(1, goal.currentAmount / goal.targetAmount);
+  }
+  const recurringShare = signals.recurringIncome / income;
+  const recentDrop = signals.incomeDropDay !== null && signals.incomeDropDay > today - 120;
+  return {
+    debt_to_income: clamp(debtService / income, 0, 3),
+    expense_volatility: clamp(volatility, 0, 2),
+    savings_ratio: clamp((income - monthlySpend - debtService) / income, -1, 0.8),
+    liquidity_buffer: clamp(signals.liquidSavings / Math.max(1, monthlySpend + debtService), 0, 24),
+    on_time_payment_rate: settled === 0 ? 1 : onTime / settled,
+    credit_utilisation: cardLimit === 0 ? 0 : clamp(cardBalance / cardLimit, 0, 1.05),
+    income_stability: clamp(0.3 + 0.7 * recurringShare - (recentDrop ? 0.25 : 0), 0, 1),
+    goal_progress: goals === 0 ? 0 : progress / goals,
+  };
+}
+
+/** Month-to-month wobble of each factor, and the direction in which it improves. */
+const MOVEMENT: Record<FactorName, { step: number; better: 1 | -1; range: readonly [number, number] }> = {
+  debt_to_income: { step: 0.03, better: -1, range: [0, 3] },
+  expense_volatility: { step: 0.03, better: -1, range: [0, 2] },
+  savings_ratio: { step: 0.025, better: 1, range: [-1, 0.8] },
+  liquidity_buffer: { step: 0.15, better: 1, range: [0, 24] },
+  on_time_payment_rate: { step: 0.03, better: 1, range: [0, 1] },
+  credit_utilisation: { step: 0.04, better: -1, range: [0, 1.05] },
+  income_stability: { step: 0.02, better: 1, range: [0, 1] },
+  goal_progress: { step: 0.03, better: 1, range: [0, 1] },
+};
+
+function rounded(values: FactorValues): FactorValues {
+  const out = {} as FactorValues;
+  for (const name of FACTOR_NAMES) out[name] = round2(values[name]);
+  return out;
+}
+
+/** Moves every factor `shift` steps in its "better" direction. */
+export function shifted(values: FactorValues, shift: number): FactorValues {
+  const out = {} as FactorValues;
+  for (const name of FACTOR_NAMES) {
+    const { step, better, range } = MOVEMENT[name];
+    out[name] = clamp(values[name] + better * step * shift, range[0], range[1]);
+  }
+  return out;
+}
+
+/** The dates a user has snapshots for: the twelve firsts of month before today, and today. */
+export function snapshotDates(today: Day): { stored: Day[]; reference: Day } {
+  const firsts: Day[] = [];
+  const newest = firstOfMonth(today) === today ? -1 : 0;
+  for (let offset = newest - 11; offset <= newest; offset++) firsts.push(firstOfMonth(today, offset));
+  // One more month back, unstored, gives the oldest snapshot its 30-day trend.
+  return { stored: [...firsts, today], reference: firstOfMonth(today, newest - 12) };
+}
+
+export interface SnapshotInput {
+  ids: Pick<HouseholdInput, "index" | "idKey">;
+  userId: string;
+  country: CountryCode;
+  today: Day;
+  weights: FactorWeights;
+  /** Factor values for each snapshot date (including the unstored reference month). */
+  valuesAt: (day: Day) => FactorValues;
+  /** Overrides the computed score for a date (the demo user's brief values). */
+  scoreAt?: (day: Day, computed: number) => number;
+  rng: Rng;
+}
+
+export function buildSnapshots(input: SnapshotInput): SnapshotRow[] {
+  const { stored, reference } = snapshotDates(input.today);
+  const order = factorOrder(input.weights);
+  const scores = new Map<Day, number>();
+  const values = new Map<Day, FactorValues>();
+  for (const day of [reference, ...stored]) {
+    const v = rounded(input.valuesAt(day));
+    values.set(day, v);
+    const computed = score(v, input.weights);
+    scores.set(day, input.scoreAt ? input.scoreAt(day, computed) : computed);
+  }
+  return stored.map((day, i) => {
+    const v = values.get(day) as FactorValues;
+    const value = scores.get(day) ?? 0;
+    const previous = scores.get(firstOfMonth(day, -1)) ?? value;
+    return {
+      id: rowId("snp", input.ids, i),
+      userId: input.userId,
+      country: input.country,
+      snapshotDate: day,
+      score: value,
+      band: bandOf(value),
+      trend30d: value - previous,
+      factors: factorList(v, input.weights, order),
+      actionPlan: actionPlan(v, input.weights),
+      computedAt: dayStartMs(day) + input.rng.int(60, 3600) * 1000,
+      nextReviewAt: addMonths(day, 1),
+    };
+  });
+}
+
+/**
+ * A random walk backwards from today's values: a user drifting towards stress looked
+ * healthier a year ago, one recovering looked worse. Past income loss shows up too.
+ */
+export function historyWalk(now: FactorValues, today: Day, rng: Rng, stress: number, incomeDropDay: Day | null) {
+  const { stored, reference } = snapshotDates(today);
+  const descending = [...stored, reference].sort((a, b) => b - a);
+  const trajectory = clamp(rng.normal(0.35 - 0.7 * stress, 0.6), -1.5, 1.5);
+  const walk = new Map<Day, FactorValues>();
+  let current = now;
+  let previousDay = today;
+  for (const day of descending) {
+    if (day !== today) {
+      const months = (previousDay - day) / 30.44;
+      const next = {} as FactorValues;
+      for (const name of FACTOR_NAMES) {
+        const { step, better, range } = MOVEMENT[name];
+        const drift = -better * step * trajectory * months;
+        const noise = rng.normal(0, step * Math.sqrt(months));
+        next[name] = clamp(current[name] + drift + noise, range[0], range[1]);
+      }
+      current = next;
+      previousDay = day;
+    }
+    walk.set(day, current);
+  }
+  return (day: Day): FactorValues => {
+    const v = walk.get(day) ?? now;
+    if (incomeDropDay === null || day >= incomeDropDay) return v;
+    return {
+      ...v,
+      income_stability: clamp(v.income_stability + 0.25, 0, 1),
+      debt_to_income: v.debt_to_income * 0.75,
+      savings_ratio: clamp(v.savings_ratio + 0.08, -1, 0.8),
+    };
+  };
+}
+
+const ACTION_BY_TYPE: Record<AlertType, string> = {
+  missed_due_date: "payment_reminder_nudge",
+  expense_spike_food: "budget_coaching_nudge",
+  dti_above_limit: "debt_consolidation_review",
+  income_drop: "hardship_review",
+  savings_depleted: "emergency_fund_nudge",
+};
+
+interface Trigger {
+  type: AlertType;
+  day: Day;
+  severity: AlertRow["severity"];
+}
+
+export function buildAlerts(
+  ids: Pick<HouseholdInput, "index" | "idKey">,
+  finances: Finances,
+  userId: string,
+  country: CountryCode,
+  values: FactorValues,
+  latest: SnapshotRow,
+  today: Day,
+  rng: Rng,
+): AlertRow[] {
+  if (latest.band === "GREEN") return [];
+  const triggers: Trigger[] = [];
+  const recentMiss = finances.debtPayments
+    .filter((p) => p.status === "MISSED" && p.dueDate >= today - 60)
+    .reduce<Day | null>((latestDay, p) => (latestDay === null || p.dueDate > latestDay ? p.dueDate : latestDay), null);
+  const defaulted = finances.debts.some((d) => d.status === "DEFAULTED");
+  if (recentMiss !== null) {
+    triggers.push({ type: "missed_due_date", day: Math.min(today - 1, recentMiss + rng.int(1, 3)), severity: defaulted ? "CRITICAL" : "HIGH" });
+  }
+  const spike = finances.signals.foodSpikeDay;
+  if (spike !== null) triggers.push({ type: "expense_spike_food", day: Math.min(today - 1, spike + rng.int(2, 5)), severity: "MEDIUM" });
+  if (values.debt_to_income > 0.5) {
+    triggers.push({ type: "dti_above_limit", day: today - rng.int(1, 25), severity: values.debt_to_income > 0.8 ? "HIGH" : "MEDIUM" });
+  }
+  const drop = finances.signals.incomeDropDay;
+  if (drop !== null && drop >= today - 90) triggers.push({ type: "income_drop", day: Math.min(today - 1, drop + rng.int(3, 10)), severity: "HIGH" });
+  if (values.liquidity_buffer < 0.25 && values.savings_ratio < 0) {
+    triggers.push({ type: "savings_depleted", day: today - rng.int(1, 40), severity: "MEDIUM" });
+  }
+  // AMBER users see only some of what fires for RED users.
+  const fired = latest.band === "RED" ? triggers : triggers.filter(() => rng.chance(0.45));
+  const chosen = fired.slice(0, 3);
+  const profile = COUNTRY_PROFILES[country];
+  const alerts: AlertRow[] = chosen.map((trigger, i) => {
+    const riskBand: Band = latest.band === "RED" || trigger.severity === "CRITICAL" ? "RED" : "AMBER";
+    return {
+      id: rowId("alr", ids, i),
+      userId,
+      country,
+      type: trigger.type,
+      riskBand,
+      severity: trigger.severity,
+      contributingFactors: [trigger.type, ...fired.filter((t) => t !== trigger).map((t) => t.type)].slice(0, 3),
+      suggestedAction:
+        trigger.severity === "CRITICAL" ? "payment_plan_offer" : riskBand === "RED" ? "soft_outreach_v2" : ACTION_BY_TYPE[trigger.type],
+      ruleId: `pv_${trigger.type}_v3`,
+      status: "OPEN",
+      createdAt: localInstant(profile, trigger.day, rng.int(8, 20), rng.int(0, 59), rng.int(0, 59), today),
+      acknowledgedAt: null,
+      resolvedAt: null,
+    };
+  });
+  // Some stressed users also have an older alert that was handled, for outcome reporting.
+  if (rng.chance(0.3)) {
+    const type = rng.pick(["missed_due_date", "expense_spike_food", "dti_above_limit", "savings_depleted"] as const);
+    const createdAt = dayStartMs(today - rng.int(45, 170)) + rng.int(13, 23) * 3600 * 1000;
+    const resolved = rng.chance(0.7);
+    const acknowledgedAt = createdAt + rng.int(1, 72) * 3600 * 1000;
+    alerts.push({
+      id: rowId("alr", ids, alerts.length),
+      userId,
+      country,
+      type,
+      riskBand: "AMBER",
+      severity: type === "missed_due_date" ? "HIGH" : "MEDIUM",
+      contributingFactors: [type],
+      suggestedAction: ACTION_BY_TYPE[type],
+      ruleId: `pv_${type}_v3`,
+      status: resolved ? "RESOLVED" : "ACKNOWLEDGED",
+      createdAt,
+      acknowledgedAt,
+      resolvedAt: resolved ? acknowledgedAt + rng.int(2, 20) * DAY_MS : null,
+    });
+  }
+  return alerts;
+}
+
+/**
+ * Factor values near `base` whose score is `target`: every factor is moved the same number
+ * of steps in its better (or worse) direction until the score matches. Used to give the
+ * demo user a history that tells the brief's story while staying internally consistent.
+ */
+export function valuesForScore(base: FactorValues, weights: FactorWeights, target: number): FactorValues {
+  let lo = -40;
+  let hi = 40;
+  for (let i = 0; i < 60; i++) {
+    const mid = (lo + hi) / 2;
+    if (score(rounded(shifted(base, mid)), weights) < target) lo = mid;
+    else hi = mid;
+  }
+  return rounded(shifted(base, hi));
+}

@@ -1,0 +1,166 @@
+// Who the synthetic users are: pseudonymous ids, countries, and the assembly of one user's
+// finances, diagnosis history, alerts and consent into a `Household`. Everything about
+// user `index` comes from its own PRNG stream, seeded by (seed, index).
+import { type Day, DAY_MS, dayStartMs } from "./calendar.ts";
+import { COUNTRIES, COUNTRY_MIX, type CountryCode } from "./catalogue.ts";
+import { buildAlerts, buildSnapshots, historyWalk, measureFactors } from "./diagnosis.ts";
+import { type Finances, generateFinances } from "./household.ts";
+import { type HouseholdInput, rowId } from "./household-context.ts";
+import { hash32, Rng } from "./prng.ts";
+import { CONSENT_TEXT_PUBLISHED_AT, CONSENT_TEXT_VERSION, DEMO_CLIENT_ID, USER_SCOPES } from "./reference-data.ts";
+import type { ConsentEventRow, ConsentRow, Household, SnapshotRow, UserRow } from "./rows.ts";
+import { type FactorValues, personalWeights } from "./wellness-model.ts";
+
+/** Ids are `USR_` + 10000..99999999: five to eight digits. */
+const ID_BASE = 10_000;
+const ID_SPACE = 99_990_000n;
+/** The brief's user, USR_42891, sits at index 0 of every population. */
+export const DEMO_USER_INDEX = 0;
+const DEMO_OFFSET = 42_891n - BigInt(ID_BASE);
+
+function gcd(a: bigint, b: bigint): bigint {
+  while (b !== 0n) [a, b] = [b, a % b];
+  return a;
+}
+
+export interface PopulationContext {
+  seed: number;
+  today: Day;
+  idKey: number;
+  digestKey: string;
+  multiplier: bigint;
+}
+
+export function populationContext(seed: number, today: Day): PopulationContext {
+  // An affine map i -> (m*i + c) mod M with gcd(m, M) = 1 is a bijection, so ids never
+  // collide; c puts index 0 on the demo user, so no other user can be USR_42891.
+  let multiplier = BigInt(hash32(seed, "user-ids")) % ID_SPACE;
+  if (multiplier < 2n) multiplier += 2n;
+  while (gcd(multiplier, ID_SPACE) !== 1n) multiplier++;
+  return { seed, today, idKey: hash32(seed, "row-ids"), digestKey: `kamina-seed-national-id:${seed}`, multiplier };
+}
+
+export function userIdAt(context: PopulationContext, index: number): string {
+  const n = (context.multiplier * BigInt(index) + DEMO_OFFSET) % ID_SPACE;
+  return `USR_${Number(n) + ID_BASE}`;
+}
+
+function countryAt(index: number, rng: Rng): CountryCode {
+  // Indexes 1-5 cover every tenant, so even a tiny population has all five countries.
+  if (index >= 1 && index <= COUNTRIES.length) return COUNTRIES[index - 1] as CountryCode;
+  return COUNTRY_MIX.pick(rng);
+}
+
+/** About half of the users granted the demo client a consent; the demo user is left to the flow. */
+export function hasDemoConsent(context: PopulationContext, index: number): boolean {
+  return index !== DEMO_USER_INDEX && (hash32(context.seed, index, "consent") & 1) === 1;
+}
+
+export function cohortTags(finances: Finances, values: FactorValues): string[] {
+  const tags: string[] = [];
+  const { signals } = finances;
+  if (signals.recurringIncome < signals.activeIncome * 0.5) tags.push("gig_worker");
+  if (finances.incomeStreams.some((s) => s.source === "remittance")) tags.push("remittance_receiver");
+  if (values.credit_utilisation > 0.7) tags.push("high_utilisation");
+  if (values.on_time_payment_rate < 0.8) tags.push("late_payer");
+  if (values.savings_ratio > 0.15) tags.push("saver");
+  if (finances.debts.length >= 4) tags.push("multi_lender");
+  if (finances.debts.some((d) => d.type === "MORTGAGE")) tags.push("homeowner");
+  if (finances.expenses.some((e) => e.mcc === "6513")) tags.push("renter");
+  if (finances.householdSize >= 4) tags.push("family_provider");
+  if (signals.incomeDropDay !== null) tags.push("income_shock");
+  return tags;
+}
+
+function consentFor(context: PopulationContext, index: number, user: UserRow, rng: Rng): { consent: ConsentRow; events: ConsentEventRow[] } {
+  const { today } = context;
+  const readScopes: readonly string[] = USER_SCOPES.filter((s) => s !== "coach.transcripts.read");
+  const scopes = rng.weighted<readonly string[]>([
+    [readScopes, 0.7],
+    [["wellness.read", "debts.read", "expenses.read"], 0.25],
+    [USER_SCOPES, 0.05],
+  ]);
+  const earliest = Math.max(user.createdAt, CONSENT_TEXT_PUBLISHED_AT, dayStartMs(today - 200));
+  const latest = dayStartMs(today) - 1000;
+  const createdAt = earliest >= latest ? latest : earliest + rng.int(0, Math.floor((latest - earliest) / 1000)) * 1000;
+  // Sandbox consents are authorised at once.
+  const authorisedAt = createdAt + rng.int(1, 20) * 1000;
+  const consent: ConsentRow = {
+    id: rowId("cns", { index, idKey: context.idKey }, 0),
+    clientId: DEMO_CLIENT_ID,
+    userId: user.id,
+    country: user.country,
+    status: "AUTHORISED",
+    scopes,
+    consentTextVersion: CONSENT_TEXT_VERSION,
+    createdAt,
+    authorisedAt,
+    expiresAt: createdAt + 365 * DAY_MS,
+  };
+  return {
+    consent,
+    events: [
+      { consentId: consent.id, status: "AWAITING_AUTHORISATION", reason: null, at: createdAt },
+      { consentId: consent.id, status: "AUTHORISED", reason: "sandbox_auto_authorise", at: authorisedAt },
+    ],
+  };
+}
+
+export function userRng(context: PopulationContext, index: number): Rng {
+  return new Rng(hash32(context.seed, index));
+}
+
+export function householdInput(context: PopulationContext, index: number, country: CountryCode): HouseholdInput {
+  return {
+    index,
+    idKey: context.idKey,
+    userId: userIdAt(context, index),
+    country,
+    today: context.today,
+    digestKey: context.digestKey,
+  };
+}
+
+/** Builds one ordinary (non-demo) user. */
+export function generateHousehold(context: PopulationContext, index: number): Household {
+  const rng = userRng(context, index);
+  const country = countryAt(index, rng);
+  const input = householdInput(context, index, country);
+  const finances = generateFinances(input, rng);
+  const now = measureFactors(finances, context.today);
+  const weights = personalWeights(rng);
+  const snapshots = buildSnapshots({
+    ids: input,
+    userId: input.userId,
+    country,
+    today: context.today,
+    weights,
+    valuesAt: historyWalk(now, context.today, rng, finances.signals.stress, finances.signals.incomeDropDay),
+    rng,
+  });
+  const latest = snapshots[snapshots.length - 1] as SnapshotRow;
+  const alerts = buildAlerts(input, finances, input.userId, country, now, latest, context.today, rng);
+  const user: UserRow = {
+    id: input.userId,
+    country,
+    nationalIdDigest: finances.nationalIdDigest,
+    householdSize: finances.householdSize,
+    cohortTags: cohortTags(finances, now),
+    createdAt: finances.createdAt,
+  };
+  const consent = hasDemoConsent(context, index) ? consentFor(context, index, user, rng) : null;
+  return {
+    user,
+    consent: consent?.consent ?? null,
+    consentEvents: consent?.events ?? [],
+    snapshots,
+    goals: finances.goals,
+    debts: finances.debts,
+    debtPayments: finances.debtPayments,
+    expenses: finances.expenses,
+    incomeStreams: finances.incomeStreams,
+    coachSessions: finances.coachSessions,
+    transcripts: finances.transcripts,
+    alerts,
+  };
+}

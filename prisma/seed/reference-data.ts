@@ -1,0 +1,69 @@
+// The fixed records every seeded database starts with: the brief's sandbox partner client
+// and the consent text version its consent example cites.
+import { createHash } from "node:crypto";
+import { hashSecret } from "../../subgraphs/shared/secret-hash.ts";
+import { COUNTRIES } from "./catalogue.ts";
+
+export const DEMO_CLIENT_ID = "of_lab_demo";
+export const DEMO_CLIENT_NAME = "OpenFinance Lab demo";
+
+/** Per-user scopes a person can grant (coach transcripts only ever on explicit request). */
+export const USER_SCOPES = [
+  "wellness.read",
+  "debts.read",
+  "expenses.read",
+  "income.read",
+  "goals.read",
+  "coach.read",
+  "alerts.read",
+  "coach.transcripts.read",
+] as const;
+
+/** Per-client scopes, not tied to any one person. */
+export const CLIENT_SCOPES = ["reports.read", "exports.create", "webhooks.manage"] as const;
+
+export const CONSENT_TEXT_VERSION = "2026-05-01";
+export const CONSENT_TEXT_PUBLISHED_AT = Date.UTC(2026, 4, 1);
+
+/** The consent text version `2026-05-01`; its sha256 is what consents pin. */
+export const CONSENT_TEXT = [
+  "Autorizo a Kamina a compartir con la entidad indicada mis datos de bienestar financiero",
+  "(índice de bienestar, deudas, gastos, ingresos, metas de ahorro, señales del coach Kami y",
+  "alertas de prevención), solo en los alcances que acepto aquí y por el tiempo indicado.",
+  "Puedo revocar esta autorización en cualquier momento desde la app; la revocación detiene",
+  "todo acceso nuevo. Mis datos se identifican con un seudónimo y nunca con mi número de",
+  "identificación nacional.",
+].join("\n");
+
+export function consentTextSha256(): string {
+  return createHash("sha256").update(CONSENT_TEXT, "utf8").digest("hex");
+}
+
+export interface PartnerClientRecord {
+  id: string;
+  name: string;
+  secretHash: string;
+  countries: readonly string[];
+  allowedScopes: readonly string[];
+  clientScopes: readonly string[];
+  sandbox: boolean;
+  createdAt: number;
+}
+
+/**
+ * The sandbox client from the brief. Its salt is derived from the seed so that the same
+ * options produce the same row; the secret still never appears in the database.
+ */
+export async function demoClient(sandboxClientSecret: string, seed: number, createdAt: number): Promise<PartnerClientRecord> {
+  const salt = createHash("sha256").update(`kamina-seed:${seed}:${DEMO_CLIENT_ID}`).digest().subarray(0, 16);
+  return {
+    id: DEMO_CLIENT_ID,
+    name: DEMO_CLIENT_NAME,
+    secretHash: await hashSecret(sandboxClientSecret, { salt }),
+    countries: COUNTRIES,
+    allowedScopes: USER_SCOPES,
+    clientScopes: CLIENT_SCOPES,
+    sandbox: true,
+    createdAt,
+  };
+}

@@ -1,0 +1,177 @@
+// Evaluates the prevention rules for people and raises their alerts. For each batch: eight
+// reads to load the households, then one transaction that locks the people who have an alert
+// to raise, re-reads their recent alerts (cool-downs are decided under the lock, so two
+// evaluations of the same person at once cannot both raise the same type), and writes each
+// alert with its `alert.created` outbox event. An alert is never stored without its event,
+// nor an event without its alert.
+import { randomBytes } from "node:crypto";
+import type { PrismaClient } from "../../../generated/prisma/client.ts";
+import type { Country, Severity } from "../../../generated/prisma/enums.ts";
+import { type Day, DAY_MS, dayOf, type Household } from "../../shared/household/household.ts";
+import { loadHouseholds, type LoadOptions } from "../../shared/household/load-households.ts";
+import { diagnose, type Diagnosis, TREND_DAYS } from "../../wellness/diagnosis/diagnose.ts";
+import type { Band } from "../../wellness/diagnosis/model.ts";
+import { evaluateRules, type Firing, RULES, type RuleSet } from "./rules.ts";
+import { computeVariables } from "./variables.ts";
+
+export const ALERT_CREATED_TOPIC = "alert.created";
+
+/** What the variables read of a household: two years of expenses (365-day windows and the 365 before). */
+export function preventionLoadOptions(today: Day): LoadOptions {
+  return { expenseDays: 730, paymentDays: 366, coachDays: 730, referenceDay: today - TREND_DAYS };
+}
+
+/** The `alert.created` event: the brief's webhook body plus the alert's id, type and severity. */
+export interface AlertCreatedPayload {
+  event: typeof ALERT_CREATED_TOPIC;
+  alert_id: string;
+  user_id: string;
+  type: string;
+  severity: Lowercase<Severity>;
+  risk_band: Lowercase<Band>;
+  contributing_factors: string[];
+  suggested_action: string;
+  created_at: string;
+}
+
+export interface RaisedAlert {
+  id: string;
+  userId: string;
+  country: Country;
+  ruleId: string;
+  type: string;
+  severity: Severity;
+  riskBand: Band;
+  contributingFactors: string[];
+  suggestedAction: string;
+  createdAt: Date;
+  evidence: Record<string, number | null>;
+}
+
+export interface EvaluationReport {
+  evaluated: number;
+  /** Alerts written (each with its outbox event). */
+  raised: RaisedAlert[];
+  /** Rules that held but whose type is still cooling down for that person. */
+  suppressed: { userId: string; type: string; lastRaisedAt: Date }[];
+}
+
+export interface EvaluationOptions {
+  rules?: RuleSet;
+}
+
+export function alertCreatedPayload(alert: RaisedAlert): AlertCreatedPayload {
+  return {
+    event: ALERT_CREATED_TOPIC,
+    alert_id: alert.id,
+    user_id: alert.userId,
+    type: alert.type,
+    severity: alert.severity.toLowerCase() as Lowercase<Severity>,
+    risk_band: alert.riskBand.toLowerCase() as Lowercase<Band>,
+    contributing_factors: alert.contributingFactors,
+    suggested_action: alert.suggestedAction,
+    created_at: alert.createdAt.toISOString(),
+  };
+}
+
+/** The alerts the rules would raise for one household today (pure: no cool-downs, no writes). */
+export function firingsFor(household: Household, today: Day, rules: RuleSet = RULES): { diagnosis: Diagnosis; firings: Firing[] } {
+  const diagnosis = diagnose(household, today);
+  const firings = evaluateRules(rules, computeVariables(household, diagnosis), diagnosis.band);
+  return { diagnosis, firings };
+}
+
+export interface Candidate {
+  household: Household;
+  firing: Firing;
+}
+
+/** Loads what the prevention variables read of a batch of users (eight statements). */
+export function loadForPrevention(prisma: PrismaClient, userIds: readonly string[], now: Date): Promise<Household[]> {
+  const today = dayOf(now);
+  return loadHouseholds(prisma, userIds, today, preventionLoadOptions(today));
+}
+
+/** Evaluates loaded households as of `now` and raises the alerts that are not cooling down. */
+export async function evaluateHouseholds(prisma: PrismaClient, households: readonly Household[], now: Date, options: EvaluationOptions = {}): Promise<EvaluationReport> {
+  const rules = options.rules ?? RULES;
+  const today = dayOf(now);
+  const candidates: Candidate[] = [];
+  for (const household of households) {
+    for (const firing of firingsFor(household, today, rules).firings) candidates.push({ household, firing });
+  }
+  const report: EvaluationReport = { evaluated: households.length, raised: [], suppressed: [] };
+  if (candidates.length === 0) return report;
+
+  const people = [...new Set(candidates.map((candidate) => candidate.household.userId))].sort();
+  const since = new Date(now.getTime() - rules.maxCoolDownDays * DAY_MS);
+  await prisma.$transaction(
+    async (tx) => {
+      await tx.$queryRaw`
+        SELECT count(pg_advisory_xact_lock(key))::int AS locked FROM (
+          SELECT DISTINCT hashtextextended('kamina.prevention:' || id, 0) AS key FROM unnest(${people}::text[]) AS id ORDER BY key
+        ) AS keys`;
+      const recent = await tx.$queryRaw<{ userId: string; type: string; last: Date }[]>`
+        SELECT user_id AS "userId", type, max(created_at) AS last FROM alert
+        WHERE user_id = ANY(${people}::text[]) AND created_at > ${since}
+        GROUP BY user_id, type`;
+      const lastRaised = new Map(recent.map((row) => [`${row.userId}\u0000${row.type}`, row.last]));
+      for (const { household, firing } of candidates) {
+        const last = lastRaised.get(`${household.userId}\u0000${firing.type}`);
+        if (last !== undefined && now.getTime() - last.getTime() < firing.coolDownDays * DAY_MS) {
+          report.suppressed.push({ userId: household.userId, type: firing.type, lastRaisedAt: last });
+          continue;
+        }
+        report.raised.push({
+          id: `alr_${randomBytes(8).toString("hex")}`,
+          userId: household.userId,
+          country: household.country,
+          ruleId: firing.ruleId,
+          type: firing.type,
+          severity: firing.severity,
+          riskBand: firing.riskBand,
+          contributingFactors: firing.contributingFactors,
+          suggestedAction: firing.suggestedAction,
+          createdAt: now,
+          evidence: firing.evidence,
+        });
+      }
+      const raised = report.raised;
+      if (raised.length === 0) return;
+      const column = <T>(pick: (alert: RaisedAlert) => T): T[] => raised.map(pick);
+      await tx.$executeRaw`
+        INSERT INTO alert (id, user_id, country, type, risk_band, severity, contributing_factors, suggested_action, rule_id, status, created_at)
+        SELECT id, user_id, country::"Country", type, risk_band::"WellnessBand", severity::"Severity",
+               ARRAY(SELECT jsonb_array_elements_text(factors)), suggested_action, rule_id, 'OPEN', created_at
+        FROM unnest(
+          ${column((a) => a.id)}::text[], ${column((a) => a.userId)}::text[], ${column((a) => a.country)}::text[],
+          ${column((a) => a.type)}::text[], ${column((a) => a.riskBand)}::text[], ${column((a) => a.severity)}::text[],
+          ${column((a) => JSON.stringify(a.contributingFactors))}::jsonb[], ${column((a) => a.suggestedAction)}::text[],
+          ${column((a) => a.ruleId)}::text[], ${column((a) => a.createdAt)}::timestamptz[]
+        ) AS t(id, user_id, country, type, risk_band, severity, factors, suggested_action, rule_id, created_at)`;
+      await tx.$executeRaw`
+        INSERT INTO outbox_event (topic, aggregate_id, country, payload, created_at)
+        SELECT ${ALERT_CREATED_TOPIC}, aggregate_id, country::"Country", payload, created_at
+        FROM unnest(
+          ${column((a) => a.id)}::text[], ${column((a) => a.country)}::text[],
+          ${column((a) => JSON.stringify(alertCreatedPayload(a)))}::jsonb[], ${column((a) => a.createdAt)}::timestamptz[]
+        ) AS t(aggregate_id, country, payload, created_at)`;
+    },
+    { timeout: 60_000, maxWait: 10_000 },
+  );
+  return report;
+}
+
+
+/** Evaluates a batch of users as of `now` and raises the alerts that are not cooling down. */
+export async function evaluateUsers(prisma: PrismaClient, userIds: readonly string[], now: Date, options: EvaluationOptions = {}): Promise<EvaluationReport> {
+  return evaluateHouseholds(prisma, await loadForPrevention(prisma, userIds, now), now, options);
+}
+
+/**
+ * Evaluates one person now: call it whenever their data changes (a diagnosis, a new expense,
+ * a debt or income change). Returns the alerts raised (none while their types cool down).
+ */
+export async function evaluateUser(prisma: PrismaClient, userId: string, now: Date = new Date(), options: EvaluationOptions = {}): Promise<EvaluationReport> {
+  return evaluateUsers(prisma, [userId], now, options);
+}

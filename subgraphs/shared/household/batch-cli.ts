@@ -1,0 +1,114 @@
+// What the batch jobs (`npm run diagnose:all`, `npm run prevention:evaluate`) share: the
+// arguments, the database from the environment (DATABASE_URL, else the embedded PGlite under
+// DATA_DIR), and a memory/time report. Exit codes: 0 done, 1 failed, 2 bad arguments.
+import type { PGlite } from "@electric-sql/pglite";
+import { loadConfig } from "../../../runtime/config.ts";
+import { createPrismaClient, openEmbeddedDatabase, type DatabaseTarget, type PrismaClient } from "../database.ts";
+
+export interface BatchArguments {
+  batchSize: number;
+  /** Reference instant; defaults to now. */
+  now: Date;
+  /** Process at most this many users (benchmarks). */
+  limit: number | undefined;
+}
+
+export class UsageError extends Error {}
+
+export function parseBatchArguments(argv: readonly string[], usage: string): BatchArguments | "help" {
+  const result: BatchArguments = { batchSize: 1000, now: new Date(), limit: undefined };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === "--help" || arg === "-h") return "help";
+    const [flag, inline] = arg.includes("=") ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)] : [arg, undefined];
+    const value = (): string => {
+      const raw = inline ?? argv[++i];
+      if (raw === undefined) throw new UsageError(`${flag} needs a value\n${usage}`);
+      return raw;
+    };
+    if (flag === "--batch") result.batchSize = positiveInteger(flag, value(), usage);
+    else if (flag === "--limit") result.limit = positiveInteger(flag, value(), usage);
+    else if (flag === "--now") {
+      const raw = value();
+      const date = new Date(raw);
+      if (Number.isNaN(date.getTime())) throw new UsageError(`--now needs an ISO date or instant, got "${raw}"\n${usage}`);
+      result.now = date;
+    } else throw new UsageError(`unknown argument "${arg}"\n${usage}`);
+  }
+  return result;
+}
+
+function positiveInteger(flag: string, raw: string, usage: string): number {
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw) || !Number.isSafeInteger(value) || value < 1) throw new UsageError(`${flag} needs a positive integer, got "${raw}"\n${usage}`);
+  return value;
+}
+
+export interface BatchDatabase {
+  prisma: PrismaClient;
+  where: string;
+  close(): Promise<void>;
+}
+
+export async function openBatchDatabase(): Promise<BatchDatabase> {
+  const config = loadConfig();
+  let pglite: PGlite | undefined;
+  let target: DatabaseTarget;
+  let where: string;
+  if (config.databaseUrl) {
+    target = { kind: "postgres", url: config.databaseUrl, poolSize: Math.min(config.dbPoolSize, 8) };
+    where = "DATABASE_URL";
+  } else {
+    pglite = await openEmbeddedDatabase(config.dataDir);
+    target = { kind: "pglite", pglite };
+    where = `embedded PGlite at ${config.dataDir}/pglite`;
+  }
+  const prisma = createPrismaClient(target);
+  return {
+    prisma,
+    where,
+    async close() {
+      await prisma.$disconnect();
+      await pglite?.close();
+    },
+  };
+}
+
+/** Samples resident memory, to show it stays flat as the job goes through the users. */
+export class MemoryTrace {
+  private readonly samples: { users: number; rssMiB: number; heapMiB: number }[] = [];
+
+  sample(users: number): void {
+    const usage = process.memoryUsage();
+    this.samples.push({ users, rssMiB: usage.rss / 2 ** 20, heapMiB: usage.heapUsed / 2 ** 20 });
+  }
+
+  /** Up to `count` evenly spaced samples, for the report. */
+  summary(count = 6): string {
+    if (this.samples.length === 0) return "no samples";
+    const step = Math.max(1, Math.floor(this.samples.length / count));
+    const picked = this.samples.filter((_, i) => i % step === 0 || i === this.samples.length - 1);
+    return picked.map((s) => `${s.users} users: rss ${s.rssMiB.toFixed(0)} MiB, heap ${s.heapMiB.toFixed(0)} MiB`).join("\n  ");
+  }
+
+  peakRssMiB(): number {
+    return process.resourceUsage().maxRSS / 1024;
+  }
+}
+
+export function runCli(main: () => Promise<number>): void {
+  main().then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      if (error instanceof UsageError) {
+        console.error(error.message);
+        process.exitCode = 2;
+        return;
+      }
+      console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
+      process.exitCode = 1;
+    },
+  );
+}

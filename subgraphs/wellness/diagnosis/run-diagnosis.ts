@@ -1,0 +1,55 @@
+// `Mutation.runDiagnosis`: whose diagnosis a caller may run, then the run itself (store today's
+// snapshot, then evaluate the prevention rules for the person: a diagnosis is a data change).
+import { evaluateUser } from "../../alerts/prevention/evaluate.ts";
+import { badUserInput, graphQLError } from "../../../runtime/errors.ts";
+import type { AccessRule } from "../../shared/auth/access-rules.ts";
+import type { FieldAccess } from "../../shared/auth/field-access.ts";
+import type { Viewer } from "../../shared/auth/viewer.ts";
+import type { PrismaClient } from "../../shared/database.ts";
+import { diagnoseUser, type DiagnosisSnapshot } from "./service.ts";
+
+/** The person's consent must cover reading the result. */
+const WELLNESS_READ: AccessRule = { authenticated: true, scopes: [[["wellness.read"]]] };
+const COORDINATE = "Mutation.runDiagnosis";
+
+export interface RunDiagnosisContext {
+  viewer: Viewer;
+  access: FieldAccess;
+  /** Whether the viewer can see this person at all (consent, tenant). */
+  isVisible(userId: string): Promise<boolean>;
+}
+
+/** The `WellnessIndex` GraphQL returns: the stored snapshot. */
+export type WellnessIndexResult = DiagnosisSnapshot;
+
+/**
+ * Runs the diagnosis of `requested` (a consent token's own person when omitted) as of `now`.
+ * NOT_FOUND for a person the caller cannot see (never "exists but not yours");
+ * UNAUTHORIZED_FIELD_OR_TYPE when that person's consent does not grant wellness.read.
+ */
+export async function runDiagnosis(
+  prisma: PrismaClient,
+  context: RunDiagnosisContext,
+  requested: string | undefined,
+  now: Date = new Date(),
+): Promise<WellnessIndexResult> {
+  const { viewer } = context;
+  let userId: string;
+  if (viewer.kind === "consent") {
+    userId = requested ?? viewer.userId;
+    if (userId !== viewer.userId) throw graphQLError("NOT_FOUND", `No user ${userId}`);
+  } else {
+    if (requested === undefined) throw badUserInput("`userId` is required with a partner token: name the person to diagnose", "userId");
+    userId = requested;
+  }
+  if (!(await context.isVisible(userId))) throw graphQLError("NOT_FOUND", `No user ${userId}`);
+  const grant = await context.access.authorise(userId, WELLNESS_READ);
+  if (!grant) {
+    throw graphQLError("UNAUTHORIZED_FIELD_OR_TYPE", `Not authorised to run ${userId}'s diagnosis: it needs wellness.read, granted by this person to this client`);
+  }
+  const result = await diagnoseUser(prisma, userId, now);
+  if (!result) throw graphQLError("NOT_FOUND", `No user ${userId}`);
+  await evaluateUser(prisma, userId, now);
+  context.access.record(grant, COORDINATE);
+  return result.snapshot;
+}

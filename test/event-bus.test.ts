@@ -1,0 +1,192 @@
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { PGlite } from "@electric-sql/pglite";
+import { applyMigrations } from "../prisma/schema-engine.ts";
+import type { BusEvent, EventBus } from "../runtime/events/event-bus.ts";
+import { EventFeed } from "../runtime/events/event-feed.ts";
+import { NatsEventBus } from "../runtime/events/nats-event-bus.ts";
+import { OutboxRelay } from "../runtime/events/outbox-relay.ts";
+import { PostgresEventBus } from "../runtime/events/postgres-event-bus.ts";
+import { createLogger } from "../runtime/logger.ts";
+import { createPrismaClient, type DatabaseTarget, type PrismaClient } from "../subgraphs/shared/database.ts";
+import { createTestDatabase, type TestDatabase } from "./support/postgres.ts";
+
+const logger = createLogger(process.env.TEST_LOG_LEVEL ?? "silent");
+const NATS_URL = process.env.TEST_NATS_URL ?? "nats://127.0.0.1:4222";
+
+interface Harness {
+  prisma: PrismaClient;
+  database: DatabaseTarget;
+  bus: EventBus;
+  relay: OutboxRelay;
+  feed: EventFeed;
+  stop(): Promise<void>;
+}
+
+async function harness(database: DatabaseTarget, busKind: "postgres" | "nats"): Promise<Harness> {
+  const prisma = createPrismaClient(database);
+  const bus = busKind === "nats" ? await NatsEventBus.connect(NATS_URL, prisma, logger) : new PostgresEventBus(prisma, database, logger);
+  const relay = new OutboxRelay(prisma, database, bus, logger, { pollIntervalMs: 200 });
+  const feed = await EventFeed.start(bus, logger);
+  await relay.start();
+  return {
+    prisma,
+    database,
+    bus,
+    relay,
+    feed,
+    async stop() {
+      await feed.stop();
+      await relay.stop();
+      await bus.close();
+      await prisma.$disconnect();
+    },
+  };
+}
+
+let sequence = 0;
+function outboxRow(topic = "test.event") {
+  sequence += 1;
+  return { topic, aggregateId: `agg_${Date.now()}_${sequence}`, country: "MX" as const, payload: { n: sequence } };
+}
+
+/** Collects what a follower hands over until `count` events have arrived. */
+function collect(feed: EventFeed, afterPosition: bigint, count: number): { events: BusEvent[]; done: Promise<BusEvent[]> } {
+  const events: BusEvent[] = [];
+  let resolve!: (value: BusEvent[]) => void;
+  let reject!: (error: unknown) => void;
+  const done = new Promise<BusEvent[]>((res, rej) => ((resolve = res), (reject = rej)));
+  const timer = setTimeout(() => reject(new Error(`only ${events.length} of ${count} events arrived`)), 10_000);
+  const follower = feed.follow({
+    after: afterPosition,
+    maxQueued: 100,
+    handle: async (event) => {
+      events.push(event);
+      if (events.length === count) {
+        clearTimeout(timer);
+        follower.stop();
+        resolve(events);
+      }
+    },
+    onFailure: reject,
+  });
+  return { events, done };
+}
+
+function behavesAsAnEventBus(name: string, open: () => Promise<{ target: DatabaseTarget; cleanup(): Promise<void> }>, busKind: "postgres" | "nats") {
+  describe(name, () => {
+    let opened: Awaited<ReturnType<typeof open>>;
+    let node: Harness;
+
+    before(async () => {
+      opened = await open();
+      node = await harness(opened.target, busKind);
+    });
+    after(async () => {
+      await node?.stop();
+      await opened?.cleanup();
+    });
+
+    test("a committed outbox row reaches a live consumer, with a dense position", async () => {
+      const start = node.feed.position;
+      const { done } = collect(node.feed, start, 3);
+      await node.prisma.outboxEvent.createMany({ data: [outboxRow(), outboxRow(), outboxRow()] });
+      const events = await done;
+      assert.deepEqual(events.map((event) => event.position), [start + 1n, start + 2n, start + 3n]);
+    });
+
+    test("a consumer resuming from a cursor gets the events it missed, in order, then live ones, none twice", async () => {
+      const first = collect(node.feed, node.feed.position, 2);
+      await node.prisma.outboxEvent.create({ data: outboxRow() });
+      await node.prisma.outboxEvent.create({ data: outboxRow() });
+      const seen = await first.done;
+      const resumeFrom = seen[0]!.position;
+      // Written while "away": the resumed consumer must see seen[1], these two, then a live one.
+      await node.prisma.outboxEvent.createMany({ data: [outboxRow(), outboxRow()] });
+      await waitFor(async () => (await node.bus.head()) >= resumeFrom + 3n);
+      const resumed = collect(node.feed, resumeFrom, 4);
+      await node.prisma.outboxEvent.create({ data: outboxRow() });
+      const events = await resumed.done;
+      assert.deepEqual(events.map((event) => event.position), [1n, 2n, 3n, 4n].map((offset) => resumeFrom + offset));
+      assert.equal(new Set(events.map((event) => event.outboxId)).size, 4);
+    });
+
+    test("a transaction that commits after a later one is still delivered, after it", async () => {
+      const start = node.feed.position;
+      const { done } = collect(node.feed, start, 2);
+      let releaseSlow!: () => void;
+      const slowMayCommit = new Promise<void>((resolve) => (releaseSlow = resolve));
+      let slowInserted!: () => void;
+      const slowHasInserted = new Promise<void>((resolve) => (slowInserted = resolve));
+      const slow = node.prisma.$transaction(async (tx) => {
+        await tx.outboxEvent.create({ data: outboxRow("test.slow") });
+        slowInserted();
+        await slowMayCommit;
+      });
+      await slowHasInserted;
+      if (node.database.kind === "postgres") {
+        // PGlite has one connection: a second writer would wait for the first; PostgreSQL does not.
+        await node.prisma.outboxEvent.create({ data: outboxRow("test.fast") });
+        releaseSlow();
+      } else {
+        releaseSlow();
+        await slow;
+        await node.prisma.outboxEvent.create({ data: outboxRow("test.fast") });
+      }
+      await slow;
+      const events = await done;
+      assert.deepEqual(events.map((event) => event.position), [start + 1n, start + 2n]);
+      assert.deepEqual(new Set(events.map((event) => event.topic)), new Set(["test.slow", "test.fast"]));
+    });
+
+    test("a slow consumer does not hold back a fast one, and catches up from the record", async () => {
+      const start = node.feed.position;
+      let slowCount = 0;
+      let slowDone!: () => void;
+      const slowFinished = new Promise<void>((resolve) => (slowDone = resolve));
+      const slow = node.feed.follow({
+        after: start,
+        maxQueued: 2,
+        handle: async () => {
+          await new Promise((resolve) => setTimeout(resolve, 20));
+          if (++slowCount === 20) slowDone();
+        },
+        onFailure: () => undefined,
+      });
+      const fast = collect(node.feed, start, 20);
+      const began = Date.now();
+      await node.prisma.outboxEvent.createMany({ data: Array.from({ length: 20 }, () => outboxRow()) });
+      await fast.done;
+      const fastMs = Date.now() - began;
+      await slowFinished;
+      slow.stop();
+      assert.ok(fastMs < 20 * 20, `the fast consumer took ${fastMs} ms, as long as the slow one`);
+      assert.equal(slowCount, 20);
+    });
+  });
+}
+
+async function waitFor(condition: () => Promise<boolean>, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+async function openPostgres() {
+  const database: TestDatabase = await createTestDatabase();
+  return { target: { kind: "postgres", url: database.url, poolSize: 4 } as DatabaseTarget, cleanup: () => database.drop() };
+}
+
+async function openPGlite() {
+  const pglite = new PGlite();
+  await pglite.waitReady;
+  const target: DatabaseTarget = { kind: "pglite", pglite };
+  await applyMigrations(target);
+  return { target, cleanup: () => pglite.close() };
+}
+
+behavesAsAnEventBus("PostgreSQL LISTEN/NOTIFY over the outbox", openPostgres, "postgres");
+behavesAsAnEventBus("LISTEN/NOTIFY on the embedded PGlite", openPGlite, "postgres");
+behavesAsAnEventBus("NATS JetStream", openPostgres, "nats");

@@ -1,0 +1,52 @@
+// Calls the gateway's REST routes the way a partner's HTTP client would.
+import assert from "node:assert/strict";
+
+export interface RestResponse {
+  status: number;
+  headers: Headers;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  body: any;
+}
+
+export interface RestOptions {
+  headers?: Record<string, string>;
+  /** Sent as application/json. */
+  json?: unknown;
+  /** Sent as application/x-www-form-urlencoded. */
+  form?: Record<string, string>;
+  /** Sent as is, with the given content type. */
+  raw?: { contentType: string; body: string };
+}
+
+export async function rest(origin: string, method: string, path: string, options: RestOptions = {}): Promise<RestResponse> {
+  const headers: Record<string, string> = { ...options.headers };
+  let body: string | undefined;
+  if (options.json !== undefined) {
+    headers["content-type"] = "application/json";
+    body = JSON.stringify(options.json);
+  } else if (options.form) {
+    headers["content-type"] = "application/x-www-form-urlencoded";
+    body = new URLSearchParams(options.form).toString();
+  } else if (options.raw) {
+    headers["content-type"] = options.raw.contentType;
+    body = options.raw.body;
+  }
+  const response = await fetch(`${origin}${path}`, { method, headers, ...(body !== undefined ? { body } : {}) });
+  const text = await response.text();
+  let parsed: unknown = text;
+  try {
+    parsed = text === "" ? null : JSON.parse(text);
+  } catch {
+    // not JSON: keep the text
+  }
+  return { status: response.status, headers: response.headers, body: parsed };
+}
+
+/** The brief's error envelope, exactly: `code`, `message`, `retry_after`. */
+export function assertEnvelope(response: RestResponse, status: number, code: string, message?: RegExp): void {
+  const context = JSON.stringify(response.body);
+  assert.equal(response.status, status, context);
+  assert.deepEqual(Object.keys(response.body ?? {}).sort(), ["code", "message", "retry_after"], context);
+  assert.equal(response.body.code, code, context);
+  if (message) assert.match(response.body.message, message);
+}
