@@ -9,7 +9,7 @@ import { evaluateHouseholds, loadForPrevention } from "../subgraphs/alerts/preve
 import { createPrismaClient } from "../subgraphs/shared/database.ts";
 import { parseBatchArguments, runCli } from "../subgraphs/shared/household/batch-cli.ts";
 import { dayOf } from "../subgraphs/shared/household/household.ts";
-import { loadHouseholds } from "../subgraphs/shared/household/load-households.ts";
+import { keysetRange, loadHouseholds } from "../subgraphs/shared/household/load-households.ts";
 import { forEachUserBatch, pipelineUserBatches } from "../subgraphs/shared/household/user-batches.ts";
 import { diagnose } from "../subgraphs/wellness/diagnosis/diagnose.ts";
 import { diagnosisLoadOptions, toSnapshot, writeSnapshots } from "../subgraphs/wellness/diagnosis/service.ts";
@@ -57,7 +57,7 @@ runCli(async () => {
       args.batchSize,
       async (ids, { users }) => {
         let mark = performance.now();
-        const households = await loadHouseholds(prisma, ids, today, diagnosisLoadOptions(today));
+        const households = await loadHouseholds(prisma, ids, today, { ...diagnosisLoadOptions(today), ...keysetRange(ids, true) });
         phases.load += performance.now() - mark;
         mark = performance.now();
         const snapshots = households.map((household) => {
@@ -83,7 +83,7 @@ runCli(async () => {
     const evaluated = await pipelineUserBatches(
       prisma,
       args.batchSize,
-      (ids) => loadForPrevention(prisma, ids, args.now),
+      (ids) => loadForPrevention(prisma, ids, args.now, { keysetPage: true }),
       async (households, { users }) => {
         const report = await evaluateHouseholds(prisma, households, args.now);
         raised += report.raised.length;

@@ -2,13 +2,14 @@
 //
 // What field-level consent enforcement costs. Seeds a fresh PostgreSQL database, widens every
 // seeded consent to every read scope (so both sides return the same, complete answer), and
-// starts kamina-graph twice in child processes on that database: once as deployed, once with
+// runs kamina-graph in a child process on that database, one at a time: as deployed, and with
 // UNSAFE_DISABLE_SCOPE_ENFORCEMENT=true (no per-field scope checks, no per-person consent
 // look-ups, no receipts; tokens are still verified and the consent join that decides which
 // people a partner sees still runs). Drives bench:gateway's five-subgraph query (20 users, a
 // partner token) against each, alternating the order every round so drift on a shared machine
 // falls on both sides, and prints req/s, p50 and p99 side by side with the overhead.
 import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
 import { parseArgs } from "node:util";
 import pg from "pg";
 import { seedDatabase } from "../prisma/seed/index.ts";
@@ -103,57 +104,61 @@ async function run(options: Options): Promise<void> {
   await sql.query("ANALYZE").finally(() => sql.end());
   log(`seeded ${options.users} users in ${((Date.now() - started) / 1000).toFixed(1)} s; widened ${widened} consents of ${DEMO_CLIENT_ID} to every read scope`);
 
-  const children = {} as Record<Side, ServerChild>;
-  for (const side of SIDES) {
-    started = Date.now();
+  // One server child at a time, restarted for every run: two at once would share PostgreSQL's
+  // 100 connections (six pools each) and the machine's two cores. They share the key-encryption
+  // key, so the token minted once verifies in every child.
+  const keyEncryptionKey = randomBytes(32).toString("base64url");
+  const startSide = async (side: Side): Promise<ServerChild> => {
+    const started = Date.now();
     const child = await startServerChild({
       databaseUrl: database.url,
       sandboxClientSecret: SANDBOX_CLIENT_SECRET,
-      env: { UNSAFE_DISABLE_SCOPE_ENFORCEMENT: side === "enforced" ? "false" : "true" },
+      env: { UNSAFE_DISABLE_SCOPE_ENFORCEMENT: side === "enforced" ? "false" : "true", KEY_ENCRYPTION_KEY: keyEncryptionKey },
     });
-    cleanups.push(() => child.stop());
-    children[side] = child;
     log(`${side} server child ${child.pid} ready in ${Date.now() - started} ms (UNSAFE_DISABLE_SCOPE_ENFORCEMENT=${side === "unenforced"})`);
-  }
-  // Both children share the database and its signing keys: a token minted with the first one's keys verifies in both.
-  const token = await mintClientToken(database.url, children.enforced.config);
-  const headers = { authorization: `Bearer ${token}` };
-  const scenarioOf = (side: Side): Scenario => {
-    const five = buildScenarios(children[side].gatewayUrl, children[side].subgraphUrls.wellness, headers).find((scenario) => scenario.name === "five-subgraphs")!;
+    return child;
+  };
+  const scenarioOf = (side: Side, child: ServerChild, headers: Record<string, string>): Scenario => {
+    const five = buildScenarios(child.gatewayUrl, child.subgraphUrls.wellness, headers).find((scenario) => scenario.name === "five-subgraphs")!;
     return { ...five, description: `${five.description}, enforcement ${side === "enforced" ? "on" : "off"}` };
   };
-  const scenarios = { enforced: scenarioOf("enforced"), unenforced: scenarioOf("unenforced") };
 
-  const checked = { enforced: await preflight(scenarios.enforced), unenforced: await preflight(scenarios.unenforced) };
-  assert.equal(checked.enforced.body, checked.unenforced.body, "with every scope consented, enforcement must not change the answer");
-  log(`checked: both sides answer the same ${Buffer.byteLength(checked.enforced.body)} bytes (${checked.enforced.deterministic ? "deterministic: every body under load is compared exactly" : "varies"})`);
-
-  const idle = await sampleMachine(3_000);
-  if (idle) log(`before the load the machine was using ${idle.busyCores.toFixed(2)} cores`);
-
+  let headers: Record<string, string> | undefined;
+  let reference: string | undefined;
   const runs: Record<Side, Measurement[]> = { enforced: [], unenforced: [] };
   for (let round = 0; round < options.rounds; round++) {
     const order: readonly Side[] = round % 2 === 0 ? SIDES : [...SIDES].reverse();
     for (const side of order) {
-      const measurement = await measure(scenarios[side], checked[side], {
-        connections: options.connections,
-        duration: options.duration,
-        warmup: options.warmup,
-        serverPid: children[side].pid,
-      });
-      runs[side].push(measurement);
-      log(`round ${round + 1} ${side}: ${measurement.requestsPerSecond.toFixed(0)} req/s, p50 ${measurement.latency.p50} ms, p99 ${measurement.latency.p99} ms, errors ${measurement.errors} (timeouts ${measurement.detail.timeouts}, connection ${measurement.detail.connectionErrors}, non-2xx ${measurement.detail.non2xx}, body mismatches ${measurement.detail.mismatches})`);
+      const child = await startSide(side);
+      const stop = () => child.stop();
+      cleanups.push(stop);
+      try {
+        headers ??= { authorization: `Bearer ${await mintClientToken(database.url, child.config)}` };
+        const scenario = scenarioOf(side, child, headers);
+        const checked = await preflight(scenario);
+        reference ??= checked.body;
+        assert.equal(checked.body, reference, "with every scope consented, enforcement must not change the answer");
+        if (runs.enforced.length + runs.unenforced.length === 0) {
+          log(`checked: ${Buffer.byteLength(reference)} bytes, ${checked.deterministic ? "deterministic: every body under load is compared exactly" : "varies"}; both sides must answer exactly this`);
+          const idle = await sampleMachine(3_000);
+          if (idle) log(`before the load the machine was using ${idle.busyCores.toFixed(2)} cores`);
+        }
+        const measurement = await measure(scenario, checked, { connections: options.connections, duration: options.duration, warmup: options.warmup, serverPid: child.pid });
+        runs[side].push(measurement);
+        const d = measurement.detail;
+        log(
+          `round ${round + 1} ${side}: ${measurement.requestsPerSecond.toFixed(0)} req/s, p50 ${measurement.latency.p50} ms, p99 ${measurement.latency.p99} ms, ` +
+            `errors ${measurement.errors} (timeouts ${d.timeouts}, connection ${d.connectionErrors}, non-2xx ${d.non2xx}, body mismatches ${d.mismatches})`,
+        );
+        if (measurement.errors > 0) {
+          const now = await preflight(scenario).catch((error: unknown) => ({ body: String(error) }));
+          log(`  ${side}: some answers under load differed from the checked one; one asked now ${now.body === reference ? "is identical again" : `reads ${now.body.slice(0, 300)}`}; server stderr: ${child.stderrTail().slice(-600) || "(empty)"}`);
+        }
+      } finally {
+        cleanups.splice(cleanups.indexOf(stop), 1);
+        await stop();
+      }
     }
-  }
-
-  // Under load every body was compared with the checked one; say what changed if some differed.
-  for (const side of SIDES) {
-    if (!runs[side].some((run) => run.detail.mismatches > 0)) continue;
-    const now = await preflight(scenarios[side]);
-    const before = checked[side].body;
-    let at = 0;
-    while (at < before.length && before[at] === now.body[at]) at++;
-    log(`${side}: some answers under load differed from the checked one; an answer now ${now.body === before ? "is identical again" : `differs from position ${at}: ${JSON.stringify(before.slice(Math.max(0, at - 80), at + 80))} became ${JSON.stringify(now.body.slice(Math.max(0, at - 80), at + 80))}`}`);
   }
 
   const on = combine(runs.enforced);

@@ -35,7 +35,9 @@ export interface RunningGateway {
   stop(): Promise<void>;
 }
 
-const SAFE_GATEWAY_CODES = new Set(["SUBGRAPH_UNAVAILABLE", "UNAUTHORIZED_FIELD_OR_TYPE", "UNAUTHENTICATED"]);
+// NOT_FOUND and CONFLICT come from subgraph mutations (runDiagnosis, acknowledgeAlert,
+// resolveAlert); the subgraph's own formatter has already let only catalogued codes through.
+const SAFE_GATEWAY_CODES = new Set(["SUBGRAPH_UNAVAILABLE", "UNAUTHORIZED_FIELD_OR_TYPE", "UNAUTHENTICATED", "NOT_FOUND", "CONFLICT"]);
 
 export function readSupergraph(): string {
   return readFileSync(new URL("../schema/supergraph.graphql", import.meta.url), "utf8");

@@ -20,7 +20,7 @@ const environment = z.object({
   PORT: port.default(4000),
   DATABASE_URL: z.string().url().optional(),
   DATA_DIR: z.string().min(1).default(".data"),
-  DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(5),
   SEED_USERS: z.coerce.number().int().min(0).default(200),
   SEED: z.coerce.number().int().default(42),
   SANDBOX_CLIENT_SECRET: z.string().min(12).default("kamina-sandbox-secret"),

@@ -6,7 +6,7 @@ import { USER_SCOPES } from "../subgraphs/shared/auth/scopes.ts";
 import { StatementBatcher } from "../subgraphs/shared/auth/statement-batcher.ts";
 import { createTestDatabase, type TestDatabase } from "./support/postgres.ts";
 import { bearer, clientToken, TEST_SANDBOX_SECRET } from "./support/tokens.ts";
-import { postGraphQL, startTestKamina, type GraphQLResponse } from "./support/kamina.ts";
+import { countStatements, postGraphQL, startTestKamina, type GraphQLResponse } from "./support/kamina.ts";
 
 const UNAUTHORIZED = "UNAUTHORIZED_FIELD_OR_TYPE";
 const CONSENTED = `
@@ -165,6 +165,21 @@ describe("partner (client-credentials) tokens reach only consented people, each 
       r: [{ __typename: "User", id: stranger.rows[0]!.id }],
     }, partner);
     assert.deepEqual(entities.body.data, { _entities: [{ debts: null }] }, "the subgraph itself refuses a person without a consent");
+  });
+
+  test("a partner token's own scopes bound every person's: the gateway removes what the token lacks before any subgraph is asked", async () => {
+    const { accessToken } = await kamina.gateway!.auth.issuer.issueClientToken({ clientId: "of_lab_demo", countries: ["EC", "MX", "PE", "CO", "CL"], scopes: ["wellness.read"] });
+    const statements = await countStatements(kamina, async () => {
+      const { body } = await postGraphQL(kamina.graphqlUrl, `{ users(first: 5) { edges { node { id wellness { score } debts { id } } } } }`, {}, bearer(accessToken));
+      const edges = body.data!.users.edges as { node: Node }[];
+      assert.equal(edges.length, 5);
+      for (const { node } of edges) {
+        assert.equal(typeof node.wellness?.score, "number");
+        assert.equal(node.debts, null);
+      }
+      assert.deepEqual(body.errors!.map((error) => [error.path!.join("."), error.extensions?.code]), [["users.edges.@.node.debts", UNAUTHORIZED]]);
+    });
+    assert.equal(statements.debts, 0, "the debts subgraph was not asked");
   });
 
   test("a partner token has no `me`", async () => {

@@ -1,11 +1,9 @@
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
 import { composeServices } from "@apollo/composition";
 import { buildSchema, parse, print } from "graphql";
 import pg from "pg";
 import { OperationFilter } from "../gateway/scopes/operation-filter.ts";
-import { DOC_PATH, renderScopesDoc } from "../gateway/scopes/scopes-doc.ts";
 import { readSupergraphSecurity } from "../gateway/scopes/supergraph-rules.ts";
 import { seedDatabase } from "../prisma/seed/index.ts";
 import { createTestDatabase, type TestDatabase } from "./support/postgres.ts";
@@ -311,11 +309,6 @@ describe("reading requirements from a supergraph", () => {
   const security = readSupergraphSecurity(composed.supergraphSdl!);
   const filter = new OperationFilter(buildSchema(security.gatewaySdl), security.fieldRules);
   const removed = (query: string, scopes: string[]) => filter.filter(parse(query), null, new Set(scopes)).removals.map((removal) => removal.path.join("."));
-
-  test("docs/scopes.md states what the committed supergraph requires (npm run docs:scopes)", () => {
-    const current = readFileSync(DOC_PATH, "utf8");
-    assert.equal(renderScopesDoc(current), current, "docs/scopes.md is stale: run `npm run docs:scopes`");
-  });
 
   test("the gateway's copy of the supergraph drops `for: SECURITY` and nothing else", () => {
     assert.match(composed.supergraphSdl!, /requiresScopes\/v0\.1", for: SECURITY/);

@@ -20,6 +20,7 @@ const SECRET = "kamina-sandbox-secret";
 // The brief's export is "as_of": "2026-05-08T14:00:00-05:00".
 const OPTIONS: SeedOptions = { users: 300, seed: 42, sandboxClientSecret: SECRET, now: new Date("2026-05-08T14:00:00-05:00") };
 const CURRENCY = { EC: "USD", MX: "MXN", PE: "PEN", CO: "COP", CL: "CLP" } as const;
+const INDEXES = `SELECT tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() ORDER BY indexname`;
 
 /** Tables the seed writes, with an order that makes their text dump deterministic. */
 const CHECKSUMMED: Record<string, string> = {
@@ -52,18 +53,20 @@ async function checksums(query: (sql: string) => Promise<{ rows: Record<string, 
 describe("seeding a fresh PostgreSQL database", () => {
   let database: TestDatabase;
   let client: pg.Client;
+  let indexesBefore: unknown[];
   const sql = async <T extends Record<string, unknown>>(text: string, params: unknown[] = []): Promise<T[]> =>
     (await client.query(text, params)).rows as T[];
 
   before(async () => {
     database = await createTestDatabase();
+    client = new pg.Client({ connectionString: database.url });
+    await client.connect();
+    await client.query("SET TimeZone = 'UTC'");
+    indexesBefore = await sql(INDEXES);
     assert.equal(await isEmpty({ kind: "postgres", url: database.url }), true);
     const report = await seedDatabase({ kind: "postgres", url: database.url }, OPTIONS);
     assert.equal(report.asOf, "2026-05-08");
     assert.ok(report.elapsedMs >= 0);
-    client = new pg.Client({ connectionString: database.url });
-    await client.connect();
-    await client.query("SET TimeZone = 'UTC'");
   });
 
   after(async () => {
@@ -265,6 +268,14 @@ describe("seeding a fresh PostgreSQL database", () => {
             + (SELECT count(*) FROM alert WHERE created_at >= '2026-05-08') AS n`,
     );
     assert.equal(Number(future?.n), 0, "nothing happens after the seed's day");
+  });
+
+  test("the indexes dropped for the bulk load are all rebuilt, and sequences continue after the seeded ids", async () => {
+    assert.deepEqual(await sql(INDEXES), indexesBefore);
+    const [sequence] = await sql<{ last: string; max: string }>(
+      `SELECT (SELECT last_value FROM expense_id_seq)::text AS last, (SELECT max(id) FROM expense)::text AS max`,
+    );
+    assert.equal(sequence?.last, sequence?.max);
   });
 
   test("a database that already has users is refused, and left untouched", async () => {

@@ -6,7 +6,7 @@ import { CLIENT_SCOPES, USER_SCOPES } from "../../subgraphs/shared/auth/scopes.t
 import { readSupergraphSecurity } from "./supergraph-rules.ts";
 
 // The tables in docs/scopes.md between the markers are generated from the committed supergraph:
-// `npm run docs:scopes` rewrites them, `--check` fails when they are stale (test/scopes.test.ts runs it).
+// `npm run docs:scopes` rewrites them, `--check` (part of `npm run check`) fails when they are stale.
 export const DOC_PATH = fileURLToPath(new URL("../../docs/scopes.md", import.meta.url));
 const START = "<!-- generated: scope tables (npm run docs:scopes) -->";
 const END = "<!-- end of generated scope tables -->";

@@ -3,12 +3,14 @@
 // user `index` comes from its own PRNG stream, seeded by (seed, index).
 import { type Day, DAY_MS, dayStartMs } from "./calendar.ts";
 import { COUNTRIES, COUNTRY_MIX, type CountryCode } from "./catalogue.ts";
-import { buildAlerts, buildSnapshots, historyWalk, measureFactors } from "./diagnosis.ts";
+import { diagnose } from "../../subgraphs/wellness/diagnosis/diagnose.ts";
+import { buildAlerts, historyWalk } from "./diagnosis.ts";
 import { type Finances, generateFinances } from "./household.ts";
 import { type HouseholdInput, rowId } from "./household-context.ts";
 import { hash32, Rng } from "./prng.ts";
 import { CONSENT_TEXT_PUBLISHED_AT, CONSENT_TEXT_VERSION, DEMO_CLIENT_ID, USER_SCOPES } from "./reference-data.ts";
 import type { ConsentEventRow, ConsentRow, Household, SnapshotRow, UserRow } from "./rows.ts";
+import { engineSnapshots, householdFromFinances } from "./wellness-engine.ts";
 import { type FactorValues, personalWeights } from "./wellness-model.ts";
 
 /** Ids are `USR_` + 10000..99999999: five to eight digits. */
@@ -127,14 +129,17 @@ export function generateHousehold(context: PopulationContext, index: number): Ho
   const country = countryAt(index, rng);
   const input = householdInput(context, index, country);
   const finances = generateFinances(input, rng);
-  const now = measureFactors(finances, context.today);
-  const weights = personalWeights(rng);
-  const snapshots = buildSnapshots({
+  // The real engine diagnoses the rows: today's snapshot is what runDiagnosis computes from them.
+  const diagnosis = diagnose(householdFromFinances(input, finances), context.today);
+  const now = diagnosis.values;
+  // Drawn only so that the random stream, and with it every later row, stays as it was.
+  personalWeights(rng);
+  const snapshots = engineSnapshots({
     ids: input,
     userId: input.userId,
     country,
     today: context.today,
-    weights,
+    diagnosis,
     valuesAt: historyWalk(now, context.today, rng, finances.signals.stress, finances.signals.incomeDropDay),
     rng,
   });

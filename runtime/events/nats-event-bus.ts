@@ -22,7 +22,7 @@ const codec = JSONCodec<WireEvent>();
 /**
  * NATS JetStream, for deployments that outgrow one database's LISTEN connections: the relay
  * publishes each event (the whole event, so instances need no read to fan it out) with the
- * outbox id as JetStream's message id, so a relay that publishes twice after a crash is
+ * outbox row as JetStream's message id, so a relay that publishes twice after a crash is
  * deduplicated by the stream. The outbox stays the record: replay reads it by position.
  */
 export class NatsEventBus implements EventBus {
@@ -54,7 +54,7 @@ export class NatsEventBus implements EventBus {
     for (const event of events) {
       const header = headers();
       header.set("Kamina-Position", event.position.toString());
-      await this.jetstream.publish(`${SUBJECT_PREFIX}${event.topic}`, codec.encode(toWire(event)), { msgID: `outbox-${event.outboxId}`, headers: header });
+      await this.jetstream.publish(`${SUBJECT_PREFIX}${event.topic}`, codec.encode(toWire(event)), { msgID: messageId(event), headers: header });
     }
   }
 
@@ -88,6 +88,14 @@ export class NatsEventBus implements EventBus {
   async close(): Promise<void> {
     await this.connection.drain().catch(() => undefined);
   }
+}
+
+/**
+ * JetStream's deduplication id: the same for every publication of one outbox row, different for
+ * rows of different databases that happen to share an id (a rebuilt or test database).
+ */
+function messageId(event: BusEvent): string {
+  return `outbox-${event.outboxId}-${event.createdAt.getTime()}`;
 }
 
 function toWire(event: BusEvent): WireEvent {

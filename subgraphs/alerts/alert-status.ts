@@ -5,6 +5,11 @@
 import type { PrismaClient } from "../../generated/prisma/client.ts";
 import type { AlertStatus, Country } from "../../generated/prisma/enums.ts";
 import { graphQLError } from "../../runtime/errors.ts";
+import type { AccessRule } from "../shared/auth/access-rules.ts";
+import type { ConsentGrant } from "../shared/auth/consent-grants.ts";
+import type { FieldAccess } from "../shared/auth/field-access.ts";
+import { tenantOf } from "../shared/auth/tenant.ts";
+import type { Viewer } from "../shared/auth/viewer.ts";
 import type { AlertRow } from "./service.ts";
 
 export type AlertTransition = "acknowledge" | "resolve";
@@ -58,4 +63,22 @@ export async function transitionAlert(
   throw graphQLError("CONFLICT", `Cannot ${transition} an alert that is ${status.toLowerCase()}; allowed from ${from.map((s) => s.toLowerCase()).join(" or ")}`, {
     status,
   });
+}
+
+/** Acting on an alert takes the same consent as reading it. */
+const ALERTS_READ: AccessRule = { authenticated: true, scopes: [[["alerts.read"]]] };
+
+/**
+ * `Mutation.acknowledgeAlert` / `Mutation.resolveAlert` for one request's viewer: the alert's
+ * person must have granted alerts.read to the caller (a consent token: only its own person);
+ * what was changed goes into the consent receipt.
+ */
+export async function changeAlertStatus(prisma: PrismaClient, viewer: Viewer, access: FieldAccess, id: string, transition: AlertTransition): Promise<AlertRow> {
+  const granted: { grant: ConsentGrant | null } = { grant: null };
+  const alert = await transitionAlert(prisma, tenantOf(viewer), id, transition, async (userId) => {
+    granted.grant = await access.authorise(userId, ALERTS_READ);
+    return granted.grant !== null;
+  });
+  if (granted.grant) access.record(granted.grant, `Mutation.${transition}Alert`);
+  return alert;
 }

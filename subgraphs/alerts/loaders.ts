@@ -1,8 +1,10 @@
 import DataLoader from "dataloader";
+import type { FieldAccess } from "../shared/auth/field-access.ts";
 import { tenantOf } from "../shared/auth/tenant.ts";
 import type { Viewer } from "../shared/auth/viewer.ts";
 import type { PrismaClient } from "../shared/database.ts";
 import { PerUserLoader } from "../shared/per-user-loader.ts";
+import { type AlertTransition, changeAlertStatus } from "./alert-status.ts";
 import { AlertsService, type AlertRow, type AlertWindow } from "./service.ts";
 
 export function createLoaders(prisma: PrismaClient, viewer: Viewer) {
@@ -13,6 +15,8 @@ export function createLoaders(prisma: PrismaClient, viewer: Viewer) {
       const rows = new Map((await service.alertsByIds(ids)).map((row) => [row.id, row]));
       return ids.map((id) => rows.get(id) ?? null);
     }),
+    /** Mutation.acknowledgeAlert / resolveAlert: see alert-status.ts. */
+    changeStatus: (access: FieldAccess, id: string, transition: AlertTransition) => changeAlertStatus(prisma, viewer, access, id, transition),
   };
 }
 

@@ -13,6 +13,10 @@ export const resolvers: GraphQLResolverMap<Context> = {
     alerts: (user: Ref, args: { since?: Date | null; first?: number | null }, { loaders }: Context) =>
       loaders.recentAlerts.load(user.id, { limit: pageSize(args.first, ALERTS_PAGE), ...(args.since ? { since: args.since } : {}) }),
   },
+  Mutation: {
+    acknowledgeAlert: (_root, { id }: Ref, { loaders, access }: Context) => loaders.changeStatus(access, id, "acknowledge"),
+    resolveAlert: (_root, { id }: Ref, { loaders, access }: Context) => loaders.changeStatus(access, id, "resolve"),
+  },
   Alert: {
     __resolveReference: (ref: Ref, { loaders }: Context) => loaders.alert.load(ref.id),
     user: (alert: AlertRow) => ({ id: alert.userId }),

@@ -37,7 +37,7 @@ export class AlertsService {
                a.contributing_factors AS "contributingFactors", a.suggested_action AS "suggestedAction",
                a.status::text AS status, a.created_at AS "createdAt"
         FROM alert a
-        WHERE a.user_id = u.id AND a.country = ANY(${[...this.tenant]}::"Country"[]) AND a.created_at >= ${since}
+        WHERE a.user_id = u.id AND a.country::text = ANY(${[...this.tenant]}::text[]) AND a.created_at >= ${since}
         ORDER BY a.created_at DESC, a.id DESC
         LIMIT ${window.limit}
       ) recent`;

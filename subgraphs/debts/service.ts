@@ -45,7 +45,7 @@ export class DebtsService {
         SELECT count(*) AS count FROM debt_payment p
         WHERE p.debt_id = d.id AND p.status = 'MISSED' AND p.due_date >= CURRENT_DATE - INTERVAL '6 months'
       ) missed ON true
-      WHERE d.user_id = ANY(${[...userIds]}::text[]) AND d.country = ANY(${[...this.tenant]}::"Country"[])
+      WHERE d.user_id = ANY(${[...userIds]}::text[]) AND d.country::text = ANY(${[...this.tenant]}::text[])
       ORDER BY d.user_id, d.due_date, d.id`;
   }
 }

@@ -55,7 +55,7 @@ export class ExpensesService {
       CROSS JOIN LATERAL (
         SELECT e.id, e.user_id AS "userId", e.amount, e.currency, e.mcc, e.category, e.merchant, e.occurred_at AS "occurredAt"
         FROM expense e
-        WHERE e.user_id = u.id AND e.country = ANY(${[...this.tenant]}::"Country"[]) ${andAll(conditions)}
+        WHERE e.user_id = u.id AND e.country::text = ANY(${[...this.tenant]}::text[]) ${andAll(conditions)}
         ORDER BY e.occurred_at DESC, e.id DESC
         LIMIT ${args.limit}
       ) page`;
@@ -65,7 +65,7 @@ export class ExpensesService {
     return this.prisma.$queryRaw<{ userId: string; count: number }[]>`
       SELECT e.user_id AS "userId", count(*)::int AS count
       FROM expense e
-      WHERE e.user_id = ANY(${[...userIds]}::text[]) AND e.country = ANY(${[...this.tenant]}::"Country"[]) ${andAll(filterConditions(filter))}
+      WHERE e.user_id = ANY(${[...userIds]}::text[]) AND e.country::text = ANY(${[...this.tenant]}::text[]) ${andAll(filterConditions(filter))}
       GROUP BY e.user_id`;
   }
 

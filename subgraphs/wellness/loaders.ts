@@ -2,6 +2,7 @@ import DataLoader from "dataloader";
 import type { Viewer } from "../shared/auth/viewer.ts";
 import type { PrismaClient } from "../shared/database.ts";
 import { PerUserLoader } from "../shared/per-user-loader.ts";
+import { runDiagnosis, type RunDiagnosisContext } from "./diagnosis/run-diagnosis.ts";
 import { WellnessService, type UserRow } from "./service.ts";
 
 export function createLoaders(prisma: PrismaClient, viewer: Viewer) {
@@ -15,6 +16,8 @@ export function createLoaders(prisma: PrismaClient, viewer: Viewer) {
     latestSnapshot: new PerUserLoader((ids) => service.latestSnapshots(ids), (row) => row.userId),
     history: new PerUserLoader((ids, months: number) => service.snapshotsSince(ids, months), (row) => row.userId),
     goals: new PerUserLoader((ids) => service.goals(ids), (row) => row.userId),
+    /** Mutation.runDiagnosis: see diagnosis/run-diagnosis.ts. */
+    runDiagnosis: (context: Omit<RunDiagnosisContext, "viewer">, userId: string | undefined) => runDiagnosis(prisma, { ...context, viewer }, userId),
   };
 }
 

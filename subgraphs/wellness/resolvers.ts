@@ -25,6 +25,10 @@ export const resolvers: GraphQLResolverMap<Context> = {
       };
     },
   },
+  Mutation: {
+    runDiagnosis: (_root, { userId }: { userId?: string | null }, { loaders, access }: Context) =>
+      loaders.runDiagnosis({ access, isVisible: async (id) => (await loaders.user.load(id)) !== null }, userId ?? undefined),
+  },
   User: {
     __resolveReference: (ref: UserRef, { loaders }: Context) => loaders.user.load(ref.id),
     country: async (user: UserRef & { country?: string }, _args, { loaders }: Context) => user.country ?? (await loaders.user.load(user.id))?.country,

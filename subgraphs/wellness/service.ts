@@ -1,5 +1,6 @@
 import { Prisma, type PrismaClient } from "../../generated/prisma/client.ts";
 import type { Country, GoalStatus, WellnessBand } from "../../generated/prisma/enums.ts";
+import { activeConsentOf } from "../shared/auth/consent-grants.ts";
 import { tenantOf } from "../shared/auth/tenant.ts";
 import type { Viewer } from "../shared/auth/viewer.ts";
 
@@ -97,7 +98,7 @@ export class WellnessService {
         user_id AS "userId", snapshot_date AS "snapshotDate", score, band::text AS band, trend_30d AS "trend30d",
         factors, action_plan AS "actionPlan", computed_at AS "computedAt", next_review_at AS "nextReviewAt"
       FROM wellness_snapshot
-      WHERE user_id = ANY(${[...userIds]}::text[]) AND country = ANY(${[...this.tenant]}::"Country"[])
+      WHERE user_id = ANY(${[...userIds]}::text[]) AND country::text = ANY(${[...this.tenant]}::text[])
       ORDER BY user_id, snapshot_date DESC`;
   }
 
@@ -120,10 +121,8 @@ export class WellnessService {
   private visible(): Prisma.Sql {
     const viewer = this.viewer;
     if (viewer.kind === "consent") return Prisma.sql`(u.id = ${viewer.userId} AND u.country = ${viewer.country}::"Country")`;
-    return Prisma.sql`(u.country = ANY(${[...viewer.countries]}::"Country"[]) AND EXISTS (
-      SELECT 1 FROM consent c
-      WHERE c.user_id = u.id AND c.client_id = ${viewer.clientId} AND c.status = 'AUTHORISED'
-        AND (c.expires_at IS NULL OR c.expires_at > now())))`;
+    return Prisma.sql`(u.country::text = ANY(${[...viewer.countries]}::text[])
+      AND EXISTS (SELECT 1 FROM consent c WHERE c.user_id = u.id AND ${activeConsentOf(viewer)}))`;
   }
 }
 

@@ -29,7 +29,7 @@ runCli(async () => {
     const progress = await pipelineUserBatches(
       database.prisma,
       args.batchSize,
-      (ids) => loadForPrevention(database.prisma, ids, args.now),
+      (ids) => loadForPrevention(database.prisma, ids, args.now, { keysetPage: true }),
       async (households, { users, batches }) => {
         const report = await evaluateHouseholds(database.prisma, households, args.now);
         suppressed += report.suppressed.length;

@@ -6,15 +6,17 @@
 // nor an event without its alert.
 import { randomBytes } from "node:crypto";
 import type { PrismaClient } from "../../../generated/prisma/client.ts";
+import { ALERT_CREATED } from "../../../runtime/events/event-bus.ts";
 import type { Country, Severity } from "../../../generated/prisma/enums.ts";
 import { type Day, DAY_MS, dayOf, type Household } from "../../shared/household/household.ts";
-import { loadHouseholds, type LoadOptions } from "../../shared/household/load-households.ts";
+import { keysetRange, loadHouseholds, type LoadOptions } from "../../shared/household/load-households.ts";
 import { diagnose, type Diagnosis, TREND_DAYS } from "../../wellness/diagnosis/diagnose.ts";
 import type { Band } from "../../wellness/diagnosis/model.ts";
 import { evaluateRules, type Firing, RULES, type RuleSet } from "./rules.ts";
 import { computeVariables } from "./variables.ts";
 
-export const ALERT_CREATED_TOPIC = "alert.created";
+/** The outbox topic (the relay, subscriptions and webhooks consume it). */
+export const ALERT_CREATED_TOPIC = ALERT_CREATED;
 
 /** What the variables read of a household: two years of expenses (365-day windows and the 365 before). */
 export function preventionLoadOptions(today: Day): LoadOptions {
@@ -23,7 +25,7 @@ export function preventionLoadOptions(today: Day): LoadOptions {
 
 /** The `alert.created` event: the brief's webhook body plus the alert's id, type and severity. */
 export interface AlertCreatedPayload {
-  event: typeof ALERT_CREATED_TOPIC;
+  event: "alert.created";
   alert_id: string;
   user_id: string;
   type: string;
@@ -62,7 +64,7 @@ export interface EvaluationOptions {
 
 export function alertCreatedPayload(alert: RaisedAlert): AlertCreatedPayload {
   return {
-    event: ALERT_CREATED_TOPIC,
+    event: "alert.created",
     alert_id: alert.id,
     user_id: alert.userId,
     type: alert.type,
@@ -86,10 +88,10 @@ export interface Candidate {
   firing: Firing;
 }
 
-/** Loads what the prevention variables read of a batch of users (eight statements). */
-export function loadForPrevention(prisma: PrismaClient, userIds: readonly string[], now: Date): Promise<Household[]> {
+/** Loads what the prevention variables read of a batch of users (eight statements); `keysetPage` as for the diagnosis. */
+export function loadForPrevention(prisma: PrismaClient, userIds: readonly string[], now: Date, options: { keysetPage?: boolean } = {}): Promise<Household[]> {
   const today = dayOf(now);
-  return loadHouseholds(prisma, userIds, today, preventionLoadOptions(today));
+  return loadHouseholds(prisma, userIds, today, { ...preventionLoadOptions(today), ...keysetRange(userIds, options.keysetPage) });
 }
 
 /** Evaluates loaded households as of `now` and raises the alerts that are not cooling down. */

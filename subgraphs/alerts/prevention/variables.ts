@@ -347,12 +347,12 @@ define(
   "ratio.high_cost_debt_share",
   "ratios",
   "ratio",
-  "Share of the outstanding balance in PAYDAY or MICROCREDIT debt or at an APR of 50 % or more; undefined without debt.",
+  "Share of the outstanding balance in PAYDAY debt or at an APR of 50 % or more; undefined without debt. (Microcredit is not high-cost by type: in Ecuador and Colombia its rate is capped well below that.)",
   (c) => {
     let high = 0;
     for (const debt of c.household.debts) {
       if (debt.status === "PAID_OFF" || debt.balance <= 0) continue;
-      if (debt.type === "PAYDAY" || debt.type === "MICROCREDIT" || debt.apr >= 0.5) high += debt.balance;
+      if (debt.type === "PAYDAY" || debt.apr >= 0.5) high += debt.balance;
     }
     return ratio(high, balanceOf(c));
   },

@@ -1,4 +1,5 @@
 import DataLoader from "dataloader";
+import { Prisma } from "../../../generated/prisma/client.ts";
 import type { Country } from "../../../generated/prisma/enums.ts";
 import type { PrismaClient } from "../database.ts";
 import { StatementBatcher } from "./statement-batcher.ts";
@@ -21,6 +22,18 @@ interface ConsentRow {
 export interface PartnerClient {
   clientId: string;
   countries: readonly Country[];
+}
+
+/**
+ * The consents that let `client` read a person, as a condition on `consent c`: authorised, not
+ * expired, and in a country the client serves. Who a partner token can see and what it can read
+ * of them both rest on it.
+ */
+export function activeConsentOf(client: PartnerClient): Prisma.Sql {
+  return Prisma.sql`c.client_id = ${client.clientId}
+    AND c.status = 'AUTHORISED'
+    AND (c.expires_at IS NULL OR c.expires_at > now())
+    AND c.country::text = ANY(${[...client.countries]}::text[])`;
 }
 
 /**
@@ -54,11 +67,7 @@ export class ConsentGrants {
     const rows = await this.prisma.$queryRaw<ConsentRow[]>`
       SELECT c.id, c.user_id AS "userId", c.country::text AS country, c.scopes
       FROM consent c
-      WHERE c.client_id = ${client.clientId}
-        AND c.user_id = ANY(${[...new Set(userIds)]}::text[])
-        AND c.status = 'AUTHORISED'
-        AND (c.expires_at IS NULL OR c.expires_at > now())
-        AND c.country = ANY(${[...client.countries]}::"Country"[])
+      WHERE c.user_id = ANY(${[...new Set(userIds)]}::text[]) AND ${activeConsentOf(client)}
       ORDER BY c.authorised_at DESC NULLS LAST, c.id`;
     const byUser = new Map<string, ConsentGrant[]>();
     for (const row of rows) {

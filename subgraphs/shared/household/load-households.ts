@@ -2,7 +2,7 @@
 // the batch holds: one per table (eight), each reading every user of the batch at once.
 // Rows come in no particular order; the engines put each household in a canonical order
 // before computing (canonicalHousehold), so results do not depend on it.
-import type { PrismaClient } from "../../../generated/prisma/client.ts";
+import { Prisma, type PrismaClient } from "../../../generated/prisma/client.ts";
 import type { Country, DebtStatus, DebtType, GoalStatus, IncomeKind, PaymentStatus } from "../../../generated/prisma/enums.ts";
 import {
   convert,
@@ -23,6 +23,12 @@ export interface LoadOptions {
   coachDays: number;
   /** Read the latest earlier diagnosis on or before this day (the trend's reference). */
   referenceDay: Day;
+  /**
+   * Set when `userIds` is a keyset page: every user whose id lies in [first, last] is in it.
+   * Rows are then selected by id range, which PostgreSQL reads several times faster than a
+   * thousand separate index probes.
+   */
+  idRange?: readonly [first: string, last: string];
 }
 
 /** At most this many statements per `loadHouseholds` call, whatever the batch size. */
@@ -106,6 +112,13 @@ function groupBy<Row extends { userId: string }>(rows: readonly Row[]): Map<stri
   return byUser;
 }
 
+/** `{ idRange }` for a keyset page of user ids (sorted, contiguous among all users); `{}` otherwise. */
+export function keysetRange(userIds: readonly string[], keysetPage: boolean | undefined): Pick<LoadOptions, "idRange"> {
+  const first = userIds[0];
+  const last = userIds[userIds.length - 1];
+  return keysetPage && first !== undefined && last !== undefined ? { idRange: [first, last] } : {};
+}
+
 /** One entry per day, category and fixed/day-to-day: amounts summed, transactions counted, largest kept. */
 function sumPerDay(rows: readonly ExpenseRow[], to: (amount: number, currency: string) => number): ExpenseEntry[] {
   const entries = new Map<string, ExpenseEntry>();
@@ -135,50 +148,53 @@ export async function loadHouseholds(prisma: PrismaClient, userIds: readonly str
   const until = new Date((today + 1) * DAY_MS);
   const fixedMccs = [...FIXED_BILL_MCCS];
   const epoch = "1970-01-01";
+  const range = options.idRange;
+  const of = (column: string): Prisma.Sql =>
+    range ? Prisma.sql`${Prisma.raw(column)} BETWEEN ${range[0]} AND ${range[1]}` : Prisma.sql`${Prisma.raw(column)} = ANY(${ids}::text[])`;
 
   const [users, income, debts, payments, expenses, goals, coach, history] = await Promise.all([
     prisma.$queryRaw<UserRow[]>`
       SELECT id, country::text AS country, ((created_at AT TIME ZONE 'UTC')::date - ${epoch}::date) AS "createdDay"
-      FROM app_user WHERE id = ANY(${ids}::text[])`,
+      FROM app_user WHERE ${of("id")}`,
     prisma.$queryRaw<IncomeRow[]>`
       SELECT user_id AS "userId", kind::text AS kind, (monthly_amount * 100)::float8 AS monthly, currency,
              (started_at - ${epoch}::date) AS "startedDay", (ended_at - ${epoch}::date) AS "endedDay"
-      FROM income_stream WHERE user_id = ANY(${ids}::text[])`,
+      FROM income_stream WHERE ${of("user_id")}`,
     prisma.$queryRaw<DebtRow[]>`
       SELECT user_id AS "userId", id, issuer, type::text AS type, status::text AS status,
              (principal * 100)::float8 AS principal, (balance * 100)::float8 AS balance,
              (credit_limit * 100)::float8 AS "creditLimit", (minimum_payment * 100)::float8 AS "minimumPayment",
              currency, apr::float8 AS apr, (due_date - ${epoch}::date) AS "dueDay"
-      FROM debt WHERE user_id = ANY(${ids}::text[])`,
+      FROM debt WHERE ${of("user_id")}`,
     prisma.$queryRaw<PaymentRow[]>`
       SELECT p.user_id AS "userId", d.type::text AS "debtType", d.currency, (p.due_date - ${epoch}::date) AS "dueDay",
              (p.amount_due * 100)::float8 AS "amountDue", (p.amount_paid * 100)::float8 AS "amountPaid",
              (p.paid_at - ${epoch}::date) AS "paidDay", p.status::text AS status
-      FROM debt_payment p JOIN debt d ON d.id = p.debt_id
-      WHERE p.user_id = ANY(${ids}::text[]) AND p.due_date >= ${dayStart(options.paymentDays)}::date`,
+      FROM debt_payment p JOIN debt d ON d.id = p.debt_id AND ${of("d.user_id")}
+      WHERE ${of("p.user_id")} AND p.due_date >= ${dayStart(options.paymentDays)}::date`,
     // Single transactions, summed per day and category below: grouping in SQL sorts on text
     // keys and was several times slower than reading the rows.
     prisma.$queryRaw<ExpenseRow[]>`
       SELECT user_id AS "userId", ((occurred_at AT TIME ZONE 'UTC')::date - ${epoch}::date) AS day, category,
              (mcc::text = ANY(${fixedMccs}::text[])) AS fixed, currency, (amount * 100)::float8 AS amount
       FROM expense
-      WHERE user_id = ANY(${ids}::text[]) AND occurred_at >= ${expensesFrom} AND occurred_at < ${until}`,
+      WHERE ${of("user_id")} AND occurred_at >= ${expensesFrom} AND occurred_at < ${until}`,
     prisma.$queryRaw<GoalRow[]>`
       SELECT user_id AS "userId", kind, status::text AS status, currency,
              (target_amount * 100)::float8 AS target, (current_amount * 100)::float8 AS saved,
              (target_date - ${epoch}::date) AS "targetDay", ((created_at AT TIME ZONE 'UTC')::date - ${epoch}::date) AS "createdDay"
-      FROM savings_goal WHERE user_id = ANY(${ids}::text[])`,
+      FROM savings_goal WHERE ${of("user_id")}`,
     options.coachDays > 0
       ? prisma.$queryRaw<CoachRow[]>`
           SELECT user_id AS "userId", ((started_at AT TIME ZONE 'UTC')::date - ${epoch}::date) AS day, intent,
                  sentiment::float8 AS sentiment, message_count AS messages
           FROM coach_session
-          WHERE user_id = ANY(${ids}::text[]) AND started_at >= ${coachFrom} AND started_at < ${until}`
+          WHERE ${of("user_id")} AND started_at >= ${coachFrom} AND started_at < ${until}`
       : Promise.resolve([] as CoachRow[]),
     prisma.$queryRaw<HistoryRow[]>`
       SELECT DISTINCT ON (user_id) user_id AS "userId", (snapshot_date - ${epoch}::date) AS day, score
       FROM wellness_snapshot
-      WHERE user_id = ANY(${ids}::text[]) AND snapshot_date <= ${new Date(options.referenceDay * DAY_MS)}::date
+      WHERE ${of("user_id")} AND snapshot_date <= ${new Date(options.referenceDay * DAY_MS)}::date
       ORDER BY user_id, snapshot_date DESC`,
   ]);
 

@@ -26,7 +26,7 @@ runCli(async () => {
     const progress = await pipelineUserBatches(
       database.prisma,
       args.batchSize,
-      (ids) => loadForDiagnosis(database.prisma, ids, args.now),
+      (ids) => loadForDiagnosis(database.prisma, ids, args.now, { keysetPage: true }),
       async (households, { users, batches }) => {
         for (const { diagnosis } of await diagnoseHouseholds(database.prisma, households, args.now)) bands[diagnosis.band]++;
         memory.sample(users);

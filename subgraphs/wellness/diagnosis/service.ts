@@ -4,7 +4,7 @@ import { createHash } from "node:crypto";
 import { Prisma, type PrismaClient } from "../../../generated/prisma/client.ts";
 import type { Country } from "../../../generated/prisma/enums.ts";
 import { type Day, dateOfDay, dayOf, type Household } from "../../shared/household/household.ts";
-import { loadHouseholds, type LoadOptions } from "../../shared/household/load-households.ts";
+import { keysetRange, loadHouseholds, type LoadOptions } from "../../shared/household/load-households.ts";
 import type { ActionStep } from "./action-plan.ts";
 import { type Diagnosis, diagnose, TREND_DAYS } from "./diagnose.ts";
 import { PAYMENT_WINDOW_DAYS, SPENDING_WINDOW_DAYS, VOLATILITY_PERIOD_DAYS, VOLATILITY_PERIODS } from "./measure.ts";
@@ -99,10 +99,13 @@ export async function diagnoseHouseholds(prisma: PrismaClient, households: reado
   return results;
 }
 
-/** Loads what the diagnosis reads of a batch of users (eight statements whatever the batch size). */
-export function loadForDiagnosis(prisma: PrismaClient, userIds: readonly string[], now: Date): Promise<Household[]> {
+/**
+ * Loads what the diagnosis reads of a batch of users (eight statements whatever the batch
+ * size). `keysetPage`: the ids are a page of all users in id order (see LoadOptions.idRange).
+ */
+export function loadForDiagnosis(prisma: PrismaClient, userIds: readonly string[], now: Date, options: { keysetPage?: boolean } = {}): Promise<Household[]> {
   const today = dayOf(now);
-  return loadHouseholds(prisma, userIds, today, diagnosisLoadOptions(today));
+  return loadHouseholds(prisma, userIds, today, { ...diagnosisLoadOptions(today), ...keysetRange(userIds, options.keysetPage) });
 }
 
 /**

@@ -1,0 +1,226 @@
+import assert from "node:assert/strict";
+import { createHmac, timingSafeEqual } from "node:crypto";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { after, before, describe, test } from "node:test";
+import { checkUrl } from "../gateway/webhooks/webhook-endpoints.ts";
+import { signWebhook, verifyWebhook } from "../gateway/webhooks/webhook-signature.ts";
+import { createPrismaClient, type PrismaClient } from "../subgraphs/shared/database.ts";
+import { startTestKamina } from "./support/kamina.ts";
+import { createTestDatabase, type TestDatabase } from "./support/postgres.ts";
+import { PERSON_A, PERSON_B, raiseAlert, seedRealtimeWorld } from "./support/realtime.ts";
+import { consentToken, sandboxCredentials } from "./support/tokens.ts";
+
+interface Received {
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** A partner's receiver on loopback: records every POST per path and answers with the scripted status. */
+class Receiver {
+  readonly received = new Map<string, Received[]>();
+  readonly script = new Map<string, number[]>();
+  private server!: Server;
+  origin = "";
+
+  async start(): Promise<void> {
+    this.server = createServer((request, response) => {
+      const chunks: Buffer[] = [];
+      request.on("data", (chunk: Buffer) => chunks.push(chunk));
+      request.on("end", () => {
+        const path = request.url ?? "/";
+        const list = this.received.get(path) ?? [];
+        list.push({ headers: request.headers as Record<string, string>, body: Buffer.concat(chunks).toString("utf8") });
+        this.received.set(path, list);
+        const statuses = this.script.get(path) ?? [];
+        response.statusCode = statuses.length > 1 ? statuses.shift()! : (statuses[0] ?? 200);
+        response.end();
+      });
+    });
+    await new Promise<void>((resolve) => this.server.listen(0, "127.0.0.1", resolve));
+    this.origin = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  async waitFor(path: string, count: number, timeoutMs = 10_000): Promise<Received[]> {
+    const deadline = Date.now() + timeoutMs;
+    while ((this.received.get(path)?.length ?? 0) < count) {
+      if (Date.now() > deadline) throw new Error(`${path} got ${this.received.get(path)?.length ?? 0} of ${count} deliveries`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    return this.received.get(path)!;
+  }
+
+  stop(): Promise<void> {
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+}
+
+/** What a partner writes from the Standard Webhooks spec alone, without our code. */
+function independentlyVerified(secret: string, delivery: Received): boolean {
+  const key = Buffer.from(secret.replace(/^whsec_/, ""), "base64");
+  const content = `${delivery.headers["webhook-id"]}.${delivery.headers["webhook-timestamp"]}.${delivery.body}`;
+  const expected = createHmac("sha256", key).update(content).digest();
+  return (delivery.headers["webhook-signature"] ?? "").split(" ").some((entry) => {
+    const [version, signature] = entry.split(",");
+    const given = Buffer.from(signature ?? "", "base64");
+    return version === "v1" && given.length === expected.length && timingSafeEqual(given, expected);
+  });
+}
+
+test("the signer reproduces the Standard Webhooks test vector", () => {
+  const secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+  const body = '{"test": 2432232314}';
+  assert.equal(signWebhook(secret, "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, body), "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
+  const headers = { "webhook-id": "msg_p5jXN8AQM9LWM0D4loKWxJek", "webhook-timestamp": "1614265330", "webhook-signature": "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=" };
+  assert.deepEqual(verifyWebhook(secret, headers, body, 1614265330), { ok: true });
+  // Replay protection: the same delivery presented ten minutes later is refused.
+  assert.equal(verifyWebhook(secret, headers, body, 1614265330 + 600).ok, false);
+});
+
+test("outside the sandbox an endpoint must be https on a public address", async () => {
+  await assert.rejects(checkUrl("http://93.184.215.14/hook", false), /https/);
+  await assert.rejects(checkUrl("https://127.0.0.1/hook", false), /public/);
+  await assert.rejects(checkUrl("https://10.1.2.3/hook", false), /public/);
+  await assert.rejects(checkUrl("https://[::1]/hook", false), /public/);
+  await checkUrl("http://127.0.0.1:9/hook", true);
+  await checkUrl("https://93.184.215.14/hook", false);
+});
+
+describe("signed webhooks for alert.created", () => {
+  let database: TestDatabase;
+  let prisma: PrismaClient;
+  let kamina: Awaited<ReturnType<typeof startTestKamina>>;
+  const receiver = new Receiver();
+
+  const manage = async (method: string, path: string, body?: unknown) => {
+    const response = await fetch(`${kamina.gateway!.origin}${path}`, {
+      method,
+      headers: { "content-type": "application/json", ...sandboxCredentials(kamina) },
+      ...(body ? { body: JSON.stringify(body) } : {}),
+    });
+    return { status: response.status, body: response.status === 204 ? null : ((await response.json()) as Record<string, any>) };
+  };
+
+  before(async () => {
+    database = await createTestDatabase();
+    prisma = createPrismaClient({ kind: "postgres", url: database.url, poolSize: 2 });
+    await seedRealtimeWorld(prisma);
+    await receiver.start();
+    kamina = await startTestKamina(
+      { kind: "postgres", url: database.url, poolSize: 4 },
+      { RELAY_POLL_MS: "100", WEBHOOK_POLL_MS: "50", WEBHOOK_BACKOFF_BASE_MS: "50", WEBHOOK_BACKOFF_MAX_MS: "200", WEBHOOK_MAX_ATTEMPTS: "3" },
+    );
+    await consentToken(kamina, PERSON_A, ["alerts.read"]);
+  });
+
+  after(async () => {
+    await kamina?.stop();
+    await receiver.stop();
+    await prisma?.$disconnect();
+    await database?.drop();
+  });
+
+  test("a partner registers an endpoint, sees the secret once, and receives the brief's payload, signed", async () => {
+    const created = await manage("POST", "/v1/webhooks", { url: `${receiver.origin}/ok`, events: ["alert.created"] });
+    assert.equal(created.status, 201);
+    assert.match(created.body!.secret, /^whsec_[A-Za-z0-9+/=]{40,}$/);
+    const listed = await manage("GET", "/v1/webhooks");
+    assert.equal(listed.body!.items.length, 1);
+    assert.equal(listed.body!.items[0].secret, undefined);
+    const stored = await prisma.webhookEndpoint.findUniqueOrThrow({ where: { id: created.body!.id } });
+    assert.ok(!stored.secretEncrypted.includes(created.body!.secret.slice(6)), "the secret is stored encrypted");
+
+    const alertId = await raiseAlert(prisma, PERSON_A, { riskBand: "RED" });
+    const [delivery] = await receiver.waitFor("/ok", 1);
+    assert.ok(independentlyVerified(created.body!.secret, delivery!), "the signature verifies");
+    const payload = JSON.parse(delivery!.body);
+    assert.deepEqual(Object.keys(payload).sort(), ["contributing_factors", "created_at", "event", "id", "risk_band", "suggested_action", "user_id"]);
+    assert.equal(payload.event, "alert.created");
+    assert.equal(payload.user_id, PERSON_A);
+    assert.equal(payload.risk_band, "red");
+    assert.deepEqual(payload.contributing_factors, ["missed_due_date", "expense_spike_food"]);
+    assert.equal(payload.suggested_action, "soft_outreach_v2");
+    assert.equal(payload.id, delivery!.headers["webhook-id"]);
+    assert.ok(Math.abs(Number(delivery!.headers["webhook-timestamp"]) - Date.now() / 1000) < 30);
+    await waitFor(async () => (await prisma.webhookDelivery.findFirst({ where: { endpointId: created.body!.id } }))?.status === "DELIVERED");
+    assert.ok(alertId);
+    assert.equal((await manage("DELETE", `/v1/webhooks/${created.body!.id}`)).status, 204);
+  });
+
+  test("a receiver answering 500 is retried with back-off until it answers 200, with the same message id", async () => {
+    receiver.script.set("/flaky", [500, 500, 200]);
+    const created = await manage("POST", "/v1/webhooks", { url: `${receiver.origin}/flaky`, events: ["alert.created"] });
+    await raiseAlert(prisma, PERSON_A);
+    const deliveries = await receiver.waitFor("/flaky", 3);
+    assert.equal(new Set(deliveries.map((delivery) => delivery.headers["webhook-id"])).size, 1);
+    await waitFor(async () => (await prisma.webhookDelivery.findFirst({ where: { endpointId: created.body!.id } }))?.status === "DELIVERED");
+    const row = await prisma.webhookDelivery.findFirstOrThrow({ where: { endpointId: created.body!.id } });
+    assert.equal(row.attempts, 3);
+    await manage("DELETE", `/v1/webhooks/${created.body!.id}`);
+  });
+
+  test("after the last attempt a delivery is dead, and replay puts it back in the queue", async () => {
+    receiver.script.set("/down", [500]);
+    const created = await manage("POST", "/v1/webhooks", { url: `${receiver.origin}/down`, events: ["alert.created"] });
+    await raiseAlert(prisma, PERSON_A);
+    await waitFor(async () => (await prisma.webhookDelivery.findFirst({ where: { endpointId: created.body!.id } }))?.status === "DEAD");
+    const dead = await prisma.webhookDelivery.findFirstOrThrow({ where: { endpointId: created.body!.id } });
+    assert.equal(dead.attempts, 3);
+    assert.equal(dead.lastStatusCode, 500);
+    receiver.script.set("/down", [200]);
+    const replay = await manage("POST", `/v1/webhooks/${created.body!.id}/replay`, {});
+    assert.equal(replay.status, 202);
+    assert.equal(replay.body!.replayed, 1);
+    await waitFor(async () => (await prisma.webhookDelivery.findFirst({ where: { endpointId: created.body!.id } }))?.status === "DELIVERED");
+    await manage("DELETE", `/v1/webhooks/${created.body!.id}`);
+  });
+
+  test("no delivery for a person without an authorised consent covering alerts.read", async () => {
+    const created = await manage("POST", "/v1/webhooks", { url: `${receiver.origin}/consent`, events: ["alert.created"] });
+    await raiseAlert(prisma, PERSON_B);
+    const visible = await raiseAlert(prisma, PERSON_A);
+    const [delivery] = await receiver.waitFor("/consent", 1);
+    assert.equal(JSON.parse(delivery!.body).user_id, PERSON_A);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.equal(receiver.received.get("/consent")!.length, 1);
+    assert.equal(await prisma.webhookDelivery.count({ where: { endpointId: created.body!.id } }), 1);
+    assert.ok(visible);
+    await manage("DELETE", `/v1/webhooks/${created.body!.id}`);
+  });
+
+  test("a delivery held by a dispatcher that died mid-send is sent again when its lease ends, same id", async () => {
+    const created = await manage("POST", "/v1/webhooks", { url: `${receiver.origin}/lease`, events: ["alert.created"] });
+    await raiseAlert(prisma, PERSON_A);
+    const [first] = await receiver.waitFor("/lease", 1);
+    await waitFor(async () => (await prisma.webhookDelivery.findFirst({ where: { endpointId: created.body!.id } }))?.status === "DELIVERED");
+    // The state a dispatcher killed after claiming the row (before recording the answer) leaves behind.
+    await prisma.webhookDelivery.updateMany({
+      where: { endpointId: created.body!.id },
+      data: { status: "PENDING", deliveredAt: null, nextAttemptAt: new Date(), leasedUntil: new Date(Date.now() + 1_000) },
+    });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    assert.equal(receiver.received.get("/lease")!.length, 1, "nobody else sends it while the lease holds");
+    const [, again] = await receiver.waitFor("/lease", 2);
+    assert.equal(again!.headers["webhook-id"], first!.headers["webhook-id"]);
+    await manage("DELETE", `/v1/webhooks/${created.body!.id}`);
+  });
+
+  test("a rotated secret signs beside the old one during the overlap", async () => {
+    const created = await manage("POST", "/v1/webhooks", { url: `${receiver.origin}/rotate`, events: ["alert.created"] });
+    const rotated = await manage("POST", `/v1/webhooks/${created.body!.id}/rotate-secret`);
+    assert.equal(rotated.status, 200);
+    await raiseAlert(prisma, PERSON_A);
+    const [delivery] = await receiver.waitFor("/rotate", 1);
+    assert.ok(independentlyVerified(rotated.body!.secret, delivery!));
+    assert.ok(independentlyVerified(created.body!.secret, delivery!));
+    await manage("DELETE", `/v1/webhooks/${created.body!.id}`);
+  });
+});
+
+async function waitFor(condition: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
