@@ -1,3 +1,6 @@
+import type { ApolloServer } from "@apollo/server";
+import type { GatewayContext } from "../context.ts";
+import { addGraphRoutes } from "./graph-routes.ts";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { RequestInfo, RouteHandler } from "../../runtime/graphql-http-server.ts";
 import { sendJson } from "../../runtime/graphql-http-server.ts";
@@ -67,7 +70,7 @@ function decodeParam(value: string): string {
 }
 
 /** Routes every gateway serves beside /graphql. Consent and token routes join here. */
-export function createRestRoutes(services: AuthServices): RouteHandler {
+export function createRestRoutes(services: AuthServices, apollo: ApolloServer<GatewayContext>): RouteHandler {
   const router = new Router();
   router.add("GET", "/.well-known/jwks.json", async (_request, response) => {
     response.setHeader("cache-control", "public, max-age=60");
@@ -77,6 +80,7 @@ export function createRestRoutes(services: AuthServices): RouteHandler {
   addConsentRoutes(router, api);
   addTokenRoutes(router, api);
   addWebhookRoutes(router, api, services);
+  addGraphRoutes(router, apollo, services);
   const routes = router.handler(services.logger);
   return async (request, response, info) => {
     if (await routes(request, response, info)) return true;

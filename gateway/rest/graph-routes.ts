@@ -1,0 +1,152 @@
+import type { IncomingMessage } from "node:http";
+import type { ApolloServer } from "@apollo/server";
+import { GraphQLError } from "graphql";
+import { isErrorCode } from "../../runtime/errors.ts";
+import { sendJson, type RequestInfo } from "../../runtime/graphql-http-server.ts";
+import { authenticate } from "../../subgraphs/shared/auth/authenticate.ts";
+import { toDiagnosisJson } from "../../subgraphs/wellness/diagnosis/diagnosis-json.ts";
+import type { AuthServices } from "../auth/services.ts";
+import type { GatewayContext } from "../context.ts";
+import { RestError } from "./envelope.ts";
+import type { Router } from "./router.ts";
+
+// The brief's REST routes, each a stored GraphQL operation run through the same gateway:
+// the token, scopes, consent and receipts apply exactly as on /graphql.
+
+const WELLNESS_FIELDS = "score band trend30d factors { name weight value } actionPlan { code title expectedScoreDelta } nextReviewAt";
+
+const OPERATIONS = {
+  latestDiagnosis: `query LatestDiagnosis($userId: ID!, $self: Boolean!) {
+    me @include(if: $self) { id wellness { ${WELLNESS_FIELDS} } }
+    user(id: $userId) @skip(if: $self) { id wellness { ${WELLNESS_FIELDS} } }
+  }`,
+  runDiagnosis: `mutation RunDiagnosis($userId: ID) { runDiagnosis(userId: $userId) { ${WELLNESS_FIELDS} } }`,
+  alerts: `query Alerts($userId: ID!, $self: Boolean!, $since: DateTime, $first: Int) {
+    me @include(if: $self) { id alerts(since: $since, first: $first) { ...AlertFields } }
+    user(id: $userId) @skip(if: $self) { id alerts(since: $since, first: $first) { ...AlertFields } }
+  }
+  fragment AlertFields on Alert { id type riskBand severity contributingFactors suggestedAction status createdAt }`,
+  debts: `query DebtExport($userId: ID!, $self: Boolean!) {
+    me @include(if: $self) { id debts { issuer type balance currency apr dueDate status } }
+    user(id: $userId) @skip(if: $self) { id debts { issuer type balance currency apr dueDate status } }
+  }`,
+};
+
+type Data = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+export function addGraphRoutes(router: Router, apollo: ApolloServer<GatewayContext>, auth: AuthServices): void {
+  async function run(request: IncomingMessage, info: RequestInfo, query: string, variables: Record<string, unknown>): Promise<Data> {
+    let contextValue: GatewayContext;
+    try {
+      const { viewer, authorization, dpop } = await authenticate(auth.verifier, request);
+      contextValue = { requestId: info.requestId, viewer, authorization, ...(dpop ? { dpop } : {}) };
+    } catch (error) {
+      if (error instanceof GraphQLError) throw new RestError("UNAUTHENTICATED", error.message);
+      throw error;
+    }
+    const response = await apollo.executeOperation({ query, variables }, { contextValue });
+    if (response.body.kind !== "single") throw new RestError("INTERNAL_SERVER_ERROR", "Unexpected incremental response");
+    const { data, errors } = response.body.singleResult;
+    const first = errors?.[0];
+    if (first) {
+      const code = first.extensions?.code;
+      throw new RestError(isErrorCode(code) ? code : "INTERNAL_SERVER_ERROR", first.message);
+    }
+    return (data ?? {}) as Data;
+  }
+
+  /** Consent tokens read their own person; partner tokens name one with `user_id`. */
+  function subject(request: IncomingMessage, body?: Record<string, unknown>): { userId: string; self: boolean } {
+    const url = new URL(request.url ?? "/", "http://localhost");
+    const given = (body?.user_id as string | undefined) ?? url.searchParams.get("user_id") ?? undefined;
+    if (given !== undefined && (typeof given !== "string" || !/^[\w-]{1,64}$/.test(given))) throw new RestError("BAD_USER_INPUT", "`user_id` is not a valid id");
+    return given ? { userId: given, self: false } : { userId: "", self: true };
+  }
+
+  function person(data: Data): Data {
+    const found = data.me ?? data.user;
+    if (!found) throw new RestError("NOT_FOUND", "No such user is visible to this token");
+    return found as Data;
+  }
+
+  router.add("GET", "/v1/diagnosis/latest", async (request, response, _params, info) => {
+    const found = person(await run(request, info, OPERATIONS.latestDiagnosis, subject(request)));
+    if (!found.wellness) throw new RestError("NOT_FOUND", "This user has no diagnosis yet; POST /v1/diagnosis/run computes one");
+    sendJson(response, 200, toDiagnosisJson({ userId: found.id, ...found.wellness }));
+  });
+
+  router.add("POST", "/v1/diagnosis/run", async (request, response, _params, info) => {
+    const body = await readOptionalJson(request);
+    const { userId, self } = subject(request, body);
+    const data = await run(request, info, OPERATIONS.runDiagnosis, self ? {} : { userId });
+    const wellness = data.runDiagnosis as Data;
+    const owner = self ? await ownerOf(request, info) : userId;
+    sendJson(response, 200, toDiagnosisJson({ userId: owner, ...(wellness as { score: number; band: string; trend30d: number; factors: unknown; nextReviewAt: string }), actionPlan: wellness.actionPlan }, { actionPlan: true }));
+  });
+
+  async function ownerOf(request: IncomingMessage, info: RequestInfo): Promise<string> {
+    const data = await run(request, info, "query { me { id } }", {});
+    return (data.me?.id as string | undefined) ?? "";
+  }
+
+  router.add("GET", "/v1/alerts", async (request, response, _params, info) => {
+    const url = new URL(request.url ?? "/", "http://localhost");
+    const since = url.searchParams.get("since");
+    const firstParam = url.searchParams.get("limit");
+    if (since !== null && Number.isNaN(Date.parse(since))) throw new RestError("BAD_USER_INPUT", "`since` must be an ISO 8601 date-time");
+    const first = firstParam === null ? undefined : Number(firstParam);
+    if (first !== undefined && !Number.isInteger(first)) throw new RestError("BAD_USER_INPUT", "`limit` must be an integer");
+    const found = person(await run(request, info, OPERATIONS.alerts, { ...subject(request), since: since ? new Date(since).toISOString() : null, first: first ?? null }));
+    sendJson(response, 200, {
+      items: ((found.alerts ?? []) as Data[]).map((alert) => ({
+        id: alert.id,
+        user_id: found.id,
+        type: alert.type,
+        risk_band: String(alert.riskBand).toLowerCase(),
+        severity: String(alert.severity).toLowerCase(),
+        contributing_factors: alert.contributingFactors,
+        suggested_action: alert.suggestedAction,
+        status: String(alert.status).toLowerCase(),
+        created_at: alert.createdAt,
+      })),
+    });
+  });
+
+  router.add("GET", "/v1/exports/debts", async (request, response, _params, info) => {
+    const format = new URL(request.url ?? "/", "http://localhost").searchParams.get("format") ?? "json";
+    if (format !== "json") throw new RestError("BAD_USER_INPUT", "`format` must be json");
+    const found = person(await run(request, info, OPERATIONS.debts, subject(request)));
+    sendJson(response, 200, {
+      as_of: new Date().toISOString(),
+      items: ((found.debts ?? []) as Data[]).map((debt) => ({
+        issuer: debt.issuer,
+        type: String(debt.type).toLowerCase(),
+        balance: Number(debt.balance),
+        currency: debt.currency,
+        apr: debt.apr,
+        due_date: debt.dueDate,
+        status: String(debt.status).toLowerCase(),
+      })),
+      page: { next_cursor: null },
+    });
+  });
+}
+
+async function readOptionalJson(request: IncomingMessage): Promise<Record<string, unknown> | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > 64 * 1024) throw new RestError("PAYLOAD_TOO_LARGE", "Request body exceeds 64 KiB");
+    chunks.push(chunk);
+  }
+  const text = Buffer.concat(chunks).toString("utf8").trim();
+  if (text === "") return undefined;
+  try {
+    const parsed = JSON.parse(text) as unknown;
+    if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) throw new Error();
+    return parsed as Record<string, unknown>;
+  } catch {
+    throw new RestError("BAD_USER_INPUT", "The body must be a JSON object");
+  }
+}

@@ -1,0 +1,86 @@
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { seedDatabase } from "../prisma/seed/index.ts";
+import { startTestKamina } from "./support/kamina.ts";
+import { createTestDatabase, type TestDatabase } from "./support/postgres.ts";
+import { assertEnvelope, rest } from "./support/rest.ts";
+import { bearer, clientToken, consentToken, TEST_SANDBOX_SECRET } from "./support/tokens.ts";
+
+describe("the brief's REST routes, served over the same graph", () => {
+  let database: TestDatabase;
+  let kamina: Awaited<ReturnType<typeof startTestKamina>>;
+  let origin: string;
+  let asDemoUser: Record<string, string>;
+
+  before(async () => {
+    database = await createTestDatabase();
+    await seedDatabase({ kind: "postgres", url: database.url, poolSize: 2 }, { users: 20, seed: 5, sandboxClientSecret: TEST_SANDBOX_SECRET });
+    kamina = await startTestKamina({ kind: "postgres", url: database.url, poolSize: 2 });
+    origin = kamina.gateway!.origin;
+    asDemoUser = bearer(await consentToken(kamina, "USR_42891"));
+  });
+
+  after(async () => {
+    await kamina?.stop();
+    await database?.drop();
+  });
+
+  test("GET /v1/diagnosis/latest answers the brief's shape for the token's person", async () => {
+    const response = await rest(origin, "GET", "/v1/diagnosis/latest", { headers: asDemoUser });
+    assert.equal(response.status, 200, JSON.stringify(response.body));
+    const body = response.body;
+    assert.deepEqual(Object.keys(body).sort(), ["band", "factors", "next_review_at", "score", "trend_30d", "user_id"]);
+    assert.equal(body.user_id, "USR_42891");
+    assert.equal(body.score, 64);
+    assert.equal(body.band, "amber");
+    assert.equal(body.trend_30d, -3);
+    assert.deepEqual(body.factors.slice(0, 3), [
+      { name: "debt_to_income", weight: 0.34, value: 0.51 },
+      { name: "expense_volatility", weight: 0.21, value: 0.18 },
+      { name: "savings_ratio", weight: 0.18, value: 0.04 },
+    ]);
+    assert.match(body.next_review_at, /^\d{4}-\d{2}-\d{2}$/);
+  });
+
+  test("POST /v1/diagnosis/run computes a diagnosis with its action plan", async () => {
+    const response = await rest(origin, "POST", "/v1/diagnosis/run", { headers: asDemoUser });
+    assert.equal(response.status, 200, JSON.stringify(response.body));
+    assert.equal(response.body.user_id, "USR_42891");
+    assert.ok(Number.isInteger(response.body.score) && response.body.score >= 0 && response.body.score <= 100);
+    assert.ok(["green", "amber", "red"].includes(response.body.band));
+    const weights = response.body.factors.reduce((sum: number, factor: { weight: number }) => sum + factor.weight, 0);
+    assert.ok(Math.abs(weights - 1) < 1e-6);
+    assert.ok(Array.isArray(response.body.action_plan));
+  });
+
+  test("GET /v1/exports/debts answers the brief's items", async () => {
+    const response = await rest(origin, "GET", "/v1/exports/debts?format=json", { headers: asDemoUser });
+    assert.equal(response.status, 200, JSON.stringify(response.body));
+    const pichincha = response.body.items.find((item: { issuer: string }) => item.issuer === "Banco Pichincha");
+    assert.deepEqual(
+      { type: pichincha.type, balance: pichincha.balance, currency: pichincha.currency, apr: pichincha.apr },
+      { type: "credit_card", balance: 1240.55, currency: "USD", apr: 0.42 },
+    );
+    assert.deepEqual(response.body.page, { next_cursor: null });
+    assertEnvelope(await rest(origin, "GET", "/v1/exports/debts?format=xml", { headers: asDemoUser }), 400, "BAD_USER_INPUT");
+  });
+
+  test("GET /v1/alerts?since= lists the person's alerts in snake_case", async () => {
+    const response = await rest(origin, "GET", "/v1/alerts?since=2020-01-01T00:00:00Z", { headers: asDemoUser });
+    assert.equal(response.status, 200, JSON.stringify(response.body));
+    assert.ok(response.body.items.length > 0);
+    for (const alert of response.body.items) {
+      assert.equal(alert.user_id, "USR_42891");
+      assert.ok(["green", "amber", "red"].includes(alert.risk_band));
+      assert.ok(Array.isArray(alert.contributing_factors));
+    }
+    assertEnvelope(await rest(origin, "GET", "/v1/alerts?since=yesterday", { headers: asDemoUser }), 400, "BAD_USER_INPUT");
+  });
+
+  test("without a token, or for a person it cannot see, the envelope says why", async () => {
+    assertEnvelope(await rest(origin, "GET", "/v1/diagnosis/latest"), 401, "UNAUTHENTICATED");
+    assertEnvelope(await rest(origin, "GET", "/v1/diagnosis/latest", { headers: { authorization: "Bearer not.a.token" } }), 401, "UNAUTHENTICATED");
+    const partner = bearer(await clientToken(kamina));
+    assertEnvelope(await rest(origin, "GET", "/v1/diagnosis/latest?user_id=USR_00000001", { headers: partner }), 404, "NOT_FOUND");
+  });
+});
