@@ -79,7 +79,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     port: options.port,
     logger,
     ready: () => ready,
-    routes: createRestRoutes(auth),
+    routes: createRestRoutes(auth, apollo),
     context: async ({ requestId, request }) => {
       const { viewer, authorization, dpop } = await authenticate(auth.verifier, request);
       return { requestId, viewer, authorization, ...(dpop ? { dpop } : {}) };
