@@ -1,26 +1,15 @@
 // The fixed records every seeded database starts with: the brief's sandbox partner client
 // and the consent text version its consent example cites.
 import { createHash } from "node:crypto";
+import { CLIENT_SCOPES, USER_SCOPES } from "../../subgraphs/shared/auth/scopes.ts";
 import { hashSecret } from "../../subgraphs/shared/secret-hash.ts";
 import { COUNTRIES } from "./catalogue.ts";
 
 export const DEMO_CLIENT_ID = "of_lab_demo";
 export const DEMO_CLIENT_NAME = "OpenFinance Lab demo";
 
-/** Per-user scopes a person can grant (coach transcripts only ever on explicit request). */
-export const USER_SCOPES = [
-  "wellness.read",
-  "debts.read",
-  "expenses.read",
-  "income.read",
-  "goals.read",
-  "coach.read",
-  "alerts.read",
-  "coach.transcripts.read",
-] as const;
-
-/** Per-client scopes, not tied to any one person. */
-export const CLIENT_SCOPES = ["reports.read", "exports.create", "webhooks.manage"] as const;
+// The scope catalogue is the one the token check enforces.
+export { CLIENT_SCOPES, USER_SCOPES };
 
 export const CONSENT_TEXT_VERSION = "2026-05-01";
 export const CONSENT_TEXT_PUBLISHED_AT = Date.UTC(2026, 4, 1);
