@@ -23,7 +23,7 @@ export interface SubgraphDefinition<Loaders> {
   typeDefs: DocumentNode;
   resolvers: GraphQLResolverMap<SubgraphContext<Loaders>>;
   /** Fresh DataLoaders for each request; services filter by the viewer's tenant. */
-  createLoaders(prisma: PrismaClient, viewer: Viewer, access: FieldAccess): Loaders;
+  createLoaders(prisma: PrismaClient, viewer: Viewer): Loaders;
 }
 
 export interface SubgraphOptions {
@@ -81,8 +81,7 @@ export async function startSubgraph<Loaders>(definition: SubgraphDefinition<Load
     logger,
     context: async ({ requestId, request }) => {
       const { viewer } = await authenticate(verifier, request);
-      const access = new FieldAccess(viewer, consentGrants);
-      return { requestId, viewer, loaders: definition.createLoaders(prisma, viewer, access), access };
+      return { requestId, viewer, loaders: definition.createLoaders(prisma, viewer), access: new FieldAccess(viewer, consentGrants) };
     },
   });
   logger.debug({ url: `${http.origin}/graphql` }, "subgraph listening");

@@ -1,13 +1,12 @@
 import DataLoader from "dataloader";
-import type { FieldAccess } from "../shared/auth/field-access.ts";
 import type { Viewer } from "../shared/auth/viewer.ts";
 import type { PrismaClient } from "../shared/database.ts";
 import { PerUserLoader } from "../shared/per-user-loader.ts";
 import { runDiagnosis, type RunDiagnosisContext } from "./diagnosis/run-diagnosis.ts";
 import { WellnessService, type UserRow } from "./service.ts";
 
-export function createLoaders(prisma: PrismaClient, viewer: Viewer, access: FieldAccess) {
-  const service = new WellnessService(prisma, viewer, access);
+export function createLoaders(prisma: PrismaClient, viewer: Viewer) {
+  const service = new WellnessService(prisma, viewer);
   return {
     service,
     user: new DataLoader<string, UserRow | null>(async (ids) => {

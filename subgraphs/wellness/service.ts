@@ -1,7 +1,6 @@
 import { Prisma, type PrismaClient } from "../../generated/prisma/client.ts";
 import type { Country, GoalStatus, WellnessBand } from "../../generated/prisma/enums.ts";
-import { activeConsentOf, consentGrantsColumn, grantOf, type ConsentRow } from "../shared/auth/consent-grants.ts";
-import type { FieldAccess } from "../shared/auth/field-access.ts";
+import { activeConsentOf } from "../shared/auth/consent-grants.ts";
 import { tenantOf } from "../shared/auth/tenant.ts";
 import type { Viewer } from "../shared/auth/viewer.ts";
 
@@ -9,9 +8,6 @@ export interface UserRow {
   id: string;
   country: Country;
 }
-
-/** A user row as read for a partner token: with the consents that let the partner see the person. */
-type UserRowWithGrants = UserRow & { grants?: ConsentRow[] | null };
 
 export interface SnapshotRow {
   userId: string;
@@ -52,37 +48,35 @@ export class WellnessService {
   constructor(
     private readonly prisma: PrismaClient,
     private readonly viewer: Viewer,
-    /** Receives the consents read with the people, so the field checks need not read them again. */
-    private readonly access: Pick<FieldAccess, "primeGrants">,
   ) {
     this.tenant = tenantOf(viewer);
   }
 
-  async usersByIds(ids: readonly string[]): Promise<UserRow[]> {
-    return this.withGrants(await this.prisma.$queryRaw<UserRowWithGrants[]>`
-      SELECT u.id, u.country::text AS country, ${this.grantsColumn()} AS grants FROM app_user u
-      WHERE u.id = ANY(${[...ids]}::text[]) AND ${this.visible()}`);
+  usersByIds(ids: readonly string[]): Promise<UserRow[]> {
+    return this.prisma.$queryRaw<UserRow[]>`
+      SELECT u.id, u.country::text AS country FROM app_user u
+      WHERE u.id = ANY(${[...ids]}::text[]) AND ${this.visible()}`;
   }
 
   /** Visible users ordered by id after `afterId`, optionally only those whose latest band is `band`; one extra row tells whether more exist. */
-  async pageOfUsers(options: { limit: number; afterId?: string; band?: WellnessBand }): Promise<UserRow[]> {
+  pageOfUsers(options: { limit: number; afterId?: string; band?: WellnessBand }): Promise<UserRow[]> {
     const after = options.afterId ?? "";
     if (!options.band) {
-      return this.withGrants(await this.prisma.$queryRaw<UserRowWithGrants[]>`
-        SELECT u.id, u.country::text AS country, ${this.grantsColumn()} AS grants FROM app_user u
+      return this.prisma.$queryRaw<UserRow[]>`
+        SELECT u.id, u.country::text AS country FROM app_user u
         WHERE u.id > ${after} AND ${this.visible()}
         ORDER BY u.id
-        LIMIT ${options.limit}`);
+        LIMIT ${options.limit}`;
     }
-    return this.withGrants(await this.prisma.$queryRaw<UserRowWithGrants[]>`
-      SELECT u.id, u.country::text AS country, ${this.grantsColumn()} AS grants
+    return this.prisma.$queryRaw<UserRow[]>`
+      SELECT u.id, u.country::text AS country
       FROM app_user u
       JOIN LATERAL (
         SELECT s.band FROM wellness_snapshot s WHERE s.user_id = u.id ORDER BY s.snapshot_date DESC LIMIT 1
       ) latest ON true
       WHERE u.id > ${after} AND latest.band = ${options.band}::"WellnessBand" AND ${this.visible()}
       ORDER BY u.id
-      LIMIT ${options.limit}`);
+      LIMIT ${options.limit}`;
   }
 
   async countUsers(band?: WellnessBand): Promise<number> {
@@ -120,18 +114,6 @@ export class WellnessService {
     return this.prisma.savingsGoal.findMany({
       where: { userId: { in: [...userIds] }, country: { in: [...this.tenant] } },
       orderBy: [{ userId: "asc" }, { createdAt: "asc" }, { id: "asc" }],
-    });
-  }
-
-  private grantsColumn(): Prisma.Sql {
-    return this.viewer.kind === "client" ? consentGrantsColumn(this.viewer) : Prisma.sql`NULL::json`;
-  }
-
-  /** Hands each person's consents to the field checks and returns plain user rows. */
-  private withGrants(rows: UserRowWithGrants[]): UserRow[] {
-    return rows.map(({ grants, ...user }) => {
-      if (grants) this.access.primeGrants(user.id, grants.map(grantOf));
-      return user;
     });
   }
 

@@ -12,16 +12,11 @@ export interface ConsentGrant {
   scopes: ReadonlySet<string>;
 }
 
-/** A consent as SQL returns it (also inside JSON, see `consentGrantsColumn`). */
-export interface ConsentRow {
+interface ConsentRow {
   id: string;
   userId: string;
   country: Country;
   scopes: string[];
-}
-
-export function grantOf(row: ConsentRow): ConsentGrant {
-  return { consentId: row.id, userId: row.userId, country: row.country, scopes: new Set(row.scopes) };
 }
 
 export interface PartnerClient {
@@ -39,13 +34,6 @@ export function activeConsentOf(client: PartnerClient): Prisma.Sql {
     AND c.status = 'AUTHORISED'
     AND (c.expires_at IS NULL OR c.expires_at > now())
     AND c.country::text = ANY(${[...client.countries]}::text[])`;
-}
-
-/** A person's grants as one JSON column (rows of ConsentRow, newest first), for a query on `app_user u`. */
-export function consentGrantsColumn(client: PartnerClient): Prisma.Sql {
-  return Prisma.sql`(SELECT json_agg(json_build_object('id', c.id, 'userId', c.user_id, 'country', c.country, 'scopes', c.scopes)
-                             ORDER BY c.authorised_at DESC NULLS LAST, c.id)
-                     FROM consent c WHERE c.user_id = u.id AND ${activeConsentOf(client)})`;
 }
 
 /**
@@ -83,7 +71,7 @@ export class ConsentGrants {
       ORDER BY c.authorised_at DESC NULLS LAST, c.id`;
     const byUser = new Map<string, ConsentGrant[]>();
     for (const row of rows) {
-      const grant = grantOf(row);
+      const grant: ConsentGrant = { consentId: row.id, userId: row.userId, country: row.country, scopes: new Set(row.scopes) };
       const list = byUser.get(row.userId);
       if (list) list.push(grant);
       else byUser.set(row.userId, [grant]);

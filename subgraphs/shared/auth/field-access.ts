@@ -46,16 +46,6 @@ export class FieldAccess {
     return this.consents.load(subject).then((list) => list.find((grant) => grants(grant.scopes, rule)) ?? null);
   }
 
-  /**
-   * Grants a query already read for this request (the people a partner's page lists come with
-   * their consents), so no statement is spent reading them again.
-   */
-  primeGrants(userId: string, grants: readonly ConsentGrant[]): void {
-    if (this.viewer.kind !== "client") return;
-    this.consents ??= this.grantStore.loaderFor(this.viewer);
-    this.consents.prime(userId, grants);
-  }
-
   /** Whether the token's own scopes cover `rule` (root fields: there is no person yet). */
   tokenCovers(rule: AccessRule): boolean {
     return grants(this.viewer.scopes, rule);
