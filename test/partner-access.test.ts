@@ -150,7 +150,7 @@ describe("partner (client-credentials) tokens reach only consented people, each 
       const expectedFields = [node.incomeStreams !== null ? "User.incomeStreams" : null, node.wellness !== null ? "User.wellness" : null].filter(Boolean);
       assert.deepEqual(receipt.fields, expectedFields, receipt.user_id);
       assert.equal(receipt.consent_id, consentOf.get(receipt.user_id)!.id);
-      assert.deepEqual(receipt.scopes, [...consentOf.get(receipt.user_id)!.scopes].sort());
+      assert.deepEqual(receipt.scopes, consentOf.get(receipt.user_id)!.scopes, "the scopes of the consent, as granted");
     }
   });
 

@@ -4,6 +4,7 @@ import { composeServices } from "@apollo/composition";
 import { buildSchema, parse, print } from "graphql";
 import pg from "pg";
 import { OperationFilter } from "../gateway/scopes/operation-filter.ts";
+import { ReceiptWriter } from "../gateway/scopes/receipts.ts";
 import { readSupergraphSecurity } from "../gateway/scopes/supergraph-rules.ts";
 import { seedDatabase } from "../prisma/seed/index.ts";
 import { createTestDatabase, type TestDatabase } from "./support/postgres.ts";
@@ -247,6 +248,15 @@ describe("field-level scopes through the gateway", () => {
     });
     const none = await sql.query("SELECT 1 FROM audit_event WHERE request_id = $1", [idOnly]);
     assert.equal(none.rowCount, 0);
+  });
+
+  test("a receipt naming a consent of another client is refused, and nothing is written", async () => {
+    const writer = new ReceiptWriter(kamina.gateway!.auth.prisma);
+    const forger = { kind: "client" as const, clientId: "of_someone_else", countries: ["MX" as const], scopes: new Set<string>(), tokenId: "forged" };
+    const consentId = claimsOf(wellnessOnlyToken).consent_id as string;
+    await assert.rejects(writer.write({ requestId: "forged-receipt", viewer: forger, operationName: null }, [{ consentId, fields: ["User.wellness"] }]));
+    const rows = await sql.query("SELECT 1 FROM audit_event WHERE request_id = 'forged-receipt'");
+    assert.equal(rows.rowCount, 0);
   });
 
   test("the client never sees the subgraphs' receipt reports", async () => {

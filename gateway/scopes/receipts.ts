@@ -1,7 +1,7 @@
-import type { Viewer } from "../../subgraphs/shared/auth/viewer.ts";
-import type { ReceiptEntry } from "../../subgraphs/shared/auth/field-access.ts";
-import type { PrismaClient } from "../../subgraphs/shared/database.ts";
+import type { ReceiptReport } from "../../subgraphs/shared/auth/field-access.ts";
 import { StatementBatcher } from "../../subgraphs/shared/auth/statement-batcher.ts";
+import type { Viewer } from "../../subgraphs/shared/auth/viewer.ts";
+import type { PrismaClient } from "../../subgraphs/shared/database.ts";
 import { RECEIPT_ACTION } from "../auth/consent-receipts.ts";
 
 /**
@@ -9,16 +9,16 @@ import { RECEIPT_ACTION } from "../auth/consent-receipts.ts";
  * `kaminaReceipts` response extension), merged per consent: one receipt per consent per request.
  */
 export class ReceiptCollector {
-  private readonly byConsent = new Map<string, { entry: ReceiptEntry; fields: Set<string> }>();
+  private readonly byConsent = new Map<string, Set<string>>();
 
   /** Takes a subgraph's report; anything not shaped like one is ignored. */
   add(reported: unknown): void {
-    if (!Array.isArray(reported)) return;
-    for (const entry of reported) {
-      if (!isReceiptEntry(entry)) continue;
-      const known = this.byConsent.get(entry.consentId);
-      if (known) for (const field of entry.fields) known.fields.add(field);
-      else this.byConsent.set(entry.consentId, { entry, fields: new Set(entry.fields) });
+    if (reported === null || typeof reported !== "object" || Array.isArray(reported)) return;
+    for (const [consentId, fields] of Object.entries(reported as ReceiptReport)) {
+      if (!Array.isArray(fields)) continue;
+      let known = this.byConsent.get(consentId);
+      if (!known) this.byConsent.set(consentId, (known = new Set()));
+      for (const field of fields) if (typeof field === "string") known.add(field);
     }
   }
 
@@ -26,18 +26,16 @@ export class ReceiptCollector {
     return this.byConsent.size === 0;
   }
 
-  entries(): ReceiptEntry[] {
-    return [...this.byConsent.values()].map(({ entry, fields }) => ({ ...entry, fields: [...fields].sort() }));
+  /** Per consent, the field coordinates returned under it, sorted. */
+  entries(): { consentId: string; fields: string[] }[] {
+    return [...this.byConsent].map(([consentId, fields]) => ({ consentId, fields: [...fields].sort() }));
   }
 }
 
 interface ReceiptRow {
   request_id: string;
   client_id: string;
-  user_id: string;
   consent_id: string;
-  country: string;
-  scopes: string[];
   fields: string[];
   detail: Record<string, unknown>;
 }
@@ -45,9 +43,11 @@ interface ReceiptRow {
 /**
  * Writes the consent receipts: one `consent.receipt` audit event per consent per request,
  * written before the response is released, so a response that carries personal data never
- * goes out without its receipt. The receipts of concurrent requests share one statement
- * (StatementBatcher): a request's receipts are never in more than one. The rows travel as one
- * JSON parameter: Prisma's createMany spends about ten times the CPU building a 20-row insert.
+ * goes out without its receipt. The person, the country and the scopes come from the consent
+ * row itself, joined on the consent id and the caller's client; a report naming any other
+ * consent fails the write, and with it the response. The receipts of concurrent requests share
+ * one statement (StatementBatcher); a request's receipts are never split across two. The rows
+ * travel as one JSON parameter: Prisma's createMany spends about ten times the CPU.
  */
 export class ReceiptWriter {
   private readonly batcher: StatementBatcher<ReceiptRow, void>;
@@ -56,44 +56,23 @@ export class ReceiptWriter {
     this.batcher = new StatementBatcher((rows) => this.insert(rows), 2000);
   }
 
-  async write(request: { requestId: string; viewer: Viewer; operationName: string | null }, receipts: readonly ReceiptEntry[]): Promise<void> {
+  async write(request: { requestId: string; viewer: Viewer; operationName: string | null }, receipts: readonly { consentId: string; fields: string[] }[]): Promise<void> {
     const detail = { tokenUse: request.viewer.kind, operationName: request.operationName };
     await Promise.all(
       receipts.map((receipt) =>
-        this.batcher.add({
-          request_id: request.requestId,
-          client_id: request.viewer.clientId,
-          user_id: receipt.userId,
-          consent_id: receipt.consentId,
-          country: receipt.country,
-          scopes: receipt.scopes,
-          fields: receipt.fields,
-          detail,
-        }),
+        this.batcher.add({ request_id: request.requestId, client_id: request.viewer.clientId, consent_id: receipt.consentId, fields: receipt.fields, detail }),
       ),
     );
   }
 
   private async insert(rows: readonly ReceiptRow[]): Promise<void[]> {
-    await this.prisma.$executeRaw`
+    const written = await this.prisma.$executeRaw`
       INSERT INTO audit_event (action, request_id, client_id, user_id, consent_id, country, scopes, fields, detail)
-      SELECT ${RECEIPT_ACTION}, r.request_id, r.client_id, r.user_id, r.consent_id, r.country::"Country",
-             ARRAY(SELECT jsonb_array_elements_text(r.scopes)), ARRAY(SELECT jsonb_array_elements_text(r.fields)), r.detail
-      FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
-        AS r(request_id text, client_id text, user_id text, consent_id text, country text, scopes jsonb, fields jsonb, detail jsonb)`;
+      SELECT ${RECEIPT_ACTION}, r.request_id, c.client_id, c.user_id, c.id, c.country, c.scopes,
+             ARRAY(SELECT jsonb_array_elements_text(r.fields)), r.detail
+      FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS r(request_id text, client_id text, consent_id text, fields jsonb, detail jsonb)
+      JOIN consent c ON c.id = r.consent_id AND c.client_id = r.client_id`;
+    if (written !== rows.length) throw new Error(`${rows.length - written} of ${rows.length} consent receipts name no consent of their client`);
     return rows.map(() => undefined);
   }
-}
-
-function isReceiptEntry(value: unknown): value is ReceiptEntry {
-  if (value === null || typeof value !== "object") return false;
-  const entry = value as Record<string, unknown>;
-  const strings = (list: unknown) => Array.isArray(list) && list.every((item) => typeof item === "string");
-  return (
-    typeof entry.consentId === "string" &&
-    typeof entry.userId === "string" &&
-    typeof entry.country === "string" &&
-    strings(entry.scopes) &&
-    strings(entry.fields)
-  );
 }

@@ -6,16 +6,12 @@ import type { Viewer } from "./viewer.ts";
 /** The response extension a subgraph lists what it returned under; the gateway takes it out. */
 export const RECEIPTS_EXTENSION = "kaminaReceipts";
 
-/** What one subgraph returned of one person's data under one consent, in one request. */
-export interface ReceiptEntry {
-  consentId: string;
-  userId: string;
-  country: string;
-  /** The scopes the consent grants (for a consent token: the token's). */
-  scopes: string[];
-  /** Field coordinates returned, e.g. `User.debts`. */
-  fields: string[];
-}
+/**
+ * What one subgraph returned in one request: per consent id, the field coordinates it returned
+ * under that consent (`User.debts`, ...). The gateway reads the person, the country and the
+ * scopes from the consent itself when it writes the receipt.
+ */
+export type ReceiptReport = Record<string, string[]>;
 
 /**
  * Per request: decides whether the viewer may read a field of one person's data, and keeps
@@ -23,10 +19,12 @@ export interface ReceiptEntry {
  *
  * - Consent token: only its own person, within the token's scopes.
  * - Partner token: the token's scopes, and then that person's own authorised consent for this
- *   client (the newest consent that covers the field), looked up in batches per request.
+ *   client (the newest consent that covers the field), read once per request per person.
  */
 export class FieldAccess {
-  private readonly returned = new Map<string, { grant: ConsentGrant; fields: Set<string> }>();
+  private readonly returned = new Map<string, Set<string>>();
+  /** Each person's grants once read, for the rest of this request. */
+  private readonly known = new Map<string, readonly ConsentGrant[]>();
   private consents: DataLoader<string, readonly ConsentGrant[]> | undefined;
   private readonly ownGrant: ConsentGrant | undefined;
 
@@ -38,12 +36,21 @@ export class FieldAccess {
       viewer.kind === "consent" ? { consentId: viewer.consentId, userId: viewer.userId, country: viewer.country, scopes: viewer.scopes } : undefined;
   }
 
-  /** The consent that covers reading `rule` of `subject`'s data, or null when none does. */
+  /**
+   * The consent that covers reading `rule` of `subject`'s data, or null when none does.
+   * Synchronous once the person's consents are known: a consent token always, a partner token
+   * from the second field of each person on.
+   */
   authorise(subject: unknown, rule: AccessRule): ConsentGrant | null | Promise<ConsentGrant | null> {
     if (typeof subject !== "string" || !grants(this.viewer.scopes, rule)) return null;
     if (this.viewer.kind === "consent") return subject === this.viewer.userId ? this.ownGrant! : null;
+    const known = this.known.get(subject);
+    if (known) return covering(known, rule);
     this.consents ??= this.grantStore.loaderFor(this.viewer);
-    return this.consents.load(subject).then((list) => list.find((grant) => grants(grant.scopes, rule)) ?? null);
+    return this.consents.load(subject).then((list) => {
+      this.known.set(subject, list);
+      return covering(list, rule);
+    });
   }
 
   /** Whether the token's own scopes cover `rule` (root fields: there is no person yet). */
@@ -52,18 +59,21 @@ export class FieldAccess {
   }
 
   record(grant: ConsentGrant, coordinate: string): void {
-    const entry = this.returned.get(grant.consentId);
-    if (entry) entry.fields.add(coordinate);
-    else this.returned.set(grant.consentId, { grant, fields: new Set([coordinate]) });
+    const fields = this.returned.get(grant.consentId);
+    if (fields) fields.add(coordinate);
+    else this.returned.set(grant.consentId, new Set([coordinate]));
   }
 
-  receipts(): ReceiptEntry[] {
-    return [...this.returned.values()].map(({ grant, fields }) => ({
-      consentId: grant.consentId,
-      userId: grant.userId,
-      country: grant.country,
-      scopes: [...grant.scopes].sort(),
-      fields: [...fields].sort(),
-    }));
+  /** What this request returned, per consent; null when it returned no personal data. */
+  report(): ReceiptReport | null {
+    if (this.returned.size === 0) return null;
+    const report: ReceiptReport = {};
+    for (const [consentId, fields] of this.returned) report[consentId] = [...fields];
+    return report;
   }
+}
+
+function covering(list: readonly ConsentGrant[], rule: AccessRule): ConsentGrant | null {
+  for (const grant of list) if (grants(grant.scopes, rule)) return grant;
+  return null;
 }

@@ -136,10 +136,10 @@ export function receiptsPlugin(): ApolloServerPlugin<AccessContext> {
       return {
         async willSendResponse({ contextValue, response }) {
           if (response.body.kind !== "single") return;
-          const receipts = contextValue?.access.receipts() ?? [];
-          if (receipts.length === 0) return;
+          const report = contextValue?.access.report();
+          if (!report) return;
           const result = response.body.singleResult;
-          result.extensions = { ...result.extensions, [RECEIPTS_EXTENSION]: receipts };
+          result.extensions = { ...result.extensions, [RECEIPTS_EXTENSION]: report };
         },
       };
     },
