@@ -4,6 +4,7 @@
 import type { PGlite } from "@electric-sql/pglite";
 import { loadConfig } from "../../../runtime/config.ts";
 import { createPrismaClient, openEmbeddedDatabase, type DatabaseTarget, type PrismaClient } from "../database.ts";
+import { pipelineUserBatches } from "./user-batches.ts";
 
 export interface BatchArguments {
   batchSize: number;
@@ -111,4 +112,49 @@ export function runCli(main: () => Promise<number>): void {
       process.exitCode = 1;
     },
   );
+}
+
+export interface BatchJob<Loaded> {
+  usage: string;
+  load(prisma: PrismaClient, userIds: string[], now: Date): Promise<Loaded>;
+  process(prisma: PrismaClient, loaded: Loaded, now: Date): Promise<void>;
+  /** The job's own lines of the final report. */
+  report(run: { users: number; batches: number; batchSize: number; seconds: number; where: string }): string[];
+}
+
+/**
+ * The whole life of a batch job over every user: arguments, database, batches (the next one
+ * loading while the current one is processed), progress every ten batches, the job's report
+ * and the memory trace.
+ */
+export function runBatchJob<Loaded>(job: BatchJob<Loaded>): void {
+  runCli(async () => {
+    const args = parseBatchArguments(process.argv.slice(2), job.usage);
+    if (args === "help") {
+      console.log(job.usage);
+      return 0;
+    }
+    const database = await openBatchDatabase();
+    try {
+      const memory = new MemoryTrace();
+      const started = performance.now();
+      const elapsed = () => (performance.now() - started) / 1000;
+      const progress = await pipelineUserBatches(
+        database.prisma,
+        args.batchSize,
+        (ids) => job.load(database.prisma, ids, args.now),
+        async (loaded, { users, batches }) => {
+          await job.process(database.prisma, loaded, args.now);
+          memory.sample(users);
+          if (batches % 10 === 0) console.log(`  ${users} users, ${elapsed().toFixed(1)} s`);
+        },
+        args.limit === undefined ? {} : { limit: args.limit },
+      );
+      const lines = job.report({ ...progress, batchSize: args.batchSize, seconds: elapsed(), where: database.where });
+      console.log([...lines, `memory:\n  ${memory.summary()}`, `peak RSS ${memory.peakRssMiB().toFixed(0)} MiB`].join("\n"));
+      return 0;
+    } finally {
+      await database.close();
+    }
+  });
 }

@@ -8,30 +8,14 @@ export interface BatchProgress {
   users: number;
 }
 
-export async function forEachUserBatch(
+/** Runs `run` on each batch of user ids in turn. */
+export function forEachUserBatch(
   prisma: PrismaClient,
   batchSize: number,
   run: (userIds: string[], progress: BatchProgress) => Promise<void>,
   options: { limit?: number } = {},
 ): Promise<BatchProgress> {
-  const limit = options.limit ?? Number.POSITIVE_INFINITY;
-  const page = async (after: string, size: number): Promise<string[]> => {
-    if (size <= 0) return [];
-    const rows = await prisma.$queryRaw<{ id: string }[]>`SELECT id FROM app_user WHERE id > ${after} ORDER BY id LIMIT ${size}`;
-    return rows.map((row) => row.id);
-  };
-  const progress: BatchProgress = { batches: 0, users: 0 };
-  let ids = await page("", Math.min(batchSize, limit));
-  while (ids.length > 0) {
-    const last = ids[ids.length - 1]!;
-    const remaining = limit - progress.users - ids.length;
-    const next = page(last, Math.min(batchSize, remaining));
-    progress.batches++;
-    progress.users += ids.length;
-    await run(ids, progress);
-    ids = await next;
-  }
-  return progress;
+  return pipelineUserBatches(prisma, batchSize, async (userIds) => userIds, run, options);
 }
 
 /**
