@@ -1,4 +1,5 @@
 import type { Logger } from "../../runtime/logger.ts";
+import { DrainLoop } from "../../runtime/events/drain-loop.ts";
 import type { RealtimeConfig } from "../../runtime/events/realtime-config.ts";
 import type { PrismaClient } from "../../subgraphs/shared/database.ts";
 import { alertCreatedPayload, messageId } from "./alert-payload.ts";
@@ -66,10 +67,11 @@ class RateLimiter {
 export class WebhookDispatcher {
   private readonly box: SecretBox;
   private readonly limiter: RateLimiter;
+  private readonly loop = new DrainLoop(
+    () => this.runOnce(),
+    (error) => this.logger.error({ err: error }, "webhook dispatch failed; retrying on the next tick"),
+  );
   private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private again = false;
-  private stopped = false;
 
   constructor(
     private readonly prisma: PrismaClient,
@@ -88,19 +90,7 @@ export class WebhookDispatcher {
   }
 
   wake(): void {
-    if (this.stopped) return;
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    this.running = (async () => {
-      do {
-        this.again = false;
-        while (!this.stopped && (await this.runOnce()) > 0);
-      } while (this.again && !this.stopped);
-    })()
-      .catch((error: unknown) => this.logger.error({ err: error }, "webhook dispatch failed; retrying on the next tick"))
-      .finally(() => (this.running = undefined));
+    this.loop.wake();
   }
 
   /** Claims due deliveries and sends them; returns how many it claimed. */
@@ -201,8 +191,7 @@ export class WebhookDispatcher {
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
     if (this.timer) clearInterval(this.timer);
-    await this.running;
+    await this.loop.stop();
   }
 }

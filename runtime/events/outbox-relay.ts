@@ -2,6 +2,7 @@ import type { Prisma } from "../../generated/prisma/client.ts";
 import type { DatabaseTarget, PrismaClient } from "../../subgraphs/shared/database.ts";
 import type { Logger } from "../logger.ts";
 import { listen } from "./database-listener.ts";
+import { DrainLoop } from "./drain-loop.ts";
 import type { BusEvent, EventBus } from "./event-bus.ts";
 import { toBusEvent } from "./outbox-store.ts";
 
@@ -31,11 +32,12 @@ export interface RelayOptions {
  * again on the next run, which consumers tolerate because they track positions.
  */
 export class OutboxRelay {
-  private running: Promise<void> | undefined;
-  private again = false;
+  private readonly loop = new DrainLoop(
+    () => this.runOnce(),
+    (error) => this.logger.error({ err: error }, "outbox relay run failed; retrying on the next wake-up"),
+  );
   private timer: NodeJS.Timeout | undefined;
   private unlisten: (() => Promise<void>) | undefined;
-  private stopped = false;
 
   constructor(
     private readonly prisma: PrismaClient,
@@ -53,19 +55,7 @@ export class OutboxRelay {
   }
 
   wake(): void {
-    if (this.stopped) return;
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    this.running = (async () => {
-      do {
-        this.again = false;
-        while ((await this.runOnce()) > 0 && !this.stopped);
-      } while (this.again && !this.stopped);
-    })()
-      .catch((error: unknown) => this.logger.error({ err: error }, "outbox relay run failed; retrying on the next wake-up"))
-      .finally(() => (this.running = undefined));
+    this.loop.wake();
   }
 
   /** Assigns positions to one batch and publishes everything not yet announced; returns how many it positioned. */
@@ -100,9 +90,8 @@ export class OutboxRelay {
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     await this.unlisten?.();
-    await this.running;
+    await this.loop.stop();
   }
 }
