@@ -2,20 +2,8 @@
 // `prisma migrate deploy` would, to DATABASE_URL when set, else to the embedded PGlite
 // under ${DATA_DIR:-.data}/pglite. Runs offline (the wasm schema engine, no downloads).
 // On failure: one line on stderr, exit code 1; DEBUG=schema-engine adds the engine's log.
-import type { PGlite } from "@electric-sql/pglite";
-import { openEmbeddedDatabase, type DatabaseTarget } from "../subgraphs/shared/database.ts";
+import { openDatabaseFromEnvironment } from "../subgraphs/shared/database-from-environment.ts";
 import { applyMigrations, SchemaEngineError } from "./schema-engine.ts";
-
-/** The URL without its password, for messages. */
-function redact(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = "***";
-    return parsed.toString();
-  } catch {
-    return "DATABASE_URL";
-  }
-}
 
 /** First line of an error's message: the CLI prints one line, never a stack. */
 function oneLine(error: unknown): string {
@@ -24,23 +12,7 @@ function oneLine(error: unknown): string {
 }
 
 async function main(): Promise<void> {
-  const databaseUrl = process.env.DATABASE_URL?.trim();
-  let pglite: PGlite | undefined;
-  let target: DatabaseTarget;
-  let where: string;
-  if (databaseUrl) {
-    target = { kind: "postgres", url: databaseUrl, poolSize: 2 };
-    where = redact(databaseUrl);
-  } else {
-    const dataDir = process.env.DATA_DIR?.trim() || ".data";
-    where = `embedded PGlite at ${dataDir}/pglite`;
-    try {
-      pglite = await openEmbeddedDatabase(dataDir);
-    } catch (error) {
-      throw new Error(`cannot open the ${where}: ${oneLine(error)}`);
-    }
-    target = { kind: "pglite", pglite };
-  }
+  const { target, where, close } = await openDatabaseFromEnvironment(2);
   try {
     const started = performance.now();
     const { applied } = await applyMigrations(target);
@@ -52,7 +24,7 @@ async function main(): Promise<void> {
       for (const name of applied) console.log(`  ${name}`);
     }
   } finally {
-    await pglite?.close();
+    await close();
   }
 }
 

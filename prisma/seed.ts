@@ -4,8 +4,7 @@
 // applying pending migrations first. The demo client's secret comes from
 // SANDBOX_CLIENT_SECRET (default `kamina-sandbox-secret`); only its scrypt hash is stored.
 // Exit codes: 0 seeded, 1 failed or refused (database not empty), 2 bad arguments.
-import type { PGlite } from "@electric-sql/pglite";
-import { type DatabaseTarget, openEmbeddedDatabase } from "../subgraphs/shared/database.ts";
+import { openDatabaseFromEnvironment } from "../subgraphs/shared/database-from-environment.ts";
 import { applyMigrations } from "./schema-engine.ts";
 import { isEmpty, seedDatabase } from "./seed/index.ts";
 
@@ -45,16 +44,6 @@ function parseArguments(argv: readonly string[]): Arguments | "help" {
   return result;
 }
 
-function redact(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = "***";
-    return parsed.toString();
-  } catch {
-    return "DATABASE_URL";
-  }
-}
-
 const mib = (kib: number): string => `${(kib / 1024).toFixed(0)} MiB`;
 
 async function main(): Promise<number> {
@@ -71,20 +60,8 @@ async function main(): Promise<number> {
     return 0;
   }
 
-  const databaseUrl = process.env.DATABASE_URL?.trim();
   const secret = process.env.SANDBOX_CLIENT_SECRET || "kamina-sandbox-secret";
-  let pglite: PGlite | undefined;
-  let target: DatabaseTarget;
-  let where: string;
-  if (databaseUrl) {
-    target = { kind: "postgres", url: databaseUrl, poolSize: 2 };
-    where = redact(databaseUrl);
-  } else {
-    const dataDir = process.env.DATA_DIR?.trim() || ".data";
-    pglite = await openEmbeddedDatabase(dataDir);
-    target = { kind: "pglite", pglite };
-    where = `embedded PGlite at ${dataDir}/pglite`;
-  }
+  const { target, where, close } = await openDatabaseFromEnvironment(2);
 
   try {
     await applyMigrations(target);
@@ -115,7 +92,7 @@ async function main(): Promise<number> {
     console.log(`elapsed ${(report.elapsedMs / 1000).toFixed(1)} s, peak RSS ${mib(process.resourceUsage().maxRSS)}`);
     return 0;
   } finally {
-    await pglite?.close();
+    await close();
   }
 }
 

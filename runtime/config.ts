@@ -13,13 +13,16 @@ const DEFAULT_SUBGRAPH_PORTS: Record<SubgraphName, number> = {
   alerts: 4005,
 };
 
+/** Where the embedded PGlite keeps its files when no DATABASE_URL is given. */
+export const DEFAULT_DATA_DIR = ".data";
+
 const port = z.coerce.number().int().min(0).max(65535);
 
 const environment = z.object({
   HOST: z.string().min(1).default("127.0.0.1"),
   PORT: port.default(4000),
   DATABASE_URL: z.string().url().optional(),
-  DATA_DIR: z.string().min(1).default(".data"),
+  DATA_DIR: z.string().min(1).default(DEFAULT_DATA_DIR),
   DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(5),
   SEED_USERS: z.coerce.number().int().min(0).default(200),
   SEED: z.coerce.number().int().default(42),

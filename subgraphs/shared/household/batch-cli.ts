@@ -1,9 +1,9 @@
 // What the batch jobs (`npm run diagnose:all`, `npm run prevention:evaluate`) share: the
 // arguments, the database from the environment (DATABASE_URL, else the embedded PGlite under
 // DATA_DIR), and a memory/time report. Exit codes: 0 done, 1 failed, 2 bad arguments.
-import type { PGlite } from "@electric-sql/pglite";
 import { loadConfig } from "../../../runtime/config.ts";
-import { createPrismaClient, openEmbeddedDatabase, type DatabaseTarget, type PrismaClient } from "../database.ts";
+import { createPrismaClient, type PrismaClient } from "../database.ts";
+import { openDatabaseFromEnvironment } from "../database-from-environment.ts";
 import { pipelineUserBatches } from "./user-batches.ts";
 
 export interface BatchArguments {
@@ -52,25 +52,14 @@ export interface BatchDatabase {
 }
 
 export async function openBatchDatabase(): Promise<BatchDatabase> {
-  const config = loadConfig();
-  let pglite: PGlite | undefined;
-  let target: DatabaseTarget;
-  let where: string;
-  if (config.databaseUrl) {
-    target = { kind: "postgres", url: config.databaseUrl, poolSize: Math.min(config.dbPoolSize, 8) };
-    where = "DATABASE_URL";
-  } else {
-    pglite = await openEmbeddedDatabase(config.dataDir);
-    target = { kind: "pglite", pglite };
-    where = `embedded PGlite at ${config.dataDir}/pglite`;
-  }
+  const { target, where, close } = await openDatabaseFromEnvironment(Math.min(loadConfig().dbPoolSize, 8));
   const prisma = createPrismaClient(target);
   return {
     prisma,
     where,
     async close() {
       await prisma.$disconnect();
-      await pglite?.close();
+      await close();
     },
   };
 }
