@@ -35,9 +35,9 @@ export interface RunningGateway {
   stop(): Promise<void>;
 }
 
-// NOT_FOUND and CONFLICT come from subgraph mutations (runDiagnosis, acknowledgeAlert,
-// resolveAlert); the subgraph's own formatter has already let only catalogued codes through.
-const SAFE_GATEWAY_CODES = new Set(["SUBGRAPH_UNAVAILABLE", "UNAUTHORIZED_FIELD_OR_TYPE", "UNAUTHENTICATED", "NOT_FOUND", "CONFLICT"]);
+// NOT_FOUND, CONFLICT and FORBIDDEN come from subgraph mutations (runDiagnosis, acknowledgeAlert,
+// resolveAlert, raiseSandboxAlert); the subgraph's own formatter has already let only catalogued codes through.
+const SAFE_GATEWAY_CODES = new Set(["SUBGRAPH_UNAVAILABLE", "UNAUTHORIZED_FIELD_OR_TYPE", "UNAUTHENTICATED", "NOT_FOUND", "CONFLICT", "FORBIDDEN", "INVALID_DPOP_PROOF"]);
 
 export function readSupergraph(): string {
   return readFileSync(new URL("../schema/supergraph.graphql", import.meta.url), "utf8");
@@ -81,7 +81,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     ready: () => ready,
     routes: createRestRoutes(auth, apollo),
     context: async ({ requestId, request }) => {
-      const { viewer, authorization, dpop } = await authenticate(auth.verifier, request);
+      const { viewer, authorization, dpop } = await authenticate(auth.verifier, request, auth.proofs);
       return { requestId, viewer, authorization, ...(dpop ? { dpop } : {}) };
     },
   });
@@ -92,6 +92,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     database: options.database,
     prisma,
     verifier: auth.verifier,
+    proofs: auth.proofs,
     supergraphSdl,
     subgraphUrls: options.subgraphUrls,
     formatError,

@@ -36,6 +36,11 @@ const environment = z.object({
     .regex(/^[A-Za-z0-9_-]{43}$/, "must be 32 bytes, base64url-encoded (43 characters)")
     .optional(),
   APP_API_KEY: z.string().min(16).default("kamina-app-local-key"),
+  PUBLIC_URL: z
+    .string()
+    .url()
+    .regex(/^https?:\/\/[^?#]*$/, "must be an http(s) URL without query or fragment")
+    .optional(),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   SUBGRAPH_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
   UNSAFE_DISABLE_SCOPE_ENFORCEMENT: z.enum(["true", "false"]).default("false"),
@@ -74,6 +79,13 @@ export interface Config {
   };
   /** Authenticates the Kamina app's calls that stand in for the person (authorising a consent). */
   appApiKey: string;
+  /**
+   * The URL clients call the gateway at (PUBLIC_URL, e.g. `https://api.bank.example` or with a
+   * path prefix a proxy strips), without a trailing slash. DPoP proofs name it in `htu`. Unset,
+   * the gateway takes its own scheme and the request's Host header, which only fits a gateway
+   * clients reach directly; behind a proxy or TLS terminator set it (X-Forwarded-* are never trusted).
+   */
+  publicUrl: string | undefined;
   subgraphTimeoutMs: number;
   /**
    * For benchmarks only (`UNSAFE_DISABLE_SCOPE_ENFORCEMENT=true`): the gateway and the subgraphs
@@ -123,6 +135,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       usingLocalKeyEncryptionKey: !values.KEY_ENCRYPTION_KEY,
     },
     appApiKey: values.APP_API_KEY,
+    publicUrl: values.PUBLIC_URL?.replace(/\/+$/, ""),
     subgraphTimeoutMs: values.SUBGRAPH_TIMEOUT_MS,
     unsafeDisableScopeEnforcement: values.UNSAFE_DISABLE_SCOPE_ENFORCEMENT === "true",
     subgraphs,

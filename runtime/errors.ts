@@ -13,6 +13,10 @@ export const ERROR_CODES = {
   GRAPHQL_VALIDATION_FAILED: { status: 400, doc: "The operation asks for a field or argument the schema does not have, or its variables have the wrong type." },
   PERSISTED_QUERY_NOT_FOUND: { status: 400, doc: "An automatic persisted query hash is unknown; send the full query." },
   UNAUTHENTICATED: { status: 401, doc: "No valid token: missing, expired, not yet valid, badly signed or revoked." },
+  INVALID_DPOP_PROOF: {
+    status: 401,
+    doc: "A token or grant bound to a key (RFC 9449 DPoP) came without a valid proof: none, `Bearer` instead of the `DPoP` scheme, another key, another method, URL or access token, too old, or replayed; or an unbound token came with the `DPoP` scheme. The answer carries `WWW-Authenticate: DPoP error=\"invalid_dpop_proof\"`. The token endpoints answer it too, for a `DPoP` header that does not verify.",
+  },
   UNAUTHORIZED_FIELD_OR_TYPE: { status: 403, doc: "The token's scopes do not cover this field; it comes back null and the rest of the operation runs." },
   FORBIDDEN: { status: 403, doc: "The caller may not perform this action." },
   CONSENT_REVOKED: { status: 403, doc: "The consent behind the token was revoked or has expired." },

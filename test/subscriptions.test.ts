@@ -1,9 +1,11 @@
 import assert from "node:assert/strict";
+import { once } from "node:events";
 import { after, before, describe, test } from "node:test";
+import WebSocket from "ws";
 import { createPrismaClient, type PrismaClient } from "../subgraphs/shared/database.ts";
 import { startTestKamina } from "./support/kamina.ts";
 import { createTestDatabase, type TestDatabase } from "./support/postgres.ts";
-import { PERSON_A, PERSON_B, raiseAlert, seedRealtimeWorld, TestSubscription } from "./support/realtime.ts";
+import { type Closed, PERSON_A, PERSON_B, raiseAlert, seedRealtimeWorld, TestSubscription } from "./support/realtime.ts";
 import { clientToken, consentToken, sandboxCredentials } from "./support/tokens.ts";
 
 type Kamina = Awaited<ReturnType<typeof startTestKamina>>;
@@ -36,6 +38,32 @@ async function subscribed(kamina: Kamina, before: number, count = 1): Promise<vo
     if (Date.now() > deadline) throw new Error("the subscription did not reach the gateway");
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
+}
+
+/** Fails when `promise` takes longer than `ms`. */
+async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([promise, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** graphql-ws spoken by hand over a raw WebSocket, so a test can stop reading from the socket. */
+async function rawSubscriber(graphqlUrl: string, authorization: string, query: string) {
+  const socket = new WebSocket(graphqlUrl.replace(/^http/, "ws"), "graphql-transport-ws");
+  const closed = new Promise<Closed>((resolve) => socket.on("close", (code, reason) => resolve({ code, reason: reason.toString() })));
+  await once(socket, "open");
+  socket.send(JSON.stringify({ type: "connection_init", payload: { authorization } }));
+  const [ack] = (await once(socket, "message")) as [Buffer];
+  assert.equal(JSON.parse(ack.toString()).type, "connection_ack");
+  let received = 0;
+  socket.on("message", (data: Buffer) => {
+    if (JSON.parse(data.toString()).type === "next") received++;
+  });
+  socket.send(JSON.stringify({ id: "1", type: "subscribe", payload: { query } }));
+  return { socket, closed, received: () => received };
 }
 
 function consentIdOf(token: string): string {
@@ -180,6 +208,56 @@ describe("federated subscriptions over graphql-ws", () => {
     assert.match(closed.reason, /consent|revoked/i);
   });
 
+  test("revoking a consent closes its subscriptions on every instance within a second, before any new event", async () => {
+    const second = await startTestKamina({ kind: "postgres", url: database.url, poolSize: 4 }, ENV);
+    try {
+      const token = await consentToken(kamina, PERSON_A);
+      const kept = subscribe(kamina.graphqlUrl, asA, SIMPLE, { minSeverity: "CRITICAL" });
+      const base = kamina.gateway!.subscriptions.hub.size.subscribers;
+      const here = subscribe(kamina.graphqlUrl, `Bearer ${token}`, SIMPLE);
+      const there = subscribe(second.graphqlUrl, `Bearer ${token}`, SIMPLE);
+      await subscribed(kamina, base);
+      await subscribed(second, 0);
+      const events = await prisma.outboxEvent.count();
+      const started = Date.now();
+      const response = await fetch(`${kamina.gateway!.origin}/v1/consents/${consentIdOf(token)}`, {
+        method: "DELETE",
+        headers: { "content-type": "application/json", ...sandboxCredentials(kamina) },
+        body: JSON.stringify({ reason: "the person withdrew it" }),
+      });
+      assert.equal(response.status, 200);
+      const [closedHere, closedThere] = await Promise.all([within(here.closed, 1_000, "this instance"), within(there.closed, 1_000, "the other instance")]);
+      assert.ok(Date.now() - started < 1_000, `closed after ${Date.now() - started} ms`);
+      assert.equal(closedHere.code, 4403);
+      assert.equal(closedThere.code, 4403);
+      assert.equal(await prisma.outboxEvent.count(), events, "no event was published meanwhile: the revocation itself closed them");
+      // Another consent of the same person is untouched.
+      const id = await raiseAlert(prisma, PERSON_A, { severity: "CRITICAL" });
+      const [result] = await kept.take(1);
+      assert.equal(alertOf(result!).id, id);
+    } finally {
+      await second.stop();
+    }
+  });
+
+  test("revoking the access token (RFC 7009) closes its subscription within a second", async () => {
+    const token = await consentToken(kamina, PERSON_A);
+    const base = kamina.gateway!.subscriptions.hub.size.subscribers;
+    const subscription = subscribe(kamina.graphqlUrl, `Bearer ${token}`, SIMPLE);
+    await subscribed(kamina, base);
+    const started = Date.now();
+    const response = await fetch(`${kamina.gateway!.origin}/v1/auth/revoke`, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...sandboxCredentials(kamina) },
+      body: JSON.stringify({ token }),
+    });
+    assert.equal(response.status, 200);
+    const closed = await within(subscription.closed, 1_000, "the revoked token's subscription");
+    assert.ok(Date.now() - started < 1_000);
+    assert.equal(closed.code, 4403);
+    assert.match(closed.reason, /revoked/i);
+  });
+
   test("two gateway instances sharing one database both deliver an alert committed once", async () => {
     const second = await startTestKamina({ kind: "postgres", url: database.url, poolSize: 4 }, ENV);
     try {
@@ -194,6 +272,98 @@ describe("federated subscriptions over graphql-ws", () => {
       await there.dispose();
     } finally {
       await second.stop();
+    }
+  });
+});
+
+describe("gateway restarts and slow subscribers", () => {
+  let database: TestDatabase;
+  let prisma: PrismaClient;
+
+  before(async () => {
+    database = await createTestDatabase();
+    prisma = createPrismaClient({ kind: "postgres", url: database.url, poolSize: 2 });
+    await seedRealtimeWorld(prisma);
+  });
+
+  after(async () => {
+    await prisma?.$disconnect();
+    await database?.drop();
+  });
+
+  test("a subscriber resumes by cursor on a restarted gateway: what was raised while it was down, in order, none twice, then live ones", async () => {
+    const target = { kind: "postgres", url: database.url, poolSize: 4 } as const;
+    const original = await startTestKamina(target, ENV);
+    const token = `Bearer ${await consentToken(original, PERSON_A)}`;
+    let cursor: string;
+    const first = new TestSubscription(original.graphqlUrl, token, SIMPLE);
+    try {
+      await subscribed(original, 0);
+      const a1 = await raiseAlert(prisma, PERSON_A);
+      const [r1] = await first.take(1);
+      assert.equal(alertOf(r1!).id, a1);
+      cursor = (r1!.extensions as { cursor: string }).cursor;
+    } finally {
+      await original.stop();
+    }
+    assert.equal((await first.closed).code, 1001, "a stopping gateway says so");
+    await first.dispose();
+
+    // Nothing runs: the alerts wait in the outbox, unpublished.
+    const missed = [];
+    for (let i = 0; i < 3; i++) missed.push(await raiseAlert(prisma, PERSON_A));
+
+    const restarted = await startTestKamina(target, ENV);
+    try {
+      const resumed = new TestSubscription(restarted.graphqlUrl, token, SIMPLE, { after: cursor });
+      const replayed = await resumed.take(3);
+      assert.deepEqual(replayed.map((result) => alertOf(result).id), missed);
+      const live = await raiseAlert(prisma, PERSON_A);
+      const all = await resumed.take(4);
+      assert.deepEqual(all.map((result) => alertOf(result).id), [...missed, live]);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      assert.equal(resumed.results.length, 4, "none twice");
+      await resumed.dispose();
+    } finally {
+      await restarted.stop();
+    }
+  });
+
+  test("a subscriber that stops reading is closed with 4410, and one on the same stream still receives every event on time", async () => {
+    const gateway = await startTestKamina({ kind: "postgres", url: database.url, poolSize: 4 }, { ...ENV, SUBSCRIPTION_QUEUE: "4" });
+    const query = "subscription { alertCreated { id contributingFactors } }";
+    try {
+      const token = `Bearer ${await consentToken(gateway, PERSON_A)}`;
+      const hub = gateway.gateway!.subscriptions.hub;
+      const slow = await rawSubscriber(gateway.graphqlUrl, token, query);
+      const fast = new TestSubscription(gateway.graphqlUrl, token, query);
+      await subscribed(gateway, 0, 2);
+      assert.equal(hub.size.streams, 1, "both are members of one shared stream");
+      // Stop reading: the kernel's socket buffers fill, then the gateway's bounded queue.
+      slow.socket.pause();
+      // About 200 KB per event: a few dozen fill the loopback socket buffers (how many depends on
+      // the kernel), so events go out in batches until the gateway gives up on the slow one.
+      const factors = Array.from({ length: 4_000 }, (_, i) => `factor_${String(i).padStart(4, "0")}_${"x".repeat(36)}`);
+      const raised: string[] = [];
+      // Until one whole batch has gone out after the gateway closed the slow subscriber.
+      for (let batch = 0, slowGone = false; !slowGone; batch++) {
+        assert.ok(batch < 40, `the slow subscriber was still open after ${raised.length} events`);
+        slowGone = hub.size.subscribers === 1;
+        for (let i = 0; i < 10; i++) raised.push(await raiseAlert(prisma, PERSON_A, { contributingFactors: factors }));
+        const sentAt = Date.now();
+        await fast.take(raised.length, 30_000);
+        const lag = Date.now() - sentAt;
+        assert.ok(lag < 5_000, `the fast subscriber waited ${lag} ms for batch ${batch}`);
+      }
+      assert.deepEqual(fast.results.map((result) => alertOf(result).id), raised, "every event, in order, none twice");
+      slow.socket.resume();
+      const closed = await within(slow.closed, 10_000, "the slow subscriber's close");
+      assert.equal(closed.code, 4410);
+      assert.match(closed.reason, /after/);
+      assert.ok(slow.received() < raised.length, `the slow subscriber got ${slow.received()} of ${raised.length}`);
+      await fast.dispose();
+    } finally {
+      await gateway.stop();
     }
   });
 });

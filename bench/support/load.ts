@@ -62,7 +62,7 @@ export async function preflight(scenario: Scenario): Promise<Preflight> {
   return { body: first.text, deterministic: second.status === 200 && second.text === first.text };
 }
 
-function cpuTicksOf(pid: number | string): number | undefined {
+export function cpuTicksOf(pid: number | string): number | undefined {
   try {
     // Fields after the parenthesised command name: utime and stime are the 12th and 13th.
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
@@ -74,7 +74,7 @@ function cpuTicksOf(pid: number | string): number | undefined {
 }
 
 /** CPU ticks of every PostgreSQL process, per pid (backends of other databases included). */
-function postgresTicks(): Map<string, number> {
+export function postgresTicks(): Map<string, number> {
   const ticks = new Map<string, number>();
   try {
     for (const pid of readdirSync("/proc")) {
@@ -94,13 +94,13 @@ function postgresTicks(): Map<string, number> {
 }
 
 /** Ticks PostgreSQL processes used between two snapshots; backends that started in between count from zero. */
-function postgresDelta(before: Map<string, number>, after: Map<string, number>): number {
+export function postgresDelta(before: Map<string, number>, after: Map<string, number>): number {
   let sum = 0;
   for (const [pid, value] of after) sum += value - (before.get(pid) ?? 0);
   return sum;
 }
 
-function machineBusyTicks(): number | undefined {
+export function machineBusyTicks(): number | undefined {
   try {
     const line = readFileSync("/proc/stat", "utf8").split("\n")[0]!;
     const values = line.trim().split(/\s+/).slice(1).map(Number);

@@ -24,6 +24,8 @@ export interface ServerChildOptions {
   /** Extra environment for the child (e.g. UNSAFE_DISABLE_SCOPE_ENFORCEMENT for bench/enforcement.ts). */
   env?: Record<string, string>;
   readyTimeoutMs?: number;
+  /** The script the child runs, relative to the repository root; default runtime/start.ts. */
+  entry?: string;
 }
 
 export interface ServerChild {
@@ -94,7 +96,7 @@ export async function startServerChild(options: ServerChildOptions): Promise<Ser
   });
   const config = loadConfig(env);
 
-  const child: ChildProcess = spawn(process.execPath, [...(options.nodeFlags ?? []), "--import", "tsx", "--import", EXIT_GUARD, "runtime/start.ts"], {
+  const child: ChildProcess = spawn(process.execPath, [...(options.nodeFlags ?? []), "--import", "tsx", "--import", EXIT_GUARD, options.entry ?? "runtime/start.ts"], {
     cwd: REPO_ROOT,
     env,
     stdio: ["ignore", "pipe", "pipe"],

@@ -15,6 +15,8 @@ export interface AuthApi {
   receipts: ConsentReceipts;
   /** Authenticates the Kamina app, which authorises and rejects consents for the person. */
   appApiKey: string;
+  /** DPoP proofs sent to the token endpoints (RFC 9449 §5). */
+  proofs: AuthServices["proofs"];
 }
 
 export function createAuthApi(services: AuthServices): AuthApi {
@@ -28,5 +30,6 @@ export function createAuthApi(services: AuthServices): AuthApi {
     revocation: new TokenRevocation(prisma, keys, config.tokens, refreshTokens),
     receipts: new ConsentReceipts(prisma),
     appApiKey: config.appApiKey,
+    proofs: services.proofs,
   };
 }

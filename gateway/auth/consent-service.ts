@@ -5,6 +5,7 @@ import { CLIENT_SCOPES, USER_SCOPES } from "../../subgraphs/shared/auth/scopes.t
 import type { PrismaClient } from "../../subgraphs/shared/database.ts";
 import { AuthError } from "./auth-error.ts";
 import type { Db, RefreshTokenStore } from "./refresh-tokens.ts";
+import { announceRevocation } from "./revocation-notice.ts";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** How long an authorised consent lasts before the person must consent again. */
@@ -143,6 +144,8 @@ export class ConsentService {
       if (count === 0) return false;
       await tx.consentEvent.create({ data: { consentId: consent.id, status: to, reason } });
       await also?.(tx);
+      // Its open subscriptions close now, on every gateway, not at their next check.
+      if (consent.status === "AUTHORISED") await announceRevocation(tx, { consentIds: [consent.id] });
       return true;
     });
   }

@@ -1,6 +1,7 @@
 import { createHash, randomBytes, randomUUID } from "node:crypto";
 import type { Consent, Prisma, RefreshToken } from "../../generated/prisma/client.ts";
 import type { PrismaClient } from "../../subgraphs/shared/database.ts";
+import { announceRevocation } from "./revocation-notice.ts";
 import type { IssuedAccessToken } from "./token-issuer.ts";
 
 /** The client itself or a transaction of it. */
@@ -28,9 +29,13 @@ export class RefreshTokenStore {
 
   /**
    * Stores a new refresh token, in `familyId` or a new family, that lives no longer than
-   * `notAfter` (the consent's end). Returns the token itself: the only time it exists in the clear.
+   * `notAfter` (the consent's end), bound to the DPoP key `dpopJkt` when given (RFC 9449 §5).
+   * Returns the token itself: the only time it exists in the clear.
    */
-  async issue(db: Db, grant: { consentId: string; familyId?: string; notAfter: Date | null; access: IssuedAccessToken }): Promise<string> {
+  async issue(
+    db: Db,
+    grant: { consentId: string; familyId?: string; notAfter: Date | null; access: IssuedAccessToken; dpopJkt?: string | null },
+  ): Promise<string> {
     const token = REFRESH_TOKEN_PREFIX + randomBytes(TOKEN_BYTES).toString("base64url");
     const now = Date.now();
     const expiresAt = Math.min(now + this.ttlSeconds * 1000, grant.notAfter?.getTime() ?? Number.POSITIVE_INFINITY);
@@ -40,6 +45,7 @@ export class RefreshTokenStore {
         tokenHash: refreshTokenHash(token),
         familyId: grant.familyId ?? `rff_${randomUUID()}`,
         consentId: grant.consentId,
+        dpopJkt: grant.dpopJkt ?? null,
         expiresAt: new Date(expiresAt),
         accessJti: grant.access.jti,
         accessExpiresAt: new Date(now + grant.access.expiresIn * 1000),
@@ -78,6 +84,7 @@ export class RefreshTokenStore {
       });
       const revoked = issued.flatMap((row) => (row.accessJti && row.accessExpiresAt ? [{ jti: row.accessJti, expiresAt: row.accessExpiresAt }] : []));
       if (revoked.length) await tx.revokedToken.createMany({ data: revoked, skipDuplicates: true });
+      await announceRevocation(tx, { tokenIds: revoked.map((row) => row.jti) });
     });
   }
 

@@ -1,7 +1,10 @@
 import type { Config } from "../../runtime/config.ts";
 import type { Logger } from "../../runtime/logger.ts";
 import type { PrismaClient } from "../../subgraphs/shared/database.ts";
+import type { ProofPolicy } from "../../subgraphs/shared/auth/dpop.ts";
 import { TokenVerifier } from "../../subgraphs/shared/auth/token-verifier.ts";
+import { PostgresProofReplayStore } from "./dpop-replay-store.ts";
+import { requestUrl } from "./request-url.ts";
 import { SigningKeys } from "./signing-keys.ts";
 import { TokenIssuer } from "./token-issuer.ts";
 
@@ -13,6 +16,8 @@ export interface AuthServices {
   keys: SigningKeys;
   issuer: TokenIssuer;
   verifier: TokenVerifier;
+  /** How the gateway checks DPoP proofs (RFC 9449): all of them, with one replay store for every instance. */
+  proofs: Extract<ProofPolicy, { edge: true }>;
 }
 
 export async function createAuthServices(prisma: PrismaClient, config: Config, logger: Logger): Promise<AuthServices> {
@@ -21,6 +26,9 @@ export async function createAuthServices(prisma: PrismaClient, config: Config, l
   if (config.tokens.usingLocalKeyEncryptionKey && config.databaseUrl) {
     logger.warn("KEY_ENCRYPTION_KEY is not set: signing keys are encrypted with the public local development key");
   }
+  if (!config.publicUrl && config.databaseUrl) {
+    logger.warn("PUBLIC_URL is not set: DPoP proofs must name this server's own scheme and the Host header; set it behind a proxy");
+  }
   return {
     prisma,
     config,
@@ -28,5 +36,10 @@ export async function createAuthServices(prisma: PrismaClient, config: Config, l
     keys,
     issuer: new TokenIssuer(keys, config.tokens),
     verifier: new TokenVerifier(prisma, config.tokens),
+    proofs: {
+      edge: true,
+      replay: new PostgresProofReplayStore(prisma, logger),
+      requestUrl: (request) => requestUrl(config.publicUrl, request),
+    },
   };
 }

@@ -23,6 +23,8 @@ export interface ClientTokens {
 /**
  * The grants that yield tokens: an authorised consent (once), a refresh token (rotated on
  * every use, reuse revokes its family), and client credentials (the partner's own token).
+ * `jkt` is the thumbprint of the key a request's valid DPoP proof was signed with (RFC 9449):
+ * the access token is bound to it, and so is a consent grant's refresh token family.
  */
 export class TokenGrants {
   constructor(
@@ -37,7 +39,7 @@ export class TokenGrants {
    * The first access and refresh token of an authorised consent. A consent yields them once;
    * afterwards the refresh token is the only way to new access tokens.
    */
-  async forConsent(client: PartnerClient, consentId: string): Promise<ConsentTokens> {
+  async forConsent(client: PartnerClient, consentId: string, jkt?: string): Promise<ConsentTokens> {
     let consent: ConsentRecord;
     try {
       consent = await this.consents.get({ kind: "client", clientId: client.id }, consentId);
@@ -50,31 +52,45 @@ export class TokenGrants {
     }
     if (consent.status !== "AUTHORISED") throw new AuthError("INVALID_GRANT", `Consent ${consent.id} is ${consent.status}`);
 
-    const access = await this.accessTokenFor(consent);
+    const access = await this.accessTokenFor(consent, jkt);
     const refreshToken = await this.prisma.$transaction(async (tx) => {
       // The row lock makes "once" hold when two exchanges race.
       const locked = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM consent WHERE id = ${consent.id} AND status = 'AUTHORISED' FOR UPDATE`;
       if (locked.length === 0 || (await this.refreshTokens.exchanged(tx, consent.id))) return null;
-      return this.refreshTokens.issue(tx, { consentId: consent.id, notAfter: consent.expiresAt, access });
+      return this.refreshTokens.issue(tx, { consentId: consent.id, notAfter: consent.expiresAt, access, dpopJkt: jkt ?? null });
     });
     if (!refreshToken) throw new AuthError("INVALID_GRANT", `Tokens for consent ${consent.id} were already issued; use its refresh token`);
     return { accessToken: access.accessToken, refreshToken, expiresIn: access.expiresIn, consentId: consent.id, scopes: consent.scopes };
   }
 
-  /** RFC 6749 §6 with rotation: spends the refresh token and returns the next one of its family. */
-  async refresh(client: PartnerClient, token: string): Promise<ConsentTokens> {
+  /**
+   * RFC 6749 §6 with rotation: spends the refresh token and returns the next one of its family.
+   * A family bound to a key (RFC 9449 §5: the rule for public clients, applied to every client)
+   * is refreshed only with a proof by that key, and stays bound. Without it the refresh token is
+   * refused before anything else, with no effect: useless without the key, it is not spent and
+   * does not count as a reuse. An unbound family stays unbound; a proof binds the access token.
+   */
+  async refresh(client: PartnerClient, token: string, jkt?: string): Promise<ConsentTokens> {
     const row = await this.refreshTokens.find(token);
     if (!row || row.consent.clientId !== client.id) throw new AuthError("INVALID_GRANT", "The refresh token is not valid");
+    if (row.dpopJkt !== null && jkt !== row.dpopJkt) {
+      throw new AuthError(
+        "INVALID_DPOP_PROOF",
+        jkt === undefined
+          ? "This refresh token is bound to a key: send a DPoP proof signed by it"
+          : "The DPoP proof is signed by another key than this refresh token is bound to",
+      );
+    }
     if (row.revokedAt) throw new AuthError("INVALID_GRANT", "The refresh token has been revoked");
     if (row.usedAt) return this.reused(row.familyId, row.consentId, client.id);
     if (row.expiresAt.getTime() <= Date.now()) throw new AuthError("INVALID_GRANT", "The refresh token has expired");
     const consent = await this.consents.get({ kind: "client", clientId: client.id }, row.consentId);
     if (consent.status !== "AUTHORISED") throw new AuthError("INVALID_GRANT", `Consent ${consent.id} is ${consent.status}`);
 
-    const access = await this.accessTokenFor(consent);
+    const access = await this.accessTokenFor(consent, jkt);
     const next = await this.prisma.$transaction(async (tx) => {
       if (!(await this.refreshTokens.spend(tx, row.id))) return null;
-      return this.refreshTokens.issue(tx, { consentId: consent.id, familyId: row.familyId, notAfter: consent.expiresAt, access });
+      return this.refreshTokens.issue(tx, { consentId: consent.id, familyId: row.familyId, notAfter: consent.expiresAt, access, dpopJkt: row.dpopJkt });
     });
     // Spent or revoked by a concurrent request between the read and the update: a reuse too.
     if (!next) return this.reused(row.familyId, row.consentId, client.id);
@@ -82,13 +98,13 @@ export class TokenGrants {
   }
 
   /** RFC 6749 §4.4: the partner's own token, for `users(...)`, `user(id)` and per-client scopes. */
-  async forClient(client: PartnerClient, requested: readonly string[] | undefined): Promise<ClientTokens> {
+  async forClient(client: PartnerClient, requested: readonly string[] | undefined, jkt?: string): Promise<ClientTokens> {
     const allowed = [...new Set([...client.allowedScopes, ...client.clientScopes])];
     const scopes = requested ? [...new Set(requested)] : allowed;
     for (const scope of scopes) {
       if (!allowed.includes(scope)) throw new AuthError("FORBIDDEN", `Client ${client.id} may not ask for \`${scope}\``);
     }
-    const issued = await this.issuer.issueClientToken({ clientId: client.id, countries: client.countries, scopes });
+    const issued = await this.issuer.issueClientToken({ clientId: client.id, countries: client.countries, scopes, ...(jkt ? { jkt } : {}) });
     return { accessToken: issued.accessToken, expiresIn: issued.expiresIn, scopes };
   }
 
@@ -101,13 +117,14 @@ export class TokenGrants {
     );
   }
 
-  private accessTokenFor(consent: ConsentRecord): Promise<IssuedAccessToken> {
+  private accessTokenFor(consent: ConsentRecord, jkt: string | undefined): Promise<IssuedAccessToken> {
     return this.issuer.issueConsentToken({
       clientId: consent.clientId,
       userId: consent.userId,
       consentId: consent.id,
       country: consent.country,
       scopes: consent.scopes,
+      ...(jkt ? { jkt } : {}),
     });
   }
 }

@@ -3,6 +3,7 @@ import type { PartnerClient } from "../../generated/prisma/client.ts";
 import { ACCESS_TOKEN_TYPE, TOKEN_ALGORITHMS, type AccessTokenClaims, type TokenSettings } from "../../subgraphs/shared/auth/token-verifier.ts";
 import type { PrismaClient } from "../../subgraphs/shared/database.ts";
 import type { RefreshTokenStore } from "./refresh-tokens.ts";
+import { announceRevocation } from "./revocation-notice.ts";
 import type { SigningKeys } from "./signing-keys.ts";
 
 const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
@@ -42,5 +43,6 @@ export class TokenRevocation {
     }
     if (claims.client_id !== client.id || !claims.jti || !claims.exp) return;
     await this.prisma.revokedToken.createMany({ data: [{ jti: claims.jti, expiresAt: new Date(claims.exp * 1000) }], skipDuplicates: true });
+    await announceRevocation(this.prisma, { tokenIds: [claims.jti] });
   }
 }

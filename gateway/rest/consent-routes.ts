@@ -9,7 +9,7 @@ import { requireApp, requireClient, requireClientOrApp } from "./callers.ts";
 import { RestError } from "./envelope.ts";
 import { parseInput, readBody } from "./request-body.ts";
 import type { Router } from "./router.ts";
-import { sendTokens } from "./token-routes.ts";
+import { proofKey, sendTokens, tokenType } from "./token-routes.ts";
 
 const COUNTRIES = Object.values(Country);
 const MAX_REASON = 500;
@@ -31,6 +31,8 @@ export function addConsentRoutes(router: Router, api: AuthApi): void {
     const client = await requireClient(api, request, response);
     const body = parseInput(consentRequest, await readBody(request));
     if (body.client_id !== client.id) throw new RestError("BAD_USER_INPUT", `\`client_id\` must be the client that authenticates (${client.id})`);
+    // RFC 9449 §5: a valid `DPoP` proof binds the tokens a sandbox consent brings at once.
+    const jkt = await proofKey(api, request);
     const consent = await api.consents.request(client, {
       userId: body.user_external_id,
       scopes: body.scopes,
@@ -42,8 +44,15 @@ export function addConsentRoutes(router: Router, api: AuthApi): void {
       sendJson(response, 202, { consent_id: consent.id, status: consent.status });
       return;
     }
-    const tokens = await api.grants.forConsent(client, consent.id);
-    sendTokens(response, { access_token: tokens.accessToken, refresh_token: tokens.refreshToken, expires_in: tokens.expiresIn, consent_id: tokens.consentId });
+    const tokens = await api.grants.forConsent(client, consent.id, jkt);
+    // The brief's keys exactly; `token_type` joins them only for bound tokens, which a client must send differently.
+    sendTokens(response, {
+      access_token: tokens.accessToken,
+      refresh_token: tokens.refreshToken,
+      expires_in: tokens.expiresIn,
+      consent_id: tokens.consentId,
+      ...(jkt ? { token_type: tokenType(jkt) } : {}),
+    });
   });
 
   router.add("GET", "/v1/consents/:id", async (request, response, params) => {

@@ -1,6 +1,7 @@
 import type { IncomingMessage } from "node:http";
 import type { ApolloServer } from "@apollo/server";
 import { GraphQLError } from "graphql";
+import { z } from "zod";
 import { isErrorCode } from "../../runtime/errors.ts";
 import { sendJson, type RequestInfo } from "../../runtime/graphql-http-server.ts";
 import { authenticate } from "../../subgraphs/shared/auth/authenticate.ts";
@@ -8,6 +9,7 @@ import { toDiagnosisJson } from "../../subgraphs/wellness/diagnosis/diagnosis-js
 import type { AuthServices } from "../auth/services.ts";
 import type { GatewayContext } from "../context.ts";
 import { RestError } from "./envelope.ts";
+import { parseInput, readBody } from "./request-body.ts";
 import type { Router } from "./router.ts";
 
 // The brief's REST routes, each a stored GraphQL operation run through the same gateway:
@@ -26,6 +28,10 @@ const OPERATIONS = {
     user(id: $userId) @skip(if: $self) { id alerts(since: $since, first: $first) { ...AlertFields } }
   }
   fragment AlertFields on Alert { id type riskBand severity contributingFactors suggestedAction status createdAt }`,
+  raiseSandboxAlert: `mutation RaiseSandboxAlert($type: String!, $userId: ID) {
+    raiseSandboxAlert(type: $type, userId: $userId) { ...AlertFields user { id } }
+  }
+  fragment AlertFields on Alert { id type riskBand severity contributingFactors suggestedAction status createdAt }`,
   debts: `query DebtExport($userId: ID!, $self: Boolean!) {
     me @include(if: $self) { id debts { issuer type balance currency apr dueDate status } }
     user(id: $userId) @skip(if: $self) { id debts { issuer type balance currency apr dueDate status } }
@@ -35,15 +41,30 @@ const OPERATIONS = {
 type Data = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 export function addGraphRoutes(router: Router, apollo: ApolloServer<GatewayContext>, auth: AuthServices): void {
-  async function run(request: IncomingMessage, info: RequestInfo, query: string, variables: Record<string, unknown>): Promise<Data> {
-    let contextValue: GatewayContext;
+  // Once per HTTP request, however many operations a route runs: a DPoP proof is good for one use.
+  const contexts = new WeakMap<IncomingMessage, Promise<GatewayContext>>();
+  function contextOf(request: IncomingMessage, info: RequestInfo): Promise<GatewayContext> {
+    let context = contexts.get(request);
+    if (!context) {
+      context = authenticateRequest(request, info);
+      contexts.set(request, context);
+    }
+    return context;
+  }
+
+  async function authenticateRequest(request: IncomingMessage, info: RequestInfo): Promise<GatewayContext> {
     try {
-      const { viewer, authorization, dpop } = await authenticate(auth.verifier, request);
-      contextValue = { requestId: info.requestId, viewer, authorization, ...(dpop ? { dpop } : {}) };
+      const { viewer, authorization, dpop } = await authenticate(auth.verifier, request, auth.proofs);
+      return { requestId: info.requestId, viewer, authorization, ...(dpop ? { dpop } : {}) };
     } catch (error) {
-      if (error instanceof GraphQLError) throw new RestError("UNAUTHENTICATED", error.message);
+      if (error instanceof GraphQLError) throw new RestError(error.extensions.code === "INVALID_DPOP_PROOF" ? "INVALID_DPOP_PROOF" : "UNAUTHENTICATED", error.message);
       throw error;
     }
+  }
+
+  /** Runs a stored operation as the request's token (`authenticated`: already checked by the route). */
+  async function run(request: IncomingMessage, info: RequestInfo, query: string, variables: Record<string, unknown>, authenticated?: GatewayContext): Promise<Data> {
+    const contextValue = authenticated ?? (await contextOf(request, info));
     const response = await apollo.executeOperation({ query, variables }, { contextValue });
     if (response.body.kind !== "single") throw new RestError("INTERNAL_SERVER_ERROR", "Unexpected incremental response");
     const { data, errors } = response.body.singleResult;
@@ -97,19 +118,17 @@ export function addGraphRoutes(router: Router, apollo: ApolloServer<GatewayConte
     const first = firstParam === null ? undefined : Number(firstParam);
     if (first !== undefined && !Number.isInteger(first)) throw new RestError("BAD_USER_INPUT", "`limit` must be an integer");
     const found = person(await run(request, info, OPERATIONS.alerts, { ...subject(request), since: since ? new Date(since).toISOString() : null, first: first ?? null }));
-    sendJson(response, 200, {
-      items: ((found.alerts ?? []) as Data[]).map((alert) => ({
-        id: alert.id,
-        user_id: found.id,
-        type: alert.type,
-        risk_band: String(alert.riskBand).toLowerCase(),
-        severity: String(alert.severity).toLowerCase(),
-        contributing_factors: alert.contributingFactors,
-        suggested_action: alert.suggestedAction,
-        status: String(alert.status).toLowerCase(),
-        created_at: alert.createdAt,
-      })),
-    });
+    sendJson(response, 200, { items: ((found.alerts ?? []) as Data[]).map((alert) => alertJson(alert, found.id as string)) });
+  });
+
+  // Sandbox only (docs/realtime.md): a test alert through the same path as a real one. The token
+  // is checked before the body, so a request without one is a 401 whatever it sends.
+  router.add("POST", "/v1/sandbox/alerts", async (request, response, _params, info) => {
+    const context = await contextOf(request, info);
+    const input = parseInput(sandboxAlertRequest, await readBody(request));
+    const data = await run(request, info, OPERATIONS.raiseSandboxAlert, { type: input.type, userId: input.user_id ?? null }, context);
+    const alert = data.raiseSandboxAlert as Data;
+    sendJson(response, 201, { ...alertJson(alert, alert.user.id as string), sandbox: true });
   });
 
   router.add("GET", "/v1/exports/debts", async (request, response, _params, info) => {
@@ -130,6 +149,27 @@ export function addGraphRoutes(router: Router, apollo: ApolloServer<GatewayConte
       page: { next_cursor: null },
     });
   });
+}
+
+const sandboxAlertRequest = z.strictObject({
+  type: z.string({ error: "must be a string" }).min(1, "must not be empty").max(64, "is too long"),
+  /** With a partner (client-credentials) token: the person, who must have consented to this client with alerts.read. */
+  user_id: z.string({ error: "must be a string" }).regex(/^[\w-]{1,64}$/, "is not a valid id").optional(),
+});
+
+/** An alert in the brief's snake_case, as GET /v1/alerts lists it. */
+function alertJson(alert: Data, userId: string): Record<string, unknown> {
+  return {
+    id: alert.id,
+    user_id: userId,
+    type: alert.type,
+    risk_band: String(alert.riskBand).toLowerCase(),
+    severity: String(alert.severity).toLowerCase(),
+    contributing_factors: alert.contributingFactors,
+    suggested_action: alert.suggestedAction,
+    status: String(alert.status).toLowerCase(),
+    created_at: alert.createdAt,
+  };
 }
 
 async function readOptionalJson(request: IncomingMessage): Promise<Record<string, unknown> | undefined> {

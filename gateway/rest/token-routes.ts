@@ -1,6 +1,7 @@
-import type { ServerResponse } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { z } from "zod";
 import { sendJson } from "../../runtime/graphql-http-server.ts";
+import { DpopError, verifyDpopProof } from "../../subgraphs/shared/auth/dpop.ts";
 import type { AuthApi } from "../auth/auth-api.ts";
 import { requireClient } from "./callers.ts";
 import { RestError } from "./envelope.ts";
@@ -26,16 +27,20 @@ export function addTokenRoutes(router: Router, api: AuthApi): void {
     const body = await readBody(request);
     const { grant_type: grantType, client_id: clientId } = parseInput(tokenRequest, body);
     if (clientId !== undefined && clientId !== client.id) throw new RestError("BAD_USER_INPUT", `\`client_id\` must be the client that authenticates (${client.id})`);
+    // The request is checked in full before its DPoP proof is spent.
     switch (grantType) {
       case CONSENT_GRANT:
       case "refresh_token": {
-        const tokens =
+        const grant =
           grantType === CONSENT_GRANT
-            ? await api.grants.forConsent(client, parseInput(consentGrant, body).consent_id)
-            : await api.grants.refresh(client, parseInput(refreshGrant, body).refresh_token);
+            ? { kind: "consent" as const, consentId: parseInput(consentGrant, body).consent_id }
+            : { kind: "refresh" as const, refreshToken: parseInput(refreshGrant, body).refresh_token };
+        const jkt = await proofKey(api, request);
+        const tokens =
+          grant.kind === "consent" ? await api.grants.forConsent(client, grant.consentId, jkt) : await api.grants.refresh(client, grant.refreshToken, jkt);
         sendTokens(response, {
           access_token: tokens.accessToken,
-          token_type: "Bearer",
+          token_type: tokenType(jkt),
           expires_in: tokens.expiresIn,
           refresh_token: tokens.refreshToken,
           scope: tokens.scopes.join(" "),
@@ -45,8 +50,9 @@ export function addTokenRoutes(router: Router, api: AuthApi): void {
       }
       case "client_credentials": {
         const { scope } = parseInput(clientGrant, body);
-        const tokens = await api.grants.forClient(client, scope?.split(" ").filter(Boolean));
-        sendTokens(response, { access_token: tokens.accessToken, token_type: "Bearer", expires_in: tokens.expiresIn, scope: tokens.scopes.join(" ") });
+        const jkt = await proofKey(api, request);
+        const tokens = await api.grants.forClient(client, scope?.split(" ").filter(Boolean), jkt);
+        sendTokens(response, { access_token: tokens.accessToken, token_type: tokenType(jkt), expires_in: tokens.expiresIn, scope: tokens.scopes.join(" ") });
         return;
       }
       default:
@@ -62,6 +68,28 @@ export function addTokenRoutes(router: Router, api: AuthApi): void {
     response.writeHead(200, { "cache-control": "no-store", "content-length": 0 });
     response.end();
   });
+}
+
+/**
+ * RFC 9449 §5: the key a request's `DPoP` header proves possession of, checked for this POST
+ * (`htm`, `htu`, `iat`) and spent (replay); undefined without the header. The tokens issued
+ * are then bound to it. A proof that does not verify is refused, never ignored.
+ */
+export async function proofKey(api: AuthApi, request: IncomingMessage): Promise<string | undefined> {
+  const proof = request.headers.dpop;
+  if (proof === undefined) return undefined;
+  if (typeof proof !== "string" || proof === "") throw new RestError("INVALID_DPOP_PROOF", "Send one DPoP proof in the `DPoP` header");
+  try {
+    return await verifyDpopProof({ proof, request: { method: request.method ?? "POST", url: api.proofs.requestUrl(request) }, replay: api.proofs.replay });
+  } catch (error) {
+    if (error instanceof DpopError) throw new RestError("INVALID_DPOP_PROOF", error.message);
+    throw error;
+  }
+}
+
+/** RFC 9449 §5: `DPoP` for a bound access token. */
+export function tokenType(jkt: string | undefined): "DPoP" | "Bearer" {
+  return jkt === undefined ? "Bearer" : "DPoP";
 }
 
 /** Token responses are never cached (RFC 6749 §5.1). */

@@ -1,11 +1,14 @@
 import type { Server } from "node:http";
 import type { Config, SubgraphName } from "../../runtime/config.ts";
 import { createEventBus } from "../../runtime/events/create-event-bus.ts";
+import { listen } from "../../runtime/events/database-listener.ts";
 import { EventFeed } from "../../runtime/events/event-feed.ts";
 import type { createErrorFormatter } from "../../runtime/format-error.ts";
 import type { Logger } from "../../runtime/logger.ts";
+import type { ProofPolicy } from "../../subgraphs/shared/auth/dpop.ts";
 import type { TokenVerifier } from "../../subgraphs/shared/auth/token-verifier.ts";
 import type { DatabaseTarget, PrismaClient } from "../../subgraphs/shared/database.ts";
+import { parseRevocationNotice, REVOCATION_CHANNEL } from "../auth/revocation-notice.ts";
 import { SubgraphDataSource } from "../subgraph-data-source.ts";
 import { SubscriptionHub } from "./subscription-hub.ts";
 import { SubscriptionPlanner } from "./subscription-planner.ts";
@@ -17,6 +20,8 @@ export interface SubscriptionsOptions {
   database: DatabaseTarget;
   prisma: PrismaClient;
   verifier: TokenVerifier;
+  /** DPoP proofs of bound tokens, checked at connection_init. */
+  proofs: Extract<ProofPolicy, { edge: true }>;
   supergraphSdl: string;
   subgraphUrls: Record<SubgraphName, string>;
   formatError: ReturnType<typeof createErrorFormatter>;
@@ -52,12 +57,27 @@ export async function startSubscriptions(options: SubscriptionsOptions): Promise
     path: "/graphql",
     hub,
     verifier: options.verifier,
+    proofs: options.proofs,
     logger,
     recheckIntervalMs: config.realtime.subscriptionRecheckMs,
   });
+  // Revocation closes the sockets it concerns at once (gateway/auth/revocation-notice.ts). On the
+  // PostgreSQL this gateway shares with every other instance, whichever event bus carries alerts.
+  const unlisten = await listen(
+    options.database,
+    REVOCATION_CHANNEL,
+    (payload) => {
+      const notice = parseRevocationNotice(payload);
+      server.recheckWhere(
+        (viewer) => notice === undefined || notice.tokenIds.includes(viewer.tokenId) || (viewer.kind === "consent" && notice.consentIds.includes(viewer.consentId)),
+      );
+    },
+    logger,
+  );
   return {
     hub,
     async stop() {
+      await unlisten();
       await server.close();
       await feed.stop();
       await bus.close();

@@ -3,6 +3,8 @@ import { GraphQLError } from "graphql";
 import { useServer } from "graphql-ws/use/ws";
 import { WebSocket, WebSocketServer } from "ws";
 import type { Logger } from "../../runtime/logger.ts";
+import { presented } from "../../subgraphs/shared/auth/authenticate.ts";
+import { checkTokenBinding, DpopError, type ProofPolicy } from "../../subgraphs/shared/auth/dpop.ts";
 import { AuthenticationError, type TokenVerifier } from "../../subgraphs/shared/auth/token-verifier.ts";
 import type { Viewer } from "../../subgraphs/shared/auth/viewer.ts";
 import { CLOSE_CODES, closeCodeForRejectedToken, closeReason } from "./close-codes.ts";
@@ -13,6 +15,8 @@ export interface SubscriptionServerOptions {
   path: string;
   hub: SubscriptionHub;
   verifier: TokenVerifier;
+  /** DPoP proofs of bound tokens, checked at connection_init. */
+  proofs: Extract<ProofPolicy, { edge: true }>;
   logger: Logger;
   /** How often an idle connection's token is checked again (revocation closes it even without events). */
   recheckIntervalMs: number;
@@ -20,6 +24,8 @@ export interface SubscriptionServerOptions {
 
 export interface RunningSubscriptionServer {
   connectionCount(): number;
+  /** Checks the token of every connection whose viewer matches now, closing those that no longer hold (a revocation notice). */
+  recheckWhere(matches: (viewer: Viewer) => boolean): number;
   close(): Promise<void>;
 }
 
@@ -55,7 +61,8 @@ class Connection implements SubscriberConnection {
 
 /**
  * graphql-ws on the gateway's own HTTP server and /graphql path. The token travels in
- * `connection_init` (`{ "authorization": "Bearer <access token>" }`): none or a bad one closes
+ * `connection_init` (`{ "authorization": "Bearer <access token>" }`, or for a DPoP-bound token
+ * `{ "authorization": "DPoP <access token>", "dpop": "<proof>" }`): none or a bad one closes
  * with 4401. The token is checked again on every event, every `recheckIntervalMs`, and the
  * connection closes when it expires (4401) or its consent is revoked (4403).
  */
@@ -97,7 +104,16 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions): Ru
           socket.close(CLOSE_CODES.UNAUTHENTICATED, "A bearer access token is required");
           return false;
         }
-        const dpop = typeof params.dpop === "string" ? params.dpop : undefined;
+        // A token bound to a key (RFC 9449) needs its proof in connection_init (`dpop`), made for
+        // GET on the http(s) URL of /graphql; the gateway forwards it with every event's fetches.
+        let dpop: string | undefined;
+        try {
+          dpop = await checkTokenBinding(presented(verified), typeof params.dpop === "string" ? params.dpop : undefined, ctx.extra.request, options.proofs);
+        } catch (error) {
+          if (!(error instanceof DpopError || error instanceof AuthenticationError)) throw error;
+          socket.close(CLOSE_CODES.UNAUTHENTICATED, closeReason(error.message));
+          return false;
+        }
         const connection = new Connection(socket, verified.viewer, authorization, dpop);
         if (verified.claims.exp) {
           const untilExpiry = verified.claims.exp * 1000 - Date.now();
@@ -130,6 +146,15 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions): Ru
 
   return {
     connectionCount: () => connections.size,
+    recheckWhere(matches) {
+      let checked = 0;
+      for (const connection of connections.values()) {
+        if (!matches(connection.viewer)) continue;
+        checked++;
+        void recheck(connection);
+      }
+      return checked;
+    },
     async close() {
       for (const client of wss.clients) client.close(CLOSE_CODES.GOING_AWAY, "The gateway is shutting down: resume with `after`");
       for (const connection of connections.values()) connection.dispose();

@@ -5,6 +5,7 @@ import type { Viewer } from "../shared/auth/viewer.ts";
 import type { PrismaClient } from "../shared/database.ts";
 import { PerUserLoader } from "../shared/per-user-loader.ts";
 import { type AlertTransition, changeAlertStatus } from "./alert-status.ts";
+import { raiseSandboxAlert } from "./sandbox-alert.ts";
 import { AlertsService, type AlertRow, type AlertWindow } from "./service.ts";
 
 export function createLoaders(prisma: PrismaClient, viewer: Viewer) {
@@ -17,6 +18,8 @@ export function createLoaders(prisma: PrismaClient, viewer: Viewer) {
     }),
     /** Mutation.acknowledgeAlert / resolveAlert: see alert-status.ts. */
     changeStatus: (access: FieldAccess, id: string, transition: AlertTransition) => changeAlertStatus(prisma, viewer, access, id, transition),
+    /** Mutation.raiseSandboxAlert: see sandbox-alert.ts. */
+    raiseSandboxAlert: (access: FieldAccess, type: string, userId: string | undefined) => raiseSandboxAlert(prisma, viewer, access, type, userId),
   };
 }
 

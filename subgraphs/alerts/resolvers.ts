@@ -16,6 +16,8 @@ export const resolvers: GraphQLResolverMap<Context> = {
   Mutation: {
     acknowledgeAlert: (_root, { id }: Ref, { loaders, access }: Context) => loaders.changeStatus(access, id, "acknowledge"),
     resolveAlert: (_root, { id }: Ref, { loaders, access }: Context) => loaders.changeStatus(access, id, "resolve"),
+    raiseSandboxAlert: (_root, { type, userId }: { type: string; userId?: string | null }, { loaders, access }: Context) =>
+      loaders.raiseSandboxAlert(access, type, userId ?? undefined),
   },
   Alert: {
     __resolveReference: (ref: Ref, { loaders }: Context) => loaders.alert.load(ref.id),

@@ -10,6 +10,7 @@ import { startGraphQLHttpServer } from "../../runtime/graphql-http-server.ts";
 import type { Logger } from "../../runtime/logger.ts";
 import { authenticate } from "./auth/authenticate.ts";
 import { ConsentGrants } from "./auth/consent-grants.ts";
+import { BEHIND_GATEWAY } from "./auth/dpop.ts";
 import { FieldAccess } from "./auth/field-access.ts";
 import { enforceScopes, receiptsPlugin } from "./auth/scope-enforcement.ts";
 import { TokenVerifier, type TokenSettings } from "./auth/token-verifier.ts";
@@ -80,7 +81,8 @@ export async function startSubgraph<Loaders>(definition: SubgraphDefinition<Load
     port: options.port,
     logger,
     context: async ({ requestId, request }) => {
-      const { viewer } = await authenticate(verifier, request);
+      // Behind the gateway: a bound token's proof is checked for signature, `ath` and key only.
+      const { viewer } = await authenticate(verifier, request, BEHIND_GATEWAY);
       return { requestId, viewer, loaders: definition.createLoaders(prisma, viewer), access: new FieldAccess(viewer, consentGrants) };
     },
   });

@@ -65,6 +65,7 @@ export interface RaiseOptions {
   severity?: "LOW" | "MEDIUM" | "HIGH" | "CRITICAL";
   riskBand?: "GREEN" | "AMBER" | "RED";
   type?: string;
+  contributingFactors?: string[];
 }
 
 export async function raiseAlert(prisma: PrismaClient, userId: string, options: RaiseOptions = {}): Promise<string> {
@@ -79,7 +80,7 @@ export async function raiseAlert(prisma: PrismaClient, userId: string, options: 
         type: options.type ?? "expense_spike_food",
         riskBand: options.riskBand ?? "RED",
         severity: options.severity ?? "HIGH",
-        contributingFactors: ["missed_due_date", "expense_spike_food"],
+        contributingFactors: options.contributingFactors ?? ["missed_due_date", "expense_spike_food"],
         suggestedAction: "soft_outreach_v2",
       },
     }),

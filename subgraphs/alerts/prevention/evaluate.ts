@@ -5,7 +5,7 @@
 // alert with its `alert.created` outbox event. An alert is never stored without its event,
 // nor an event without its alert.
 import { randomBytes } from "node:crypto";
-import type { PrismaClient } from "../../../generated/prisma/client.ts";
+import { Prisma, type PrismaClient } from "../../../generated/prisma/client.ts";
 import { ALERT_CREATED } from "../../../runtime/events/event-bus.ts";
 import type { Country, Severity } from "../../../generated/prisma/enums.ts";
 import { type Day, DAY_MS, dayOf, type Household } from "../../shared/household/household.ts";
@@ -17,6 +17,13 @@ import { computeVariables } from "./variables.ts";
 
 /** The outbox topic (the relay, subscriptions and webhooks consume it). */
 export const ALERT_CREATED_TOPIC = ALERT_CREATED;
+
+/**
+ * Alerts raised by the sandbox trigger (`raiseSandboxAlert`) keep their rule's id behind this
+ * prefix in `alert.rule_id`: they are tests, so cool-downs neither apply to them nor count them.
+ */
+export const SANDBOX_RULE_PREFIX = "sandbox:";
+const NOT_SANDBOX = Prisma.sql`(rule_id IS NULL OR rule_id NOT LIKE ${`${SANDBOX_RULE_PREFIX}%`})`;
 
 /** What the variables read of a household: two years of expenses (365-day windows and the 365 before). */
 export function preventionLoadOptions(today: Day): LoadOptions {
@@ -34,6 +41,8 @@ export interface AlertCreatedPayload {
   contributing_factors: string[];
   suggested_action: string;
   created_at: string;
+  /** Present (true) only on alerts raised by the sandbox trigger. */
+  sandbox?: true;
 }
 
 export interface RaisedAlert {
@@ -115,7 +124,7 @@ export async function evaluateHouseholds(prisma: PrismaClient, households: reado
         ) AS keys`;
       const recent = await tx.$queryRaw<{ userId: string; type: string; last: Date }[]>`
         SELECT user_id AS "userId", type, max(created_at) AS last FROM alert
-        WHERE user_id = ANY(${people}::text[]) AND created_at > ${since}
+        WHERE user_id = ANY(${people}::text[]) AND created_at > ${since} AND ${NOT_SANDBOX}
         GROUP BY user_id, type`;
       const lastRaised = new Map(recent.map((row) => [`${row.userId}\u0000${row.type}`, row.last]));
       for (const { household, firing } of candidates) {
@@ -138,32 +147,39 @@ export async function evaluateHouseholds(prisma: PrismaClient, households: reado
           evidence: firing.evidence,
         });
       }
-      const raised = report.raised;
-      if (raised.length === 0) return;
-      const column = <T>(pick: (alert: RaisedAlert) => T): T[] => raised.map(pick);
-      await tx.$executeRaw`
-        INSERT INTO alert (id, user_id, country, type, risk_band, severity, contributing_factors, suggested_action, rule_id, status, created_at)
-        SELECT id, user_id, country::"Country", type, risk_band::"WellnessBand", severity::"Severity",
-               ARRAY(SELECT jsonb_array_elements_text(factors)), suggested_action, rule_id, 'OPEN', created_at
-        FROM unnest(
-          ${column((a) => a.id)}::text[], ${column((a) => a.userId)}::text[], ${column((a) => a.country)}::text[],
-          ${column((a) => a.type)}::text[], ${column((a) => a.riskBand)}::text[], ${column((a) => a.severity)}::text[],
-          ${column((a) => JSON.stringify(a.contributingFactors))}::jsonb[], ${column((a) => a.suggestedAction)}::text[],
-          ${column((a) => a.ruleId)}::text[], ${column((a) => a.createdAt)}::timestamptz[]
-        ) AS t(id, user_id, country, type, risk_band, severity, factors, suggested_action, rule_id, created_at)`;
-      await tx.$executeRaw`
-        INSERT INTO outbox_event (topic, aggregate_id, country, payload, created_at)
-        SELECT ${ALERT_CREATED_TOPIC}, aggregate_id, country::"Country", payload, created_at
-        FROM unnest(
-          ${column((a) => a.id)}::text[], ${column((a) => a.country)}::text[],
-          ${column((a) => JSON.stringify(alertCreatedPayload(a)))}::jsonb[], ${column((a) => a.createdAt)}::timestamptz[]
-        ) AS t(aggregate_id, country, payload, created_at)`;
+      await writeAlerts(tx, report.raised);
     },
     { timeout: 60_000, maxWait: 10_000 },
   );
   return report;
 }
 
+/**
+ * Writes alerts and their `alert.created` outbox events (one per alert) inside the caller's
+ * transaction: the only way an alert is stored, by the engine and by the sandbox trigger alike.
+ */
+export async function writeAlerts(tx: Prisma.TransactionClient, raised: readonly RaisedAlert[], options: { sandbox?: boolean } = {}): Promise<void> {
+  if (raised.length === 0) return;
+  const column = <T>(pick: (alert: RaisedAlert) => T): T[] => raised.map(pick);
+  const payload = (alert: RaisedAlert) => JSON.stringify(options.sandbox ? { ...alertCreatedPayload(alert), sandbox: true } : alertCreatedPayload(alert));
+  await tx.$executeRaw`
+    INSERT INTO alert (id, user_id, country, type, risk_band, severity, contributing_factors, suggested_action, rule_id, status, created_at)
+    SELECT id, user_id, country::"Country", type, risk_band::"WellnessBand", severity::"Severity",
+           ARRAY(SELECT jsonb_array_elements_text(factors)), suggested_action, rule_id, 'OPEN', created_at
+    FROM unnest(
+      ${column((a) => a.id)}::text[], ${column((a) => a.userId)}::text[], ${column((a) => a.country)}::text[],
+      ${column((a) => a.type)}::text[], ${column((a) => a.riskBand)}::text[], ${column((a) => a.severity)}::text[],
+      ${column((a) => JSON.stringify(a.contributingFactors))}::jsonb[], ${column((a) => a.suggestedAction)}::text[],
+      ${column((a) => (options.sandbox ? `${SANDBOX_RULE_PREFIX}${a.ruleId}` : a.ruleId))}::text[], ${column((a) => a.createdAt)}::timestamptz[]
+    ) AS t(id, user_id, country, type, risk_band, severity, factors, suggested_action, rule_id, created_at)`;
+  await tx.$executeRaw`
+    INSERT INTO outbox_event (topic, aggregate_id, country, payload, created_at)
+    SELECT ${ALERT_CREATED_TOPIC}, aggregate_id, country::"Country", payload, created_at
+    FROM unnest(
+      ${column((a) => a.id)}::text[], ${column((a) => a.country)}::text[],
+      ${column(payload)}::jsonb[], ${column((a) => a.createdAt)}::timestamptz[]
+    ) AS t(aggregate_id, country, payload, created_at)`;
+}
 
 /** Evaluates a batch of users as of `now` and raises the alerts that are not cooling down. */
 export async function evaluateUsers(prisma: PrismaClient, userIds: readonly string[], now: Date, options: EvaluationOptions = {}): Promise<EvaluationReport> {

@@ -26,6 +26,13 @@ export interface AccessTokenClaims extends JWTPayload {
   cnf?: { jkt: string };
 }
 
+export interface VerifiedToken {
+  viewer: Viewer;
+  claims: AccessTokenClaims;
+  token: string;
+  scheme: "Bearer" | "DPoP";
+}
+
 export class AuthenticationError extends Error {
   constructor(readonly reason: string) {
     super(reason);
@@ -52,15 +59,21 @@ export class TokenVerifier {
     this.keys = new PublicKeyStore(prisma);
   }
 
-  /** The viewer, or null when no token was sent; throws AuthenticationError for a bad one. */
-  async verifyAuthorization(header: string | undefined): Promise<{ viewer: Viewer; claims: AccessTokenClaims; token: string } | null> {
+  /**
+   * The viewer, or null when no token was sent; throws AuthenticationError for a bad one.
+   * Whether a bound token (`cnf.jkt`) came with the right scheme and proof is the caller's
+   * check (checkTokenBinding in dpop.ts): it needs the request.
+   */
+  async verifyAuthorization(header: string | undefined): Promise<VerifiedToken | null> {
     if (header === undefined || header === "") return null;
-    const match = /^(Bearer|DPoP) ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*)$/.exec(header);
-    if (!match?.[2]) throw new AuthenticationError("Authorization must be `Bearer <access token>` or `DPoP <access token>`");
+    // Auth schemes are case-insensitive (RFC 9110 §11.1).
+    const match = /^(Bearer|DPoP) ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*)$/i.exec(header);
+    if (!match?.[1] || !match[2]) throw new AuthenticationError("Authorization must be `Bearer <access token>` or `DPoP <access token>`");
+    const scheme = match[1].toLowerCase() === "dpop" ? "DPoP" : "Bearer";
     const token = match[2];
     const claims = await this.verifySignature(token);
     const viewer = await this.viewerOf(claims);
-    return { viewer, claims, token };
+    return { viewer, claims, token, scheme };
   }
 
   private async verifySignature(token: string): Promise<AccessTokenClaims> {

@@ -1,0 +1,766 @@
+// `npm run bench:realtime -- [--subscribers N] [--per-user K] [--rate R] [--duration S] [--webhook-events W] [--endpoints E] [--quick] ...`
+//
+// Real-time alerts under load. Seeds a fresh PostgreSQL database, starts kamina-graph in a child
+// process (the gateway and the five subgraphs, as runtime/start.ts runs them, plus a probe that
+// reports the subscription hub's size and event-loop delay), then:
+//   1. opens N graphql-ws sockets, one subscription each, every one with its own consent token
+//      (K devices per person), and reports how many the gateway holds, how long that took and
+//      what they cost in server memory;
+//   2. at that load, raises R alerts per second for S seconds, each for a person with
+//      subscribers, written as the prevention engine writes them (alert row + outbox row, one
+//      transaction), and measures event-to-delivery latency (arrival at the subscriber minus the
+//      publisher's clock right before the commit, one clock), once with a flat selection and once
+//      with a cross-subgraph one (`user { wellness { score band } }`), on the same sockets;
+//   3. closes the sockets, registers E webhook endpoints through POST /v1/webhooks (the sandbox
+//      client, HTTP Basic) on a loopback receiver, raises W alerts in one burst and measures
+//      deliveries per second and end-to-end latency.
+// Prints one table, then cleans up (sockets, child, database). Figures, not assertions.
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { loadavg, tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { performance } from "node:perf_hooks";
+import { parseArgs } from "node:util";
+import pg from "pg";
+import { seedDatabase } from "../prisma/seed/index.ts";
+import { createTestDatabase, type TestDatabase } from "../test/support/postgres.ts";
+import { AlertPublisher, type Published } from "./support/alert-publisher.ts";
+import { DEMO_CLIENT_ID, grantFullConsents } from "./support/auth.ts";
+import { consentedPeople, mintConsentTokens, type BenchPerson } from "./support/consent-tokens.ts";
+import { summariseProfile } from "./support/cpu-profile.ts";
+import { cpuTicksOf, machineBusyTicks, postgresDelta, postgresTicks } from "./support/load.ts";
+import type { ServerProbe } from "./support/realtime-server.ts";
+import { SubscriberPool, type Arrival } from "./support/realtime-subscribers.ts";
+import { codeVersion, machineFacts } from "./support/report.ts";
+import { freePorts, startServerChild, type ServerChild } from "./support/server-child.ts";
+import { WebhookReceiver } from "./support/webhook-receiver.ts";
+
+const log = (message: string) => console.log(`[bench] ${message}`);
+const SANDBOX_CLIENT_SECRET = "bench-sandbox-secret";
+const TICKS_PER_SECOND = 100; // USER_HZ on Linux
+/** How long deliveries may still arrive after the last alert of a phase. */
+const DRAIN_SECONDS = 20;
+
+export const FLAT_SELECTION = `subscription FlatAlert { alertCreated { id type riskBand severity contributingFactors suggestedAction createdAt } }`;
+export const FEDERATED_SELECTION = `subscription AlertWithWellness { alertCreated { id type riskBand severity contributingFactors suggestedAction createdAt user { id wellness { score band } } } }`;
+
+interface Options {
+  subscribers: number;
+  perUser: number;
+  rate: number;
+  duration: number;
+  webhookEvents: number;
+  endpoints: number;
+  webhookRate: number;
+  connectConcurrency: number;
+  seed: number;
+  selections: Selection[];
+  cpuProf: boolean;
+  cpuProfDir: string | undefined;
+  quick: boolean;
+}
+
+type Selection = "flat" | "federated";
+
+const USAGE = `Usage: npm run bench:realtime -- [options]
+  --subscribers N         graphql-ws subscribers, one socket each (default 10000; --quick 200)
+  --per-user K            subscribers (devices) per person; N/K people are seeded (default 1)
+  --rate R                alerts per second while measuring delivery (default 100)
+  --duration S            seconds of alerts per selection (default 20; --quick 5)
+  --webhook-events W      alerts raised in one burst for the webhook phase (default 2000; --quick 200; 0 skips it)
+  --endpoints E           webhook endpoints registered on the loopback receiver (default 4)
+  --webhook-rate P        WEBHOOK_RATE_PER_SECOND for the server child (default 100000, i.e. no
+                          per-endpoint limit, so the figure is the dispatcher's; the deployed default is 20)
+  --connect-concurrency C WebSocket handshakes in flight at once (default 100)
+  --seed N                seed of the synthetic data (default 42)
+  --selection S           flat, federated or both (default both, flat first)
+  --cpu-prof              profile the server child and print where its CPU time went
+  --cpu-prof-dir D        the same, and keep the .cpuprofile in D
+  --quick                 a small smoke run`;
+
+function parseOptions(argv: string[]): Options {
+  const names = ["subscribers", "per-user", "rate", "duration", "webhook-events", "endpoints", "webhook-rate", "connect-concurrency", "seed"] as const;
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      ...Object.fromEntries(names.map((name) => [name, { type: "string" }] as const)),
+      selection: { type: "string" },
+      "cpu-prof": { type: "boolean" },
+      "cpu-prof-dir": { type: "string" },
+      quick: { type: "boolean" },
+    },
+    strict: true,
+  });
+  const quick = values.quick === true;
+  const integer = (name: (typeof names)[number], fallback: number, min: number, max: number) => {
+    const raw = (values as Record<string, unknown>)[name];
+    if (raw === undefined) return fallback;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < min || value > max) throw new Error(`--${name} takes an integer from ${min} to ${max}, not "${String(raw)}"`);
+    return value;
+  };
+  const selection = values.selection ?? "both";
+  if (!["flat", "federated", "both"].includes(selection)) throw new Error(`--selection takes flat, federated or both, not "${selection}"`);
+  return {
+    subscribers: integer("subscribers", quick ? 200 : 10_000, 1, 60_000),
+    perUser: integer("per-user", 1, 1, 1000),
+    rate: integer("rate", 100, 1, 10_000),
+    duration: integer("duration", quick ? 5 : 20, 1, 600),
+    webhookEvents: integer("webhook-events", quick ? 200 : 2_000, 0, 100_000),
+    endpoints: integer("endpoints", 4, 1, 100),
+    webhookRate: integer("webhook-rate", 100_000, 1, 1_000_000),
+    connectConcurrency: integer("connect-concurrency", 100, 1, 5_000),
+    seed: integer("seed", 42, -(2 ** 31), 2 ** 31 - 1),
+    selections: selection === "both" ? ["flat", "federated"] : [selection as Selection],
+    cpuProf: values["cpu-prof"] === true || values["cpu-prof-dir"] !== undefined,
+    cpuProfDir: values["cpu-prof-dir"],
+    quick,
+  };
+}
+
+/** Everything to undo, newest first; runs once whether the bench succeeds, fails or is interrupted. */
+const cleanups: { name: string; run: () => Promise<void> }[] = [];
+let cleaning: Promise<void> | undefined;
+function cleanUp(): Promise<void> {
+  return (cleaning ??= (async () => {
+    for (const { name, run } of cleanups.splice(0).reverse()) {
+      try {
+        await withTimeout(run(), 30_000, `cleanup: ${name}`);
+      } catch (error) {
+        console.error(`[bench] cleanup of ${name} failed: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
+  })());
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise.finally(() => clearTimeout(timer)),
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what} took longer than ${Math.round(ms / 1000)} s`)), ms);
+    }),
+  ]);
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Nearest-rank percentile of an ascending array. */
+function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+}
+
+interface Spread {
+  count: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  max: number;
+  mean: number;
+}
+
+function spread(values: readonly number[]): Spread {
+  const sorted = [...values].sort((a, b) => a - b);
+  return {
+    count: sorted.length,
+    p50: percentile(sorted, 50),
+    p95: percentile(sorted, 95),
+    p99: percentile(sorted, 99),
+    max: sorted.at(-1) ?? Number.NaN,
+    mean: sorted.reduce((sum, value) => sum + value, 0) / (sorted.length || 1),
+  };
+}
+
+const fixed = (value: number | undefined, digits = 0) => (value === undefined || !Number.isFinite(value) ? "n/a" : value.toFixed(digits));
+const loadAverage = () => loadavg().map((value) => value.toFixed(2)).join(" / ");
+
+function openFileLimit(): number | undefined {
+  try {
+    const line = readFileSync("/proc/self/limits", "utf8").split("\n").find((entry) => entry.startsWith("Max open files"));
+    const soft = line?.split(/\s{2,}/)[1];
+    return soft === undefined || soft === "unlimited" ? undefined : Number(soft);
+  } catch {
+    return undefined;
+  }
+}
+
+/** CPU used over a phase, in cores: the server child, PostgreSQL (every backend), this process, the machine. */
+class CpuWindow {
+  private readonly server: number | undefined;
+  private readonly postgres = postgresTicks();
+  private readonly machine = machineBusyTicks();
+  private readonly own = process.cpuUsage();
+  private readonly started = performance.now();
+
+  constructor(private readonly serverPid: number) {
+    this.server = cpuTicksOf(serverPid);
+  }
+
+  read(): { server: number | undefined; postgres: number; bench: number; machine: number | undefined; seconds: number } {
+    const seconds = (performance.now() - this.started) / 1000;
+    const serverNow = cpuTicksOf(this.serverPid);
+    const machineNow = machineBusyTicks();
+    const own = process.cpuUsage(this.own);
+    return {
+      server: this.server === undefined || serverNow === undefined ? undefined : (serverNow - this.server) / TICKS_PER_SECOND / seconds,
+      postgres: postgresDelta(this.postgres, postgresTicks()) / TICKS_PER_SECOND / seconds,
+      bench: (own.user + own.system) / 1e6 / seconds,
+      machine: this.machine === undefined || machineNow === undefined ? undefined : (machineNow - this.machine) / TICKS_PER_SECOND / seconds,
+      seconds,
+    };
+  }
+}
+
+type Cpu = ReturnType<CpuWindow["read"]>;
+
+interface ConnectFigures {
+  attempted: number;
+  acknowledged: number;
+  held: number;
+  streams: number;
+  connectSeconds: number;
+  subscribeSeconds: number;
+  ackMs: Spread;
+  failures: Map<string, number>;
+  rssBeforeMiB: number;
+  rssAfterMiB: number;
+  heapBeforeMiB: number;
+  heapAfterMiB: number;
+  benchRssMiB: number;
+  /** Server CPU while holding them, no events. */
+  holdingCpu: Cpu;
+  loadAverage: string;
+}
+
+interface EventFigures {
+  selection: string;
+  published: number;
+  achievedRate: number;
+  expected: number;
+  delivered: number;
+  duplicates: number;
+  unknown: number;
+  withErrors: number;
+  latency: Spread;
+  commitMs: Spread;
+  /** From the alert's creation to the relay's `published_at` stamp (after its NOTIFY): the relay's share of the latency. */
+  relayMs: Spread;
+  /** From the alert's creation to its arrival at the gateway's event feed. */
+  feedMs: Spread;
+  /** From the gateway's event feed to the subscriber: the subscription hub, federated execution and the socket. */
+  hubMs: Spread;
+  schedulerBehindMs: Spread;
+  /** Transactions committed in the database (the publisher's one included) per alert, and rows fetched per alert, over the phase and its drain. */
+  transactionsPerAlert: number;
+  rowsFetchedPerAlert: number;
+  cpu: Cpu;
+  loopDelayMs: ServerProbe["loopDelayMs"];
+  rssMiB: number;
+  closesDuring: number;
+  sample: string;
+  loadAverage: string;
+}
+
+interface WebhookFigures {
+  events: number;
+  endpoints: number;
+  expected: number;
+  received: number;
+  unique: number;
+  unverified: number;
+  seconds: number;
+  perSecond: number;
+  steadyPerSecond: number;
+  latencyMs: Spread;
+  statuses: Record<string, number>;
+  cpu: Cpu;
+  loopDelayMs: ServerProbe["loopDelayMs"];
+  loadAverage: string;
+}
+
+async function run(options: Options): Promise<void> {
+  const people = Math.ceil(options.subscribers / options.perUser);
+  const fileLimit = openFileLimit();
+  log(`machine: ${machineFacts()}; open-file limit ${fileLimit ?? "unlimited"}; load average (1/5/15 min) ${loadAverage()}`);
+  log(
+    `${options.subscribers} subscribers over ${people} people (${options.perUser} per person), ${options.rate} alerts/s for ${options.duration} s per selection, ` +
+      `${options.webhookEvents} webhook alerts x ${options.endpoints} endpoints (WEBHOOK_RATE_PER_SECOND=${options.webhookRate})`,
+  );
+  if (fileLimit !== undefined && options.subscribers + 200 > fileLimit) {
+    log(`warning: ${options.subscribers} sockets need about as many file descriptors in this process and in the server child; the limit is ${fileLimit} (raise it with ulimit -n)`);
+  }
+
+  let started = Date.now();
+  const database: TestDatabase = await createTestDatabase();
+  cleanups.push({ name: "the database", run: () => database.drop() });
+  await seedDatabase({ kind: "postgres", url: database.url, poolSize: 4 }, { users: people, seed: options.seed, sandboxClientSecret: SANDBOX_CLIENT_SECRET });
+  const consents = await grantFullConsents(database.url);
+  const sql = new pg.Client({ connectionString: database.url });
+  await sql.connect();
+  cleanups.push({ name: "the SQL connection", run: () => sql.end() });
+  await sql.query("ANALYZE");
+  log(`created, seeded (${people} people) and analysed ${new URL(database.url).pathname.slice(1)} in ${((Date.now() - started) / 1000).toFixed(1)} s; ${consents} full consents to ${DEMO_CLIENT_ID}`);
+
+  let profileDir: string | undefined;
+  if (options.cpuProfDir) profileDir = resolve(options.cpuProfDir);
+  else if (options.cpuProf) {
+    profileDir = mkdtempSync(join(tmpdir(), "kamina-bench-realtime-prof-"));
+    cleanups.push({ name: "the profile folder", run: async () => rmSync(profileDir!, { recursive: true, force: true }) });
+  }
+  const [probePort] = await freePorts(1);
+  started = Date.now();
+  const child: ServerChild = await startServerChild({
+    databaseUrl: database.url,
+    sandboxClientSecret: SANDBOX_CLIENT_SECRET,
+    entry: "bench/support/realtime-server.ts",
+    nodeFlags: profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : [],
+    env: { BENCH_PROBE_PORT: String(probePort), WEBHOOK_RATE_PER_SECOND: String(options.webhookRate) },
+  });
+  cleanups.push({ name: "the server child", run: () => child.stop() });
+  log(`server child ${child.pid} ready in ${Date.now() - started} ms (DB_POOL_SIZE ${child.config.dbPoolSize}, SUBSCRIPTION_RECHECK_SECONDS ${child.config.realtime.subscriptionRecheckMs / 1000}, SUBSCRIPTION_QUEUE ${child.config.realtime.subscriberQueue})`);
+  const probe = async (reset = false): Promise<ServerProbe> => {
+    const response = await fetch(`http://127.0.0.1:${probePort}/probe${reset ? "?reset=1" : ""}`, { signal: AbortSignal.timeout(30_000) });
+    return (await response.json()) as ServerProbe;
+  };
+
+  // Tokens: subscriber i is a device of person i mod P, each with its own token.
+  const everyone = await consentedPeople(database.url);
+  if (everyone.length < people) throw new Error(`only ${everyone.length} consented people for ${people} wanted`);
+  const subscribedPeople = everyone.slice(0, people);
+  const devices = Array.from({ length: options.subscribers }, (_, index) => subscribedPeople[index % people]!);
+  started = Date.now();
+  const tokens = await mintConsentTokens(database.url, child.config, devices);
+  log(`minted ${tokens.length} consent tokens in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  const countryOf = new Map(everyone.map((person) => [person.id, person.country]));
+
+  const wsUrl = child.gatewayUrl.replace(/^http/, "ws");
+  const pool = new SubscriberPool(
+    wsUrl,
+    devices.map((person, index) => ({ userId: person.id, authorization: `Bearer ${tokens[index]!}` })),
+  );
+  cleanups.push({ name: "the subscribers", run: () => pool.dispose() });
+
+  // Phase 1: hold the subscribers.
+  await sleep(2_000);
+  const idle = await probe(true);
+  const idleLoad = loadAverage();
+  log(`server idle: RSS ${fixed(idle.rssMiB)} MiB, heap ${fixed(idle.heapUsedMiB)} MiB; load average ${idleLoad}`);
+  const connectCpu = new CpuWindow(child.pid);
+  const connected = await pool.connect(options.connectConcurrency, 30_000, (done) => log(`  ${done} sockets settled`));
+  log(`${connected.acknowledged} of ${connected.attempted} sockets acknowledged in ${connected.seconds.toFixed(1)} s${connected.failures.size ? `; failures: ${[...connected.failures].map(([why, count]) => `${count} x ${why}`).join(", ")}` : ""}`);
+  const subscribeStarted = performance.now();
+  const queries: Record<Selection, string> = { flat: FLAT_SELECTION, federated: FEDERATED_SELECTION };
+  pool.subscribeAll(queries[options.selections[0]!]);
+  const held = await waitForSubscribers(probe, () => pool.openCount(), 180_000);
+  const subscribeSeconds = (performance.now() - subscribeStarted) / 1000;
+  const cpuConnect = connectCpu.read();
+  log(`the gateway holds ${held.subscribers} subscribers in ${held.streams} streams (${subscribeSeconds.toFixed(1)} s after the subscribe messages); server CPU over connect+subscribe ${fixed(cpuConnect.server, 2)} cores`);
+  await sleep(3_000);
+  // What holding them costs with no events: token re-checks (SUBSCRIPTION_RECHECK_SECONDS) and timers.
+  // The window covers one whole re-check interval, so every connection's re-check falls in it.
+  const idleWindow = new CpuWindow(child.pid);
+  await sleep(options.quick ? 3_000 : Math.min(child.config.realtime.subscriptionRecheckMs + 5_000, 65_000));
+  const holdingCpu = idleWindow.read();
+  const loaded = await probe(true);
+  const connect: ConnectFigures = {
+    attempted: connected.attempted,
+    acknowledged: connected.acknowledged,
+    held: loaded.subscribers,
+    streams: loaded.streams,
+    connectSeconds: connected.seconds,
+    subscribeSeconds,
+    ackMs: spread(connected.ackMs),
+    failures: connected.failures,
+    rssBeforeMiB: idle.rssMiB,
+    rssAfterMiB: loaded.rssMiB,
+    heapBeforeMiB: idle.heapUsedMiB,
+    heapAfterMiB: loaded.heapUsedMiB,
+    benchRssMiB: process.memoryUsage().rss / 2 ** 20,
+    holdingCpu,
+    loadAverage: loadAverage(),
+  };
+  log(`server RSS ${fixed(idle.rssMiB)} -> ${fixed(loaded.rssMiB)} MiB (${fixed(((loaded.rssMiB - idle.rssMiB) * 1024) / Math.max(1, loaded.subscribers), 1)} KiB per subscriber); server CPU holding them without events ${fixed(holdingCpu.server, 2)} cores; load average ${connect.loadAverage}`);
+
+  // Phase 2: alerts at a fixed rate, to people who have subscribers, once per selection.
+  const publisher = new AlertPublisher(database.url, 4);
+  cleanups.push({ name: "the publisher", run: () => publisher.close() });
+  const arrivals = new Map<string, Arrival[]>();
+  let unknownArrivals = 0;
+  pool.onArrival = (arrival) => {
+    if (!arrival.alertId) {
+      unknownArrivals++;
+      return;
+    }
+    let list = arrivals.get(arrival.alertId);
+    if (!list) arrivals.set(arrival.alertId, (list = []));
+    list.push(arrival);
+  };
+  // Before each measured phase the server must be back to what holding the sockets costs: a
+  // backlog left by the phase before would otherwise be charged to this one.
+  const settle = async (phase: string) => {
+    const started = performance.now();
+    const quiet = (holdingCpu.server ?? 0) + 0.15;
+    for (;;) {
+      const window = new CpuWindow(child.pid);
+      await sleep(2_000);
+      const busy = window.read().server ?? 0;
+      if (busy <= quiet) break;
+      if (performance.now() - started > 300_000) {
+        log(`${phase}: the server was still using ${fixed(busy, 2)} cores after 300 s; measuring anyway`);
+        break;
+      }
+    }
+    const waited = (performance.now() - started) / 1000;
+    if (waited > 3) log(`${phase}: waited ${fixed(waited, 0)} s for the server to settle (below ${fixed(quiet, 2)} cores)`);
+  };
+  let nextPerson = 0;
+  const measureSelection = async (selection: string, query: string, switchTo: boolean): Promise<EventFigures> => {
+    if (switchTo) {
+      pool.subscribeAll(query);
+      await sleep(500);
+      await waitForSubscribers(probe, () => pool.openCount(), 180_000);
+    }
+    await settle(selection);
+    const closesBefore = sum(pool.closesAfterAck);
+    const byUser = pool.openByUser();
+    const targets = subscribedPeople.filter((person) => (byUser.get(person.id) ?? 0) > 0);
+    if (targets.length === 0) throw new Error("no person has an open subscriber");
+    const published: (Published & { expected: number })[] = [];
+    unknownArrivals = 0;
+    const countersBefore = await databaseCounters(sql);
+    await probe(true);
+    const cpu = new CpuWindow(child.pid);
+    log(`${selection}: ${options.rate} alerts/s for ${options.duration} s over ${targets.length} people with subscribers...`);
+    const report = await publisher.runAtRate(
+      options.rate,
+      options.duration,
+      () => {
+        const person = targets[nextPerson++ % targets.length]!;
+        return { id: person.id, country: countryOf.get(person.id)! };
+      },
+      (entry) => published.push({ ...entry, expected: byUser.get(entry.userId) ?? 0 }),
+    );
+    if (report.failures.length) log(`  ${report.failures.length} alerts failed to publish, e.g. ${report.failures[0]}`);
+    const expected = published.reduce((total, entry) => total + entry.expected, 0);
+    const deliveredOf = () => published.reduce((total, entry) => total + new Set((arrivals.get(entry.alertId) ?? []).map((arrival) => arrival.subscriber)).size, 0);
+    const drainDeadline = performance.now() + DRAIN_SECONDS * 1000;
+    while (deliveredOf() < expected && performance.now() < drainDeadline) await sleep(100);
+    const cpuRead = cpu.read();
+    const after = await probe(true);
+    const countersAfter = await databaseCounters(sql);
+    const relayMs = await relayDelays(sql, published.map((entry) => entry.alertId));
+    const feedTimes = (await (await fetch(`http://127.0.0.1:${probePort}/feed-times`)).json()) as Record<string, number>;
+    const feedMs: number[] = [];
+    const hubMs: number[] = [];
+    const latencies: number[] = [];
+    let duplicates = 0;
+    let withErrors = 0;
+    let sample: unknown;
+    for (const entry of published) {
+      const atFeed = feedTimes[entry.alertId];
+      if (atFeed !== undefined) feedMs.push(atFeed - (performance.timeOrigin + entry.sentAt));
+      const seen = new Set<number>();
+      for (const arrival of arrivals.get(entry.alertId) ?? []) {
+        if (seen.has(arrival.subscriber)) {
+          duplicates++;
+          continue;
+        }
+        seen.add(arrival.subscriber);
+        latencies.push(arrival.at - entry.sentAt);
+        if (atFeed !== undefined) hubMs.push(performance.timeOrigin + arrival.at - atFeed);
+        if (arrival.hasErrors) withErrors++;
+        sample ??= arrival.data;
+      }
+      arrivals.delete(entry.alertId);
+    }
+    const figures: EventFigures = {
+      selection,
+      published: report.published,
+      achievedRate: report.achievedRate,
+      expected,
+      delivered: latencies.length,
+      duplicates,
+      unknown: unknownArrivals,
+      withErrors,
+      latency: spread(latencies),
+      commitMs: spread(published.map((entry) => entry.committedAt - entry.sentAt)),
+      relayMs: spread(relayMs),
+      feedMs: spread(feedMs),
+      hubMs: spread(hubMs),
+      schedulerBehindMs: spread(report.behindMs),
+      transactionsPerAlert: (countersAfter.commits - countersBefore.commits) / Math.max(1, report.published),
+      rowsFetchedPerAlert: (countersAfter.fetched - countersBefore.fetched) / Math.max(1, report.published),
+      cpu: cpuRead,
+      loopDelayMs: after.loopDelayMs,
+      rssMiB: after.rssMiB,
+      closesDuring: sum(pool.closesAfterAck) - closesBefore,
+      sample: JSON.stringify(sample ?? null).slice(0, 300),
+      loadAverage: loadAverage(),
+    };
+    log(
+      `  ${selection}: ${figures.delivered} of ${expected} deliveries (${duplicates} duplicates, ${withErrors} with errors), latency p50 ${fixed(figures.latency.p50, 1)} ms, ` +
+        `p99 ${fixed(figures.latency.p99, 1)} ms, max ${fixed(figures.latency.max, 1)} ms (to the gateway's feed p50 ${fixed(figures.feedMs.p50, 1)} / p99 ${fixed(figures.feedMs.p99, 1)} ms, feed to subscriber p50 ${fixed(figures.hubMs.p50, 1)} / p99 ${fixed(figures.hubMs.p99, 1)} ms); server CPU ${fixed(cpuRead.server, 2)} cores, loop delay p99 ${fixed(after.loopDelayMs.p99, 1)} ms; load average ${figures.loadAverage}`,
+    );
+    log(`  sample: ${figures.sample}`);
+    return figures;
+  };
+  const events: EventFigures[] = [];
+  for (const [index, selection] of options.selections.entries()) events.push(await measureSelection(selection, queries[selection], index > 0));
+  const subscriptionErrors = new Map(pool.subscriptionErrors);
+  const closes = new Map(pool.closesAfterAck);
+
+  // Phase 3: webhooks, with the sockets closed so the figure is the dispatcher's alone.
+  await pool.dispose();
+  await waitUntil(async () => (await probe()).subscribers === 0, 60_000);
+  await settle("webhooks");
+  let webhooks: WebhookFigures | undefined;
+  if (options.webhookEvents > 0) webhooks = await measureWebhooks(options, child, sql, publisher, everyone, probe);
+
+  const final = child.memory();
+  log(`load average at the end ${loadAverage()}`);
+  const stderr = child.stderrTail();
+  await child.stop();
+
+  console.log("");
+  console.log(`Machine: ${machineFacts()}; open-file limit ${fileLimit ?? "unlimited"}`);
+  console.log(`Code: ${codeVersion()}`);
+  console.log(`Date: ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC`);
+  console.log(
+    `Setup: ${options.subscribers} subscribers over ${people} seeded people (${options.perUser} socket per device, one subscription per socket, each its own consent token); ` +
+      `server child = gateway + 5 subgraphs + relay + dispatcher in one Node process, PostgreSQL and this load generator on the same machine`,
+  );
+  console.log("");
+  console.log(summaryTable(options, connect, events, webhooks));
+  console.log("");
+  console.log(
+    `Connect: ${connect.acknowledged}/${connect.attempted} sockets acknowledged in ${fixed(connect.connectSeconds, 1)} s (${fixed(connect.acknowledged / connect.connectSeconds)} /s, ${options.connectConcurrency} handshakes in flight; ` +
+      `ack p50 ${fixed(connect.ackMs.p50)} ms, p99 ${fixed(connect.ackMs.p99)} ms); subscriptions live at the gateway ${fixed(connect.subscribeSeconds, 1)} s after the subscribe messages; ` +
+      `server CPU over connect+subscribe ${fixed(cpuConnect.server, 2)} cores for ${fixed(cpuConnect.seconds, 1)} s; heap ${fixed(connect.heapBeforeMiB)} -> ${fixed(connect.heapAfterMiB)} MiB; this process (clients) RSS ${fixed(connect.benchRssMiB)} MiB`,
+  );
+  if (connect.failures.size) console.log(`Connect failures: ${[...connect.failures].map(([why, count]) => `${count} x ${why}`).join("; ")}`);
+  if (closes.size) console.log(`Sockets closed by the server after ack: ${[...closes].map(([why, count]) => `${count} x ${why}`).join("; ")}`);
+  if (subscriptionErrors.size) console.log(`Subscription errors: ${[...subscriptionErrors].map(([why, count]) => `${count} x ${why}`).join("; ")}`);
+  for (const figures of events) {
+    console.log(
+      `Events, ${figures.selection}: ${figures.published} alerts at ${fixed(figures.achievedRate, 1)}/s; commit (alert + outbox) p50 ${fixed(figures.commitMs.p50, 1)} ms, p99 ${fixed(figures.commitMs.p99, 1)} ms; ` +
+        `split: alert created -> relay's published_at stamp p50 ${fixed(figures.relayMs.p50, 1)} / p99 ${fixed(figures.relayMs.p99, 1)} ms, -> gateway feed p50 ${fixed(figures.feedMs.p50, 1)} / p99 ${fixed(figures.feedMs.p99, 1)} ms, ` +
+        `feed -> subscriber p50 ${fixed(figures.hubMs.p50, 1)} / p99 ${fixed(figures.hubMs.p99, 1)} ms; ` +
+        `scheduler behind p99 ${fixed(figures.schedulerBehindMs.p99, 1)} ms; database: ${fixed(figures.transactionsPerAlert, 1)} transactions and ${fixed(figures.rowsFetchedPerAlert, 0)} rows fetched per alert; CPU cores: server ${fixed(figures.cpu.server, 2)} (${fixed(cpuMsPerAlert(figures), 1)} ms per alert over ${fixed(figures.cpu.seconds, 1)} s), PostgreSQL ${fixed(figures.cpu.postgres, 2)}, bench ${fixed(figures.cpu.bench, 2)}, machine ${fixed(figures.cpu.machine, 2)}; ` +
+        `server loop delay p50/p99/max ${fixed(figures.loopDelayMs.p50, 1)}/${fixed(figures.loopDelayMs.p99, 1)}/${fixed(figures.loopDelayMs.max, 1)} ms; server RSS ${fixed(figures.rssMiB)} MiB; load average ${figures.loadAverage}`,
+    );
+  }
+  if (webhooks) {
+    console.log(
+      `Webhooks: ${webhooks.events} alerts raised in one burst (batches of 100, as the prevention engine writes a batch), ${webhooks.endpoints} endpoints, WEBHOOK_RATE_PER_SECOND=${options.webhookRate}; ` +
+        `${webhooks.received} deliveries (${webhooks.unique} distinct, ${webhooks.unverified} failed signature checks) in ${fixed(webhooks.seconds, 1)} s; steady rate ${fixed(webhooks.steadyPerSecond)}/s; ` +
+        `delivery rows: ${Object.entries(webhooks.statuses).map(([status, count]) => `${status} ${count}`).join(", ")}; CPU cores: server ${fixed(webhooks.cpu.server, 2)}, PostgreSQL ${fixed(webhooks.cpu.postgres, 2)}, machine ${fixed(webhooks.cpu.machine, 2)}; ` +
+        `server loop delay p99 ${fixed(webhooks.loopDelayMs.p99, 1)} ms; load average ${webhooks.loadAverage}`,
+    );
+  }
+  console.log(final ? `Server child RSS at the end: ${fixed(final.rssMiB)} MiB (peak ${fixed(final.peakRssMiB)} MiB)` : "Server child RSS: unavailable");
+  console.log(`Load average (1/5/15 min): idle before connecting ${idleLoad}; at the end ${loadAverage()}`);
+  const warnings = distinctLines(stderr).filter((line) => !line.includes("ExperimentalWarning"));
+  if (warnings.length) console.log(`\nserver child stderr (distinct lines of the last 16 kB):\n${warnings.slice(-8).join("\n")}`);
+
+  if (profileDir) {
+    const file = readdirSync(profileDir).filter((name) => name.endsWith(".cpuprofile")).map((name) => join(profileDir!, name))[0];
+    if (!file) console.log("\nno .cpuprofile was written");
+    else {
+      const summary = summariseProfile(file, 25);
+      console.log(`\nCPU profile of the server child: ${(summary.busyMs / 1000).toFixed(1)} s busy, ${(summary.idleMs / 1000).toFixed(1)} s idle`);
+      console.log("self time by package or folder:");
+      for (const spot of summary.packages) console.log(`  ${(100 * spot.share).toFixed(1).padStart(5)} %  ${spot.name}`);
+      console.log("top functions by self time:");
+      for (const spot of summary.functions) console.log(`  ${(100 * spot.share).toFixed(1).padStart(5)} %  ${spot.name}`);
+    }
+  }
+}
+
+async function measureWebhooks(
+  options: Options,
+  child: ServerChild,
+  sql: pg.Client,
+  publisher: AlertPublisher,
+  everyone: readonly BenchPerson[],
+  probe: (reset?: boolean) => Promise<ServerProbe>,
+): Promise<WebhookFigures> {
+  const receiver = new WebhookReceiver();
+  await receiver.start();
+  cleanups.push({ name: "the webhook receiver", run: () => receiver.stop() });
+  const origin = new URL(child.gatewayUrl).origin;
+  const basic = `Basic ${Buffer.from(`${DEMO_CLIENT_ID}:${SANDBOX_CLIENT_SECRET}`, "utf8").toString("base64")}`;
+  for (let index = 0; index < options.endpoints; index++) {
+    const path = `/hooks/${index}`;
+    const response = await fetch(`${origin}/v1/webhooks`, {
+      method: "POST",
+      headers: { authorization: basic, "content-type": "application/json" },
+      body: JSON.stringify({ url: `${receiver.origin}${path}`, events: ["alert.created"] }),
+    });
+    const body = (await response.json()) as { secret?: string };
+    if (response.status !== 201 || !body.secret) throw new Error(`POST /v1/webhooks answered ${response.status}: ${JSON.stringify(body).slice(0, 300)}`);
+    receiver.secrets.set(path, body.secret);
+  }
+  const expected = options.webhookEvents * options.endpoints;
+  log(`webhooks: ${options.endpoints} endpoints registered through POST /v1/webhooks; raising ${options.webhookEvents} alerts in one burst (${expected} deliveries expected)...`);
+  await sleep(1_000);
+  await probe(true);
+  const cpu = new CpuWindow(child.pid);
+  const started = Date.now();
+  const batch = 100;
+  for (let offset = 0; offset < options.webhookEvents; offset += batch) {
+    const people = Array.from({ length: Math.min(batch, options.webhookEvents - offset) }, (_, index) => everyone[(offset + index) % everyone.length]!);
+    await publisher.publish(people);
+  }
+  const raisedIn = Date.now() - started;
+  const deadline = Date.now() + 30_000 + (expected / 20) * 1000;
+  let lastCount = -1;
+  let lastChange = Date.now();
+  while (receiver.arrivals.length < expected && Date.now() < deadline) {
+    await sleep(200);
+    if (receiver.arrivals.length !== lastCount) {
+      lastCount = receiver.arrivals.length;
+      lastChange = Date.now();
+    } else if (Date.now() - lastChange > 30_000) break;
+  }
+  const cpuRead = cpu.read();
+  const after = await probe(true);
+  const arrivals = receiver.arrivals;
+  const unique = new Set(arrivals.map((arrival) => `${arrival.path} ${arrival.webhookId}`)).size;
+  const times = arrivals.map((arrival) => arrival.at).sort((a, b) => a - b);
+  const last = times.at(-1) ?? started;
+  const seconds = (last - started) / 1000;
+  const from = percentile(times, 10);
+  const to = percentile(times, 90);
+  const steady = to > from ? (0.8 * times.length) / ((to - from) / 1000) : Number.NaN;
+  const { rows } = await sql.query<{ status: string; count: string }>("SELECT status::text AS status, count(*) AS count FROM webhook_delivery GROUP BY status ORDER BY status");
+  const figures: WebhookFigures = {
+    events: options.webhookEvents,
+    endpoints: options.endpoints,
+    expected,
+    received: arrivals.length,
+    unique,
+    unverified: arrivals.filter((arrival) => !arrival.verified).length,
+    seconds,
+    perSecond: arrivals.length / seconds,
+    steadyPerSecond: steady,
+    latencyMs: spread(arrivals.map((arrival) => arrival.at - arrival.createdAt)),
+    statuses: Object.fromEntries(rows.map((row) => [row.status, Number(row.count)])),
+    cpu: cpuRead,
+    loopDelayMs: after.loopDelayMs,
+    loadAverage: loadAverage(),
+  };
+  log(
+    `  webhooks: alerts committed in ${raisedIn} ms; ${figures.received} of ${expected} deliveries in ${fixed(seconds, 1)} s = ${fixed(figures.perSecond)}/s (steady ${fixed(steady)}/s), ` +
+      `latency p50 ${fixed(figures.latencyMs.p50)} ms, p99 ${fixed(figures.latencyMs.p99)} ms; rows ${JSON.stringify(figures.statuses)}; load average ${figures.loadAverage}`,
+  );
+  return figures;
+}
+
+/** Server CPU time over the phase (alerts and drain) per alert published. */
+function cpuMsPerAlert(figures: EventFigures): number | undefined {
+  return figures.cpu.server === undefined ? undefined : (figures.cpu.server * figures.cpu.seconds * 1000) / Math.max(1, figures.published);
+}
+
+function summaryTable(options: Options, connect: ConnectFigures, events: EventFigures[], webhooks: WebhookFigures | undefined): string {
+  const lines = ["| figure | value |", "|---|---:|"];
+  const row = (figure: string, value: string) => lines.push(`| ${figure} | ${value} |`);
+  row("subscribers held (gateway hub) / sockets acknowledged / attempted", `${connect.held} / ${connect.acknowledged} / ${connect.attempted}`);
+  row("subscription streams at the gateway", String(connect.streams));
+  row("connect time (all sockets acknowledged)", `${fixed(connect.connectSeconds, 1)} s`);
+  row("server RSS idle -> holding them", `${fixed(connect.rssBeforeMiB)} -> ${fixed(connect.rssAfterMiB)} MiB`);
+  row("server RSS per subscriber", `${fixed(((connect.rssAfterMiB - connect.rssBeforeMiB) * 1024) / Math.max(1, connect.held), 1)} KiB`);
+  row("server CPU holding them, no events", `${fixed(connect.holdingCpu.server, 2)} cores`);
+  for (const figures of events) {
+    const name = figures.selection === "flat" ? "flat selection" : "with `user { wellness { score band } }`";
+    row(`${name}: alerts/s offered (achieved)`, `${options.rate} (${fixed(figures.achievedRate, 1)})`);
+    row(`${name}: delivered within ${DRAIN_SECONDS} s of the last alert / expected (missing, duplicates)`, `${figures.delivered} / ${figures.expected} (${figures.expected - figures.delivered}, ${figures.duplicates})`);
+    row(`${name}: event-to-delivery p50 / p95 / p99 / max`, `${fixed(figures.latency.p50, 1)} / ${fixed(figures.latency.p95, 1)} / ${fixed(figures.latency.p99, 1)} / ${fixed(figures.latency.max, 1)} ms`);
+    row(`${name}: server CPU cores, CPU ms per alert, loop delay p99`, `${fixed(figures.cpu.server, 2)}, ${fixed(cpuMsPerAlert(figures), 1)} ms, ${fixed(figures.loopDelayMs.p99, 1)} ms`);
+    row(`${name}: database transactions per alert`, fixed(figures.transactionsPerAlert, 1));
+  }
+  if (webhooks) {
+    row(`webhooks: deliveries / expected (${webhooks.endpoints} endpoints x ${webhooks.events} alerts)`, `${webhooks.received} / ${webhooks.expected} (${webhooks.unique} distinct)`);
+    row("webhooks: deliveries per second (overall, steady)", `${fixed(webhooks.perSecond)}, ${fixed(webhooks.steadyPerSecond)}`);
+    row("webhooks: alert-to-receiver p50 / p99 / max", `${fixed(webhooks.latencyMs.p50)} / ${fixed(webhooks.latencyMs.p99)} / ${fixed(webhooks.latencyMs.max)} ms`);
+  }
+  return lines.join("\n");
+}
+
+/** Transactions committed (every autocommitted statement is one) and rows fetched in the bench's database so far. */
+async function databaseCounters(sql: pg.Client): Promise<{ commits: number; fetched: number }> {
+  // The statistics collector flushes at most once a second; a pause makes the reading current.
+  await sleep(1_200);
+  const { rows } = await sql.query<{ commits: string; fetched: string }>(
+    "SELECT xact_commit AS commits, tup_fetched AS fetched FROM pg_stat_database WHERE datname = current_database()",
+  );
+  return { commits: Number(rows[0]?.commits ?? 0), fetched: Number(rows[0]?.fetched ?? 0) };
+}
+
+/** Per alert, ms from its creation (the publisher's clock) to the relay's published_at stamp (the database's clock, same machine). */
+async function relayDelays(sql: pg.Client, alertIds: readonly string[]): Promise<number[]> {
+  const { rows } = await sql.query<{ ms: number | null }>(
+    "SELECT (extract(epoch FROM published_at - created_at) * 1000)::float8 AS ms FROM outbox_event WHERE aggregate_id = ANY($1::text[])",
+    [alertIds],
+  );
+  return rows.map((row) => row.ms).filter((ms): ms is number => ms !== null);
+}
+
+async function waitForSubscribers(probe: () => Promise<ServerProbe>, target: () => number, timeoutMs: number): Promise<ServerProbe> {
+  const deadline = Date.now() + timeoutMs;
+  let last = await probe();
+  let lastChange = Date.now();
+  while (last.subscribers < target() && Date.now() < deadline) {
+    await sleep(250);
+    const now = await probe();
+    if (now.subscribers !== last.subscribers) lastChange = Date.now();
+    last = now;
+    if (Date.now() - lastChange > 30_000) break;
+  }
+  return last;
+}
+
+async function waitUntil(check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check()) && Date.now() < deadline) await sleep(250);
+}
+
+function sum(map: Map<string, number>): number {
+  let total = 0;
+  for (const count of map.values()) total += count;
+  return total;
+}
+
+function distinctLines(text: string): string[] {
+  const counts = new Map<string, number>();
+  for (const line of text.split("\n")) if (line.trim()) counts.set(line, (counts.get(line) ?? 0) + 1);
+  return [...counts].map(([line, count]) => (count > 1 ? `${count} x ${line}` : line));
+}
+
+async function main(): Promise<number> {
+  let options: Options;
+  try {
+    options = parseOptions(process.argv.slice(2));
+  } catch (error) {
+    console.error(`${error instanceof Error ? error.message : String(error)}\n${USAGE}`);
+    return 2;
+  }
+  const onSignal = (signal: NodeJS.Signals) => {
+    console.error(`[bench] ${signal}: cleaning up`);
+    void cleanUp().finally(() => process.exit(130));
+  };
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+  const budgetMs = (600 + options.subscribers * 0.05 + 2 * (options.duration + 250) + options.webhookEvents * options.endpoints * 0.05) * 1000;
+  try {
+    await withTimeout(run(options), budgetMs, "the benchmark");
+    return 0;
+  } catch (error) {
+    console.error(`[bench] failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    return 1;
+  } finally {
+    await cleanUp();
+  }
+}
+
+process.exitCode = await main();
+setTimeout(() => process.exit(process.exitCode ?? 0), 1_000).unref();
