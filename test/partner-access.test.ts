@@ -207,6 +207,62 @@ describe("partner (client-credentials) tokens reach only consented people, each 
     assert.equal(direct.body.errors?.[0]?.extensions?.code, UNAUTHORIZED);
   });
 
+  /** The n-th person (by id) whose authorised consent for the demo client grants debts.read. */
+  async function debtsReader(offset: number): Promise<string> {
+    const row = await sql.query<{ user_id: string }>(
+      "SELECT user_id FROM consent WHERE client_id = 'of_lab_demo' AND status = 'AUTHORISED' AND 'debts.read' = ANY(scopes) ORDER BY user_id OFFSET $1 LIMIT 1",
+      [offset],
+    );
+    return row.rows[0]!.user_id;
+  }
+
+  const DEBTS_OF = `query($r: [_Any!]!) { _entities(representations: $r) { ... on User { debts { id } } } }`;
+  const debtsDirect = (userId: string) => postGraphQL(kamina.subgraphs.debts!.url, DEBTS_OF, { r: [{ __typename: "User", id: userId }] }, partner);
+
+  test("steady requests reuse a client's consent grants; any change to its consents makes the next request read them again", async () => {
+    const query = `query($id: ID!) { user(id: $id) { id debts { id } expenses(first: 1) { totalCount } alerts { id } } }`;
+    const person = await debtsReader(3);
+    const ask = () => postGraphQL(kamina.graphqlUrl, query, { id: person }, partner);
+    await ask();
+    const steady = await countStatements(kamina, ask);
+    const version = async () => (await sql.query<{ v: string }>("SELECT consent_version::text AS v FROM partner_client WHERE id = 'of_lab_demo'")).rows[0]!.v;
+    const before = await version();
+    // A change that grants nothing different (the reason text) keeps the version.
+    await sql.query("UPDATE consent SET revocation_reason = 'note' WHERE user_id = $1 AND client_id = 'of_lab_demo'", [person]);
+    assert.equal(await version(), before);
+    // Any change to what a consent grants, of anyone's, moves it in the same transaction.
+    const other = await debtsReader(4);
+    await sql.query("UPDATE consent SET scopes = scopes WHERE user_id = $1 AND client_id = 'of_lab_demo'", [other]);
+    assert.equal(await version(), before, "an UPDATE that leaves the scopes as they were changes nothing");
+    await sql.query("UPDATE consent SET scopes = array_append(scopes, 'coach.transcripts.read') WHERE user_id = $1 AND client_id = 'of_lab_demo'", [other]);
+    assert.notEqual(await version(), before);
+    const afterChange = await countStatements(kamina, ask);
+    for (const subgraph of ["debts", "expenses", "alerts"]) {
+      assert.equal(afterChange[subgraph], steady[subgraph]! + 1, `${subgraph}: the consent grants are read again once, after the change`);
+    }
+    const steadyAgain = await countStatements(kamina, ask);
+    assert.deepEqual(steadyAgain, steady, "and then kept again");
+  });
+
+  test("narrowed scopes apply on the very next request, at a subgraph reached directly too", async () => {
+    const person = await debtsReader(1);
+    assert.equal((await debtsDirect(person)).body.data!._entities[0].debts !== null, true);
+    assert.equal((await debtsDirect(person)).body.data!._entities[0].debts !== null, true, "read twice: the grants are kept");
+    await sql.query("UPDATE consent SET scopes = array_remove(scopes, 'debts.read') WHERE user_id = $1 AND client_id = 'of_lab_demo'", [person]);
+    const narrowed = await debtsDirect(person);
+    assert.deepEqual(narrowed.body.data, { _entities: [{ debts: null }] });
+    assert.equal(narrowed.body.errors?.[0]?.extensions?.code, UNAUTHORIZED);
+  });
+
+  test("a kept consent stops covering anything the moment it expires, with no other change", async () => {
+    const person = await debtsReader(2);
+    await sql.query("UPDATE consent SET expires_at = now() + interval '1500 milliseconds' WHERE user_id = $1 AND client_id = 'of_lab_demo'", [person]);
+    assert.notEqual((await debtsDirect(person)).body.data!._entities[0].debts, null);
+    await new Promise((resolve) => setTimeout(resolve, 1600));
+    const expired = await debtsDirect(person);
+    assert.deepEqual(expired.body.data, { _entities: [{ debts: null }] });
+  });
+
   test("a client licensed in one country never reads another country's people, even with their consent", async () => {
     const mx = (await sql.query<{ id: string }>("SELECT id FROM app_user WHERE country = 'MX' ORDER BY id LIMIT 1")).rows[0]!.id;
     const pe = (await sql.query<{ id: string }>("SELECT id FROM app_user WHERE country = 'PE' ORDER BY id LIMIT 1")).rows[0]!.id;

@@ -126,14 +126,21 @@ export class TokenVerifier {
       };
     }
     if (claims.token_use === "client") {
-      const [state] = await this.prisma.$queryRaw<{ status: string; countries: Country[]; revoked: boolean }[]>`
-        SELECT p.status::text AS status, p.countries::text[] AS countries,
+      const [state] = await this.prisma.$queryRaw<{ status: string; countries: Country[]; consentVersion: string; revoked: boolean }[]>`
+        SELECT p.status::text AS status, p.countries::text[] AS countries, p.consent_version::text AS "consentVersion",
                EXISTS (SELECT 1 FROM revoked_token r WHERE r.jti = ${tokenId}) AS revoked
         FROM partner_client p WHERE p.id = ${claims.client_id}`;
       if (!state || state.revoked || state.status !== "ACTIVE" || claims.sub !== claims.client_id) {
         throw new AuthenticationError("The token has been revoked");
       }
-      return { kind: "client", clientId: claims.client_id, countries: state.countries, scopes: parseScopeClaim(claims.scope), tokenId };
+      return {
+        kind: "client",
+        clientId: claims.client_id,
+        countries: state.countries,
+        consentVersion: state.consentVersion,
+        scopes: parseScopeClaim(claims.scope),
+        tokenId,
+      };
     }
     throw new AuthenticationError("The token is not valid");
   }

@@ -20,6 +20,8 @@ export type Viewer =
       kind: "client";
       clientId: string;
       countries: readonly Country[];
+      /** The client's consent version read with the token (see ConsentGrants). */
+      consentVersion: string;
       /** Per-client scopes, plus the user scopes this client may ask for (each person's consent narrows them). */
       scopes: ReadonlySet<string>;
       tokenId: string;
