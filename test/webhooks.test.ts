@@ -3,7 +3,10 @@ import { createHmac, timingSafeEqual } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, describe, test } from "node:test";
+import { WebhookDispatcher } from "../gateway/webhooks/webhook-dispatcher.ts";
 import { checkUrl } from "../gateway/webhooks/webhook-endpoints.ts";
+import { loadConfig } from "../runtime/config.ts";
+import { createLogger } from "../runtime/logger.ts";
 import { signWebhook, verifyWebhook } from "../gateway/webhooks/webhook-signature.ts";
 import { createPrismaClient, type PrismaClient } from "../subgraphs/shared/database.ts";
 import { startTestKamina } from "./support/kamina.ts";
@@ -14,6 +17,8 @@ import { consentToken, sandboxCredentials } from "./support/tokens.ts";
 interface Received {
   headers: Record<string, string>;
   body: string;
+  /** When it arrived (ms since the epoch). */
+  at: number;
 }
 
 /** A partner's receiver on loopback: records every POST per path and answers with the scripted status. */
@@ -30,7 +35,7 @@ class Receiver {
       request.on("end", () => {
         const path = request.url ?? "/";
         const list = this.received.get(path) ?? [];
-        list.push({ headers: request.headers as Record<string, string>, body: Buffer.concat(chunks).toString("utf8") });
+        list.push({ headers: request.headers as Record<string, string>, body: Buffer.concat(chunks).toString("utf8"), at: Date.now() });
         this.received.set(path, list);
         const statuses = this.script.get(path) ?? [];
         response.statusCode = statuses.length > 1 ? statuses.shift()! : (statuses[0] ?? 200);
@@ -203,6 +208,28 @@ describe("signed webhooks for alert.created", () => {
     const [, again] = await receiver.waitFor("/lease", 2);
     assert.equal(again!.headers["webhook-id"], first!.headers["webhook-id"]);
     await manage("DELETE", `/v1/webhooks/${created.body!.id}`);
+  });
+
+  test("an endpoint's rate limit holds across dispatchers: three of them send no faster than one", async () => {
+    // The gateway's own dispatcher and two more, as three instances would run: 20 per second each by default.
+    const config = loadConfig({ LOG_LEVEL: "silent" });
+    const others = [1, 2].map(() => new WebhookDispatcher(prisma, { ...config.realtime.webhooks, pollMs: 50 }, config.tokens.keyEncryptionKey, createLogger("silent")));
+    for (const dispatcher of others) dispatcher.start();
+    try {
+      const rate = config.realtime.webhooks.ratePerSecond;
+      const created = await manage("POST", "/v1/webhooks", { url: `${receiver.origin}/limited`, events: ["alert.created"] });
+      const count = rate * 3;
+      for (let i = 0; i < count; i++) await raiseAlert(prisma, PERSON_A);
+      const deliveries = await receiver.waitFor("/limited", count, 20_000);
+      const first = deliveries[0]!.at;
+      const inFirstSecond = deliveries.filter((delivery) => delivery.at < first + 1000).length;
+      // A burst of `rate`, then `rate` per second: at most 2 x rate in the first second (one per-process bucket each would let all 3 x rate through at once).
+      assert.ok(inFirstSecond <= rate * 2 + 1, `${inFirstSecond} deliveries in the first second`);
+      assert.equal(new Set(deliveries.map((delivery) => delivery.headers["webhook-id"])).size, count, "each event once");
+      await manage("DELETE", `/v1/webhooks/${created.body!.id}`);
+    } finally {
+      await Promise.all(others.map((dispatcher) => dispatcher.stop()));
+    }
   });
 
   test("a rotated secret signs beside the old one during the overlap", async () => {

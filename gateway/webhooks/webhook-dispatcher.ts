@@ -3,6 +3,7 @@ import { DrainLoop } from "../../runtime/events/drain-loop.ts";
 import type { RealtimeConfig } from "../../runtime/events/realtime-config.ts";
 import type { PrismaClient } from "../../subgraphs/shared/database.ts";
 import { alertCreatedPayload, messageId } from "./alert-payload.ts";
+import { EndpointRateLimit } from "./endpoint-rate-limit.ts";
 import { liveSecrets, SecretBox } from "./webhook-secrets.ts";
 import { signatureHeader } from "./webhook-signature.ts";
 
@@ -37,26 +38,6 @@ export function backoffMs(attempt: number, settings: Pick<WebhookSettings, "back
   return Math.round(step / 2 + random() * (step / 2));
 }
 
-/** A token bucket per endpoint: `ratePerSecond` sustained, bursts of the same size. */
-class RateLimiter {
-  private readonly buckets = new Map<string, { tokens: number; at: number }>();
-
-  constructor(private readonly ratePerSecond: number) {}
-
-  /** 0 when a delivery may go now (and takes a token), else ms to wait. */
-  take(key: string, now = Date.now()): number {
-    const bucket = this.buckets.get(key) ?? { tokens: this.ratePerSecond, at: now };
-    bucket.tokens = Math.min(this.ratePerSecond, bucket.tokens + ((now - bucket.at) / 1000) * this.ratePerSecond);
-    bucket.at = now;
-    this.buckets.set(key, bucket);
-    if (bucket.tokens >= 1) {
-      bucket.tokens -= 1;
-      return 0;
-    }
-    return Math.ceil(((1 - bucket.tokens) / this.ratePerSecond) * 1000);
-  }
-}
-
 /**
  * Delivers webhook rows at least once. Rows are claimed with a lease (`leased_until`) under
  * `FOR UPDATE SKIP LOCKED`, so any number of dispatchers share the work and a dispatcher killed
@@ -66,7 +47,7 @@ class RateLimiter {
  */
 export class WebhookDispatcher {
   private readonly box: SecretBox;
-  private readonly limiter: RateLimiter;
+  private readonly limiter: EndpointRateLimit;
   private readonly loop = new DrainLoop(
     () => this.runOnce(),
     (error) => this.logger.error({ err: error }, "webhook dispatch failed; retrying on the next tick"),
@@ -80,7 +61,7 @@ export class WebhookDispatcher {
     private readonly logger: Logger,
   ) {
     this.box = new SecretBox(keyEncryptionKey);
-    this.limiter = new RateLimiter(settings.ratePerSecond);
+    this.limiter = new EndpointRateLimit(prisma, settings.ratePerSecond);
   }
 
   start(): void {
@@ -129,7 +110,7 @@ export class WebhookDispatcher {
     // Consent is checked again at send time: a revocation since the event stops the delivery.
     if (!context.consented) return this.finish(delivery, "DEAD", null, "The person's consent no longer covers alerts.read for this client");
     if (context.endpointStatus !== "ACTIVE") return this.postpone(delivery, this.settings.pollMs * 10);
-    const wait = this.limiter.take(delivery.endpointId);
+    const wait = await this.limiter.take(delivery.endpointId);
     if (wait > 0) return this.postpone(delivery, wait);
 
     const id = messageId(delivery.eventId);
