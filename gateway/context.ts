@@ -1,3 +1,4 @@
+import type { TokenVerifier } from "../subgraphs/shared/auth/token-verifier.ts";
 import type { Viewer } from "../subgraphs/shared/auth/viewer.ts";
 import type { ReceiptCollector } from "./scopes/receipts.ts";
 
@@ -9,6 +10,14 @@ export interface GatewayContext {
   authorization: string;
   /** Forwarded DPoP proof, when the token is bound to a key. */
   dpop?: string;
+  /** The gateway's seal of this request's token check, forwarded so subgraphs need not repeat it. */
+  tokenCheck?: string;
   /** What the subgraphs report they returned, per consent; set by the scoped gateway for each operation. */
   receipts?: ReceiptCollector;
+}
+
+/** A request's context once its token is verified and checked; the check is sealed for the subgraphs. */
+export function gatewayContext(verifier: TokenVerifier, requestId: string, viewer: Viewer, authorization: string, dpop: string | undefined): GatewayContext {
+  const tokenCheck = verifier.sealFor(viewer);
+  return { requestId, viewer, authorization, ...(dpop ? { dpop } : {}), ...(tokenCheck ? { tokenCheck } : {}) };
 }

@@ -7,7 +7,7 @@ import type { Logger } from "../runtime/logger.ts";
 import { authenticate } from "../subgraphs/shared/auth/authenticate.ts";
 import { createPrismaClient, type DatabaseTarget } from "../subgraphs/shared/database.ts";
 import { createAuthServices, type AuthServices } from "./auth/services.ts";
-import type { GatewayContext } from "./context.ts";
+import { gatewayContext, type GatewayContext } from "./context.ts";
 import { ScopedGateway } from "./scopes/scoped-gateway.ts";
 import { createRestRoutes } from "./rest/router.ts";
 import { SubgraphDataSource } from "./subgraph-data-source.ts";
@@ -82,7 +82,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     routes: createRestRoutes(auth, apollo),
     context: async ({ requestId, request }) => {
       const { viewer, authorization, dpop } = await authenticate(auth.verifier, request, auth.proofs);
-      return { requestId, viewer, authorization, ...(dpop ? { dpop } : {}) };
+      return gatewayContext(auth.verifier, requestId, viewer, authorization, dpop);
     },
   });
   // Subscriptions (graphql-ws) share the HTTP server and the /graphql path.

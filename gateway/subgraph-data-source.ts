@@ -2,6 +2,7 @@ import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from "@
 import type { Fetcher } from "@apollo/utils.fetcher";
 import { graphQLError } from "../runtime/errors.ts";
 import { RECEIPTS_EXTENSION } from "../subgraphs/shared/auth/field-access.ts";
+import { TOKEN_CHECK_HEADER } from "../subgraphs/shared/auth/token-check-seal.ts";
 import type { GatewayContext } from "./context.ts";
 
 /**
@@ -41,6 +42,7 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     request.http.headers.set("x-request-id", context.requestId);
     request.http.headers.set("authorization", context.authorization);
     if (context.dpop) request.http.headers.set("dpop", context.dpop);
+    if (context.tokenCheck) request.http.headers.set(TOKEN_CHECK_HEADER, context.tokenCheck);
   }
 
   /** Takes the subgraph's receipt report for the gateway's consent receipt; the client never sees it. */

@@ -7,7 +7,7 @@ import { sendJson, type RequestInfo } from "../../runtime/graphql-http-server.ts
 import { authenticate } from "../../subgraphs/shared/auth/authenticate.ts";
 import { toDiagnosisJson } from "../../subgraphs/wellness/diagnosis/diagnosis-json.ts";
 import type { AuthServices } from "../auth/services.ts";
-import type { GatewayContext } from "../context.ts";
+import { gatewayContext, type GatewayContext } from "../context.ts";
 import { RestError } from "./envelope.ts";
 import { parseInput, readBody } from "./request-body.ts";
 import type { Router } from "./router.ts";
@@ -55,7 +55,7 @@ export function addGraphRoutes(router: Router, apollo: ApolloServer<GatewayConte
   async function authenticateRequest(request: IncomingMessage, info: RequestInfo): Promise<GatewayContext> {
     try {
       const { viewer, authorization, dpop } = await authenticate(auth.verifier, request, auth.proofs);
-      return { requestId: info.requestId, viewer, authorization, ...(dpop ? { dpop } : {}) };
+      return gatewayContext(auth.verifier, info.requestId, viewer, authorization, dpop);
     } catch (error) {
       if (error instanceof GraphQLError) throw new RestError(error.extensions.code === "INVALID_DPOP_PROOF" ? "INVALID_DPOP_PROOF" : "UNAUTHENTICATED", error.message);
       throw error;

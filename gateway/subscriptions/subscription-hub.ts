@@ -268,14 +268,16 @@ class SharedStream {
     if (!facts || !(await this.matches(event, facts))) return;
 
     // The token still holds (not expired, not revoked, consent still authorised): checked per event.
+    let tokenCheck: string | undefined;
     try {
-      await this.hub.options.verifier.verifyAuthorization(this.credentials.authorization);
+      const verified = await this.hub.options.verifier.verifyAuthorization(this.credentials.authorization);
+      tokenCheck = verified ? this.hub.options.verifier.sealFor(verified.viewer) : undefined;
     } catch (error) {
       if (!(error instanceof AuthenticationError)) throw error;
       this.closeAll(closeCodeForRejectedToken(error.reason), closeReason(error.reason));
       return;
     }
-    const result = await this.execute(event, facts);
+    const result = await this.execute(event, facts, tokenCheck);
     if (!result || this.closed) return;
     for (const member of [...this.members]) member.push(result);
   }
@@ -291,7 +293,7 @@ class SharedStream {
   }
 
   /** Runs the event through the rest of the plan with this stream's token; undefined when its entity is not visible. */
-  private async execute(event: BusEvent, facts: AlertFacts): Promise<ExecutionResult | undefined> {
+  private async execute(event: BusEvent, facts: AlertFacts, tokenCheck: string | undefined): Promise<ExecutionResult | undefined> {
     const { options } = this.hub;
     const { plan, credentials } = this;
     const owner = plan.primary.serviceName;
@@ -305,6 +307,7 @@ class SharedStream {
       viewer: credentials.viewer,
       authorization: credentials.authorization,
       ...(credentials.dpop ? { dpop: credentials.dpop } : {}),
+      ...(tokenCheck ? { tokenCheck } : {}),
       receipts,
     };
     const requestContext = {

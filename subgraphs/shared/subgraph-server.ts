@@ -82,7 +82,7 @@ export async function startSubgraph<Loaders>(definition: SubgraphDefinition<Load
     logger,
     context: async ({ requestId, request }) => {
       // Behind the gateway: a bound token's proof is checked for signature, `ath` and key only.
-      const { viewer } = await authenticate(verifier, request, BEHIND_GATEWAY);
+      const { viewer } = await authenticate(verifier, request, BEHIND_GATEWAY, { acceptGatewaySeal: true });
       return { requestId, viewer, loaders: definition.createLoaders(prisma, viewer), access: new FieldAccess(viewer, consentGrants) };
     },
   });

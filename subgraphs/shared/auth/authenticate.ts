@@ -1,5 +1,6 @@
 import type { IncomingMessage } from "node:http";
 import { checkTokenBinding, dpopHeader, DpopError, invalidDpopProof, type PresentedToken, type ProofPolicy } from "./dpop.ts";
+import { TOKEN_CHECK_HEADER } from "./token-check-seal.ts";
 import { AuthenticationError, unauthenticated, type TokenVerifier, type VerifiedToken } from "./token-verifier.ts";
 import type { Viewer } from "./viewer.ts";
 
@@ -16,11 +17,19 @@ export interface Authenticated {
  * request, never a partial answer. A token bound to a key (RFC 9449) without the `DPoP`
  * scheme and a valid proof is a 401 INVALID_DPOP_PROOF; `proofs` says how much of the proof
  * this server can check (the gateway all of it, a subgraph what survives forwarding).
+ * `acceptGatewaySeal` (subgraphs only): a valid gateway seal for this token stands in for the
+ * repeated database check (token-check-seal.ts); the gateway itself never accepts one.
  */
-export async function authenticate(verifier: TokenVerifier, request: IncomingMessage, proofs: ProofPolicy): Promise<Authenticated> {
+export async function authenticate(
+  verifier: TokenVerifier,
+  request: IncomingMessage,
+  proofs: ProofPolicy,
+  options: { acceptGatewaySeal?: boolean } = {},
+): Promise<Authenticated> {
   const authorization = request.headers.authorization;
   try {
-    const verified = await verifier.verifyAuthorization(authorization);
+    const seal = options.acceptGatewaySeal ? request.headers[TOKEN_CHECK_HEADER] : undefined;
+    const verified = await verifier.verifyAuthorization(authorization, typeof seal === "string" ? seal : undefined);
     if (!verified || !authorization) throw new AuthenticationError("A bearer access token is required");
     const dpop = await checkTokenBinding(presented(verified), dpopHeader(request), request, proofs);
     return { viewer: verified.viewer, authorization, dpop };

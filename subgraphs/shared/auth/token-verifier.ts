@@ -4,6 +4,7 @@ import { graphQLError } from "../../../runtime/errors.ts";
 import type { PrismaClient } from "../database.ts";
 import { PublicKeyStore } from "./public-keys.ts";
 import { parseScopeClaim } from "./scopes.ts";
+import { TokenCheckSeal, type CheckedState } from "./token-check-seal.ts";
 import type { Viewer } from "./viewer.ts";
 
 export const TOKEN_ALGORITHMS = ["EdDSA"] as const;
@@ -12,6 +13,8 @@ export const ACCESS_TOKEN_TYPE = "at+jwt";
 export interface TokenSettings {
   issuer: string;
   audience: string;
+  /** Shared by every instance; derives the key of the gateway's token-check seals (token-check-seal.ts). */
+  keyEncryptionKey?: Uint8Array;
 }
 
 /** Claims kamina-graph puts in an access token beside the registered ones. */
@@ -51,12 +54,21 @@ export function unauthenticated(reason: string) {
  */
 export class TokenVerifier {
   private readonly keys: PublicKeyStore;
+  private readonly seals: TokenCheckSeal | undefined;
 
   constructor(
     private readonly prisma: PrismaClient,
     private readonly settings: TokenSettings,
   ) {
     this.keys = new PublicKeyStore(prisma);
+    this.seals = settings.keyEncryptionKey ? new TokenCheckSeal(settings.keyEncryptionKey) : undefined;
+  }
+
+  /** The gateway's seal of a token it has just checked, for the subgraphs it calls (undefined: none configured). */
+  sealFor(viewer: Viewer): string | undefined {
+    const state: CheckedState =
+      viewer.kind === "consent" ? { kind: "consent" } : { kind: "client", countries: [...viewer.countries], consentVersion: viewer.consentVersion };
+    return this.seals?.seal(viewer.tokenId, state);
   }
 
   /**
@@ -64,7 +76,7 @@ export class TokenVerifier {
    * Whether a bound token (`cnf.jkt`) came with the right scheme and proof is the caller's
    * check (checkTokenBinding in dpop.ts): it needs the request.
    */
-  async verifyAuthorization(header: string | undefined): Promise<VerifiedToken | null> {
+  async verifyAuthorization(header: string | undefined, gatewaySeal?: string): Promise<VerifiedToken | null> {
     if (header === undefined || header === "") return null;
     // Auth schemes are case-insensitive (RFC 9110 §11.1).
     const match = /^(Bearer|DPoP) ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*)$/i.exec(header);
@@ -72,7 +84,8 @@ export class TokenVerifier {
     const scheme = match[1].toLowerCase() === "dpop" ? "DPoP" : "Bearer";
     const token = match[2];
     const claims = await this.verifySignature(token);
-    const viewer = await this.viewerOf(claims);
+    const sealed = gatewaySeal === undefined ? undefined : this.seals?.open(gatewaySeal, claims.jti!);
+    const viewer = viewerFrom(claims, sealed ?? (await this.checkState(claims)));
     return { viewer, claims, token, scheme };
   }
 
@@ -103,7 +116,8 @@ export class TokenVerifier {
     }
   }
 
-  private async viewerOf(claims: AccessTokenClaims): Promise<Viewer> {
+  /** What the database says of the token now: revoked, consent or client no longer good, or the client's state. */
+  private async checkState(claims: AccessTokenClaims): Promise<CheckedState> {
     const tokenId = claims.jti!;
     if (claims.token_use === "consent") {
       if (!claims.consent_id || !claims.country || !claims.sub) throw new AuthenticationError("The token is not valid");
@@ -115,33 +129,45 @@ export class TokenVerifier {
       if (state.status !== "AUTHORISED" || (state.expiresAt && state.expiresAt.getTime() <= Date.now())) {
         throw new AuthenticationError("The consent behind this token is no longer authorised");
       }
-      return {
-        kind: "consent",
-        clientId: claims.client_id,
-        userId: claims.sub,
-        consentId: claims.consent_id,
-        country: claims.country,
-        scopes: parseScopeClaim(claims.scope),
-        tokenId,
-      };
+      return { kind: "consent" };
     }
     if (claims.token_use === "client") {
       const [state] = await this.prisma.$queryRaw<{ status: string; countries: Country[]; consentVersion: string; revoked: boolean }[]>`
         SELECT p.status::text AS status, p.countries::text[] AS countries, p.consent_version::text AS "consentVersion",
                EXISTS (SELECT 1 FROM revoked_token r WHERE r.jti = ${tokenId}) AS revoked
         FROM partner_client p WHERE p.id = ${claims.client_id}`;
-      if (!state || state.revoked || state.status !== "ACTIVE" || claims.sub !== claims.client_id) {
-        throw new AuthenticationError("The token has been revoked");
-      }
-      return {
-        kind: "client",
-        clientId: claims.client_id,
-        countries: state.countries,
-        consentVersion: state.consentVersion,
-        scopes: parseScopeClaim(claims.scope),
-        tokenId,
-      };
+      if (!state || state.revoked || state.status !== "ACTIVE") throw new AuthenticationError("The token has been revoked");
+      return { kind: "client", countries: state.countries, consentVersion: state.consentVersion };
     }
     throw new AuthenticationError("The token is not valid");
   }
+}
+
+/** The viewer a verified token stands for, given what its check found. */
+function viewerFrom(claims: AccessTokenClaims, state: CheckedState): Viewer {
+  const tokenId = claims.jti!;
+  if (claims.token_use === "consent" && state.kind === "consent") {
+    if (!claims.consent_id || !claims.country || !claims.sub) throw new AuthenticationError("The token is not valid");
+    return {
+      kind: "consent",
+      clientId: claims.client_id,
+      userId: claims.sub,
+      consentId: claims.consent_id,
+      country: claims.country,
+      scopes: parseScopeClaim(claims.scope),
+      tokenId,
+    };
+  }
+  if (claims.token_use === "client" && state.kind === "client") {
+    if (claims.sub !== claims.client_id) throw new AuthenticationError("The token has been revoked");
+    return {
+      kind: "client",
+      clientId: claims.client_id,
+      countries: state.countries,
+      consentVersion: state.consentVersion,
+      scopes: parseScopeClaim(claims.scope),
+      tokenId,
+    };
+  }
+  throw new AuthenticationError("The token is not valid");
 }
