@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { ApolloServerPluginCacheControlDisabled } from "@apollo/server/plugin/disabled";
 import { ApolloServer } from "@apollo/server";
 import type { Config, SubgraphName } from "../runtime/config.ts";
 import { createErrorFormatter } from "../runtime/format-error.ts";
@@ -69,6 +70,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     includeStacktraceInErrorResponses: false,
     // The launcher owns shutdown; Apollo's own signal handlers would race it.
     stopOnTerminationSignals: false,
+    // Answers are no-store (personal data): no cache hints to compute.
+    plugins: [ApolloServerPluginCacheControlDisabled()],
   });
   let ready = false;
   await apollo.start();

@@ -90,6 +90,8 @@ export async function startGraphQLHttpServer<TContext extends BaseContext>(
       httpGraphQLRequest: { method: request.method ?? "GET", headers, search: url.search, body },
       context: () => options.context(info),
     });
+    // Answers carry personal data read under one token: no shared cache may keep them.
+    response.setHeader("cache-control", "no-store");
     for (const [key, value] of result.headers) response.setHeader(key, value);
     response.statusCode = result.status ?? 200;
     if (result.body.kind === "complete") {

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { ApolloServer } from "@apollo/server";
-import { ApolloServerPluginInlineTraceDisabled } from "@apollo/server/plugin/disabled";
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled } from "@apollo/server/plugin/disabled";
 import { buildSubgraphSchema } from "@apollo/subgraph";
 import type { GraphQLResolverMap } from "@apollo/subgraph/dist/schema-helper/resolverMap.js";
 import { parse, type DocumentNode } from "graphql";
@@ -71,8 +71,10 @@ export async function startSubgraph<Loaders>(definition: SubgraphDefinition<Load
     includeStacktraceInErrorResponses: false,
     // The launcher owns shutdown; Apollo's own signal handlers would race it.
     stopOnTerminationSignals: false,
-    // Traces are for Apollo's hosted studio, which this deployment does not use; they cost time per request.
-    plugins: [ApolloServerPluginInlineTraceDisabled(), ...(enforcing ? [receiptsPlugin()] : [])],
+    // Traces are for Apollo's hosted studio, which this deployment does not use; cache hints are
+    // for shared HTTP caches, which must never keep personal data (answers are no-store). Either
+    // plugin would wrap every field resolver and cost time on every field of every request.
+    plugins: [ApolloServerPluginInlineTraceDisabled(), ApolloServerPluginCacheControlDisabled(), ...(enforcing ? [receiptsPlugin()] : [])],
   });
   await apollo.start();
   const http = await startGraphQLHttpServer({
