@@ -96,6 +96,16 @@ describe("the federated graph over real PostgreSQL", () => {
     assert.deepEqual(dates, [...dates].sort().reverse(), "expenses come newest first");
   });
 
+  test("no shared cache may keep an answer: the gateway and every subgraph say no-store", async () => {
+    const query = JSON.stringify({ query: "{ me { id wellness { score } } }" });
+    for (const url of [kamina.graphqlUrl, kamina.subgraphs.wellness!.url]) {
+      const response = await fetch(url, { method: "POST", headers: { "content-type": "application/json", ...asDemoUser }, body: query });
+      assert.equal(response.status, 200);
+      assert.equal(response.headers.get("cache-control"), "no-store", url);
+      await response.arrayBuffer();
+    }
+  });
+
   test("a page of users costs the same SQL statements per subgraph for 10 users as for 100", async () => {
     const small = await countStatements(kamina, async () => {
       const { body } = await postGraphQL(kamina.graphqlUrl, PAGE_OF_USERS, { first: 10 }, asPartner);
