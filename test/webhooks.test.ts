@@ -1,7 +1,4 @@
 import assert from "node:assert/strict";
-import { createHmac, timingSafeEqual } from "node:crypto";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { after, before, describe, test } from "node:test";
 import { WebhookDispatcher } from "../gateway/webhooks/webhook-dispatcher.ts";
 import { checkUrl } from "../gateway/webhooks/webhook-endpoints.ts";
@@ -13,64 +10,7 @@ import { startTestKamina } from "./support/kamina.ts";
 import { createTestDatabase, type TestDatabase } from "./support/postgres.ts";
 import { PERSON_A, PERSON_B, raiseAlert, seedRealtimeWorld } from "./support/realtime.ts";
 import { consentToken, sandboxCredentials } from "./support/tokens.ts";
-
-interface Received {
-  headers: Record<string, string>;
-  body: string;
-  /** When it arrived (ms since the epoch). */
-  at: number;
-}
-
-/** A partner's receiver on loopback: records every POST per path and answers with the scripted status. */
-class Receiver {
-  readonly received = new Map<string, Received[]>();
-  readonly script = new Map<string, number[]>();
-  private server!: Server;
-  origin = "";
-
-  async start(): Promise<void> {
-    this.server = createServer((request, response) => {
-      const chunks: Buffer[] = [];
-      request.on("data", (chunk: Buffer) => chunks.push(chunk));
-      request.on("end", () => {
-        const path = request.url ?? "/";
-        const list = this.received.get(path) ?? [];
-        list.push({ headers: request.headers as Record<string, string>, body: Buffer.concat(chunks).toString("utf8"), at: Date.now() });
-        this.received.set(path, list);
-        const statuses = this.script.get(path) ?? [];
-        response.statusCode = statuses.length > 1 ? statuses.shift()! : (statuses[0] ?? 200);
-        response.end();
-      });
-    });
-    await new Promise<void>((resolve) => this.server.listen(0, "127.0.0.1", resolve));
-    this.origin = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-  }
-
-  async waitFor(path: string, count: number, timeoutMs = 10_000): Promise<Received[]> {
-    const deadline = Date.now() + timeoutMs;
-    while ((this.received.get(path)?.length ?? 0) < count) {
-      if (Date.now() > deadline) throw new Error(`${path} got ${this.received.get(path)?.length ?? 0} of ${count} deliveries`);
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-    return this.received.get(path)!;
-  }
-
-  stop(): Promise<void> {
-    return new Promise((resolve) => this.server.close(() => resolve()));
-  }
-}
-
-/** What a partner writes from the Standard Webhooks spec alone, without our code. */
-function independentlyVerified(secret: string, delivery: Received): boolean {
-  const key = Buffer.from(secret.replace(/^whsec_/, ""), "base64");
-  const content = `${delivery.headers["webhook-id"]}.${delivery.headers["webhook-timestamp"]}.${delivery.body}`;
-  const expected = createHmac("sha256", key).update(content).digest();
-  return (delivery.headers["webhook-signature"] ?? "").split(" ").some((entry) => {
-    const [version, signature] = entry.split(",");
-    const given = Buffer.from(signature ?? "", "base64");
-    return version === "v1" && given.length === expected.length && timingSafeEqual(given, expected);
-  });
-}
+import { independentlyVerified, Receiver } from "./support/webhook-receiver.ts";
 
 test("the signer reproduces the Standard Webhooks test vector", () => {
   const secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
@@ -153,7 +93,7 @@ describe("signed webhooks for alert.created", () => {
   });
 
   test("a receiver answering 500 is retried with back-off until it answers 200, with the same message id", async () => {
-    receiver.script.set("/flaky", [500, 500, 200]);
+    receiver.script.set("/flaky", { statuses: [500, 500, 200] });
     const created = await manage("POST", "/v1/webhooks", { url: `${receiver.origin}/flaky`, events: ["alert.created"] });
     await raiseAlert(prisma, PERSON_A);
     const deliveries = await receiver.waitFor("/flaky", 3);
@@ -165,14 +105,14 @@ describe("signed webhooks for alert.created", () => {
   });
 
   test("after the last attempt a delivery is dead, and replay puts it back in the queue", async () => {
-    receiver.script.set("/down", [500]);
+    receiver.script.set("/down", { statuses: [500] });
     const created = await manage("POST", "/v1/webhooks", { url: `${receiver.origin}/down`, events: ["alert.created"] });
     await raiseAlert(prisma, PERSON_A);
     await waitFor(async () => (await prisma.webhookDelivery.findFirst({ where: { endpointId: created.body!.id } }))?.status === "DEAD");
     const dead = await prisma.webhookDelivery.findFirstOrThrow({ where: { endpointId: created.body!.id } });
     assert.equal(dead.attempts, 3);
     assert.equal(dead.lastStatusCode, 500);
-    receiver.script.set("/down", [200]);
+    receiver.script.set("/down", { statuses: [200] });
     const replay = await manage("POST", `/v1/webhooks/${created.body!.id}/replay`, {});
     assert.equal(replay.status, 202);
     assert.equal(replay.body!.replayed, 1);
