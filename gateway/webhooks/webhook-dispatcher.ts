@@ -30,6 +30,8 @@ interface DeliveryContext {
 }
 
 const CLAIM_BATCH = 50;
+/** Deliveries one dispatcher has on the wire at once; a slow endpoint holds only its own. */
+const MAX_IN_FLIGHT = 200;
 const MAX_ERROR_LENGTH = 500;
 
 /** Exponential back-off with "equal jitter": half the step fixed, half random, capped. */
@@ -44,6 +46,8 @@ export function backoffMs(attempt: number, settings: Pick<WebhookSettings, "back
  * mid-delivery leaves rows that are claimed again once the lease ends. A 2xx is DELIVERED; any
  * other answer, a timeout or a network error is FAILED with the next attempt backed off, and the
  * last allowed attempt makes it DEAD (replayable through POST /v1/webhooks/{id}/replay).
+ * Each delivery runs on its own: one endpoint that answers slowly (up to WEBHOOK_TIMEOUT_MS)
+ * never holds back another's, while at most MAX_IN_FLIGHT are open at once.
  */
 export class WebhookDispatcher {
   private readonly box: SecretBox;
@@ -53,6 +57,7 @@ export class WebhookDispatcher {
     (error) => this.logger.error({ err: error }, "webhook dispatch failed; retrying on the next tick"),
   );
   private timer: NodeJS.Timeout | undefined;
+  private readonly inFlight = new Set<Promise<void>>();
 
   constructor(
     private readonly prisma: PrismaClient,
@@ -74,20 +79,34 @@ export class WebhookDispatcher {
     this.loop.wake();
   }
 
-  /** Claims due deliveries and sends them; returns how many it claimed. */
+  /** Claims due deliveries and starts sending them; returns how many it claimed. */
   async runOnce(): Promise<number> {
+    const room = Math.min(CLAIM_BATCH, MAX_IN_FLIGHT - this.inFlight.size);
+    if (room <= 0) return 0;
     const leaseMs = this.settings.timeoutMs * 2 + 5_000;
     const claimed = await this.prisma.$queryRaw<ClaimedDelivery[]>`
       UPDATE webhook_delivery d SET leased_until = now() + ${leaseMs} * interval '1 millisecond'
       WHERE d.id IN (
         SELECT id FROM webhook_delivery
         WHERE status IN ('PENDING', 'FAILED') AND next_attempt_at <= now() AND (leased_until IS NULL OR leased_until < now())
-        ORDER BY next_attempt_at LIMIT ${CLAIM_BATCH}
+        ORDER BY next_attempt_at LIMIT ${room}
         FOR UPDATE SKIP LOCKED
       )
       RETURNING d.id, d.endpoint_id AS "endpointId", d.event_id AS "eventId", d.attempts`;
-    await Promise.all(claimed.map((delivery) => this.deliver(delivery)));
+    for (const delivery of claimed) this.send(delivery);
     return claimed.length;
+  }
+
+  /** One delivery on its own; when it ends there is room for more, so the loop looks again. */
+  private send(delivery: ClaimedDelivery): void {
+    const sending: Promise<void> = this.deliver(delivery)
+      // The row keeps its lease and is claimed again when the lease ends: nothing is lost.
+      .catch((error: unknown) => this.logger.error({ err: error, deliveryId: delivery.id }, "webhook delivery failed unexpectedly"))
+      .finally(() => {
+        this.inFlight.delete(sending);
+        this.wake();
+      });
+    this.inFlight.add(sending);
   }
 
   private async deliver(delivery: ClaimedDelivery): Promise<void> {
@@ -174,5 +193,6 @@ export class WebhookDispatcher {
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     await this.loop.stop();
+    await Promise.all(this.inFlight);
   }
 }
