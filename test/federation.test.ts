@@ -96,6 +96,10 @@ describe("the federated graph over real PostgreSQL", () => {
     assert.deepEqual(dates, [...dates].sort().reverse(), "expenses come newest first");
   });
 
+  test("@apollo/gateway's own telemetry to Apollo's servers is off", () => {
+    assert.equal(process.env.APOLLO_TELEMETRY_DISABLED, "true");
+  });
+
   test("no shared cache may keep an answer: the gateway and every subgraph say no-store", async () => {
     const query = JSON.stringify({ query: "{ me { id wellness { score } } }" });
     for (const url of [kamina.graphqlUrl, kamina.subgraphs.wellness!.url]) {

@@ -47,6 +47,9 @@ export class ScopedGateway implements GatewayInterface {
 
   constructor(private readonly options: ScopedGatewayOptions) {
     this.security = readSupergraphSecurity(options.supergraphSdl);
+    // Left on, @apollo/gateway probes cloud metadata endpoints at start and sends usage metrics
+    // to Apollo's servers every hour. Nothing about this deployment leaves it.
+    process.env.APOLLO_TELEMETRY_DISABLED = "true";
     this.inner = new ApolloGateway({ ...options.gateway, supergraphSdl: this.security.gatewaySdl } as GatewayConfig);
     this.cacheSize = options.filterCacheSize ?? 2000;
     this.receiptWriter = new ReceiptWriter(options.prisma);
