@@ -139,6 +139,36 @@ function behavesAsAnEventBus(name: string, open: () => Promise<{ target: Databas
       assert.deepEqual(new Set(events.map((event) => event.topic)), new Set(["test.slow", "test.fast"]));
     });
 
+    test("a follower passes over the events it does not accept, live and from the record, and handles the rest in order", async () => {
+      const start = await settled(node);
+      const wanted = (event: BusEvent) => (event.payload as { n: number }).n % 3 === 0;
+      const rows = Array.from({ length: 30 }, () => outboxRow());
+      const expected = rows.filter((row) => row.payload.n % 3 === 0).map((row) => row.payload.n);
+      // One follower live from the start, one that replays the same events from the record.
+      const handled = { live: [] as number[], replayed: [] as number[] };
+      const seen = { live: 0, replayed: 0 };
+      const follow = (which: "live" | "replayed", after: bigint) =>
+        node.feed.follow({
+          after,
+          maxQueued: 100,
+          accepts: (event) => (seen[which]++, wanted(event)),
+          handle: async (event) => void handled[which].push((event.payload as { n: number }).n),
+          onFailure: () => undefined,
+        });
+      const live = follow("live", start);
+      await node.prisma.outboxEvent.createMany({ data: rows });
+      await waitFor(async () => handled.live.length === expected.length);
+      const replayed = follow("replayed", start);
+      await waitFor(async () => handled.replayed.length === expected.length);
+      // Once idle, a live follower's cursor is past what it passed over: a fall back to the record starts there.
+      await waitFor(async () => live.position === start + 30n);
+      live.stop();
+      replayed.stop();
+      assert.deepEqual(handled.live, expected);
+      assert.deepEqual(handled.replayed, expected);
+      assert.ok(seen.live >= 30 && seen.replayed >= 30, "every event was offered to the filter");
+    });
+
     test("a slow consumer does not hold back a fast one, and catches up from the record", async () => {
       const start = await settled(node);
       let slowCount = 0;

@@ -228,6 +228,7 @@ class SharedStream {
       after: args.after ?? feed.position,
       maxQueued: maxQueuedPerStream ?? 1_000,
       handle: (event) => this.handle(event),
+      accepts: (event) => this.mayConcern(event),
       onFailure: (error) => {
         hub.options.logger.error({ err: error }, "a subscription stream failed");
         this.closeAll(4500, "Internal error: resume with `after`");
@@ -280,6 +281,28 @@ class SharedStream {
     const result = await this.execute(event, facts, tokenCheck);
     if (!result || this.closed) return;
     for (const member of [...this.members]) member.push(result);
+  }
+
+  /**
+   * What the event's own payload says, checked before any work: the alert writer puts the
+   * person and the severity in every `alert.created` event. An event that says nothing of them
+   * goes on to the full check against the alert row (`matches`), which always decides.
+   */
+  private mayConcern(event: BusEvent): boolean {
+    if (event.topic !== ALERT_CREATED) return false;
+    const payload = event.payload as { user_id?: unknown; severity?: unknown } | null;
+    const userId = typeof payload?.user_id === "string" ? payload.user_id : undefined;
+    const { viewer } = this.credentials;
+    if (viewer.kind === "consent" ? event.country !== viewer.country : !viewer.countries.includes(event.country as (typeof viewer.countries)[number])) return false;
+    if (userId !== undefined) {
+      if (this.args.userId !== undefined && userId !== this.args.userId) return false;
+      if (viewer.kind === "consent" && userId !== viewer.userId) return false;
+    }
+    const { minSeverity } = this.args;
+    if (minSeverity !== undefined && typeof payload?.severity === "string") {
+      if ((SEVERITY_RANK[payload.severity.toUpperCase()] ?? -1) < (SEVERITY_RANK[minSeverity] ?? 0)) return false;
+    }
+    return true;
   }
 
   private async matches(event: BusEvent, facts: AlertFacts): Promise<boolean> {

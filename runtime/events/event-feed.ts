@@ -63,6 +63,12 @@ export interface FollowOptions {
   maxQueued: number;
   /** Called for one event at a time, in position order; the next waits for it. */
   handle(event: BusEvent): Promise<void>;
+  /**
+   * Cheap and synchronous: false when the event is certainly none of this follower's business,
+   * so it is passed over without a turn of the handler (thousands of followers share one feed).
+   * True hands it to `handle`, which makes the real decision. Default: every event.
+   */
+  accepts?(event: BusEvent): boolean;
   /** The handler or a read failed: the follower has stopped. */
   onFailure(error: unknown): void;
 }
@@ -101,14 +107,23 @@ export class Follower {
   /** @internal: the feed hands over a live event. */
   offer(event: BusEvent): void {
     if (!this.live || this.stopped || event.position <= this.enqueued) return;
-    if (event.position !== this.enqueued + 1n || this.queue.length >= this.options.maxQueued) {
-      this.live = false;
-      this.queue = [];
-      this.logger.debug({ at: this.cursor.toString() }, "follower fell behind the live edge; reading the record");
-    } else {
-      this.queue.push(event);
-      this.enqueued = event.position;
+    if (event.position !== this.enqueued + 1n) return this.fallBehind();
+    this.enqueued = event.position;
+    if (this.options.accepts && !this.options.accepts(event)) {
+      // Idle (waiting, nothing queued): everything up to here is handled or passed over.
+      if (this.wake && this.queue.length === 0) this.cursor = event.position;
+      return;
     }
+    if (this.queue.length >= this.options.maxQueued) return this.fallBehind();
+    this.queue.push(event);
+    this.wake?.();
+  }
+
+  /** A gap, or a full queue: back to the record from the last position handled. */
+  private fallBehind(): void {
+    this.live = false;
+    this.queue = [];
+    this.logger.debug({ at: this.cursor.toString() }, "follower fell behind the live edge; reading the record");
     this.wake?.();
   }
 
@@ -125,7 +140,7 @@ export class Follower {
         const events = await this.feed.bus.readAfter(this.cursor, REPLAY_BATCH);
         for (const event of events) {
           if (this.stopped) return;
-          await this.options.handle(event);
+          if (!this.options.accepts || this.options.accepts(event)) await this.options.handle(event);
           this.cursor = event.position;
         }
         // Synchronous with the feed: nothing newer can have been passed on since this check.
@@ -138,6 +153,9 @@ export class Follower {
       }
       const event = this.queue.shift();
       if (!event) {
+        // Everything offered so far was handled or passed over: a later fall back to the
+        // record starts here, not at the last event this follower cared about.
+        if (this.enqueued > this.cursor) this.cursor = this.enqueued;
         await new Promise<void>((resolve) => (this.wake = resolve));
         this.wake = undefined;
         continue;
