@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import pg from "pg";
-import { seedDatabase } from "../prisma/seed/index.ts";
 import { createPrismaClient, type PrismaClient } from "../subgraphs/shared/database.ts";
 import { addMonths, DAY_MS, type Household } from "../subgraphs/shared/household/household.ts";
 import { LOAD_STATEMENTS } from "../subgraphs/shared/household/load-households.ts";
@@ -12,6 +11,7 @@ import { bandOf, FACTOR_NAMES, FACTORS, type FactorValues, scoreOf, subScore } f
 import { diagnoseUser, diagnoseUsers, latestSnapshot } from "../subgraphs/wellness/diagnosis/service.ts";
 import { calmHousehold, debt, insertHousehold, instalments, NOW, TODAY } from "./support/households.ts";
 import { postGraphQL, startTestKamina } from "./support/kamina.ts";
+import { startSeededKamina, stopSeededKamina } from "./support/seeded-kamina.ts";
 import { createTestDatabase, type TestDatabase } from "./support/postgres.ts";
 import { bearer, clientToken, consentToken } from "./support/tokens.ts";
 
@@ -331,17 +331,11 @@ describe("runDiagnosis through the gateway", () => {
     }`;
 
   before(async () => {
-    database = await createTestDatabase();
-    await seedDatabase({ kind: "postgres", url: database.url, poolSize: 4 }, { users: 30, seed: 11, sandboxClientSecret: "kamina-sandbox-secret" });
-    kamina = await startTestKamina({ kind: "postgres", url: database.url, poolSize: 4 });
-    sql = new pg.Client({ connectionString: database.url });
-    await sql.connect();
+    ({ database, kamina, sql } = await startSeededKamina({ users: 30, seed: 11, poolSize: 4 }));
   });
 
   after(async () => {
-    await sql?.end();
-    await kamina?.stop();
-    await database?.drop();
+    await stopSeededKamina({ database, kamina, sql });
   });
 
   test("a consent token runs its own person's diagnosis and stores today's snapshot", async () => {

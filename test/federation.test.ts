@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import pg from "pg";
-import { seedDatabase } from "../prisma/seed/index.ts";
-import { createTestDatabase, type TestDatabase } from "./support/postgres.ts";
+import { startSeededKamina, stopSeededKamina } from "./support/seeded-kamina.ts";
+import type { TestDatabase } from "./support/postgres.ts";
 import { bearer, clientToken, consentToken } from "./support/tokens.ts";
 import { countStatements, postGraphQL, startTestKamina, type GraphQLResponse } from "./support/kamina.ts";
 
@@ -40,19 +40,13 @@ describe("the federated graph over real PostgreSQL", () => {
   let asPartner: Record<string, string>;
 
   before(async () => {
-    database = await createTestDatabase();
-    await seedDatabase({ kind: "postgres", url: database.url, poolSize: 4 }, { users: 300, seed: 7, sandboxClientSecret: "kamina-sandbox-secret" });
-    kamina = await startTestKamina({ kind: "postgres", url: database.url, poolSize: 4 });
-    sql = new pg.Client({ connectionString: database.url });
-    await sql.connect();
+    ({ database, kamina, sql } = await startSeededKamina({ users: 300, seed: 7, poolSize: 4 }));
     asDemoUser = bearer(await consentToken(kamina, "USR_42891"));
     asPartner = bearer(await clientToken(kamina));
   });
 
   after(async () => {
-    await sql?.end();
-    await kamina?.stop();
-    await database?.drop();
+    await stopSeededKamina({ database, kamina, sql });
   });
 
   test("one query reads fields from all five subgraphs for one user", async () => {

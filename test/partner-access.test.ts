@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import pg from "pg";
-import { seedDatabase } from "../prisma/seed/index.ts";
 import { USER_SCOPES } from "../subgraphs/shared/auth/scopes.ts";
 import { StatementBatcher } from "../subgraphs/shared/auth/statement-batcher.ts";
-import { createTestDatabase, type TestDatabase } from "./support/postgres.ts";
-import { bearer, clientToken, TEST_SANDBOX_SECRET } from "./support/tokens.ts";
+import { startSeededKamina, stopSeededKamina } from "./support/seeded-kamina.ts";
+import type { TestDatabase } from "./support/postgres.ts";
+import { bearer, clientToken } from "./support/tokens.ts";
 import { countStatements, postGraphQL, startTestKamina, type GraphQLResponse } from "./support/kamina.ts";
 
 const UNAUTHORIZED = "UNAUTHORIZED_FIELD_OR_TYPE";
@@ -38,18 +38,12 @@ describe("partner (client-credentials) tokens reach only consented people, each 
   let partner: Record<string, string>;
 
   before(async () => {
-    database = await createTestDatabase();
-    await seedDatabase({ kind: "postgres", url: database.url, poolSize: 2 }, { users: 120, seed: 5, sandboxClientSecret: TEST_SANDBOX_SECRET });
-    kamina = await startTestKamina({ kind: "postgres", url: database.url, poolSize: 2 });
-    sql = new pg.Client({ connectionString: database.url });
-    await sql.connect();
+    ({ database, kamina, sql } = await startSeededKamina({ users: 120, seed: 5, poolSize: 2 }));
     partner = bearer(await clientToken(kamina));
   });
 
   after(async () => {
-    await sql?.end();
-    await kamina?.stop();
-    await database?.drop();
+    await stopSeededKamina({ database, kamina, sql });
   });
 
   async function everyPage(headers: Record<string, string>): Promise<{ nodes: Node[]; totalCount: number; errors: NonNullable<GraphQLResponse["body"]["errors"]>; pages: GraphQLResponse[] }> {

@@ -2,7 +2,6 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { after, before, describe, test } from "node:test";
 import pg from "pg";
-import { seedDatabase } from "../prisma/seed/index.ts";
 import { firingsFor, evaluateUser, evaluateUsers } from "../subgraphs/alerts/prevention/evaluate.ts";
 import { parseRules, RULES } from "../subgraphs/alerts/prevention/rules.ts";
 import { computeVariables, variable, VARIABLES } from "../subgraphs/alerts/prevention/variables.ts";
@@ -12,6 +11,7 @@ import { LOAD_STATEMENTS } from "../subgraphs/shared/household/load-households.t
 import { diagnose } from "../subgraphs/wellness/diagnosis/diagnose.ts";
 import { calmHousehold, debt, insertHousehold, instalments, NOW, TODAY } from "./support/households.ts";
 import { postGraphQL, startTestKamina } from "./support/kamina.ts";
+import { startSeededKamina, stopSeededKamina } from "./support/seeded-kamina.ts";
 import { createTestDatabase, type TestDatabase } from "./support/postgres.ts";
 import { bearer, clientToken, consentToken } from "./support/tokens.ts";
 
@@ -409,17 +409,11 @@ describe("alert status through the gateway", () => {
   const RESOLVE = `mutation Resolve($id: ID!) { resolveAlert(id: $id) { id status } }`;
 
   before(async () => {
-    database = await createTestDatabase();
-    await seedDatabase({ kind: "postgres", url: database.url, poolSize: 4 }, { users: 30, seed: 5, sandboxClientSecret: "kamina-sandbox-secret" });
-    kamina = await startTestKamina({ kind: "postgres", url: database.url, poolSize: 4 });
-    sql = new pg.Client({ connectionString: database.url });
-    await sql.connect();
+    ({ database, kamina, sql } = await startSeededKamina({ users: 30, seed: 5, poolSize: 4 }));
   });
 
   after(async () => {
-    await sql?.end();
-    await kamina?.stop();
-    await database?.drop();
+    await stopSeededKamina({ database, kamina, sql });
   });
 
   async function openAlert(userId: string): Promise<string> {

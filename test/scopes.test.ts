@@ -6,9 +6,9 @@ import pg from "pg";
 import { OperationFilter } from "../gateway/scopes/operation-filter.ts";
 import { ReceiptWriter } from "../gateway/scopes/receipts.ts";
 import { readSupergraphSecurity } from "../gateway/scopes/supergraph-rules.ts";
-import { seedDatabase } from "../prisma/seed/index.ts";
-import { createTestDatabase, type TestDatabase } from "./support/postgres.ts";
-import { bearer, consentToken, TEST_SANDBOX_SECRET } from "./support/tokens.ts";
+import { startSeededKamina, stopSeededKamina } from "./support/seeded-kamina.ts";
+import type { TestDatabase } from "./support/postgres.ts";
+import { bearer, consentToken } from "./support/tokens.ts";
 import { countStatements, postGraphQL, startTestKamina, type GraphQLResponse } from "./support/kamina.ts";
 
 const DEMO_USER = "USR_42891";
@@ -56,11 +56,7 @@ describe("field-level scopes through the gateway", () => {
   let otherUser: string;
 
   before(async () => {
-    database = await createTestDatabase();
-    await seedDatabase({ kind: "postgres", url: database.url, poolSize: 2 }, { users: 40, seed: 11, sandboxClientSecret: TEST_SANDBOX_SECRET });
-    kamina = await startTestKamina({ kind: "postgres", url: database.url, poolSize: 2 });
-    sql = new pg.Client({ connectionString: database.url });
-    await sql.connect();
+    ({ database, kamina, sql } = await startSeededKamina({ users: 40, seed: 11, poolSize: 2 }));
     wellnessOnlyToken = await consentToken(kamina, DEMO_USER, ["wellness.read"]);
     wellnessOnly = bearer(wellnessOnlyToken);
     everything = bearer(await consentToken(kamina, DEMO_USER));
@@ -69,9 +65,7 @@ describe("field-level scopes through the gateway", () => {
   });
 
   after(async () => {
-    await sql?.end();
-    await kamina?.stop();
-    await database?.drop();
+    await stopSeededKamina({ database, kamina, sql });
   });
 
   test("a token with only wellness.read gets wellness; every other personal field is null with UNAUTHORIZED_FIELD_OR_TYPE at its path, and the rest runs", async () => {

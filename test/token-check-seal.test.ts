@@ -4,11 +4,11 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, before, describe, test } from "node:test";
 import pg from "pg";
-import { seedDatabase } from "../prisma/seed/index.ts";
 import { TOKEN_CHECK_HEADER, TokenCheckSeal } from "../subgraphs/shared/auth/token-check-seal.ts";
 import { countStatements, postGraphQL, startTestKamina } from "./support/kamina.ts";
-import { createTestDatabase, type TestDatabase } from "./support/postgres.ts";
-import { bearer, clientToken, consentToken, TEST_SANDBOX_SECRET } from "./support/tokens.ts";
+import { startSeededKamina, stopSeededKamina } from "./support/seeded-kamina.ts";
+import type { TestDatabase } from "./support/postgres.ts";
+import { bearer, clientToken, consentToken } from "./support/tokens.ts";
 
 const ENTITIES = `query($r: [_Any!]!) { _entities(representations: $r) { ... on User { debts { id } } } }`;
 const jtiOf = (token: string) => JSON.parse(Buffer.from(token.split(".")[1]!, "base64url").toString("utf8")).jti as string;
@@ -41,17 +41,11 @@ describe("the gateway seals its token check for the subgraphs it calls", () => {
   let sql: pg.Client;
 
   before(async () => {
-    database = await createTestDatabase();
-    await seedDatabase({ kind: "postgres", url: database.url, poolSize: 2 }, { users: 30, seed: 7, sandboxClientSecret: TEST_SANDBOX_SECRET });
-    kamina = await startTestKamina({ kind: "postgres", url: database.url, poolSize: 3 });
-    sql = new pg.Client({ connectionString: database.url });
-    await sql.connect();
+    ({ database, kamina, sql } = await startSeededKamina({ users: 30, seed: 7, poolSize: 3 }));
   });
 
   after(async () => {
-    await sql?.end();
-    await kamina?.stop();
-    await database?.drop();
+    await stopSeededKamina({ database, kamina, sql });
   });
 
   const seals = () => new TokenCheckSeal(kamina.gateway!.auth.config.tokens.keyEncryptionKey);
