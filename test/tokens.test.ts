@@ -231,6 +231,16 @@ describe("tokens: rotation, revocation, keys and attacks", () => {
       await assertAttackRefused("expired", await sign({ iat: now - 7200, nbf: now - 7200, exp: now - 60 }), /has expired/);
     });
 
+    test("a token that worked stops working the moment it expires (verified signatures are kept, expiry is not)", async () => {
+      const now = Math.floor(Date.now() / 1000);
+      // Within the 5 s clock tolerance for about a second more.
+      const token = await sign({ iat: now - 60, nbf: now - 60, exp: now - 4 });
+      assert.equal((await me(token)).status, 200);
+      assert.equal((await debtsDirect(token)).status, 200);
+      await new Promise((resolve) => setTimeout(resolve, 2_100));
+      await assertAttackRefused("expired after use", token, /has expired/);
+    });
+
     test("not yet valid (nbf in the future)", async () => {
       const now = Math.floor(Date.now() / 1000);
       await assertAttackRefused("not yet valid", await sign({ nbf: now + 3600, exp: now + 7200 }), /`nbf` claim/);

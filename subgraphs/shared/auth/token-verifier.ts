@@ -8,6 +8,8 @@ import { TokenCheckSeal, type CheckedState } from "./token-check-seal.ts";
 import type { Viewer } from "./viewer.ts";
 
 export const TOKEN_ALGORITHMS = ["EdDSA"] as const;
+const CLOCK_TOLERANCE_SECONDS = 5;
+const VERIFIED_TOKENS_KEPT = 10_000;
 export const ACCESS_TOKEN_TYPE = "at+jwt";
 
 export interface TokenSettings {
@@ -54,6 +56,13 @@ export function unauthenticated(reason: string) {
  */
 export class TokenVerifier {
   private readonly keys: PublicKeyStore;
+  /**
+   * Tokens whose signature and claims verified, by the token itself: an Ed25519 verification
+   * costs more than the rest of a request's token handling, and a token comes back on every hop
+   * of every request. Expiry and the key's presence are checked again at each use; whether the
+   * token was revoked is never kept here (checkState, every request).
+   */
+  private readonly verified = new Map<string, { claims: AccessTokenClaims; kid: string; alg: string }>();
   private readonly seals: TokenCheckSeal | undefined;
 
   constructor(
@@ -90,8 +99,18 @@ export class TokenVerifier {
   }
 
   private async verifySignature(token: string): Promise<AccessTokenClaims> {
+    const known = this.verified.get(token);
+    if (known) {
+      if (known.claims.exp! + CLOCK_TOLERANCE_SECONDS <= Date.now() / 1000) {
+        this.verified.delete(token);
+        throw new AuthenticationError("The token has expired");
+      }
+      // The same answer as verifying again, as long as the key is still published.
+      if (await this.keys.get(known.kid, known.alg)) return known.claims;
+      this.verified.delete(token);
+    }
     try {
-      const { payload } = await jwtVerify<AccessTokenClaims>(
+      const { payload, protectedHeader } = await jwtVerify<AccessTokenClaims>(
         token,
         async (header) => {
           const key = header.kid ? await this.keys.get(header.kid, header.alg) : undefined;
@@ -104,9 +123,11 @@ export class TokenVerifier {
           algorithms: [...TOKEN_ALGORITHMS],
           typ: ACCESS_TOKEN_TYPE,
           requiredClaims: ["exp", "iat", "jti", "sub", "client_id", "scope", "token_use"],
-          clockTolerance: 5,
+          clockTolerance: CLOCK_TOLERANCE_SECONDS,
         },
       );
+      this.verified.set(token, { claims: payload, kid: protectedHeader.kid!, alg: protectedHeader.alg });
+      if (this.verified.size > VERIFIED_TOKENS_KEPT) this.verified.delete(this.verified.keys().next().value!);
       return payload;
     } catch (error) {
       if (error instanceof AuthenticationError) throw error;
