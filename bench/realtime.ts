@@ -16,6 +16,7 @@
 //      deliveries per second and end-to-end latency.
 // Prints one table, then cleans up (sockets, child, database). Figures, not assertions.
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { get as httpGet } from "node:http";
 import { loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -31,7 +32,7 @@ import { cpuTicksOf, machineBusyTicks, postgresDelta, postgresTicks } from "./su
 import type { ServerProbe } from "./support/realtime-server.ts";
 import { SubscriberPool, type Arrival } from "./support/realtime-subscribers.ts";
 import { codeVersion, machineFacts } from "./support/report.ts";
-import { freePorts, startServerChild, type ServerChild } from "./support/server-child.ts";
+import { startServerChild, type ServerChild } from "./support/server-child.ts";
 import { WebhookReceiver } from "./support/webhook-receiver.ts";
 
 const log = (message: string) => console.log(`[bench] ${message}`);
@@ -40,8 +41,8 @@ const TICKS_PER_SECOND = 100; // USER_HZ on Linux
 /** How long deliveries may still arrive after the last alert of a phase. */
 const DRAIN_SECONDS = 20;
 
-export const FLAT_SELECTION = `subscription FlatAlert { alertCreated { id type riskBand severity contributingFactors suggestedAction createdAt } }`;
-export const FEDERATED_SELECTION = `subscription AlertWithWellness { alertCreated { id type riskBand severity contributingFactors suggestedAction createdAt user { id wellness { score band } } } }`;
+const FLAT_SELECTION = `subscription FlatAlert { alertCreated { id type riskBand severity contributingFactors suggestedAction createdAt } }`;
+const FEDERATED_SELECTION = `subscription AlertWithWellness { alertCreated { id type riskBand severity contributingFactors suggestedAction createdAt user { id wellness { score band } } } }`;
 
 interface Options {
   subscribers: number;
@@ -56,6 +57,8 @@ interface Options {
   selections: Selection[];
   cpuProf: boolean;
   cpuProfDir: string | undefined;
+  /** Extra environment for the server child (`--env KEY=VALUE`, repeatable). */
+  serverEnv: Record<string, string>;
   quick: boolean;
 }
 
@@ -75,6 +78,7 @@ const USAGE = `Usage: npm run bench:realtime -- [options]
   --selection S           flat, federated or both (default both, flat first)
   --cpu-prof              profile the server child and print where its CPU time went
   --cpu-prof-dir D        the same, and keep the .cpuprofile in D
+  --env KEY=VALUE         extra environment for the server child, repeatable (e.g. DB_POOL_SIZE=20)
   --quick                 a small smoke run`;
 
 function parseOptions(argv: string[]): Options {
@@ -86,6 +90,7 @@ function parseOptions(argv: string[]): Options {
       selection: { type: "string" },
       "cpu-prof": { type: "boolean" },
       "cpu-prof-dir": { type: "string" },
+      env: { type: "string", multiple: true },
       quick: { type: "boolean" },
     },
     strict: true,
@@ -98,6 +103,12 @@ function parseOptions(argv: string[]): Options {
     if (!Number.isInteger(value) || value < min || value > max) throw new Error(`--${name} takes an integer from ${min} to ${max}, not "${String(raw)}"`);
     return value;
   };
+  const serverEnv: Record<string, string> = {};
+  for (const entry of values.env ?? []) {
+    const match = /^([A-Z][A-Z0-9_]*)=(.*)$/.exec(entry);
+    if (!match) throw new Error(`--env takes KEY=VALUE, not "${entry}"`);
+    serverEnv[match[1]!] = match[2]!;
+  }
   const selection = values.selection ?? "both";
   if (!["flat", "federated", "both"].includes(selection)) throw new Error(`--selection takes flat, federated or both, not "${selection}"`);
   return {
@@ -113,6 +124,7 @@ function parseOptions(argv: string[]): Options {
     selections: selection === "both" ? ["flat", "federated"] : [selection as Selection],
     cpuProf: values["cpu-prof"] === true || values["cpu-prof-dir"] !== undefined,
     cpuProfDir: values["cpu-prof-dir"],
+    serverEnv,
     quick,
   };
 }
@@ -258,6 +270,10 @@ interface EventFigures {
   rssMiB: number;
   closesDuring: number;
   sample: string;
+  /** What the hub's per-event fetches to the subgraphs answered over the phase. */
+  fetches: string;
+  /** Distinct deliveries of the phase's alerts that had arrived when the sockets were closed (late ones included). */
+  eventuallyDelivered: number | undefined;
   loadAverage: string;
 }
 
@@ -273,6 +289,8 @@ interface WebhookFigures {
   steadyPerSecond: number;
   latencyMs: Spread;
   statuses: Record<string, number>;
+  /** Database transactions per delivery (the burst's own inserts included). */
+  transactionsPerDelivery: number;
   cpu: Cpu;
   loopDelayMs: ServerProbe["loopDelayMs"];
   loadAverage: string;
@@ -284,7 +302,8 @@ async function run(options: Options): Promise<void> {
   log(`machine: ${machineFacts()}; open-file limit ${fileLimit ?? "unlimited"}; load average (1/5/15 min) ${loadAverage()}`);
   log(
     `${options.subscribers} subscribers over ${people} people (${options.perUser} per person), ${options.rate} alerts/s for ${options.duration} s per selection, ` +
-      `${options.webhookEvents} webhook alerts x ${options.endpoints} endpoints (WEBHOOK_RATE_PER_SECOND=${options.webhookRate})`,
+      `${options.webhookEvents} webhook alerts x ${options.endpoints} endpoints (WEBHOOK_RATE_PER_SECOND=${options.webhookRate})` +
+      `${Object.keys(options.serverEnv).length ? `; server child environment ${Object.entries(options.serverEnv).map(([key, value]) => `${key}=${value}`).join(" ")}` : ""}`,
   );
   if (fileLimit !== undefined && options.subscribers + 200 > fileLimit) {
     log(`warning: ${options.subscribers} sockets need about as many file descriptors in this process and in the server child; the limit is ${fileLimit} (raise it with ulimit -n)`);
@@ -307,21 +326,20 @@ async function run(options: Options): Promise<void> {
     profileDir = mkdtempSync(join(tmpdir(), "kamina-bench-realtime-prof-"));
     cleanups.push({ name: "the profile folder", run: async () => rmSync(profileDir!, { recursive: true, force: true }) });
   }
-  const [probePort] = await freePorts(1);
+  const probeDir = mkdtempSync(join(tmpdir(), "kamina-bench-realtime-"));
+  cleanups.push({ name: "the probe socket's folder", run: async () => rmSync(probeDir, { recursive: true, force: true }) });
+  const probeSocket = join(probeDir, "probe.sock");
   started = Date.now();
   const child: ServerChild = await startServerChild({
     databaseUrl: database.url,
     sandboxClientSecret: SANDBOX_CLIENT_SECRET,
     entry: "bench/support/realtime-server.ts",
     nodeFlags: profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : [],
-    env: { BENCH_PROBE_PORT: String(probePort), WEBHOOK_RATE_PER_SECOND: String(options.webhookRate) },
+    env: { WEBHOOK_RATE_PER_SECOND: String(options.webhookRate), ...options.serverEnv, BENCH_PROBE_SOCKET: probeSocket },
   });
   cleanups.push({ name: "the server child", run: () => child.stop() });
   log(`server child ${child.pid} ready in ${Date.now() - started} ms (DB_POOL_SIZE ${child.config.dbPoolSize}, SUBSCRIPTION_RECHECK_SECONDS ${child.config.realtime.subscriptionRecheckMs / 1000}, SUBSCRIPTION_QUEUE ${child.config.realtime.subscriberQueue})`);
-  const probe = async (reset = false): Promise<ServerProbe> => {
-    const response = await fetch(`http://127.0.0.1:${probePort}/probe${reset ? "?reset=1" : ""}`, { signal: AbortSignal.timeout(30_000) });
-    return (await response.json()) as ServerProbe;
-  };
+  const probe = (reset = false) => askProbe<ServerProbe>(probeSocket, `/probe${reset ? "?reset=1" : ""}`);
 
   // Tokens: subscriber i is a device of person i mod P, each with its own token.
   const everyone = await consentedPeople(database.url);
@@ -413,6 +431,7 @@ async function run(options: Options): Promise<void> {
     const waited = (performance.now() - started) / 1000;
     if (waited > 3) log(`${phase}: waited ${fixed(waited, 0)} s for the server to settle (below ${fixed(quiet, 2)} cores)`);
   };
+  const publishedOf = new Map<EventFigures, { alertId: string; expected: number }[]>();
   let nextPerson = 0;
   const measureSelection = async (selection: string, query: string, switchTo: boolean): Promise<EventFigures> => {
     if (switchTo) {
@@ -449,7 +468,7 @@ async function run(options: Options): Promise<void> {
     const after = await probe(true);
     const countersAfter = await databaseCounters(sql);
     const relayMs = await relayDelays(sql, published.map((entry) => entry.alertId));
-    const feedTimes = (await (await fetch(`http://127.0.0.1:${probePort}/feed-times`)).json()) as Record<string, number>;
+    const feedTimes = await askProbe<Record<string, number>>(probeSocket, "/feed-times");
     const feedMs: number[] = [];
     const hubMs: number[] = [];
     const latencies: number[] = [];
@@ -471,7 +490,6 @@ async function run(options: Options): Promise<void> {
         if (arrival.hasErrors) withErrors++;
         sample ??= arrival.data;
       }
-      arrivals.delete(entry.alertId);
     }
     const figures: EventFigures = {
       selection,
@@ -495,6 +513,8 @@ async function run(options: Options): Promise<void> {
       rssMiB: after.rssMiB,
       closesDuring: sum(pool.closesAfterAck) - closesBefore,
       sample: JSON.stringify(sample ?? null).slice(0, 300),
+      fetches: "",
+      eventuallyDelivered: undefined,
       loadAverage: loadAverage(),
     };
     log(
@@ -502,10 +522,22 @@ async function run(options: Options): Promise<void> {
         `p99 ${fixed(figures.latency.p99, 1)} ms, max ${fixed(figures.latency.max, 1)} ms (to the gateway's feed p50 ${fixed(figures.feedMs.p50, 1)} / p99 ${fixed(figures.feedMs.p99, 1)} ms, feed to subscriber p50 ${fixed(figures.hubMs.p50, 1)} / p99 ${fixed(figures.hubMs.p99, 1)} ms); server CPU ${fixed(cpuRead.server, 2)} cores, loop delay p99 ${fixed(after.loopDelayMs.p99, 1)} ms; load average ${figures.loadAverage}`,
     );
     log(`  sample: ${figures.sample}`);
+    const fetches = Object.entries(after.subgraphFetches)
+      .map(([name, stats]) => `${name} ${stats.calls} calls, ${stats.failed} failed${Object.keys(stats.codes).length ? ` (${Object.entries(stats.codes).map(([code, count]) => `${code} ${count}`).join(", ")})` : ""}, ${stats.nullEntities} null entities, slowest ${fixed(stats.maxMs)} ms`)
+      .join("; ");
+    figures.fetches = fetches;
+    log(`  the hub's fetches to subgraphs: ${fetches || "none"}`);
+    publishedOf.set(figures, published);
     return figures;
   };
   const events: EventFigures[] = [];
   for (const [index, selection] of options.selections.entries()) events.push(await measureSelection(selection, queries[selection], index > 0));
+  // Late or lost? Once the server is quiet again, count what finally arrived of each phase.
+  await settle("late deliveries");
+  for (const [figures, published] of publishedOf) {
+    figures.eventuallyDelivered = published.reduce((total, entry) => total + new Set((arrivals.get(entry.alertId) ?? []).map((arrival) => arrival.subscriber)).size, 0);
+    if (figures.eventuallyDelivered !== figures.delivered) log(`${figures.selection}: ${figures.eventuallyDelivered} of ${figures.expected} deliveries had arrived when the phases were over`);
+  }
   const subscriptionErrors = new Map(pool.subscriptionErrors);
   const closes = new Map(pool.closesAfterAck);
 
@@ -527,7 +559,9 @@ async function run(options: Options): Promise<void> {
   console.log(`Date: ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC`);
   console.log(
     `Setup: ${options.subscribers} subscribers over ${people} seeded people (${options.perUser} socket per device, one subscription per socket, each its own consent token); ` +
-      `server child = gateway + 5 subgraphs + relay + dispatcher in one Node process, PostgreSQL and this load generator on the same machine`,
+      `server child = gateway + 5 subgraphs + relay + dispatcher in one Node process (DB_POOL_SIZE ${child.config.dbPoolSize} per Prisma client, ` +
+      `SUBSCRIPTION_RECHECK_SECONDS ${child.config.realtime.subscriptionRecheckMs / 1000}${Object.keys(options.serverEnv).length ? `, --env ${Object.entries(options.serverEnv).map(([key, value]) => `${key}=${value}`).join(" ")}` : ""}), ` +
+      `PostgreSQL and this load generator on the same machine`,
   );
   console.log("");
   console.log(summaryTable(options, connect, events, webhooks));
@@ -546,14 +580,18 @@ async function run(options: Options): Promise<void> {
         `split: alert created -> relay's published_at stamp p50 ${fixed(figures.relayMs.p50, 1)} / p99 ${fixed(figures.relayMs.p99, 1)} ms, -> gateway feed p50 ${fixed(figures.feedMs.p50, 1)} / p99 ${fixed(figures.feedMs.p99, 1)} ms, ` +
         `feed -> subscriber p50 ${fixed(figures.hubMs.p50, 1)} / p99 ${fixed(figures.hubMs.p99, 1)} ms; ` +
         `scheduler behind p99 ${fixed(figures.schedulerBehindMs.p99, 1)} ms; database: ${fixed(figures.transactionsPerAlert, 1)} transactions and ${fixed(figures.rowsFetchedPerAlert, 0)} rows fetched per alert; CPU cores: server ${fixed(figures.cpu.server, 2)} (${fixed(cpuMsPerAlert(figures), 1)} ms per alert over ${fixed(figures.cpu.seconds, 1)} s), PostgreSQL ${fixed(figures.cpu.postgres, 2)}, bench ${fixed(figures.cpu.bench, 2)}, machine ${fixed(figures.cpu.machine, 2)}; ` +
-        `server loop delay p50/p99/max ${fixed(figures.loopDelayMs.p50, 1)}/${fixed(figures.loopDelayMs.p99, 1)}/${fixed(figures.loopDelayMs.max, 1)} ms; server RSS ${fixed(figures.rssMiB)} MiB; load average ${figures.loadAverage}`,
+        `server loop delay p50/p99/max ${fixed(figures.loopDelayMs.p50, 1)}/${fixed(figures.loopDelayMs.p99, 1)}/${fixed(figures.loopDelayMs.max, 1)} ms; server RSS ${fixed(figures.rssMiB)} MiB; ` +
+        `the hub's fetches to subgraphs: ${figures.fetches || "none"}; ` +
+        `${figures.closesDuring ? `${figures.closesDuring} sockets closed by the server; ` : ""}${figures.unknown ? `${figures.unknown} results without an alert id; ` : ""}load average ${figures.loadAverage}`,
     );
   }
   if (webhooks) {
     console.log(
-      `Webhooks: ${webhooks.events} alerts raised in one burst (batches of 100, as the prevention engine writes a batch), ${webhooks.endpoints} endpoints, WEBHOOK_RATE_PER_SECOND=${options.webhookRate}; ` +
+      `Webhooks: ${webhooks.events} alerts raised in one burst (batches of 100, as the prevention engine writes a batch), ${webhooks.endpoints} endpoints, WEBHOOK_RATE_PER_SECOND=${child.config.realtime.webhooks.ratePerSecond}; ` +
         `${webhooks.received} deliveries (${webhooks.unique} distinct, ${webhooks.unverified} failed signature checks) in ${fixed(webhooks.seconds, 1)} s; steady rate ${fixed(webhooks.steadyPerSecond)}/s; ` +
-        `delivery rows: ${Object.entries(webhooks.statuses).map(([status, count]) => `${status} ${count}`).join(", ")}; CPU cores: server ${fixed(webhooks.cpu.server, 2)}, PostgreSQL ${fixed(webhooks.cpu.postgres, 2)}, machine ${fixed(webhooks.cpu.machine, 2)}; ` +
+        `delivery rows: ${Object.entries(webhooks.statuses).map(([status, count]) => `${status} ${count}`).join(", ")}; ${fixed(webhooks.transactionsPerDelivery, 1)} database transactions per delivery; ` +
+        `CPU cores: server ${fixed(webhooks.cpu.server, 2)} (${fixed(((webhooks.cpu.server ?? Number.NaN) * webhooks.cpu.seconds * 1000) / Math.max(1, webhooks.received), 2)} ms per delivery), ` +
+        `PostgreSQL ${fixed(webhooks.cpu.postgres, 2)} (${fixed((webhooks.cpu.postgres * webhooks.cpu.seconds * 1000) / Math.max(1, webhooks.received), 2)} ms per delivery), machine ${fixed(webhooks.cpu.machine, 2)}; ` +
         `server loop delay p99 ${fixed(webhooks.loopDelayMs.p99, 1)} ms; load average ${webhooks.loadAverage}`,
     );
   }
@@ -602,7 +640,7 @@ async function measureWebhooks(
   }
   const expected = options.webhookEvents * options.endpoints;
   log(`webhooks: ${options.endpoints} endpoints registered through POST /v1/webhooks; raising ${options.webhookEvents} alerts in one burst (${expected} deliveries expected)...`);
-  await sleep(1_000);
+  const countersBefore = await databaseCounters(sql);
   await probe(true);
   const cpu = new CpuWindow(child.pid);
   const started = Date.now();
@@ -624,6 +662,7 @@ async function measureWebhooks(
   }
   const cpuRead = cpu.read();
   const after = await probe(true);
+  const countersAfter = await databaseCounters(sql);
   const arrivals = receiver.arrivals;
   const unique = new Set(arrivals.map((arrival) => `${arrival.path} ${arrival.webhookId}`)).size;
   const times = arrivals.map((arrival) => arrival.at).sort((a, b) => a - b);
@@ -645,6 +684,7 @@ async function measureWebhooks(
     steadyPerSecond: steady,
     latencyMs: spread(arrivals.map((arrival) => arrival.at - arrival.createdAt)),
     statuses: Object.fromEntries(rows.map((row) => [row.status, Number(row.count)])),
+    transactionsPerDelivery: (countersAfter.commits - countersBefore.commits) / Math.max(1, arrivals.length),
     cpu: cpuRead,
     loopDelayMs: after.loopDelayMs,
     loadAverage: loadAverage(),
@@ -674,6 +714,7 @@ function summaryTable(options: Options, connect: ConnectFigures, events: EventFi
     const name = figures.selection === "flat" ? "flat selection" : "with `user { wellness { score band } }`";
     row(`${name}: alerts/s offered (achieved)`, `${options.rate} (${fixed(figures.achievedRate, 1)})`);
     row(`${name}: delivered within ${DRAIN_SECONDS} s of the last alert / expected (missing, duplicates)`, `${figures.delivered} / ${figures.expected} (${figures.expected - figures.delivered}, ${figures.duplicates})`);
+    row(`${name}: delivered at all (before the sockets closed)`, `${figures.eventuallyDelivered ?? "n/a"} / ${figures.expected}`);
     row(`${name}: event-to-delivery p50 / p95 / p99 / max`, `${fixed(figures.latency.p50, 1)} / ${fixed(figures.latency.p95, 1)} / ${fixed(figures.latency.p99, 1)} / ${fixed(figures.latency.max, 1)} ms`);
     row(`${name}: server CPU cores, CPU ms per alert, loop delay p99`, `${fixed(figures.cpu.server, 2)}, ${fixed(cpuMsPerAlert(figures), 1)} ms, ${fixed(figures.loopDelayMs.p99, 1)} ms`);
     row(`${name}: database transactions per alert`, fixed(figures.transactionsPerAlert, 1));
@@ -684,6 +725,26 @@ function summaryTable(options: Options, connect: ConnectFigures, events: EventFi
     row("webhooks: alert-to-receiver p50 / p99 / max", `${fixed(webhooks.latencyMs.p50)} / ${fixed(webhooks.latencyMs.p99)} / ${fixed(webhooks.latencyMs.max)} ms`);
   }
   return lines.join("\n");
+}
+
+/** GET `path` from the server child's probe (bench/support/realtime-server.ts) over its Unix socket. */
+function askProbe<T>(socketPath: string, path: string): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const request = httpGet({ socketPath, path, timeout: 30_000 }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on("data", (chunk: Buffer) => chunks.push(chunk));
+      response.on("end", () => {
+        try {
+          resolve(JSON.parse(Buffer.concat(chunks).toString("utf8")) as T);
+        } catch (error) {
+          reject(error);
+        }
+      });
+      response.on("error", reject);
+    });
+    request.on("timeout", () => request.destroy(new Error(`the probe did not answer ${path} in 30 s`)));
+    request.on("error", reject);
+  });
 }
 
 /** Transactions committed (every autocommitted statement is one) and rows fetched in the bench's database so far. */

@@ -3,8 +3,8 @@
 // what only the server knows: how many subscribers its subscription hub holds, its memory, how
 // late its event loop ran, and when each alert event reached the gateway's event feed (one more
 // follower beside the subscription streams, so latency splits into "before the gateway" and
-// "inside it"). The probe is on its own port (BENCH_PROBE_PORT) so it never touches the
-// gateway's routes.
+// "inside it"). The probe listens on a Unix socket (BENCH_PROBE_SOCKET), so it never touches
+// the gateway's routes and cannot collide with the ports the child was given.
 import { createServer } from "node:http";
 import { monitorEventLoopDelay, performance } from "node:perf_hooks";
 import { startKamina } from "../../runtime/app.ts";
@@ -19,13 +19,26 @@ export interface ServerProbe {
   heapUsedMiB: number;
   /** Event-loop delay since the last `?reset=1`, in ms (perf_hooks histogram, 10 ms resolution). */
   loopDelayMs: { mean: number; p50: number; p99: number; max: number };
+  /** The subscription hub's fetches to each subgraph since the last `?reset=1`. */
+  subgraphFetches: Record<string, FetchStats>;
+}
+
+export interface FetchStats {
+  calls: number;
+  /** Answers carrying errors, or fetches that threw. */
+  failed: number;
+  /** Error codes seen, with counts. */
+  codes: Record<string, number>;
+  /** `_entities` answers whose entity came back null: the hub drops such an event for that stream. */
+  nullEntities: number;
+  maxMs: number;
 }
 
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.logLevel);
-  const probePort = Number(process.env.BENCH_PROBE_PORT);
-  if (!Number.isInteger(probePort) || probePort <= 0) throw new ConfigError("BENCH_PROBE_PORT must name the probe's port");
+  const probeSocket = process.env.BENCH_PROBE_SOCKET;
+  if (!probeSocket) throw new ConfigError("BENCH_PROBE_SOCKET must name the probe's Unix socket");
   const started = Date.now();
   const kamina = await startKamina({ config, logger });
   const hub = kamina.gateway?.subscriptions.hub;
@@ -44,6 +57,36 @@ async function main(): Promise<void> {
     },
     onFailure: (error) => logger.error({ err: error }, "the bench probe's feed follower failed"),
   });
+  // Counts what the hub's per-event fetches to the subgraphs answer: an event whose primary
+  // fetch fails or comes back null is not delivered to that stream, so this is where a missing
+  // delivery can be traced.
+  let subgraphFetches: Record<string, FetchStats> = {};
+  const statsOf = (name: string) => (subgraphFetches[name] ??= { calls: 0, failed: 0, codes: {}, nullEntities: 0, maxMs: 0 });
+  for (const [name, source] of Object.entries(hub.options.services)) {
+    const original = source.process.bind(source);
+    source.process = async (options) => {
+      const started = performance.now();
+      const count = (code: string) => {
+        const stats = statsOf(name);
+        stats.failed++;
+        stats.codes[code] = (stats.codes[code] ?? 0) + 1;
+      };
+      statsOf(name).calls++;
+      try {
+        const response = await original(options);
+        for (const error of response.errors ?? []) count(String(error.extensions?.code ?? "NO_CODE"));
+        const entities = (response.data as { _entities?: unknown[] } | null | undefined)?._entities;
+        if (entities?.some((entity) => entity === null)) statsOf(name).nullEntities++;
+        return response;
+      } catch (error) {
+        count(String((error as { extensions?: { code?: unknown } }).extensions?.code ?? (error instanceof Error ? error.name : "THROWN")));
+        throw error;
+      } finally {
+        const stats = statsOf(name);
+        stats.maxMs = Math.max(stats.maxMs, performance.now() - started);
+      }
+    };
+  }
   const probe = createServer((request, response) => {
     const url = new URL(request.url ?? "/", "http://probe");
     if (url.pathname === "/feed-times") {
@@ -63,11 +106,15 @@ async function main(): Promise<void> {
       rssMiB: memory.rss / 2 ** 20,
       heapUsedMiB: memory.heapUsed / 2 ** 20,
       loopDelayMs: { mean: ms(delay.mean), p50: ms(delay.percentile(50)), p99: ms(delay.percentile(99)), max: ms(delay.max) },
+      subgraphFetches,
     };
-    if (url.searchParams.get("reset") === "1") delay.reset();
+    if (url.searchParams.get("reset") === "1") {
+      delay.reset();
+      subgraphFetches = {};
+    }
     response.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(body));
   });
-  await new Promise<void>((resolve) => probe.listen(probePort, "127.0.0.1", resolve));
+  await new Promise<void>((resolve) => probe.listen(probeSocket, resolve));
 
   let stopping = false;
   const shutdown = () => {
