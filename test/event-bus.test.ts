@@ -27,7 +27,12 @@ async function harness(database: DatabaseTarget, busKind: "postgres" | "nats"): 
   const prisma = createPrismaClient(database);
   const bus = busKind === "nats" ? await NatsEventBus.connect(NATS_URL, prisma, logger) : new PostgresEventBus(prisma, database, logger);
   const relay = new OutboxRelay(prisma, database, bus, logger, { pollIntervalMs: 200 });
-  const feed = await EventFeed.start(bus, logger);
+  // Test events name their route by their number: n % 4 == 0 "mine", 1 "other", else none.
+  const feed = await EventFeed.start(bus, logger, (event) => {
+    if (event.topic !== "routed.test") return undefined;
+    const n = (event.payload as { n: number }).n;
+    return n % 4 === 0 ? "mine" : n % 4 === 1 ? "other" : undefined;
+  });
   await relay.start();
   return {
     prisma,
@@ -167,6 +172,31 @@ function behavesAsAnEventBus(name: string, open: () => Promise<{ target: Databas
       assert.deepEqual(handled.live, expected);
       assert.deepEqual(handled.replayed, expected);
       assert.ok(seen.live >= 30 && seen.replayed >= 30, "every event was offered to the filter");
+    });
+
+    test("a routed follower is offered only its route's events (and unrouted ones), and its cursor still reaches the head", async () => {
+      const start = await settled(node);
+      const route = (n: number) => (n % 4 === 0 ? "mine" : n % 4 === 1 ? "other" : undefined);
+      const rows = Array.from({ length: 24 }, () => outboxRow("routed.test"));
+      const offered: number[] = [];
+      const handled: number[] = [];
+      const follower = node.feed.follow({
+        after: start,
+        maxQueued: 100,
+        route: "mine",
+        accepts: (event) => (offered.push((event.payload as { n: number }).n), true),
+        handle: async (event) => void handled.push((event.payload as { n: number }).n),
+        onFailure: () => undefined,
+      });
+      await waitFor(async () => node.feed.position >= start); // live before the events
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      await node.prisma.outboxEvent.createMany({ data: rows });
+      const expected = rows.map((row) => row.payload.n).filter((n) => route(n) !== "other");
+      await waitFor(async () => handled.length === expected.length);
+      await waitFor(async () => follower.position === start + 24n);
+      follower.stop();
+      assert.deepEqual(handled, expected, "its route's and the unrouted events, in order");
+      assert.ok(offered.every((n) => route(n) !== "other"), "never offered another route's event");
     });
 
     test("a slow consumer does not hold back a fast one, and catches up from the record", async () => {

@@ -10,7 +10,7 @@ import type { TokenVerifier } from "../../subgraphs/shared/auth/token-verifier.t
 import type { DatabaseTarget, PrismaClient } from "../../subgraphs/shared/database.ts";
 import { parseRevocationNotice, REVOCATION_CHANNEL } from "../auth/revocation-notice.ts";
 import { SubgraphDataSource } from "../subgraph-data-source.ts";
-import { SubscriptionHub } from "./subscription-hub.ts";
+import { alertRoute, SubscriptionHub } from "./subscription-hub.ts";
 import { SubscriptionPlanner } from "./subscription-planner.ts";
 import { attachSubscriptionServer } from "./websocket-server.ts";
 
@@ -37,7 +37,7 @@ export interface RunningSubscriptions {
 export async function startSubscriptions(options: SubscriptionsOptions): Promise<RunningSubscriptions> {
   const { config, logger } = options;
   const bus = await createEventBus(config.realtime, options.prisma, options.database, logger);
-  const feed = await EventFeed.start(bus, logger);
+  const feed = await EventFeed.start(bus, logger, alertRoute);
   const planner = new SubscriptionPlanner(options.supergraphSdl, !config.unsafeDisableScopeEnforcement);
   const services = Object.fromEntries(
     Object.entries(options.subgraphUrls).map(([name, url]) => [name, new SubgraphDataSource(name, url, config.subgraphTimeoutMs)]),

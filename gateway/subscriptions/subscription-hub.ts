@@ -208,6 +208,17 @@ export class SubscriptionHub {
   }
 }
 
+function routeOf(viewer: Viewer, args: StreamArgs): string | undefined {
+  return viewer.kind === "consent" ? viewer.userId : args.userId;
+}
+
+/** An alert event's route on the event feed: the person it is about, as the alert writer names them. */
+export function alertRoute(event: BusEvent): string | undefined {
+  if (event.topic !== ALERT_CREATED) return undefined;
+  const userId = (event.payload as { user_id?: unknown } | null)?.user_id;
+  return typeof userId === "string" ? userId : undefined;
+}
+
 /** One upstream stream, shared by identical subscriptions. */
 class SharedStream {
   private readonly members = new Set<Member>();
@@ -224,9 +235,12 @@ class SharedStream {
     private readonly args: StreamArgs,
   ) {
     const { feed, maxQueuedPerStream } = hub.options;
+    // A consent token's stream, or a partner's for one person, is offered only that person's events.
+    const route = routeOf(credentials.viewer, args);
     this.follower = feed.follow({
       after: args.after ?? feed.position,
       maxQueued: maxQueuedPerStream ?? 1_000,
+      ...(route !== undefined ? { route } : {}),
       handle: (event) => this.handle(event),
       accepts: (event) => this.mayConcern(event),
       onFailure: (error) => {

@@ -12,18 +12,28 @@ const IDLE_RETRY_MS = 50;
 export class EventFeed {
   private newest: bigint;
   private readonly followers = new Set<Follower>();
+  /** Followers that see every event. */
+  private readonly unrouted = new Set<Follower>();
+  /** Followers that see only the events of their route (and events that have none). */
+  private readonly routed = new Map<string, Set<Follower>>();
   private unsubscribe: (() => Promise<void>) | undefined;
 
   private constructor(
     readonly bus: EventBus,
     head: bigint,
     private readonly logger: Logger,
+    private readonly routeOf: (event: BusEvent) => string | undefined,
   ) {
     this.newest = head;
   }
 
-  static async start(bus: EventBus, logger: Logger): Promise<EventFeed> {
-    const feed = new EventFeed(bus, await bus.head(), logger);
+  /**
+   * `routeOf` names the route of an event (for alerts: the person it is about); a follower with
+   * a route is offered only its route's events and the events without one, so an event costs
+   * the followers it may concern, not every follower in the process.
+   */
+  static async start(bus: EventBus, logger: Logger, routeOf: (event: BusEvent) => string | undefined = () => undefined): Promise<EventFeed> {
+    const feed = new EventFeed(bus, await bus.head(), logger, routeOf);
     feed.unsubscribe = await bus.subscribe((event) => feed.receive(event));
     return feed;
   }
@@ -37,12 +47,24 @@ export class EventFeed {
   follow(options: FollowOptions): Follower {
     const follower = new Follower(this, options, this.logger);
     this.followers.add(follower);
+    if (options.route === undefined) this.unrouted.add(follower);
+    else {
+      let set = this.routed.get(options.route);
+      if (!set) this.routed.set(options.route, (set = new Set()));
+      set.add(follower);
+    }
     return follower;
   }
 
   /** @internal */
-  forget(follower: Follower): void {
+  forget(follower: Follower, route: string | undefined): void {
     this.followers.delete(follower);
+    if (route === undefined) this.unrouted.delete(follower);
+    else {
+      const set = this.routed.get(route);
+      set?.delete(follower);
+      if (set?.size === 0) this.routed.delete(route);
+    }
   }
 
   async stop(): Promise<void> {
@@ -50,9 +72,25 @@ export class EventFeed {
     await this.unsubscribe?.();
   }
 
+  /**
+   * Events come in position order. One already passed on is ignored; a gap (one not heard of
+   * yet) sends every live follower back to the record, which has it. So a live follower sees,
+   * of every position, either the event or nothing because it is not on its route.
+   */
   private receive(event: BusEvent): void {
-    if (event.position > this.newest) this.newest = event.position;
-    for (const follower of this.followers) follower.offer(event);
+    if (event.position <= this.newest) return;
+    const passedOn = this.newest;
+    this.newest = event.position;
+    if (event.position !== passedOn + 1n) {
+      for (const follower of this.followers) follower.fallBehind(passedOn);
+      return;
+    }
+    for (const follower of this.unrouted) follower.offer(event);
+    const route = this.routeOf(event);
+    if (route !== undefined) {
+      const set = this.routed.get(route);
+      if (set) for (const follower of set) follower.offer(event);
+    } else for (const set of this.routed.values()) for (const follower of set) follower.offer(event);
   }
 }
 
@@ -61,6 +99,8 @@ export interface FollowOptions {
   after: bigint;
   /** Live events held while the handler is busy; beyond that the follower reads the record instead. */
   maxQueued: number;
+  /** Only this route's live events (and those without a route) are offered; see EventFeed.start. */
+  route?: string;
   /** Called for one event at a time, in position order; the next waits for it. */
   handle(event: BusEvent): Promise<void>;
   /**
@@ -104,13 +144,12 @@ export class Follower {
     return this.cursor;
   }
 
-  /** @internal: the feed hands over a live event. */
+  /** @internal: the feed hands over a live event (the feed checks the positions are contiguous). */
   offer(event: BusEvent): void {
     if (!this.live || this.stopped || event.position <= this.enqueued) return;
-    if (event.position !== this.enqueued + 1n) return this.fallBehind();
     this.enqueued = event.position;
     if (this.options.accepts && !this.options.accepts(event)) {
-      // Idle (waiting, nothing queued): everything up to here is handled or passed over.
+      // Idle (waiting, nothing queued): everything up to here is handled, passed over or not on this route.
       if (this.wake && this.queue.length === 0) this.cursor = event.position;
       return;
     }
@@ -119,8 +158,13 @@ export class Follower {
     this.wake?.();
   }
 
-  /** A gap, or a full queue: back to the record from the last position handled. */
-  private fallBehind(): void {
+  /**
+   * @internal: a gap in the feed, or a full queue: back to the record from the last position
+   * handled; an idle follower has handled everything the feed passed on before the gap.
+   */
+  fallBehind(passedOn?: bigint): void {
+    if (!this.live) return;
+    if (passedOn !== undefined && this.wake && this.queue.length === 0 && passedOn > this.cursor) this.cursor = passedOn;
     this.live = false;
     this.queue = [];
     this.logger.debug({ at: this.cursor.toString() }, "follower fell behind the live edge; reading the record");
@@ -130,7 +174,7 @@ export class Follower {
   stop(): void {
     this.stopped = true;
     this.queue = [];
-    this.feed.forget(this);
+    this.feed.forget(this, this.options.route);
     this.wake?.();
   }
 
@@ -153,9 +197,9 @@ export class Follower {
       }
       const event = this.queue.shift();
       if (!event) {
-        // Everything offered so far was handled or passed over: a later fall back to the
-        // record starts here, not at the last event this follower cared about.
-        if (this.enqueued > this.cursor) this.cursor = this.enqueued;
+        // Every event the feed has passed on was handled, passed over or not on this route: a
+        // later fall back to the record starts here, not at the last event this follower handled.
+        if (this.feed.position > this.cursor) this.cursor = this.feed.position;
         await new Promise<void>((resolve) => (this.wake = resolve));
         this.wake = undefined;
         continue;
