@@ -119,8 +119,14 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions): Ru
           const untilExpiry = verified.claims.exp * 1000 - Date.now();
           connection.track(setTimeout(() => connection.close(CLOSE_CODES.UNAUTHENTICATED, "The token has expired"), Math.min(Math.max(untilExpiry, 0), MAX_TIMER_MS)));
         }
-        const interval = setInterval(() => void recheck(connection), options.recheckIntervalMs);
-        connection.track(interval);
+        // Each connection's re-checks start at a random point of the interval: sockets opened
+        // together (a partner's fleet reconnecting) do not all hit the database at once.
+        connection.track(
+          setTimeout(() => {
+            void recheck(connection);
+            connection.track(setInterval(() => void recheck(connection), options.recheckIntervalMs));
+          }, Math.random() * options.recheckIntervalMs),
+        );
         connections.set(socket, connection);
         ctx.extra.connection = connection;
         return true;
