@@ -22,10 +22,16 @@ export async function startRealtimeWorkers(config: Config, database: DatabaseTar
   const prisma = createPrismaClient(database);
   const bus = await createEventBus(config.realtime, prisma, database, log);
   const dispatcher = new WebhookDispatcher(prisma, config.realtime.webhooks, config.tokens.keyEncryptionKey, log);
+  // The dispatcher is woken when a publication created deliveries (it also polls on its own).
+  let created = 0;
   const relay = new OutboxRelay(prisma, database, bus, log, {
     pollIntervalMs: config.realtime.relayPollMs,
-    inTransaction: fanOutWebhooks,
-    afterPublish: () => dispatcher.wake(),
+    inTransaction: async (tx, events) => void (created += await fanOutWebhooks(tx, events)),
+    afterPublish: () => {
+      if (created === 0) return;
+      created = 0;
+      dispatcher.wake();
+    },
   });
   await relay.start();
   dispatcher.start();

@@ -154,8 +154,16 @@ export class SubscriptionHub {
     if (this.streams.get(stream.key) === stream) this.streams.delete(stream.key);
   }
 
-  /** Who an alert event is about, read once per event for every stream on this instance. */
+  /**
+   * Who an alert event is about: from the event itself when the alert writer put the person and
+   * the severity in it (the writer commits the alert and its event together), else read once per
+   * event for every stream on this instance.
+   */
   alertFacts(event: BusEvent): Promise<AlertFacts | null> {
+    const payload = event.payload as { user_id?: unknown; severity?: unknown } | null;
+    if (typeof payload?.user_id === "string" && typeof payload.severity === "string") {
+      return Promise.resolve({ alertId: event.aggregateId, userId: payload.user_id, severity: payload.severity.toUpperCase(), country: event.country });
+    }
     const key = event.position.toString();
     let facts = this.facts.get(key);
     if (!facts) {

@@ -5,12 +5,13 @@ import { ALERT_CREATED, type BusEvent } from "../../runtime/events/event-bus.ts"
  * Runs inside the relay's publishing transaction: one PENDING delivery per (endpoint, event) for
  * every active endpoint that asked for the event's topic and whose client holds an authorised,
  * unexpired consent from the alert's person covering alerts.read in the alert's country. The row
- * exists as soon as the event is published, so a dispatcher that dies loses nothing.
+ * exists as soon as the event is published, so a dispatcher that dies loses nothing. Returns
+ * how many deliveries it created.
  */
-export async function fanOutWebhooks(tx: Prisma.TransactionClient, events: readonly BusEvent[]): Promise<void> {
+export async function fanOutWebhooks(tx: Prisma.TransactionClient, events: readonly BusEvent[]): Promise<number> {
   const ids = events.filter((event) => event.topic === ALERT_CREATED).map((event) => event.outboxId);
-  if (ids.length === 0) return;
-  await tx.$executeRaw`
+  if (ids.length === 0) return 0;
+  return tx.$executeRaw`
     INSERT INTO webhook_delivery (id, endpoint_id, event_id, status, attempts, next_attempt_at, created_at)
     SELECT 'whd_' || replace(gen_random_uuid()::text, '-', ''), e.id, o.id, 'PENDING', 0, now(), now()
     FROM outbox_event o

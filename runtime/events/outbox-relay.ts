@@ -38,6 +38,8 @@ export class OutboxRelay {
   );
   private timer: NodeJS.Timeout | undefined;
   private unlisten: (() => Promise<void>) | undefined;
+  /** Look for rows positioned but never announced (a relay that died in between): at start and on every poll. */
+  private sweepDue = true;
 
   constructor(
     private readonly prisma: PrismaClient,
@@ -49,7 +51,10 @@ export class OutboxRelay {
 
   async start(): Promise<void> {
     this.unlisten = await listen(this.database, OUTBOX_CHANNEL, () => this.wake(), this.logger);
-    this.timer = setInterval(() => this.wake(), this.options.pollIntervalMs ?? 1_000);
+    this.timer = setInterval(() => {
+      this.sweepDue = true;
+      this.wake();
+    }, this.options.pollIntervalMs ?? 1_000);
     this.timer.unref();
     this.wake();
   }
@@ -58,7 +63,10 @@ export class OutboxRelay {
     this.loop.wake();
   }
 
-  /** Assigns positions to one batch and publishes everything not yet announced; returns how many it positioned. */
+  /**
+   * Assigns positions to one batch and announces it (on a poll tick, everything not yet announced,
+   * in position order); returns how many it positioned when the batch was full, else 0.
+   */
   async runOnce(): Promise<number> {
     const batch = this.options.batchSize ?? 500;
     const positioned = await this.prisma.$transaction(async (tx) => {
@@ -72,18 +80,25 @@ export class OutboxRelay {
         RETURNING o.position, o.id, o.topic, o.aggregate_id AS "aggregateId", o.country::text AS country, o.payload, o.created_at AS "createdAt"`;
       const events = rows.map(toBusEvent).sort((a, b) => (a.position < b.position ? -1 : 1));
       if (events.length > 0 && this.options.inTransaction) await this.options.inTransaction(tx, events);
-      return events.length;
+      return events;
     });
-    await this.publishPending();
-    return positioned;
+    if (this.sweepDue) {
+      this.sweepDue = false;
+      await this.publishPending();
+    } else if (positioned.length > 0) await this.announce(positioned);
+    // A short batch took everything there was: the next commit's NOTIFY wakes the relay again.
+    return positioned.length === batch ? positioned.length : 0;
   }
 
+  /** Everything positioned and not yet announced, this run's rows included, in position order. */
   private async publishPending(): Promise<void> {
     const rows = await this.prisma.$queryRaw<Parameters<typeof toBusEvent>[0][]>`
       SELECT position, id, topic, aggregate_id AS "aggregateId", country::text AS country, payload, created_at AS "createdAt"
       FROM outbox_event WHERE position IS NOT NULL AND published_at IS NULL ORDER BY position LIMIT 1000`;
-    if (rows.length === 0) return;
-    const events = rows.map(toBusEvent);
+    if (rows.length > 0) await this.announce(rows.map(toBusEvent));
+  }
+
+  private async announce(events: readonly BusEvent[]): Promise<void> {
     await this.bus.publish(events);
     await this.prisma.$executeRaw`UPDATE outbox_event SET published_at = now() WHERE id = ANY(${events.map((event) => event.outboxId)}::bigint[]) AND published_at IS NULL`;
     this.options.afterPublish?.(events);
