@@ -72,11 +72,10 @@ export class ConsentGrants {
     const kept = version === undefined ? undefined : this.keptFor(key, version);
     return new DataLoader<string, readonly ConsentGrant[]>(
       async (userIds) => {
-        const now = Date.now();
         return Promise.all(
           userIds.map(async (userId) => {
-            const known = kept?.get(userId);
-            if (known && known.every((grant) => !grant.expiresAt || grant.expiresAt.getTime() > now)) return known;
+            const known = this.keptGrants(client, userId);
+            if (known) return known;
             const grants = await batcher.add(userId);
             // Only under the version this request read, and only while it is still the current one.
             if (kept && this.kept.get(key)?.people === kept && kept.size < CACHED_PEOPLE_PER_CLIENT) kept.set(userId, grants);
@@ -86,6 +85,17 @@ export class ConsentGrants {
       },
       { maxBatchSize: 1000 },
     );
+  }
+
+  /** `userId`'s grants when this process keeps them under the version `client` was read with and none has expired. */
+  keptGrants(client: PartnerClient, userId: string): readonly ConsentGrant[] | undefined {
+    if (client.consentVersion === undefined) return undefined;
+    const current = this.kept.get(clientKey(client));
+    if (current?.version !== client.consentVersion) return undefined;
+    const known = current.people.get(userId);
+    if (!known) return undefined;
+    const now = Date.now();
+    return known.every((grant) => !grant.expiresAt || grant.expiresAt.getTime() > now) ? known : undefined;
   }
 
   /** The people kept under `version`; a newer version replaces the old ones, an older one gets nothing kept. */
