@@ -67,8 +67,9 @@ export class FieldAccess {
   /** What this request returned, per consent; null when it returned no personal data. */
   report(): ReceiptReport | null {
     if (this.returned.size === 0) return null;
+    // Sorted: the same answer reads the same however its fields happened to resolve.
     const report: ReceiptReport = {};
-    for (const [consentId, fields] of this.returned) report[consentId] = [...fields];
+    for (const consentId of [...this.returned.keys()].sort()) report[consentId] = [...this.returned.get(consentId)!].sort();
     return report;
   }
 }
