@@ -19,6 +19,7 @@ import { grantEveryReadScope } from "./support/consents.ts";
 import { measure, preflight, sampleMachine, type Measurement } from "./support/load.ts";
 import { codeVersion, machineFacts } from "./support/report.ts";
 import { buildScenarios, type Scenario } from "./support/scenarios.ts";
+import { Cleanups, runBenchmark } from "./support/lifecycle.ts";
 import { startServerChild, type ServerChild } from "./support/server-child.ts";
 
 const log = (message: string) => console.log(`[bench] ${message}`);
@@ -66,12 +67,7 @@ function parseOptions(argv: string[]): Options {
   };
 }
 
-const cleanups: (() => Promise<void>)[] = [];
-async function cleanUp(): Promise<void> {
-  for (const cleanup of cleanups.splice(0).reverse()) {
-    await cleanup().catch((error: unknown) => console.error(`[bench] cleanup failed: ${error instanceof Error ? error.message : String(error)}`));
-  }
-}
+const cleanups = new Cleanups();
 
 /** Sums several measured runs of one side: requests over total time, latency percentiles averaged. */
 function combine(runs: Measurement[]) {
@@ -94,7 +90,7 @@ function combine(runs: Measurement[]) {
 async function run(options: Options): Promise<void> {
   log(`machine: ${machineFacts()}`);
   const database: TestDatabase = await createTestDatabase();
-  cleanups.push(() => database.drop());
+  cleanups.add("the database", () => database.drop());
   let started = Date.now();
   await seedDatabase({ kind: "postgres", url: database.url, poolSize: 4 }, { users: options.users, seed: options.seed, sandboxClientSecret: SANDBOX_CLIENT_SECRET });
   const widened = await grantEveryReadScope(database.url, DEMO_CLIENT_ID);
@@ -131,7 +127,7 @@ async function run(options: Options): Promise<void> {
     for (const side of order) {
       const child = await startSide(side);
       const stop = () => child.stop();
-      cleanups.push(stop);
+      cleanups.add("the server child", stop);
       try {
         headers ??= { authorization: `Bearer ${await mintClientToken(database.url, child.config)}` };
         const scenario = scenarioOf(side, child, headers);
@@ -155,7 +151,7 @@ async function run(options: Options): Promise<void> {
           log(`  ${side}: some answers under load differed from the checked one; one asked now ${now.body === reference ? "is identical again" : `reads ${now.body.slice(0, 300)}`}; server stderr: ${child.stderrTail().slice(-600) || "(empty)"}`);
         }
       } finally {
-        cleanups.splice(cleanups.indexOf(stop), 1);
+        cleanups.remove(stop);
         await stop();
       }
     }
@@ -192,18 +188,7 @@ async function main(): Promise<number> {
     console.error(`${error instanceof Error ? error.message : String(error)}\n${USAGE}`);
     return 2;
   }
-  const onSignal = () => void cleanUp().finally(() => process.exit(130));
-  process.once("SIGINT", onSignal);
-  process.once("SIGTERM", onSignal);
-  try {
-    await run(options);
-    return 0;
-  } catch (error) {
-    console.error(`[bench] failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-    return 1;
-  } finally {
-    await cleanUp();
-  }
+  return runBenchmark(() => run(options), cleanups);
 }
 
 process.exitCode = await main();

@@ -18,35 +18,13 @@ import { parseBenchOptions, USAGE, UsageError, type BenchOptions } from "./suppo
 import { codeVersion, machineFacts, ratios, resultsTable } from "./support/report.ts";
 import { buildScenarios, type Scenario } from "./support/scenarios.ts";
 import { measure, sampleMachine, preflight, type Measurement, type Preflight } from "./support/load.ts";
+import { Cleanups, runBenchmark } from "./support/lifecycle.ts";
 import { EXIT_GUARD_MARKER, startServerChild, type ServerChild } from "./support/server-child.ts";
 
 const log = (message: string) => console.log(`[bench] ${message}`);
 const SANDBOX_CLIENT_SECRET = "bench-sandbox-secret";
 
-/** Everything to undo, newest first; runs once whether the bench succeeds, fails or is interrupted. */
-const cleanups: { name: string; run: () => Promise<void> }[] = [];
-let cleaning: Promise<void> | undefined;
-function cleanUp(): Promise<void> {
-  return (cleaning ??= (async () => {
-    for (const { name, run } of cleanups.splice(0).reverse()) {
-      try {
-        await withTimeout(run(), 20_000, `cleanup: ${name}`);
-      } catch (error) {
-        console.error(`[bench] cleanup of ${name} failed: ${error instanceof Error ? error.message : String(error)}`);
-      }
-    }
-  })());
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    promise.finally(() => clearTimeout(timer)),
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${what} took longer than ${Math.round(ms / 1000)} s`)), ms);
-    }),
-  ]);
-}
+const cleanups = new Cleanups(20_000);
 
 async function run(options: BenchOptions): Promise<void> {
   log(`machine: ${machineFacts()}`);
@@ -54,7 +32,7 @@ async function run(options: BenchOptions): Promise<void> {
 
   let started = Date.now();
   const database: TestDatabase = await createTestDatabase();
-  cleanups.push({ name: "the database", run: () => database.drop() });
+  cleanups.add("the database", () => database.drop());
   log(`created and migrated ${new URL(database.url).pathname.slice(1)} in ${Date.now() - started} ms`);
 
   started = Date.now();
@@ -76,12 +54,12 @@ async function run(options: BenchOptions): Promise<void> {
   if (options.cpuProf) {
     profileDir = options.cpuProfDir ? resolve(options.cpuProfDir) : mkdtempSync(join(tmpdir(), "kamina-bench-prof-"));
     nodeFlags.push("--cpu-prof", `--cpu-prof-dir=${profileDir}`);
-    if (!options.cpuProfDir) cleanups.push({ name: "the profile folder", run: async () => rmSync(profileDir!, { recursive: true, force: true }) });
+    if (!options.cpuProfDir) cleanups.add("the profile folder", async () => rmSync(profileDir!, { recursive: true, force: true }));
   }
 
   started = Date.now();
   const server: ServerChild = await startServerChild({ databaseUrl: database.url, nodeFlags, sandboxClientSecret: SANDBOX_CLIENT_SECRET, nodeEnv: options.production ? "production" : undefined });
-  cleanups.push({ name: "the server child", run: () => server.stop() });
+  cleanups.add("the server child", () => server.stop());
   log(`server child ${server.pid} ready in ${Date.now() - started} ms: gateway ${server.gatewayUrl}, wellness ${server.subgraphUrls.wellness}`);
   log(`subgraphs: ${Object.entries(server.subgraphUrls).map(([name, url]) => `${name} ${url}`).join(", ")}`);
 
@@ -199,24 +177,10 @@ async function main(): Promise<number> {
     throw error;
   }
 
-  const onSignal = (signal: NodeJS.Signals) => {
-    console.error(`[bench] ${signal}: cleaning up`);
-    void cleanUp().finally(() => process.exit(130));
-  };
-  process.once("SIGINT", onSignal);
-  process.once("SIGTERM", onSignal);
 
   // Bounded: setup (migrations, seeding, start-up) plus every scenario's warm-up and run, with slack.
   const budgetMs = (300 + options.users * 0.2 + options.scenarios.length * (options.warmup + options.duration + 60)) * 1000;
-  try {
-    await withTimeout(run(options), budgetMs, "the benchmark");
-    return 0;
-  } catch (error) {
-    console.error(`[bench] failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-    return 1;
-  } finally {
-    await cleanUp();
-  }
+  return runBenchmark(() => run(options), cleanups, budgetMs);
 }
 
 process.exitCode = await main();

@@ -31,6 +31,7 @@ import { summariseProfile } from "./support/cpu-profile.ts";
 import { cpuTicksOf, machineBusyTicks, postgresDelta, postgresTicks } from "./support/load.ts";
 import type { ServerProbe } from "./support/realtime-server.ts";
 import { SubscriberPool, type Arrival } from "./support/realtime-subscribers.ts";
+import { Cleanups, runBenchmark } from "./support/lifecycle.ts";
 import { codeVersion, machineFacts } from "./support/report.ts";
 import { startServerChild, type ServerChild } from "./support/server-child.ts";
 import { WebhookReceiver } from "./support/webhook-receiver.ts";
@@ -129,30 +130,7 @@ function parseOptions(argv: string[]): Options {
   };
 }
 
-/** Everything to undo, newest first; runs once whether the bench succeeds, fails or is interrupted. */
-const cleanups: { name: string; run: () => Promise<void> }[] = [];
-let cleaning: Promise<void> | undefined;
-function cleanUp(): Promise<void> {
-  return (cleaning ??= (async () => {
-    for (const { name, run } of cleanups.splice(0).reverse()) {
-      try {
-        await withTimeout(run(), 30_000, `cleanup: ${name}`);
-      } catch (error) {
-        console.error(`[bench] cleanup of ${name} failed: ${error instanceof Error ? error.message : String(error)}`);
-      }
-    }
-  })());
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    promise.finally(() => clearTimeout(timer)),
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${what} took longer than ${Math.round(ms / 1000)} s`)), ms);
-    }),
-  ]);
-}
+const cleanups = new Cleanups(30_000);
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -311,12 +289,12 @@ async function run(options: Options): Promise<void> {
 
   let started = Date.now();
   const database: TestDatabase = await createTestDatabase();
-  cleanups.push({ name: "the database", run: () => database.drop() });
+  cleanups.add("the database", () => database.drop());
   await seedDatabase({ kind: "postgres", url: database.url, poolSize: 4 }, { users: people, seed: options.seed, sandboxClientSecret: SANDBOX_CLIENT_SECRET });
   const consents = await grantFullConsents(database.url);
   const sql = new pg.Client({ connectionString: database.url });
   await sql.connect();
-  cleanups.push({ name: "the SQL connection", run: () => sql.end() });
+  cleanups.add("the SQL connection", () => sql.end());
   await sql.query("ANALYZE");
   log(`created, seeded (${people} people) and analysed ${new URL(database.url).pathname.slice(1)} in ${((Date.now() - started) / 1000).toFixed(1)} s; ${consents} full consents to ${DEMO_CLIENT_ID}`);
 
@@ -324,10 +302,10 @@ async function run(options: Options): Promise<void> {
   if (options.cpuProfDir) profileDir = resolve(options.cpuProfDir);
   else if (options.cpuProf) {
     profileDir = mkdtempSync(join(tmpdir(), "kamina-bench-realtime-prof-"));
-    cleanups.push({ name: "the profile folder", run: async () => rmSync(profileDir!, { recursive: true, force: true }) });
+    cleanups.add("the profile folder", async () => rmSync(profileDir!, { recursive: true, force: true }));
   }
   const probeDir = mkdtempSync(join(tmpdir(), "kamina-bench-realtime-"));
-  cleanups.push({ name: "the probe socket's folder", run: async () => rmSync(probeDir, { recursive: true, force: true }) });
+  cleanups.add("the probe socket's folder", async () => rmSync(probeDir, { recursive: true, force: true }));
   const probeSocket = join(probeDir, "probe.sock");
   started = Date.now();
   const child: ServerChild = await startServerChild({
@@ -337,7 +315,7 @@ async function run(options: Options): Promise<void> {
     nodeFlags: profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : [],
     env: { WEBHOOK_RATE_PER_SECOND: String(options.webhookRate), ...options.serverEnv, BENCH_PROBE_SOCKET: probeSocket },
   });
-  cleanups.push({ name: "the server child", run: () => child.stop() });
+  cleanups.add("the server child", () => child.stop());
   log(`server child ${child.pid} ready in ${Date.now() - started} ms (DB_POOL_SIZE ${child.config.dbPoolSize}, SUBSCRIPTION_RECHECK_SECONDS ${child.config.realtime.subscriptionRecheckMs / 1000}, SUBSCRIPTION_QUEUE ${child.config.realtime.subscriberQueue})`);
   const probe = (reset = false) => askProbe<ServerProbe>(probeSocket, `/probe${reset ? "?reset=1" : ""}`);
 
@@ -356,7 +334,7 @@ async function run(options: Options): Promise<void> {
     wsUrl,
     devices.map((person, index) => ({ userId: person.id, authorization: `Bearer ${tokens[index]!}` })),
   );
-  cleanups.push({ name: "the subscribers", run: () => pool.dispose() });
+  cleanups.add("the subscribers", () => pool.dispose());
 
   // Phase 1: hold the subscribers.
   await sleep(2_000);
@@ -401,7 +379,7 @@ async function run(options: Options): Promise<void> {
 
   // Phase 2: alerts at a fixed rate, to people who have subscribers, once per selection.
   const publisher = new AlertPublisher(database.url, 4);
-  cleanups.push({ name: "the publisher", run: () => publisher.close() });
+  cleanups.add("the publisher", () => publisher.close());
   const arrivals = new Map<string, Arrival[]>();
   let unknownArrivals = 0;
   pool.onArrival = (arrival) => {
@@ -624,7 +602,7 @@ async function measureWebhooks(
 ): Promise<WebhookFigures> {
   const receiver = new WebhookReceiver();
   await receiver.start();
-  cleanups.push({ name: "the webhook receiver", run: () => receiver.stop() });
+  cleanups.add("the webhook receiver", () => receiver.stop());
   const origin = new URL(child.gatewayUrl).origin;
   const basic = `Basic ${Buffer.from(`${DEMO_CLIENT_ID}:${SANDBOX_CLIENT_SECRET}`, "utf8").toString("base64")}`;
   for (let index = 0; index < options.endpoints; index++) {
@@ -805,22 +783,8 @@ async function main(): Promise<number> {
     console.error(`${error instanceof Error ? error.message : String(error)}\n${USAGE}`);
     return 2;
   }
-  const onSignal = (signal: NodeJS.Signals) => {
-    console.error(`[bench] ${signal}: cleaning up`);
-    void cleanUp().finally(() => process.exit(130));
-  };
-  process.once("SIGINT", onSignal);
-  process.once("SIGTERM", onSignal);
   const budgetMs = (600 + options.subscribers * 0.05 + 2 * (options.duration + 250) + options.webhookEvents * options.endpoints * 0.05) * 1000;
-  try {
-    await withTimeout(run(options), budgetMs, "the benchmark");
-    return 0;
-  } catch (error) {
-    console.error(`[bench] failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-    return 1;
-  } finally {
-    await cleanUp();
-  }
+  return runBenchmark(() => run(options), cleanups, budgetMs);
 }
 
 process.exitCode = await main();
