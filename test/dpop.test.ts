@@ -14,10 +14,10 @@ import { refreshTokenHash } from "../gateway/auth/refresh-tokens.ts";
 import { requestUrl } from "../gateway/auth/request-url.ts";
 import { createLogger } from "../runtime/logger.ts";
 import { DpopError, verifyDpopProof, type ProofReplayStore } from "../subgraphs/shared/auth/dpop.ts";
-import { createPrismaClient, type PrismaClient } from "../subgraphs/shared/database.ts";
+import type { PrismaClient } from "../subgraphs/shared/database.ts";
 import { postGraphQL, startTestKamina, type GraphQLResponse } from "./support/kamina.ts";
-import { createTestDatabase, type TestDatabase } from "./support/postgres.ts";
-import { PERSON_A, raiseAlert, seedRealtimeWorld } from "./support/realtime.ts";
+import type { TestDatabase } from "./support/postgres.ts";
+import { PERSON_A, raiseAlert, createRealtimeDatabase } from "./support/realtime.ts";
 import { assertEnvelope, rest, type RestResponse } from "./support/rest.ts";
 import { CONSENT_TEXT_VERSION, DEMO_CLIENT, sandboxCredentials } from "./support/tokens.ts";
 
@@ -148,9 +148,7 @@ describe("DPoP device binding (RFC 9449)", () => {
   }
 
   before(async () => {
-    database = await createTestDatabase();
-    prisma = createPrismaClient({ kind: "postgres", url: database.url, poolSize: 2 });
-    await seedRealtimeWorld(prisma);
+    ({ database, prisma } = await createRealtimeDatabase());
     kamina = await startTestKamina({ kind: "postgres", url: database.url, poolSize: 4 }, { RELAY_POLL_MS: "100", WEBHOOK_POLL_MS: "100" });
     origin = kamina.gateway!.origin;
     graphqlUrl = kamina.graphqlUrl;

@@ -6,12 +6,12 @@ import { after, before, describe, test } from "node:test";
 import { evaluateUser } from "../subgraphs/alerts/prevention/evaluate.ts";
 import { RULES } from "../subgraphs/alerts/prevention/rules.ts";
 import { CLIENT_SCOPES, USER_SCOPES } from "../subgraphs/shared/auth/scopes.ts";
-import { createPrismaClient, type PrismaClient } from "../subgraphs/shared/database.ts";
+import type { PrismaClient } from "../subgraphs/shared/database.ts";
 import { hashSecret } from "../subgraphs/shared/secret-hash.ts";
 import { calmHousehold, insertHousehold, instalments, NOW } from "./support/households.ts";
 import { postGraphQL, startTestKamina } from "./support/kamina.ts";
-import { createTestDatabase, type TestDatabase } from "./support/postgres.ts";
-import { PERSON_A, PERSON_B, seedRealtimeWorld, TestSubscription } from "./support/realtime.ts";
+import type { TestDatabase } from "./support/postgres.ts";
+import { PERSON_A, PERSON_B, createRealtimeDatabase, TestSubscription } from "./support/realtime.ts";
 import { assertEnvelope, rest } from "./support/rest.ts";
 import { basic, bearer, clientToken, consentToken, sandboxCredentials } from "./support/tokens.ts";
 
@@ -100,9 +100,7 @@ describe("the sandbox alert trigger (POST /v1/sandbox/alerts)", () => {
   const trigger = (headers: Record<string, string>, json?: unknown) => rest(origin, "POST", "/v1/sandbox/alerts", { headers, ...(json !== undefined ? { json } : {}) });
 
   before(async () => {
-    database = await createTestDatabase();
-    prisma = createPrismaClient({ kind: "postgres", url: database.url, poolSize: 2 });
-    await seedRealtimeWorld(prisma);
+    ({ database, prisma } = await createRealtimeDatabase());
     await prisma.user.create({ data: { id: PERSON_C, country: "MX" } });
     await prisma.partnerClient.create({
       data: {

@@ -2,10 +2,10 @@ import assert from "node:assert/strict";
 import { once } from "node:events";
 import { after, before, describe, test } from "node:test";
 import WebSocket from "ws";
-import { createPrismaClient, type PrismaClient } from "../subgraphs/shared/database.ts";
+import type { PrismaClient } from "../subgraphs/shared/database.ts";
 import { startTestKamina } from "./support/kamina.ts";
-import { createTestDatabase, type TestDatabase } from "./support/postgres.ts";
-import { type Closed, PERSON_A, PERSON_B, raiseAlert, seedRealtimeWorld, TestSubscription } from "./support/realtime.ts";
+import type { TestDatabase } from "./support/postgres.ts";
+import { type Closed, PERSON_A, PERSON_B, raiseAlert, createRealtimeDatabase, TestSubscription } from "./support/realtime.ts";
 import { clientToken, consentToken, sandboxCredentials } from "./support/tokens.ts";
 
 type Kamina = Awaited<ReturnType<typeof startTestKamina>>;
@@ -83,9 +83,7 @@ describe("federated subscriptions over graphql-ws", () => {
   };
 
   before(async () => {
-    database = await createTestDatabase();
-    prisma = createPrismaClient({ kind: "postgres", url: database.url, poolSize: 2 });
-    await seedRealtimeWorld(prisma);
+    ({ database, prisma } = await createRealtimeDatabase());
     kamina = await startTestKamina({ kind: "postgres", url: database.url, poolSize: 4 }, ENV);
     asA = `Bearer ${await consentToken(kamina, PERSON_A)}`;
   });
@@ -281,9 +279,7 @@ describe("gateway restarts and slow subscribers", () => {
   let prisma: PrismaClient;
 
   before(async () => {
-    database = await createTestDatabase();
-    prisma = createPrismaClient({ kind: "postgres", url: database.url, poolSize: 2 });
-    await seedRealtimeWorld(prisma);
+    ({ database, prisma } = await createRealtimeDatabase());
   });
 
   after(async () => {
@@ -376,9 +372,7 @@ describe("subscriptions on the NATS JetStream bus", () => {
   const open: TestSubscription[] = [];
 
   before(async () => {
-    database = await createTestDatabase();
-    prisma = createPrismaClient({ kind: "postgres", url: database.url, poolSize: 2 });
-    await seedRealtimeWorld(prisma);
+    ({ database, prisma } = await createRealtimeDatabase());
     const env = { ...ENV, NATS_URL: process.env.TEST_NATS_URL ?? "nats://127.0.0.1:4222" };
     first = await startTestKamina({ kind: "postgres", url: database.url, poolSize: 4 }, env);
     second = await startTestKamina({ kind: "postgres", url: database.url, poolSize: 4 }, env);

@@ -5,10 +5,10 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, before, describe, test } from "node:test";
 import { startServerChild, type ServerChild } from "../bench/support/server-child.ts";
-import { createPrismaClient, type PrismaClient } from "../subgraphs/shared/database.ts";
+import type { PrismaClient } from "../subgraphs/shared/database.ts";
 import { startTestKamina } from "./support/kamina.ts";
-import { createTestDatabase, type TestDatabase } from "./support/postgres.ts";
-import { PERSON_A, raiseAlert, seedRealtimeWorld } from "./support/realtime.ts";
+import type { TestDatabase } from "./support/postgres.ts";
+import { PERSON_A, raiseAlert, createRealtimeDatabase } from "./support/realtime.ts";
 import { basic, CONSENT_TEXT_VERSION, DEMO_CLIENT, TEST_SANDBOX_SECRET } from "./support/tokens.ts";
 import { independentlyVerified, Receiver } from "./support/webhook-receiver.ts";
 
@@ -118,9 +118,7 @@ describe("a slow or unreachable receiver loses nothing", () => {
   const TIMEOUT_MS = 300; // WEBHOOK_TIMEOUT_MS's minimum is 100
 
   before(async () => {
-    database = await createTestDatabase();
-    prisma = createPrismaClient({ kind: "postgres", url: database.url, poolSize: 2 });
-    await seedRealtimeWorld(prisma);
+    ({ database, prisma } = await createRealtimeDatabase());
     await receiver.start();
     kamina = await startTestKamina(
       { kind: "postgres", url: database.url, poolSize: 4 },
@@ -215,9 +213,7 @@ describe("one slow endpoint never holds back another's deliveries", () => {
   const TIMEOUT_MS = 4_000;
 
   before(async () => {
-    database = await createTestDatabase();
-    prisma = createPrismaClient({ kind: "postgres", url: database.url, poolSize: 2 });
-    await seedRealtimeWorld(prisma);
+    ({ database, prisma } = await createRealtimeDatabase());
     await receiver.start();
     kamina = await startTestKamina({ kind: "postgres", url: database.url, poolSize: 4 }, { RELAY_POLL_MS: "100", WEBHOOK_POLL_MS: "50", WEBHOOK_TIMEOUT_MS: String(TIMEOUT_MS) });
     await consentToAlerts(kamina.gateway!.origin);
@@ -280,9 +276,7 @@ describe("a dispatcher killed mid-delivery (a real process, SIGKILL) resumes aft
   };
 
   before(async () => {
-    database = await createTestDatabase();
-    prisma = createPrismaClient({ kind: "postgres", url: database.url, poolSize: 2 });
-    await seedRealtimeWorld(prisma);
+    ({ database, prisma } = await createRealtimeDatabase());
     await receiver.start();
   });
 

@@ -5,10 +5,10 @@ import { checkUrl } from "../gateway/webhooks/webhook-endpoints.ts";
 import { loadConfig } from "../runtime/config.ts";
 import { createLogger } from "../runtime/logger.ts";
 import { signWebhook, verifyWebhook } from "../gateway/webhooks/webhook-signature.ts";
-import { createPrismaClient, type PrismaClient } from "../subgraphs/shared/database.ts";
+import type { PrismaClient } from "../subgraphs/shared/database.ts";
 import { startTestKamina } from "./support/kamina.ts";
-import { createTestDatabase, type TestDatabase } from "./support/postgres.ts";
-import { PERSON_A, PERSON_B, raiseAlert, seedRealtimeWorld } from "./support/realtime.ts";
+import type { TestDatabase } from "./support/postgres.ts";
+import { PERSON_A, PERSON_B, raiseAlert, createRealtimeDatabase } from "./support/realtime.ts";
 import { consentToken, sandboxCredentials } from "./support/tokens.ts";
 import { independentlyVerified, Receiver } from "./support/webhook-receiver.ts";
 
@@ -47,9 +47,7 @@ describe("signed webhooks for alert.created", () => {
   };
 
   before(async () => {
-    database = await createTestDatabase();
-    prisma = createPrismaClient({ kind: "postgres", url: database.url, poolSize: 2 });
-    await seedRealtimeWorld(prisma);
+    ({ database, prisma } = await createRealtimeDatabase());
     await receiver.start();
     kamina = await startTestKamina(
       { kind: "postgres", url: database.url, poolSize: 4 },

@@ -4,8 +4,9 @@ import { randomBytes } from "node:crypto";
 import { createClient, type Client, type FormattedExecutionResult } from "graphql-ws";
 import WebSocket from "ws";
 import { CLIENT_SCOPES, USER_SCOPES } from "../../subgraphs/shared/auth/scopes.ts";
-import type { PrismaClient } from "../../subgraphs/shared/database.ts";
+import { createPrismaClient, type PrismaClient } from "../../subgraphs/shared/database.ts";
 import { hashSecret } from "../../subgraphs/shared/secret-hash.ts";
+import { createTestDatabase, type TestDatabase } from "./postgres.ts";
 import { CONSENT_TEXT_VERSION, DEMO_CLIENT, TEST_SANDBOX_SECRET } from "./tokens.ts";
 
 /** Two people in MX: A has a wellness diagnosis and a debt; B has nothing and consents to no one. */
@@ -13,6 +14,14 @@ export const PERSON_A = "USR_RT_A";
 export const PERSON_B = "USR_RT_B";
 
 /** The smallest world the realtime tests need, written directly (no dependence on the synthetic seed). */
+/** A fresh database holding the realtime world, with a Prisma client on it. */
+export async function createRealtimeDatabase(): Promise<{ database: TestDatabase; prisma: PrismaClient }> {
+  const database = await createTestDatabase();
+  const prisma = createPrismaClient({ kind: "postgres", url: database.url, poolSize: 2 });
+  await seedRealtimeWorld(prisma);
+  return { database, prisma };
+}
+
 export async function seedRealtimeWorld(prisma: PrismaClient): Promise<void> {
   await prisma.partnerClient.create({
     data: {
