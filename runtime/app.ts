@@ -8,7 +8,8 @@ import { SUBGRAPH_NAMES, type Config, type SubgraphName } from "./config.ts";
 import type { Logger } from "./logger.ts";
 import { startRealtimeWorkers, type RunningRealtimeWorkers } from "./realtime-workers.ts";
 
-export type Component = "gateway" | SubgraphName;
+/** One piece, for `--only`: the gateway, a subgraph, or the realtime workers (outbox relay and webhook dispatcher). */
+export type Component = "gateway" | "realtime" | SubgraphName;
 
 export interface StartOptions {
   config: Config;
@@ -38,7 +39,8 @@ export interface RunningKamina {
 export async function startKamina(options: StartOptions): Promise<RunningKamina> {
   const { config, logger } = options;
   const everything = options.only === undefined;
-  const subgraphNames: SubgraphName[] = options.only === undefined ? [...SUBGRAPH_NAMES] : options.only === "gateway" ? [] : [options.only];
+  const subgraphNames: SubgraphName[] =
+    options.only === undefined ? [...SUBGRAPH_NAMES] : options.only === "gateway" || options.only === "realtime" ? [] : [options.only];
 
   // Every piece needs the database, the gateway too: consents, tokens and keys live there.
   let embedded: PGlite | undefined;
@@ -103,6 +105,8 @@ export async function startKamina(options: StartOptions): Promise<RunningKamina>
       });
       if (config.realtime.workers) running.realtime = await startRealtimeWorkers(config, database, logger);
     }
+    // Gateways with REALTIME_WORKERS=false leave the relay and the dispatcher to this process.
+    if (options.only === "realtime") running.realtime = await startRealtimeWorkers(config, database, logger);
     return running;
   } catch (error) {
     await running.stop().catch(() => undefined);

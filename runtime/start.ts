@@ -2,8 +2,9 @@ import { startKamina, type Component } from "./app.ts";
 import { ConfigError, loadConfig, SUBGRAPH_NAMES } from "./config.ts";
 import { createLogger } from "./logger.ts";
 
-// `npm start`: everything in one process. `--only gateway` or `--only <subgraph>`: one piece.
-const COMPONENTS: readonly string[] = ["gateway", ...SUBGRAPH_NAMES];
+// `npm start`: everything in one process. `--only gateway`, `--only <subgraph>` or
+// `--only realtime` (the outbox relay and webhook dispatcher): one piece.
+const COMPONENTS: readonly string[] = ["gateway", "realtime", ...SUBGRAPH_NAMES];
 
 function parseOnly(argv: readonly string[]): Component | undefined {
   const index = argv.indexOf("--only");
@@ -45,6 +46,7 @@ async function main(): Promise<void> {
 
   const ms = Date.now() - started;
   for (const subgraph of Object.values(kamina.subgraphs)) logger.info({ url: subgraph.url }, `subgraph ${subgraph.name} ready`);
+  if (only === "realtime") console.log(`\nkamina-graph realtime workers are running (ready in ${ms} ms)`);
   if (kamina.gateway) {
     const shown = kamina.gateway.url.replace("//127.0.0.1:", "//localhost:");
     console.log(`\nkamina-graph is ready in ${ms} ms: GraphQL at ${shown}`);

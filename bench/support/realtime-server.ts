@@ -5,6 +5,7 @@
 // follower beside the subscription streams, so latency splits into "before the gateway" and
 // "inside it"). The probe listens on a Unix socket (BENCH_PROBE_SOCKET), so it never touches
 // the gateway's routes and cannot collide with the ports the child was given.
+import { spawn, type ChildProcess } from "node:child_process";
 import { createServer } from "node:http";
 import { monitorEventLoopDelay, performance } from "node:perf_hooks";
 import { startKamina } from "../../runtime/app.ts";
@@ -41,6 +42,9 @@ async function main(): Promise<void> {
   if (!probeSocket) throw new ConfigError("BENCH_PROBE_SOCKET must name the probe's Unix socket");
   const started = Date.now();
   const kamina = await startKamina({ config, logger });
+  // `--env REALTIME_WORKERS=false --env BENCH_SPLIT_WORKERS=true`: the relay and the dispatcher
+  // run in a process of their own (runtime/start.ts --only realtime), as a deployment would split them.
+  const workers = process.env.BENCH_SPLIT_WORKERS === "true" ? spawnWorkers() : undefined;
   const hub = kamina.gateway?.subscriptions.hub;
   if (!hub) throw new Error("the gateway did not start");
 
@@ -121,6 +125,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     probe.close();
+    workers?.kill("SIGTERM");
     setTimeout(() => process.exit(1), 15_000).unref();
     kamina.stop().then(
       () => process.exit(0),
@@ -134,6 +139,13 @@ async function main(): Promise<void> {
   process.on("SIGTERM", shutdown);
   // server-child.ts waits for this line, as it does for runtime/start.ts's.
   console.log(`kamina-graph (bench:realtime child) is ready in ${Date.now() - started} ms: GraphQL at ${kamina.gateway!.url}`);
+}
+
+function spawnWorkers(): ChildProcess {
+  const { BENCH_PROBE_SOCKET: _probe, BENCH_SPLIT_WORKERS: _split, ...env } = process.env;
+  const child = spawn(process.execPath, ["--import", "tsx", "runtime/start.ts", "--only", "realtime"], { env, stdio: ["ignore", "ignore", "inherit"] });
+  console.error(`[realtime-server] relay and dispatcher in process ${child.pid}`);
+  return child;
 }
 
 main().catch((error: unknown) => {
