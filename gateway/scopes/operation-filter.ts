@@ -1,4 +1,5 @@
 import {
+  GraphQLError,
   getNamedType,
   getNullableType,
   isCompositeType,
@@ -136,6 +137,29 @@ export function putNull(data: unknown, path: readonly string[], from = 0): numbe
     return 1;
   }
   return putNull(record[segment], path, from + 1);
+}
+
+/** `null` where each removed field was (the placeholders the filtered operation answered). */
+export function nullRemovedFields(data: unknown, filtered: FilteredOperation): void {
+  for (const removal of filtered.removals) putNull(data, removal.nullPath);
+}
+
+/** One `UNAUTHORIZED_FIELD_OR_TYPE` error per removed field the request included, at its path. */
+export function unauthorizedErrors(filtered: FilteredOperation, variables: Readonly<Record<string, unknown>> | undefined): GraphQLError[] {
+  const seen = new Set<string>();
+  const errors: GraphQLError[] = [];
+  for (const removal of filtered.removals) {
+    const key = removal.path.join("\u0000");
+    if (seen.has(key) || !isIncluded(removal, variables, filtered.variableDefaults)) continue;
+    seen.add(key);
+    errors.push(
+      new GraphQLError(`Unauthorized field or type: ${removal.coordinate} needs ${removal.needs}`, {
+        path: [...removal.path],
+        extensions: { code: "UNAUTHORIZED_FIELD_OR_TYPE" },
+      }),
+    );
+  }
+  return errors;
 }
 
 interface WalkResult {

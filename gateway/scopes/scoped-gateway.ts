@@ -1,12 +1,11 @@
 import { createHash } from "node:crypto";
 import { ApolloGateway, type GatewayConfig } from "@apollo/gateway";
 import type { ApolloServerOptionsWithGateway } from "@apollo/server";
-import { GraphQLError } from "graphql";
 import { graphQLError } from "../../runtime/errors.ts";
 import type { Logger } from "../../runtime/logger.ts";
 import type { PrismaClient } from "../../subgraphs/shared/database.ts";
 import type { GatewayContext } from "../context.ts";
-import { isIncluded, OperationFilter, putNull, type FilteredOperation } from "./operation-filter.ts";
+import { nullRemovedFields, OperationFilter, unauthorizedErrors, type FilteredOperation } from "./operation-filter.ts";
 import { ReceiptCollector, ReceiptWriter } from "./receipts.ts";
 import { readSupergraphSecurity, type SupergraphSecurity } from "./supergraph-rules.ts";
 
@@ -28,7 +27,6 @@ export interface ScopedGatewayOptions {
   filterCacheSize?: number;
 }
 
-const UNAUTHORIZED_MESSAGE = "Unauthorized field or type";
 
 /**
  * `@apollo/gateway` with the Apollo Router's authorization semantics. Before planning, each
@@ -128,21 +126,7 @@ function withRemovedFields(result: GatewayResult, operation: FilteredOperation, 
   // No execution result (the operation failed as a whole): its own errors say why.
   if (result.data === undefined) return result;
   const data = result.data;
-  if (data) for (const removal of operation.removals) putNull(data, removal.nullPath);
-  const seen = new Set<string>();
-  const errors: GraphQLError[] = [];
-  for (const removal of operation.removals) {
-    const key = removal.path.join("\u0000");
-    if (seen.has(key) || !isIncluded(removal, variables, operation.variableDefaults)) continue;
-    seen.add(key);
-    errors.push(
-      new GraphQLError(`${UNAUTHORIZED_MESSAGE}: ${removal.coordinate} needs ${removal.needs}`, {
-        path: [...removal.path],
-        extensions: { code: "UNAUTHORIZED_FIELD_OR_TYPE" },
-      }),
-    );
-  }
-  const all = [...errors, ...(result.errors ?? [])];
+  if (data) nullRemovedFields(data, operation);
+  const all = [...unauthorizedErrors(operation, variables), ...(result.errors ?? [])];
   return { ...result, data: operation.dataIsNull ? null : data, ...(all.length > 0 ? { errors: all } : {}) };
 }
-

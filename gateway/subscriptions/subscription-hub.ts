@@ -20,7 +20,7 @@ import { AuthenticationError, type TokenVerifier } from "../../subgraphs/shared/
 import type { Viewer } from "../../subgraphs/shared/auth/viewer.ts";
 import type { PrismaClient } from "../../subgraphs/shared/database.ts";
 import type { GatewayContext } from "../context.ts";
-import { isIncluded, putNull, type FilteredOperation } from "../scopes/operation-filter.ts";
+import { nullRemovedFields, unauthorizedErrors } from "../scopes/operation-filter.ts";
 import { ReceiptCollector, ReceiptWriter } from "../scopes/receipts.ts";
 import { CLOSE_CODES, closeCodeForRejectedToken, closeReason } from "./close-codes.ts";
 import { PrimaryFetchSource, translatePrimary } from "./primary-fetch.ts";
@@ -373,7 +373,7 @@ class SharedStream {
     );
     if (!primary.found) return undefined;
     const data = (result.data ?? null) as Record<string, unknown> | null;
-    if (data) for (const removal of plan.filtered.removals) putNull(data, removal.nullPath);
+    if (data) nullRemovedFields(data, plan.filtered);
     const errors = [...unauthorizedErrors(plan.filtered, this.variables), ...(result.errors ?? [])];
     if (!receipts.isEmpty) {
       await this.hub.receipts.write({ requestId, viewer: credentials.viewer, operationName: this.operationName }, receipts.entries());
@@ -442,24 +442,6 @@ class Member implements AsyncIterableIterator<ExecutionResult> {
     this.waiting?.({ value: undefined, done: true });
     this.waiting = undefined;
   }
-}
-
-function unauthorizedErrors(filtered: FilteredOperation, variables: Record<string, unknown>): GraphQLError[] {
-  const seen = new Set<string>();
-  const errors: GraphQLError[] = [];
-  for (const removal of filtered.removals) {
-    const key = removal.path.join("\u0000");
-    if (seen.has(key) || !isIncluded(removal, variables, filtered.variableDefaults)) continue;
-    seen.add(key);
-    const needs = (removal as { needs?: string }).needs;
-    errors.push(
-      new GraphQLError(`Unauthorized field or type: ${removal.coordinate}${needs ? ` needs ${needs}` : ""}`, {
-        path: [...removal.path],
-        extensions: { code: "UNAUTHORIZED_FIELD_OR_TYPE" },
-      }),
-    );
-  }
-  return errors;
 }
 
 function toGraphQLError(formatted: GraphQLFormattedError): GraphQLError {
