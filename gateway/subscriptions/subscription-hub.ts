@@ -160,10 +160,8 @@ export class SubscriptionHub {
    * event for every stream on this instance.
    */
   alertFacts(event: BusEvent): Promise<AlertFacts | null> {
-    const payload = event.payload as { user_id?: unknown; severity?: unknown } | null;
-    if (typeof payload?.user_id === "string" && typeof payload.severity === "string") {
-      return Promise.resolve({ alertId: event.aggregateId, userId: payload.user_id, severity: payload.severity.toUpperCase(), country: event.country });
-    }
+    const written = factsInEvent(event);
+    if (written) return Promise.resolve(written);
     const key = event.position.toString();
     let facts = this.facts.get(key);
     if (!facts) {
@@ -220,11 +218,20 @@ function routeOf(viewer: Viewer, args: StreamArgs): string | undefined {
   return viewer.kind === "consent" ? viewer.userId : args.userId;
 }
 
-/** An alert event's route on the event feed: the person it is about, as the alert writer names them. */
-export function alertRoute(event: BusEvent): string | undefined {
+/**
+ * Who an alert event is about, as the alert writer put it in the event (it commits the alert and
+ * its event together); undefined when the event does not say.
+ */
+function factsInEvent(event: BusEvent): AlertFacts | undefined {
   if (event.topic !== ALERT_CREATED) return undefined;
-  const userId = (event.payload as { user_id?: unknown } | null)?.user_id;
-  return typeof userId === "string" ? userId : undefined;
+  const payload = event.payload as { user_id?: unknown; severity?: unknown } | null;
+  if (typeof payload?.user_id !== "string" || typeof payload.severity !== "string") return undefined;
+  return { alertId: event.aggregateId, userId: payload.user_id, severity: payload.severity.toUpperCase(), country: event.country };
+}
+
+/** An alert event's route on the event feed: the person it is about. */
+export function alertRoute(event: BusEvent): string | undefined {
+  return factsInEvent(event)?.userId;
 }
 
 /** One upstream stream, shared by identical subscriptions. */
@@ -306,35 +313,32 @@ class SharedStream {
   }
 
   /**
-   * What the event's own payload says, checked before any work: the alert writer puts the
-   * person and the severity in every `alert.created` event. An event that says nothing of them
-   * goes on to the full check against the alert row (`matches`), which always decides.
+   * Checked before any work, on what the event itself says: an event about someone else (or of a
+   * lower severity, or another country) is passed over. One that says nothing of its person goes
+   * on to the full check against the alert row (`matches`), which always decides.
    */
   private mayConcern(event: BusEvent): boolean {
     if (event.topic !== ALERT_CREATED) return false;
-    const payload = event.payload as { user_id?: unknown; severity?: unknown } | null;
-    const userId = typeof payload?.user_id === "string" ? payload.user_id : undefined;
+    const facts = factsInEvent(event);
+    if (facts) return this.isAudience(facts);
     const { viewer } = this.credentials;
-    if (viewer.kind === "consent" ? event.country !== viewer.country : !viewer.countries.includes(event.country as (typeof viewer.countries)[number])) return false;
-    if (userId !== undefined) {
-      if (this.args.userId !== undefined && userId !== this.args.userId) return false;
-      if (viewer.kind === "consent" && userId !== viewer.userId) return false;
-    }
-    const { minSeverity } = this.args;
-    if (minSeverity !== undefined && typeof payload?.severity === "string") {
-      if ((SEVERITY_RANK[payload.severity.toUpperCase()] ?? -1) < (SEVERITY_RANK[minSeverity] ?? 0)) return false;
-    }
-    return true;
+    return viewer.kind === "consent" ? event.country === viewer.country : viewer.countries.includes(event.country as (typeof viewer.countries)[number]);
   }
 
-  private async matches(event: BusEvent, facts: AlertFacts): Promise<boolean> {
+  /** The stream's filters, and the person and countries its token reaches. */
+  private isAudience(facts: AlertFacts): boolean {
     const { userId, minSeverity } = this.args;
     if (userId !== undefined && facts.userId !== userId) return false;
     if (minSeverity !== undefined && (SEVERITY_RANK[facts.severity] ?? -1) < (SEVERITY_RANK[minSeverity] ?? 0)) return false;
     const { viewer } = this.credentials;
     if (viewer.kind === "consent") return facts.userId === viewer.userId && facts.country === viewer.country;
-    if (!viewer.countries.includes(facts.country as (typeof viewer.countries)[number])) return false;
-    return this.hub.clientMaySee(event, viewer.clientId, facts);
+    return viewer.countries.includes(facts.country as (typeof viewer.countries)[number]);
+  }
+
+  private async matches(event: BusEvent, facts: AlertFacts): Promise<boolean> {
+    if (!this.isAudience(facts)) return false;
+    const { viewer } = this.credentials;
+    return viewer.kind === "consent" || this.hub.clientMaySee(event, viewer.clientId, facts);
   }
 
   /** Runs the event through the rest of the plan with this stream's token; undefined when its entity is not visible. */
