@@ -149,8 +149,7 @@ export class Follower {
     if (!this.live || this.stopped || event.position <= this.enqueued) return;
     this.enqueued = event.position;
     if (this.options.accepts && !this.options.accepts(event)) {
-      // Idle (waiting, nothing queued): everything up to here is handled, passed over or not on this route.
-      if (this.wake && this.queue.length === 0) this.cursor = event.position;
+      this.settleIdle(event.position);
       return;
     }
     if (this.queue.length >= this.options.maxQueued) return this.fallBehind();
@@ -164,11 +163,20 @@ export class Follower {
    */
   fallBehind(passedOn?: bigint): void {
     if (!this.live) return;
-    if (passedOn !== undefined && this.wake && this.queue.length === 0 && passedOn > this.cursor) this.cursor = passedOn;
+    if (passedOn !== undefined) this.settleIdle(passedOn);
     this.live = false;
     this.queue = [];
     this.logger.debug({ at: this.cursor.toString() }, "follower fell behind the live edge; reading the record");
     this.wake?.();
+  }
+
+  /**
+   * Idle (waiting, nothing queued), a follower has handled, passed over or not been offered every
+   * event the feed passed on up to `position`: a later fall back to the record starts there, not
+   * at the last event it handled.
+   */
+  private settleIdle(position: bigint): void {
+    if (this.wake && this.queue.length === 0 && position > this.cursor) this.cursor = position;
   }
 
   stop(): void {
@@ -197,10 +205,10 @@ export class Follower {
       }
       const event = this.queue.shift();
       if (!event) {
-        // Every event the feed has passed on was handled, passed over or not on this route: a
-        // later fall back to the record starts here, not at the last event this follower handled.
-        if (this.feed.position > this.cursor) this.cursor = this.feed.position;
-        await new Promise<void>((resolve) => (this.wake = resolve));
+        await new Promise<void>((resolve) => {
+          this.wake = resolve;
+          this.settleIdle(this.feed.position);
+        });
         this.wake = undefined;
         continue;
       }
