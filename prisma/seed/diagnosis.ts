@@ -1,10 +1,10 @@
-// Turns a generated household into what the diagnosis engine would have recorded: factor
-// values measured from its rows, a year of monthly wellness snapshots plus today's, and
+// What a generated household's history looks like to the diagnosis engine: a year of monthly
+// wellness snapshots plus today's (the engine measures today's factors: wellness-engine.ts), and
 // prevention alerts for users under stress.
 import { addMonths, type Day, DAY_MS, dayStartMs, firstOfMonth } from "./calendar.ts";
 import { COUNTRY_PROFILES, type AlertType, type CountryCode } from "./catalogue.ts";
 import type { Finances } from "./household.ts";
-import { EXPENSE_WINDOW_DAYS, type HouseholdInput, localInstant, rowId } from "./household-context.ts";
+import { type HouseholdInput, localInstant, rowId } from "./household-context.ts";
 import type { Rng } from "./prng.ts";
 import type { AlertRow, Band, SnapshotRow } from "./rows.ts";
 import {
@@ -21,69 +21,6 @@ import {
 } from "./wellness-model.ts";
 
 const clamp = (x: number, lo: number, hi: number): number => (x < lo ? lo : x > hi ? hi : x);
-
-const BILL_MCCS = new Set(["6513", "4900", "4814", "4816", "8211"]);
-
-/** Factor values measured from the household's rows as of today. */
-export function measureFactors(finances: Finances, today: Day): FactorValues {
-  const { signals } = finances;
-  const income = Math.max(1, signals.activeIncome);
-  let debtService = 0;
-  let cardBalance = 0;
-  let cardLimit = 0;
-  for (const debt of finances.debts) {
-    if (debt.status !== "PAID_OFF") debtService += debt.minimumPayment;
-    if (debt.creditLimit !== null) {
-      cardBalance += debt.balance;
-      cardLimit += debt.creditLimit;
-    }
-  }
-  // Volatility is measured on day-to-day spending in fortnights; fixed bills (rent,
-  // utilities, telecom, school fees) recur by design and would only add noise.
-  const fortnights = new Float64Array(Math.floor(EXPENSE_WINDOW_DAYS / 14));
-  let spent = 0;
-  const windowStart = dayStartMs(today - fortnights.length * 14);
-  for (const expense of finances.expenses) {
-    spent += expense.amount;
-    if (BILL_MCCS.has(expense.mcc)) continue;
-    const slot = Math.floor((expense.occurredAt - windowStart) / (14 * DAY_MS));
-    if (slot >= 0 && slot < fortnights.length) fortnights[slot] = (fortnights[slot] ?? 0) + expense.amount;
-  }
-  let sum = 0;
-  for (const total of fortnights) sum += total;
-  const mean = sum / fortnights.length;
-  let variance = 0;
-  for (const total of fortnights) variance += (total - mean) * (total - mean);
-  const volatility = mean > 0 ? Math.sqrt(variance / fortnights.length) / mean : 0;
-  const monthlySpend = (spent * 30.44) / EXPENSE_WINDOW_DAYS;
-
-  let onTime = 0;
-  let settled = 0;
-  for (const p of finances.debtPayments) {
-    if (p.status === "PENDING") continue;
-    settled++;
-    if (p.status === "ON_TIME") onTime++;
-  }
-  let progress = 0;
-  let goals = 0;
-  for (const goal of finances.goals) {
-    if (goal.status === "ABANDONED") continue;
-    goals++;
-    progress += Math.min(1, goal.currentAmount / goal.targetAmount);
-  }
-  const recurringShare = signals.recurringIncome / income;
-  const recentDrop = signals.incomeDropDay !== null && signals.incomeDropDay > today - 120;
-  return {
-    debt_to_income: clamp(debtService / income, 0, 3),
-    expense_volatility: clamp(volatility, 0, 2),
-    savings_ratio: clamp((income - monthlySpend - debtService) / income, -1, 0.8),
-    liquidity_buffer: clamp(signals.liquidSavings / Math.max(1, monthlySpend + debtService), 0, 24),
-    on_time_payment_rate: settled === 0 ? 1 : onTime / settled,
-    credit_utilisation: cardLimit === 0 ? 0 : clamp(cardBalance / cardLimit, 0, 1.05),
-    income_stability: clamp(0.3 + 0.7 * recurringShare - (recentDrop ? 0.25 : 0), 0, 1),
-    goal_progress: goals === 0 ? 0 : progress / goals,
-  };
-}
 
 /** Month-to-month wobble of each factor, and the direction in which it improves. */
 const MOVEMENT: Record<FactorName, { step: number; better: 1 | -1; range: readonly [number, number] }> = {
