@@ -19,7 +19,7 @@ import { grantEveryReadScope } from "./support/consents.ts";
 import { measure, preflight, sampleMachine, type Measurement } from "./support/load.ts";
 import { codeVersion, machineFacts } from "./support/report.ts";
 import { buildScenarios, type Scenario } from "./support/scenarios.ts";
-import { Cleanups, runBenchmark } from "./support/lifecycle.ts";
+import { Cleanups, runBenchmarkCli } from "./support/lifecycle.ts";
 import { startServerChild, type ServerChild } from "./support/server-child.ts";
 
 const log = (message: string) => console.log(`[bench] ${message}`);
@@ -180,16 +180,4 @@ async function run(options: Options): Promise<void> {
   console.log(`Throughput overhead of enforcement: ${overhead.toFixed(1)} % (target: under 10 %) ${overhead < 10 ? "- met" : "- NOT met"}`);
 }
 
-async function main(): Promise<number> {
-  let options: Options;
-  try {
-    options = parseOptions(process.argv.slice(2));
-  } catch (error) {
-    console.error(`${error instanceof Error ? error.message : String(error)}\n${USAGE}`);
-    return 2;
-  }
-  return runBenchmark(() => run(options), cleanups);
-}
-
-process.exitCode = await main();
-setTimeout(() => process.exit(process.exitCode ?? 0), 1_000).unref();
+await runBenchmarkCli({ usage: USAGE, parse: parseOptions, run, cleanups });

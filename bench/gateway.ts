@@ -14,11 +14,11 @@ import { seedDatabase } from "../prisma/seed/index.ts";
 import { createTestDatabase, type TestDatabase } from "../test/support/postgres.ts";
 import { DEMO_CLIENT_ID, grantFullConsents, mintClientToken } from "./support/auth.ts";
 import { summariseProfile } from "./support/cpu-profile.ts";
-import { parseBenchOptions, USAGE, UsageError, type BenchOptions } from "./support/options.ts";
+import { parseBenchOptions, USAGE, type BenchOptions } from "./support/options.ts";
 import { codeVersion, machineFacts, ratios, resultsTable } from "./support/report.ts";
 import { buildScenarios, type Scenario } from "./support/scenarios.ts";
 import { measure, sampleMachine, preflight, type Measurement, type Preflight } from "./support/load.ts";
-import { Cleanups, runBenchmark } from "./support/lifecycle.ts";
+import { Cleanups, runBenchmarkCli } from "./support/lifecycle.ts";
 import { EXIT_GUARD_MARKER, startServerChild, type ServerChild } from "./support/server-child.ts";
 
 const log = (message: string) => console.log(`[bench] ${message}`);
@@ -164,25 +164,11 @@ function distinctLines(text: string): string[] {
   return [...counts].map(([line, count]) => (count > 1 ? `${count} x ${line}` : line));
 }
 
-async function main(): Promise<number> {
-  let options: BenchOptions;
-  try {
-    options = parseBenchOptions(process.argv.slice(2));
-  } catch (error) {
-    if (error instanceof UsageError) {
-      if (error.message) console.error(error.message);
-      console.error(USAGE);
-      return 2;
-    }
-    throw error;
-  }
-
-
+await runBenchmarkCli({
+  usage: USAGE,
+  parse: parseBenchOptions,
+  run,
+  cleanups,
   // Bounded: setup (migrations, seeding, start-up) plus every scenario's warm-up and run, with slack.
-  const budgetMs = (300 + options.users * 0.2 + options.scenarios.length * (options.warmup + options.duration + 60)) * 1000;
-  return runBenchmark(() => run(options), cleanups, budgetMs);
-}
-
-process.exitCode = await main();
-// autocannon and pg leave no handles open, but never let a stray one keep the bench alive.
-setTimeout(() => process.exit(process.exitCode ?? 0), 1_000).unref();
+  budgetMs: (options) => (300 + options.users * 0.2 + options.scenarios.length * (options.warmup + options.duration + 60)) * 1000,
+});

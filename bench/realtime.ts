@@ -31,7 +31,7 @@ import { summariseProfile } from "./support/cpu-profile.ts";
 import { cpuTicksOf, machineBusyTicks, postgresDelta, postgresTicks } from "./support/load.ts";
 import type { ServerProbe } from "./support/realtime-server.ts";
 import { SubscriberPool, type Arrival } from "./support/realtime-subscribers.ts";
-import { Cleanups, runBenchmark } from "./support/lifecycle.ts";
+import { Cleanups, runBenchmarkCli } from "./support/lifecycle.ts";
 import { codeVersion, machineFacts } from "./support/report.ts";
 import { startServerChild, type ServerChild } from "./support/server-child.ts";
 import { WebhookReceiver } from "./support/webhook-receiver.ts";
@@ -775,17 +775,10 @@ function distinctLines(text: string): string[] {
   return [...counts].map(([line, count]) => (count > 1 ? `${count} x ${line}` : line));
 }
 
-async function main(): Promise<number> {
-  let options: Options;
-  try {
-    options = parseOptions(process.argv.slice(2));
-  } catch (error) {
-    console.error(`${error instanceof Error ? error.message : String(error)}\n${USAGE}`);
-    return 2;
-  }
-  const budgetMs = (600 + options.subscribers * 0.05 + 2 * (options.duration + 250) + options.webhookEvents * options.endpoints * 0.05) * 1000;
-  return runBenchmark(() => run(options), cleanups, budgetMs);
-}
-
-process.exitCode = await main();
-setTimeout(() => process.exit(process.exitCode ?? 0), 1_000).unref();
+await runBenchmarkCli({
+  usage: USAGE,
+  parse: parseOptions,
+  run,
+  cleanups,
+  budgetMs: (options) => (600 + options.subscribers * 0.05 + 2 * (options.duration + 250) + options.webhookEvents * options.endpoints * 0.05) * 1000,
+});

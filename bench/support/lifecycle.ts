@@ -67,3 +67,35 @@ export async function runBenchmark(body: () => Promise<void>, cleanups: Cleanups
     await cleanups.runAll();
   }
 }
+
+export interface BenchmarkCli<Options> {
+  usage: string;
+  /** Throws on a bad argument; the message is printed above the usage. */
+  parse(argv: string[]): Options;
+  run(options: Options): Promise<void>;
+  cleanups: Cleanups;
+  /** The whole run's time budget, from the options; none by default. */
+  budgetMs?(options: Options): number;
+}
+
+/**
+ * A benchmark script's whole life: its arguments (a bad one: the message and the usage, exit
+ * code 2), then runBenchmark. Sets the exit code, and never lets a stray handle (autocannon, pg,
+ * sockets) keep the process alive after it.
+ */
+export async function runBenchmarkCli<Options>(cli: BenchmarkCli<Options>): Promise<void> {
+  try {
+    let options: Options;
+    try {
+      options = cli.parse(process.argv.slice(2));
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      console.error(message ? `${message}\n${cli.usage}` : cli.usage);
+      process.exitCode = 2;
+      return;
+    }
+    process.exitCode = await runBenchmark(() => cli.run(options), cli.cleanups, cli.budgetMs?.(options));
+  } finally {
+    setTimeout(() => process.exit(process.exitCode ?? 0), 1_000).unref();
+  }
+}
