@@ -8,16 +8,8 @@ import { hashSecret } from "../subgraphs/shared/secret-hash.ts";
 import { postGraphQL, startTestKamina } from "./support/kamina.ts";
 import { createTestDatabase, type TestDatabase } from "./support/postgres.ts";
 import { assertEnvelope, rest, type RestOptions } from "./support/rest.ts";
-import { basic, bearer, consentToken, DEMO_CLIENT, TEST_SANDBOX_SECRET } from "./support/tokens.ts";
+import { BRIEF_CONSENT_REQUEST, basic, bearer, consentToken, DEMO_CLIENT, TEST_SANDBOX_SECRET } from "./support/tokens.ts";
 
-/** The brief's request, as written. */
-const BRIEF_REQUEST = {
-  client_id: "of_lab_demo",
-  user_external_id: "USR_42891",
-  scopes: ["wellness.read", "debts.read", "expenses.read"],
-  country: "MX",
-  consent_text_version: "2026-05-01",
-};
 
 /** A bank that is not a sandbox: its consents wait for the person. */
 const BANK = { id: "lab_bank_mx", secret: "bank-secret-0123456789" };
@@ -66,7 +58,7 @@ describe("consent: asking, answering, reading, revoking", () => {
   });
 
   test("the brief's consent request, sent as written with the sandbox credentials, answers exactly its keys and a token that reads `me`", async () => {
-    const response = await askConsent(BRIEF_REQUEST);
+    const response = await askConsent(BRIEF_CONSENT_REQUEST);
     assert.equal(response.status, 200, JSON.stringify(response.body));
     assert.deepEqual(Object.keys(response.body).sort(), ["access_token", "consent_id", "expires_in", "refresh_token"]);
     assert.equal(response.body.expires_in, 3600);
@@ -100,11 +92,11 @@ describe("consent: asking, answering, reading, revoking", () => {
 
   test("no credentials, an unknown client and a wrong secret are the same 401 UNAUTHENTICATED", async () => {
     const answers = [
-      await askConsent(BRIEF_REQUEST, {}),
-      await askConsent(BRIEF_REQUEST, basic("no_such_client", TEST_SANDBOX_SECRET)),
-      await askConsent(BRIEF_REQUEST, basic(DEMO_CLIENT, "not-the-secret")),
-      await askConsent(BRIEF_REQUEST, { authorization: "Basic !!!" }),
-      await askConsent(BRIEF_REQUEST, { authorization: `Bearer ${"x".repeat(20)}` }),
+      await askConsent(BRIEF_CONSENT_REQUEST, {}),
+      await askConsent(BRIEF_CONSENT_REQUEST, basic("no_such_client", TEST_SANDBOX_SECRET)),
+      await askConsent(BRIEF_CONSENT_REQUEST, basic(DEMO_CLIENT, "not-the-secret")),
+      await askConsent(BRIEF_CONSENT_REQUEST, { authorization: "Basic !!!" }),
+      await askConsent(BRIEF_CONSENT_REQUEST, { authorization: `Bearer ${"x".repeat(20)}` }),
     ];
     for (const answer of answers) {
       assertEnvelope(answer, 401, "UNAUTHENTICATED");
@@ -114,22 +106,22 @@ describe("consent: asking, answering, reading, revoking", () => {
   });
 
   test("a suspended client is 403 FORBIDDEN", async () => {
-    const answer = await askConsent({ ...BRIEF_REQUEST, client_id: SUSPENDED.id }, basic(SUSPENDED.id, SUSPENDED.secret));
+    const answer = await askConsent({ ...BRIEF_CONSENT_REQUEST, client_id: SUSPENDED.id }, basic(SUSPENDED.id, SUSPENDED.secret));
     assertEnvelope(answer, 403, "FORBIDDEN", /suspended/);
   });
 
   test("a malformed body is 400, and the message names the field", async () => {
     const cases: [unknown, string, RegExp][] = [
-      [{ ...BRIEF_REQUEST, scopes: undefined }, "BAD_USER_INPUT", /`scopes` is required/],
-      [{ ...BRIEF_REQUEST, scopes: "wellness.read" }, "BAD_USER_INPUT", /`scopes` must be an array/],
-      [{ ...BRIEF_REQUEST, scopes: [] }, "BAD_USER_INPUT", /`scopes` must name at least one scope/],
-      [{ ...BRIEF_REQUEST, scopes: [42] }, "BAD_USER_INPUT", /`scopes.0` must hold strings/],
-      [{ ...BRIEF_REQUEST, country: "AR" }, "BAD_USER_INPUT", /`country` must be one of EC, MX, PE, CO, CL/],
-      [{ ...BRIEF_REQUEST, user_external_id: undefined }, "BAD_USER_INPUT", /`user_external_id` is required/],
-      [{ ...BRIEF_REQUEST, consent_text_version: 20260501 }, "BAD_USER_INPUT", /`consent_text_version` must be a string/],
-      [{ ...BRIEF_REQUEST, client_id: undefined }, "BAD_USER_INPUT", /`client_id` is required/],
-      [{ ...BRIEF_REQUEST, scope: "wellness.read" }, "BAD_USER_INPUT", /Unknown field `scope`/],
-      [{ ...BRIEF_REQUEST, client_id: OTHER.id }, "BAD_USER_INPUT", /`client_id` must be the client that authenticates \(of_lab_demo\)/],
+      [{ ...BRIEF_CONSENT_REQUEST, scopes: undefined }, "BAD_USER_INPUT", /`scopes` is required/],
+      [{ ...BRIEF_CONSENT_REQUEST, scopes: "wellness.read" }, "BAD_USER_INPUT", /`scopes` must be an array/],
+      [{ ...BRIEF_CONSENT_REQUEST, scopes: [] }, "BAD_USER_INPUT", /`scopes` must name at least one scope/],
+      [{ ...BRIEF_CONSENT_REQUEST, scopes: [42] }, "BAD_USER_INPUT", /`scopes.0` must hold strings/],
+      [{ ...BRIEF_CONSENT_REQUEST, country: "AR" }, "BAD_USER_INPUT", /`country` must be one of EC, MX, PE, CO, CL/],
+      [{ ...BRIEF_CONSENT_REQUEST, user_external_id: undefined }, "BAD_USER_INPUT", /`user_external_id` is required/],
+      [{ ...BRIEF_CONSENT_REQUEST, consent_text_version: 20260501 }, "BAD_USER_INPUT", /`consent_text_version` must be a string/],
+      [{ ...BRIEF_CONSENT_REQUEST, client_id: undefined }, "BAD_USER_INPUT", /`client_id` is required/],
+      [{ ...BRIEF_CONSENT_REQUEST, scope: "wellness.read" }, "BAD_USER_INPUT", /Unknown field `scope`/],
+      [{ ...BRIEF_CONSENT_REQUEST, client_id: OTHER.id }, "BAD_USER_INPUT", /`client_id` must be the client that authenticates \(of_lab_demo\)/],
       [{}, "BAD_USER_INPUT", /`client_id` is required/],
     ];
     for (const [body, code, message] of cases) assertEnvelope(await askConsent(body), 400, code, message);
@@ -139,23 +131,23 @@ describe("consent: asking, answering, reading, revoking", () => {
     assertEnvelope(await call("POST", "/v1/auth/consent", { headers: sandbox, raw: { contentType: "text/plain", body: "hello" } }), 400, "BAD_REQUEST", /application\/json/);
     assertEnvelope(await call("POST", "/v1/auth/consent", { headers: sandbox }), 400, "BAD_USER_INPUT", /`client_id` is required/);
     assertEnvelope(
-      await call("POST", "/v1/auth/consent", { headers: sandbox, json: { ...BRIEF_REQUEST, user_external_id: "x".repeat(70_000) } }),
+      await call("POST", "/v1/auth/consent", { headers: sandbox, json: { ...BRIEF_CONSENT_REQUEST, user_external_id: "x".repeat(70_000) } }),
       413,
       "PAYLOAD_TOO_LARGE",
     );
   });
 
   test("a user who does not exist, or who lives in another country, is 404 NOT_FOUND", async () => {
-    assertEnvelope(await askConsent({ ...BRIEF_REQUEST, user_external_id: "USR_00000000" }), 404, "NOT_FOUND", /No user USR_00000000 in MX/);
-    assertEnvelope(await askConsent({ ...BRIEF_REQUEST, user_external_id: peruvian }), 404, "NOT_FOUND", new RegExp(`No user ${peruvian} in MX`));
-    assert.equal((await askConsent({ ...BRIEF_REQUEST, user_external_id: peruvian, country: "PE" })).status, 200, "the same user in their own country");
+    assertEnvelope(await askConsent({ ...BRIEF_CONSENT_REQUEST, user_external_id: "USR_00000000" }), 404, "NOT_FOUND", /No user USR_00000000 in MX/);
+    assertEnvelope(await askConsent({ ...BRIEF_CONSENT_REQUEST, user_external_id: peruvian }), 404, "NOT_FOUND", new RegExp(`No user ${peruvian} in MX`));
+    assert.equal((await askConsent({ ...BRIEF_CONSENT_REQUEST, user_external_id: peruvian, country: "PE" })).status, 200, "the same user in their own country");
   });
 
   test("a scope that is not a person's to grant, unknown, or not allowed to the client is 403 FORBIDDEN naming it", async () => {
-    assertEnvelope(await askConsent({ ...BRIEF_REQUEST, scopes: ["wellness.read", "reports.read"] }), 403, "FORBIDDEN", /`reports.read` is a client scope/);
-    assertEnvelope(await askConsent({ ...BRIEF_REQUEST, scopes: ["wellness.read", "everything.read"] }), 403, "FORBIDDEN", /`everything.read` is not a kamina-graph scope/);
+    assertEnvelope(await askConsent({ ...BRIEF_CONSENT_REQUEST, scopes: ["wellness.read", "reports.read"] }), 403, "FORBIDDEN", /`reports.read` is a client scope/);
+    assertEnvelope(await askConsent({ ...BRIEF_CONSENT_REQUEST, scopes: ["wellness.read", "everything.read"] }), 403, "FORBIDDEN", /`everything.read` is not a kamina-graph scope/);
     assertEnvelope(
-      await askConsent({ ...BRIEF_REQUEST, client_id: BANK.id, scopes: ["wellness.read", "coach.read"] }, asBank),
+      await askConsent({ ...BRIEF_CONSENT_REQUEST, client_id: BANK.id, scopes: ["wellness.read", "coach.read"] }, asBank),
       403,
       "FORBIDDEN",
       /Client lab_bank_mx may not ask for `coach.read`/,
@@ -163,17 +155,17 @@ describe("consent: asking, answering, reading, revoking", () => {
   });
 
   test("an unknown or retired consent text version is 400 BAD_USER_INPUT", async () => {
-    assertEnvelope(await askConsent({ ...BRIEF_REQUEST, consent_text_version: "2030-01-01" }), 400, "BAD_USER_INPUT", /`2030-01-01` is unknown; current: 2026-05-01/);
-    assertEnvelope(await askConsent({ ...BRIEF_REQUEST, consent_text_version: "2025-01-01" }), 400, "BAD_USER_INPUT", /`2025-01-01` is retired; current: 2026-05-01/);
+    assertEnvelope(await askConsent({ ...BRIEF_CONSENT_REQUEST, consent_text_version: "2030-01-01" }), 400, "BAD_USER_INPUT", /`2030-01-01` is unknown; current: 2026-05-01/);
+    assertEnvelope(await askConsent({ ...BRIEF_CONSENT_REQUEST, consent_text_version: "2025-01-01" }), 400, "BAD_USER_INPUT", /`2025-01-01` is retired; current: 2026-05-01/);
   });
 
   test("a country the client does not serve is 403 FORBIDDEN", async () => {
-    const answer = await askConsent({ ...BRIEF_REQUEST, client_id: BANK.id, user_external_id: unserved.id, country: unserved.country }, asBank);
+    const answer = await askConsent({ ...BRIEF_CONSENT_REQUEST, client_id: BANK.id, user_external_id: unserved.id, country: unserved.country }, asBank);
     assertEnvelope(answer, 403, "FORBIDDEN", new RegExp(`does not serve ${unserved.country}; it serves MX, PE`));
   });
 
   test("a bank's consent waits for the person: 202 without tokens, tokens once the app authorises it, and only once", async () => {
-    const asked = await askConsent({ ...BRIEF_REQUEST, client_id: BANK.id }, asBank);
+    const asked = await askConsent({ ...BRIEF_CONSENT_REQUEST, client_id: BANK.id }, asBank);
     assert.equal(asked.status, 202, JSON.stringify(asked.body));
     assert.deepEqual(asked.body, { consent_id: asked.body.consent_id, status: "AWAITING_AUTHORISATION" });
     const id: string = asked.body.consent_id;
@@ -210,7 +202,7 @@ describe("consent: asking, answering, reading, revoking", () => {
   });
 
   test("the person can reject a waiting consent, and it then yields no tokens", async () => {
-    const asked = await askConsent({ ...BRIEF_REQUEST, client_id: BANK.id }, asBank);
+    const asked = await askConsent({ ...BRIEF_CONSENT_REQUEST, client_id: BANK.id }, asBank);
     const id: string = asked.body.consent_id;
     assertEnvelope(await call("POST", `/v1/consents/${id}/reject`, { headers: appKey(), json: { reason: 7 } }), 400, "BAD_USER_INPUT", /`reason` must be a string/);
     const rejected = await call("POST", `/v1/consents/${id}/reject`, { headers: appKey(), json: { reason: "I do not know this bank" } });
@@ -223,7 +215,7 @@ describe("consent: asking, answering, reading, revoking", () => {
   });
 
   test("GET /v1/consents/:id shows status, scopes, versions, timestamps and history to its own client (and the app) only", async () => {
-    const created = await askConsent(BRIEF_REQUEST);
+    const created = await askConsent(BRIEF_CONSENT_REQUEST);
     const id: string = created.body.consent_id;
     const read = await call("GET", `/v1/consents/${id}`, { headers: sandbox });
     assert.equal(read.status, 200);
@@ -259,7 +251,7 @@ describe("consent: asking, answering, reading, revoking", () => {
 
   test("an expired consent reads as EXPIRED with an event, and its tokens stop working", async () => {
     const { prisma } = kamina.gateway!.auth;
-    const created = await askConsent(BRIEF_REQUEST);
+    const created = await askConsent(BRIEF_CONSENT_REQUEST);
     const id: string = created.body.consent_id;
     assert.equal((await me(created.body.access_token)).status, 200);
     await prisma.consent.update({ where: { id }, data: { expiresAt: new Date(Date.now() - 1000) } });
@@ -279,7 +271,7 @@ describe("consent: asking, answering, reading, revoking", () => {
     assertEnvelope(await call("DELETE", `/v1/consents/${id}`, { headers: sandbox, json: { reason: "too late" } }), 409, "CONFLICT", /EXPIRED/);
 
     // A consent the person never answered expires too.
-    const waiting = await askConsent({ ...BRIEF_REQUEST, client_id: BANK.id }, asBank);
+    const waiting = await askConsent({ ...BRIEF_CONSENT_REQUEST, client_id: BANK.id }, asBank);
     await prisma.consent.update({ where: { id: waiting.body.consent_id }, data: { expiresAt: new Date(Date.now() - 1000) } });
     assertEnvelope(await call("POST", `/v1/consents/${waiting.body.consent_id}/authorise`, { headers: appKey() }), 409, "CONFLICT", /EXPIRED/);
     const history = (await call("GET", `/v1/consents/${waiting.body.consent_id}`, { headers: asBank })).body.history;
@@ -287,7 +279,7 @@ describe("consent: asking, answering, reading, revoking", () => {
   });
 
   test("revoking a consent takes effect on the very next request, at the gateway and at a subgraph reached directly", async () => {
-    const created = await askConsent(BRIEF_REQUEST);
+    const created = await askConsent(BRIEF_CONSENT_REQUEST);
     const id: string = created.body.consent_id;
     const token: string = created.body.access_token;
     assert.equal((await me(token)).status, 200);
@@ -334,7 +326,7 @@ describe("consent: asking, answering, reading, revoking", () => {
 
   test("receipts are listed newest first, a page at a time, to the owning client only", async () => {
     const { prisma } = kamina.gateway!.auth;
-    const created = await askConsent(BRIEF_REQUEST);
+    const created = await askConsent(BRIEF_CONSENT_REQUEST);
     const id: string = created.body.consent_id;
     const base = Date.now() - 60_000;
     await prisma.auditEvent.createMany({

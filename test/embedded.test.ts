@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { after, test } from "node:test";
 import { postGraphQL } from "./support/kamina.ts";
 import { rest } from "./support/rest.ts";
-import { basic, bearer } from "./support/tokens.ts";
+import { basic, bearer, BRIEF_CONSENT_REQUEST } from "./support/tokens.ts";
 
 const ROOT = new URL("..", import.meta.url);
 const SANDBOX_SECRET = "embedded-sandbox-secret";
@@ -54,13 +54,7 @@ async function askConsent(graphqlUrl: string) {
   const origin = new URL(graphqlUrl).origin;
   return rest(origin, "POST", "/v1/auth/consent", {
     headers: basic("of_lab_demo", SANDBOX_SECRET),
-    json: {
-      client_id: "of_lab_demo",
-      user_external_id: "USR_42891",
-      scopes: ["wellness.read", "debts.read", "expenses.read"],
-      country: "MX",
-      consent_text_version: "2026-05-01",
-    },
+    json: BRIEF_CONSENT_REQUEST,
   });
 }
 

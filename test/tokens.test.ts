@@ -12,15 +12,8 @@ import { USER_SCOPES } from "../subgraphs/shared/auth/scopes.ts";
 import { postGraphQL, startTestKamina, type GraphQLResponse } from "./support/kamina.ts";
 import { createTestDatabase, type TestDatabase } from "./support/postgres.ts";
 import { assertEnvelope, rest, type RestOptions } from "./support/rest.ts";
-import { basic, bearer, consentToken, DEMO_CLIENT, TEST_SANDBOX_SECRET } from "./support/tokens.ts";
+import { BRIEF_CONSENT_REQUEST, basic, bearer, consentToken, DEMO_CLIENT, TEST_SANDBOX_SECRET } from "./support/tokens.ts";
 
-const BRIEF_REQUEST = {
-  client_id: "of_lab_demo",
-  user_external_id: "USR_42891",
-  scopes: ["wellness.read", "debts.read", "expenses.read"],
-  country: "MX",
-  consent_text_version: "2026-05-01",
-};
 const OTHER = { id: "lab_other", secret: "other-secret-0123456789" };
 const ENTITIES = `query($r: [_Any!]!) { _entities(representations: $r) { ... on User { debts { id } } } }`;
 
@@ -33,7 +26,7 @@ describe("tokens: rotation, revocation, keys and attacks", () => {
   const sandbox = basic(DEMO_CLIENT, TEST_SANDBOX_SECRET);
   const asOther = basic(OTHER.id, OTHER.secret);
   const call = (method: string, path: string, options: RestOptions = {}) => rest(kamina.gateway!.origin, method, path, options);
-  const askConsent = () => call("POST", "/v1/auth/consent", { headers: sandbox, json: BRIEF_REQUEST });
+  const askConsent = () => call("POST", "/v1/auth/consent", { headers: sandbox, json: BRIEF_CONSENT_REQUEST });
   const refresh = (refreshToken: string, headers: Record<string, string> = sandbox) =>
     call("POST", "/v1/auth/token", { headers, form: { grant_type: "refresh_token", refresh_token: refreshToken } });
   const revoke = (token: string, headers: Record<string, string> = sandbox) => call("POST", "/v1/auth/revoke", { headers, json: { token } });

@@ -8,6 +8,15 @@ export const DEMO_CLIENT = "of_lab_demo";
 export const TEST_SANDBOX_SECRET = "kamina-sandbox-secret";
 export const CONSENT_TEXT_VERSION = "2026-05-01";
 
+/** The brief's consent request, as written. */
+export const BRIEF_CONSENT_REQUEST = {
+  client_id: DEMO_CLIENT,
+  user_external_id: "USR_42891",
+  scopes: ["wellness.read", "debts.read", "expenses.read"],
+  country: "MX",
+  consent_text_version: CONSENT_TEXT_VERSION,
+};
+
 export function basic(clientId: string, secret: string): Record<string, string> {
   return { authorization: `Basic ${Buffer.from(`${clientId}:${secret}`, "utf8").toString("base64")}` };
 }
