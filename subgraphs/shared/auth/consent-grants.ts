@@ -71,8 +71,8 @@ export class ConsentGrants {
     const version = client.consentVersion;
     const kept = version === undefined ? undefined : this.keptFor(key, version);
     return new DataLoader<string, readonly ConsentGrant[]>(
-      async (userIds) => {
-        return Promise.all(
+      (userIds) =>
+        Promise.all(
           userIds.map(async (userId) => {
             const known = this.keptGrants(client, userId);
             if (known) return known;
@@ -81,8 +81,7 @@ export class ConsentGrants {
             if (kept && this.kept.get(key)?.people === kept && kept.size < CACHED_PEOPLE_PER_CLIENT) kept.set(userId, grants);
             return grants;
           }),
-        );
-      },
+        ),
       { maxBatchSize: 1000 },
     );
   }
