@@ -15,7 +15,7 @@ import { createTestDatabase, type TestDatabase } from "../test/support/postgres.
 import { DEMO_CLIENT_ID, grantFullConsents, mintClientToken } from "./support/auth.ts";
 import { summariseProfile } from "./support/cpu-profile.ts";
 import { parseBenchOptions, USAGE, type BenchOptions } from "./support/options.ts";
-import { codeVersion, machineFacts, ratios, resultsTable } from "./support/report.ts";
+import { codeVersion, distinctLines, machineFacts, ratios, resultsTable } from "./support/report.ts";
 import { buildScenarios, type Scenario } from "./support/scenarios.ts";
 import { measure, sampleMachine, preflight, type Measurement, type Preflight } from "./support/load.ts";
 import { Cleanups, runBenchmarkCli } from "./support/lifecycle.ts";
@@ -156,12 +156,6 @@ async function run(options: BenchOptions): Promise<void> {
       for (const spot of summary.functions) console.log(`  ${(100 * spot.share).toFixed(1).padStart(5)} %  ${spot.name}`);
     }
   }
-}
-
-function distinctLines(text: string): string[] {
-  const counts = new Map<string, number>();
-  for (const line of text.split("\n")) if (line.trim()) counts.set(line, (counts.get(line) ?? 0) + 1);
-  return [...counts].map(([line, count]) => (count > 1 ? `${count} x ${line}` : line));
 }
 
 await runBenchmarkCli({

@@ -32,7 +32,7 @@ import { cpuTicksOf, machineBusyTicks, postgresDelta, postgresTicks } from "./su
 import type { ServerProbe } from "./support/realtime-server.ts";
 import { SubscriberPool, type Arrival } from "./support/realtime-subscribers.ts";
 import { Cleanups, runBenchmarkCli } from "./support/lifecycle.ts";
-import { codeVersion, machineFacts } from "./support/report.ts";
+import { codeVersion, distinctLines, machineFacts } from "./support/report.ts";
 import { startServerChild, type ServerChild } from "./support/server-child.ts";
 import { WebhookReceiver } from "./support/webhook-receiver.ts";
 
@@ -767,12 +767,6 @@ function sum(map: Map<string, number>): number {
   let total = 0;
   for (const count of map.values()) total += count;
   return total;
-}
-
-function distinctLines(text: string): string[] {
-  const counts = new Map<string, number>();
-  for (const line of text.split("\n")) if (line.trim()) counts.set(line, (counts.get(line) ?? 0) + 1);
-  return [...counts].map(([line, count]) => (count > 1 ? `${count} x ${line}` : line));
 }
 
 await runBenchmarkCli({

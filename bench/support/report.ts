@@ -77,3 +77,10 @@ export function ratios(measurements: Measurement[]): string[] {
   }
   return lines;
 }
+
+/** A child's output, each distinct non-blank line once, repeated ones with their count. */
+export function distinctLines(text: string): string[] {
+  const counts = new Map<string, number>();
+  for (const line of text.split("\n")) if (line.trim()) counts.set(line, (counts.get(line) ?? 0) + 1);
+  return [...counts].map(([line, count]) => (count > 1 ? `${count} x ${line}` : line));
+}

@@ -45,18 +45,12 @@ export interface AlertCreatedPayload {
   sandbox?: true;
 }
 
-export interface RaisedAlert {
+/** A firing that became an alert: whose, where and when (cool-downs no longer matter). */
+export interface RaisedAlert extends Omit<Firing, "coolDownDays"> {
   id: string;
   userId: string;
   country: Country;
-  ruleId: string;
-  type: string;
-  severity: Severity;
-  riskBand: Band;
-  contributingFactors: string[];
-  suggestedAction: string;
   createdAt: Date;
-  evidence: Record<string, number | null>;
 }
 
 export interface EvaluationReport {
