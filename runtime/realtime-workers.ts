@@ -1,5 +1,4 @@
 import { WebhookDispatcher } from "../gateway/webhooks/webhook-dispatcher.ts";
-import { fanOutWebhooks } from "../gateway/webhooks/webhook-fan-out.ts";
 import { createPrismaClient, type DatabaseTarget } from "../subgraphs/shared/database.ts";
 import type { Config } from "./config.ts";
 import { createEventBus } from "./events/create-event-bus.ts";
@@ -22,16 +21,11 @@ export async function startRealtimeWorkers(config: Config, database: DatabaseTar
   const prisma = createPrismaClient(database);
   const bus = await createEventBus(config.realtime, prisma, database, log);
   const dispatcher = new WebhookDispatcher(prisma, config.realtime.webhooks, config.tokens.keyEncryptionKey, log);
-  // The dispatcher is woken when a publication created deliveries (it also polls on its own).
-  let created = 0;
+  // The relay creates the webhook deliveries as it positions events, and wakes the dispatcher
+  // when a run created some (the dispatcher also polls on its own).
   const relay = new OutboxRelay(prisma, database, bus, log, {
     pollIntervalMs: config.realtime.relayPollMs,
-    inTransaction: async (tx, events) => void (created += await fanOutWebhooks(tx, events)),
-    afterPublish: () => {
-      if (created === 0) return;
-      created = 0;
-      dispatcher.wake();
-    },
+    onDeliveries: () => dispatcher.wake(),
   });
   await relay.start();
   dispatcher.start();

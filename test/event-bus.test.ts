@@ -6,7 +6,7 @@ import type { BusEvent, EventBus } from "../runtime/events/event-bus.ts";
 import { EventFeed } from "../runtime/events/event-feed.ts";
 import { NatsEventBus } from "../runtime/events/nats-event-bus.ts";
 import { OutboxRelay } from "../runtime/events/outbox-relay.ts";
-import { PostgresEventBus } from "../runtime/events/postgres-event-bus.ts";
+import { EVENTS_CHANNEL, PostgresEventBus } from "../runtime/events/postgres-event-bus.ts";
 import { createLogger } from "../runtime/logger.ts";
 import { createPrismaClient, type DatabaseTarget, type PrismaClient } from "../subgraphs/shared/database.ts";
 import { createTestDatabase, type TestDatabase } from "./support/postgres.ts";
@@ -198,6 +198,24 @@ function behavesAsAnEventBus(name: string, open: () => Promise<{ target: Databas
       assert.deepEqual(handled, expected, "its route's and the unrouted events, in order");
       assert.ok(offered.every((n) => route(n) !== "other"), "never offered another route's event");
     });
+
+    if (busKind === "postgres") {
+      test("a notice that does not follow on from what the instance has, or that it cannot read, sends it to the record", async () => {
+        const start = await settled(node);
+        const { done } = collect(node.feed, start, 2);
+        // Announcements from a relay this instance missed the earlier notices of (positions ahead
+        // of its own), and notices that are not the relay's: none is handed on as an event.
+        const ahead = { position: String(start + 5n), outboxId: "999999", topic: "test.event", aggregateId: "agg_forged", country: "MX", payload: {}, createdAt: new Date().toISOString() };
+        for (const notice of [JSON.stringify([ahead]), "[{\"position\": 1", "[null]", "[]", String(start + 9n)]) {
+          await node.prisma.$executeRaw`SELECT pg_notify(${EVENTS_CHANNEL}, ${notice})`;
+        }
+        const written = [outboxRow(), outboxRow()];
+        await node.prisma.outboxEvent.createMany({ data: written });
+        const events = await done;
+        assert.deepEqual(events.map((event) => event.position), [start + 1n, start + 2n]);
+        assert.deepEqual(events.map((event) => event.aggregateId), written.map((row) => row.aggregateId));
+      });
+    }
 
     test("a slow consumer does not hold back a fast one, and catches up from the record", async () => {
       const start = await settled(node);

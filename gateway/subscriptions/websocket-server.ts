@@ -8,6 +8,7 @@ import { checkTokenBinding, DpopError, type ProofPolicy } from "../../subgraphs/
 import { AuthenticationError, type TokenVerifier } from "../../subgraphs/shared/auth/token-verifier.ts";
 import type { Viewer } from "../../subgraphs/shared/auth/viewer.ts";
 import { CLOSE_CODES, closeCodeForRejectedToken, closeReason } from "./close-codes.ts";
+import { RecheckRounds } from "./recheck-rounds.ts";
 import type { SubscriberConnection, SubscriptionHub } from "./subscription-hub.ts";
 
 export interface SubscriptionServerOptions {
@@ -79,6 +80,7 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions): Ru
       else logger.warn({ err: error }, "could not re-check a subscription token; trying again later");
     }
   };
+  const rounds = new RecheckRounds<Connection>(options.recheckIntervalMs, (connection) => void recheck(connection));
 
   const disposer = useServer<Record<string, unknown> | undefined, { connection?: Connection }>(
     {
@@ -119,14 +121,7 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions): Ru
           const untilExpiry = verified.claims.exp * 1000 - Date.now();
           connection.track(setTimeout(() => connection.close(CLOSE_CODES.UNAUTHENTICATED, "The token has expired"), Math.min(Math.max(untilExpiry, 0), MAX_TIMER_MS)));
         }
-        // Each connection's re-checks start at a random point of the interval: sockets opened
-        // together (a partner's fleet reconnecting) do not all hit the database at once.
-        connection.track(
-          setTimeout(() => {
-            void recheck(connection);
-            connection.track(setInterval(() => void recheck(connection), options.recheckIntervalMs));
-          }, Math.random() * options.recheckIntervalMs),
-        );
+        rounds.add(connection);
         connections.set(socket, connection);
         ctx.extra.connection = connection;
         return true;
@@ -144,6 +139,7 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions): Ru
         const connection = ctx.extra.connection;
         if (!connection) return;
         connection.dispose();
+        rounds.delete(connection);
         connections.delete(connection.socket);
       },
     },
@@ -162,6 +158,7 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions): Ru
       return checked;
     },
     async close() {
+      rounds.stop();
       for (const client of wss.clients) client.close(CLOSE_CODES.GOING_AWAY, "The gateway is shutting down: resume with `after`");
       for (const connection of connections.values()) connection.dispose();
       await disposer.dispose();

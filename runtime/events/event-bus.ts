@@ -14,6 +14,25 @@ export interface BusEvent {
   createdAt: Date;
 }
 
+/** A BusEvent as JSON carries it (NATS messages, NOTIFY payloads). */
+export interface WireEvent {
+  position: string;
+  outboxId: string;
+  topic: string;
+  aggregateId: string;
+  country: string;
+  payload: unknown;
+  createdAt: string;
+}
+
+export function toWire(event: BusEvent): WireEvent {
+  return { ...event, position: event.position.toString(), outboxId: event.outboxId.toString(), createdAt: event.createdAt.toISOString() };
+}
+
+export function fromWire(wire: WireEvent): BusEvent {
+  return { ...wire, position: BigInt(wire.position), outboxId: BigInt(wire.outboxId), createdAt: new Date(wire.createdAt) };
+}
+
 /**
  * How published events reach every instance. The outbox is the record (readAfter); the bus is
  * how instances hear about new entries without polling it. Two implementations:

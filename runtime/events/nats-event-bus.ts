@@ -1,21 +1,11 @@
 import { connect, DeliverPolicy, headers, JSONCodec, type JetStreamClient, type NatsConnection } from "nats";
 import type { PrismaClient } from "../../subgraphs/shared/database.ts";
 import type { Logger } from "../logger.ts";
-import type { BusEvent, EventBus } from "./event-bus.ts";
+import { fromWire, toWire, type BusEvent, type EventBus, type WireEvent } from "./event-bus.ts";
 import { OutboxStore } from "./outbox-store.ts";
 
 export const STREAM = "KAMINA_EVENTS";
 const SUBJECT_PREFIX = "kamina.events.";
-
-interface WireEvent {
-  position: string;
-  outboxId: string;
-  topic: string;
-  aggregateId: string;
-  country: string;
-  payload: unknown;
-  createdAt: string;
-}
 
 const codec = JSONCodec<WireEvent>();
 
@@ -96,12 +86,4 @@ export class NatsEventBus implements EventBus {
  */
 function messageId(event: BusEvent): string {
   return `outbox-${event.outboxId}-${event.createdAt.getTime()}`;
-}
-
-function toWire(event: BusEvent): WireEvent {
-  return { ...event, position: event.position.toString(), outboxId: event.outboxId.toString(), createdAt: event.createdAt.toISOString() };
-}
-
-function fromWire(wire: WireEvent): BusEvent {
-  return { ...wire, position: BigInt(wire.position), outboxId: BigInt(wire.outboxId), createdAt: new Date(wire.createdAt) };
 }

@@ -4,6 +4,7 @@ import { graphQLError } from "../../../runtime/errors.ts";
 import type { PrismaClient } from "../database.ts";
 import { PublicKeyStore } from "./public-keys.ts";
 import { parseScopeClaim } from "./scopes.ts";
+import { StatementBatcher } from "./statement-batcher.ts";
 import { TokenCheckSeal, type CheckedState } from "./token-check-seal.ts";
 import type { Viewer } from "./viewer.ts";
 
@@ -63,6 +64,11 @@ export class TokenVerifier {
    * token was revoked is never kept here (checkState, every request).
    */
   private readonly verified = new Map<string, { claims: AccessTokenClaims; kid: string; alg: string }>();
+  /**
+   * Consent tokens checked at the same moment (a subscription fleet's periodic re-checks, the
+   * streams one event reaches, concurrent requests) share one statement.
+   */
+  private readonly consentStates = new StatementBatcher<ConsentTokenRef, ConsentTokenState | undefined>((tokens) => this.readConsentStates(tokens));
   private readonly seals: TokenCheckSeal | undefined;
 
   constructor(
@@ -142,10 +148,7 @@ export class TokenVerifier {
     const tokenId = claims.jti!;
     if (claims.token_use === "consent") {
       if (!claims.consent_id || !claims.country || !claims.sub) throw new AuthenticationError("The token is not valid");
-      const [state] = await this.prisma.$queryRaw<{ status: string; expiresAt: Date | null; revoked: boolean }[]>`
-        SELECT c.status::text AS status, c.expires_at AS "expiresAt",
-               EXISTS (SELECT 1 FROM revoked_token r WHERE r.jti = ${tokenId}) AS revoked
-        FROM consent c WHERE c.id = ${claims.consent_id} AND c.client_id = ${claims.client_id} AND c.user_id = ${claims.sub}`;
+      const state = await this.consentStates.add({ jti: tokenId, consentId: claims.consent_id, clientId: claims.client_id, userId: claims.sub });
       if (!state || state.revoked) throw new AuthenticationError("The token has been revoked");
       if (state.status !== "AUTHORISED" || (state.expiresAt && state.expiresAt.getTime() <= Date.now())) {
         throw new AuthenticationError("The consent behind this token is no longer authorised");
@@ -162,6 +165,32 @@ export class TokenVerifier {
     }
     throw new AuthenticationError("The token is not valid");
   }
+
+  /** Each consent token's consent and revocation, in the order asked; undefined where the consent is not the token's. */
+  private async readConsentStates(tokens: readonly ConsentTokenRef[]): Promise<(ConsentTokenState | undefined)[]> {
+    const rows = await this.prisma.$queryRaw<(ConsentTokenState & { n: number })[]>`
+      SELECT t.n, c.status::text AS status, c.expires_at AS "expiresAt",
+             EXISTS (SELECT 1 FROM revoked_token r WHERE r.jti = t.jti) AS revoked
+      FROM jsonb_to_recordset(${JSON.stringify(tokens.map((token, n) => ({ n, ...token })))}::jsonb)
+             AS t(n int, jti text, "consentId" text, "clientId" text, "userId" text)
+      JOIN consent c ON c.id = t."consentId" AND c.client_id = t."clientId" AND c.user_id = t."userId"`;
+    const states: (ConsentTokenState | undefined)[] = tokens.map(() => undefined);
+    for (const { n, ...state } of rows) states[n] = state;
+    return states;
+  }
+}
+
+interface ConsentTokenRef {
+  jti: string;
+  consentId: string;
+  clientId: string;
+  userId: string;
+}
+
+interface ConsentTokenState {
+  status: string;
+  expiresAt: Date | null;
+  revoked: boolean;
 }
 
 /** The viewer a verified token stands for, given what its check found. */

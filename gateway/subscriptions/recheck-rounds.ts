@@ -1,0 +1,46 @@
+const TICK_MS = 1_000;
+const MAX_SLOTS = 60;
+
+/**
+ * Re-checks every member once per interval, in rounds. Members are spread at random over slots
+ * and one timer visits a slot per tick, so a fleet of sockets opened together does not re-check
+ * together, and the checks of one tick run at the same moment: their token states are read in
+ * one statement (TokenVerifier batches them) instead of one statement per socket.
+ */
+export class RecheckRounds<Member> {
+  private readonly slots: Set<Member>[];
+  private readonly slotOf = new Map<Member, Set<Member>>();
+  private readonly timer: NodeJS.Timeout;
+  private next = 0;
+
+  constructor(
+    intervalMs: number,
+    private readonly check: (member: Member) => void,
+  ) {
+    const count = Math.min(MAX_SLOTS, Math.max(1, Math.round(intervalMs / TICK_MS)));
+    this.slots = Array.from({ length: count }, () => new Set<Member>());
+    this.timer = setInterval(() => this.tick(), intervalMs / count);
+    this.timer.unref();
+  }
+
+  add(member: Member): void {
+    const slot = this.slots[Math.floor(Math.random() * this.slots.length)]!;
+    slot.add(member);
+    this.slotOf.set(member, slot);
+  }
+
+  delete(member: Member): void {
+    this.slotOf.get(member)?.delete(member);
+    this.slotOf.delete(member);
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  private tick(): void {
+    const slot = this.slots[this.next]!;
+    this.next = (this.next + 1) % this.slots.length;
+    for (const member of [...slot]) this.check(member);
+  }
+}
