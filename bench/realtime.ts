@@ -50,6 +50,8 @@ interface Options {
   perUser: number;
   rate: number;
   duration: number;
+  /** Seconds of alerts at the same rate before each measured window, not counted. */
+  warmUp: number;
   webhookEvents: number;
   endpoints: number;
   webhookRate: number;
@@ -70,6 +72,8 @@ const USAGE = `Usage: npm run bench:realtime -- [options]
   --per-user K            subscribers (devices) per person; N/K people are seeded (default 1)
   --rate R                alerts per second while measuring delivery (default 100)
   --duration S            seconds of alerts per selection (default 20; --quick 5)
+  --warm-up S             seconds of alerts at the same rate before each measured window, not
+                          counted (default 3; 0 measures from a cold start)
   --webhook-events W      alerts raised in one burst for the webhook phase (default 2000; --quick 200; 0 skips it)
   --endpoints E           webhook endpoints registered on the loopback receiver (default 4)
   --webhook-rate P        WEBHOOK_RATE_PER_SECOND for the server child (default 100000, i.e. no
@@ -83,7 +87,7 @@ const USAGE = `Usage: npm run bench:realtime -- [options]
   --quick                 a small smoke run`;
 
 function parseOptions(argv: string[]): Options {
-  const names = ["subscribers", "per-user", "rate", "duration", "webhook-events", "endpoints", "webhook-rate", "connect-concurrency", "seed"] as const;
+  const names = ["subscribers", "per-user", "rate", "duration", "warm-up", "webhook-events", "endpoints", "webhook-rate", "connect-concurrency", "seed"] as const;
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -117,6 +121,7 @@ function parseOptions(argv: string[]): Options {
     perUser: integer("per-user", 1, 1, 1000),
     rate: integer("rate", 100, 1, 10_000),
     duration: integer("duration", quick ? 5 : 20, 1, 600),
+    warmUp: integer("warm-up", 3, 0, 600),
     webhookEvents: integer("webhook-events", quick ? 200 : 2_000, 0, 100_000),
     endpoints: integer("endpoints", 4, 1, 100),
     webhookRate: integer("webhook-rate", 100_000, 1, 1_000_000),
@@ -279,7 +284,7 @@ async function run(options: Options): Promise<void> {
   const fileLimit = openFileLimit();
   log(`machine: ${machineFacts()}; open-file limit ${fileLimit ?? "unlimited"}; load average (1/5/15 min) ${loadAverage()}`);
   log(
-    `${options.subscribers} subscribers over ${people} people (${options.perUser} per person), ${options.rate} alerts/s for ${options.duration} s per selection, ` +
+    `${options.subscribers} subscribers over ${people} people (${options.perUser} per person), ${options.rate} alerts/s for ${options.duration} s per selection after a ${options.warmUp} s warm-up, ` +
       `${options.webhookEvents} webhook alerts x ${options.endpoints} endpoints (WEBHOOK_RATE_PER_SECOND=${options.webhookRate})` +
       `${Object.keys(options.serverEnv).length ? `; server child environment ${Object.entries(options.serverEnv).map(([key, value]) => `${key}=${value}`).join(" ")}` : ""}`,
   );
@@ -417,11 +422,22 @@ async function run(options: Options): Promise<void> {
       await sleep(500);
       await waitForSubscribers(probe, () => pool.openCount(), 180_000);
     }
-    await settle(selection);
-    const closesBefore = sum(pool.closesAfterAck);
     const byUser = pool.openByUser();
     const targets = subscribedPeople.filter((person) => (byUser.get(person.id) ?? 0) > 0);
     if (targets.length === 0) throw new Error("no person has an open subscriber");
+    const nextTarget = () => {
+      const person = targets[nextPerson++ % targets.length]!;
+      return { id: person.id, country: countryOf.get(person.id)! };
+    };
+    // The first second of alerts after a lull runs through cold code and caches (V8 compiles the
+    // path, Prisma plans its queries, pools open connections): a warm-up at the same rate takes
+    // that out of the figures, as a service that has been taking traffic would be.
+    if (options.warmUp > 0) {
+      log(`${selection}: warming up with ${options.rate} alerts/s for ${options.warmUp} s (not counted)...`);
+      await publisher.runAtRate(options.rate, options.warmUp, nextTarget, () => undefined);
+    }
+    await settle(selection);
+    const closesBefore = sum(pool.closesAfterAck);
     const published: (Published & { expected: number })[] = [];
     unknownArrivals = 0;
     const countersBefore = await databaseCounters(sql);
@@ -431,10 +447,7 @@ async function run(options: Options): Promise<void> {
     const report = await publisher.runAtRate(
       options.rate,
       options.duration,
-      () => {
-        const person = targets[nextPerson++ % targets.length]!;
-        return { id: person.id, country: countryOf.get(person.id)! };
-      },
+      nextTarget,
       (entry) => published.push({ ...entry, expected: byUser.get(entry.userId) ?? 0 }),
     );
     if (report.failures.length) log(`  ${report.failures.length} alerts failed to publish, e.g. ${report.failures[0]}`);
@@ -539,7 +552,7 @@ async function run(options: Options): Promise<void> {
     `Setup: ${options.subscribers} subscribers over ${people} seeded people (${options.perUser} socket per device, one subscription per socket, each its own consent token); ` +
       `server child = gateway + 5 subgraphs + relay + dispatcher in one Node process (DB_POOL_SIZE ${child.config.dbPoolSize} per Prisma client, ` +
       `SUBSCRIPTION_RECHECK_SECONDS ${child.config.realtime.subscriptionRecheckMs / 1000}${Object.keys(options.serverEnv).length ? `, --env ${Object.entries(options.serverEnv).map(([key, value]) => `${key}=${value}`).join(" ")}` : ""}), ` +
-      `PostgreSQL and this load generator on the same machine`,
+      `PostgreSQL and this load generator on the same machine; each measured window of alerts follows a ${options.warmUp} s warm-up at the same rate`,
   );
   console.log("");
   console.log(summaryTable(options, connect, events, webhooks));

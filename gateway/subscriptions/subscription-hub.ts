@@ -360,7 +360,7 @@ class SharedStream {
       receipts,
     };
     const requestContext = {
-      request: { query: print(plan.filtered.document), variables: this.variables, operationName: this.operationName ?? undefined },
+      request: { query: plan.query, variables: this.variables, operationName: this.operationName ?? undefined },
       context,
       logger: options.logger,
       metrics: {},

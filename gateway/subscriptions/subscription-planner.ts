@@ -1,7 +1,7 @@
 import { operationFromDocument, Supergraph, type Schema } from "@apollo/federation-internals";
 import { buildOperationContext } from "@apollo/gateway";
 import { QueryPlanner, type FetchNode, type QueryPlan } from "@apollo/query-planner";
-import { getNamedType, Kind, type DocumentNode, type GraphQLSchema, type OperationDefinitionNode } from "graphql";
+import { getNamedType, Kind, print, type DocumentNode, type GraphQLSchema, type OperationDefinitionNode } from "graphql";
 import { OperationFilter, type FilteredOperation } from "../scopes/operation-filter.ts";
 import { readSupergraphSecurity } from "../scopes/supergraph-rules.ts";
 
@@ -13,6 +13,8 @@ export interface PlannedSubscription {
   /** `primary` then the fetches to the other subgraphs, as a plan `executeQueryPlan` accepts. */
   perEvent: QueryPlan;
   operationContext: OperationContext;
+  /** The filtered operation's text, as each event's request carries it (printed once, not per event). */
+  query: string;
   /** The subscription field's response key (its alias or name) and the entity type it returns. */
   responseKey: string;
   entityType: string;
@@ -78,6 +80,7 @@ export class SubscriptionPlanner {
       primary: node.primary,
       perEvent,
       operationContext: buildOperationContext({ schema: this.apiSchema, operationDocument: filtered.document, ...(operationName ? { operationName } : {}) }),
+      query: print(filtered.document),
       responseKey: field.alias?.value ?? field.name.value,
       entityType: getNamedType(fieldDefinition.type).name,
     };
