@@ -98,6 +98,8 @@ function behavesAsAnEventBus(name: string, open: () => Promise<{ target: Databas
       await node.prisma.outboxEvent.createMany({ data: [outboxRow(), outboxRow(), outboxRow()] });
       const events = await done;
       assert.deepEqual(events.map((event) => event.position), [start + 1n, start + 2n, start + 3n]);
+      // What the bus carried live is the record, field for field (payload, time to the millisecond).
+      assert.deepEqual(events, await node.bus.readAfter(start, 3));
     });
 
     test("a consumer resuming from a cursor gets the events it missed, in order, then live ones, none twice", async () => {

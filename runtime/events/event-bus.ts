@@ -40,6 +40,12 @@ export function fromWire(wire: WireEvent): BusEvent {
  */
 export interface EventBus {
   readonly kind: "postgres" | "nats";
+  /**
+   * Set when the bus is the database's own NOTIFY channel: the relay's positioning statement
+   * announces the events on it in the same transaction (delivered on commit), and `publish` is
+   * left for announcing again what a relay positioned but never announced.
+   */
+  readonly notifyChannel?: string;
   /** Announces events the relay has just committed, in position order. */
   publish(events: readonly BusEvent[]): Promise<void>;
   /** Calls `listener` for events published from now on; positions can repeat or skip, so consumers check them. */

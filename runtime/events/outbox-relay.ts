@@ -23,9 +23,10 @@ type PositionedRow = Parameters<typeof toBusEvent>[0] & { deliveries: number };
  * (prisma/migrations/*_relay_outbox_function), gives the next rows positions max+1, max+2, ...
  * in id order under an advisory lock that serialises every instance's relay, and creates their
  * webhook deliveries in the same transaction; a reader that has seen position n has seen every
- * position below it. Then the relay announces them on the bus and stamps `published_at`; rows
- * with a position but no stamp (a relay that died in between) are announced again on the next
- * sweep, which consumers tolerate because they track positions.
+ * position below it. On the PostgreSQL bus the same statement announces them (NOTIFY, delivered
+ * on commit) and stamps `published_at`. On NATS the relay announces them afterwards and then
+ * stamps them; rows with a position but no stamp (a relay that died in between) are announced
+ * again on the next sweep, which consumers tolerate because they track positions.
  */
 export class OutboxRelay {
   private readonly loop = new DrainLoop(
@@ -65,12 +66,14 @@ export class OutboxRelay {
    */
   async runOnce(): Promise<number> {
     const batch = this.options.batchSize ?? 500;
-    const rows = await this.prisma.$queryRaw<PositionedRow[]>`SELECT * FROM relay_outbox(${batch}::int)`;
+    // On the PostgreSQL bus the statement also announces them (NOTIFY on commit) and stamps them.
+    const channel = this.bus.notifyChannel ?? null;
+    const rows = await this.prisma.$queryRaw<PositionedRow[]>`SELECT * FROM relay_outbox(${batch}::int, ${channel}::text)`;
     const positioned = rows.map(toBusEvent);
     if (this.sweepDue) {
       this.sweepDue = false;
       await this.publishPending();
-    } else if (positioned.length > 0) await this.announce(positioned);
+    } else if (positioned.length > 0 && channel === null) await this.announce(positioned);
     const deliveries = rows[0]?.deliveries ?? 0;
     if (deliveries > 0) this.options.onDeliveries?.(deliveries);
     // A short batch took everything there was: the next commit's NOTIFY wakes the relay again.

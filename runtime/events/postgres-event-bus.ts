@@ -6,7 +6,7 @@ import { OutboxStore } from "./outbox-store.ts";
 
 export const EVENTS_CHANNEL = "kamina_events";
 const READ_BATCH = 500;
-/** NOTIFY payloads must stay under 8000 bytes: a bigger batch is announced by its last position alone. */
+/** NOTIFY payloads must stay under 8000 bytes: a bigger batch is announced by its last position alone (relay_outbox too). */
 const MAX_CARRIED_BYTES = 7_900;
 
 /**
@@ -17,6 +17,7 @@ const MAX_CARRIED_BYTES = 7_900;
  */
 export class PostgresEventBus implements EventBus {
   readonly kind = "postgres";
+  readonly notifyChannel = EVENTS_CHANNEL;
   private readonly store: OutboxStore;
 
   constructor(
