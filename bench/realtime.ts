@@ -510,7 +510,7 @@ async function run(options: Options): Promise<void> {
     };
     log(
       `  ${selection}: ${figures.delivered} of ${expected} deliveries (${duplicates} duplicates, ${withErrors} with errors), latency p50 ${fixed(figures.latency.p50, 1)} ms, ` +
-        `p99 ${fixed(figures.latency.p99, 1)} ms, max ${fixed(figures.latency.max, 1)} ms (to the gateway's feed p50 ${fixed(figures.feedMs.p50, 1)} / p99 ${fixed(figures.feedMs.p99, 1)} ms, feed to subscriber p50 ${fixed(figures.hubMs.p50, 1)} / p99 ${fixed(figures.hubMs.p99, 1)} ms); server CPU ${fixed(cpuRead.server, 2)} cores, loop delay p99 ${fixed(after.loopDelayMs.p99, 1)} ms; load average ${figures.loadAverage}`,
+        `p99 ${fixed(figures.latency.p99, 1)} ms, max ${fixed(figures.latency.max, 1)} ms (to the gateway's feed p50 ${fixed(figures.feedMs.p50, 1)} / p99 ${fixed(figures.feedMs.p99, 1)} ms, feed to subscriber p50 ${fixed(figures.hubMs.p50, 1)} / p99 ${fixed(figures.hubMs.p99, 1)} ms); server CPU ${fixed(cpuRead.server, 2)} cores, loop delay p99 ${fixed(after.loopDelayMs.p99, 1)} / max ${fixed(after.loopDelayMs.max, 1)} ms, GC pauses ${after.gcPauses.count} (${after.gcPauses.major} major) totalling ${fixed(after.gcPauses.totalMs)} ms, longest ${fixed(after.gcPauses.maxMs, 1)} ms; load average ${figures.loadAverage}`,
     );
     log(`  sample: ${figures.sample}`);
     const fetches = Object.entries(after.subgraphFetches)

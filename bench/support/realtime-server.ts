@@ -7,7 +7,7 @@
 // the gateway's routes and cannot collide with the ports the child was given.
 import { spawn, type ChildProcess } from "node:child_process";
 import { createServer } from "node:http";
-import { monitorEventLoopDelay, performance } from "node:perf_hooks";
+import { constants, monitorEventLoopDelay, performance, PerformanceObserver, type PerformanceEntry } from "node:perf_hooks";
 import { startKamina } from "../../runtime/app.ts";
 import { ConfigError, loadConfig } from "../../runtime/config.ts";
 import { createLogger } from "../../runtime/logger.ts";
@@ -20,6 +20,8 @@ export interface ServerProbe {
   heapUsedMiB: number;
   /** Event-loop delay since the last `?reset=1`, in ms (perf_hooks histogram, 10 ms resolution). */
   loopDelayMs: { mean: number; p50: number; p99: number; max: number };
+  /** Garbage-collection pauses since the last `?reset=1`: how many, their total and the longest, in ms. */
+  gcPauses: { count: number; totalMs: number; maxMs: number; major: number };
   /** The subscription hub's fetches to each subgraph since the last `?reset=1`. */
   subgraphFetches: Record<string, FetchStats>;
 }
@@ -50,6 +52,15 @@ async function main(): Promise<void> {
 
   const delay = monitorEventLoopDelay({ resolution: 10 });
   delay.enable();
+  let gcPauses: ServerProbe["gcPauses"] = { count: 0, totalMs: 0, maxMs: 0, major: 0 };
+  new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      gcPauses.count++;
+      gcPauses.totalMs += entry.duration;
+      gcPauses.maxMs = Math.max(gcPauses.maxMs, entry.duration);
+      if ((entry as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR) gcPauses.major++;
+    }
+  }).observe({ entryTypes: ["gc"] });
   // Wall-clock ms at which each event (by its aggregate, the alert id) reached the feed's followers.
   let feedTimes = new Map<string, number>();
   const { feed } = hub.options;
@@ -110,10 +121,12 @@ async function main(): Promise<void> {
       rssMiB: memory.rss / 2 ** 20,
       heapUsedMiB: memory.heapUsed / 2 ** 20,
       loopDelayMs: { mean: ms(delay.mean), p50: ms(delay.percentile(50)), p99: ms(delay.percentile(99)), max: ms(delay.max) },
+      gcPauses,
       subgraphFetches,
     };
     if (url.searchParams.get("reset") === "1") {
       delay.reset();
+      gcPauses = { count: 0, totalMs: 0, maxMs: 0, major: 0 };
       subgraphFetches = {};
     }
     response.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(body));
