@@ -48,7 +48,10 @@ export interface EventBus {
   readonly notifyChannel?: string;
   /** Announces events the relay has just committed, in position order. */
   publish(events: readonly BusEvent[]): Promise<void>;
-  /** Calls `listener` for events published from now on; positions can repeat or skip, so consumers check them. */
+  /**
+   * Calls `listener` for events published from now on, each position once and in order (gaps are
+   * filled from the record, once per process: InOrderEmitter); the feed checks positions again.
+   */
   subscribe(listener: (event: BusEvent) => void): Promise<() => Promise<void>>;
   /** Events after `position`, oldest first, at most `limit`: replay from the record. */
   readAfter(position: bigint, limit: number): Promise<BusEvent[]>;

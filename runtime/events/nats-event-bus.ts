@@ -2,6 +2,7 @@ import { connect, DeliverPolicy, headers, JSONCodec, type JetStreamClient, type 
 import type { PrismaClient } from "../../subgraphs/shared/database.ts";
 import type { Logger } from "../logger.ts";
 import { fromWire, toWire, type BusEvent, type EventBus, type WireEvent } from "./event-bus.ts";
+import { InOrderEmitter } from "./in-order-emitter.ts";
 import { OutboxStore } from "./outbox-store.ts";
 
 export const STREAM = "KAMINA_EVENTS";
@@ -49,21 +50,27 @@ export class NatsEventBus implements EventBus {
   }
 
   async subscribe(listener: (event: BusEvent) => void): Promise<() => Promise<void>> {
+    const emitter = new InOrderEmitter(await this.store.head(), this.store, listener, this.logger);
     // One filter subject: the NATS 2.9 servers here predate multi-subject filters.
     const consumer = await this.jetstream.consumers.get(STREAM, { filterSubjects: `${SUBJECT_PREFIX}>`, deliver_policy: DeliverPolicy.New });
     const messages = await consumer.consume();
     const loop = (async () => {
       for await (const message of messages) {
+        let event: BusEvent;
         try {
-          listener(fromWire(codec.decode(message.data)));
+          event = fromWire(codec.decode(message.data));
         } catch (error) {
-          this.logger.warn({ err: error }, "an event from NATS could not be read; consumers replay it from the outbox");
+          this.logger.warn({ err: error }, "an event from NATS could not be read; reading the outbox instead");
+          emitter.catchUp();
+          continue;
         }
+        emitter.heard([event]);
       }
     })();
     return async () => {
       await messages.close();
       await loop.catch(() => undefined);
+      await emitter.stop();
     };
   }
 

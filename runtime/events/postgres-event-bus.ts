@@ -2,10 +2,10 @@ import type { DatabaseTarget, PrismaClient } from "../../subgraphs/shared/databa
 import type { Logger } from "../logger.ts";
 import { listen } from "./database-listener.ts";
 import { fromWire, toWire, type BusEvent, type EventBus, type WireEvent } from "./event-bus.ts";
+import { InOrderEmitter } from "./in-order-emitter.ts";
 import { OutboxStore } from "./outbox-store.ts";
 
 export const EVENTS_CHANNEL = "kamina_events";
-const READ_BATCH = 500;
 /** NOTIFY payloads must stay under 8000 bytes: a bigger batch is announced by its last position alone (relay_outbox too). */
 const MAX_CARRIED_BYTES = 7_900;
 
@@ -37,57 +37,15 @@ export class PostgresEventBus implements EventBus {
   }
 
   async subscribe(listener: (event: BusEvent) => void): Promise<() => Promise<void>> {
-    let emitted = await this.store.head();
-    let reading: Promise<void> | undefined;
-    let again = false;
-    let stopped = false;
-    const drain = async () => {
-      do {
-        again = false;
-        for (;;) {
-          const events = await this.store.readAfter(emitted, READ_BATCH);
-          for (const event of events) {
-            if (stopped) return;
-            emitted = event.position;
-            listener(event);
-          }
-          if (events.length < READ_BATCH) break;
-        }
-      } while (again && !stopped);
-    };
-    /** Hands on the events a notice carries when they follow on from `emitted`; false when the record must be read. */
-    const handOnCarried = (notice: string): boolean => {
-      if (!notice.startsWith("[")) return false;
-      let events: BusEvent[];
-      try {
-        events = (JSON.parse(notice) as WireEvent[]).map(fromWire);
-      } catch {
-        return false;
-      }
-      const fresh = events.filter((event) => event.position > emitted);
-      if (fresh[0] !== undefined && fresh[0].position !== emitted + 1n) return false;
-      for (const event of fresh) {
-        if (stopped) break;
-        emitted = event.position;
-        listener(event);
-      }
-      return true;
-    };
-    const wake = (notice: string) => {
-      if (!reading && handOnCarried(notice)) return;
-      if (reading) {
-        again = true;
-        return;
-      }
-      reading = drain()
-        .catch((error: unknown) => this.logger.warn({ err: error }, "reading published events failed; the next notification retries"))
-        .finally(() => (reading = undefined));
-    };
-    const unlisten = await listen(this.database, EVENTS_CHANNEL, wake, this.logger);
+    const emitter = new InOrderEmitter(await this.store.head(), this.store, listener, this.logger);
+    const unlisten = await listen(this.database, EVENTS_CHANNEL, (notice) => {
+      const carried = carriedEvents(notice);
+      if (carried) emitter.heard(carried);
+      else emitter.catchUp();
+    }, this.logger);
     return async () => {
-      stopped = true;
+      await emitter.stop();
       await unlisten();
-      await reading;
     };
   }
 
@@ -100,4 +58,14 @@ export class PostgresEventBus implements EventBus {
   }
 
   async close(): Promise<void> {}
+}
+
+/** The events a notice carries; undefined for a bare position, a reconnect's empty notice, or one that cannot be read. */
+function carriedEvents(notice: string): BusEvent[] | undefined {
+  if (!notice.startsWith("[")) return undefined;
+  try {
+    return (JSON.parse(notice) as WireEvent[]).map(fromWire);
+  } catch {
+    return undefined;
+  }
 }
