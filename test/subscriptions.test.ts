@@ -176,6 +176,40 @@ describe("federated subscriptions over graphql-ws", () => {
     assert.deepEqual(all.map((result) => alertOf(result).id), [a2, a3, a4]);
   });
 
+  test("an operation that does not parse, or does not validate, gets its errors on the socket, every time it is sent", async () => {
+    const errorsFor = async (query: string) => {
+      const socket = new WebSocket(kamina.graphqlUrl.replace(/^http/, "ws"), "graphql-transport-ws");
+      await once(socket, "open");
+      socket.send(JSON.stringify({ type: "connection_init", payload: { authorization: asA } }));
+      await once(socket, "message");
+      const answers: { type: string; payload?: { message: string; extensions?: { code?: string } }[] }[] = [];
+      socket.on("message", (data: Buffer) => answers.push(JSON.parse(data.toString())));
+      // The same text twice on one socket: parsed and validated documents are shared, errors too.
+      socket.send(JSON.stringify({ id: "1", type: "subscribe", payload: { query } }));
+      socket.send(JSON.stringify({ id: "2", type: "subscribe", payload: { query } }));
+      await within(
+        (async () => {
+          while (answers.length < 2) await new Promise((resolve) => setTimeout(resolve, 20));
+        })(),
+        5_000,
+        "two answers",
+      );
+      socket.close();
+      return answers;
+    };
+    for (const [query, code, expected] of [
+      ["subscription { alertCreated { id ", "GRAPHQL_PARSE_FAILED", /Syntax Error/],
+      ["subscription { alertCreated { id noSuchField } }", "GRAPHQL_VALIDATION_FAILED", /Cannot query field "noSuchField"/],
+    ] as const) {
+      const answers = await errorsFor(query);
+      assert.deepEqual(answers.map((answer) => answer.type), ["error", "error"], JSON.stringify(answers));
+      for (const answer of answers) {
+        assert.match(answer.payload?.[0]?.message ?? "", expected);
+        assert.equal(answer.payload?.[0]?.extensions?.code, code);
+      }
+    }
+  });
+
   test("identical subscriptions share one stream", async () => {
     const one = subscribe(kamina.graphqlUrl, asA, SIMPLE, { userId: PERSON_A });
     const two = subscribe(kamina.graphqlUrl, asA, SIMPLE, { userId: PERSON_A });

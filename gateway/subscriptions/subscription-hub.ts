@@ -4,6 +4,7 @@ import {
   GraphQLError,
   Kind,
   print,
+  type DocumentNode,
   type ExecutionArgs,
   type ExecutionResult,
   type FieldNode,
@@ -116,7 +117,7 @@ export class SubscriptionHub {
       return errorResult(graphQLError("FORBIDDEN", "A consent token sees only the alerts of the person who gave the consent; leave `userId` out or use theirs"));
     }
 
-    const documentKey = print(args.document);
+    const documentKey = printOnce(args.document);
     let plan: PlannedSubscription;
     try {
       plan = planner.plan(args.document, args.operationName, viewer.scopes, documentKey);
@@ -454,6 +455,14 @@ function toGraphQLError(formatted: GraphQLFormattedError): GraphQLError {
 
 function errorResult(error: GraphQLError): ExecutionResult {
   return { errors: [error] };
+}
+
+/** Identical subscriptions share one parsed document (DocumentCache), so its text is printed once. */
+const printedDocuments = new WeakMap<DocumentNode, string>();
+function printOnce(document: DocumentNode): string {
+  let text = printedDocuments.get(document);
+  if (text === undefined) printedDocuments.set(document, (text = print(document)));
+  return text;
 }
 
 function remember<V>(map: Map<string, V>, key: string, value: V): void {

@@ -8,6 +8,7 @@ import { checkTokenBinding, DpopError, type ProofPolicy } from "../../subgraphs/
 import { AuthenticationError, type TokenVerifier } from "../../subgraphs/shared/auth/token-verifier.ts";
 import type { Viewer } from "../../subgraphs/shared/auth/viewer.ts";
 import { CLOSE_CODES, closeCodeForRejectedToken, closeReason } from "./close-codes.ts";
+import { DocumentCache } from "./document-cache.ts";
 import { RecheckRounds } from "./recheck-rounds.ts";
 import type { SubscriberConnection, SubscriptionHub } from "./subscription-hub.ts";
 
@@ -82,9 +83,12 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions): Ru
   };
   const rounds = new RecheckRounds<Connection>(options.recheckIntervalMs, (connection) => void recheck(connection));
 
+  const documents = new DocumentCache(hub.options.planner.apiSchema);
+
   const disposer = useServer<Record<string, unknown> | undefined, { connection?: Connection }>(
     {
       schema: hub.options.planner.apiSchema,
+      onSubscribe: (_ctx, _id, payload) => documents.prepare(payload),
       onConnect: async (ctx) => {
         const socket = ctx.extra.socket;
         const params = ctx.connectionParams ?? {};
