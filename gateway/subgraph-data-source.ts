@@ -1,14 +1,16 @@
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from "@apollo/gateway";
 import type { Fetcher } from "@apollo/utils.fetcher";
 import { graphQLError } from "../runtime/errors.ts";
+import { fetchInProcess } from "../runtime/in-process-http.ts";
 import { RECEIPTS_EXTENSION } from "../subgraphs/shared/auth/field-access.ts";
 import { TOKEN_CHECK_HEADER } from "../subgraphs/shared/auth/token-check-seal.ts";
 import type { GatewayContext } from "./context.ts";
 
 /**
  * Sends subgraph fetches over Node's fetch (undici, pooled keep-alive connections) with a
- * deadline; a subgraph that is down or too slow becomes a coded GraphQL error for the
- * fields it owns, and the rest of the operation still answers.
+ * deadline, or in-process to a subgraph running in this process (runtime/in-process-http.ts);
+ * a subgraph that is down or too slow becomes a coded GraphQL error for the fields it owns,
+ * and the rest of the operation still answers.
  */
 export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> {
   constructor(
@@ -19,7 +21,9 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     super({ url });
     this.fetcher = (async (input, init) => {
       try {
-        const response = await fetch(input, { ...(init as RequestInit), signal: AbortSignal.timeout(timeoutMs) });
+        // A subgraph running in this process (`npm start`) is called without a socket.
+        const inProcess = fetchInProcess(input as string, init as RequestInit);
+        const response = await (inProcess ? withDeadline(inProcess, timeoutMs) : fetch(input, { ...(init as RequestInit), signal: AbortSignal.timeout(timeoutMs) }));
         // A subgraph answers a request it rejects (a variable it cannot coerce, such as a
         // malformed Date) with 400 and GraphQL errors; read those errors as the answer so
         // the client gets their code and message instead of a bare "400: Bad Request".
@@ -54,4 +58,13 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     }
     return response;
   }
+}
+
+/** The same deadline as a fetch's AbortSignal.timeout, for an in-process call. */
+function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new DOMException("The operation timed out", "TimeoutError")), ms);
+  });
+  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
 }

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { HeaderMap, type ApolloServer, type BaseContext } from "@apollo/server";
+import { serveInProcess } from "./in-process-http.ts";
 import type { Logger } from "./logger.ts";
 
 export interface RequestInfo {
@@ -42,6 +43,8 @@ class HttpError extends Error {
 }
 
 const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+/** Answers carry personal data read under one token: no shared cache may keep them. */
+const NO_STORE = "no-store";
 
 /** Serves an Apollo Server on plain node:http: POST/GET /graphql, /healthz and extra routes. */
 export async function startGraphQLHttpServer<TContext extends BaseContext>(
@@ -90,8 +93,7 @@ export async function startGraphQLHttpServer<TContext extends BaseContext>(
       httpGraphQLRequest: { method: request.method ?? "GET", headers, search: url.search, body },
       context: () => options.context(info),
     });
-    // Answers carry personal data read under one token: no shared cache may keep them.
-    response.setHeader("cache-control", "no-store");
+    response.setHeader("cache-control", NO_STORE);
     for (const [key, value] of result.headers) response.setHeader(key, value);
     response.statusCode = result.status ?? 200;
     if (result.body.kind === "complete") {
@@ -111,11 +113,41 @@ export async function startGraphQLHttpServer<TContext extends BaseContext>(
   });
   const address = server.address() as AddressInfo;
   const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
+  const origin = `http://${host}:${address.port}`;
+
+  /** POST /graphql for callers in this process (in-process-http.ts): the same pipeline, no socket. */
+  async function handleInProcess(request: Request): Promise<Response> {
+    const url = new URL(request.url);
+    const headers = new HeaderMap();
+    request.headers.forEach((value, key) => headers.set(key, value));
+    const pseudoRequest = { headers: Object.fromEntries(headers), method: request.method, url: url.pathname + url.search } as unknown as IncomingMessage;
+    const info: RequestInfo = { requestId: requestIdOf(pseudoRequest), request: pseudoRequest };
+    if (url.pathname !== "/graphql" || request.method !== "POST") return jsonResponse(404, { errors: [{ message: "In-process calls serve POST /graphql only", extensions: { code: "NOT_FOUND" } }] });
+    let body: unknown;
+    try {
+      body = JSON.parse(await request.text()) as unknown;
+    } catch {
+      return jsonResponse(400, { errors: [{ message: "Request body is not valid JSON", extensions: { code: "BAD_REQUEST" } }] });
+    }
+    const result = await options.apollo.executeHTTPGraphQLRequest({
+      httpGraphQLRequest: { method: "POST", headers, search: url.search, body },
+      context: () => options.context(info),
+    });
+    const answerHeaders = new Headers({ "cache-control": NO_STORE, "x-request-id": info.requestId });
+    for (const [key, value] of result.headers) answerHeaders.set(key, value);
+    let text = "";
+    if (result.body.kind === "complete") text = result.body.string;
+    else for await (const chunk of result.body.asyncIterator) text += chunk;
+    return new Response(text, { status: result.status ?? 200, headers: answerHeaders });
+  }
+  const stopServingInProcess = serveInProcess(origin, handleInProcess);
+
   return {
     server,
-    origin: `http://${host}:${address.port}`,
+    origin,
     close: () =>
       new Promise<void>((resolve) => {
+        stopServingInProcess();
         server.close(() => resolve());
         server.closeIdleConnections();
         setTimeout(() => server.closeAllConnections(), 2_000).unref();
@@ -147,6 +179,10 @@ async function readJsonBody(request: IncomingMessage, maxBytes: number): Promise
   } catch {
     throw new HttpError(400, "BAD_REQUEST", "Request body is not valid JSON");
   }
+}
+
+function jsonResponse(status: number, payload: unknown): Response {
+  return new Response(JSON.stringify(payload), { status, headers: { "content-type": "application/json; charset=utf-8", "cache-control": NO_STORE } });
 }
 
 export function sendJson(response: ServerResponse, status: number, payload: unknown): void {
