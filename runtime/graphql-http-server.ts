@@ -83,16 +83,18 @@ export async function startGraphQLHttpServer<TContext extends BaseContext>(
     sendJson(response, 404, { errors: [{ message: `No route for ${request.method} ${url.pathname}`, extensions: { code: "NOT_FOUND" } }] });
   }
 
+  /** One GraphQL request through Apollo, whether it came over HTTP or from this process. */
+  function executeGraphQL(method: string, headers: HeaderMap, search: string, body: unknown, info: RequestInfo) {
+    return options.apollo.executeHTTPGraphQLRequest({ httpGraphQLRequest: { method, headers, search, body }, context: () => options.context(info) });
+  }
+
   async function handleGraphQL(request: IncomingMessage, response: ServerResponse, url: URL, info: RequestInfo): Promise<void> {
     const headers = new HeaderMap();
     for (const [key, value] of Object.entries(request.headers)) {
       if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(", ") : value);
     }
     const body = request.method === "POST" ? await readJsonBody(request, maxBodyBytes) : undefined;
-    const result = await options.apollo.executeHTTPGraphQLRequest({
-      httpGraphQLRequest: { method: request.method ?? "GET", headers, search: url.search, body },
-      context: () => options.context(info),
-    });
+    const result = await executeGraphQL(request.method ?? "GET", headers, url.search, body, info);
     response.setHeader("cache-control", NO_STORE);
     for (const [key, value] of result.headers) response.setHeader(key, value);
     response.statusCode = result.status ?? 200;
@@ -118,21 +120,19 @@ export async function startGraphQLHttpServer<TContext extends BaseContext>(
   /** POST /graphql for callers in this process (in-process-http.ts): the same pipeline, no socket. */
   async function handleInProcess(request: Request): Promise<Response> {
     const url = new URL(request.url);
+    if (url.pathname !== "/graphql" || request.method !== "POST") return jsonResponse(404, { errors: [{ message: "In-process calls serve POST /graphql only", extensions: { code: "NOT_FOUND" } }] });
     const headers = new HeaderMap();
     request.headers.forEach((value, key) => headers.set(key, value));
+    // What the context reads of a request (its headers) without a socket behind it.
     const pseudoRequest = { headers: Object.fromEntries(headers), method: request.method, url: url.pathname + url.search } as unknown as IncomingMessage;
     const info: RequestInfo = { requestId: requestIdOf(pseudoRequest), request: pseudoRequest };
-    if (url.pathname !== "/graphql" || request.method !== "POST") return jsonResponse(404, { errors: [{ message: "In-process calls serve POST /graphql only", extensions: { code: "NOT_FOUND" } }] });
     let body: unknown;
     try {
       body = JSON.parse(await request.text()) as unknown;
     } catch {
       return jsonResponse(400, { errors: [{ message: "Request body is not valid JSON", extensions: { code: "BAD_REQUEST" } }] });
     }
-    const result = await options.apollo.executeHTTPGraphQLRequest({
-      httpGraphQLRequest: { method: "POST", headers, search: url.search, body },
-      context: () => options.context(info),
-    });
+    const result = await executeGraphQL("POST", headers, url.search, body, info);
     const answerHeaders = new Headers({ "cache-control": NO_STORE, "x-request-id": info.requestId });
     for (const [key, value] of result.headers) answerHeaders.set(key, value);
     let text = "";

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { ApolloGateway, type GatewayConfig } from "@apollo/gateway";
 import type { ApolloServerOptionsWithGateway } from "@apollo/server";
 import { graphQLError } from "../../runtime/errors.ts";
+import { LruMap } from "../../runtime/lru-map.ts";
 import type { Logger } from "../../runtime/logger.ts";
 import type { PrismaClient } from "../../subgraphs/shared/database.ts";
 import type { GatewayContext } from "../context.ts";
@@ -39,8 +40,7 @@ export interface ScopedGatewayOptions {
 export class ScopedGateway implements GatewayInterface {
   private readonly inner: ApolloGateway;
   private readonly security: SupergraphSecurity;
-  private readonly filtered = new Map<string, FilteredOperation & { queryHash: string }>();
-  private readonly cacheSize: number;
+  private readonly filtered: LruMap<string, FilteredOperation & { queryHash: string }>;
   private readonly receiptWriter: ReceiptWriter;
 
   constructor(private readonly options: ScopedGatewayOptions) {
@@ -49,7 +49,7 @@ export class ScopedGateway implements GatewayInterface {
     // to Apollo's servers every hour. Nothing about this deployment leaves it.
     process.env.APOLLO_TELEMETRY_DISABLED = "true";
     this.inner = new ApolloGateway({ ...options.gateway, supergraphSdl: this.security.gatewaySdl } as GatewayConfig);
-    this.cacheSize = options.filterCacheSize ?? 2000;
+    this.filtered = new LruMap(options.filterCacheSize ?? 2000);
     this.receiptWriter = new ReceiptWriter(options.prisma);
     if (!options.enforce) options.logger.warn("UNSAFE_DISABLE_SCOPE_ENFORCEMENT is set: the gateway does not filter fields by scope and writes no consent receipts (benchmarks only)");
   }
@@ -102,12 +102,7 @@ export class ScopedGateway implements GatewayInterface {
     const operationName = requestContext.request.operationName ?? "";
     const key = `${requestContext.queryHash}\u0000${operationName}\u0000${scopes}`;
     const cached = this.filtered.get(key);
-    if (cached) {
-      // Refresh its place: the map's order is the eviction order.
-      this.filtered.delete(key);
-      this.filtered.set(key, cached);
-      return cached;
-    }
+    if (cached) return cached;
     const operation = filter.filter(requestContext.document, requestContext.request.operationName, context.viewer.scopes);
     // The gateway keys its plan cache by queryHash (and operationName): the filtered operation
     // gets a hash of its own, shared by every token whose scopes remove the same fields.
@@ -116,7 +111,6 @@ export class ScopedGateway implements GatewayInterface {
       : requestContext.queryHash;
     const entry = { ...operation, queryHash };
     this.filtered.set(key, entry);
-    if (this.filtered.size > this.cacheSize) this.filtered.delete(this.filtered.keys().next().value!);
     return entry;
   }
 }

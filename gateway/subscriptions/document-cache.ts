@@ -1,5 +1,6 @@
 import { GraphQLError, parse, validate, type DocumentNode, type ExecutionArgs, type GraphQLSchema } from "graphql";
 import type { SubscribePayload } from "graphql-ws";
+import { LruMap } from "../../runtime/lru-map.ts";
 
 const DOCUMENTS_KEPT = 1_000;
 
@@ -13,7 +14,7 @@ const DOCUMENTS_KEPT = 1_000;
  * GRAPHQL_VALIDATION_FAILED), and a text that does not parse is not kept.
  */
 export class DocumentCache {
-  private readonly documents = new Map<string, DocumentNode>();
+  private readonly documents = new LruMap<string, DocumentNode>(DOCUMENTS_KEPT);
   private readonly validations = new WeakMap<DocumentNode, readonly GraphQLError[]>();
 
   constructor(private readonly schema: GraphQLSchema) {}
@@ -32,18 +33,14 @@ export class DocumentCache {
   }
 
   private parsed(source: string): DocumentNode | GraphQLError {
-    let document = this.documents.get(source);
-    if (document) {
-      // Most recently used last: the oldest is the one dropped when the cache is full.
-      this.documents.delete(source);
-    } else {
-      try {
-        document = parse(source);
-      } catch (error) {
-        if (error instanceof GraphQLError) return withCode(error, "GRAPHQL_PARSE_FAILED");
-        throw error;
-      }
-      if (this.documents.size >= DOCUMENTS_KEPT) this.documents.delete(this.documents.keys().next().value!);
+    const known = this.documents.get(source);
+    if (known) return known;
+    let document: DocumentNode;
+    try {
+      document = parse(source);
+    } catch (error) {
+      if (error instanceof GraphQLError) return withCode(error, "GRAPHQL_PARSE_FAILED");
+      throw error;
     }
     this.documents.set(source, document);
     return document;

@@ -1,5 +1,6 @@
 import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from "@apollo/gateway";
 import { Kind, parse, print, visit, type DocumentNode, type FieldNode, type OperationDefinitionNode, type VariableDefinitionNode } from "graphql";
+import { LruMap } from "../../runtime/lru-map.ts";
 import type { GatewayContext } from "../context.ts";
 
 /** The owning subgraph's subscription fetch, rewritten as an entity fetch for one event. */
@@ -14,7 +15,7 @@ export interface PrimaryTranslation {
   responseKey: string;
 }
 
-const translations = new Map<string, PrimaryTranslation>();
+const translations = new LruMap<string, PrimaryTranslation>(1_000);
 
 /**
  * `subscription { alertCreated(...) { <selection> } }` becomes
@@ -73,7 +74,6 @@ export function translatePrimary(operation: string, entityType: string): Primary
     responseKey: field.alias?.value ?? field.name.value,
   };
   translations.set(operation, translation);
-  if (translations.size > 1000) translations.delete(translations.keys().next().value!);
   return translation;
 }
 

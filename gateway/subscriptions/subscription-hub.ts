@@ -13,6 +13,7 @@ import {
 } from "graphql";
 import { getArgumentValues, getVariableValues } from "graphql/execution/values.js";
 import { graphQLError } from "../../runtime/errors.ts";
+import { LruMap } from "../../runtime/lru-map.ts";
 import { ALERT_CREATED, decodeCursor, encodeCursor, type BusEvent } from "../../runtime/events/event-bus.ts";
 import type { EventFeed, Follower } from "../../runtime/events/event-feed.ts";
 import type { createErrorFormatter } from "../../runtime/format-error.ts";
@@ -80,8 +81,8 @@ const FACTS_CACHE = 2_000;
  */
 export class SubscriptionHub {
   private readonly streams = new Map<string, SharedStream>();
-  private readonly facts = new Map<string, Promise<AlertFacts | null>>();
-  private readonly clientVisibility = new Map<string, Promise<boolean>>();
+  private readonly facts = new LruMap<string, Promise<AlertFacts | null>>(FACTS_CACHE);
+  private readonly clientVisibility = new LruMap<string, Promise<boolean>>(FACTS_CACHE);
   /** Every event delivered with personal data gets its consent receipt, as a query's response does. */
   readonly receipts: ReceiptWriter;
 
@@ -169,7 +170,7 @@ export class SubscriptionHub {
       facts = this.options.prisma
         .$queryRaw<AlertFacts[]>`SELECT id AS "alertId", user_id AS "userId", severity::text AS severity, country::text AS country FROM alert WHERE id = ${event.aggregateId}`
         .then((rows) => rows[0] ?? null);
-      remember(this.facts, key, facts);
+      this.facts.set(key, facts);
       facts.catch(() => this.facts.delete(key));
     }
     return facts;
@@ -189,7 +190,7 @@ export class SubscriptionHub {
               AND 'alerts.read' = ANY(c.scopes)
           ) AS visible`
         .then((rows) => rows[0]?.visible === true);
-      remember(this.clientVisibility, key, visible);
+      this.clientVisibility.set(key, visible);
       visible.catch(() => this.clientVisibility.delete(key));
     }
     return visible;
@@ -463,9 +464,4 @@ function printOnce(document: DocumentNode): string {
   let text = printedDocuments.get(document);
   if (text === undefined) printedDocuments.set(document, (text = print(document)));
   return text;
-}
-
-function remember<V>(map: Map<string, V>, key: string, value: V): void {
-  map.set(key, value);
-  if (map.size > FACTS_CACHE) map.delete(map.keys().next().value!);
 }

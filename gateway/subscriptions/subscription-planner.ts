@@ -2,6 +2,7 @@ import { operationFromDocument, Supergraph, type Schema } from "@apollo/federati
 import { buildOperationContext } from "@apollo/gateway";
 import { QueryPlanner, type FetchNode, type QueryPlan } from "@apollo/query-planner";
 import { getNamedType, Kind, print, type DocumentNode, type GraphQLSchema, type OperationDefinitionNode } from "graphql";
+import { LruMap } from "../../runtime/lru-map.ts";
 import { OperationFilter, type FilteredOperation } from "../scopes/operation-filter.ts";
 import { readSupergraphSecurity } from "../scopes/supergraph-rules.ts";
 
@@ -39,7 +40,7 @@ export class SubscriptionPlanner {
   readonly api: Schema;
   private readonly planner: QueryPlanner;
   private readonly filter: OperationFilter;
-  private readonly cache = new Map<string, PlannedSubscription>();
+  private readonly cache = new LruMap<string, PlannedSubscription>(CACHE_SIZE);
 
   constructor(
     supergraphSdl: string,
@@ -85,7 +86,6 @@ export class SubscriptionPlanner {
       entityType: getNamedType(fieldDefinition.type).name,
     };
     this.cache.set(key, planned);
-    if (this.cache.size > CACHE_SIZE) this.cache.delete(this.cache.keys().next().value!);
     return planned;
   }
 }

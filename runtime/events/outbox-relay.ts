@@ -3,7 +3,7 @@ import type { Logger } from "../logger.ts";
 import { listen } from "./database-listener.ts";
 import { DrainLoop } from "./drain-loop.ts";
 import type { BusEvent, EventBus } from "./event-bus.ts";
-import { toBusEvent } from "./outbox-store.ts";
+import { OutboxStore, toBusEvent } from "./outbox-store.ts";
 
 /** The outbox trigger's channel (prisma/migrations/*_realtime_event_position). */
 export const OUTBOX_CHANNEL = "kamina_outbox";
@@ -37,6 +37,7 @@ export class OutboxRelay {
   private unlisten: (() => Promise<void>) | undefined;
   /** Look for rows positioned but never announced (a relay that died in between): at start and on every poll. */
   private sweepDue = true;
+  private readonly store: OutboxStore;
 
   constructor(
     private readonly prisma: PrismaClient,
@@ -44,7 +45,9 @@ export class OutboxRelay {
     private readonly bus: EventBus,
     private readonly logger: Logger,
     private readonly options: RelayOptions = {},
-  ) {}
+  ) {
+    this.store = new OutboxStore(prisma);
+  }
 
   async start(): Promise<void> {
     this.unlisten = await listen(this.database, OUTBOX_CHANNEL, () => this.wake(), this.logger);
@@ -82,10 +85,8 @@ export class OutboxRelay {
 
   /** Everything positioned and not yet announced, this run's rows included, in position order. */
   private async publishPending(): Promise<void> {
-    const rows = await this.prisma.$queryRaw<Parameters<typeof toBusEvent>[0][]>`
-      SELECT position, id, topic, aggregate_id AS "aggregateId", country::text AS country, payload, created_at AS "createdAt"
-      FROM outbox_event WHERE position IS NOT NULL AND published_at IS NULL ORDER BY position LIMIT 1000`;
-    if (rows.length > 0) await this.announce(rows.map(toBusEvent));
+    const events = await this.store.readUnannounced(1_000);
+    if (events.length > 0) await this.announce(events);
   }
 
   private async announce(events: readonly BusEvent[]): Promise<void> {

@@ -1,3 +1,4 @@
+import { Prisma } from "../../generated/prisma/client.ts";
 import type { PrismaClient } from "../../subgraphs/shared/database.ts";
 import type { BusEvent } from "./event-bus.ts";
 
@@ -11,14 +12,23 @@ interface OutboxRow {
   createdAt: Date;
 }
 
+/** An outbox row as a BusEvent reads it. */
+const COLUMNS = Prisma.raw(`position, id, topic, aggregate_id AS "aggregateId", country::text AS country, payload, created_at AS "createdAt"`);
+
 /** Reads published outbox rows by position: the record every consumer can replay from. */
 export class OutboxStore {
   constructor(private readonly prisma: PrismaClient) {}
 
   async readAfter(position: bigint, limit: number): Promise<BusEvent[]> {
     const rows = await this.prisma.$queryRaw<OutboxRow[]>`
-      SELECT position, id, topic, aggregate_id AS "aggregateId", country::text AS country, payload, created_at AS "createdAt"
-      FROM outbox_event WHERE position > ${position} ORDER BY position LIMIT ${limit}`;
+      SELECT ${COLUMNS} FROM outbox_event WHERE position > ${position} ORDER BY position LIMIT ${limit}`;
+    return rows.map(toBusEvent);
+  }
+
+  /** Rows a relay positioned but never announced (it died in between), in position order. */
+  async readUnannounced(limit: number): Promise<BusEvent[]> {
+    const rows = await this.prisma.$queryRaw<OutboxRow[]>`
+      SELECT ${COLUMNS} FROM outbox_event WHERE position IS NOT NULL AND published_at IS NULL ORDER BY position LIMIT ${limit}`;
     return rows.map(toBusEvent);
   }
 

@@ -1,19 +1,17 @@
 import type { DatabaseTarget, PrismaClient } from "../../subgraphs/shared/database.ts";
 import type { Logger } from "../logger.ts";
 import { listen } from "./database-listener.ts";
-import { fromWire, toWire, type BusEvent, type EventBus, type WireEvent } from "./event-bus.ts";
+import { fromWire, type BusEvent, type EventBus, type WireEvent } from "./event-bus.ts";
 import { InOrderEmitter } from "./in-order-emitter.ts";
 import { OutboxStore } from "./outbox-store.ts";
 
 export const EVENTS_CHANNEL = "kamina_events";
-/** NOTIFY payloads must stay under 8000 bytes: a bigger batch is announced by its last position alone (relay_outbox too). */
-const MAX_CARRIED_BYTES = 7_900;
 
 /**
- * The default bus: the relay's NOTIFY says "the record grew" and, when the batch fits in the
- * payload, carries the events themselves, so an instance that is up to date hands them on
- * without a read. An instance that is behind, a notice without events, or a reconnect reads
- * the new rows by position instead. Works on PostgreSQL and on PGlite.
+ * The default bus: the relay's NOTIFY (sent by relay_outbox, prisma/migrations) says "the record
+ * grew" and, when the batch fits in the payload, carries the events themselves, so an instance
+ * that is up to date hands them on without a read. An instance that is behind, a notice without
+ * events, or a reconnect reads the new rows by position instead. Works on PostgreSQL and PGlite.
  */
 export class PostgresEventBus implements EventBus {
   readonly kind = "postgres";
@@ -28,12 +26,14 @@ export class PostgresEventBus implements EventBus {
     this.store = new OutboxStore(prisma);
   }
 
+  /**
+   * Announces again what a relay positioned and never announced (relay_outbox announces the rest
+   * itself): by the last position alone, so every instance reads those rows from the record.
+   */
   async publish(events: readonly BusEvent[]): Promise<void> {
     const last = events.at(-1);
     if (!last) return;
-    const carried = JSON.stringify(events.map(toWire));
-    const notice = Buffer.byteLength(carried) <= MAX_CARRIED_BYTES ? carried : last.position.toString();
-    await this.prisma.$executeRaw`SELECT pg_notify(${EVENTS_CHANNEL}, ${notice})`;
+    await this.prisma.$executeRaw`SELECT pg_notify(${EVENTS_CHANNEL}, ${last.position.toString()})`;
   }
 
   async subscribe(listener: (event: BusEvent) => void): Promise<() => Promise<void>> {

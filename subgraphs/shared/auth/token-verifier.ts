@@ -1,6 +1,7 @@
 import { errors as joseErrors, jwtVerify, type JWTPayload } from "jose";
 import type { Country } from "../../../generated/prisma/enums.ts";
 import { graphQLError } from "../../../runtime/errors.ts";
+import { LruMap } from "../../../runtime/lru-map.ts";
 import type { PrismaClient } from "../database.ts";
 import { PublicKeyStore } from "./public-keys.ts";
 import { parseScopeClaim } from "./scopes.ts";
@@ -69,7 +70,7 @@ export class TokenVerifier {
    * of every request. Expiry and the key's presence are checked again at each use; whether the
    * token was revoked is never kept here (checkState, every request).
    */
-  private readonly verified = new Map<string, { claims: AccessTokenClaims; kid: string; alg: string }>();
+  private readonly verified = new LruMap<string, { claims: AccessTokenClaims; kid: string; alg: string }>(VERIFIED_TOKENS_KEPT);
   /**
    * Consent tokens checked at the same moment (a subscription fleet's periodic re-checks, the
    * streams one event reaches, concurrent requests) share one statement.
@@ -118,12 +119,8 @@ export class TokenVerifier {
         throw new AuthenticationError("The token has expired");
       }
       // The same answer as verifying again, as long as the key is still published.
-      const stillPublished = await this.keys.get(known.kid, known.alg);
+      if (await this.keys.get(known.kid, known.alg)) return known.claims;
       this.verified.delete(token);
-      if (stillPublished) {
-        this.verified.set(token, known); // now the most recently used
-        return known.claims;
-      }
     }
     try {
       const { payload, protectedHeader } = await jwtVerify<AccessTokenClaims>(
@@ -143,7 +140,6 @@ export class TokenVerifier {
         },
       );
       this.verified.set(token, { claims: payload, kid: protectedHeader.kid!, alg: protectedHeader.alg });
-      if (this.verified.size > VERIFIED_TOKENS_KEPT) this.verified.delete(this.verified.keys().next().value!);
       return payload;
     } catch (error) {
       if (error instanceof AuthenticationError) throw error;
