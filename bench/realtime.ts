@@ -29,6 +29,7 @@ import { DEMO_CLIENT_ID, grantFullConsents } from "./support/auth.ts";
 import { consentedPeople, mintConsentTokens, type BenchPerson } from "./support/consent-tokens.ts";
 import { summariseProfile } from "./support/cpu-profile.ts";
 import { cpuTicksOf, machineBusyTicks, postgresDelta, postgresTicks } from "./support/load.ts";
+import { collectGarbage, LoopWatch, type Stall } from "./support/loop-watch.ts";
 import type { ServerProbe } from "./support/realtime-server.ts";
 import { SubscriberPool, type Arrival } from "./support/realtime-subscribers.ts";
 import { Cleanups, runBenchmarkCli } from "./support/lifecycle.ts";
@@ -60,6 +61,8 @@ interface Options {
   selections: Selection[];
   cpuProf: boolean;
   cpuProfDir: string | undefined;
+  /** Keep a profile of what the server child allocated in each measured window, garbage included, in this folder. */
+  heapProfDir: string | undefined;
   /** Extra environment for the server child (`--env KEY=VALUE`, repeatable). */
   serverEnv: Record<string, string>;
   quick: boolean;
@@ -83,6 +86,8 @@ const USAGE = `Usage: npm run bench:realtime -- [options]
   --selection S           flat, federated or both (default both, flat first)
   --cpu-prof              profile the server child and print where its CPU time went
   --cpu-prof-dir D        the same, and keep the .cpuprofile in D
+  --heap-prof-dir D       keep what the server child allocated in each measured window, by call
+                          stack and garbage included, as D/<selection>.heapprofile
   --env KEY=VALUE         extra environment for the server child, repeatable (e.g. DB_POOL_SIZE=20)
   --quick                 a small smoke run`;
 
@@ -95,6 +100,7 @@ function parseOptions(argv: string[]): Options {
       selection: { type: "string" },
       "cpu-prof": { type: "boolean" },
       "cpu-prof-dir": { type: "string" },
+      "heap-prof-dir": { type: "string" },
       env: { type: "string", multiple: true },
       quick: { type: "boolean" },
     },
@@ -130,14 +136,27 @@ function parseOptions(argv: string[]): Options {
     selections: selection === "both" ? ["flat", "federated"] : [selection as Selection],
     cpuProf: values["cpu-prof"] === true || values["cpu-prof-dir"] !== undefined,
     cpuProfDir: values["cpu-prof-dir"],
+    heapProfDir: values["heap-prof-dir"],
     serverEnv,
     quick,
   };
 }
 
 const cleanups = new Cleanups(30_000);
+/** This process's own loop: its subscribers stamp arrivals, so its stalls show in the latencies. */
+const ownLoop = new LoopWatch();
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** How many of the offsets (ms) fall in each whole second, as { second: count }. */
+function countBySecond(offsetsMs: readonly number[]): Record<number, number> {
+  const counts: Record<number, number> = {};
+  for (const offset of offsetsMs) {
+    const second = Math.floor(offset / 1000);
+    counts[second] = (counts[second] ?? 0) + 1;
+  }
+  return counts;
+}
 
 /** Nearest-rank percentile of an ascending array. */
 function percentile(sorted: readonly number[], p: number): number {
@@ -416,7 +435,7 @@ async function run(options: Options): Promise<void> {
   };
   const publishedOf = new Map<EventFigures, { alertId: string; expected: number }[]>();
   let nextPerson = 0;
-  const measureSelection = async (selection: string, query: string, switchTo: boolean): Promise<EventFigures> => {
+  const measureSelection = async (selection: string, query: string, switchTo: boolean, last: boolean): Promise<EventFigures> => {
     if (switchTo) {
       pool.subscribeAll(query);
       await sleep(500);
@@ -441,7 +460,12 @@ async function run(options: Options): Promise<void> {
     const published: (Published & { expected: number })[] = [];
     unknownArrivals = 0;
     const countersBefore = await databaseCounters(sql);
+    // The load generator's own garbage is not the server's: collected here, its major collection
+    // (seconds of concurrent marking on a machine of two cores) does not fall in the window.
+    collectGarbage();
     await probe(true);
+    ownLoop.report(true);
+    if (options.heapProfDir) await askProbe(probeSocket, "/allocations/start");
     const cpu = new CpuWindow(child.pid);
     log(`${selection}: ${options.rate} alerts/s for ${options.duration} s over ${targets.length} people with subscribers...`);
     const report = await publisher.runAtRate(
@@ -460,6 +484,11 @@ async function run(options: Options): Promise<void> {
     const countersAfter = await databaseCounters(sql);
     const relayMs = await relayDelays(sql, published.map((entry) => entry.alertId));
     const feedTimes = await askProbe<Record<string, number>>(probeSocket, "/feed-times");
+    if (options.heapProfDir) {
+      const file = join(resolve(options.heapProfDir), `${selection}.heapprofile`);
+      await askProbe(probeSocket, `/allocations/stop?file=${encodeURIComponent(file)}`);
+      log(`  what the server allocated in the window: ${file}`);
+    }
     const feedMs: number[] = [];
     const hubMs: number[] = [];
     const latencies: number[] = [];
@@ -513,6 +542,20 @@ async function run(options: Options): Promise<void> {
         `p99 ${fixed(figures.latency.p99, 1)} ms, max ${fixed(figures.latency.max, 1)} ms (to the gateway's feed p50 ${fixed(figures.feedMs.p50, 1)} / p99 ${fixed(figures.feedMs.p99, 1)} ms, feed to subscriber p50 ${fixed(figures.hubMs.p50, 1)} / p99 ${fixed(figures.hubMs.p99, 1)} ms); server CPU ${fixed(cpuRead.server, 2)} cores, loop delay p99 ${fixed(after.loopDelayMs.p99, 1)} / max ${fixed(after.loopDelayMs.max, 1)} ms, GC pauses ${after.gcPauses.count} (${after.gcPauses.major} major) totalling ${fixed(after.gcPauses.totalMs)} ms, longest ${fixed(after.gcPauses.maxMs, 1)} ms; load average ${figures.loadAverage}`,
     );
     log(`  sample: ${figures.sample}`);
+    // What is live rather than garbage: a full collection in the server, only after the last
+    // window, so no window starts with a heap the server did not collect itself.
+    const collected = last ? await askProbe<ServerProbe>(probeSocket, "/probe?gc=1") : undefined;
+    log(
+      `  server memory after the window: RSS ${fixed(after.rssMiB)} MiB, heap ${fixed(after.heapUsedMiB)} MiB, external ${fixed(after.externalMiB)} MiB (ArrayBuffers ${fixed(after.arrayBuffersMiB)} MiB)` +
+        (collected ? `; after a full collection: heap ${fixed(collected.heapUsedMiB)} MiB, RSS ${fixed(collected.rssMiB)} MiB` : ""),
+    );
+    const windowStart = performance.timeOrigin + (published[0]?.sentAt ?? 0);
+    const stallsOf = (stalls: Stall[]) => stalls.map((stall) => `+${((stall.at - windowStart) / 1000).toFixed(1)} s ${fixed(stall.lateMs)} ms${stall.gc.length ? ` (${stall.gc.join(", ")})` : ""}`).join("; ") || "none";
+    const clientLoop = ownLoop.report(true);
+    log(`  window started ${new Date(windowStart).toISOString()}`);
+    log(`  loop stalls over 40 ms: server ${stallsOf(after.stalls)}; this process (the subscribers) ${stallsOf(clientLoop.stalls)}, GC pauses ${clientLoop.gcPauses.count} (${clientLoop.gcPauses.major} major), longest ${fixed(clientLoop.gcPauses.maxMs, 1)} ms`);
+    const slow = published.filter((entry) => (arrivals.get(entry.alertId) ?? []).some((arrival) => arrival.at - entry.sentAt > 100));
+    log(`  alerts delivered after 100 ms, by second of the window: ${JSON.stringify(countBySecond(slow.map((entry) => entry.sentAt - (published[0]?.sentAt ?? 0))))}`);
     const fetches = Object.entries(after.subgraphFetches)
       .map(([name, stats]) => `${name} ${stats.calls} calls, ${stats.failed} failed${Object.keys(stats.codes).length ? ` (${Object.entries(stats.codes).map(([code, count]) => `${code} ${count}`).join(", ")})` : ""}, ${stats.nullEntities} null entities, slowest ${fixed(stats.maxMs)} ms`)
       .join("; ");
@@ -522,7 +565,9 @@ async function run(options: Options): Promise<void> {
     return figures;
   };
   const events: EventFigures[] = [];
-  for (const [index, selection] of options.selections.entries()) events.push(await measureSelection(selection, queries[selection], index > 0));
+  for (const [index, selection] of options.selections.entries()) {
+    events.push(await measureSelection(selection, queries[selection], index > 0, index === options.selections.length - 1));
+  }
   // Late or lost? Once the server is quiet again, count what finally arrived of each phase.
   await settle("late deliveries");
   for (const [figures, published] of publishedOf) {

@@ -7,21 +7,22 @@
 // the gateway's routes and cannot collide with the ports the child was given.
 import { spawn, type ChildProcess } from "node:child_process";
 import { createServer } from "node:http";
-import { constants, monitorEventLoopDelay, performance, PerformanceObserver, type PerformanceEntry } from "node:perf_hooks";
+import { performance } from "node:perf_hooks";
 import { startKamina } from "../../runtime/app.ts";
 import { ConfigError, loadConfig } from "../../runtime/config.ts";
 import { createLogger } from "../../runtime/logger.ts";
+import { AllocationSampler } from "./allocation-sampler.ts";
+import { collectGarbage, LoopWatch, type LoopReport } from "./loop-watch.ts";
 
-/** What GET /probe answers. */
-export interface ServerProbe {
+/** What GET /probe answers; the loop figures (LoopReport) cover the time since the last `?reset=1`. */
+export interface ServerProbe extends LoopReport {
   streams: number;
   subscribers: number;
   rssMiB: number;
   heapUsedMiB: number;
-  /** Event-loop delay since the last `?reset=1`, in ms (perf_hooks histogram, 10 ms resolution). */
-  loopDelayMs: { mean: number; p50: number; p99: number; max: number };
-  /** Garbage-collection pauses since the last `?reset=1`: how many, their total and the longest, in ms. */
-  gcPauses: { count: number; totalMs: number; maxMs: number; major: number };
+  /** Memory of C++ objects tied to JS ones (Buffers among them), and of ArrayBuffers alone. */
+  externalMiB: number;
+  arrayBuffersMiB: number;
   /** The subscription hub's fetches to each subgraph since the last `?reset=1`. */
   subgraphFetches: Record<string, FetchStats>;
 }
@@ -50,17 +51,9 @@ async function main(): Promise<void> {
   const hub = kamina.gateway?.subscriptions.hub;
   if (!hub) throw new Error("the gateway did not start");
 
-  const delay = monitorEventLoopDelay({ resolution: 10 });
-  delay.enable();
-  let gcPauses: ServerProbe["gcPauses"] = { count: 0, totalMs: 0, maxMs: 0, major: 0 };
-  new PerformanceObserver((list) => {
-    for (const entry of list.getEntries()) {
-      gcPauses.count++;
-      gcPauses.totalMs += entry.duration;
-      gcPauses.maxMs = Math.max(gcPauses.maxMs, entry.duration);
-      if ((entry as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR) gcPauses.major++;
-    }
-  }).observe({ entryTypes: ["gc"] });
+  const loop = new LoopWatch();
+  // `/allocations/start`, then `/allocations/stop?file=F`: what the server allocated in between.
+  const allocations = new AllocationSampler();
   // Wall-clock ms at which each event (by its aggregate, the alert id) reached the feed's followers.
   let feedTimes = new Map<string, number>();
   const { feed } = hub.options;
@@ -110,25 +103,33 @@ async function main(): Promise<void> {
       response.writeHead(200, { "content-type": "application/json" }).end(body);
       return;
     }
+    if (url.pathname === "/allocations/start" || url.pathname === "/allocations/stop") {
+      const file = url.searchParams.get("file");
+      const done = url.pathname.endsWith("start") ? allocations.start().then(() => true) : file ? allocations.stop(file) : Promise.resolve(false);
+      done.then(
+        (ok) => response.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ ok })),
+        (error: unknown) => response.writeHead(500, { "content-type": "application/json" }).end(JSON.stringify({ ok: false, error: String(error) })),
+      );
+      return;
+    }
     if (url.pathname !== "/probe") {
       response.writeHead(404).end();
       return;
     }
+    // `?gc=1`: a full collection first, so the heap figure is what is live, not garbage.
+    if (url.searchParams.get("gc") === "1") collectGarbage();
+    const reset = url.searchParams.get("reset") === "1";
     const memory = process.memoryUsage();
-    const ms = (nanoseconds: number) => (Number.isFinite(nanoseconds) ? nanoseconds / 1e6 : 0);
     const body: ServerProbe = {
       ...hub.size,
       rssMiB: memory.rss / 2 ** 20,
       heapUsedMiB: memory.heapUsed / 2 ** 20,
-      loopDelayMs: { mean: ms(delay.mean), p50: ms(delay.percentile(50)), p99: ms(delay.percentile(99)), max: ms(delay.max) },
-      gcPauses,
+      externalMiB: memory.external / 2 ** 20,
+      arrayBuffersMiB: memory.arrayBuffers / 2 ** 20,
+      ...loop.report(reset),
       subgraphFetches,
     };
-    if (url.searchParams.get("reset") === "1") {
-      delay.reset();
-      gcPauses = { count: 0, totalMs: 0, maxMs: 0, major: 0 };
-      subgraphFetches = {};
-    }
+    if (reset) subgraphFetches = {};
     response.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(body));
   });
   await new Promise<void>((resolve) => probe.listen(probeSocket, resolve));
