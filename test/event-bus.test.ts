@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { PGlite } from "@electric-sql/pglite";
+import pg from "pg";
 import { applyMigrations } from "../prisma/schema-engine.ts";
 import { toWire, type BusEvent, type EventBus } from "../runtime/events/event-bus.ts";
 import { EventFeed } from "../runtime/events/event-feed.ts";
@@ -280,3 +281,49 @@ async function openPGlite() {
 behavesAsAnEventBus("PostgreSQL LISTEN/NOTIFY over the outbox", openPostgres, "postgres");
 behavesAsAnEventBus("LISTEN/NOTIFY on the embedded PGlite", openPGlite, "postgres");
 behavesAsAnEventBus("NATS JetStream", openPostgres, "nats");
+
+describe("the relay's statement on a large outbox", () => {
+  let database: TestDatabase;
+  let sql: pg.Client;
+  before(async () => {
+    database = await createTestDatabase();
+    sql = new pg.Client({ connectionString: database.url });
+    await sql.connect();
+  });
+  after(async () => {
+    await sql?.end();
+    await database?.drop();
+  });
+
+  /** Outbox rows read through the primary key or by a sequential scan so far (PostgreSQL's own counters). */
+  async function rowsReadWalkingTheOutbox(): Promise<number> {
+    await sql.query("SELECT pg_stat_force_next_flush()");
+    const { rows } = await sql.query<{ read: string }>(
+      `SELECT (coalesce(t.seq_tup_read, 0) + coalesce(i.idx_tup_read, 0))::text AS read
+         FROM pg_stat_user_tables t JOIN pg_stat_user_indexes i ON i.relid = t.relid AND i.indexrelname = 'outbox_event_pkey'
+        WHERE t.relname = 'outbox_event'`,
+    );
+    return Number(rows[0]?.read ?? Number.NaN);
+  }
+
+  test("reads the next unpositioned row without walking the positioned ones, even with statistics that say none is positioned", async () => {
+    const rows = 3_000;
+    await sql.query(
+      `INSERT INTO outbox_event (topic, aggregate_id, country, payload)
+         SELECT 'test.event', 'agg_' || n, 'MX', jsonb_build_object('n', n) FROM generate_series(1, $1::int) AS n`,
+      [rows],
+    );
+    // Statistics taken now say every row is unpositioned, as on a fresh table or with autovacuum behind.
+    await sql.query("ANALYZE outbox_event");
+    const first = await sql.query("SELECT * FROM relay_outbox($1::int, NULL)", [rows]);
+    assert.equal(first.rowCount, rows);
+    await sql.query(`INSERT INTO outbox_event (topic, aggregate_id, country, payload) VALUES ('test.event', 'agg_next', 'MX', '{}')`);
+
+    const before = await rowsReadWalkingTheOutbox();
+    const next = await sql.query<{ position: string }>("SELECT position::text FROM relay_outbox(500, NULL)");
+    const read = (await rowsReadWalkingTheOutbox()) - before;
+
+    assert.deepEqual(next.rows.map((row) => row.position), [String(rows + 1)]);
+    assert.ok(read < 100, `the relay read ${read} outbox rows by scan or primary key to position one row`);
+  });
+});
