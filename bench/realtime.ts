@@ -29,9 +29,10 @@ import { DEMO_CLIENT_ID, grantFullConsents } from "./support/auth.ts";
 import { consentedPeople, mintConsentTokens, type BenchPerson } from "./support/consent-tokens.ts";
 import { summariseProfile } from "./support/cpu-profile.ts";
 import { cpuTicksOf, machineBusyTicks, postgresDelta, postgresTicks } from "./support/load.ts";
-import { collectGarbage, LoopWatch, type Stall } from "./support/loop-watch.ts";
+import { collectGarbage, LoopWatch, type LoopReport, type Stall } from "./support/loop-watch.ts";
 import type { ServerProbe } from "./support/realtime-server.ts";
-import { SubscriberPool, type Arrival } from "./support/realtime-subscribers.ts";
+import type { Arrival } from "./support/realtime-subscribers.ts";
+import { SubscriberThread } from "./support/subscriber-thread.ts";
 import { Cleanups, runBenchmarkCli } from "./support/lifecycle.ts";
 import { codeVersion, distinctLines, machineFacts } from "./support/report.ts";
 import { startServerChild, type ServerChild } from "./support/server-child.ts";
@@ -87,7 +88,8 @@ const USAGE = `Usage: npm run bench:realtime -- [options]
   --cpu-prof              profile the server child and print where its CPU time went
   --cpu-prof-dir D        the same, and keep the .cpuprofile in D
   --heap-prof-dir D       keep what the server child allocated in each measured window, by call
-                          stack and garbage included, as D/<selection>.heapprofile
+                          stack and garbage included, as D/<selection>.heapprofile (and this
+                          process, the subscribers, as D/<selection>.subscribers.heapprofile)
   --env KEY=VALUE         extra environment for the server child, repeatable (e.g. DB_POOL_SIZE=20)
   --quick                 a small smoke run`;
 
@@ -143,7 +145,7 @@ function parseOptions(argv: string[]): Options {
 }
 
 const cleanups = new Cleanups(30_000);
-/** This process's own loop: its subscribers stamp arrivals, so its stalls show in the latencies. */
+/** This thread's loop: the publisher stamps each alert's clock on it, so its stalls show in the latencies. */
 const ownLoop = new LoopWatch();
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -354,7 +356,7 @@ async function run(options: Options): Promise<void> {
   const countryOf = new Map(everyone.map((person) => [person.id, person.country]));
 
   const wsUrl = child.gatewayUrl.replace(/^http/, "ws");
-  const pool = new SubscriberPool(
+  const pool = new SubscriberThread(
     wsUrl,
     devices.map((person, index) => ({ userId: person.id, authorization: `Bearer ${tokens[index]!}` })),
   );
@@ -370,7 +372,7 @@ async function run(options: Options): Promise<void> {
   log(`${connected.acknowledged} of ${connected.attempted} sockets acknowledged in ${connected.seconds.toFixed(1)} s${connected.failures.size ? `; failures: ${[...connected.failures].map(([why, count]) => `${count} x ${why}`).join(", ")}` : ""}`);
   const subscribeStarted = performance.now();
   const queries: Record<Selection, string> = { flat: FLAT_SELECTION, federated: FEDERATED_SELECTION };
-  pool.subscribeAll(queries[options.selections[0]!]);
+  await pool.subscribeAll(queries[options.selections[0]!]);
   const held = await waitForSubscribers(probe, () => pool.openCount(), 180_000);
   const subscribeSeconds = (performance.now() - subscribeStarted) / 1000;
   const cpuConnect = connectCpu.read();
@@ -437,7 +439,7 @@ async function run(options: Options): Promise<void> {
   let nextPerson = 0;
   const measureSelection = async (selection: string, query: string, switchTo: boolean, last: boolean): Promise<EventFigures> => {
     if (switchTo) {
-      pool.subscribeAll(query);
+      await pool.subscribeAll(query);
       await sleep(500);
       await waitForSubscribers(probe, () => pool.openCount(), 180_000);
     }
@@ -463,9 +465,14 @@ async function run(options: Options): Promise<void> {
     // The load generator's own garbage is not the server's: collected here, its major collection
     // (seconds of concurrent marking on a machine of two cores) does not fall in the window.
     collectGarbage();
+    await pool.collectGarbage();
     await probe(true);
     ownLoop.report(true);
-    if (options.heapProfDir) await askProbe(probeSocket, "/allocations/start");
+    await pool.loop(true);
+    if (options.heapProfDir) {
+      await askProbe(probeSocket, "/allocations/start");
+      await pool.startAllocations();
+    }
     const cpu = new CpuWindow(child.pid);
     log(`${selection}: ${options.rate} alerts/s for ${options.duration} s over ${targets.length} people with subscribers...`);
     const report = await publisher.runAtRate(
@@ -487,7 +494,9 @@ async function run(options: Options): Promise<void> {
     if (options.heapProfDir) {
       const file = join(resolve(options.heapProfDir), `${selection}.heapprofile`);
       await askProbe(probeSocket, `/allocations/stop?file=${encodeURIComponent(file)}`);
-      log(`  what the server allocated in the window: ${file}`);
+      const clientFile = join(resolve(options.heapProfDir), `${selection}.subscribers.heapprofile`);
+      await pool.stopAllocations(clientFile);
+      log(`  what the server allocated in the window: ${file}; what the subscribers' thread allocated: ${clientFile}`);
     }
     const feedMs: number[] = [];
     const hubMs: number[] = [];
@@ -551,9 +560,12 @@ async function run(options: Options): Promise<void> {
     );
     const windowStart = performance.timeOrigin + (published[0]?.sentAt ?? 0);
     const stallsOf = (stalls: Stall[]) => stalls.map((stall) => `+${((stall.at - windowStart) / 1000).toFixed(1)} s ${fixed(stall.lateMs)} ms${stall.gc.length ? ` (${stall.gc.join(", ")})` : ""}`).join("; ") || "none";
-    const clientLoop = ownLoop.report(true);
+    const publisherLoop = ownLoop.report(true);
+    const subscribersLoop = await pool.loop(true);
+    const loopOf = (name: string, report: LoopReport) =>
+      `${name} ${stallsOf(report.stalls)}, GC pauses ${report.gcPauses.count} (${report.gcPauses.major} major), longest ${fixed(report.gcPauses.maxMs, 1)} ms`;
     log(`  window started ${new Date(windowStart).toISOString()}`);
-    log(`  loop stalls over 40 ms: server ${stallsOf(after.stalls)}; this process (the subscribers) ${stallsOf(clientLoop.stalls)}, GC pauses ${clientLoop.gcPauses.count} (${clientLoop.gcPauses.major} major), longest ${fixed(clientLoop.gcPauses.maxMs, 1)} ms`);
+    log(`  loop stalls over 40 ms: server ${stallsOf(after.stalls)}; ${loopOf("the subscribers' thread", subscribersLoop)}; ${loopOf("the publisher's thread", publisherLoop)}`);
     const slow = published.filter((entry) => (arrivals.get(entry.alertId) ?? []).some((arrival) => arrival.at - entry.sentAt > 100));
     log(`  alerts delivered after 100 ms, by second of the window: ${JSON.stringify(countBySecond(slow.map((entry) => entry.sentAt - (published[0]?.sentAt ?? 0))))}`);
     const fetches = Object.entries(after.subgraphFetches)

@@ -1,6 +1,7 @@
 // Many graphql-ws subscribers, one socket each (a partner's setup: one connection per end-user
 // device), opened with bounded concurrency. Every result is timestamped on arrival with
-// `performance.now()`, the clock the publisher stamps alerts with, in this same process.
+// `performance.now()` of the thread the pool runs in (bench:realtime runs it in a worker thread
+// of its own, subscriber-thread.ts, which moves the stamps onto the publisher's clock).
 import { performance } from "node:perf_hooks";
 import { createClient, type Client } from "graphql-ws";
 import WebSocket from "ws";
@@ -35,6 +36,8 @@ export interface Arrival {
   data: unknown;
 }
 
+export type PoolCounter = "closesAfterAck" | "subscriptionErrors";
+
 class Subscriber {
   client: Client | undefined;
   open = false;
@@ -53,6 +56,10 @@ export class SubscriberPool {
   /** Subscription errors (graphql-ws `error` sink calls), with counts. */
   readonly subscriptionErrors = new Map<string, number>();
   onArrival: (arrival: Arrival) => void = () => undefined;
+  /** Called when one of the two counters above goes up. */
+  onCount: (counter: PoolCounter, key: string) => void = () => undefined;
+  /** Called when a subscriber's socket is acknowledged (true) or closes after that (false). */
+  onOpenChange: (index: number, open: boolean) => void = () => undefined;
 
   constructor(
     private readonly wsUrl: string,
@@ -114,14 +121,15 @@ export class SubscriberPool {
           on: {
             connected: () => {
               subscriber.open = true;
+              this.onOpenChange(subscriber.index, true);
               settle();
             },
             closed: (event) => {
               const wasOpen = subscriber.open;
               subscriber.open = false;
               if (wasOpen) {
-                const key = describe(event);
-                this.closesAfterAck.set(key, (this.closesAfterAck.get(key) ?? 0) + 1);
+                this.onOpenChange(subscriber.index, false);
+                this.count("closesAfterAck", describe(event));
               }
               settle(describe(event));
             },
@@ -156,13 +164,18 @@ export class SubscriberPool {
             });
           },
           error: (error) => {
-            const key = describe(error);
-            this.subscriptionErrors.set(key, (this.subscriptionErrors.get(key) ?? 0) + 1);
+            this.count("subscriptionErrors", describe(error));
           },
           complete: () => undefined,
         },
       );
     }
+  }
+
+  private count(counter: PoolCounter, key: string): void {
+    const counts = this[counter];
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+    this.onCount(counter, key);
   }
 
   async dispose(): Promise<void> {
