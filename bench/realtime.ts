@@ -4,12 +4,12 @@
 // process (the gateway and the five subgraphs, as runtime/start.ts runs them, plus a probe that
 // reports the subscription hub's size and event-loop delay), then:
 //   1. opens N graphql-ws sockets, one subscription each, every one with its own consent token
-//      (K devices per person), and reports how many the gateway holds, how long that took and
-//      what they cost in server memory;
+//      (K devices per person), in a worker thread of their own, and reports how many the gateway
+//      holds, how long that took and what they cost in server memory;
 //   2. at that load, raises R alerts per second for S seconds, each for a person with
 //      subscribers, written as the prevention engine writes them (alert row + outbox row, one
 //      transaction), and measures event-to-delivery latency (arrival at the subscriber minus the
-//      publisher's clock right before the commit, one clock), once with a flat selection and once
+//      publisher's clock right before the commit, on one clock), once with a flat selection and once
 //      with a cross-subgraph one (`user { wellness { score band } }`), on the same sockets;
 //   3. closes the sockets, registers E webhook endpoints through POST /v1/webhooks (the sandbox
 //      client, HTTP Basic) on a loopback receiver, raises W alerts in one burst and measures
@@ -466,6 +466,7 @@ async function run(options: Options): Promise<void> {
     // (seconds of concurrent marking on a machine of two cores) does not fall in the window.
     collectGarbage();
     await pool.collectGarbage();
+    await sleep(50); // the loop watches note the collections' own stalls before they are reset
     await probe(true);
     ownLoop.report(true);
     await pool.loop(true);
@@ -489,7 +490,7 @@ async function run(options: Options): Promise<void> {
     const cpuRead = cpu.read();
     const after = await probe(true);
     const countersAfter = await databaseCounters(sql);
-    const relayMs = await relayDelays(sql, published.map((entry) => entry.alertId));
+    const relayMsOf = await relayDelays(sql, published.map((entry) => entry.alertId));
     const feedTimes = await askProbe<Record<string, number>>(probeSocket, "/feed-times");
     if (options.heapProfDir) {
       const file = join(resolve(options.heapProfDir), `${selection}.heapprofile`);
@@ -531,7 +532,7 @@ async function run(options: Options): Promise<void> {
       withErrors,
       latency: spread(latencies),
       commitMs: spread(published.map((entry) => entry.committedAt - entry.sentAt)),
-      relayMs: spread(relayMs),
+      relayMs: spread([...relayMsOf.values()]),
       feedMs: spread(feedMs),
       hubMs: spread(hubMs),
       schedulerBehindMs: spread(report.behindMs),
@@ -567,6 +568,24 @@ async function run(options: Options): Promise<void> {
     log(`  window started ${new Date(windowStart).toISOString()}`);
     log(`  loop stalls over 40 ms: server ${stallsOf(after.stalls)}; ${loopOf("the subscribers' thread", subscribersLoop)}; ${loopOf("the publisher's thread", publisherLoop)}`);
     const slow = published.filter((entry) => (arrivals.get(entry.alertId) ?? []).some((arrival) => arrival.at - entry.sentAt > 100));
+    const lastArrival = (entry: (typeof published)[number]) => Math.max(...(arrivals.get(entry.alertId) ?? []).map((arrival) => arrival.at - entry.sentAt));
+    const slowest = [...slow].sort((a, b) => lastArrival(b) - lastArrival(a)).slice(0, 5);
+    const stages = (entry: (typeof published)[number]) => {
+      const atFeed = feedTimes[entry.alertId];
+      const toFeed = atFeed === undefined ? undefined : atFeed - (performance.timeOrigin + entry.sentAt);
+      return `+${((entry.sentAt - (published[0]?.sentAt ?? 0)) / 1000).toFixed(1)} s: committed ${fixed(entry.committedAt - entry.sentAt)}, stamped ${fixed(relayMsOf.get(entry.alertId))}, at the feed ${fixed(toFeed)}, delivered ${fixed(lastArrival(entry))} ms`;
+    };
+    if (slowest.length) log(`  the slowest alerts (ms after the publisher's clock): ${slowest.map(stages).join("; ")}`);
+    const slowSteps = new Map<string, { count: number; longest: number; seconds: Set<number> }>();
+    for (const step of after.slowSteps) {
+      const entry = slowSteps.get(step.step) ?? { count: 0, longest: 0, seconds: new Set<number>() };
+      entry.count++;
+      entry.longest = Math.max(entry.longest, step.ms);
+      entry.seconds.add(Math.floor((step.at - windowStart) / 1000));
+      slowSteps.set(step.step, entry);
+    }
+    const stepLines = [...slowSteps].map(([step, entry]) => `${step} ${entry.count} (longest ${fixed(entry.longest)} ms; in seconds ${[...entry.seconds].sort((a, b) => a - b).join(", ")})`);
+    log(`  the hub's steps over 30 ms: ${stepLines.join("; ") || "none"}`);
     log(`  alerts delivered after 100 ms, by second of the window: ${JSON.stringify(countBySecond(slow.map((entry) => entry.sentAt - (published[0]?.sentAt ?? 0))))}`);
     const fetches = Object.entries(after.subgraphFetches)
       .map(([name, stats]) => `${name} ${stats.calls} calls, ${stats.failed} failed${Object.keys(stats.codes).length ? ` (${Object.entries(stats.codes).map(([code, count]) => `${code} ${count}`).join(", ")})` : ""}, ${stats.nullEntities} null entities, slowest ${fixed(stats.maxMs)} ms`)
@@ -806,12 +825,13 @@ async function databaseCounters(sql: pg.Client): Promise<{ commits: number; fetc
 }
 
 /** Per alert, ms from its creation (the publisher's clock) to the relay's published_at stamp (the database's clock, same machine). */
-async function relayDelays(sql: pg.Client, alertIds: readonly string[]): Promise<number[]> {
-  const { rows } = await sql.query<{ ms: number | null }>(
-    "SELECT (extract(epoch FROM published_at - created_at) * 1000)::float8 AS ms FROM outbox_event WHERE aggregate_id = ANY($1::text[])",
+/** Per alert, ms from its creation (the publisher's clock) to the relay's published_at stamp. */
+async function relayDelays(sql: pg.Client, alertIds: readonly string[]): Promise<Map<string, number>> {
+  const { rows } = await sql.query<{ id: string; ms: number | null }>(
+    "SELECT aggregate_id AS id, (extract(epoch FROM published_at - created_at) * 1000)::float8 AS ms FROM outbox_event WHERE aggregate_id = ANY($1::text[])",
     [alertIds],
   );
-  return rows.map((row) => row.ms).filter((ms): ms is number => ms !== null);
+  return new Map(rows.filter((row): row is { id: string; ms: number } => row.ms !== null).map((row) => [row.id, row.ms]));
 }
 
 async function waitForSubscribers(probe: () => Promise<ServerProbe>, target: () => number, timeoutMs: number): Promise<ServerProbe> {

@@ -25,7 +25,18 @@ export interface ServerProbe extends LoopReport {
   arrayBuffersMiB: number;
   /** The subscription hub's fetches to each subgraph since the last `?reset=1`. */
   subgraphFetches: Record<string, FetchStats>;
+  /** Steps of the hub's per-event work that took over SLOW_STEP_MS, when they ended (wall-clock ms). */
+  slowSteps: SlowStep[];
 }
+
+export interface SlowStep {
+  at: number;
+  step: string;
+  ms: number;
+}
+
+const SLOW_STEP_MS = 30;
+const MAX_SLOW_STEPS = 2_000;
 
 export interface FetchStats {
   calls: number;
@@ -91,10 +102,28 @@ async function main(): Promise<void> {
         throw error;
       } finally {
         const stats = statsOf(name);
-        stats.maxMs = Math.max(stats.maxMs, performance.now() - started);
+        const ms = performance.now() - started;
+        stats.maxMs = Math.max(stats.maxMs, ms);
+        noteStep(`${name} fetch`, ms);
       }
     };
   }
+  // The hub's other per-event steps that wait on the database: the token check and the receipts.
+  let slowSteps: SlowStep[] = [];
+  function noteStep(step: string, ms: number): void {
+    if (ms >= SLOW_STEP_MS && slowSteps.length < MAX_SLOW_STEPS) slowSteps.push({ at: performance.timeOrigin + performance.now(), step, ms });
+  }
+  const timed = <A extends unknown[], R>(step: string, run: (...args: A) => Promise<R>) => async (...args: A): Promise<R> => {
+    const started = performance.now();
+    try {
+      return await run(...args);
+    } finally {
+      noteStep(step, performance.now() - started);
+    }
+  };
+  const { verifier } = hub.options;
+  verifier.verifyAuthorization = timed("token check", verifier.verifyAuthorization.bind(verifier));
+  hub.receipts.write = timed("receipt write", hub.receipts.write.bind(hub.receipts));
   const probe = createServer((request, response) => {
     const url = new URL(request.url ?? "/", "http://probe");
     if (url.pathname === "/feed-times") {
@@ -128,8 +157,12 @@ async function main(): Promise<void> {
       arrayBuffersMiB: memory.arrayBuffers / 2 ** 20,
       ...loop.report(reset),
       subgraphFetches,
+      slowSteps,
     };
-    if (reset) subgraphFetches = {};
+    if (reset) {
+      subgraphFetches = {};
+      slowSteps = [];
+    }
     response.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(body));
   });
   await new Promise<void>((resolve) => probe.listen(probeSocket, resolve));
