@@ -51,8 +51,8 @@ async function within<T>(promise: Promise<T>, ms: number, what: string): Promise
 }
 
 /** graphql-ws spoken by hand over a raw WebSocket, so a test can stop reading from the socket. */
-async function rawSubscriber(graphqlUrl: string, authorization: string, query: string) {
-  const socket = new WebSocket(graphqlUrl.replace(/^http/, "ws"), "graphql-transport-ws");
+async function rawSubscriber(graphqlUrl: string, authorization: string, query: string, options: WebSocket.ClientOptions = {}) {
+  const socket = new WebSocket(graphqlUrl.replace(/^http/, "ws"), "graphql-transport-ws", options);
   const closed = new Promise<Closed>((resolve) => socket.on("close", (code, reason) => resolve({ code, reason: reason.toString() })));
   await once(socket, "open");
   socket.send(JSON.stringify({ type: "connection_init", payload: { authorization } }));
@@ -392,6 +392,35 @@ describe("gateway restarts and slow subscribers", () => {
       assert.match(closed.reason, /after/);
       assert.ok(slow.received() < raised.length, `the slow subscriber got ${slow.received()} of ${raised.length}`);
       await fast.dispose();
+    } finally {
+      await gateway.stop();
+    }
+  });
+
+  test("a socket that stops answering pings is dropped, and one that answers stays open and keeps receiving", async () => {
+    const gateway = await startTestKamina({ kind: "postgres", url: database.url, poolSize: 4 }, { ...ENV, SUBSCRIPTION_KEEPALIVE_SECONDS: "1" });
+    try {
+      const token = `Bearer ${await consentToken(gateway, PERSON_A)}`;
+      // A peer whose network path died: it reads pings but never answers them.
+      const silent = await rawSubscriber(gateway.graphqlUrl, token, SIMPLE, { autoPong: false });
+      let pings = 0;
+      silent.socket.on("ping", () => pings++);
+      const alive = new TestSubscription(gateway.graphqlUrl, token, SIMPLE);
+      await subscribed(gateway, 0, 2);
+
+      const closed = await within(silent.closed, 5_000, "the silent socket's drop");
+      assert.equal(closed.code, 1006, "dropped without a closing handshake");
+      assert.ok(pings >= 1, "it was pinged before it was dropped");
+      const hub = gateway.gateway!.subscriptions.hub;
+      for (const deadline = Date.now() + 2_000; hub.size.subscribers !== 1 && Date.now() < deadline; ) await new Promise((resolve) => setTimeout(resolve, 20));
+      assert.equal(hub.size.subscribers, 1, "the gateway let go of the dropped one");
+
+      // The answering one has been pinged just as often and is still served.
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      const id = await raiseAlert(prisma, PERSON_A);
+      const [result] = await alive.take(1);
+      assert.equal(alertOf(result!).id, id);
+      await alive.dispose();
     } finally {
       await gateway.stop();
     }

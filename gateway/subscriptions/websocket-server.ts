@@ -9,7 +9,7 @@ import { AuthenticationError, type TokenVerifier } from "../../subgraphs/shared/
 import type { Viewer } from "../../subgraphs/shared/auth/viewer.ts";
 import { CLOSE_CODES, closeCodeForRejectedToken, closeReason } from "./close-codes.ts";
 import { DocumentCache } from "./document-cache.ts";
-import { RecheckRounds } from "./recheck-rounds.ts";
+import { Rounds } from "./rounds.ts";
 import type { SubscriberConnection, SubscriptionHub } from "./subscription-hub.ts";
 
 export interface SubscriptionServerOptions {
@@ -22,6 +22,8 @@ export interface SubscriptionServerOptions {
   logger: Logger;
   /** How often an idle connection's token is checked again (revocation closes it even without events). */
   recheckIntervalMs: number;
+  /** How often each connection is pinged; one that has not answered the previous ping by then is dropped. */
+  keepAliveMs: number;
 }
 
 export interface RunningSubscriptionServer {
@@ -35,13 +37,27 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 
 class Connection implements SubscriberConnection {
   private readonly timers: NodeJS.Timeout[] = [];
+  private awaitingPong = false;
 
   constructor(
     readonly socket: WebSocket,
     readonly viewer: Viewer,
     readonly authorization: string,
     readonly dpop: string | undefined,
-  ) {}
+  ) {
+    socket.on("pong", () => (this.awaitingPong = false));
+  }
+
+  /** Pings the peer; one that never answered the last ping is gone (a dead network path), and dropped. */
+  keepAlive(): void {
+    if (this.socket.readyState !== WebSocket.OPEN) return;
+    if (this.awaitingPong) {
+      this.socket.terminate();
+      return;
+    }
+    this.awaitingPong = true;
+    this.socket.ping();
+  }
 
   bufferedAmount(): number {
     return this.socket.bufferedAmount;
@@ -81,7 +97,8 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions): Ru
       else logger.warn({ err: error }, "could not re-check a subscription token; trying again later");
     }
   };
-  const rounds = new RecheckRounds<Connection>(options.recheckIntervalMs, (connection) => void recheck(connection));
+  const rechecks = new Rounds<Connection>(options.recheckIntervalMs, (connection) => void recheck(connection));
+  const pings = new Rounds<Connection>(options.keepAliveMs, (connection) => connection.keepAlive());
 
   const documents = new DocumentCache(hub.options.planner.apiSchema);
 
@@ -125,7 +142,8 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions): Ru
           const untilExpiry = verified.claims.exp * 1000 - Date.now();
           connection.track(setTimeout(() => connection.close(CLOSE_CODES.UNAUTHENTICATED, "The token has expired"), Math.min(Math.max(untilExpiry, 0), MAX_TIMER_MS)));
         }
-        rounds.add(connection);
+        rechecks.add(connection);
+        pings.add(connection);
         connections.set(socket, connection);
         ctx.extra.connection = connection;
         return true;
@@ -143,11 +161,16 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions): Ru
         const connection = ctx.extra.connection;
         if (!connection) return;
         connection.dispose();
-        rounds.delete(connection);
+        rechecks.delete(connection);
+        pings.delete(connection);
         connections.delete(connection.socket);
       },
     },
     wss,
+    // graphql-ws's own keep-alive (two timers per socket, pings bunched as the sockets were
+    // opened) is off: `pings` above does it. A socket that never sends connection_init is
+    // closed by graphql-ws's init timeout (3 s) instead.
+    0,
   );
 
   return {
@@ -162,7 +185,8 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions): Ru
       return checked;
     },
     async close() {
-      rounds.stop();
+      rechecks.stop();
+      pings.stop();
       for (const client of wss.clients) client.close(CLOSE_CODES.GOING_AWAY, "The gateway is shutting down: resume with `after`");
       for (const connection of connections.values()) connection.dispose();
       await disposer.dispose();

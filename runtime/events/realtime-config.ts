@@ -9,6 +9,8 @@ export interface RealtimeConfig {
   relayPollMs: number;
   /** How often an open subscription's token is checked again without events. */
   subscriptionRecheckMs: number;
+  /** How often each subscription socket is pinged; one that misses a ping's answer is dropped. */
+  subscriptionKeepAliveMs: number;
   /** Results queued for one subscriber before it is closed as too slow (4410). */
   subscriberQueue: number;
   webhooks: {
@@ -31,6 +33,7 @@ const environment = z.object({
   REALTIME_WORKERS: z.enum(["true", "false"]).default("true"),
   RELAY_POLL_MS: int(10).default(1_000),
   SUBSCRIPTION_RECHECK_SECONDS: int(1).default(30),
+  SUBSCRIPTION_KEEPALIVE_SECONDS: int(1).default(12),
   SUBSCRIPTION_QUEUE: int(1).default(100),
   WEBHOOK_MAX_ATTEMPTS: int(1).default(10),
   WEBHOOK_BACKOFF_BASE_MS: int(1).default(5_000),
@@ -52,6 +55,7 @@ export function toRealtimeConfig(values: z.infer<typeof environment>): RealtimeC
     workers: values.REALTIME_WORKERS === "true",
     relayPollMs: values.RELAY_POLL_MS,
     subscriptionRecheckMs: values.SUBSCRIPTION_RECHECK_SECONDS * 1000,
+    subscriptionKeepAliveMs: values.SUBSCRIPTION_KEEPALIVE_SECONDS * 1000,
     subscriberQueue: values.SUBSCRIPTION_QUEUE,
     webhooks: {
       maxAttempts: values.WEBHOOK_MAX_ATTEMPTS,
