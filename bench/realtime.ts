@@ -32,7 +32,7 @@ import { cpuTicksOf, machineBusyTicks, postgresDelta, postgresTicks } from "./su
 import { collectGarbage, LoopWatch, type LoopReport, type Stall } from "./support/loop-watch.ts";
 import type { ServerProbe } from "./support/realtime-server.ts";
 import type { Arrival } from "./support/realtime-subscribers.ts";
-import { SubscriberThread } from "./support/subscriber-thread.ts";
+import { SubscriberThreads } from "./support/subscriber-thread.ts";
 import { Cleanups, runBenchmarkCli } from "./support/lifecycle.ts";
 import { codeVersion, distinctLines, machineFacts } from "./support/report.ts";
 import { startServerChild, type ServerChild } from "./support/server-child.ts";
@@ -58,12 +58,16 @@ interface Options {
   endpoints: number;
   webhookRate: number;
   connectConcurrency: number;
+  /** Worker threads the subscribers are split over. */
+  subscriberThreads: number;
   seed: number;
   selections: Selection[];
   cpuProf: boolean;
   cpuProfDir: string | undefined;
   /** Keep a profile of what the server child allocated in each measured window, garbage included, in this folder. */
   heapProfDir: string | undefined;
+  /** Extra flags for the server child's node (`--server-node-flag F`, repeatable). */
+  serverNodeFlags: string[];
   /** Extra environment for the server child (`--env KEY=VALUE`, repeatable). */
   serverEnv: Record<string, string>;
   quick: boolean;
@@ -83,6 +87,8 @@ const USAGE = `Usage: npm run bench:realtime -- [options]
   --webhook-rate P        WEBHOOK_RATE_PER_SECOND for the server child (default 100000, i.e. no
                           per-endpoint limit, so the figure is the dispatcher's; the deployed default is 20)
   --connect-concurrency C WebSocket handshakes in flight at once (default 100)
+  --subscriber-threads T  worker threads of this process the subscribers are split over, so a
+                          collection in one pauses only its share of the sockets (default 4)
   --seed N                seed of the synthetic data (default 42)
   --selection S           flat, federated or both (default both, flat first)
   --cpu-prof              profile the server child and print where its CPU time went
@@ -90,11 +96,12 @@ const USAGE = `Usage: npm run bench:realtime -- [options]
   --heap-prof-dir D       keep what the server child allocated in each measured window, by call
                           stack and garbage included, as D/<selection>.heapprofile (and this
                           process, the subscribers, as D/<selection>.subscribers.heapprofile)
+  --server-node-flag F    a flag for the server child's node, repeatable (e.g. --max-semi-space-size=64)
   --env KEY=VALUE         extra environment for the server child, repeatable (e.g. DB_POOL_SIZE=20)
   --quick                 a small smoke run`;
 
 function parseOptions(argv: string[]): Options {
-  const names = ["subscribers", "per-user", "rate", "duration", "warm-up", "webhook-events", "endpoints", "webhook-rate", "connect-concurrency", "seed"] as const;
+  const names = ["subscribers", "per-user", "rate", "duration", "warm-up", "webhook-events", "endpoints", "webhook-rate", "connect-concurrency", "subscriber-threads", "seed"] as const;
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -104,6 +111,7 @@ function parseOptions(argv: string[]): Options {
       "cpu-prof-dir": { type: "string" },
       "heap-prof-dir": { type: "string" },
       env: { type: "string", multiple: true },
+      "server-node-flag": { type: "string", multiple: true },
       quick: { type: "boolean" },
     },
     strict: true,
@@ -134,12 +142,14 @@ function parseOptions(argv: string[]): Options {
     endpoints: integer("endpoints", 4, 1, 100),
     webhookRate: integer("webhook-rate", 100_000, 1, 1_000_000),
     connectConcurrency: integer("connect-concurrency", 100, 1, 5_000),
+    subscriberThreads: integer("subscriber-threads", 4, 1, 32),
     seed: integer("seed", 42, -(2 ** 31), 2 ** 31 - 1),
     selections: selection === "both" ? ["flat", "federated"] : [selection as Selection],
     cpuProf: values["cpu-prof"] === true || values["cpu-prof-dir"] !== undefined,
     cpuProfDir: values["cpu-prof-dir"],
     heapProfDir: values["heap-prof-dir"],
     serverEnv,
+    serverNodeFlags: values["server-node-flag"] ?? [],
     quick,
   };
 }
@@ -338,7 +348,7 @@ async function run(options: Options): Promise<void> {
     databaseUrl: database.url,
     sandboxClientSecret: SANDBOX_CLIENT_SECRET,
     entry: "bench/support/realtime-server.ts",
-    nodeFlags: profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : [],
+    nodeFlags: [...options.serverNodeFlags, ...(profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : [])],
     env: { WEBHOOK_RATE_PER_SECOND: String(options.webhookRate), ...options.serverEnv, BENCH_PROBE_SOCKET: probeSocket },
   });
   cleanups.add("the server child", () => child.stop());
@@ -356,9 +366,10 @@ async function run(options: Options): Promise<void> {
   const countryOf = new Map(everyone.map((person) => [person.id, person.country]));
 
   const wsUrl = child.gatewayUrl.replace(/^http/, "ws");
-  const pool = new SubscriberThread(
+  const pool = new SubscriberThreads(
     wsUrl,
     devices.map((person, index) => ({ userId: person.id, authorization: `Bearer ${tokens[index]!}` })),
+    options.subscriberThreads,
   );
   cleanups.add("the subscribers", () => pool.dispose());
 

@@ -144,3 +144,113 @@ export class SubscriberThread {
     }
   }
 }
+
+/** Merges a LoopReport per thread: delays and pauses at their worst, counts and stalls together. */
+function mergeLoops(reports: LoopReport[]): LoopReport {
+  const worst = (pick: (report: LoopReport) => number) => Math.max(0, ...reports.map(pick));
+  return {
+    loopDelayMs: {
+      mean: worst((report) => report.loopDelayMs.mean),
+      p50: worst((report) => report.loopDelayMs.p50),
+      p99: worst((report) => report.loopDelayMs.p99),
+      max: worst((report) => report.loopDelayMs.max),
+    },
+    gcPauses: {
+      count: reports.reduce((total, report) => total + report.gcPauses.count, 0),
+      totalMs: reports.reduce((total, report) => total + report.gcPauses.totalMs, 0),
+      maxMs: worst((report) => report.gcPauses.maxMs),
+      major: reports.reduce((total, report) => total + report.gcPauses.major, 0),
+    },
+    stalls: reports.flatMap((report) => report.stalls).sort((a, b) => a.at - b.at),
+  };
+}
+
+/**
+ * The subscribers split over several SubscriberThreads, so a collection in one pauses only its
+ * share of the sockets. Subscriber indexes stay those of the whole list.
+ */
+export class SubscriberThreads {
+  onArrival: (arrival: Arrival) => void = () => undefined;
+  private readonly threads: { thread: SubscriberThread }[] = [];
+
+  constructor(wsUrl: string, specs: SubscriberSpec[], threadCount: number) {
+    const perThread = Math.ceil(specs.length / Math.max(1, threadCount));
+    for (let offset = 0; offset < specs.length; offset += perThread) {
+      const thread = new SubscriberThread(wsUrl, specs.slice(offset, offset + perThread));
+      thread.onArrival = (arrival) => this.onArrival({ ...arrival, subscriber: arrival.subscriber + offset });
+      this.threads.push({ thread });
+    }
+  }
+
+  get closesAfterAck(): Map<string, number> {
+    return this.mergeCounts((thread) => thread.closesAfterAck);
+  }
+
+  get subscriptionErrors(): Map<string, number> {
+    return this.mergeCounts((thread) => thread.subscriptionErrors);
+  }
+
+  openCount(): number {
+    return this.threads.reduce((total, { thread }) => total + thread.openCount(), 0);
+  }
+
+  openByUser(): Map<string, number> {
+    const byUser = new Map<string, number>();
+    for (const { thread } of this.threads) for (const [user, count] of thread.openByUser()) byUser.set(user, (byUser.get(user) ?? 0) + count);
+    return byUser;
+  }
+
+  /** Connects each thread's share with its part of `concurrency`; one report for all. */
+  async connect(concurrency: number, ackTimeoutMs: number, onProgress?: (done: number) => void): Promise<ConnectReport> {
+    const share = Math.max(1, Math.floor(concurrency / this.threads.length));
+    const done = this.threads.map(() => 0);
+    const reports = await Promise.all(
+      this.threads.map(({ thread }, index) =>
+        thread.connect(share, ackTimeoutMs, (count) => {
+          done[index] = count;
+          onProgress?.(done.reduce((total, value) => total + value, 0));
+        }),
+      ),
+    );
+    const failures = new Map<string, number>();
+    for (const report of reports) for (const [why, count] of report.failures) failures.set(why, (failures.get(why) ?? 0) + count);
+    return {
+      attempted: reports.reduce((total, report) => total + report.attempted, 0),
+      acknowledged: reports.reduce((total, report) => total + report.acknowledged, 0),
+      failures,
+      seconds: Math.max(...reports.map((report) => report.seconds)),
+      ackMs: reports.flatMap((report) => report.ackMs),
+    };
+  }
+
+  async subscribeAll(query: string): Promise<void> {
+    await Promise.all(this.threads.map(({ thread }) => thread.subscribeAll(query)));
+  }
+
+  async loop(reset: boolean): Promise<LoopReport> {
+    return mergeLoops(await Promise.all(this.threads.map(({ thread }) => thread.loop(reset))));
+  }
+
+  async collectGarbage(): Promise<void> {
+    for (const { thread } of this.threads) await thread.collectGarbage();
+  }
+
+  async startAllocations(): Promise<void> {
+    await Promise.all(this.threads.map(({ thread }) => thread.startAllocations()));
+  }
+
+  /** One profile per thread: `file` with `.N` before its extension for thread N. */
+  async stopAllocations(file: string): Promise<void> {
+    await Promise.all(this.threads.map(({ thread }, index) => thread.stopAllocations(file.replace(/(\.[^.]+)$/, `.${index}$1`))));
+  }
+
+  async dispose(): Promise<void> {
+    await Promise.all(this.threads.map(({ thread }) => thread.dispose()));
+  }
+
+  private mergeCounts(pick: (thread: SubscriberThread) => Map<string, number>): Map<string, number> {
+    const merged = new Map<string, number>();
+    for (const { thread } of this.threads) for (const [key, count] of pick(thread)) merged.set(key, (merged.get(key) ?? 0) + count);
+    return merged;
+  }
+}
