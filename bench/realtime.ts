@@ -15,7 +15,7 @@
 //      client, HTTP Basic) on a loopback receiver, raises W alerts in one burst and measures
 //      deliveries per second and end-to-end latency.
 // Prints one table, then cleans up (sockets, child, database). Figures, not assertions.
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { get as httpGet } from "node:http";
 import { loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -29,7 +29,9 @@ import { DEMO_CLIENT_ID, grantFullConsents } from "./support/auth.ts";
 import { consentedPeople, mintConsentTokens, type BenchPerson } from "./support/consent-tokens.ts";
 import { summariseProfile } from "./support/cpu-profile.ts";
 import { cpuTicksOf, machineBusyTicks, postgresDelta, postgresTicks } from "./support/load.ts";
-import { collectGarbage, LoopWatch, type LoopReport, type Stall } from "./support/loop-watch.ts";
+import { addCount } from "./support/counts.ts";
+import { collectGarbage } from "./support/heap-tools.ts";
+import { LoopWatch, type LoopReport, type Stall } from "./support/loop-watch.ts";
 import type { ServerProbe } from "./support/realtime-server.ts";
 import type { Arrival } from "./support/realtime-subscribers.ts";
 import { SubscriberThreads } from "./support/subscriber-thread.ts";
@@ -94,8 +96,8 @@ const USAGE = `Usage: npm run bench:realtime -- [options]
   --cpu-prof              profile the server child and print where its CPU time went
   --cpu-prof-dir D        the same, and keep the .cpuprofile in D
   --heap-prof-dir D       keep what the server child allocated in each measured window, by call
-                          stack and garbage included, as D/<selection>.heapprofile (and this
-                          process, the subscribers, as D/<selection>.subscribers.heapprofile)
+                          stack and garbage included, as D/<selection>.heapprofile (and each
+                          subscribers' thread N as D/<selection>.subscribers.N.heapprofile)
   --server-node-flag F    a flag for the server child's node, repeatable (e.g. --max-semi-space-size=64)
   --env KEY=VALUE         extra environment for the server child, repeatable (e.g. DB_POOL_SIZE=20)
   --quick                 a small smoke run`;
@@ -159,16 +161,6 @@ const cleanups = new Cleanups(30_000);
 const ownLoop = new LoopWatch();
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** How many of the offsets (ms) fall in each whole second, as { second: count }. */
-function countBySecond(offsetsMs: readonly number[]): Record<number, number> {
-  const counts: Record<number, number> = {};
-  for (const offset of offsetsMs) {
-    const second = Math.floor(offset / 1000);
-    counts[second] = (counts[second] ?? 0) + 1;
-  }
-  return counts;
-}
 
 /** Nearest-rank percentile of an ascending array. */
 function percentile(sorted: readonly number[], p: number): number {
@@ -335,6 +327,7 @@ async function run(options: Options): Promise<void> {
   log(`created, seeded (${people} people) and analysed ${new URL(database.url).pathname.slice(1)} in ${((Date.now() - started) / 1000).toFixed(1)} s; ${consents} full consents to ${DEMO_CLIENT_ID}`);
 
   let profileDir: string | undefined;
+  if (options.heapProfDir) mkdirSync(resolve(options.heapProfDir), { recursive: true });
   if (options.cpuProfDir) profileDir = resolve(options.cpuProfDir);
   else if (options.cpuProf) {
     profileDir = mkdtempSync(join(tmpdir(), "kamina-bench-realtime-prof-"));
@@ -477,7 +470,6 @@ async function run(options: Options): Promise<void> {
     // (seconds of concurrent marking on a machine of two cores) does not fall in the window.
     collectGarbage();
     await pool.collectGarbage();
-    await sleep(50); // the loop watches note the collections' own stalls before they are reset
     await probe(true);
     ownLoop.report(true);
     await pool.loop(true);
@@ -508,7 +500,7 @@ async function run(options: Options): Promise<void> {
       await askProbe(probeSocket, `/allocations/stop?file=${encodeURIComponent(file)}`);
       const clientFile = join(resolve(options.heapProfDir), `${selection}.subscribers.heapprofile`);
       await pool.stopAllocations(clientFile);
-      log(`  what the server allocated in the window: ${file}; what the subscribers' thread allocated: ${clientFile}`);
+      log(`  what the server allocated in the window: ${file}; what the subscribers' threads allocated: ${clientFile.replace(/\.heapprofile$/, ".N.heapprofile")}`);
     }
     const feedMs: number[] = [];
     const hubMs: number[] = [];
@@ -570,34 +562,9 @@ async function run(options: Options): Promise<void> {
       `  server memory after the window: RSS ${fixed(after.rssMiB)} MiB, heap ${fixed(after.heapUsedMiB)} MiB, external ${fixed(after.externalMiB)} MiB (ArrayBuffers ${fixed(after.arrayBuffersMiB)} MiB)` +
         (collected ? `; after a full collection: heap ${fixed(collected.heapUsedMiB)} MiB, RSS ${fixed(collected.rssMiB)} MiB` : ""),
     );
-    const windowStart = performance.timeOrigin + (published[0]?.sentAt ?? 0);
-    const stallsOf = (stalls: Stall[]) => stalls.map((stall) => `+${((stall.at - windowStart) / 1000).toFixed(1)} s ${fixed(stall.lateMs)} ms${stall.gc.length ? ` (${stall.gc.join(", ")})` : ""}`).join("; ") || "none";
     const publisherLoop = ownLoop.report(true);
     const subscribersLoop = await pool.loop(true);
-    const loopOf = (name: string, report: LoopReport) =>
-      `${name} ${stallsOf(report.stalls)}, GC pauses ${report.gcPauses.count} (${report.gcPauses.major} major), longest ${fixed(report.gcPauses.maxMs, 1)} ms`;
-    log(`  window started ${new Date(windowStart).toISOString()}`);
-    log(`  loop stalls over 40 ms: server ${stallsOf(after.stalls)}; ${loopOf("the subscribers' thread", subscribersLoop)}; ${loopOf("the publisher's thread", publisherLoop)}`);
-    const slow = published.filter((entry) => (arrivals.get(entry.alertId) ?? []).some((arrival) => arrival.at - entry.sentAt > 100));
-    const lastArrival = (entry: (typeof published)[number]) => Math.max(...(arrivals.get(entry.alertId) ?? []).map((arrival) => arrival.at - entry.sentAt));
-    const slowest = [...slow].sort((a, b) => lastArrival(b) - lastArrival(a)).slice(0, 5);
-    const stages = (entry: (typeof published)[number]) => {
-      const atFeed = feedTimes[entry.alertId];
-      const toFeed = atFeed === undefined ? undefined : atFeed - (performance.timeOrigin + entry.sentAt);
-      return `+${((entry.sentAt - (published[0]?.sentAt ?? 0)) / 1000).toFixed(1)} s: committed ${fixed(entry.committedAt - entry.sentAt)}, stamped ${fixed(relayMsOf.get(entry.alertId))}, at the feed ${fixed(toFeed)}, delivered ${fixed(lastArrival(entry))} ms`;
-    };
-    if (slowest.length) log(`  the slowest alerts (ms after the publisher's clock): ${slowest.map(stages).join("; ")}`);
-    const slowSteps = new Map<string, { count: number; longest: number; seconds: Set<number> }>();
-    for (const step of after.slowSteps) {
-      const entry = slowSteps.get(step.step) ?? { count: 0, longest: 0, seconds: new Set<number>() };
-      entry.count++;
-      entry.longest = Math.max(entry.longest, step.ms);
-      entry.seconds.add(Math.floor((step.at - windowStart) / 1000));
-      slowSteps.set(step.step, entry);
-    }
-    const stepLines = [...slowSteps].map(([step, entry]) => `${step} ${entry.count} (longest ${fixed(entry.longest)} ms; in seconds ${[...entry.seconds].sort((a, b) => a - b).join(", ")})`);
-    log(`  the hub's steps over 30 ms: ${stepLines.join("; ") || "none"}`);
-    log(`  alerts delivered after 100 ms, by second of the window: ${JSON.stringify(countBySecond(slow.map((entry) => entry.sentAt - (published[0]?.sentAt ?? 0))))}`);
+    logWhatSlowedTheWindow({ published, arrivals, feedTimes, relayMsOf, server: after, subscribersLoop, publisherLoop });
     const fetches = Object.entries(after.subgraphFetches)
       .map(([name, stats]) => `${name} ${stats.calls} calls, ${stats.failed} failed${Object.keys(stats.codes).length ? ` (${Object.entries(stats.codes).map(([code, count]) => `${code} ${count}`).join(", ")})` : ""}, ${stats.nullEntities} null entities, slowest ${fixed(stats.maxMs)} ms`)
       .join("; ");
@@ -835,8 +802,58 @@ async function databaseCounters(sql: pg.Client): Promise<{ commits: number; fetc
   return { commits: Number(rows[0]?.commits ?? 0), fetched: Number(rows[0]?.fetched ?? 0) };
 }
 
+interface WindowRecord {
+  published: readonly Published[];
+  arrivals: ReadonlyMap<string, readonly Arrival[]>;
+  /** Wall-clock ms at which each alert reached the gateway's feed. */
+  feedTimes: Readonly<Record<string, number>>;
+  /** Ms from each alert's creation to the relay's published_at stamp. */
+  relayMsOf: ReadonlyMap<string, number>;
+  server: ServerProbe;
+  subscribersLoop: LoopReport;
+  publisherLoop: LoopReport;
+}
+
+/** Names what slowed a window: stalls and their GC, the slowest alerts stage by stage, the hub's slow steps, slow alerts by second. */
+function logWhatSlowedTheWindow(window: WindowRecord): void {
+  const { published, arrivals, feedTimes, relayMsOf, server } = window;
+  const windowStart = performance.timeOrigin + (published[0]?.sentAt ?? 0);
+  /** Whole seconds from the window's first alert to a wall-clock time. */
+  const secondOf = (wallMs: number) => Math.floor((wallMs - windowStart) / 1000);
+  const atOffset = (wallMs: number) => `+${((wallMs - windowStart) / 1000).toFixed(1)} s`;
+  const sentAtWall = (entry: Published) => performance.timeOrigin + entry.sentAt;
+
+  const stallsOf = (stalls: readonly Stall[]) => stalls.map((stall) => `${atOffset(stall.at)} ${fixed(stall.lateMs)} ms${stall.gc.length ? ` (${stall.gc.join(", ")})` : ""}`).join("; ") || "none";
+  const loopOf = (name: string, report: LoopReport) =>
+    `${name} ${stallsOf(report.stalls)}, GC pauses ${report.gcPauses.count} (${report.gcPauses.major} major), longest ${fixed(report.gcPauses.maxMs, 1)} ms`;
+  log(`  window started ${new Date(windowStart).toISOString()}`);
+  log(`  loop stalls over 40 ms: server ${stallsOf(server.stalls)}; ${loopOf("the subscribers' threads", window.subscribersLoop)}; ${loopOf("the publisher's thread", window.publisherLoop)}`);
+
+  const latestDelivery = (entry: Published) => Math.max(...(arrivals.get(entry.alertId) ?? []).map((arrival) => arrival.at - entry.sentAt));
+  const slow = published.filter((entry) => latestDelivery(entry) > 100);
+  const stages = (entry: Published) => {
+    const atFeed = feedTimes[entry.alertId];
+    return `${atOffset(sentAtWall(entry))}: committed ${fixed(entry.committedAt - entry.sentAt)}, stamped ${fixed(relayMsOf.get(entry.alertId))}, at the feed ${fixed(atFeed === undefined ? undefined : atFeed - sentAtWall(entry))}, delivered ${fixed(latestDelivery(entry))} ms`;
+  };
+  const slowest = [...slow].sort((a, b) => latestDelivery(b) - latestDelivery(a)).slice(0, 5);
+  if (slowest.length) log(`  the slowest alerts (ms after the publisher's clock): ${slowest.map(stages).join("; ")}`);
+
+  const slowSteps = new Map<string, { count: number; longest: number; seconds: Set<number> }>();
+  for (const step of server.slowSteps) {
+    const entry = slowSteps.get(step.step) ?? { count: 0, longest: 0, seconds: new Set<number>() };
+    entry.count++;
+    entry.longest = Math.max(entry.longest, step.ms);
+    entry.seconds.add(secondOf(step.at));
+    slowSteps.set(step.step, entry);
+  }
+  const stepLines = [...slowSteps].map(([step, entry]) => `${step} ${entry.count} (longest ${fixed(entry.longest)} ms; in seconds ${[...entry.seconds].sort((a, b) => a - b).join(", ")})`);
+  log(`  the hub's steps over 30 ms: ${stepLines.join("; ") || "none"}`);
+  const slowBySecond = new Map<number, number>();
+  for (const entry of slow) addCount(slowBySecond, secondOf(sentAtWall(entry)));
+  log(`  alerts delivered after 100 ms, by second of the window: ${JSON.stringify(Object.fromEntries(slowBySecond))}`);
+}
+
 /** Per alert, ms from its creation (the publisher's clock) to the relay's published_at stamp (the database's clock, same machine). */
-/** Per alert, ms from its creation (the publisher's clock) to the relay's published_at stamp. */
 async function relayDelays(sql: pg.Client, alertIds: readonly string[]): Promise<Map<string, number>> {
   const { rows } = await sql.query<{ id: string; ms: number | null }>(
     "SELECT aggregate_id AS id, (extract(epoch FROM published_at - created_at) * 1000)::float8 AS ms FROM outbox_event WHERE aggregate_id = ANY($1::text[])",

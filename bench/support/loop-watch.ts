@@ -2,8 +2,6 @@
 // collection pause, and each stall, meaning a time the loop ran more than STALL_MS late, named
 // with the collections that overlapped it. The bench's server probe and the load generator each
 // keep one, so a slow delivery can be put down to the server, to the client, or to neither.
-import { setFlagsFromString } from "node:v8";
-import { runInNewContext } from "node:vm";
 import { constants, monitorEventLoopDelay, performance, PerformanceObserver, type PerformanceEntry } from "node:perf_hooks";
 
 /** A loop this late is a stall worth naming; the target p99 is 100 ms. */
@@ -39,6 +37,8 @@ export class LoopWatch {
   private stalls: Stall[] = [];
   private readonly recentGc: { start: number; end: number; label: string }[] = [];
   private lastTick = performance.now();
+  /** When the current period began (performance.now()): what started before belongs to the last one. */
+  private periodStart = performance.now();
 
   constructor() {
     this.delay.enable();
@@ -58,6 +58,7 @@ export class LoopWatch {
       stalls: this.stalls,
     };
     if (reset) {
+      this.periodStart = performance.now();
       delay.reset();
       this.gcPauses = { count: 0, totalMs: 0, maxMs: 0, major: 0 };
       this.stalls = [];
@@ -69,7 +70,9 @@ export class LoopWatch {
     const now = performance.now();
     const late = now - this.lastTick - TICK_MS;
     this.lastTick = now;
-    if (late < STALL_MS || this.stalls.length >= MAX_STALLS) return;
+    // A stall noticed only now may have begun before the period did (a collection the caller
+    // forced just before resetting): it belongs to the period before.
+    if (late < STALL_MS || this.stalls.length >= MAX_STALLS || now - late - TICK_MS < this.periodStart) return;
     const to = performance.timeOrigin + now;
     const from = to - late - TICK_MS;
     const gc = this.recentGc.filter((entry) => entry.end >= from && entry.start <= to).map((entry) => entry.label);
@@ -81,16 +84,12 @@ export class LoopWatch {
     const start = performance.timeOrigin + entry.startTime;
     this.recentGc.push({ start, end: start + entry.duration, label: `${GC_KINDS[kind] ?? "gc"} ${entry.duration.toFixed(1)} ms` });
     if (this.recentGc.length > 500) this.recentGc.splice(0, 250);
+    // Entries arrive after the fact: one that started before the period did is not its own.
+    if (entry.startTime < this.periodStart) return;
     const pauses = this.gcPauses;
     pauses.count++;
     pauses.totalMs += entry.duration;
     pauses.maxMs = Math.max(pauses.maxMs, entry.duration);
     if (kind === constants.NODE_PERFORMANCE_GC_MAJOR) pauses.major++;
   }
-}
-
-/** A full, synchronous garbage collection, without starting node with --expose-gc. */
-export function collectGarbage(): void {
-  setFlagsFromString("--expose-gc");
-  (runInNewContext("gc") as () => void)();
 }

@@ -11,8 +11,8 @@ import { performance } from "node:perf_hooks";
 import { startKamina } from "../../runtime/app.ts";
 import { ConfigError, loadConfig } from "../../runtime/config.ts";
 import { createLogger } from "../../runtime/logger.ts";
-import { AllocationSampler } from "./allocation-sampler.ts";
-import { collectGarbage, LoopWatch, type LoopReport } from "./loop-watch.ts";
+import { AllocationSampler, collectGarbage } from "./heap-tools.ts";
+import { LoopWatch, type LoopReport } from "./loop-watch.ts";
 
 /** What GET /probe answers; the loop figures (LoopReport) cover the time since the last `?reset=1`. */
 export interface ServerProbe extends LoopReport {

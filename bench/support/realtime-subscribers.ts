@@ -5,6 +5,7 @@
 import { performance } from "node:perf_hooks";
 import { createClient, type Client } from "graphql-ws";
 import WebSocket from "ws";
+import { addCount } from "./counts.ts";
 
 export interface SubscriberSpec {
   /** The person the subscriber's consent token is bound to. */
@@ -68,10 +69,6 @@ export class SubscriberPool {
     this.subscribers = specs.map((spec, index) => new Subscriber(index, spec));
   }
 
-  get size(): number {
-    return this.subscribers.length;
-  }
-
   /** Subscribers whose socket is acknowledged and not closed. */
   openCount(): number {
     let count = 0;
@@ -82,7 +79,7 @@ export class SubscriberPool {
   /** Open subscribers per person. */
   openByUser(): Map<string, number> {
     const byUser = new Map<string, number>();
-    for (const subscriber of this.subscribers) if (subscriber.open) byUser.set(subscriber.spec.userId, (byUser.get(subscriber.spec.userId) ?? 0) + 1);
+    for (const subscriber of this.subscribers) if (subscriber.open) addCount(byUser, subscriber.spec.userId);
     return byUser;
   }
 
@@ -101,7 +98,7 @@ export class SubscriberPool {
         const settle = (failure?: string) => {
           if (settled) return;
           settled = true;
-          if (failure) failures.set(failure, (failures.get(failure) ?? 0) + 1);
+          if (failure) addCount(failures, failure);
           else {
             acknowledged++;
             ackMs.push(performance.now() - openedAt);
@@ -173,8 +170,7 @@ export class SubscriberPool {
   }
 
   private count(counter: PoolCounter, key: string): void {
-    const counts = this[counter];
-    counts.set(key, (counts.get(key) ?? 0) + 1);
+    addCount(this[counter], key);
     this.onCount(counter, key);
   }
 

@@ -1,8 +1,8 @@
 // The worker side of subscriber-thread.ts: one SubscriberPool, driven by messages.
 import { performance } from "node:perf_hooks";
 import { parentPort, workerData } from "node:worker_threads";
-import { AllocationSampler } from "./allocation-sampler.ts";
-import { collectGarbage, LoopWatch } from "./loop-watch.ts";
+import { AllocationSampler, collectGarbage } from "./heap-tools.ts";
+import { LoopWatch } from "./loop-watch.ts";
 import { SubscriberPool, type SubscriberSpec } from "./realtime-subscribers.ts";
 import type { WorkerCall, WorkerMessage } from "./subscriber-thread.ts";
 

@@ -6,6 +6,7 @@
 // closing, and the pool's counters, are mirrored here as they change.
 import { performance } from "node:perf_hooks";
 import { Worker } from "node:worker_threads";
+import { addCount, mergeCounts } from "./counts.ts";
 import type { LoopReport } from "./loop-watch.ts";
 import type { Arrival, ConnectReport, PoolCounter, SubscriberSpec } from "./realtime-subscribers.ts";
 
@@ -59,10 +60,6 @@ export class SubscriberThread {
     this.worker.on("exit", (code) => fail(new Error(`the subscriber thread exited (${code})`)));
   }
 
-  get size(): number {
-    return this.specs.length;
-  }
-
   openCount(): number {
     return this.open.filter(Boolean).length;
   }
@@ -70,7 +67,7 @@ export class SubscriberThread {
   openByUser(): Map<string, number> {
     const byUser = new Map<string, number>();
     this.specs.forEach((spec, index) => {
-      if (this.open[index]) byUser.set(spec.userId, (byUser.get(spec.userId) ?? 0) + 1);
+      if (this.open[index]) addCount(byUser, spec.userId);
     });
     return byUser;
   }
@@ -127,11 +124,9 @@ export class SubscriberThread {
       case "open":
         this.open[message.index] = message.open;
         return;
-      case "count": {
-        const counts = this[message.counter];
-        counts.set(message.key, (counts.get(message.key) ?? 0) + 1);
+      case "count":
+        addCount(this[message.counter], message.key);
         return;
-      }
       case "progress":
         this.onProgress?.(message.done);
         return;
@@ -171,33 +166,31 @@ function mergeLoops(reports: LoopReport[]): LoopReport {
  */
 export class SubscriberThreads {
   onArrival: (arrival: Arrival) => void = () => undefined;
-  private readonly threads: { thread: SubscriberThread }[] = [];
+  private readonly threads: SubscriberThread[] = [];
 
   constructor(wsUrl: string, specs: SubscriberSpec[], threadCount: number) {
     const perThread = Math.ceil(specs.length / Math.max(1, threadCount));
     for (let offset = 0; offset < specs.length; offset += perThread) {
       const thread = new SubscriberThread(wsUrl, specs.slice(offset, offset + perThread));
       thread.onArrival = (arrival) => this.onArrival({ ...arrival, subscriber: arrival.subscriber + offset });
-      this.threads.push({ thread });
+      this.threads.push(thread);
     }
   }
 
   get closesAfterAck(): Map<string, number> {
-    return this.mergeCounts((thread) => thread.closesAfterAck);
+    return mergeCounts(this.threads.map((thread) => thread.closesAfterAck));
   }
 
   get subscriptionErrors(): Map<string, number> {
-    return this.mergeCounts((thread) => thread.subscriptionErrors);
+    return mergeCounts(this.threads.map((thread) => thread.subscriptionErrors));
   }
 
   openCount(): number {
-    return this.threads.reduce((total, { thread }) => total + thread.openCount(), 0);
+    return this.threads.reduce((total, thread) => total + thread.openCount(), 0);
   }
 
   openByUser(): Map<string, number> {
-    const byUser = new Map<string, number>();
-    for (const { thread } of this.threads) for (const [user, count] of thread.openByUser()) byUser.set(user, (byUser.get(user) ?? 0) + count);
-    return byUser;
+    return mergeCounts(this.threads.map((thread) => thread.openByUser()));
   }
 
   /** Connects each thread's share with its part of `concurrency`; one report for all. */
@@ -205,15 +198,14 @@ export class SubscriberThreads {
     const share = Math.max(1, Math.floor(concurrency / this.threads.length));
     const done = this.threads.map(() => 0);
     const reports = await Promise.all(
-      this.threads.map(({ thread }, index) =>
+      this.threads.map((thread, index) =>
         thread.connect(share, ackTimeoutMs, (count) => {
           done[index] = count;
           onProgress?.(done.reduce((total, value) => total + value, 0));
         }),
       ),
     );
-    const failures = new Map<string, number>();
-    for (const report of reports) for (const [why, count] of report.failures) failures.set(why, (failures.get(why) ?? 0) + count);
+    const failures = mergeCounts(reports.map((report) => report.failures));
     return {
       attempted: reports.reduce((total, report) => total + report.attempted, 0),
       acknowledged: reports.reduce((total, report) => total + report.acknowledged, 0),
@@ -224,33 +216,27 @@ export class SubscriberThreads {
   }
 
   async subscribeAll(query: string): Promise<void> {
-    await Promise.all(this.threads.map(({ thread }) => thread.subscribeAll(query)));
+    await Promise.all(this.threads.map((thread) => thread.subscribeAll(query)));
   }
 
   async loop(reset: boolean): Promise<LoopReport> {
-    return mergeLoops(await Promise.all(this.threads.map(({ thread }) => thread.loop(reset))));
+    return mergeLoops(await Promise.all(this.threads.map((thread) => thread.loop(reset))));
   }
 
   async collectGarbage(): Promise<void> {
-    for (const { thread } of this.threads) await thread.collectGarbage();
+    for (const thread of this.threads) await thread.collectGarbage();
   }
 
   async startAllocations(): Promise<void> {
-    await Promise.all(this.threads.map(({ thread }) => thread.startAllocations()));
+    await Promise.all(this.threads.map((thread) => thread.startAllocations()));
   }
 
   /** One profile per thread: `file` with `.N` before its extension for thread N. */
   async stopAllocations(file: string): Promise<void> {
-    await Promise.all(this.threads.map(({ thread }, index) => thread.stopAllocations(file.replace(/(\.[^.]+)$/, `.${index}$1`))));
+    await Promise.all(this.threads.map((thread, index) => thread.stopAllocations(file.replace(/(\.[^.]+)$/, `.${index}$1`))));
   }
 
   async dispose(): Promise<void> {
-    await Promise.all(this.threads.map(({ thread }) => thread.dispose()));
-  }
-
-  private mergeCounts(pick: (thread: SubscriberThread) => Map<string, number>): Map<string, number> {
-    const merged = new Map<string, number>();
-    for (const { thread } of this.threads) for (const [key, count] of pick(thread)) merged.set(key, (merged.get(key) ?? 0) + count);
-    return merged;
+    await Promise.all(this.threads.map((thread) => thread.dispose()));
   }
 }
