@@ -122,6 +122,43 @@ describe("the federated graph over real PostgreSQL", () => {
     }
   });
 
+  test("a person and their wellness come from one wellness statement, the same as a page of people reads it", async () => {
+    const ONE = `query One($id: ID!) { user(id: $id) { id wellness { score band trend30d factors { name weight value } actionPlan { code } computedAt nextReviewAt } } }`;
+    let one: GraphQLResponse | undefined;
+    const statements = await countStatements(kamina, async () => {
+      one = await postGraphQL(kamina.graphqlUrl, ONE, { id: "USR_42891" }, asDemoUser);
+    });
+    assert.equal(one?.body.errors, undefined, JSON.stringify(one?.body.errors));
+    assert.equal(statements.wellness, 1, `statements per subgraph: ${JSON.stringify(statements)}`);
+
+    // The page reads snapshots by themselves (latestSnapshots): both roads give the same person.
+    let after: string | null = null;
+    let fromPage: unknown;
+    while (fromPage === undefined) {
+      const { body }: GraphQLResponse = await postGraphQL(
+        kamina.graphqlUrl,
+        `query($after: String) { users(first: 100, after: $after) { edges { node { id wellness { score band trend30d factors { name weight value } actionPlan { code } computedAt nextReviewAt } } } pageInfo { hasNextPage endCursor } } }`,
+        { after },
+        asPartner,
+      );
+      const page: { edges: { node: { id: string } }[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } } = body.data!.users;
+      fromPage = page.edges.find((edge) => edge.node.id === "USR_42891")?.node;
+      if (!page.pageInfo.hasNextPage) break;
+      after = page.pageInfo.endCursor;
+    }
+    assert.ok(one?.body.data!.user.wellness, "the demo person has a wellness snapshot");
+    assert.deepEqual(one?.body.data!.user, fromPage);
+  });
+
+  test("a person with no wellness snapshot reads wellness null", async () => {
+    const userId = "USR_WITHOUT_SNAPSHOT";
+    await sql.query(`INSERT INTO app_user (id, country, cohort_tags) VALUES ($1, 'MX', '{}')`, [userId]);
+    const token = bearer(await consentToken(kamina, userId));
+    const { body } = await postGraphQL(kamina.graphqlUrl, `query($id: ID!) { user(id: $id) { id wellness { score } } me { id } }`, { id: userId }, token);
+    assert.equal(body.errors, undefined, JSON.stringify(body.errors));
+    assert.deepEqual(body.data, { user: { id: userId, wellness: null }, me: { id: userId } });
+  });
+
   test("cursor pagination walks every user once, in order", async () => {
     const seen: string[] = [];
     let after: string | null = null;

@@ -13,6 +13,20 @@ export class PerUserLoader<Row, Args = undefined> {
   ) {}
 
   load(userId: string, args: Args): Promise<Row[]> {
+    return this.loaderFor(args).load(userId);
+  }
+
+  /** Rows of `userId` another statement already read, so a later `load` in this request asks nothing. */
+  prime(userId: string, args: Args, rows: Row[]): void {
+    this.loaderFor(args).prime(userId, rows);
+  }
+
+  async loadOne(userId: string, args: Args): Promise<Row | null> {
+    const rows = await this.load(userId, args);
+    return rows[0] ?? null;
+  }
+
+  private loaderFor(args: Args): DataLoader<string, Row[]> {
     const key = args === undefined ? "" : JSON.stringify(args, (_name, value: unknown) => (typeof value === "bigint" ? value.toString() : value));
     let loader = this.loaders.get(key);
     if (!loader) {
@@ -29,11 +43,6 @@ export class PerUserLoader<Row, Args = undefined> {
       }, { maxBatchSize: 1000 });
       this.loaders.set(key, loader);
     }
-    return loader.load(userId);
-  }
-
-  async loadOne(userId: string, args: Args): Promise<Row | null> {
-    const rows = await this.load(userId, args);
-    return rows[0] ?? null;
+    return loader;
   }
 }

@@ -7,13 +7,19 @@ import { WellnessService, type UserRow } from "./service.ts";
 
 export function createLoaders(prisma: PrismaClient, viewer: Viewer) {
   const service = new WellnessService(prisma, viewer);
+  const latestSnapshot = new PerUserLoader((ids) => service.latestSnapshots(ids), (row) => row.userId);
   return {
     service,
+    /** A visible person, or null; their latest snapshot comes with them (see usersWithLatestSnapshot). */
     user: new DataLoader<string, UserRow | null>(async (ids) => {
-      const rows = new Map((await service.usersByIds(ids)).map((row) => [row.id, row]));
-      return ids.map((id) => rows.get(id) ?? null);
+      const users = new Map<string, UserRow>();
+      for (const { latest, ...user } of await service.usersWithLatestSnapshot(ids)) {
+        users.set(user.id, user);
+        latestSnapshot.prime(user.id, undefined, latest ? [latest] : []);
+      }
+      return ids.map((id) => users.get(id) ?? null);
     }),
-    latestSnapshot: new PerUserLoader((ids) => service.latestSnapshots(ids), (row) => row.userId),
+    latestSnapshot,
     history: new PerUserLoader((ids, months: number) => service.snapshotsSince(ids, months), (row) => row.userId),
     goals: new PerUserLoader((ids) => service.goals(ids), (row) => row.userId),
     /** Mutation.runDiagnosis: see diagnosis/run-diagnosis.ts. */

@@ -33,6 +33,12 @@ export interface GoalRow {
   status: GoalStatus;
 }
 
+/** A snapshot's columns as SnapshotRow names them, from `wellness_snapshot s`. */
+const SNAPSHOT_COLUMNS = Prisma.sql`s.user_id AS "userId", s.snapshot_date AS "snapshotDate", s.score, s.band::text AS band,
+  s.trend_30d AS "trend30d", s.factors, s.action_plan AS "actionPlan", s.computed_at AS "computedAt", s.next_review_at AS "nextReviewAt"`;
+
+type Nullable<Row> = { [Key in keyof Row]: Row[Key] | null };
+
 export const USERS_PAGE = { default: 20, max: 100 } as const;
 export const HISTORY_MONTHS = { min: 1, max: 24 } as const;
 
@@ -52,10 +58,23 @@ export class WellnessService {
     this.tenant = tenantOf(viewer);
   }
 
-  usersByIds(ids: readonly string[]): Promise<UserRow[]> {
-    return this.prisma.$queryRaw<UserRow[]>`
-      SELECT u.id, u.country::text AS country FROM app_user u
+  /**
+   * The visible people among `ids`, each with their latest snapshot in the viewer's tenant (null
+   * when there is none). Resolving a person and reading their `wellness` is the common pair (an
+   * alert's `user { wellness }`, `me { wellness }`), so both come from one statement; the
+   * snapshot is one probe of the (user_id, snapshot_date) index when nobody asks for it.
+   */
+  async usersWithLatestSnapshot(ids: readonly string[]): Promise<(UserRow & { latest: SnapshotRow | null })[]> {
+    const rows = await this.prisma.$queryRaw<(UserRow & Nullable<SnapshotRow>)[]>`
+      SELECT u.id, u.country::text AS country, ${SNAPSHOT_COLUMNS}
+      FROM app_user u
+      LEFT JOIN LATERAL (
+        SELECT * FROM wellness_snapshot s
+        WHERE s.user_id = u.id AND s.country::text = ANY(${[...this.tenant]}::text[])
+        ORDER BY s.snapshot_date DESC LIMIT 1
+      ) s ON true
       WHERE u.id = ANY(${[...ids]}::text[]) AND ${this.visible()}`;
+    return rows.map(({ id, country, ...snapshot }) => ({ id, country, latest: snapshot.userId === null ? null : (snapshot as SnapshotRow) }));
   }
 
   /** Visible users ordered by id after `afterId`, optionally only those whose latest band is `band`; one extra row tells whether more exist. */
@@ -94,12 +113,10 @@ export class WellnessService {
 
   latestSnapshots(userIds: readonly string[]): Promise<SnapshotRow[]> {
     return this.prisma.$queryRaw<SnapshotRow[]>`
-      SELECT DISTINCT ON (user_id)
-        user_id AS "userId", snapshot_date AS "snapshotDate", score, band::text AS band, trend_30d AS "trend30d",
-        factors, action_plan AS "actionPlan", computed_at AS "computedAt", next_review_at AS "nextReviewAt"
-      FROM wellness_snapshot
-      WHERE user_id = ANY(${[...userIds]}::text[]) AND country::text = ANY(${[...this.tenant]}::text[])
-      ORDER BY user_id, snapshot_date DESC`;
+      SELECT DISTINCT ON (s.user_id) ${SNAPSHOT_COLUMNS}
+      FROM wellness_snapshot s
+      WHERE s.user_id = ANY(${[...userIds]}::text[]) AND s.country::text = ANY(${[...this.tenant]}::text[])
+      ORDER BY s.user_id, s.snapshot_date DESC`;
   }
 
   snapshotsSince(userIds: readonly string[], months: number): Promise<Pick<SnapshotRow, "userId" | "snapshotDate" | "score" | "band">[]> {
