@@ -15,7 +15,7 @@
 //      client, HTTP Basic) on a loopback receiver, raises W alerts in one burst and measures
 //      deliveries per second and end-to-end latency.
 // Prints one table, then cleans up (sockets, child, database). Figures, not assertions.
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { get as httpGet } from "node:http";
 import { loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -30,7 +30,7 @@ import { consentedPeople, mintConsentTokens, type BenchPerson } from "./support/
 import { summariseProfile } from "./support/cpu-profile.ts";
 import { cpuTicksOf, machineBusyTicks, postgresDelta, postgresTicks } from "./support/load.ts";
 import { addCount } from "./support/counts.ts";
-import { collectGarbage } from "./support/heap-tools.ts";
+import { collectGarbage } from "./support/inspector-tools.ts";
 import { LoopWatch, type LoopReport, type Stall } from "./support/loop-watch.ts";
 import type { ServerProbe } from "./support/realtime-server.ts";
 import type { Arrival } from "./support/realtime-subscribers.ts";
@@ -93,8 +93,8 @@ const USAGE = `Usage: npm run bench:realtime -- [options]
                           collection in one pauses only its share of the sockets (default 4)
   --seed N                seed of the synthetic data (default 42)
   --selection S           flat, federated or both (default both, flat first)
-  --cpu-prof              profile the server child and print where its CPU time went
-  --cpu-prof-dir D        the same, and keep the .cpuprofile in D
+  --cpu-prof              profile the server child over each measured window and print where its CPU went
+  --cpu-prof-dir D        the same, and keep the .cpuprofile of each window in D
   --heap-prof-dir D       keep what the server child allocated in each measured window, by call
                           stack and garbage included, as D/<selection>.heapprofile (and each
                           subscribers' thread N as D/<selection>.subscribers.N.heapprofile)
@@ -333,6 +333,8 @@ async function run(options: Options): Promise<void> {
     profileDir = mkdtempSync(join(tmpdir(), "kamina-bench-realtime-prof-"));
     cleanups.add("the profile folder", async () => rmSync(profileDir!, { recursive: true, force: true }));
   }
+  if (profileDir) mkdirSync(profileDir, { recursive: true });
+  const profiles: { selection: string; file: string }[] = [];
   const probeDir = mkdtempSync(join(tmpdir(), "kamina-bench-realtime-"));
   cleanups.add("the probe socket's folder", async () => rmSync(probeDir, { recursive: true, force: true }));
   const probeSocket = join(probeDir, "probe.sock");
@@ -341,7 +343,7 @@ async function run(options: Options): Promise<void> {
     databaseUrl: database.url,
     sandboxClientSecret: SANDBOX_CLIENT_SECRET,
     entry: "bench/support/realtime-server.ts",
-    nodeFlags: [...options.serverNodeFlags, ...(profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : [])],
+    nodeFlags: options.serverNodeFlags,
     env: { WEBHOOK_RATE_PER_SECOND: String(options.webhookRate), ...options.serverEnv, BENCH_PROBE_SOCKET: probeSocket },
   });
   cleanups.add("the server child", () => child.stop());
@@ -477,6 +479,7 @@ async function run(options: Options): Promise<void> {
       await askProbe(probeSocket, "/allocations/start");
       await pool.startAllocations();
     }
+    if (profileDir) await askProbe(probeSocket, "/cpu/start");
     const cpu = new CpuWindow(child.pid);
     log(`${selection}: ${options.rate} alerts/s for ${options.duration} s over ${targets.length} people with subscribers...`);
     const report = await publisher.runAtRate(
@@ -495,6 +498,11 @@ async function run(options: Options): Promise<void> {
     const countersAfter = await databaseCounters(sql);
     const relayMsOf = await relayDelays(sql, published.map((entry) => entry.alertId));
     const feedTimes = await askProbe<Record<string, number>>(probeSocket, "/feed-times");
+    if (profileDir) {
+      const file = join(profileDir, `${selection}.cpuprofile`);
+      await askProbe(probeSocket, `/cpu/stop?file=${encodeURIComponent(file)}`);
+      profiles.push({ selection, file });
+    }
     if (options.heapProfDir) {
       const file = join(resolve(options.heapProfDir), `${selection}.heapprofile`);
       await askProbe(probeSocket, `/allocations/stop?file=${encodeURIComponent(file)}`);
@@ -645,17 +653,13 @@ async function run(options: Options): Promise<void> {
   const warnings = distinctLines(stderr).filter((line) => !line.includes("ExperimentalWarning"));
   if (warnings.length) console.log(`\nserver child stderr (distinct lines of the last 16 kB):\n${warnings.slice(-8).join("\n")}`);
 
-  if (profileDir) {
-    const file = readdirSync(profileDir).filter((name) => name.endsWith(".cpuprofile")).map((name) => join(profileDir!, name))[0];
-    if (!file) console.log("\nno .cpuprofile was written");
-    else {
-      const summary = summariseProfile(file, 25);
-      console.log(`\nCPU profile of the server child: ${(summary.busyMs / 1000).toFixed(1)} s busy, ${(summary.idleMs / 1000).toFixed(1)} s idle`);
-      console.log("self time by package or folder:");
-      for (const spot of summary.packages) console.log(`  ${(100 * spot.share).toFixed(1).padStart(5)} %  ${spot.name}`);
-      console.log("top functions by self time:");
-      for (const spot of summary.functions) console.log(`  ${(100 * spot.share).toFixed(1).padStart(5)} %  ${spot.name}`);
-    }
+  for (const { selection, file } of profiles) {
+    const summary = summariseProfile(file, 25);
+    console.log(`\nCPU profile of the server child over the ${selection} window (${file}): ${(summary.busyMs / 1000).toFixed(1)} s busy, ${(summary.idleMs / 1000).toFixed(1)} s idle`);
+    console.log("self time by package or folder:");
+    for (const spot of summary.packages) console.log(`  ${(100 * spot.share).toFixed(1).padStart(5)} %  ${spot.name}`);
+    console.log("top functions by self time:");
+    for (const spot of summary.functions) console.log(`  ${(100 * spot.share).toFixed(1).padStart(5)} %  ${spot.name}`);
   }
 }
 

@@ -9,6 +9,7 @@ import { refreshTokenHash } from "../gateway/auth/refresh-tokens.ts";
 import { KEY_PUBLISH_LEAD_MS } from "../gateway/auth/signing-keys.ts";
 import { hashSecret } from "../subgraphs/shared/secret-hash.ts";
 import { USER_SCOPES } from "../subgraphs/shared/auth/scopes.ts";
+import { verifiedTokensFor } from "../subgraphs/shared/auth/token-verifier.ts";
 import { postGraphQL, startTestKamina, type GraphQLResponse } from "./support/kamina.ts";
 import { createTestDatabase, type TestDatabase } from "./support/postgres.ts";
 import { assertEnvelope, rest, type RestOptions } from "./support/rest.ts";
@@ -156,6 +157,21 @@ describe("tokens: rotation, revocation, keys and attacks", () => {
       "FORBIDDEN",
       /may not ask for `reports.read`/,
     );
+  });
+
+  test("the gateway and the subgraphs of one process share the tokens they verified; a revoked one still fails at both", async () => {
+    const settings = kamina.gateway!.auth.config.tokens;
+    const granted = await askConsent();
+    const token: string = granted.body.access_token;
+    assert.equal(verifiedTokensFor(settings).get(token), undefined, "a new token is not verified yet");
+    assert.equal((await me(token)).status, 200);
+    assert.equal(verifiedTokensFor(settings).get(token)?.claims.jti, decodeJwt(token).jti, "what the gateway verified, for the subgraphs too");
+    assert.equal(verifiedTokensFor({ ...settings }).get(token), undefined, "other settings, another cache");
+    // The cache holds signatures only: revocation is read on the next request, at the gateway and at a subgraph.
+    assert.equal((await debtsDirect(token)).status, 200);
+    await revoke(token);
+    assertRefused(await me(token), "a revoked access token");
+    assertRefused(await debtsDirect(token), "a revoked access token, at a subgraph");
   });
 
   test("RFC 7009: a revoked access token fails on the next request at the gateway and at a subgraph; any token answers 200", async () => {

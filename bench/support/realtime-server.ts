@@ -11,7 +11,7 @@ import { performance } from "node:perf_hooks";
 import { startKamina } from "../../runtime/app.ts";
 import { ConfigError, loadConfig } from "../../runtime/config.ts";
 import { createLogger } from "../../runtime/logger.ts";
-import { AllocationSampler, collectGarbage } from "./heap-tools.ts";
+import { AllocationSampler, collectGarbage, CpuSampler } from "./inspector-tools.ts";
 import { LoopWatch, type LoopReport } from "./loop-watch.ts";
 
 /** What GET /probe answers; the loop figures (LoopReport) cover the time since the last `?reset=1`. */
@@ -63,8 +63,9 @@ async function main(): Promise<void> {
   if (!hub) throw new Error("the gateway did not start");
 
   const loop = new LoopWatch();
-  // `/allocations/start`, then `/allocations/stop?file=F`: what the server allocated in between.
-  const allocations = new AllocationSampler();
+  // `/allocations/start`, then `/allocations/stop?file=F`: what the server allocated in between;
+  // `/cpu/start` and `/cpu/stop?file=F`: where its CPU went.
+  const recordings = { allocations: new AllocationSampler(), cpu: new CpuSampler() };
   // Wall-clock ms at which each event (by its aggregate, the alert id) reached the feed's followers.
   let feedTimes = new Map<string, number>();
   const { feed } = hub.options;
@@ -132,9 +133,11 @@ async function main(): Promise<void> {
       response.writeHead(200, { "content-type": "application/json" }).end(body);
       return;
     }
-    if (url.pathname === "/allocations/start" || url.pathname === "/allocations/stop") {
+    const recording = /^\/(allocations|cpu)\/(start|stop)$/.exec(url.pathname);
+    if (recording) {
+      const recorder = recordings[recording[1] as keyof typeof recordings];
       const file = url.searchParams.get("file");
-      const done = url.pathname.endsWith("start") ? allocations.start().then(() => true) : file ? allocations.stop(file) : Promise.resolve(false);
+      const done = recording[2] === "start" ? recorder.start().then(() => true) : file ? recorder.stop(file) : Promise.resolve(false);
       done.then(
         (ok) => response.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ ok })),
         (error: unknown) => response.writeHead(500, { "content-type": "application/json" }).end(JSON.stringify({ ok: false, error: String(error) })),

@@ -1,7 +1,7 @@
 // The worker side of subscriber-thread.ts: one SubscriberPool, driven by messages.
 import { performance } from "node:perf_hooks";
 import { parentPort, workerData } from "node:worker_threads";
-import { AllocationSampler, collectGarbage } from "./heap-tools.ts";
+import { AllocationSampler, collectGarbage } from "./inspector-tools.ts";
 import { LoopWatch } from "./loop-watch.ts";
 import { SubscriberPool, type SubscriberSpec } from "./realtime-subscribers.ts";
 import type { WorkerCall, WorkerMessage } from "./subscriber-thread.ts";

@@ -20,6 +20,22 @@ const CLOCK_TOLERANCE_SECONDS = 5;
 const VERIFIED_TOKENS_KEPT = 50_000;
 export const ACCESS_TOKEN_TYPE = "at+jwt";
 
+type VerifiedTokens = LruMap<string, { claims: AccessTokenClaims; kid: string; alg: string }>;
+const verifiedTokensBySettings = new WeakMap<TokenSettings, VerifiedTokens>();
+
+/**
+ * The verified-token cache of every verifier made from this settings object: one process's
+ * gateway and subgraphs (`npm start`) are, so a token the gateway verified is not verified again
+ * by each subgraph it calls (two Ed25519 verifications per alert delivered with a cross-subgraph
+ * selection, for a token a subgraph had not seen yet). Same settings, same issuer and audience:
+ * the same answer as verifying again.
+ */
+export function verifiedTokensFor(settings: TokenSettings): VerifiedTokens {
+  let verified = verifiedTokensBySettings.get(settings);
+  if (!verified) verifiedTokensBySettings.set(settings, (verified = new LruMap(VERIFIED_TOKENS_KEPT)));
+  return verified;
+}
+
 export interface TokenSettings {
   issuer: string;
   audience: string;
@@ -67,10 +83,11 @@ export class TokenVerifier {
   /**
    * Tokens whose signature and claims verified, by the token itself: an Ed25519 verification
    * costs more than the rest of a request's token handling, and a token comes back on every hop
-   * of every request. Expiry and the key's presence are checked again at each use; whether the
-   * token was revoked is never kept here (checkState, every request).
+   * of every request. Expiry and the key's presence (in this verifier's own key store) are
+   * checked again at each use; whether the token was revoked is never kept here (checkState,
+   * every request). Shared by every verifier made from the same settings (verifiedTokensFor).
    */
-  private readonly verified = new LruMap<string, { claims: AccessTokenClaims; kid: string; alg: string }>(VERIFIED_TOKENS_KEPT);
+  private readonly verified: VerifiedTokens;
   /**
    * Consent tokens checked at the same moment (a subscription fleet's periodic re-checks, the
    * streams one event reaches, concurrent requests) share one statement.
@@ -83,6 +100,7 @@ export class TokenVerifier {
     private readonly settings: TokenSettings,
   ) {
     this.keys = new PublicKeyStore(prisma);
+    this.verified = verifiedTokensFor(settings);
     this.seals = settings.keyEncryptionKey ? new TokenCheckSeal(settings.keyEncryptionKey) : undefined;
   }
 
