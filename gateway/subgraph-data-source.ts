@@ -1,7 +1,8 @@
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from "@apollo/gateway";
-import type { Fetcher } from "@apollo/utils.fetcher";
+import { STATUS_CODES } from "node:http";
+import type { Fetcher, FetcherRequestInit, FetcherResponse } from "@apollo/utils.fetcher";
 import { graphQLError } from "../runtime/errors.ts";
-import { fetchInProcess } from "../runtime/in-process-http.ts";
+import { callInProcess } from "../runtime/in-process-http.ts";
 import { RECEIPTS_EXTENSION } from "../subgraphs/shared/auth/field-access.ts";
 import { TOKEN_CHECK_HEADER } from "../subgraphs/shared/auth/token-check-seal.ts";
 import type { GatewayContext } from "./context.ts";
@@ -19,15 +20,16 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     timeoutMs: number,
   ) {
     super({ url });
-    this.fetcher = (async (input, init) => {
+    this.fetcher = (async (target: string, init: FetcherRequestInit = {}) => {
       try {
         // A subgraph running in this process (`npm start`) is called without a socket.
-        const inProcess = fetchInProcess(input as string, init as RequestInit);
-        const response = await (inProcess ? withDeadline(inProcess, timeoutMs) : fetch(input, { ...(init as RequestInit), signal: AbortSignal.timeout(timeoutMs) }));
-        // A subgraph answers a request it rejects (a variable it cannot coerce, such as a
-        // malformed Date) with 400 and GraphQL errors; read those errors as the answer so
-        // the client gets their code and message instead of a bare "400: Bad Request".
-        if (response.status === 400 && response.headers.get("content-type")?.includes("json")) {
+        const inProcess = callInProcess({ url: target, method: init.method ?? "GET", headers: init.headers ?? {}, body: init.body?.toString() ?? "" });
+        if (inProcess) {
+          const answer = await withDeadline(inProcess, timeoutMs);
+          return new InProcessResponse(target, errorsAreTheAnswer(answer.status, answer.headers.get("content-type")) ? 200 : answer.status, new Headers([...answer.headers]), answer.body);
+        }
+        const response = await fetch(target, { ...(init as RequestInit), signal: AbortSignal.timeout(timeoutMs) });
+        if (errorsAreTheAnswer(response.status, response.headers.get("content-type"))) {
           return new Response(await response.text(), { status: 200, headers: response.headers });
         }
         return response;
@@ -57,6 +59,54 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
       delete extensions[RECEIPTS_EXTENSION];
     }
     return response;
+  }
+}
+
+/**
+ * A subgraph answers a request it rejects (a variable it cannot coerce, such as a malformed Date)
+ * with 400 and GraphQL errors; those errors are read as the answer, so the client gets their code
+ * and message instead of a bare "400: Bad Request".
+ */
+function errorsAreTheAnswer(status: number, contentType: string | null | undefined): boolean {
+  return status === 400 && contentType?.includes("json") === true;
+}
+
+/** An in-process answer as Apollo's fetcher contract (@apollo/utils.fetcher) reads a response. */
+class InProcessResponse implements FetcherResponse {
+  readonly redirected = false;
+  bodyUsed = false;
+
+  constructor(
+    readonly url: string,
+    readonly status: number,
+    readonly headers: Headers,
+    private readonly body: string,
+  ) {}
+
+  get ok(): boolean {
+    return this.status >= 200 && this.status < 300;
+  }
+
+  get statusText(): string {
+    return STATUS_CODES[this.status] ?? "";
+  }
+
+  text(): Promise<string> {
+    this.bodyUsed = true;
+    return Promise.resolve(this.body);
+  }
+
+  async json(): Promise<unknown> {
+    return JSON.parse(await this.text()) as unknown;
+  }
+
+  async arrayBuffer(): Promise<ArrayBuffer> {
+    const bytes = new TextEncoder().encode(await this.text());
+    return bytes.buffer as ArrayBuffer;
+  }
+
+  clone(): InProcessResponse {
+    return new InProcessResponse(this.url, this.status, new Headers(this.headers), this.body);
   }
 }
 

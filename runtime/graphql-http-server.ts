@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { HeaderMap, type ApolloServer, type BaseContext } from "@apollo/server";
-import { serveInProcess } from "./in-process-http.ts";
+import { serveInProcess, type InProcessAnswer, type InProcessRequest } from "./in-process-http.ts";
 import type { Logger } from "./logger.ts";
 
 export interface RequestInfo {
@@ -118,27 +118,30 @@ export async function startGraphQLHttpServer<TContext extends BaseContext>(
   const origin = `http://${host}:${address.port}`;
 
   /** POST /graphql for callers in this process (in-process-http.ts): the same pipeline, no socket. */
-  async function handleInProcess(request: Request): Promise<Response> {
+  async function handleInProcess(request: InProcessRequest): Promise<InProcessAnswer> {
     const url = new URL(request.url);
-    if (url.pathname !== "/graphql" || request.method !== "POST") return jsonResponse(404, { errors: [{ message: "In-process calls serve POST /graphql only", extensions: { code: "NOT_FOUND" } }] });
+    if (url.pathname !== "/graphql" || request.method !== "POST") return jsonAnswer(404, { errors: [{ message: "In-process calls serve POST /graphql only", extensions: { code: "NOT_FOUND" } }] });
     const headers = new HeaderMap();
-    request.headers.forEach((value, key) => headers.set(key, value));
+    for (const [key, value] of Object.entries(request.headers)) headers.set(key, value);
     // What the context reads of a request (its headers) without a socket behind it.
     const pseudoRequest = { headers: Object.fromEntries(headers), method: request.method, url: url.pathname + url.search } as unknown as IncomingMessage;
     const info: RequestInfo = { requestId: requestIdOf(pseudoRequest), request: pseudoRequest };
     let body: unknown;
     try {
-      body = JSON.parse(await request.text()) as unknown;
+      body = JSON.parse(request.body) as unknown;
     } catch {
-      return jsonResponse(400, { errors: [{ message: "Request body is not valid JSON", extensions: { code: "BAD_REQUEST" } }] });
+      return jsonAnswer(400, { errors: [{ message: "Request body is not valid JSON", extensions: { code: "BAD_REQUEST" } }] });
     }
     const result = await executeGraphQL("POST", headers, url.search, body, info);
-    const answerHeaders = new Headers({ "cache-control": NO_STORE, "x-request-id": info.requestId });
+    const answerHeaders = new HeaderMap([
+      ["cache-control", NO_STORE],
+      ["x-request-id", info.requestId],
+    ]);
     for (const [key, value] of result.headers) answerHeaders.set(key, value);
     let text = "";
     if (result.body.kind === "complete") text = result.body.string;
     else for await (const chunk of result.body.asyncIterator) text += chunk;
-    return new Response(text, { status: result.status ?? 200, headers: answerHeaders });
+    return { status: result.status ?? 200, headers: answerHeaders, body: text };
   }
   const stopServingInProcess = serveInProcess(origin, handleInProcess);
 
@@ -181,8 +184,15 @@ async function readJsonBody(request: IncomingMessage, maxBytes: number): Promise
   }
 }
 
-function jsonResponse(status: number, payload: unknown): Response {
-  return new Response(JSON.stringify(payload), { status, headers: { "content-type": "application/json; charset=utf-8", "cache-control": NO_STORE } });
+function jsonAnswer(status: number, payload: unknown): InProcessAnswer {
+  return {
+    status,
+    headers: new HeaderMap([
+      ["content-type", "application/json; charset=utf-8"],
+      ["cache-control", NO_STORE],
+    ]),
+    body: JSON.stringify(payload),
+  };
 }
 
 export function sendJson(response: ServerResponse, status: number, payload: unknown): void {

@@ -1,4 +1,4 @@
-import type { PrismaClient } from "../../generated/prisma/client.ts";
+import { Prisma, type PrismaClient } from "../../generated/prisma/client.ts";
 import type { AlertStatus, Country, Severity, WellnessBand } from "../../generated/prisma/enums.ts";
 
 export interface AlertRow {
@@ -20,6 +20,11 @@ export interface AlertWindow {
 
 export const ALERTS_PAGE = { default: 20, max: 100 } as const;
 
+/** An alert's columns as AlertRow names them, from `alert a`. */
+const ALERT_COLUMNS = Prisma.sql`a.id, a.user_id AS "userId", a.type, a.risk_band::text AS "riskBand", a.severity::text AS severity,
+  a.contributing_factors AS "contributingFactors", a.suggested_action AS "suggestedAction",
+  a.status::text AS status, a.created_at AS "createdAt"`;
+
 export class AlertsService {
   constructor(
     private readonly prisma: PrismaClient,
@@ -33,9 +38,7 @@ export class AlertsService {
     return this.prisma.$queryRaw<AlertRow[]>`
       SELECT recent.* FROM unnest(${[...userIds]}::text[]) AS u(id)
       CROSS JOIN LATERAL (
-        SELECT a.id, a.user_id AS "userId", a.type, a.risk_band::text AS "riskBand", a.severity::text AS severity,
-               a.contributing_factors AS "contributingFactors", a.suggested_action AS "suggestedAction",
-               a.status::text AS status, a.created_at AS "createdAt"
+        SELECT ${ALERT_COLUMNS}
         FROM alert a
         WHERE a.user_id = u.id AND a.country::text = ANY(${[...this.tenant]}::text[]) AND a.created_at >= ${since}
         ORDER BY a.created_at DESC, a.id DESC
@@ -43,10 +46,11 @@ export class AlertsService {
       ) recent`;
   }
 
+  /** Raw SQL rather than findMany: every alert delivered to a subscriber is read here, and a raw statement skips the model query's argument validation and query plan. */
   alertsByIds(ids: readonly string[]): Promise<AlertRow[]> {
-    return this.prisma.alert.findMany({
-      where: { id: { in: [...ids] }, country: { in: [...this.tenant] } },
-      select: { id: true, userId: true, type: true, riskBand: true, severity: true, contributingFactors: true, suggestedAction: true, status: true, createdAt: true },
-    });
+    return this.prisma.$queryRaw<AlertRow[]>`
+      SELECT ${ALERT_COLUMNS}
+      FROM alert a
+      WHERE a.id = ANY(${[...ids]}::text[]) AND a.country::text = ANY(${[...this.tenant]}::text[])`;
   }
 }
