@@ -326,4 +326,38 @@ describe("the relay's statement on a large outbox", () => {
     assert.deepEqual(next.rows.map((row) => row.position), [String(rows + 1)]);
     assert.ok(read < 100, `the relay read ${read} outbox rows by scan or primary key to position one row`);
   });
+
+  test("keeps reading by key in a session that began on a small outbox", async () => {
+    // The relay's connection lives as long as the process: plans it cached while the outbox was
+    // small (sequential scans were cheapest then) must not stay once the outbox is large.
+    await sql.query("TRUNCATE outbox_event RESTART IDENTITY CASCADE");
+    await sql.query("ANALYZE outbox_event");
+    const relay = new pg.Client({ connectionString: database.url });
+    await relay.connect();
+    try {
+      const relayOnce = async (batch: number) => (await relay.query<{ position: string }>("SELECT position::text FROM relay_outbox($1::int, 'kamina_test_relay')", [batch])).rows;
+      for (let n = 0; n < 10; n++) {
+        await sql.query(`INSERT INTO outbox_event (topic, aggregate_id, country, payload) VALUES ('test.event', 'agg_small_' || $1::text, 'MX', '{}')`, [n]);
+        assert.equal((await relayOnce(500)).length, 1);
+      }
+      await sql.query(
+        `INSERT INTO outbox_event (topic, aggregate_id, country, payload)
+           SELECT 'test.event', 'agg_' || n, 'MX', jsonb_build_object('n', n) FROM generate_series(1, 3000) AS n`,
+      );
+      for (let moved = 0; moved < 3000; ) moved += (await relayOnce(500)).length;
+      await sql.query(`INSERT INTO outbox_event (topic, aggregate_id, country, payload) VALUES ('test.event', 'agg_last', 'MX', '{}')`);
+
+      await relay.query("SELECT pg_stat_force_next_flush()");
+      const before = await rowsReadWalkingTheOutbox();
+      const next = await relayOnce(500);
+      // What this session read reaches the shared counters when it flushes them.
+      await relay.query("SELECT pg_stat_force_next_flush()");
+      const read = (await rowsReadWalkingTheOutbox()) - before;
+
+      assert.deepEqual(next.map((row) => row.position), ["3011"]);
+      assert.ok(read < 100, `the relay read ${read} outbox rows by scan or primary key to position one row`);
+    } finally {
+      await relay.end();
+    }
+  });
 });
