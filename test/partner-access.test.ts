@@ -291,11 +291,15 @@ describe("concurrent requests share consent and receipt statements", () => {
   test("items queued while a statement runs go together into the next one; an idle batcher runs alone, at once", async () => {
     const statements: string[][] = [];
     let release: (() => void) | undefined;
-    const batcher = new StatementBatcher<string, string>(async (items) => {
-      statements.push([...items]);
-      if (statements.length === 1) await new Promise<void>((resolve) => (release = resolve));
-      return items.map((item) => item.toUpperCase());
-    });
+    const batcher = new StatementBatcher<string, string>(
+      async (items) => {
+        statements.push([...items]);
+        if (statements.length === 1) await new Promise<void>((resolve) => (release = resolve));
+        return items.map((item) => item.toUpperCase());
+      },
+      1000,
+      1,
+    );
     const first = batcher.add("a");
     await new Promise((resolve) => setImmediate(resolve));
     assert.deepEqual(statements, [["a"]], "a lone item is written on the next turn");
@@ -306,6 +310,36 @@ describe("concurrent requests share consent and receipt statements", () => {
     release!();
     assert.deepEqual(await Promise.all([first, ...later]), ["A", "B", "C"]);
     assert.deepEqual(statements, [["a"], ["b", "c"]]);
+  });
+
+  test("a slow statement does not hold up the next: up to maxInFlight run at once, then items wait together", async () => {
+    const statements: string[][] = [];
+    const releases: (() => void)[] = [];
+    const batcher = new StatementBatcher<string, string>(
+      async (items) => {
+        statements.push([...items]);
+        await new Promise<void>((resolve) => releases.push(resolve));
+        return items.map((item) => item.toUpperCase());
+      },
+      1000,
+      2,
+    );
+    const turn = () => new Promise((resolve) => setImmediate(resolve));
+    const answers = [batcher.add("a")];
+    await turn();
+    answers.push(batcher.add("b"), batcher.add("c"));
+    await turn();
+    assert.deepEqual(statements, [["a"], ["b", "c"]], "a second statement starts while the first runs");
+    answers.push(batcher.add("d"), batcher.add("e"));
+    await turn();
+    assert.deepEqual(statements, [["a"], ["b", "c"]], "two in flight: the next items wait");
+    releases[1]!();
+    assert.deepEqual(await Promise.all(answers.slice(1, 3)), ["B", "C"], "the second statement answers before the first");
+    await turn();
+    assert.deepEqual(statements, [["a"], ["b", "c"], ["d", "e"]], "the waiting items go together");
+    releases[0]!();
+    releases[2]!();
+    assert.deepEqual(await Promise.all(answers), ["A", "B", "C", "D", "E"]);
   });
 
   test("a failed statement fails every request in it, and the next statement runs", async () => {
