@@ -2,9 +2,9 @@
  * HTTP services running in this process, by origin, so that a caller in the same process (the
  * gateway calling the subgraphs `npm start` runs beside it) reaches them without a socket: the
  * same method, headers, body and answer, minus the loopback TCP, the HTTP parsing on both sides
- * and the Fetch API's Request, Response and body streams (about a tenth of the server's CPU per
- * alert delivered with a cross-subgraph selection). A service that stops is taken out, and calls
- * go over the network again (and fail as they would).
+ * and the Fetch API's Request, Response and body streams (8 % of the server's busy time in
+ * bench:realtime's cross-subgraph window when they were used). A service that stops is taken
+ * out, and calls go over the network again (and fail as they would).
  */
 import type { HeaderMap } from "@apollo/server";
 
