@@ -328,12 +328,11 @@ async function run(options: Options): Promise<void> {
 
   let profileDir: string | undefined;
   if (options.heapProfDir) mkdirSync(resolve(options.heapProfDir), { recursive: true });
-  if (options.cpuProfDir) profileDir = resolve(options.cpuProfDir);
+  if (options.cpuProfDir) mkdirSync((profileDir = resolve(options.cpuProfDir)), { recursive: true });
   else if (options.cpuProf) {
     profileDir = mkdtempSync(join(tmpdir(), "kamina-bench-realtime-prof-"));
     cleanups.add("the profile folder", async () => rmSync(profileDir!, { recursive: true, force: true }));
   }
-  if (profileDir) mkdirSync(profileDir, { recursive: true });
   const profiles: { selection: string; file: string }[] = [];
   const probeDir = mkdtempSync(join(tmpdir(), "kamina-bench-realtime-"));
   cleanups.add("the probe socket's folder", async () => rmSync(probeDir, { recursive: true, force: true }));

@@ -41,14 +41,13 @@ export function adapterFactory(target: DatabaseTarget): SqlMigrationAwareDriverA
  * client anyway (runtime/format-error.ts); the logged error keeps its message and code.
  */
 export function createPrismaClient(target: DatabaseTarget, options: PrismaOptions = {}): PrismaClient {
-  if (!options.onStatement) return new PrismaClient({ adapter: adapterFactory(target), errorFormat: "minimal" });
+  const { onStatement } = options;
   const client = new PrismaClient({
     adapter: adapterFactory(target),
     errorFormat: "minimal",
-    log: [{ level: "query", emit: "event" }],
+    log: onStatement ? [{ level: "query", emit: "event" }] : [],
   });
-  const onStatement = options.onStatement;
-  client.$on("query", (event) => onStatement(event.query));
+  if (onStatement) client.$on("query", (event) => onStatement(event.query));
   return client;
 }
 
