@@ -133,6 +133,10 @@ export class Follower {
     private readonly logger: Logger,
   ) {
     this.cursor = options.after;
+    // From the feed's own position (a new subscription without a cursor) there is nothing to read
+    // from the record: every later event comes through the feed. A fleet reconnecting together
+    // would otherwise make one read each.
+    if (options.after >= feed.position) this.goLive();
     void this.run().catch((error: unknown) => {
       this.stop();
       options.onFailure(error);
@@ -186,6 +190,12 @@ export class Follower {
     this.wake?.();
   }
 
+  private goLive(): void {
+    this.live = true;
+    this.enqueued = this.cursor;
+    this.queue = [];
+  }
+
   private async run(): Promise<void> {
     while (!this.stopped) {
       if (!this.live) {
@@ -196,11 +206,8 @@ export class Follower {
           this.cursor = event.position;
         }
         // Synchronous with the feed: nothing newer can have been passed on since this check.
-        if (events.length < REPLAY_BATCH && this.cursor >= this.feed.position) {
-          this.live = true;
-          this.enqueued = this.cursor;
-          this.queue = [];
-        } else if (events.length === 0) await delay(IDLE_RETRY_MS);
+        if (events.length < REPLAY_BATCH && this.cursor >= this.feed.position) this.goLive();
+        else if (events.length === 0) await delay(IDLE_RETRY_MS);
         continue;
       }
       const event = this.queue.shift();
