@@ -47,7 +47,9 @@ interface ReceiptRow {
  * row itself, joined on the consent id and the caller's client; a report naming any other
  * consent fails the write, and with it the response. The receipts of concurrent requests share
  * one statement (StatementBatcher); a request's receipts are never split across two. The rows
- * travel as one JSON parameter: Prisma's createMany spends about ten times the CPU.
+ * travel as parallel arrays (Prisma's createMany spends about ten times the CPU), which `unnest`
+ * counts for the planner, so each consent is found by key; a JSON recordset is estimated at 100
+ * rows, which the planner answered with a hash join over the whole consent table.
  */
 export class ReceiptWriter {
   private readonly batcher: StatementBatcher<ReceiptRow, void>;
@@ -66,11 +68,14 @@ export class ReceiptWriter {
   }
 
   private async insert(rows: readonly ReceiptRow[]): Promise<void[]> {
+    const column = <T>(pick: (row: ReceiptRow) => T): T[] => rows.map(pick);
     const written = await this.prisma.$executeRaw`
       INSERT INTO audit_event (action, request_id, client_id, user_id, consent_id, country, scopes, fields, detail)
       SELECT ${RECEIPT_ACTION}, r.request_id, c.client_id, c.user_id, c.id, c.country, c.scopes,
              ARRAY(SELECT jsonb_array_elements_text(r.fields)), r.detail
-      FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS r(request_id text, client_id text, consent_id text, fields jsonb, detail jsonb)
+      FROM unnest(${column((row) => row.request_id)}::text[], ${column((row) => row.client_id)}::text[], ${column((row) => row.consent_id)}::text[],
+                  ${column((row) => JSON.stringify(row.fields))}::jsonb[], ${column((row) => JSON.stringify(row.detail))}::jsonb[])
+             AS r(request_id, client_id, consent_id, fields, detail)
       JOIN consent c ON c.id = r.consent_id AND c.client_id = r.client_id`;
     if (written !== rows.length) throw new Error(`${rows.length - written} of ${rows.length} consent receipts name no consent of their client`);
     return rows.map(() => undefined);

@@ -3,6 +3,7 @@ import type { Country } from "../../../generated/prisma/enums.ts";
 import { graphQLError } from "../../../runtime/errors.ts";
 import { LruMap } from "../../../runtime/lru-map.ts";
 import type { PrismaClient } from "../database.ts";
+import { readConsentTokenStates, type ConsentTokenRef, type ConsentTokenState } from "./consent-token-states.ts";
 import { PublicKeyStore } from "./public-keys.ts";
 import { parseScopeClaim } from "./scopes.ts";
 import { StatementBatcher } from "./statement-batcher.ts";
@@ -92,7 +93,7 @@ export class TokenVerifier {
    * Consent tokens checked at the same moment (a subscription fleet's periodic re-checks, the
    * streams one event reaches, concurrent requests) share one statement.
    */
-  private readonly consentStates = new StatementBatcher<ConsentTokenRef, ConsentTokenState | undefined>((tokens) => this.readConsentStates(tokens));
+  private readonly consentStates = new StatementBatcher<ConsentTokenRef, ConsentTokenState | undefined>((tokens) => readConsentTokenStates(this.prisma, tokens));
   private readonly seals: TokenCheckSeal | undefined;
 
   constructor(
@@ -189,32 +190,6 @@ export class TokenVerifier {
     }
     throw new AuthenticationError("The token is not valid");
   }
-
-  /** Each consent token's consent and revocation, in the order asked; undefined where the consent is not the token's. */
-  private async readConsentStates(tokens: readonly ConsentTokenRef[]): Promise<(ConsentTokenState | undefined)[]> {
-    const rows = await this.prisma.$queryRaw<(ConsentTokenState & { n: number })[]>`
-      SELECT t.n, c.status::text AS status, c.expires_at AS "expiresAt",
-             EXISTS (SELECT 1 FROM revoked_token r WHERE r.jti = t.jti) AS revoked
-      FROM jsonb_to_recordset(${JSON.stringify(tokens.map((token, n) => ({ n, ...token })))}::jsonb)
-             AS t(n int, jti text, "consentId" text, "clientId" text, "userId" text)
-      JOIN consent c ON c.id = t."consentId" AND c.client_id = t."clientId" AND c.user_id = t."userId"`;
-    const states: (ConsentTokenState | undefined)[] = tokens.map(() => undefined);
-    for (const { n, ...state } of rows) states[n] = state;
-    return states;
-  }
-}
-
-interface ConsentTokenRef {
-  jti: string;
-  consentId: string;
-  clientId: string;
-  userId: string;
-}
-
-interface ConsentTokenState {
-  status: string;
-  expiresAt: Date | null;
-  revoked: boolean;
 }
 
 /** The viewer a verified token stands for, given what its check found. */
