@@ -1,10 +1,67 @@
 -- relay_outbox (prisma/migrations/*_relay_outbox_function) still read the whole outbox on some
--- sessions. PL/pgSQL plans a statement with parameters (the batch's ids, its size) for its
--- values five times, then may keep a generic plan for the rest of the session. Made while the
--- outbox held about fifty rows, the generic plan of the UPDATE joined the batch, estimated at
--- ten ids, to a walk of the whole primary key. Without sequential scans
--- (20261126211500_relay_outbox_index_plans) it walked the index instead of the table, and the
--- walk grew with the outbox (bench:realtime: 3,000 index entries read to position one row).
--- Planned for the values of each run, every statement sees how many ids the batch has (one, most
--- often) and finds them by key. Planning them costs less than a tenth of a millisecond a run.
-ALTER FUNCTION "relay_outbox"(integer, text) SET plan_cache_mode = force_custom_plan;
+-- sessions. PL/pgSQL plans a statement with parameters for their values five times, then may
+-- keep a generic plan for the rest of the session. Made while the outbox held about fifty rows,
+-- the generic plans of two statements walked a whole index: the UPDATE joined the batch
+-- (estimated at ten ids) to every primary key entry, and the final SELECT walked the position
+-- index to skip a sort, filtering on the batch's ids. The walks grew with the outbox
+-- (bench:realtime: 3,000 index entries read to position one row).
+-- Those statements, and the announcement's read of the same rows, now run through EXECUTE, which
+-- plans them for each run's own ids (one, most often), so they find their rows by key. Planning
+-- them costs a few hundredths of a millisecond. The INSERT of webhook deliveries keeps its cached
+-- plan: it finds the batch's rows by key too, and planning it would cost 1.5 ms a run.
+-- What the function does is unchanged: see 20261126163000_relay_outbox_function.
+CREATE OR REPLACE FUNCTION "relay_outbox"(batch integer, announce_channel text)
+  RETURNS TABLE ("position" bigint, "id" bigint, "topic" text, "aggregateId" text, "country" text, "payload" jsonb, "createdAt" timestamptz, "deliveries" integer)
+  LANGUAGE plpgsql
+  -- As 20261126211500_relay_outbox_index_plans set it (a replaced function keeps no setting).
+  SET enable_seqscan = off
+  AS E'
+#variable_conflict use_column
+DECLARE
+  moved bigint[]\073
+  created integer\073
+  notice text\073
+  last_position text\073
+  base bigint\073
+BEGIN
+  PERFORM pg_advisory_xact_lock(1330992450)\073
+  SELECT coalesce(array_agg(pending.id ORDER BY pending.id), ARRAY[]::bigint[]) INTO moved
+    FROM (SELECT o.id FROM outbox_event o WHERE o.position IS NULL ORDER BY o.id LIMIT batch) AS pending\073
+  IF cardinality(moved) = 0 THEN RETURN\073 END IF\073
+  SELECT coalesce(max(o.position), 0) INTO base FROM outbox_event o\073
+  EXECUTE ''UPDATE outbox_event o SET position = $2 + pending.n, published_at = CASE WHEN $3 THEN now() END
+             FROM unnest($1) WITH ORDINALITY AS pending(id, n) WHERE o.id = pending.id''
+    USING moved, base, announce_channel IS NOT NULL\073
+  INSERT INTO webhook_delivery (id, endpoint_id, event_id, status, attempts, next_attempt_at, created_at)
+    SELECT ''whd_'' || replace(gen_random_uuid()::text, ''-'', ''''), e.id, o.id, ''PENDING'', 0, now(), now()
+    FROM outbox_event o
+    JOIN alert a ON a.id = o.aggregate_id
+    JOIN webhook_endpoint e ON e.status = ''ACTIVE'' AND o.topic = ANY(e.events)
+    JOIN partner_client p ON p.id = e.client_id AND p.status = ''ACTIVE'' AND a.country = ANY(p.countries)
+    WHERE o.id = ANY(moved) AND o.topic = ''alert.created''
+      AND EXISTS (
+        SELECT 1 FROM consent c
+        WHERE c.client_id = e.client_id AND c.user_id = a.user_id AND c.country = a.country
+          AND c.status = ''AUTHORISED'' AND (c.expires_at IS NULL OR c.expires_at > now())
+          AND ''alerts.read'' = ANY(c.scopes)
+      )
+    ON CONFLICT (endpoint_id, event_id) DO NOTHING\073
+  GET DIAGNOSTICS created = ROW_COUNT\073
+  IF announce_channel IS NOT NULL THEN
+    EXECUTE ''SELECT json_agg(json_build_object(
+               ''''position'''', o.position::text, ''''outboxId'''', o.id::text, ''''topic'''', o.topic, ''''aggregateId'''', o.aggregate_id,
+               ''''country'''', o.country::text, ''''payload'''', o.payload,
+               ''''createdAt'''', to_char(o.created_at AT TIME ZONE ''''UTC'''', ''''YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'''')
+             ) ORDER BY o.position)::text,
+             max(o.position)::text
+        FROM outbox_event o WHERE o.id = ANY($1)''
+      INTO notice, last_position
+      USING moved\073
+    PERFORM pg_notify(announce_channel, CASE WHEN octet_length(notice) <= 7900 THEN notice ELSE last_position END)\073
+  END IF\073
+  RETURN QUERY EXECUTE
+    ''SELECT o.position, o.id, o.topic, o.aggregate_id, o.country::text, o.payload, o.created_at, $2
+        FROM outbox_event o WHERE o.id = ANY($1) ORDER BY o.position''
+    USING moved, created\073
+END'
+;
