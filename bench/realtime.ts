@@ -28,7 +28,7 @@ import { AlertPublisher, type Published } from "./support/alert-publisher.ts";
 import { DEMO_CLIENT_ID, grantFullConsents } from "./support/auth.ts";
 import { consentedPeople, mintConsentTokens, type BenchPerson } from "./support/consent-tokens.ts";
 import { summariseProfile } from "./support/cpu-profile.ts";
-import { cpuTicksOf, machineBusyTicks, postgresDelta, postgresTicks } from "./support/load.ts";
+import { cpuTicksOf, IoWaitSampler, machineBusyTicks, postgresDelta, postgresTicks } from "./support/load.ts";
 import { addCount } from "./support/counts.ts";
 import { collectGarbage } from "./support/inspector-tools.ts";
 import { LoopWatch, type LoopReport, type Stall } from "./support/loop-watch.ts";
@@ -480,6 +480,7 @@ async function run(options: Options): Promise<void> {
     }
     if (profileDir) await askProbe(probeSocket, "/cpu/start");
     const cpu = new CpuWindow(child.pid);
+    const ioWait = new IoWaitSampler();
     log(`${selection}: ${options.rate} alerts/s for ${options.duration} s over ${targets.length} people with subscribers...`);
     const report = await publisher.runAtRate(
       options.rate,
@@ -493,6 +494,7 @@ async function run(options: Options): Promise<void> {
     const drainDeadline = performance.now() + DRAIN_SECONDS * 1000;
     while (deliveredOf() < expected && performance.now() < drainDeadline) await sleep(100);
     const cpuRead = cpu.read();
+    const ioWaitSamples = ioWait.stop();
     const after = await probe(true);
     const countersAfter = await databaseCounters(sql);
     const relayMsOf = await relayDelays(sql, published.map((entry) => entry.alertId));
@@ -571,7 +573,7 @@ async function run(options: Options): Promise<void> {
     );
     const publisherLoop = ownLoop.report(true);
     const subscribersLoop = await pool.loop(true);
-    logWhatSlowedTheWindow({ published, arrivals, feedTimes, relayMsOf, server: after, subscribersLoop, publisherLoop });
+    logWhatSlowedTheWindow({ published, arrivals, feedTimes, relayMsOf, server: after, subscribersLoop, publisherLoop, ioWait: ioWaitSamples });
     const fetches = Object.entries(after.subgraphFetches)
       .map(([name, stats]) => `${name} ${stats.calls} calls, ${stats.failed} failed${Object.keys(stats.codes).length ? ` (${Object.entries(stats.codes).map(([code, count]) => `${code} ${count}`).join(", ")})` : ""}, ${stats.nullEntities} null entities, slowest ${fixed(stats.maxMs)} ms`)
       .join("; ");
@@ -815,6 +817,8 @@ interface WindowRecord {
   server: ServerProbe;
   subscribersLoop: LoopReport;
   publisherLoop: LoopReport;
+  /** The machine's I/O wait, sampled every 100 ms over the window and its drain. */
+  ioWait: readonly { at: number; ms: number }[];
 }
 
 /** Names what slowed a window: stalls and their GC, the slowest alerts stage by stage, the hub's slow steps, slow alerts by second. */
@@ -854,6 +858,11 @@ function logWhatSlowedTheWindow(window: WindowRecord): void {
   const slowBySecond = new Map<number, number>();
   for (const entry of slow) addCount(slowBySecond, secondOf(sentAtWall(entry)));
   log(`  alerts delivered after 100 ms, by second of the window: ${JSON.stringify(Object.fromEntries(slowBySecond))}`);
+  // A stalled disk flush holds every commit; it shows as I/O wait in the seconds it happens.
+  const ioWaitBySecond = new Map<number, number>();
+  for (const sample of window.ioWait) addCount(ioWaitBySecond, secondOf(sample.at), sample.ms);
+  const ioWaitSeconds = [...ioWaitBySecond].filter(([, ms]) => ms >= 40).map(([second, ms]) => [second, Math.round(ms)]);
+  log(`  the machine's I/O wait, by second of the window (seconds with 40 ms or more): ${JSON.stringify(Object.fromEntries(ioWaitSeconds))}`);
 }
 
 /** Per alert, ms from its creation (the publisher's clock) to the relay's published_at stamp (the database's clock, same machine). */

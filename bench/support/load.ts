@@ -100,20 +100,59 @@ export function postgresDelta(before: Map<string, number>, after: Map<string, nu
   return sum;
 }
 
-export function machineBusyTicks(): number | undefined {
+const TICKS_PER_SECOND = 100; // USER_HZ on Linux
+
+/** The machine's CPU times so far from /proc/stat, in ticks (all CPUs), or undefined off Linux. */
+function machineCpuTicks(): number[] | undefined {
   try {
     const line = readFileSync("/proc/stat", "utf8").split("\n")[0]!;
-    const values = line.trim().split(/\s+/).slice(1).map(Number);
-    const idle = (values[3] ?? 0) + (values[4] ?? 0);
-    // user nice system idle iowait irq softirq steal (guest is already counted in user)
-    const total = values.slice(0, 8).reduce((sum, value) => sum + value, 0);
-    return total - idle;
+    return line.trim().split(/\s+/).slice(1).map(Number);
   } catch {
     return undefined;
   }
 }
 
-const TICKS_PER_SECOND = 100; // USER_HZ on Linux
+/** The machine's I/O wait so far, in ticks (all CPUs). */
+function ioWaitTicks(): number | undefined {
+  return machineCpuTicks()?.[4];
+}
+
+/**
+ * The machine's I/O wait every 100 ms while it runs, by wall-clock time: a disk that stalls a
+ * flush stalls every commit (PostgreSQL waits for its WAL), which shows here and not as CPU.
+ */
+export class IoWaitSampler {
+  private readonly samples: { at: number; ms: number }[] = [];
+  private readonly timer: NodeJS.Timeout | undefined;
+  private last = ioWaitTicks();
+
+  constructor() {
+    if (this.last === undefined) return;
+    this.timer = setInterval(() => {
+      const now = ioWaitTicks();
+      if (now === undefined || this.last === undefined) return;
+      this.samples.push({ at: Date.now(), ms: ((now - this.last) * 1000) / TICKS_PER_SECOND });
+      this.last = now;
+    }, 100);
+    this.timer.unref();
+  }
+
+  /** Stops sampling; the samples taken, each the I/O wait (ms of CPU time) in the 100 ms before `at`. */
+  stop(): readonly { at: number; ms: number }[] {
+    if (this.timer) clearInterval(this.timer);
+    return this.samples;
+  }
+}
+
+export function machineBusyTicks(): number | undefined {
+  const values = machineCpuTicks();
+  if (!values) return undefined;
+  const idle = (values[3] ?? 0) + (values[4] ?? 0);
+  // user nice system idle iowait irq softirq steal (guest is already counted in user)
+  const total = values.slice(0, 8).reduce((sum, value) => sum + value, 0);
+  return total - idle;
+}
+
 
 function allProcessTicks(): Map<string, number> {
   const ticks = new Map<string, number>();
