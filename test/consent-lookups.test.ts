@@ -6,7 +6,7 @@ import pg from "pg";
 import { ReceiptWriter } from "../gateway/scopes/receipts.ts";
 import { readConsentTokenStates } from "../subgraphs/shared/auth/consent-token-states.ts";
 import { createPrismaClient, type PrismaClient } from "../subgraphs/shared/database.ts";
-import { createTestDatabase, type TestDatabase } from "./support/postgres.ts";
+import { createTestDatabase, rowsReadFrom, type TestDatabase } from "./support/postgres.ts";
 
 const PEOPLE = 3_000;
 const CLIENT = "of_lookup_client";
@@ -45,11 +45,7 @@ describe("consent lookups by key", () => {
   /** Consent rows read so far, by sequential scan or through any of its indexes. */
   async function consentRowsRead(): Promise<number> {
     await prisma.$executeRaw`SELECT pg_stat_force_next_flush()`;
-    const { rows } = await sql.query<{ read: string }>(
-      `SELECT (coalesce(t.seq_tup_read, 0) + coalesce((SELECT sum(i.idx_tup_read) FROM pg_stat_user_indexes i WHERE i.relid = t.relid), 0))::text AS read
-         FROM pg_stat_user_tables t WHERE t.relname = 'consent'`,
-    );
-    return Number(rows[0]?.read ?? Number.NaN);
+    return rowsReadFrom(sql, "consent");
   }
 
   test("a batch of token checks reads each token's consent, in the order asked", async () => {

@@ -10,7 +10,7 @@ import { OutboxRelay } from "../runtime/events/outbox-relay.ts";
 import { EVENTS_CHANNEL, PostgresEventBus } from "../runtime/events/postgres-event-bus.ts";
 import { createLogger } from "../runtime/logger.ts";
 import { createPrismaClient, type DatabaseTarget, type PrismaClient } from "../subgraphs/shared/database.ts";
-import { createTestDatabase, type TestDatabase } from "./support/postgres.ts";
+import { createTestDatabase, rowsReadFrom, type TestDatabase } from "./support/postgres.ts";
 
 const logger = createLogger(process.env.TEST_LOG_LEVEL ?? "silent");
 const NATS_URL = process.env.TEST_NATS_URL ?? "nats://127.0.0.1:4222";
@@ -344,43 +344,66 @@ describe("the relay's statement on a large outbox", () => {
 
   // The relay's connection lives as long as the process: plans it cached while the outbox was
   // small must not stay once the outbox is large. On an empty outbox its generic plans scanned
-  // the table; on one of about fifty analysed rows, they walked the whole primary key.
+  // the table; on one of about fifty analysed rows, they walked the whole primary key. The events
+  // are alerts of consented people with a webhook endpoint, so the deliveries' INSERT runs too.
   for (const startingRows of [0, 50]) {
     test(`keeps reading by key in a session that began on an outbox of ${startingRows} rows`, async () => {
-      await sql.query("TRUNCATE outbox_event RESTART IDENTITY CASCADE");
-      if (startingRows > 0) {
+      const people = 500;
+      await sql.query("TRUNCATE outbox_event, alert RESTART IDENTITY CASCADE");
+      await sql.query(`
+        INSERT INTO partner_client (id, name, secret_hash, countries) VALUES ('of_relay_test', 'Relay test', 'unused', '{MX}') ON CONFLICT DO NOTHING;
+        INSERT INTO consent_text_version (version, sha256, published_at) VALUES ('relay-test-v1', 'unused', now()) ON CONFLICT DO NOTHING;
+        INSERT INTO app_user (id, country) SELECT 'usr_relay_' || n, 'MX' FROM generate_series(1, ${people}) AS n ON CONFLICT DO NOTHING;
+        INSERT INTO consent (id, client_id, user_id, country, status, scopes, consent_text_version, authorised_at)
+          SELECT 'cns_relay_' || n, 'of_relay_test', 'usr_relay_' || n, 'MX', 'AUTHORISED', '{alerts.read}', 'relay-test-v1', now()
+          FROM generate_series(1, ${people}) AS n ON CONFLICT DO NOTHING;
+        INSERT INTO webhook_endpoint (id, client_id, url, secret_encrypted, events) VALUES ('whe_relay_test', 'of_relay_test', 'https://relay.test/hook', 'unused', '{alert.created}') ON CONFLICT DO NOTHING;`);
+      let raised = 0;
+      /** Alerts and their outbox events, as the prevention engine writes them, for the next `count` alerts. */
+      const raise = async (count: number) => {
         await sql.query(
-          `INSERT INTO outbox_event (topic, aggregate_id, country, payload)
-             SELECT 'test.event', 'agg_start_' || n, 'MX', '{}' FROM generate_series(1, $1::int) AS n`,
-          [startingRows],
+          `WITH alerts AS (
+             INSERT INTO alert (id, user_id, country, type, risk_band, severity, suggested_action)
+               SELECT 'alr_relay_' || n, 'usr_relay_' || (n % ${people} + 1), 'MX', 'test', 'RED', 'HIGH', 'none' FROM generate_series($1::int, $2::int) AS n
+               RETURNING id)
+           INSERT INTO outbox_event (topic, aggregate_id, country, payload) SELECT 'alert.created', id, 'MX', '{}' FROM alerts`,
+          [raised + 1, raised + count],
         );
+        raised += count;
+      };
+      if (startingRows > 0) {
+        await raise(startingRows);
         await sql.query("SELECT count(*) FROM relay_outbox(500, NULL)");
       }
-      await sql.query("ANALYZE outbox_event");
+      await sql.query("ANALYZE");
       const relay = new pg.Client({ connectionString: database.url });
       await relay.connect();
       try {
-        const relayOnce = async (batch: number) => (await relay.query<{ position: string }>("SELECT position::text FROM relay_outbox($1::int, 'kamina_test_relay')", [batch])).rows;
+        const relayOnce = async (batch: number) =>
+          (await relay.query<{ position: string; deliveries: number }>("SELECT position::text, deliveries FROM relay_outbox($1::int, 'kamina_test_relay')", [batch])).rows;
         for (let n = 0; n < 10; n++) {
-          await sql.query(`INSERT INTO outbox_event (topic, aggregate_id, country, payload) VALUES ('test.event', 'agg_small_' || $1::text, 'MX', '{}')`, [n]);
+          await raise(1);
           assert.equal((await relayOnce(500)).length, 1);
         }
-        await sql.query(
-          `INSERT INTO outbox_event (topic, aggregate_id, country, payload)
-             SELECT 'test.event', 'agg_' || n, 'MX', jsonb_build_object('n', n) FROM generate_series(1, 3000) AS n`,
-        );
+        await raise(3000);
         for (let moved = 0; moved < 3000; ) moved += (await relayOnce(500)).length;
-        await sql.query(`INSERT INTO outbox_event (topic, aggregate_id, country, payload) VALUES ('test.event', 'agg_last', 'MX', '{}')`);
+        await raise(1);
 
         await relay.query("SELECT pg_stat_force_next_flush()");
-        const before = await rowsReadWalkingTheOutbox();
+        // The outbox's own reads are the walks above: its partial index of unpositioned rows still
+        // holds the entries of the batch just positioned until a scan finds them dead.
+        const tables = ["alert", "consent"];
+        const before = await Promise.all(tables.map((table) => rowsReadFrom(sql, table)));
+        const walkedBefore = await rowsReadWalkingTheOutbox();
         const next = await relayOnce(500);
         // What this session read reaches the shared counters when it flushes them.
         await relay.query("SELECT pg_stat_force_next_flush()");
-        const read = (await rowsReadWalkingTheOutbox()) - before;
+        const read = Object.fromEntries(await Promise.all(tables.map(async (table, n) => [table, (await rowsReadFrom(sql, table)) - before[n]!])));
+        const walked = (await rowsReadWalkingTheOutbox()) - walkedBefore;
 
-        assert.deepEqual(next.map((row) => row.position), [String(startingRows + 3011)]);
-        assert.ok(read < 100, `the relay read ${read} outbox rows by scan or primary key to position one row`);
+        assert.deepEqual(next, [{ position: String(startingRows + 3011), deliveries: 1 }]);
+        assert.ok(walked < 100, `the relay read ${walked} outbox rows by scan or primary key to position one row`);
+        for (const table of tables) assert.ok(read[table] < 100, `the relay read ${read[table]} rows of ${table} to position one row and create its delivery`);
       } finally {
         await relay.end();
       }

@@ -46,3 +46,18 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   }
   return database;
 }
+
+/**
+ * Rows of `table` read so far by sequential scan or through any of its indexes, by PostgreSQL's
+ * own counters. A session's reads reach them when it flushes its statistics: have the session
+ * that ran the statement call `SELECT pg_stat_force_next_flush()` first.
+ */
+export async function rowsReadFrom(sql: pg.Client, table: string): Promise<number> {
+  await sql.query("SELECT pg_stat_force_next_flush()");
+  const { rows } = await sql.query<{ read: string }>(
+    `SELECT (coalesce(t.seq_tup_read, 0) + coalesce((SELECT sum(i.idx_tup_read) FROM pg_stat_user_indexes i WHERE i.relid = t.relid), 0))::text AS read
+       FROM pg_stat_user_tables t WHERE t.relname = $1`,
+    [table],
+  );
+  return Number(rows[0]?.read ?? Number.NaN);
+}
