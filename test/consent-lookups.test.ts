@@ -1,103 +1,146 @@
 // The statements that every request and every subscription event makes against the consent
-// table find their consents by key, however many the table holds.
+// table: the same answers on PostgreSQL and on the embedded PGlite, and on PostgreSQL each
+// consent is found by key, however many the table holds.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import { PGlite } from "@electric-sql/pglite";
 import pg from "pg";
 import { ReceiptWriter } from "../gateway/scopes/receipts.ts";
+import { applyMigrations } from "../prisma/schema-engine.ts";
 import { readConsentTokenStates } from "../subgraphs/shared/auth/consent-token-states.ts";
 import { createPrismaClient, type PrismaClient } from "../subgraphs/shared/database.ts";
-import { createTestDatabase, rowsReadFrom, type TestDatabase } from "./support/postgres.ts";
+import { createTestDatabase, rowsReadFrom } from "./support/postgres.ts";
 
 const PEOPLE = 3_000;
 const CLIENT = "of_lookup_client";
 /** Index entries and table rows one lookup of a handful of consents may read. */
 const FEW = 20;
 
-describe("consent lookups by key", () => {
-  let database: TestDatabase;
-  let sql: pg.Client;
-  let prisma: PrismaClient;
+const SEED = `
+  INSERT INTO partner_client (id, name, secret_hash, countries) VALUES ('${CLIENT}', 'Lookup client', 'unused', '{MX}'), ('of_other_client', 'Other', 'unused', '{MX}');
+  INSERT INTO consent_text_version (version, sha256, published_at) VALUES ('lookup-v1', 'unused', now());
+  INSERT INTO app_user (id, country) SELECT 'usr_lookup_' || n, 'MX' FROM generate_series(1, ${PEOPLE}) AS n;
+  INSERT INTO consent (id, client_id, user_id, country, status, scopes, consent_text_version, authorised_at)
+    SELECT 'cns_lookup_' || n, '${CLIENT}', 'usr_lookup_' || n, 'MX', CASE WHEN n % 2 = 0 THEN 'REVOKED' ELSE 'AUTHORISED' END::"ConsentStatus",
+           '{wellness.read,alerts.read}', 'lookup-v1', now()
+    FROM generate_series(1, ${PEOPLE}) AS n;
+  INSERT INTO revoked_token (jti, expires_at) VALUES ('jti_revoked', now() + interval '1 hour');
+  ANALYZE;`;
 
-  before(async () => {
-    database = await createTestDatabase();
-    sql = new pg.Client({ connectionString: database.url });
-    await sql.connect();
-    await sql.query(`
-      INSERT INTO partner_client (id, name, secret_hash, countries) VALUES ('${CLIENT}', 'Lookup client', 'unused', '{MX}'), ('of_other_client', 'Other', 'unused', '{MX}');
-      INSERT INTO consent_text_version (version, sha256, published_at) VALUES ('lookup-v1', 'unused', now());
-      INSERT INTO app_user (id, country) SELECT 'usr_lookup_' || n, 'MX' FROM generate_series(1, ${PEOPLE}) AS n;
-      INSERT INTO consent (id, client_id, user_id, country, status, scopes, consent_text_version, authorised_at)
-        SELECT 'cns_lookup_' || n, '${CLIENT}', 'usr_lookup_' || n, 'MX', CASE WHEN n % 2 = 0 THEN 'REVOKED' ELSE 'AUTHORISED' END::"ConsentStatus",
-               '{wellness.read,alerts.read}', 'lookup-v1', now()
-        FROM generate_series(1, ${PEOPLE}) AS n;
-      INSERT INTO revoked_token (jti, expires_at) VALUES ('jti_revoked', now() + interval '1 hour');
-      ANALYZE;`);
-    // One connection, so that this test can flush the statistics of the session that ran the statement.
-    prisma = createPrismaClient({ kind: "postgres", url: database.url, poolSize: 1 });
+interface Target {
+  prisma: PrismaClient;
+  query<Row>(text: string): Promise<Row[]>;
+  /** Consent rows read so far by the statements `prisma` ran (PostgreSQL only). */
+  consentRowsRead?(): Promise<number>;
+  close(): Promise<void>;
+}
+
+async function openPostgres(): Promise<Target> {
+  const database = await createTestDatabase();
+  const sql = new pg.Client({ connectionString: database.url });
+  await sql.connect();
+  await sql.query(SEED);
+  // One connection, so that the test can flush the statistics of the session that ran the statement.
+  const prisma = createPrismaClient({ kind: "postgres", url: database.url, poolSize: 1 });
+  return {
+    prisma,
+    query: async (text) => (await sql.query(text)).rows,
+    async consentRowsRead() {
+      await prisma.$executeRaw`SELECT pg_stat_force_next_flush()`;
+      return rowsReadFrom(sql, "consent");
+    },
+    async close() {
+      await prisma.$disconnect();
+      await sql.end();
+      await database.drop();
+    },
+  };
+}
+
+async function openPGlite(): Promise<Target> {
+  const pglite = new PGlite();
+  await pglite.waitReady;
+  await applyMigrations({ kind: "pglite", pglite });
+  await pglite.exec(SEED);
+  const prisma = createPrismaClient({ kind: "pglite", pglite });
+  return {
+    prisma,
+    query: async <Row,>(text: string) => (await pglite.query<Row>(text)).rows,
+    async close() {
+      await prisma.$disconnect();
+      await pglite.close();
+    },
+  };
+}
+
+function consentLookups(name: string, open: () => Promise<Target>) {
+  describe(name, () => {
+    let target: Target;
+    before(async () => {
+      target = await open();
+    });
+    after(async () => {
+      await target?.close();
+    });
+
+    test("a batch of token checks reads each token's consent, in the order asked", async () => {
+      const before = await target.consentRowsRead?.();
+      const states = await readConsentTokenStates(target.prisma, [
+        { jti: "jti_a", consentId: "cns_lookup_7", clientId: CLIENT, userId: "usr_lookup_7" },
+        { jti: "jti_b", consentId: "cns_lookup_8", clientId: CLIENT, userId: "usr_lookup_8" },
+        { jti: "jti_revoked", consentId: "cns_lookup_9", clientId: CLIENT, userId: "usr_lookup_9" },
+        // Not the token's consent: another client's, another person's.
+        { jti: "jti_c", consentId: "cns_lookup_11", clientId: "of_other_client", userId: "usr_lookup_11" },
+        { jti: "jti_d", consentId: "cns_lookup_13", clientId: CLIENT, userId: "usr_lookup_14" },
+      ]);
+
+      assert.deepEqual(
+        states.map((state) => state && { status: state.status, revoked: state.revoked, expiresAt: state.expiresAt }),
+        [
+          { status: "AUTHORISED", revoked: false, expiresAt: null },
+          { status: "REVOKED", revoked: false, expiresAt: null },
+          { status: "AUTHORISED", revoked: true, expiresAt: null },
+          undefined,
+          undefined,
+        ],
+      );
+      if (before !== undefined) {
+        const read = (await target.consentRowsRead!()) - before;
+        assert.ok(read <= FEW, `checking 5 tokens read ${read} consent rows`);
+      }
+    });
+
+    test("no tokens, no rows", async () => {
+      assert.deepEqual(await readConsentTokenStates(target.prisma, []), []);
+    });
+
+    test("a batch of receipts reads each receipt's consent and writes one audit event for each", async () => {
+      const writer = new ReceiptWriter(target.prisma);
+      const viewer = { kind: "client" as const, clientId: CLIENT, countries: ["MX" as const], consentVersion: "0", scopes: new Set<string>(), tokenId: "jti_receipts" };
+      const before = await target.consentRowsRead?.();
+      await Promise.all([
+        writer.write({ requestId: "lookup-receipts-1", viewer, operationName: "Lookups" }, [
+          { consentId: "cns_lookup_21", fields: ["User.wellness", "Wellness.score"] },
+          { consentId: "cns_lookup_23", fields: ["User.wellness"] },
+        ]),
+        writer.write({ requestId: "lookup-receipts-2", viewer, operationName: null }, [{ consentId: "cns_lookup_25", fields: ["Alert.riskBand"] }]),
+      ]);
+
+      const rows = await target.query<{ request_id: string; consent_id: string; user_id: string; fields: string[]; detail: unknown }>(
+        "SELECT request_id, consent_id, user_id, fields, detail FROM audit_event WHERE request_id LIKE 'lookup-receipts-%' ORDER BY consent_id",
+      );
+      assert.deepEqual(rows, [
+        { request_id: "lookup-receipts-1", consent_id: "cns_lookup_21", user_id: "usr_lookup_21", fields: ["User.wellness", "Wellness.score"], detail: { tokenUse: "client", operationName: "Lookups" } },
+        { request_id: "lookup-receipts-1", consent_id: "cns_lookup_23", user_id: "usr_lookup_23", fields: ["User.wellness"], detail: { tokenUse: "client", operationName: "Lookups" } },
+        { request_id: "lookup-receipts-2", consent_id: "cns_lookup_25", user_id: "usr_lookup_25", fields: ["Alert.riskBand"], detail: { tokenUse: "client", operationName: null } },
+      ]);
+      if (before !== undefined) {
+        const read = (await target.consentRowsRead!()) - before;
+        assert.ok(read <= FEW, `writing 3 receipts read ${read} consent rows`);
+      }
+    });
   });
+}
 
-  after(async () => {
-    await prisma?.$disconnect();
-    await sql?.end();
-    await database?.drop();
-  });
-
-  /** Consent rows read so far, by sequential scan or through any of its indexes. */
-  async function consentRowsRead(): Promise<number> {
-    await prisma.$executeRaw`SELECT pg_stat_force_next_flush()`;
-    return rowsReadFrom(sql, "consent");
-  }
-
-  test("a batch of token checks reads each token's consent, in the order asked", async () => {
-    const before = await consentRowsRead();
-    const states = await readConsentTokenStates(prisma, [
-      { jti: "jti_a", consentId: "cns_lookup_7", clientId: CLIENT, userId: "usr_lookup_7" },
-      { jti: "jti_b", consentId: "cns_lookup_8", clientId: CLIENT, userId: "usr_lookup_8" },
-      { jti: "jti_revoked", consentId: "cns_lookup_9", clientId: CLIENT, userId: "usr_lookup_9" },
-      // Not the token's consent: another client's, another person's.
-      { jti: "jti_c", consentId: "cns_lookup_11", clientId: "of_other_client", userId: "usr_lookup_11" },
-      { jti: "jti_d", consentId: "cns_lookup_13", clientId: CLIENT, userId: "usr_lookup_14" },
-    ]);
-    const read = (await consentRowsRead()) - before;
-
-    assert.deepEqual(
-      states.map((state) => state && { status: state.status, revoked: state.revoked, expiresAt: state.expiresAt }),
-      [
-        { status: "AUTHORISED", revoked: false, expiresAt: null },
-        { status: "REVOKED", revoked: false, expiresAt: null },
-        { status: "AUTHORISED", revoked: true, expiresAt: null },
-        undefined,
-        undefined,
-      ],
-    );
-    assert.ok(read <= FEW, `checking 5 tokens read ${read} consent rows`);
-  });
-
-  test("no tokens, no rows", async () => {
-    assert.deepEqual(await readConsentTokenStates(prisma, []), []);
-  });
-
-  test("a batch of receipts reads each receipt's consent and writes one audit event for each", async () => {
-    const writer = new ReceiptWriter(prisma);
-    const viewer = { kind: "client" as const, clientId: CLIENT, countries: ["MX" as const], consentVersion: "0", scopes: new Set<string>(), tokenId: "jti_receipts" };
-    const before = await consentRowsRead();
-    await Promise.all([
-      writer.write({ requestId: "lookup-receipts-1", viewer, operationName: "Lookups" }, [
-        { consentId: "cns_lookup_21", fields: ["User.wellness", "Wellness.score"] },
-        { consentId: "cns_lookup_23", fields: ["User.wellness"] },
-      ]),
-      writer.write({ requestId: "lookup-receipts-2", viewer, operationName: null }, [{ consentId: "cns_lookup_25", fields: ["Alert.riskBand"] }]),
-    ]);
-    const read = (await consentRowsRead()) - before;
-
-    const { rows } = await sql.query<{ request_id: string; consent_id: string; user_id: string; fields: string[]; detail: unknown }>(
-      "SELECT request_id, consent_id, user_id, fields, detail FROM audit_event WHERE request_id LIKE 'lookup-receipts-%' ORDER BY consent_id",
-    );
-    assert.deepEqual(rows, [
-      { request_id: "lookup-receipts-1", consent_id: "cns_lookup_21", user_id: "usr_lookup_21", fields: ["User.wellness", "Wellness.score"], detail: { tokenUse: "client", operationName: "Lookups" } },
-      { request_id: "lookup-receipts-1", consent_id: "cns_lookup_23", user_id: "usr_lookup_23", fields: ["User.wellness"], detail: { tokenUse: "client", operationName: "Lookups" } },
-      { request_id: "lookup-receipts-2", consent_id: "cns_lookup_25", user_id: "usr_lookup_25", fields: ["Alert.riskBand"], detail: { tokenUse: "client", operationName: null } },
-    ]);
-    assert.ok(read <= FEW, `writing 3 receipts read ${read} consent rows`);
-  });
-});
+consentLookups("consent lookups on PostgreSQL, by key", openPostgres);
+consentLookups("consent lookups on the embedded PGlite", openPGlite);
