@@ -311,15 +311,7 @@ describe("the relay's statement on a large outbox", () => {
   });
 
   /** Outbox rows read through the primary key or by a sequential scan so far (PostgreSQL's own counters). */
-  async function rowsReadWalkingTheOutbox(): Promise<number> {
-    await sql.query("SELECT pg_stat_force_next_flush()");
-    const { rows } = await sql.query<{ read: string }>(
-      `SELECT (coalesce(t.seq_tup_read, 0) + coalesce(i.idx_tup_read, 0))::text AS read
-         FROM pg_stat_user_tables t JOIN pg_stat_user_indexes i ON i.relid = t.relid AND i.indexrelname = 'outbox_event_pkey'
-        WHERE t.relname = 'outbox_event'`,
-    );
-    return Number(rows[0]?.read ?? Number.NaN);
-  }
+  const rowsReadWalkingTheOutbox = () => rowsReadFrom(sql, "outbox_event", ["outbox_event_pkey"]);
 
   test("reads the next unpositioned row without walking the positioned ones, even with statistics that say none is positioned", async () => {
     const rows = 3_000;

@@ -153,7 +153,6 @@ export function machineBusyTicks(): number | undefined {
   return total - idle;
 }
 
-
 function allProcessTicks(): Map<string, number> {
   const ticks = new Map<string, number>();
   try {

@@ -48,16 +48,17 @@ export async function createTestDatabase(): Promise<TestDatabase> {
 }
 
 /**
- * Rows of `table` read so far by sequential scan or through any of its indexes, by PostgreSQL's
- * own counters. A session's reads reach them when it flushes its statistics: have the session
- * that ran the statement call `SELECT pg_stat_force_next_flush()` first.
+ * Rows of `table` read so far by sequential scan or through its indexes (all of them, or only
+ * `indexes`), by PostgreSQL's own counters. A session's reads reach them when it flushes its
+ * statistics: have the session that ran the statement call `SELECT pg_stat_force_next_flush()` first.
  */
-export async function rowsReadFrom(sql: pg.Client, table: string): Promise<number> {
+export async function rowsReadFrom(sql: pg.Client, table: string, indexes?: readonly string[]): Promise<number> {
   await sql.query("SELECT pg_stat_force_next_flush()");
   const { rows } = await sql.query<{ read: string }>(
-    `SELECT (coalesce(t.seq_tup_read, 0) + coalesce((SELECT sum(i.idx_tup_read) FROM pg_stat_user_indexes i WHERE i.relid = t.relid), 0))::text AS read
+    `SELECT (coalesce(t.seq_tup_read, 0) + coalesce((SELECT sum(i.idx_tup_read) FROM pg_stat_user_indexes i
+                                                      WHERE i.relid = t.relid AND ($2::text[] IS NULL OR i.indexrelname = ANY($2))), 0))::text AS read
        FROM pg_stat_user_tables t WHERE t.relname = $1`,
-    [table],
+    [table, indexes ?? null],
   );
   return Number(rows[0]?.read ?? Number.NaN);
 }
