@@ -4,14 +4,14 @@
 // way `npm run diagnose:all` and `npm run prevention:evaluate` do, and reports where the time
 // goes (load / compute / write), throughput, and resident memory as the run goes through the
 // users: flat memory is the point of the batching. Writes snapshots and alerts like the jobs.
-import { loadConfig } from "../runtime/config.ts";
+import { loadConfig } from "../platform/config/config.ts";
 import { evaluateHouseholds, loadForPrevention } from "../subgraphs/alerts/prevention/evaluate.ts";
-import { createPrismaClient } from "../subgraphs/shared/database.ts";
-import { parseBatchArguments, runCli } from "../subgraphs/shared/household/batch-cli.ts";
-import { dayOf } from "../subgraphs/shared/household/household.ts";
+import { createPrismaClient } from "../platform/database/database.ts";
+import { parseBatchArguments, runCli } from "../scripts/batch-cli.ts";
+import { dayOf } from "../domain/household/household.ts";
 import { keysetRange, loadHouseholds } from "../subgraphs/shared/household/load-households.ts";
 import { forEachUserBatch, pipelineUserBatches } from "../subgraphs/shared/household/user-batches.ts";
-import { diagnose } from "../subgraphs/wellness/diagnosis/diagnose.ts";
+import { diagnose } from "../domain/diagnosis/diagnose.ts";
 import { diagnosisLoadOptions, toSnapshot, writeSnapshots } from "../subgraphs/wellness/diagnosis/service.ts";
 
 const USAGE = "usage: DATABASE_URL=postgresql://... npx tsx bench/diagnosis-batch.ts [--batch N] [--limit N] [--now ISO]";

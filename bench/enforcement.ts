@@ -13,14 +13,14 @@ import { randomBytes } from "node:crypto";
 import { parseArgs } from "node:util";
 import pg from "pg";
 import { seedDatabase } from "../prisma/seed/index.ts";
-import { createTestDatabase, type TestDatabase } from "../test/support/postgres.ts";
+import { createTestDatabase, type TestDatabase } from "../testkit/postgres.ts";
 import { DEMO_CLIENT_ID, mintClientToken } from "./support/auth.ts";
 import { grantEveryReadScope } from "./support/consents.ts";
 import { measure, preflight, sampleMachine, type Measurement } from "./support/load.ts";
 import { codeVersion, machineFacts } from "./support/report.ts";
 import { buildScenarios, type Scenario } from "./support/scenarios.ts";
 import { Cleanups, runBenchmarkCli } from "./support/lifecycle.ts";
-import { startServerChild, type ServerChild } from "./support/server-child.ts";
+import { startServerChild, type ServerChild } from "../testkit/server-child.ts";
 
 const log = (message: string) => console.log(`[bench] ${message}`);
 const SANDBOX_CLIENT_SECRET = "bench-sandbox-secret";

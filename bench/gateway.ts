@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import pg from "pg";
 import { seedDatabase } from "../prisma/seed/index.ts";
-import { createTestDatabase, type TestDatabase } from "../test/support/postgres.ts";
+import { createTestDatabase, type TestDatabase } from "../testkit/postgres.ts";
 import { DEMO_CLIENT_ID, grantFullConsents, mintClientToken } from "./support/auth.ts";
 import { summariseProfile } from "./support/cpu-profile.ts";
 import { parseBenchOptions, USAGE, type BenchOptions } from "./support/options.ts";
@@ -19,7 +19,7 @@ import { codeVersion, distinctLines, machineFacts, ratios, resultsTable } from "
 import { buildScenarios, type Scenario } from "./support/scenarios.ts";
 import { measure, sampleMachine, preflight, type Measurement, type Preflight } from "./support/load.ts";
 import { Cleanups, runBenchmarkCli } from "./support/lifecycle.ts";
-import { EXIT_GUARD_MARKER, startServerChild, type ServerChild } from "./support/server-child.ts";
+import { EXIT_GUARD_MARKER, startServerChild, type ServerChild } from "../testkit/server-child.ts";
 
 const log = (message: string) => console.log(`[bench] ${message}`);
 const SANDBOX_CLIENT_SECRET = "bench-sandbox-secret";
@@ -120,7 +120,7 @@ async function run(options: BenchOptions): Promise<void> {
   await server.stop();
   const stderr = server.stderrTail().trim();
   const shutdown = stderr.includes(EXIT_GUARD_MARKER)
-    ? `the server child did not shut down gracefully within 5 s of SIGTERM; bench/support/exit-guard.ts ended it (${server.exitStatus()})`
+    ? `the server child did not shut down gracefully within 5 s of SIGTERM; testkit/exit-guard.ts ended it (${server.exitStatus()})`
     : `the server child shut down gracefully (${server.exitStatus()})`;
   log(shutdown);
 

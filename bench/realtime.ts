@@ -23,7 +23,7 @@ import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
 import pg from "pg";
 import { seedDatabase } from "../prisma/seed/index.ts";
-import { createTestDatabase, type TestDatabase } from "../test/support/postgres.ts";
+import { createTestDatabase, type TestDatabase } from "../testkit/postgres.ts";
 import { AlertPublisher, type Published } from "./support/alert-publisher.ts";
 import { DEMO_CLIENT_ID, grantFullConsents } from "./support/auth.ts";
 import { consentedPeople, mintConsentTokens, type BenchPerson } from "./support/consent-tokens.ts";
@@ -37,7 +37,7 @@ import type { Arrival } from "./support/realtime-subscribers.ts";
 import { SubscriberThreads } from "./support/subscriber-thread.ts";
 import { Cleanups, runBenchmarkCli } from "./support/lifecycle.ts";
 import { codeVersion, distinctLines, machineFacts } from "./support/report.ts";
-import { startServerChild, type ServerChild } from "./support/server-child.ts";
+import { startServerChild, type ServerChild } from "../testkit/server-child.ts";
 import { WebhookReceiver } from "./support/webhook-receiver.ts";
 
 const log = (message: string) => console.log(`[bench] ${message}`);

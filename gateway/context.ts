@@ -1,5 +1,5 @@
-import type { TokenVerifier } from "../subgraphs/shared/auth/token-verifier.ts";
-import type { Viewer } from "../subgraphs/shared/auth/viewer.ts";
+import type { TokenVerifier } from "../platform/auth/token-verifier.ts";
+import type { Viewer } from "../platform/auth/viewer.ts";
 import type { ReceiptCollector } from "./scopes/receipts.ts";
 
 /** What the gateway knows about a request, built once from the verified token. */

@@ -1,12 +1,12 @@
 import { readFileSync } from "node:fs";
 import { ApolloServerPluginCacheControlDisabled } from "@apollo/server/plugin/disabled";
 import { ApolloServer } from "@apollo/server";
-import type { Config, SubgraphName } from "../runtime/config.ts";
-import { createErrorFormatter } from "../runtime/format-error.ts";
-import { startGraphQLHttpServer } from "../runtime/graphql-http-server.ts";
-import type { Logger } from "../runtime/logger.ts";
-import { authenticate } from "../subgraphs/shared/auth/authenticate.ts";
-import { createPrismaClient, type DatabaseTarget } from "../subgraphs/shared/database.ts";
+import type { Config, SubgraphName } from "../platform/config/config.ts";
+import { createErrorFormatter } from "../platform/http/format-error.ts";
+import { startGraphQLHttpServer } from "../platform/http/graphql-http-server.ts";
+import type { Logger } from "../platform/logger.ts";
+import { authenticate } from "../platform/auth/authenticate.ts";
+import { createPrismaClient, type DatabaseTarget } from "../platform/database/database.ts";
 import { createAuthServices, type AuthServices } from "./auth/services.ts";
 import { gatewayContext, type GatewayContext } from "./context.ts";
 import { ScopedGateway } from "./scopes/scoped-gateway.ts";

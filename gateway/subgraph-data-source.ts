@@ -1,15 +1,15 @@
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from "@apollo/gateway";
 import { STATUS_CODES } from "node:http";
 import type { Fetcher, FetcherRequestInit, FetcherResponse } from "@apollo/utils.fetcher";
-import { graphQLError } from "../runtime/errors.ts";
-import { callInProcess } from "../runtime/in-process-http.ts";
-import { RECEIPTS_EXTENSION } from "../subgraphs/shared/auth/field-access.ts";
-import { TOKEN_CHECK_HEADER } from "../subgraphs/shared/auth/token-check-seal.ts";
+import { graphQLError } from "../platform/errors.ts";
+import { callInProcess } from "../platform/http/in-process-http.ts";
+import { RECEIPTS_EXTENSION } from "../platform/auth/field-access.ts";
+import { TOKEN_CHECK_HEADER } from "../platform/auth/token-check-seal.ts";
 import type { GatewayContext } from "./context.ts";
 
 /**
  * Sends subgraph fetches over Node's fetch (undici, pooled keep-alive connections) with a
- * deadline, or in-process to a subgraph running in this process (runtime/in-process-http.ts);
+ * deadline, or in-process to a subgraph running in this process (platform/http/in-process-http.ts);
  * a subgraph that is down or too slow becomes a coded GraphQL error for the fields it owns,
  * and the rest of the operation still answers.
  */

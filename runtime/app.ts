@@ -1,11 +1,11 @@
 import type { PGlite } from "@electric-sql/pglite";
 import { startGateway, type RunningGateway } from "../gateway/server.ts";
-import { applyMigrations } from "../prisma/schema-engine.ts";
+import { applyMigrations } from "../platform/database/schema-engine.ts";
 import { SUBGRAPHS } from "../subgraphs/index.ts";
-import { openEmbeddedDatabase, type DatabaseTarget } from "../subgraphs/shared/database.ts";
+import { openEmbeddedDatabase, type DatabaseTarget } from "../platform/database/database.ts";
 import { startSubgraph, type RunningSubgraph } from "../subgraphs/shared/subgraph-server.ts";
-import { SUBGRAPH_NAMES, type Config, type SubgraphName } from "./config.ts";
-import type { Logger } from "./logger.ts";
+import { SUBGRAPH_NAMES, type Config, type SubgraphName } from "../platform/config/config.ts";
+import type { Logger } from "../platform/logger.ts";
 import { startRealtimeWorkers, type RunningRealtimeWorkers } from "./realtime-workers.ts";
 
 /** One piece, for `--only`: the gateway, a subgraph, or the realtime workers (outbox relay and webhook dispatcher). */

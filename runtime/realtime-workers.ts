@@ -1,9 +1,9 @@
-import { WebhookDispatcher } from "../gateway/webhooks/webhook-dispatcher.ts";
-import { createPrismaClient, type DatabaseTarget } from "../subgraphs/shared/database.ts";
-import type { Config } from "./config.ts";
-import { createEventBus } from "./events/create-event-bus.ts";
-import { OutboxRelay } from "./events/outbox-relay.ts";
-import type { Logger } from "./logger.ts";
+import { WebhookDispatcher } from "../realtime/webhooks/webhook-dispatcher.ts";
+import { createPrismaClient, type DatabaseTarget } from "../platform/database/database.ts";
+import type { Config } from "../platform/config/config.ts";
+import { createEventBus } from "../realtime/events/create-event-bus.ts";
+import { OutboxRelay } from "../realtime/events/outbox-relay.ts";
+import type { Logger } from "../platform/logger.ts";
 
 export interface RunningRealtimeWorkers {
   relay: OutboxRelay;

@@ -1,6 +1,6 @@
 import { startKamina, type Component } from "./app.ts";
-import { ConfigError, loadConfig, SUBGRAPH_NAMES } from "./config.ts";
-import { createLogger } from "./logger.ts";
+import { ConfigError, loadConfig, SUBGRAPH_NAMES } from "../platform/config/config.ts";
+import { createLogger } from "../platform/logger.ts";
 
 // `npm start`: everything in one process. `--only gateway`, `--only <subgraph>` or
 // `--only realtime` (the outbox relay and webhook dispatcher): one piece.

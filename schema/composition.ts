@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { composeServices } from "@apollo/composition";
-import { SUBGRAPH_NAMES } from "../runtime/config.ts";
+import { SUBGRAPH_NAMES } from "../platform/config/config.ts";
 import { SUBGRAPHS } from "../subgraphs/index.ts";
 
 export const SUPERGRAPH_PATH = new URL("./supergraph.graphql", import.meta.url);

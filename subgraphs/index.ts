@@ -1,4 +1,4 @@
-import type { SubgraphName } from "../runtime/config.ts";
+import type { SubgraphName } from "../platform/config/config.ts";
 import { alerts } from "./alerts/index.ts";
 import { coach } from "./coach/index.ts";
 import { debts } from "./debts/index.ts";

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { seedDatabase } from "../prisma/seed/index.ts";
-import { createTestDatabase, type TestDatabase } from "./support/postgres.ts";
-import { bearer, consentToken } from "./support/tokens.ts";
+import { createTestDatabase, type TestDatabase } from "../testkit/postgres.ts";
+import { bearer, consentToken } from "../testkit/tokens.ts";
 import { postGraphQL, startTestKamina } from "./support/kamina.ts";
 
 function codes(errors: { extensions?: Record<string, unknown> }[] | undefined): unknown[] {

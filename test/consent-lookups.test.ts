@@ -6,10 +6,10 @@ import { after, before, describe, test } from "node:test";
 import { PGlite } from "@electric-sql/pglite";
 import pg from "pg";
 import { ReceiptWriter } from "../gateway/scopes/receipts.ts";
-import { applyMigrations } from "../prisma/schema-engine.ts";
-import { readConsentTokenStates } from "../subgraphs/shared/auth/consent-token-states.ts";
-import { createPrismaClient, type PrismaClient } from "../subgraphs/shared/database.ts";
-import { createTestDatabase, rowsReadFrom } from "./support/postgres.ts";
+import { applyMigrations } from "../platform/database/schema-engine.ts";
+import { readConsentTokenStates } from "../platform/auth/consent-token-states.ts";
+import { createPrismaClient, type PrismaClient } from "../platform/database/database.ts";
+import { createTestDatabase, rowsReadFrom } from "../testkit/postgres.ts";
 
 const PEOPLE = 3_000;
 const CLIENT = "of_lookup_client";

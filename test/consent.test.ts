@@ -4,11 +4,11 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { decodeJwt, decodeProtectedHeader } from "jose";
 import { seedDatabase } from "../prisma/seed/index.ts";
-import { hashSecret } from "../subgraphs/shared/secret-hash.ts";
+import { hashSecret } from "../platform/secret-hash.ts";
 import { postGraphQL, startTestKamina } from "./support/kamina.ts";
-import { createTestDatabase, type TestDatabase } from "./support/postgres.ts";
+import { createTestDatabase, type TestDatabase } from "../testkit/postgres.ts";
 import { assertEnvelope, rest, type RestOptions } from "./support/rest.ts";
-import { BRIEF_CONSENT_REQUEST, basic, bearer, consentToken, DEMO_CLIENT, TEST_SANDBOX_SECRET } from "./support/tokens.ts";
+import { BRIEF_CONSENT_REQUEST, basic, bearer, consentToken, DEMO_CLIENT, TEST_SANDBOX_SECRET } from "../testkit/tokens.ts";
 
 
 /** A bank that is not a sandbox: its consents wait for the person. */

@@ -1,19 +1,19 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import pg from "pg";
-import { createPrismaClient, type PrismaClient } from "../subgraphs/shared/database.ts";
-import { addMonths, DAY_MS, type Household } from "../subgraphs/shared/household/household.ts";
+import { createPrismaClient, type PrismaClient } from "../platform/database/database.ts";
+import { addMonths, DAY_MS, type Household } from "../domain/household/household.ts";
 import { LOAD_STATEMENTS } from "../subgraphs/shared/household/load-households.ts";
-import { toDiagnosisJson } from "../subgraphs/wellness/diagnosis/diagnosis-json.ts";
-import { diagnose } from "../subgraphs/wellness/diagnosis/diagnose.ts";
-import { measureFactors } from "../subgraphs/wellness/diagnosis/measure.ts";
-import { bandOf, FACTOR_NAMES, FACTORS, type FactorValues, scoreOf, subScore } from "../subgraphs/wellness/diagnosis/model.ts";
+import { toDiagnosisJson } from "../domain/diagnosis/diagnosis-json.ts";
+import { diagnose } from "../domain/diagnosis/diagnose.ts";
+import { measureFactors } from "../domain/diagnosis/measure.ts";
+import { bandOf, FACTOR_NAMES, FACTORS, type FactorValues, scoreOf, subScore } from "../domain/diagnosis/model.ts";
 import { diagnoseUser, diagnoseUsers, latestSnapshot } from "../subgraphs/wellness/diagnosis/service.ts";
-import { calmHousehold, debt, insertHousehold, instalments, NOW, TODAY } from "./support/households.ts";
+import { calmHousehold, debt, insertHousehold, instalments, NOW, TODAY } from "../testkit/households.ts";
 import { postGraphQL, startTestKamina } from "./support/kamina.ts";
 import { startSeededKamina, stopSeededKamina } from "./support/seeded-kamina.ts";
-import { createTestDatabase, type TestDatabase } from "./support/postgres.ts";
-import { bearer, clientToken, consentToken } from "./support/tokens.ts";
+import { createTestDatabase, type TestDatabase } from "../testkit/postgres.ts";
+import { bearer, clientToken, consentToken } from "../testkit/tokens.ts";
 
 const values = (household: Household) => measureFactors(household, TODAY).values;
 

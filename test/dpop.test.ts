@@ -9,17 +9,17 @@ import { after, before, describe, test } from "node:test";
 import { createClient, type Client } from "graphql-ws";
 import { calculateJwkThumbprint, decodeJwt, exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK, type JWTPayload } from "jose";
 import WebSocket from "ws";
-import { PostgresProofReplayStore } from "../gateway/auth/dpop-replay-store.ts";
+import { PostgresProofReplayStore } from "../platform/auth/dpop-replay-store.ts";
 import { refreshTokenHash } from "../gateway/auth/refresh-tokens.ts";
 import { requestUrl } from "../gateway/auth/request-url.ts";
-import { createLogger } from "../runtime/logger.ts";
-import { DpopError, verifyDpopProof, type ProofReplayStore } from "../subgraphs/shared/auth/dpop.ts";
-import type { PrismaClient } from "../subgraphs/shared/database.ts";
+import { createLogger } from "../platform/logger.ts";
+import { DpopError, verifyDpopProof, type ProofReplayStore } from "../platform/auth/dpop.ts";
+import type { PrismaClient } from "../platform/database/database.ts";
 import { postGraphQL, startTestKamina, type GraphQLResponse } from "./support/kamina.ts";
-import type { TestDatabase } from "./support/postgres.ts";
+import type { TestDatabase } from "../testkit/postgres.ts";
 import { PERSON_A, raiseAlert, createRealtimeDatabase } from "./support/realtime.ts";
 import { assertEnvelope, rest, type RestResponse } from "./support/rest.ts";
-import { CONSENT_TEXT_VERSION, DEMO_CLIENT, sandboxCredentials } from "./support/tokens.ts";
+import { CONSENT_TEXT_VERSION, DEMO_CLIENT, sandboxCredentials } from "../testkit/tokens.ts";
 
 type Kamina = Awaited<ReturnType<typeof startTestKamina>>;
 

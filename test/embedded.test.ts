@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { after, test } from "node:test";
 import { postGraphQL } from "./support/kamina.ts";
 import { rest } from "./support/rest.ts";
-import { basic, bearer, BRIEF_CONSENT_REQUEST } from "./support/tokens.ts";
+import { basic, bearer, BRIEF_CONSENT_REQUEST } from "../testkit/tokens.ts";
 
 const ROOT = new URL("..", import.meta.url);
 const SANDBOX_SECRET = "embedded-sandbox-secret";

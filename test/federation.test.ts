@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import pg from "pg";
 import { startSeededKamina, stopSeededKamina } from "./support/seeded-kamina.ts";
-import type { TestDatabase } from "./support/postgres.ts";
-import { bearer, clientToken, consentToken } from "./support/tokens.ts";
+import type { TestDatabase } from "../testkit/postgres.ts";
+import { bearer, clientToken, consentToken } from "../testkit/tokens.ts";
 import { countStatements, postGraphQL, startTestKamina, type GraphQLResponse } from "./support/kamina.ts";
 
 const EVERYTHING = /* GraphQL */ `

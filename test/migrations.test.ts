@@ -14,8 +14,8 @@ import {
   migrationSqlForSchemaChange,
   migrationsDir,
   schemaPath,
-} from "../prisma/schema-engine.ts";
-import { createTestDatabase, type TestDatabase } from "./support/postgres.ts";
+} from "../platform/database/schema-engine.ts";
+import { createTestDatabase, type TestDatabase } from "../testkit/postgres.ts";
 
 /** The table of every model in schema.prisma (its `@@map`, else its name). */
 async function schemaTables(): Promise<string[]> {

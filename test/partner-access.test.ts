@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import pg from "pg";
-import { USER_SCOPES } from "../subgraphs/shared/auth/scopes.ts";
-import { StatementBatcher } from "../subgraphs/shared/auth/statement-batcher.ts";
+import { USER_SCOPES } from "../platform/auth/scopes.ts";
+import { StatementBatcher } from "../platform/database/statement-batcher.ts";
 import { startSeededKamina, stopSeededKamina } from "./support/seeded-kamina.ts";
-import type { TestDatabase } from "./support/postgres.ts";
-import { bearer, clientToken } from "./support/tokens.ts";
+import type { TestDatabase } from "../testkit/postgres.ts";
+import { bearer, clientToken } from "../testkit/tokens.ts";
 import { countStatements, postGraphQL, startTestKamina, type GraphQLResponse } from "./support/kamina.ts";
 
 const UNAUTHORIZED = "UNAUTHORIZED_FIELD_OR_TYPE";

@@ -3,17 +3,17 @@ import { execFileSync } from "node:child_process";
 import { after, before, describe, test } from "node:test";
 import pg from "pg";
 import { firingsFor, evaluateUser, evaluateUsers } from "../subgraphs/alerts/prevention/evaluate.ts";
-import { parseRules, RULES } from "../subgraphs/alerts/prevention/rules.ts";
-import { computeVariables, variable, VARIABLES } from "../subgraphs/alerts/prevention/variables.ts";
-import { createPrismaClient, type PrismaClient } from "../subgraphs/shared/database.ts";
-import { DAY_MS, type Household } from "../subgraphs/shared/household/household.ts";
+import { parseRules, RULES } from "../domain/prevention/rules.ts";
+import { computeVariables, variable, VARIABLES } from "../domain/prevention/variables.ts";
+import { createPrismaClient, type PrismaClient } from "../platform/database/database.ts";
+import { DAY_MS, type Household } from "../domain/household/household.ts";
 import { LOAD_STATEMENTS } from "../subgraphs/shared/household/load-households.ts";
-import { diagnose } from "../subgraphs/wellness/diagnosis/diagnose.ts";
-import { calmHousehold, debt, insertHousehold, instalments, NOW, TODAY } from "./support/households.ts";
+import { diagnose } from "../domain/diagnosis/diagnose.ts";
+import { calmHousehold, debt, insertHousehold, instalments, NOW, TODAY } from "../testkit/households.ts";
 import { postGraphQL, startTestKamina } from "./support/kamina.ts";
 import { startSeededKamina, stopSeededKamina } from "./support/seeded-kamina.ts";
-import { createTestDatabase, type TestDatabase } from "./support/postgres.ts";
-import { bearer, clientToken, consentToken } from "./support/tokens.ts";
+import { createTestDatabase, type TestDatabase } from "../testkit/postgres.ts";
+import { bearer, clientToken, consentToken } from "../testkit/tokens.ts";
 
 function variablesOf(household: Household) {
   const values = computeVariables(household, diagnose(household, TODAY));
@@ -40,7 +40,7 @@ describe("the prevention variables", () => {
       assert.match(definition.name, /^[a-z]+\.[a-z0-9_.]+$/);
       assert.ok(definition.description.length > 20, definition.name);
     }
-    execFileSync(process.execPath, ["--import", "tsx", "subgraphs/alerts/prevention/variables-doc.ts", "--check"], { stdio: "pipe" });
+    execFileSync(process.execPath, ["--import", "tsx", "scripts/prevention-variables-doc.ts", "--check"], { stdio: "pipe" });
   });
 
   test("expense windows, statistics, shares, changes and spikes on a hand-built week", () => {

@@ -4,9 +4,9 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { exportJWK, generateKeyPair } from "jose";
 import pg from "pg";
-import { PublicKeyStore } from "../subgraphs/shared/auth/public-keys.ts";
-import { createPrismaClient, type PrismaClient } from "../subgraphs/shared/database.ts";
-import { createTestDatabase, type TestDatabase } from "./support/postgres.ts";
+import { PublicKeyStore } from "../platform/auth/public-keys.ts";
+import { createPrismaClient, type PrismaClient } from "../platform/database/database.ts";
+import { createTestDatabase, type TestDatabase } from "../testkit/postgres.ts";
 
 const REFRESH_MS = 100;
 

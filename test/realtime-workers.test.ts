@@ -3,8 +3,8 @@
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { after, before, test } from "node:test";
-import type { PrismaClient } from "../subgraphs/shared/database.ts";
-import type { TestDatabase } from "./support/postgres.ts";
+import type { PrismaClient } from "../platform/database/database.ts";
+import type { TestDatabase } from "../testkit/postgres.ts";
 import { createRealtimeDatabase, PERSON_A, raiseAlert } from "./support/realtime.ts";
 
 const ROOT = new URL("..", import.meta.url);

@@ -2,9 +2,9 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { seedDatabase } from "../prisma/seed/index.ts";
 import { startTestKamina } from "./support/kamina.ts";
-import { createTestDatabase, type TestDatabase } from "./support/postgres.ts";
+import { createTestDatabase, type TestDatabase } from "../testkit/postgres.ts";
 import { assertEnvelope, rest } from "./support/rest.ts";
-import { bearer, clientToken, consentToken, TEST_SANDBOX_SECRET } from "./support/tokens.ts";
+import { bearer, clientToken, consentToken, TEST_SANDBOX_SECRET } from "../testkit/tokens.ts";
 
 describe("the brief's REST routes, served over the same graph", () => {
   let database: TestDatabase;

@@ -4,16 +4,16 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, describe, test } from "node:test";
 import { evaluateUser } from "../subgraphs/alerts/prevention/evaluate.ts";
-import { RULES } from "../subgraphs/alerts/prevention/rules.ts";
-import { CLIENT_SCOPES, USER_SCOPES } from "../subgraphs/shared/auth/scopes.ts";
-import type { PrismaClient } from "../subgraphs/shared/database.ts";
-import { hashSecret } from "../subgraphs/shared/secret-hash.ts";
-import { calmHousehold, insertHousehold, instalments, NOW } from "./support/households.ts";
+import { RULES } from "../domain/prevention/rules.ts";
+import { CLIENT_SCOPES, USER_SCOPES } from "../platform/auth/scopes.ts";
+import type { PrismaClient } from "../platform/database/database.ts";
+import { hashSecret } from "../platform/secret-hash.ts";
+import { calmHousehold, insertHousehold, instalments, NOW } from "../testkit/households.ts";
 import { postGraphQL, startTestKamina } from "./support/kamina.ts";
-import type { TestDatabase } from "./support/postgres.ts";
+import type { TestDatabase } from "../testkit/postgres.ts";
 import { PERSON_A, PERSON_B, createRealtimeDatabase, TestSubscription } from "./support/realtime.ts";
 import { assertEnvelope, rest } from "./support/rest.ts";
-import { basic, bearer, clientToken, consentToken, sandboxCredentials } from "./support/tokens.ts";
+import { basic, bearer, clientToken, consentToken, sandboxCredentials } from "../testkit/tokens.ts";
 
 type Kamina = Awaited<ReturnType<typeof startTestKamina>>;
 

@@ -7,8 +7,8 @@ import { OperationFilter } from "../gateway/scopes/operation-filter.ts";
 import { ReceiptWriter } from "../gateway/scopes/receipts.ts";
 import { readSupergraphSecurity } from "../gateway/scopes/supergraph-rules.ts";
 import { startSeededKamina, stopSeededKamina } from "./support/seeded-kamina.ts";
-import type { TestDatabase } from "./support/postgres.ts";
-import { bearer, consentToken } from "./support/tokens.ts";
+import type { TestDatabase } from "../testkit/postgres.ts";
+import { bearer, consentToken } from "../testkit/tokens.ts";
 import { countStatements, postGraphQL, startTestKamina, type GraphQLResponse } from "./support/kamina.ts";
 
 const DEMO_USER = "USR_42891";

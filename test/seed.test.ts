@@ -8,13 +8,13 @@ import { createHash } from "node:crypto";
 import { after, before, describe, test } from "node:test";
 import { PGlite } from "@electric-sql/pglite";
 import pg from "pg";
-import { applyMigrations } from "../prisma/schema-engine.ts";
+import { applyMigrations } from "../platform/database/schema-engine.ts";
 import { isEmpty, seedDatabase, SeedRefusedError, type SeedOptions } from "../prisma/seed/index.ts";
 import { DEMO_VALUES, DEMO_WEIGHTS } from "../prisma/seed/demo-user.ts";
 import { CONSENT_TEXT } from "../prisma/seed/reference-data.ts";
 import { score } from "../prisma/seed/wellness-model.ts";
-import { hashSecret, verifySecret } from "../subgraphs/shared/secret-hash.ts";
-import { createTestDatabase, type TestDatabase } from "./support/postgres.ts";
+import { hashSecret, verifySecret } from "../platform/secret-hash.ts";
+import { createTestDatabase, type TestDatabase } from "../testkit/postgres.ts";
 
 const SECRET = "kamina-sandbox-secret";
 // The brief's export is "as_of": "2026-05-08T14:00:00-05:00".
@@ -347,7 +347,7 @@ describe("generator and CLI", () => {
 
   test("the CLI rejects bad arguments with exit code 2 before touching a database", () => {
     for (const args of [["--users", "abc"], ["--users", "-3"], ["--seed"], ["--bogus"]]) {
-      const run = spawnSync(process.execPath, ["--import", "tsx", "prisma/seed.ts", ...args], {
+      const run = spawnSync(process.execPath, ["--import", "tsx", "scripts/seed.ts", ...args], {
         encoding: "utf8",
         env: { ...process.env, DATABASE_URL: "postgresql://nobody@127.0.0.1:1/none" },
       });

@@ -2,11 +2,11 @@ import assert from "node:assert/strict";
 import { once } from "node:events";
 import { after, before, describe, test } from "node:test";
 import WebSocket from "ws";
-import type { PrismaClient } from "../subgraphs/shared/database.ts";
+import type { PrismaClient } from "../platform/database/database.ts";
 import { startTestKamina } from "./support/kamina.ts";
-import type { TestDatabase } from "./support/postgres.ts";
+import type { TestDatabase } from "../testkit/postgres.ts";
 import { type Closed, PERSON_A, PERSON_B, raiseAlert, createRealtimeDatabase, TestSubscription } from "./support/realtime.ts";
-import { clientToken, consentToken, sandboxCredentials } from "./support/tokens.ts";
+import { clientToken, consentToken, sandboxCredentials } from "../testkit/tokens.ts";
 
 type Kamina = Awaited<ReturnType<typeof startTestKamina>>;
 

@@ -4,11 +4,11 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, before, describe, test } from "node:test";
 import pg from "pg";
-import { TOKEN_CHECK_HEADER, TokenCheckSeal } from "../subgraphs/shared/auth/token-check-seal.ts";
+import { TOKEN_CHECK_HEADER, TokenCheckSeal } from "../platform/auth/token-check-seal.ts";
 import { countStatements, postGraphQL, startTestKamina } from "./support/kamina.ts";
 import { startSeededKamina, stopSeededKamina } from "./support/seeded-kamina.ts";
-import type { TestDatabase } from "./support/postgres.ts";
-import { bearer, clientToken, consentToken } from "./support/tokens.ts";
+import type { TestDatabase } from "../testkit/postgres.ts";
+import { bearer, clientToken, consentToken } from "../testkit/tokens.ts";
 
 const ENTITIES = `query($r: [_Any!]!) { _entities(representations: $r) { ... on User { debts { id } } } }`;
 const jtiOf = (token: string) => JSON.parse(Buffer.from(token.split(".")[1]!, "base64url").toString("utf8")).jti as string;

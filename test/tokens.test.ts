@@ -7,13 +7,13 @@ import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, generateKeyPair, j
 import { seedDatabase } from "../prisma/seed/index.ts";
 import { refreshTokenHash } from "../gateway/auth/refresh-tokens.ts";
 import { KEY_PUBLISH_LEAD_MS } from "../gateway/auth/signing-keys.ts";
-import { hashSecret } from "../subgraphs/shared/secret-hash.ts";
-import { USER_SCOPES } from "../subgraphs/shared/auth/scopes.ts";
-import { verifiedTokensFor } from "../subgraphs/shared/auth/token-verifier.ts";
+import { hashSecret } from "../platform/secret-hash.ts";
+import { USER_SCOPES } from "../platform/auth/scopes.ts";
+import { verifiedTokensFor } from "../platform/auth/token-verifier.ts";
 import { postGraphQL, startTestKamina, type GraphQLResponse } from "./support/kamina.ts";
-import { createTestDatabase, type TestDatabase } from "./support/postgres.ts";
+import { createTestDatabase, type TestDatabase } from "../testkit/postgres.ts";
 import { assertEnvelope, rest, type RestOptions } from "./support/rest.ts";
-import { BRIEF_CONSENT_REQUEST, basic, bearer, consentToken, DEMO_CLIENT, TEST_SANDBOX_SECRET } from "./support/tokens.ts";
+import { BRIEF_CONSENT_REQUEST, basic, bearer, consentToken, DEMO_CLIENT, TEST_SANDBOX_SECRET } from "../testkit/tokens.ts";
 
 const OTHER = { id: "lab_other", secret: "other-secret-0123456789" };
 const ENTITIES = `query($r: [_Any!]!) { _entities(representations: $r) { ... on User { debts { id } } } }`;

@@ -4,13 +4,13 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, before, describe, test } from "node:test";
-import { startServerChild, type ServerChild } from "../bench/support/server-child.ts";
-import type { PrismaClient } from "../subgraphs/shared/database.ts";
+import { startServerChild, type ServerChild } from "../testkit/server-child.ts";
+import type { PrismaClient } from "../platform/database/database.ts";
 import { startTestKamina } from "./support/kamina.ts";
-import type { TestDatabase } from "./support/postgres.ts";
+import type { TestDatabase } from "../testkit/postgres.ts";
 import { PERSON_A, raiseAlert, createRealtimeDatabase } from "./support/realtime.ts";
-import { basic, CONSENT_TEXT_VERSION, DEMO_CLIENT, TEST_SANDBOX_SECRET } from "./support/tokens.ts";
-import { independentlyVerified, Receiver } from "./support/webhook-receiver.ts";
+import { basic, CONSENT_TEXT_VERSION, DEMO_CLIENT, TEST_SANDBOX_SECRET } from "../testkit/tokens.ts";
+import { independentlyVerified, Receiver } from "../testkit/webhook-receiver.ts";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = Record<string, any>;

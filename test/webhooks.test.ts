@@ -1,16 +1,16 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { WebhookDispatcher } from "../gateway/webhooks/webhook-dispatcher.ts";
+import { WebhookDispatcher } from "../realtime/webhooks/webhook-dispatcher.ts";
 import { checkUrl } from "../gateway/webhooks/webhook-endpoints.ts";
-import { loadConfig } from "../runtime/config.ts";
-import { createLogger } from "../runtime/logger.ts";
-import { signWebhook, verifyWebhook } from "../gateway/webhooks/webhook-signature.ts";
-import type { PrismaClient } from "../subgraphs/shared/database.ts";
+import { loadConfig } from "../platform/config/config.ts";
+import { createLogger } from "../platform/logger.ts";
+import { signWebhook, verifyWebhook } from "../realtime/webhooks/webhook-signature.ts";
+import type { PrismaClient } from "../platform/database/database.ts";
 import { startTestKamina } from "./support/kamina.ts";
-import type { TestDatabase } from "./support/postgres.ts";
+import type { TestDatabase } from "../testkit/postgres.ts";
 import { PERSON_A, PERSON_B, raiseAlert, createRealtimeDatabase } from "./support/realtime.ts";
-import { consentToken, sandboxCredentials } from "./support/tokens.ts";
-import { independentlyVerified, Receiver } from "./support/webhook-receiver.ts";
+import { consentToken, sandboxCredentials } from "../testkit/tokens.ts";
+import { independentlyVerified, Receiver } from "../testkit/webhook-receiver.ts";
 
 test("the signer reproduces the Standard Webhooks test vector", () => {
   const secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";

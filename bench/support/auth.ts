@@ -5,9 +5,9 @@
 // to make responses smaller and faster), each seeded person first gives the demo client one
 // more consent, with every scope the client may ask for.
 import { createAuthServices } from "../../gateway/auth/services.ts";
-import type { Config } from "../../runtime/config.ts";
-import { createLogger } from "../../runtime/logger.ts";
-import { createPrismaClient } from "../../subgraphs/shared/database.ts";
+import type { Config } from "../../platform/config/config.ts";
+import { createLogger } from "../../platform/logger.ts";
+import { createPrismaClient } from "../../platform/database/database.ts";
 
 export const DEMO_CLIENT_ID = "of_lab_demo";
 

@@ -5,9 +5,9 @@
 // new token (its own `jti`), as every device of a person holds its own.
 import { createAuthServices } from "../../gateway/auth/services.ts";
 import type { Country } from "../../generated/prisma/enums.ts";
-import type { Config } from "../../runtime/config.ts";
-import { createLogger } from "../../runtime/logger.ts";
-import { createPrismaClient } from "../../subgraphs/shared/database.ts";
+import type { Config } from "../../platform/config/config.ts";
+import { createLogger } from "../../platform/logger.ts";
+import { createPrismaClient } from "../../platform/database/database.ts";
 import { DEMO_CLIENT_ID } from "./auth.ts";
 
 export interface BenchPerson {

@@ -9,8 +9,8 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { createServer } from "node:http";
 import { performance } from "node:perf_hooks";
 import { startKamina } from "../../runtime/app.ts";
-import { ConfigError, loadConfig } from "../../runtime/config.ts";
-import { createLogger } from "../../runtime/logger.ts";
+import { ConfigError, loadConfig } from "../../platform/config/config.ts";
+import { createLogger } from "../../platform/logger.ts";
 import { AllocationSampler, collectGarbage, CpuSampler } from "./inspector-tools.ts";
 import { LoopWatch, type LoopReport } from "./loop-watch.ts";
 

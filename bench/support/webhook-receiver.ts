@@ -3,7 +3,7 @@
 // arrived. The path names the endpoint (`/hooks/<n>`).
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { verifyWebhook } from "../../gateway/webhooks/webhook-signature.ts";
+import { verifyWebhook } from "../../realtime/webhooks/webhook-signature.ts";
 
 export interface WebhookArrival {
   path: string;

@@ -1,4 +1,4 @@
-import type { ErrorCode } from "../../runtime/errors.ts";
+import type { ErrorCode } from "../../platform/errors.ts";
 
 /**
  * An expected failure of a consent or token operation, with its catalogued code. The

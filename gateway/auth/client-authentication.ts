@@ -1,7 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import type { PartnerClient } from "../../generated/prisma/client.ts";
-import type { PrismaClient } from "../../subgraphs/shared/database.ts";
-import { hashSecret, verifySecret } from "../../subgraphs/shared/secret-hash.ts";
+import type { PrismaClient } from "../../platform/database/database.ts";
+import { hashSecret, verifySecret } from "../../platform/secret-hash.ts";
 import { AuthError } from "./auth-error.ts";
 
 /** One message for an unknown client and a wrong secret: the answer must not tell them apart. */

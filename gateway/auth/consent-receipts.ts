@@ -1,5 +1,5 @@
 import type { AuditEvent } from "../../generated/prisma/client.ts";
-import type { PrismaClient } from "../../subgraphs/shared/database.ts";
+import type { PrismaClient } from "../../platform/database/database.ts";
 import { AuthError } from "./auth-error.ts";
 
 /** The audit action of a consent receipt: one per call that read personal data. */

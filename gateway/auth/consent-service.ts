@@ -1,8 +1,8 @@
 import { randomBytes } from "node:crypto";
 import type { Consent, ConsentEvent, ConsentTextVersion, PartnerClient } from "../../generated/prisma/client.ts";
 import type { ConsentStatus, Country } from "../../generated/prisma/enums.ts";
-import { CLIENT_SCOPES, USER_SCOPES } from "../../subgraphs/shared/auth/scopes.ts";
-import type { PrismaClient } from "../../subgraphs/shared/database.ts";
+import { CLIENT_SCOPES, USER_SCOPES } from "../../platform/auth/scopes.ts";
+import type { PrismaClient } from "../../platform/database/database.ts";
 import { AuthError } from "./auth-error.ts";
 import type { Db, RefreshTokenStore } from "./refresh-tokens.ts";
 import { announceRevocation } from "./revocation-notice.ts";

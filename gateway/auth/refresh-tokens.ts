@@ -1,6 +1,6 @@
 import { createHash, randomBytes, randomUUID } from "node:crypto";
 import type { Consent, Prisma, RefreshToken } from "../../generated/prisma/client.ts";
-import type { PrismaClient } from "../../subgraphs/shared/database.ts";
+import type { PrismaClient } from "../../platform/database/database.ts";
 import { announceRevocation } from "./revocation-notice.ts";
 import type { IssuedAccessToken } from "./token-issuer.ts";
 

@@ -1,9 +1,9 @@
-import type { Config } from "../../runtime/config.ts";
-import type { Logger } from "../../runtime/logger.ts";
-import type { PrismaClient } from "../../subgraphs/shared/database.ts";
-import type { ProofPolicy } from "../../subgraphs/shared/auth/dpop.ts";
-import { TokenVerifier } from "../../subgraphs/shared/auth/token-verifier.ts";
-import { PostgresProofReplayStore } from "./dpop-replay-store.ts";
+import type { Config } from "../../platform/config/config.ts";
+import type { Logger } from "../../platform/logger.ts";
+import type { PrismaClient } from "../../platform/database/database.ts";
+import type { ProofPolicy } from "../../platform/auth/dpop.ts";
+import { TokenVerifier } from "../../platform/auth/token-verifier.ts";
+import { PostgresProofReplayStore } from "../../platform/auth/dpop-replay-store.ts";
 import { requestUrl } from "./request-url.ts";
 import { SigningKeys } from "./signing-keys.ts";
 import { TokenIssuer } from "./token-issuer.ts";

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { calculateJwkThumbprint, compactDecrypt, CompactEncrypt, exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK } from "jose";
-import type { PrismaClient } from "../../subgraphs/shared/database.ts";
-import { MIN_RELOAD_GAP_MS, RETIRED_KEY_GRACE_MS } from "../../subgraphs/shared/auth/public-keys.ts";
+import type { PrismaClient } from "../../platform/database/database.ts";
+import { MIN_RELOAD_GAP_MS, RETIRED_KEY_GRACE_MS } from "../../platform/auth/public-keys.ts";
 
 const ALG = "EdDSA";
 const SIGNER_CACHE_MS = 30_000;

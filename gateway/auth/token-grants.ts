@@ -1,6 +1,6 @@
 import type { PartnerClient } from "../../generated/prisma/client.ts";
-import type { Logger } from "../../runtime/logger.ts";
-import type { PrismaClient } from "../../subgraphs/shared/database.ts";
+import type { Logger } from "../../platform/logger.ts";
+import type { PrismaClient } from "../../platform/database/database.ts";
 import { AuthError } from "./auth-error.ts";
 import type { ConsentRecord, ConsentService } from "./consent-service.ts";
 import type { RefreshTokenStore } from "./refresh-tokens.ts";

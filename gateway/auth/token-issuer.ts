@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { SignJWT } from "jose";
 import type { Country } from "../../generated/prisma/enums.ts";
-import { ACCESS_TOKEN_TYPE, type AccessTokenClaims } from "../../subgraphs/shared/auth/token-verifier.ts";
+import { ACCESS_TOKEN_TYPE, type AccessTokenClaims } from "../../platform/auth/token-verifier.ts";
 import type { SigningKeys } from "./signing-keys.ts";
 
 export interface TokenIssuerSettings {

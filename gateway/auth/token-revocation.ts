@@ -1,7 +1,7 @@
 import { createLocalJWKSet, jwtVerify } from "jose";
 import type { PartnerClient } from "../../generated/prisma/client.ts";
-import { ACCESS_TOKEN_TYPE, TOKEN_ALGORITHMS, type AccessTokenClaims, type TokenSettings } from "../../subgraphs/shared/auth/token-verifier.ts";
-import type { PrismaClient } from "../../subgraphs/shared/database.ts";
+import { ACCESS_TOKEN_TYPE, TOKEN_ALGORITHMS, type AccessTokenClaims, type TokenSettings } from "../../platform/auth/token-verifier.ts";
+import type { PrismaClient } from "../../platform/database/database.ts";
 import type { RefreshTokenStore } from "./refresh-tokens.ts";
 import { announceRevocation } from "./revocation-notice.ts";
 import type { SigningKeys } from "./signing-keys.ts";

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import type { AuditEvent } from "../../generated/prisma/client.ts";
 import { Country } from "../../generated/prisma/enums.ts";
-import { sendJson } from "../../runtime/graphql-http-server.ts";
+import { sendJson } from "../../platform/http/graphql-http-server.ts";
 import type { AuthApi } from "../auth/auth-api.ts";
 import { DEFAULT_RECEIPT_PAGE, MAX_RECEIPT_PAGE } from "../auth/consent-receipts.ts";
 import type { ConsentRecord } from "../auth/consent-service.ts";

@@ -1,7 +1,7 @@
 import type { ServerResponse } from "node:http";
-import { ERROR_CODES, type ErrorCode } from "../../runtime/errors.ts";
-import { sendJson } from "../../runtime/graphql-http-server.ts";
-import { dpopChallenge } from "../../subgraphs/shared/auth/dpop.ts";
+import { ERROR_CODES, type ErrorCode } from "../../platform/errors.ts";
+import { sendJson } from "../../platform/http/graphql-http-server.ts";
+import { dpopChallenge } from "../../platform/auth/dpop.ts";
 
 /** The brief's single error envelope for every REST route: code, message, retry_after. */
 export function sendError(response: ServerResponse, code: ErrorCode, message: string, retryAfterSeconds: number | null = null): void {

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { z } from "zod";
-import { sendJson } from "../../runtime/graphql-http-server.ts";
-import { DpopError, verifyDpopProof } from "../../subgraphs/shared/auth/dpop.ts";
+import { sendJson } from "../../platform/http/graphql-http-server.ts";
+import { DpopError, verifyDpopProof } from "../../platform/auth/dpop.ts";
 import type { AuthApi } from "../auth/auth-api.ts";
 import { requireClient } from "./callers.ts";
 import { RestError } from "./envelope.ts";

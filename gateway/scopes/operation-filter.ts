@@ -17,7 +17,7 @@ import {
   type SelectionNode,
   type SelectionSetNode,
 } from "graphql";
-import { describeRule, grants } from "../../subgraphs/shared/auth/access-rules.ts";
+import { describeRule, grants } from "../../platform/auth/access-rules.ts";
 import type { FieldRules } from "./supergraph-rules.ts";
 
 /** Marks a list level in a path, as the Apollo Router prints the paths of the fields it removed. */

@@ -1,7 +1,7 @@
-import type { ReceiptReport } from "../../subgraphs/shared/auth/field-access.ts";
-import { StatementBatcher } from "../../subgraphs/shared/auth/statement-batcher.ts";
-import type { Viewer } from "../../subgraphs/shared/auth/viewer.ts";
-import type { PrismaClient } from "../../subgraphs/shared/database.ts";
+import type { ReceiptReport } from "../../platform/auth/field-access.ts";
+import { StatementBatcher } from "../../platform/database/statement-batcher.ts";
+import type { Viewer } from "../../platform/auth/viewer.ts";
+import type { PrismaClient } from "../../platform/database/database.ts";
 import { RECEIPT_ACTION } from "../auth/consent-receipts.ts";
 
 /**

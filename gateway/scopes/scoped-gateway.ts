@@ -1,10 +1,10 @@
 import { createHash } from "node:crypto";
 import { ApolloGateway, type GatewayConfig } from "@apollo/gateway";
 import type { ApolloServerOptionsWithGateway } from "@apollo/server";
-import { graphQLError } from "../../runtime/errors.ts";
-import { LruMap } from "../../runtime/lru-map.ts";
-import type { Logger } from "../../runtime/logger.ts";
-import type { PrismaClient } from "../../subgraphs/shared/database.ts";
+import { graphQLError } from "../../platform/errors.ts";
+import { LruMap } from "../../platform/lru-map.ts";
+import type { Logger } from "../../platform/logger.ts";
+import type { PrismaClient } from "../../platform/database/database.ts";
 import type { GatewayContext } from "../context.ts";
 import { nullRemovedFields, OperationFilter, unauthorizedErrors, type FilteredOperation } from "./operation-filter.ts";
 import { ReceiptCollector, ReceiptWriter } from "./receipts.ts";

@@ -9,7 +9,7 @@ import {
   type FieldDefinitionNode,
   type TypeNode,
 } from "graphql";
-import { combineRules, ruleOf, type AccessDirectiveNames, type AccessRule } from "../../subgraphs/shared/auth/access-rules.ts";
+import { combineRules, ruleOf, type AccessDirectiveNames, type AccessRule } from "../../platform/auth/access-rules.ts";
 
 const REQUIRES_SCOPES_SPEC = "https://specs.apollo.dev/requiresScopes/";
 const AUTHENTICATED_SPEC = "https://specs.apollo.dev/authenticated/";

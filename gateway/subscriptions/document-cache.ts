@@ -1,6 +1,6 @@
 import { GraphQLError, parse, validate, type DocumentNode, type ExecutionArgs, type GraphQLSchema } from "graphql";
 import type { SubscribePayload } from "graphql-ws";
-import { LruMap } from "../../runtime/lru-map.ts";
+import { LruMap } from "../../platform/lru-map.ts";
 
 const DOCUMENTS_KEPT = 1_000;
 

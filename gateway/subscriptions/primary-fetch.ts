@@ -1,6 +1,6 @@
 import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from "@apollo/gateway";
 import { Kind, parse, print, visit, type DocumentNode, type FieldNode, type OperationDefinitionNode, type VariableDefinitionNode } from "graphql";
-import { LruMap } from "../../runtime/lru-map.ts";
+import { LruMap } from "../../platform/lru-map.ts";
 import type { GatewayContext } from "../context.ts";
 
 /** The owning subgraph's subscription fetch, rewritten as an entity fetch for one event. */

@@ -12,15 +12,15 @@ import {
   type OperationDefinitionNode,
 } from "graphql";
 import { getArgumentValues, getVariableValues } from "graphql/execution/values.js";
-import { graphQLError } from "../../runtime/errors.ts";
-import { LruMap } from "../../runtime/lru-map.ts";
-import { ALERT_CREATED, decodeCursor, encodeCursor, type BusEvent } from "../../runtime/events/event-bus.ts";
-import type { EventFeed, Follower } from "../../runtime/events/event-feed.ts";
-import type { createErrorFormatter } from "../../runtime/format-error.ts";
-import type { Logger } from "../../runtime/logger.ts";
-import { AuthenticationError, type TokenVerifier } from "../../subgraphs/shared/auth/token-verifier.ts";
-import type { Viewer } from "../../subgraphs/shared/auth/viewer.ts";
-import type { PrismaClient } from "../../subgraphs/shared/database.ts";
+import { graphQLError } from "../../platform/errors.ts";
+import { LruMap } from "../../platform/lru-map.ts";
+import { ALERT_CREATED, decodeCursor, encodeCursor, type BusEvent } from "../../realtime/events/event-bus.ts";
+import type { EventFeed, Follower } from "../../realtime/events/event-feed.ts";
+import type { createErrorFormatter } from "../../platform/http/format-error.ts";
+import type { Logger } from "../../platform/logger.ts";
+import { AuthenticationError, type TokenVerifier } from "../../platform/auth/token-verifier.ts";
+import type { Viewer } from "../../platform/auth/viewer.ts";
+import type { PrismaClient } from "../../platform/database/database.ts";
 import type { GatewayContext } from "../context.ts";
 import { nullRemovedFields, unauthorizedErrors } from "../scopes/operation-filter.ts";
 import { ReceiptCollector, ReceiptWriter } from "../scopes/receipts.ts";

@@ -2,7 +2,7 @@ import { operationFromDocument, Supergraph, type Schema } from "@apollo/federati
 import { buildOperationContext } from "@apollo/gateway";
 import { QueryPlanner, type FetchNode, type QueryPlan } from "@apollo/query-planner";
 import { getNamedType, Kind, print, type DocumentNode, type GraphQLSchema, type OperationDefinitionNode } from "graphql";
-import { LruMap } from "../../runtime/lru-map.ts";
+import { LruMap } from "../../platform/lru-map.ts";
 import { OperationFilter, type FilteredOperation } from "../scopes/operation-filter.ts";
 import { readSupergraphSecurity } from "../scopes/supergraph-rules.ts";
 

@@ -2,9 +2,9 @@ import { randomUUID } from "node:crypto";
 import { lookup } from "node:dns/promises";
 import { isIP } from "node:net";
 import type { PartnerClient } from "../../generated/prisma/client.ts";
-import type { PrismaClient } from "../../subgraphs/shared/database.ts";
+import type { PrismaClient } from "../../platform/database/database.ts";
 import { RestError } from "../rest/envelope.ts";
-import { generateSecret, SecretBox } from "./webhook-secrets.ts";
+import { generateSecret, SecretBox } from "../../realtime/webhooks/webhook-secrets.ts";
 
 export const WEBHOOK_EVENTS = ["alert.created"] as const;
 export const MANAGE_SCOPE = "webhooks.manage";

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { sendJson } from "../../runtime/graphql-http-server.ts";
+import { sendJson } from "../../platform/http/graphql-http-server.ts";
 import type { AuthApi } from "../auth/auth-api.ts";
 import type { AuthServices } from "../auth/services.ts";
 import { requireClient } from "../rest/callers.ts";

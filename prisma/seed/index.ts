@@ -6,7 +6,7 @@
 // failed run leaves nothing behind. The same options give the same data, byte for byte
 // (every date derives from `now` rounded down to the UTC day; bigserial ids are assigned
 // here, not by sequences).
-import type { DatabaseTarget } from "../../subgraphs/shared/database.ts";
+import type { DatabaseTarget } from "../../platform/database/database.ts";
 import { beginBulkLoad } from "./bulk-load.ts";
 import { type CopyBatch, quoteIdentifier, TableWriter } from "./bulk-writer.ts";
 import { DAY_MS, type Day, dayOf, dayStartMs, isoDay } from "./calendar.ts";

@@ -3,7 +3,7 @@
 // user `index` comes from its own PRNG stream, seeded by (seed, index).
 import { type Day, DAY_MS, dayStartMs } from "./calendar.ts";
 import { COUNTRIES, COUNTRY_MIX, type CountryCode } from "./catalogue.ts";
-import { diagnose } from "../../subgraphs/wellness/diagnosis/diagnose.ts";
+import { diagnose } from "../../domain/diagnosis/diagnose.ts";
 import { buildAlerts, historyWalk } from "./diagnosis.ts";
 import { type Finances, generateFinances } from "./household.ts";
 import { type HouseholdInput, rowId } from "./household-context.ts";

@@ -1,8 +1,8 @@
 // The fixed records every seeded database starts with: the brief's sandbox partner client
 // and the consent text version its consent example cites.
 import { createHash } from "node:crypto";
-import { CLIENT_SCOPES, USER_SCOPES } from "../../subgraphs/shared/auth/scopes.ts";
-import { hashSecret } from "../../subgraphs/shared/secret-hash.ts";
+import { CLIENT_SCOPES, USER_SCOPES } from "../../platform/auth/scopes.ts";
+import { hashSecret } from "../../platform/secret-hash.ts";
 import { COUNTRIES } from "./catalogue.ts";
 
 export const DEMO_CLIENT_ID = "of_lab_demo";

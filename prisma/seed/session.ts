@@ -5,7 +5,7 @@
 // re-validate every parameter) made the run about 45 % slower and its heap swing between
 // 0.3 and 1 GB, while the plain driver kept the heap near 50 MB. Prisma also has no COPY.
 import pg from "pg";
-import type { DatabaseTarget } from "../../subgraphs/shared/database.ts";
+import type { DatabaseTarget } from "../../platform/database/database.ts";
 import { type CopyBatch, quoteIdentifier } from "./bulk-writer.ts";
 import { copyFromStdin } from "./pg-copy.ts";
 

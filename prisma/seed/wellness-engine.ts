@@ -2,10 +2,10 @@
 // today's snapshot is exactly what `runDiagnosis` computes from the same rows on the seed day,
 // and the year of history is the engine's score of the synthetic history walk. The demo user
 // keeps the brief's figures (demo-user.ts).
-import { COUNTRY_CURRENCY, convert, FIXED_BILL_MCCS, type Household } from "../../subgraphs/shared/household/household.ts";
-import { actionPlan } from "../../subgraphs/wellness/diagnosis/action-plan.ts";
-import { type Diagnosis, nextReviewDay } from "../../subgraphs/wellness/diagnosis/diagnose.ts";
-import { bandOf, FACTOR_NAMES, FACTORS, type FactorValues, normalise, round2, scoreOf, subScore } from "../../subgraphs/wellness/diagnosis/model.ts";
+import { COUNTRY_CURRENCY, convert, FIXED_BILL_MCCS, type Household } from "../../domain/household/household.ts";
+import { actionPlan } from "../../domain/diagnosis/action-plan.ts";
+import { type Diagnosis, nextReviewDay } from "../../domain/diagnosis/diagnose.ts";
+import { bandOf, FACTOR_NAMES, FACTORS, type FactorValues, normalise, round2, scoreOf, subScore } from "../../domain/diagnosis/model.ts";
 import { DAY_MS, type Day, dayStartMs, firstOfMonth } from "./calendar.ts";
 import type { CountryCode } from "./catalogue.ts";
 import { snapshotDates } from "./diagnosis.ts";

@@ -4,12 +4,12 @@
 // status read, so two callers racing get one success and one conflict.
 import type { PrismaClient } from "../../generated/prisma/client.ts";
 import type { AlertStatus, Country } from "../../generated/prisma/enums.ts";
-import { graphQLError } from "../../runtime/errors.ts";
-import type { AccessRule } from "../shared/auth/access-rules.ts";
-import type { ConsentGrant } from "../shared/auth/consent-grants.ts";
-import type { FieldAccess } from "../shared/auth/field-access.ts";
-import { tenantOf } from "../shared/auth/tenant.ts";
-import type { Viewer } from "../shared/auth/viewer.ts";
+import { graphQLError } from "../../platform/errors.ts";
+import type { AccessRule } from "../../platform/auth/access-rules.ts";
+import type { ConsentGrant } from "../../platform/auth/consent-grants.ts";
+import type { FieldAccess } from "../../platform/auth/field-access.ts";
+import { tenantOf } from "../../platform/auth/tenant.ts";
+import type { Viewer } from "../../platform/auth/viewer.ts";
 import type { AlertRow } from "./service.ts";
 
 export type AlertTransition = "acknowledge" | "resolve";

@@ -1,8 +1,8 @@
 import DataLoader from "dataloader";
-import type { FieldAccess } from "../shared/auth/field-access.ts";
-import { tenantOf } from "../shared/auth/tenant.ts";
-import type { Viewer } from "../shared/auth/viewer.ts";
-import type { PrismaClient } from "../shared/database.ts";
+import type { FieldAccess } from "../../platform/auth/field-access.ts";
+import { tenantOf } from "../../platform/auth/tenant.ts";
+import type { Viewer } from "../../platform/auth/viewer.ts";
+import type { PrismaClient } from "../../platform/database/database.ts";
 import { PerUserLoader } from "../shared/per-user-loader.ts";
 import { type AlertTransition, changeAlertStatus } from "./alert-status.ts";
 import { raiseSandboxAlert } from "./sandbox-alert.ts";

@@ -6,15 +6,15 @@
 // its `rule_id` carries the sandbox prefix and the outbox payload says `"sandbox": true`.
 import { randomBytes } from "node:crypto";
 import type { Severity } from "../../generated/prisma/enums.ts";
-import { badUserInput, graphQLError } from "../../runtime/errors.ts";
-import type { AccessRule } from "../shared/auth/access-rules.ts";
-import type { FieldAccess } from "../shared/auth/field-access.ts";
-import { tenantOf } from "../shared/auth/tenant.ts";
-import type { Viewer } from "../shared/auth/viewer.ts";
-import type { PrismaClient } from "../shared/database.ts";
-import type { Band } from "../wellness/diagnosis/model.ts";
+import { badUserInput, graphQLError } from "../../platform/errors.ts";
+import type { AccessRule } from "../../platform/auth/access-rules.ts";
+import type { FieldAccess } from "../../platform/auth/field-access.ts";
+import { tenantOf } from "../../platform/auth/tenant.ts";
+import type { Viewer } from "../../platform/auth/viewer.ts";
+import type { PrismaClient } from "../../platform/database/database.ts";
+import type { Band } from "../../domain/diagnosis/model.ts";
 import { type RaisedAlert, writeAlerts } from "./prevention/evaluate.ts";
-import { RULES, type RuleSet } from "./prevention/rules.ts";
+import { RULES, type RuleSet } from "../../domain/prevention/rules.ts";
 import type { AlertRow } from "./service.ts";
 
 const COORDINATE = "Mutation.raiseSandboxAlert";

@@ -1,7 +1,7 @@
 import DataLoader from "dataloader";
-import { tenantOf } from "../shared/auth/tenant.ts";
-import type { Viewer } from "../shared/auth/viewer.ts";
-import type { PrismaClient } from "../shared/database.ts";
+import { tenantOf } from "../../platform/auth/tenant.ts";
+import type { Viewer } from "../../platform/auth/viewer.ts";
+import type { PrismaClient } from "../../platform/database/database.ts";
 import { PerUserLoader } from "../shared/per-user-loader.ts";
 import { CoachService, type SessionWindow } from "./service.ts";
 

@@ -1,5 +1,5 @@
 import type { GraphQLResolverMap } from "@apollo/subgraph/dist/schema-helper/resolverMap.js";
-import { badUserInput } from "../../runtime/errors.ts";
+import { badUserInput } from "../../platform/errors.ts";
 import type { SubgraphContext } from "../shared/context.ts";
 import type { CoachLoaders } from "./loaders.ts";
 import { sentimentLabel, type CoachSessionRow } from "./service.ts";

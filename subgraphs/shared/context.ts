@@ -1,5 +1,5 @@
-import type { FieldAccess } from "./auth/field-access.ts";
-import type { Viewer } from "./auth/viewer.ts";
+import type { FieldAccess } from "../../platform/auth/field-access.ts";
+import type { Viewer } from "../../platform/auth/viewer.ts";
 
 export type { Viewer };
 

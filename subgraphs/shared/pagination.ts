@@ -1,4 +1,4 @@
-import { badUserInput } from "../../runtime/errors.ts";
+import { badUserInput } from "../../platform/errors.ts";
 
 export interface PageInfo {
   hasNextPage: boolean;

@@ -4,19 +4,19 @@ import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDi
 import { buildSubgraphSchema } from "@apollo/subgraph";
 import type { GraphQLResolverMap } from "@apollo/subgraph/dist/schema-helper/resolverMap.js";
 import { parse, type DocumentNode } from "graphql";
-import type { SubgraphName } from "../../runtime/config.ts";
-import { createErrorFormatter } from "../../runtime/format-error.ts";
-import { startGraphQLHttpServer } from "../../runtime/graphql-http-server.ts";
-import type { Logger } from "../../runtime/logger.ts";
-import { authenticate } from "./auth/authenticate.ts";
-import { ConsentGrants } from "./auth/consent-grants.ts";
-import { BEHIND_GATEWAY } from "./auth/dpop.ts";
-import { FieldAccess } from "./auth/field-access.ts";
-import { enforceScopes, receiptsPlugin } from "./auth/scope-enforcement.ts";
-import { TokenVerifier, type TokenSettings } from "./auth/token-verifier.ts";
-import type { Viewer } from "./auth/viewer.ts";
+import type { SubgraphName } from "../../platform/config/config.ts";
+import { createErrorFormatter } from "../../platform/http/format-error.ts";
+import { startGraphQLHttpServer } from "../../platform/http/graphql-http-server.ts";
+import type { Logger } from "../../platform/logger.ts";
+import { authenticate } from "../../platform/auth/authenticate.ts";
+import { ConsentGrants } from "../../platform/auth/consent-grants.ts";
+import { BEHIND_GATEWAY } from "../../platform/auth/dpop.ts";
+import { FieldAccess } from "../../platform/auth/field-access.ts";
+import { enforceScopes, receiptsPlugin } from "./scope-enforcement.ts";
+import { TokenVerifier, type TokenSettings } from "../../platform/auth/token-verifier.ts";
+import type { Viewer } from "../../platform/auth/viewer.ts";
 import type { SubgraphContext } from "./context.ts";
-import { createPrismaClient, type DatabaseTarget, type PrismaClient } from "./database.ts";
+import { createPrismaClient, type DatabaseTarget, type PrismaClient } from "../../platform/database/database.ts";
 import { scalarResolvers } from "./scalars.ts";
 
 export interface SubgraphDefinition<Loaders> {

@@ -1,6 +1,6 @@
 import DataLoader from "dataloader";
-import type { Viewer } from "../shared/auth/viewer.ts";
-import type { PrismaClient } from "../shared/database.ts";
+import type { Viewer } from "../../platform/auth/viewer.ts";
+import type { PrismaClient } from "../../platform/database/database.ts";
 import { PerUserLoader } from "../shared/per-user-loader.ts";
 import { runDiagnosis, type RunDiagnosisContext } from "./diagnosis/run-diagnosis.ts";
 import { WellnessService, type UserRow } from "./service.ts";

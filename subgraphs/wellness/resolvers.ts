@@ -1,6 +1,6 @@
 import type { GraphQLResolverMap } from "@apollo/subgraph/dist/schema-helper/resolverMap.js";
 import type { WellnessBand } from "../../generated/prisma/enums.ts";
-import { badUserInput } from "../../runtime/errors.ts";
+import { badUserInput } from "../../platform/errors.ts";
 import type { SubgraphContext } from "../shared/context.ts";
 import { connectionFrom, decodeCursor, encodeCursor, pageSize } from "../shared/pagination.ts";
 import type { WellnessLoaders } from "./loaders.ts";

@@ -1,8 +1,8 @@
 import { Prisma, type PrismaClient } from "../../generated/prisma/client.ts";
 import type { Country, GoalStatus, WellnessBand } from "../../generated/prisma/enums.ts";
-import { activeConsentOf } from "../shared/auth/consent-grants.ts";
-import { tenantOf } from "../shared/auth/tenant.ts";
-import type { Viewer } from "../shared/auth/viewer.ts";
+import { activeConsentOf } from "../../platform/auth/consent-grants.ts";
+import { tenantOf } from "../../platform/auth/tenant.ts";
+import type { Viewer } from "../../platform/auth/viewer.ts";
 
 export interface UserRow {
   id: string;

@@ -1,8 +1,8 @@
 // Starts the real subgraphs and gateway on free loopback ports against a given database.
 import { startKamina, type RunningKamina } from "../../runtime/app.ts";
-import { loadConfig, SUBGRAPH_NAMES } from "../../runtime/config.ts";
-import { createLogger } from "../../runtime/logger.ts";
-import type { DatabaseTarget } from "../../subgraphs/shared/database.ts";
+import { loadConfig, SUBGRAPH_NAMES } from "../../platform/config/config.ts";
+import { createLogger } from "../../platform/logger.ts";
+import type { DatabaseTarget } from "../../platform/database/database.ts";
 
 export async function startTestKamina(database: DatabaseTarget, env: Record<string, string> = {}): Promise<RunningKamina & { graphqlUrl: string }> {
   const freePorts = Object.fromEntries(SUBGRAPH_NAMES.map((name) => [`SUBGRAPH_${name.toUpperCase()}_PORT`, "0"]));

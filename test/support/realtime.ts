@@ -3,11 +3,11 @@
 import { randomBytes } from "node:crypto";
 import { createClient, type Client, type FormattedExecutionResult } from "graphql-ws";
 import WebSocket from "ws";
-import { CLIENT_SCOPES, USER_SCOPES } from "../../subgraphs/shared/auth/scopes.ts";
-import { createPrismaClient, type PrismaClient } from "../../subgraphs/shared/database.ts";
-import { hashSecret } from "../../subgraphs/shared/secret-hash.ts";
-import { createTestDatabase, type TestDatabase } from "./postgres.ts";
-import { CONSENT_TEXT_VERSION, DEMO_CLIENT, TEST_SANDBOX_SECRET } from "./tokens.ts";
+import { CLIENT_SCOPES, USER_SCOPES } from "../../platform/auth/scopes.ts";
+import { createPrismaClient, type PrismaClient } from "../../platform/database/database.ts";
+import { hashSecret } from "../../platform/secret-hash.ts";
+import { createTestDatabase, type TestDatabase } from "../../testkit/postgres.ts";
+import { CONSENT_TEXT_VERSION, DEMO_CLIENT, TEST_SANDBOX_SECRET } from "../../testkit/tokens.ts";
 
 /** Two people in MX: A has a wellness diagnosis and a debt; B has nothing and consents to no one. */
 export const PERSON_A = "USR_RT_A";

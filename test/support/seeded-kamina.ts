@@ -3,8 +3,8 @@
 import pg from "pg";
 import { seedDatabase } from "../../prisma/seed/index.ts";
 import { startTestKamina } from "./kamina.ts";
-import { createTestDatabase, type TestDatabase } from "./postgres.ts";
-import { TEST_SANDBOX_SECRET } from "./tokens.ts";
+import { createTestDatabase, type TestDatabase } from "../../testkit/postgres.ts";
+import { TEST_SANDBOX_SECRET } from "../../testkit/tokens.ts";
 
 export interface SeededKamina {
   database: TestDatabase;

@@ -6,14 +6,14 @@
 // nor an event without its alert.
 import { randomBytes } from "node:crypto";
 import { Prisma, type PrismaClient } from "../../../generated/prisma/client.ts";
-import { ALERT_CREATED } from "../../../runtime/events/event-bus.ts";
+import { ALERT_CREATED } from "../../../realtime/events/event-bus.ts";
 import type { Country, Severity } from "../../../generated/prisma/enums.ts";
-import { type Day, DAY_MS, dayOf, type Household } from "../../shared/household/household.ts";
+import { type Day, DAY_MS, dayOf, type Household } from "../../../domain/household/household.ts";
 import { keysetRange, loadHouseholds, type LoadOptions } from "../../shared/household/load-households.ts";
-import { diagnose, type Diagnosis, TREND_DAYS } from "../../wellness/diagnosis/diagnose.ts";
-import type { Band } from "../../wellness/diagnosis/model.ts";
-import { evaluateRules, type Firing, RULES, type RuleSet } from "./rules.ts";
-import { computeVariables } from "./variables.ts";
+import { diagnose, type Diagnosis, TREND_DAYS } from "../../../domain/diagnosis/diagnose.ts";
+import type { Band } from "../../../domain/diagnosis/model.ts";
+import { evaluateRules, type Firing, RULES, type RuleSet } from "../../../domain/prevention/rules.ts";
+import { computeVariables } from "../../../domain/prevention/variables.ts";
 
 /** The outbox topic (the relay, subscriptions and webhooks consume it). */
 export const ALERT_CREATED_TOPIC = ALERT_CREATED;

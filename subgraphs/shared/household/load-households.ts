@@ -12,7 +12,7 @@ import {
   type ExpenseEntry,
   FIXED_BILL_MCCS,
   type Household,
-} from "./household.ts";
+} from "../../../domain/household/household.ts";
 
 export interface LoadOptions {
   /** Expenses of the last `expenseDays` days, today included. */

@@ -1,11 +1,11 @@
 // `Mutation.runDiagnosis`: whose diagnosis a caller may run, then the run itself (store today's
 // snapshot, then evaluate the prevention rules for the person: a diagnosis is a data change).
 import { evaluateUser } from "../../alerts/prevention/evaluate.ts";
-import { badUserInput, graphQLError } from "../../../runtime/errors.ts";
-import type { AccessRule } from "../../shared/auth/access-rules.ts";
-import type { FieldAccess } from "../../shared/auth/field-access.ts";
-import type { Viewer } from "../../shared/auth/viewer.ts";
-import type { PrismaClient } from "../../shared/database.ts";
+import { badUserInput, graphQLError } from "../../../platform/errors.ts";
+import type { AccessRule } from "../../../platform/auth/access-rules.ts";
+import type { FieldAccess } from "../../../platform/auth/field-access.ts";
+import type { Viewer } from "../../../platform/auth/viewer.ts";
+import type { PrismaClient } from "../../../platform/database/database.ts";
 import { diagnoseUser, type DiagnosisSnapshot } from "./service.ts";
 
 /** The person's consent must cover reading the result. */

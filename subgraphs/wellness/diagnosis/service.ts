@@ -3,12 +3,12 @@
 import { createHash } from "node:crypto";
 import { Prisma, type PrismaClient } from "../../../generated/prisma/client.ts";
 import type { Country } from "../../../generated/prisma/enums.ts";
-import { type Day, dateOfDay, dayOf, type Household } from "../../shared/household/household.ts";
+import { type Day, dateOfDay, dayOf, type Household } from "../../../domain/household/household.ts";
 import { keysetRange, loadHouseholds, type LoadOptions } from "../../shared/household/load-households.ts";
-import type { ActionStep } from "./action-plan.ts";
-import { type Diagnosis, diagnose, TREND_DAYS } from "./diagnose.ts";
-import { PAYMENT_WINDOW_DAYS, SPENDING_WINDOW_DAYS, VOLATILITY_PERIOD_DAYS, VOLATILITY_PERIODS } from "./measure.ts";
-import type { Band } from "./model.ts";
+import type { ActionStep } from "../../../domain/diagnosis/action-plan.ts";
+import { type Diagnosis, diagnose, TREND_DAYS } from "../../../domain/diagnosis/diagnose.ts";
+import { PAYMENT_WINDOW_DAYS, SPENDING_WINDOW_DAYS, VOLATILITY_PERIOD_DAYS, VOLATILITY_PERIODS } from "../../../domain/diagnosis/measure.ts";
+import type { Band } from "../../../domain/diagnosis/model.ts";
 
 /** What the diagnosis reads of a household. */
 export function diagnosisLoadOptions(today: Day): LoadOptions {

@@ -1,0 +1,222 @@
+import { errors as joseErrors, jwtVerify, type JWTPayload } from "jose";
+import type { Country } from "../../generated/prisma/enums.ts";
+import { graphQLError } from "../errors.ts";
+import { LruMap } from "../lru-map.ts";
+import type { PrismaClient } from "../database/database.ts";
+import { readConsentTokenStates, type ConsentTokenRef, type ConsentTokenState } from "./consent-token-states.ts";
+import { PublicKeyStore } from "./public-keys.ts";
+import { parseScopeClaim } from "./scopes.ts";
+import { StatementBatcher } from "../database/statement-batcher.ts";
+import { TokenCheckSeal, type CheckedState } from "./token-check-seal.ts";
+import type { Viewer } from "./viewer.ts";
+
+export const TOKEN_ALGORITHMS = ["EdDSA"] as const;
+const CLOCK_TOLERANCE_SECONDS = 5;
+/**
+ * Five times the 10,000 subscribers one gateway is sized for, at about 1.2 KiB each (the token
+ * and its claims). Kept least recently used first: a fleet of sockets re-checked in turn is a
+ * cycle over every token, and evicting in insertion order from a cache just smaller than that
+ * cycle misses every time (seen in bench:realtime, 10,000 sockets against a cache of 10,000).
+ */
+const VERIFIED_TOKENS_KEPT = 50_000;
+export const ACCESS_TOKEN_TYPE = "at+jwt";
+
+type VerifiedTokens = LruMap<string, { claims: AccessTokenClaims; kid: string; alg: string }>;
+const verifiedTokensBySettings = new WeakMap<TokenSettings, VerifiedTokens>();
+
+/**
+ * The verified-token cache of every verifier made from this settings object: one process's
+ * gateway and subgraphs (`npm start`) are, so a token the gateway verified is not verified again
+ * by each subgraph it calls (two Ed25519 verifications per alert delivered with a cross-subgraph
+ * selection, for a token a subgraph had not seen yet). Same settings, same issuer and audience:
+ * the same answer as verifying again.
+ */
+export function verifiedTokensFor(settings: TokenSettings): VerifiedTokens {
+  let verified = verifiedTokensBySettings.get(settings);
+  if (!verified) verifiedTokensBySettings.set(settings, (verified = new LruMap(VERIFIED_TOKENS_KEPT)));
+  return verified;
+}
+
+export interface TokenSettings {
+  issuer: string;
+  audience: string;
+  /** Shared by every instance; derives the key of the gateway's token-check seals (token-check-seal.ts). */
+  keyEncryptionKey?: Uint8Array;
+}
+
+/** Claims kamina-graph puts in an access token beside the registered ones. */
+export interface AccessTokenClaims extends JWTPayload {
+  client_id: string;
+  scope: string;
+  token_use: "consent" | "client";
+  consent_id?: string;
+  country?: Country;
+  countries?: Country[];
+  /** RFC 9449: the thumbprint of the DPoP key the token is bound to. */
+  cnf?: { jkt: string };
+}
+
+export interface VerifiedToken {
+  viewer: Viewer;
+  claims: AccessTokenClaims;
+  token: string;
+  scheme: "Bearer" | "DPoP";
+}
+
+export class AuthenticationError extends Error {
+  constructor(readonly reason: string) {
+    super(reason);
+  }
+}
+
+export function unauthenticated(reason: string) {
+  return graphQLError("UNAUTHENTICATED", reason, { http: { status: 401 } });
+}
+
+/**
+ * Verifies an access token and that what it stands on still holds: the consent is still
+ * authorised (or the client still active) and the token was not revoked. Checked on every
+ * request against the shared database, so a revocation takes effect on the very next
+ * request everywhere.
+ */
+export class TokenVerifier {
+  private readonly keys: PublicKeyStore;
+  /**
+   * Tokens whose signature and claims verified, by the token itself: an Ed25519 verification
+   * costs more than the rest of a request's token handling, and a token comes back on every hop
+   * of every request. Expiry and the key's presence (in this verifier's own key store) are
+   * checked again at each use; whether the token was revoked is never kept here (checkState,
+   * every request). Shared by every verifier made from the same settings (verifiedTokensFor).
+   */
+  private readonly verified: VerifiedTokens;
+  /**
+   * Consent tokens checked at the same moment (a subscription fleet's periodic re-checks, the
+   * streams one event reaches, concurrent requests) share one statement.
+   */
+  private readonly consentStates = new StatementBatcher<ConsentTokenRef, ConsentTokenState | undefined>((tokens) => readConsentTokenStates(this.prisma, tokens));
+  private readonly seals: TokenCheckSeal | undefined;
+
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly settings: TokenSettings,
+  ) {
+    this.keys = new PublicKeyStore(prisma);
+    this.verified = verifiedTokensFor(settings);
+    this.seals = settings.keyEncryptionKey ? new TokenCheckSeal(settings.keyEncryptionKey) : undefined;
+  }
+
+  /** The gateway's seal of a token it has just checked, for the subgraphs it calls (undefined: none configured). */
+  sealFor(viewer: Viewer): string | undefined {
+    const state: CheckedState =
+      viewer.kind === "consent" ? { kind: "consent" } : { kind: "client", countries: [...viewer.countries], consentVersion: viewer.consentVersion };
+    return this.seals?.seal(viewer.tokenId, state);
+  }
+
+  /**
+   * The viewer, or null when no token was sent; throws AuthenticationError for a bad one.
+   * Whether a bound token (`cnf.jkt`) came with the right scheme and proof is the caller's
+   * check (checkTokenBinding in dpop.ts): it needs the request.
+   */
+  async verifyAuthorization(header: string | undefined, gatewaySeal?: string): Promise<VerifiedToken | null> {
+    if (header === undefined || header === "") return null;
+    // Auth schemes are case-insensitive (RFC 9110 §11.1).
+    const match = /^(Bearer|DPoP) ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*)$/i.exec(header);
+    if (!match?.[1] || !match[2]) throw new AuthenticationError("Authorization must be `Bearer <access token>` or `DPoP <access token>`");
+    const scheme = match[1].toLowerCase() === "dpop" ? "DPoP" : "Bearer";
+    const token = match[2];
+    const claims = await this.verifySignature(token);
+    const sealed = gatewaySeal === undefined ? undefined : this.seals?.open(gatewaySeal, claims.jti!);
+    const viewer = viewerFrom(claims, sealed ?? (await this.checkState(claims)));
+    return { viewer, claims, token, scheme };
+  }
+
+  private async verifySignature(token: string): Promise<AccessTokenClaims> {
+    const known = this.verified.get(token);
+    if (known) {
+      if (known.claims.exp! + CLOCK_TOLERANCE_SECONDS <= Date.now() / 1000) {
+        this.verified.delete(token);
+        throw new AuthenticationError("The token has expired");
+      }
+      // The same answer as verifying again, as long as the key is still published.
+      if (await this.keys.get(known.kid, known.alg)) return known.claims;
+      this.verified.delete(token);
+    }
+    try {
+      const { payload, protectedHeader } = await jwtVerify<AccessTokenClaims>(
+        token,
+        async (header) => {
+          const key = header.kid ? await this.keys.get(header.kid, header.alg) : undefined;
+          if (!key) throw new AuthenticationError("The token is signed by a key this service does not know");
+          return key;
+        },
+        {
+          issuer: this.settings.issuer,
+          audience: this.settings.audience,
+          algorithms: [...TOKEN_ALGORITHMS],
+          typ: ACCESS_TOKEN_TYPE,
+          requiredClaims: ["exp", "iat", "jti", "sub", "client_id", "scope", "token_use"],
+          clockTolerance: CLOCK_TOLERANCE_SECONDS,
+        },
+      );
+      this.verified.set(token, { claims: payload, kid: protectedHeader.kid!, alg: protectedHeader.alg });
+      return payload;
+    } catch (error) {
+      if (error instanceof AuthenticationError) throw error;
+      if (error instanceof joseErrors.JWTExpired) throw new AuthenticationError("The token has expired");
+      if (error instanceof joseErrors.JWTClaimValidationFailed) throw new AuthenticationError(`The token's \`${error.claim}\` claim is not valid`);
+      throw new AuthenticationError("The token is not valid");
+    }
+  }
+
+  /** What the database says of the token now: revoked, consent or client no longer good, or the client's state. */
+  private async checkState(claims: AccessTokenClaims): Promise<CheckedState> {
+    const tokenId = claims.jti!;
+    if (claims.token_use === "consent") {
+      if (!claims.consent_id || !claims.country || !claims.sub) throw new AuthenticationError("The token is not valid");
+      const state = await this.consentStates.add({ jti: tokenId, consentId: claims.consent_id, clientId: claims.client_id, userId: claims.sub });
+      if (!state || state.revoked) throw new AuthenticationError("The token has been revoked");
+      if (state.status !== "AUTHORISED" || (state.expiresAt && state.expiresAt.getTime() <= Date.now())) {
+        throw new AuthenticationError("The consent behind this token is no longer authorised");
+      }
+      return { kind: "consent" };
+    }
+    if (claims.token_use === "client") {
+      const [state] = await this.prisma.$queryRaw<{ status: string; countries: Country[]; consentVersion: string; revoked: boolean }[]>`
+        SELECT p.status::text AS status, p.countries::text[] AS countries, p.consent_version::text AS "consentVersion",
+               EXISTS (SELECT 1 FROM revoked_token r WHERE r.jti = ${tokenId}) AS revoked
+        FROM partner_client p WHERE p.id = ${claims.client_id}`;
+      if (!state || state.revoked || state.status !== "ACTIVE") throw new AuthenticationError("The token has been revoked");
+      return { kind: "client", countries: state.countries, consentVersion: state.consentVersion };
+    }
+    throw new AuthenticationError("The token is not valid");
+  }
+}
+
+/** The viewer a verified token stands for, given what its check found. */
+function viewerFrom(claims: AccessTokenClaims, state: CheckedState): Viewer {
+  const tokenId = claims.jti!;
+  if (claims.token_use === "consent" && state.kind === "consent") {
+    if (!claims.consent_id || !claims.country || !claims.sub) throw new AuthenticationError("The token is not valid");
+    return {
+      kind: "consent",
+      clientId: claims.client_id,
+      userId: claims.sub,
+      consentId: claims.consent_id,
+      country: claims.country,
+      scopes: parseScopeClaim(claims.scope),
+      tokenId,
+    };
+  }
+  if (claims.token_use === "client" && state.kind === "client") {
+    if (claims.sub !== claims.client_id) throw new AuthenticationError("The token has been revoked");
+    return {
+      kind: "client",
+      clientId: claims.client_id,
+      countries: state.countries,
+      consentVersion: state.consentVersion,
+      scopes: parseScopeClaim(claims.scope),
+      tokenId,
+    };
+  }
+  throw new AuthenticationError("The token is not valid");
+}

@@ -1,0 +1,151 @@
+import { createHash } from "node:crypto";
+import { z } from "zod";
+import { realtimeConfigSchema, toRealtimeConfig, type RealtimeConfig } from "./realtime-config.ts";
+
+export const SUBGRAPH_NAMES = ["wellness", "debts", "expenses", "coach", "alerts"] as const;
+export type SubgraphName = (typeof SUBGRAPH_NAMES)[number];
+
+const DEFAULT_SUBGRAPH_PORTS: Record<SubgraphName, number> = {
+  wellness: 4001,
+  debts: 4002,
+  expenses: 4003,
+  coach: 4004,
+  alerts: 4005,
+};
+
+/** Where the embedded PGlite keeps its files when no DATABASE_URL is given. */
+export const DEFAULT_DATA_DIR = ".data";
+
+const port = z.coerce.number().int().min(0).max(65535);
+
+const environment = z.object({
+  HOST: z.string().min(1).default("127.0.0.1"),
+  PORT: port.default(4000),
+  DATABASE_URL: z.string().url().optional(),
+  DATA_DIR: z.string().min(1).default(DEFAULT_DATA_DIR),
+  DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(5),
+  SEED_USERS: z.coerce.number().int().min(0).default(200),
+  SEED: z.coerce.number().int().default(42),
+  SANDBOX_CLIENT_SECRET: z.string().min(12).default("kamina-sandbox-secret"),
+  TOKEN_ISSUER: z.string().min(1).default("urn:kamina-graph:local"),
+  TOKEN_AUDIENCE: z.string().min(1).default("kamina-graph"),
+  ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(3600),
+  REFRESH_TOKEN_TTL_SECONDS: z.coerce.number().int().min(300).default(30 * 86_400),
+  KEY_ENCRYPTION_KEY: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{43}$/, "must be 32 bytes, base64url-encoded (43 characters)")
+    .optional(),
+  APP_API_KEY: z.string().min(16).default("kamina-app-local-key"),
+  PUBLIC_URL: z
+    .string()
+    .url()
+    .regex(/^https?:\/\/[^?#]*$/, "must be an http(s) URL without query or fragment")
+    .optional(),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  SUBGRAPH_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+  UNSAFE_DISABLE_SCOPE_ENFORCEMENT: z.enum(["true", "false"]).default("false"),
+});
+
+const subgraphEnvironment = z.object(
+  Object.fromEntries(
+    SUBGRAPH_NAMES.flatMap((name) => [
+      [`SUBGRAPH_${name.toUpperCase()}_PORT`, port.default(DEFAULT_SUBGRAPH_PORTS[name])],
+      [`SUBGRAPH_${name.toUpperCase()}_URL`, z.string().url().optional()],
+    ]),
+  ),
+);
+
+export interface Config {
+  host: string;
+  port: number;
+  /** PostgreSQL connection string; absent means the embedded PGlite under `dataDir`. */
+  databaseUrl: string | undefined;
+  dataDir: string;
+  dbPoolSize: number;
+  seedUsers: number;
+  seed: number;
+  /** Secret of the sandbox partner client `of_lab_demo` (local use only). */
+  sandboxClientSecret: string;
+  logLevel: string;
+  tokens: {
+    issuer: string;
+    audience: string;
+    accessTtlSeconds: number;
+    refreshTtlSeconds: number;
+    /** Encrypts signing keys and webhook secrets at rest. */
+    keyEncryptionKey: Uint8Array;
+    /** True when no KEY_ENCRYPTION_KEY was given and the local development key is in use. */
+    usingLocalKeyEncryptionKey: boolean;
+  };
+  /** Authenticates the Kamina app's calls that stand in for the person (authorising a consent). */
+  appApiKey: string;
+  /**
+   * The URL clients call the gateway at (PUBLIC_URL, e.g. `https://api.bank.example` or with a
+   * path prefix a proxy strips), without a trailing slash. DPoP proofs name it in `htu`. Unset,
+   * the gateway takes its own scheme and the request's Host header, which only fits a gateway
+   * clients reach directly; behind a proxy or TLS terminator set it (X-Forwarded-* are never trusted).
+   */
+  publicUrl: string | undefined;
+  subgraphTimeoutMs: number;
+  /**
+   * For benchmarks only (`UNSAFE_DISABLE_SCOPE_ENFORCEMENT=true`): the gateway and the subgraphs
+   * skip the per-field `@requiresScopes`/`@authenticated` checks and write no consent receipts.
+   * Tokens are still verified, and which people a token can see (consent, tenant) still applies.
+   */
+  unsafeDisableScopeEnforcement: boolean;
+  subgraphs: Record<SubgraphName, { port: number; url: string }>;
+  /** Event bus (NATS_URL), subscriptions and webhooks. */
+  realtime: RealtimeConfig;
+}
+
+export class ConfigError extends Error {}
+
+/** For local use only: a fixed, public key. Production sets KEY_ENCRYPTION_KEY. */
+const LOCAL_KEY_ENCRYPTION_KEY = createHash("sha256").update("kamina-graph local development key; not a secret").digest();
+
+/** Reads and validates the environment once; the rest of the code receives typed values. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const values = parseOrThrow(environment, env);
+  const subgraphValues = parseOrThrow(subgraphEnvironment, env) as Record<string, unknown>;
+  const realtimeValues = parseOrThrow(realtimeConfigSchema(), env);
+  const subgraphs = Object.fromEntries(
+    SUBGRAPH_NAMES.map((name) => {
+      const key = name.toUpperCase();
+      const subgraphPort = subgraphValues[`SUBGRAPH_${key}_PORT`] as number;
+      const url = (subgraphValues[`SUBGRAPH_${key}_URL`] as string | undefined) ?? `http://127.0.0.1:${subgraphPort}/graphql`;
+      return [name, { port: subgraphPort, url }];
+    }),
+  ) as Config["subgraphs"];
+  return {
+    host: values.HOST,
+    port: values.PORT,
+    databaseUrl: values.DATABASE_URL,
+    dataDir: values.DATA_DIR,
+    dbPoolSize: values.DB_POOL_SIZE,
+    seedUsers: values.SEED_USERS,
+    seed: values.SEED,
+    sandboxClientSecret: values.SANDBOX_CLIENT_SECRET,
+    logLevel: values.LOG_LEVEL,
+    tokens: {
+      issuer: values.TOKEN_ISSUER,
+      audience: values.TOKEN_AUDIENCE,
+      accessTtlSeconds: values.ACCESS_TOKEN_TTL_SECONDS,
+      refreshTtlSeconds: values.REFRESH_TOKEN_TTL_SECONDS,
+      keyEncryptionKey: values.KEY_ENCRYPTION_KEY ? Buffer.from(values.KEY_ENCRYPTION_KEY, "base64url") : LOCAL_KEY_ENCRYPTION_KEY,
+      usingLocalKeyEncryptionKey: !values.KEY_ENCRYPTION_KEY,
+    },
+    appApiKey: values.APP_API_KEY,
+    publicUrl: values.PUBLIC_URL?.replace(/\/+$/, ""),
+    subgraphTimeoutMs: values.SUBGRAPH_TIMEOUT_MS,
+    unsafeDisableScopeEnforcement: values.UNSAFE_DISABLE_SCOPE_ENFORCEMENT === "true",
+    subgraphs,
+    realtime: toRealtimeConfig(realtimeValues),
+  };
+}
+
+function parseOrThrow<T extends z.ZodType>(schema: T, env: NodeJS.ProcessEnv): z.infer<T> {
+  const parsed = schema.safeParse(env);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`);
+  throw new ConfigError(`Invalid configuration:\n  ${problems.join("\n  ")}`);
+}

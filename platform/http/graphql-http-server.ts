@@ -1,0 +1,202 @@
+import { randomUUID } from "node:crypto";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { HeaderMap, type ApolloServer, type BaseContext } from "@apollo/server";
+import { serveInProcess, type InProcessAnswer, type InProcessRequest } from "./in-process-http.ts";
+import type { Logger } from "../logger.ts";
+
+export interface RequestInfo {
+  requestId: string;
+  request: IncomingMessage;
+}
+
+/** Extra routes served beside /graphql and /healthz; answer true when handled. */
+export type RouteHandler = (request: IncomingMessage, response: ServerResponse, info: RequestInfo) => Promise<boolean>;
+
+export interface GraphQLHttpServerOptions<TContext extends BaseContext> {
+  apollo: ApolloServer<TContext>;
+  context: (info: RequestInfo) => Promise<TContext>;
+  host: string;
+  port: number;
+  logger: Logger;
+  /** Whether the service can take traffic; /healthz answers 503 until it can. */
+  ready?: () => boolean;
+  routes?: RouteHandler;
+  maxBodyBytes?: number;
+}
+
+export interface RunningHttpServer {
+  server: Server;
+  /** Base URL, e.g. http://127.0.0.1:4000 */
+  origin: string;
+  close(): Promise<void>;
+}
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+/** Answers carry personal data read under one token: no shared cache may keep them. */
+const NO_STORE = "no-store";
+
+/** Serves an Apollo Server on plain node:http: POST/GET /graphql, /healthz and extra routes. */
+export async function startGraphQLHttpServer<TContext extends BaseContext>(
+  options: GraphQLHttpServerOptions<TContext>,
+): Promise<RunningHttpServer> {
+  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+
+  const server = createServer((request, response) => {
+    const requestId = requestIdOf(request);
+    response.setHeader("x-request-id", requestId);
+    handle(request, response, { requestId, request }).catch((error: unknown) => {
+      const status = error instanceof HttpError ? error.status : 500;
+      const code = error instanceof HttpError ? error.code : "INTERNAL_SERVER_ERROR";
+      const message = error instanceof HttpError ? error.message : "Internal server error";
+      if (status >= 500) options.logger.error({ err: error, requestId }, "request failed");
+      if (!response.headersSent) sendJson(response, status, { errors: [{ message, extensions: { code } }] });
+      else response.destroy();
+    });
+  });
+  // Longer than common proxy idle timeouts so pooled connections are not cut mid-request.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
+
+  async function handle(request: IncomingMessage, response: ServerResponse, info: RequestInfo): Promise<void> {
+    const url = new URL(request.url ?? "/", "http://localhost");
+    if (url.pathname === "/healthz") {
+      const ready = options.ready ? options.ready() : true;
+      sendJson(response, ready ? 200 : 503, { status: ready ? "ok" : "starting" });
+      return;
+    }
+    if (url.pathname === "/graphql") {
+      await handleGraphQL(request, response, url, info);
+      return;
+    }
+    if (options.routes && (await options.routes(request, response, info))) return;
+    sendJson(response, 404, { errors: [{ message: `No route for ${request.method} ${url.pathname}`, extensions: { code: "NOT_FOUND" } }] });
+  }
+
+  /** One GraphQL request through Apollo, whether it came over HTTP or from this process. */
+  function executeGraphQL(method: string, headers: HeaderMap, search: string, body: unknown, info: RequestInfo) {
+    return options.apollo.executeHTTPGraphQLRequest({ httpGraphQLRequest: { method, headers, search, body }, context: () => options.context(info) });
+  }
+
+  async function handleGraphQL(request: IncomingMessage, response: ServerResponse, url: URL, info: RequestInfo): Promise<void> {
+    const headers = new HeaderMap();
+    for (const [key, value] of Object.entries(request.headers)) {
+      if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(", ") : value);
+    }
+    const body = request.method === "POST" ? await readJsonBody(request, maxBodyBytes) : undefined;
+    const result = await executeGraphQL(request.method ?? "GET", headers, url.search, body, info);
+    response.setHeader("cache-control", NO_STORE);
+    for (const [key, value] of result.headers) response.setHeader(key, value);
+    response.statusCode = result.status ?? 200;
+    if (result.body.kind === "complete") {
+      response.end(result.body.string);
+      return;
+    }
+    for await (const chunk of result.body.asyncIterator) response.write(chunk);
+    response.end();
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port, options.host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
+  const origin = `http://${host}:${address.port}`;
+
+  /** POST /graphql for callers in this process (in-process-http.ts): the same pipeline, no socket. */
+  async function handleInProcess(request: InProcessRequest): Promise<InProcessAnswer> {
+    const url = new URL(request.url);
+    if (url.pathname !== "/graphql" || request.method !== "POST") return jsonAnswer(404, { errors: [{ message: "In-process calls serve POST /graphql only", extensions: { code: "NOT_FOUND" } }] });
+    const headers = new HeaderMap();
+    for (const [key, value] of Object.entries(request.headers)) headers.set(key, value);
+    // What the context reads of a request (its headers) without a socket behind it.
+    const pseudoRequest = { headers: Object.fromEntries(headers), method: request.method, url: url.pathname + url.search } as unknown as IncomingMessage;
+    const info: RequestInfo = { requestId: requestIdOf(pseudoRequest), request: pseudoRequest };
+    let body: unknown;
+    try {
+      body = JSON.parse(request.body) as unknown;
+    } catch {
+      return jsonAnswer(400, { errors: [{ message: "Request body is not valid JSON", extensions: { code: "BAD_REQUEST" } }] });
+    }
+    const result = await executeGraphQL("POST", headers, url.search, body, info);
+    const answerHeaders = new HeaderMap([
+      ["cache-control", NO_STORE],
+      ["x-request-id", info.requestId],
+    ]);
+    for (const [key, value] of result.headers) answerHeaders.set(key, value);
+    let text = "";
+    if (result.body.kind === "complete") text = result.body.string;
+    else for await (const chunk of result.body.asyncIterator) text += chunk;
+    return { status: result.status ?? 200, headers: answerHeaders, body: text };
+  }
+  const stopServingInProcess = serveInProcess(origin, handleInProcess);
+
+  return {
+    server,
+    origin,
+    close: () =>
+      new Promise<void>((resolve) => {
+        stopServingInProcess();
+        server.close(() => resolve());
+        server.closeIdleConnections();
+        setTimeout(() => server.closeAllConnections(), 2_000).unref();
+      }),
+  };
+}
+
+function requestIdOf(request: IncomingMessage): string {
+  const given = request.headers["x-request-id"];
+  return typeof given === "string" && /^[\w.:-]{1,128}$/.test(given) ? given : randomUUID();
+}
+
+async function readJsonBody(request: IncomingMessage, maxBytes: number): Promise<unknown> {
+  const contentType = request.headers["content-type"] ?? "";
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > maxBytes) throw new HttpError(413, "PAYLOAD_TOO_LARGE", `Request body exceeds ${maxBytes} bytes`);
+    chunks.push(chunk);
+  }
+  const text = Buffer.concat(chunks).toString("utf8");
+  if (!contentType.includes("json")) {
+    throw new HttpError(415, "BAD_REQUEST", "POST /graphql needs Content-Type: application/json");
+  }
+  if (text.trim() === "") throw new HttpError(400, "BAD_REQUEST", "Request body is empty");
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new HttpError(400, "BAD_REQUEST", "Request body is not valid JSON");
+  }
+}
+
+function jsonAnswer(status: number, payload: unknown): InProcessAnswer {
+  return {
+    status,
+    headers: new HeaderMap([
+      ["content-type", "application/json; charset=utf-8"],
+      ["cache-control", NO_STORE],
+    ]),
+    body: JSON.stringify(payload),
+  };
+}
+
+export function sendJson(response: ServerResponse, status: number, payload: unknown): void {
+  const body = JSON.stringify(payload);
+  response.writeHead(status, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(body) });
+  response.end(body);
+}

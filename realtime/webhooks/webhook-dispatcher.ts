@@ -1,0 +1,198 @@
+import type { Logger } from "../../platform/logger.ts";
+import { DrainLoop } from "../events/drain-loop.ts";
+import type { RealtimeConfig } from "../../platform/config/realtime-config.ts";
+import type { PrismaClient } from "../../platform/database/database.ts";
+import { alertCreatedPayload, messageId } from "./alert-payload.ts";
+import { EndpointRateLimit } from "./endpoint-rate-limit.ts";
+import { liveSecrets, SecretBox } from "./webhook-secrets.ts";
+import { signatureHeader } from "./webhook-signature.ts";
+
+type WebhookSettings = RealtimeConfig["webhooks"];
+
+interface ClaimedDelivery {
+  id: string;
+  endpointId: string;
+  eventId: bigint;
+  attempts: number;
+}
+
+interface DeliveryContext {
+  url: string;
+  secretEncrypted: string;
+  endpointStatus: string;
+  clientId: string;
+  userId: string | null;
+  riskBand: string | null;
+  contributingFactors: string[] | null;
+  suggestedAction: string | null;
+  alertCreatedAt: Date | null;
+  consented: boolean;
+}
+
+const CLAIM_BATCH = 50;
+/** Deliveries one dispatcher has on the wire at once; a slow endpoint holds only its own. */
+const MAX_IN_FLIGHT = 200;
+const MAX_ERROR_LENGTH = 500;
+
+/** Exponential back-off with "equal jitter": half the step fixed, half random, capped. */
+export function backoffMs(attempt: number, settings: Pick<WebhookSettings, "backoffBaseMs" | "backoffMaxMs">, random = Math.random): number {
+  const step = Math.min(settings.backoffMaxMs, settings.backoffBaseMs * 2 ** Math.max(0, attempt - 1));
+  return Math.round(step / 2 + random() * (step / 2));
+}
+
+/**
+ * Delivers webhook rows at least once. Rows are claimed with a lease (`leased_until`) under
+ * `FOR UPDATE SKIP LOCKED`, so any number of dispatchers share the work and a dispatcher killed
+ * mid-delivery leaves rows that are claimed again once the lease ends. A 2xx is DELIVERED; any
+ * other answer, a timeout or a network error is FAILED with the next attempt backed off, and the
+ * last allowed attempt makes it DEAD (replayable through POST /v1/webhooks/{id}/replay).
+ * Each delivery runs on its own: one endpoint that answers slowly (up to WEBHOOK_TIMEOUT_MS)
+ * never holds back another's, while at most MAX_IN_FLIGHT are open at once.
+ */
+export class WebhookDispatcher {
+  private readonly box: SecretBox;
+  private readonly limiter: EndpointRateLimit;
+  private readonly loop = new DrainLoop(
+    () => this.runOnce(),
+    (error) => this.logger.error({ err: error }, "webhook dispatch failed; retrying on the next tick"),
+  );
+  private timer: NodeJS.Timeout | undefined;
+  private readonly inFlight = new Set<Promise<void>>();
+
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly settings: WebhookSettings,
+    keyEncryptionKey: Uint8Array,
+    private readonly logger: Logger,
+  ) {
+    this.box = new SecretBox(keyEncryptionKey);
+    this.limiter = new EndpointRateLimit(prisma, settings.ratePerSecond);
+  }
+
+  start(): void {
+    this.timer = setInterval(() => this.wake(), this.settings.pollMs);
+    this.timer.unref();
+    this.wake();
+  }
+
+  wake(): void {
+    this.loop.wake();
+  }
+
+  /** Claims due deliveries and starts sending them; returns how many it claimed. */
+  async runOnce(): Promise<number> {
+    const room = Math.min(CLAIM_BATCH, MAX_IN_FLIGHT - this.inFlight.size);
+    if (room <= 0) return 0;
+    const leaseMs = this.settings.timeoutMs * 2 + 5_000;
+    const claimed = await this.prisma.$queryRaw<ClaimedDelivery[]>`
+      UPDATE webhook_delivery d SET leased_until = now() + ${leaseMs} * interval '1 millisecond'
+      WHERE d.id IN (
+        SELECT id FROM webhook_delivery
+        WHERE status IN ('PENDING', 'FAILED') AND next_attempt_at <= now() AND (leased_until IS NULL OR leased_until < now())
+        ORDER BY next_attempt_at LIMIT ${room}
+        FOR UPDATE SKIP LOCKED
+      )
+      RETURNING d.id, d.endpoint_id AS "endpointId", d.event_id AS "eventId", d.attempts`;
+    for (const delivery of claimed) this.send(delivery);
+    return claimed.length;
+  }
+
+  /** One delivery on its own; when it ends there is room for more, so the loop looks again. */
+  private send(delivery: ClaimedDelivery): void {
+    const sending: Promise<void> = this.deliver(delivery)
+      // The row keeps its lease and is claimed again when the lease ends: nothing is lost.
+      .catch((error: unknown) => this.logger.error({ err: error, deliveryId: delivery.id }, "webhook delivery failed unexpectedly"))
+      .finally(() => {
+        this.inFlight.delete(sending);
+        this.wake();
+      });
+    this.inFlight.add(sending);
+  }
+
+  private async deliver(delivery: ClaimedDelivery): Promise<void> {
+    const [context] = await this.prisma.$queryRaw<DeliveryContext[]>`
+      SELECT e.url, e.secret_encrypted AS "secretEncrypted", e.status::text AS "endpointStatus", e.client_id AS "clientId",
+             a.user_id AS "userId", a.risk_band::text AS "riskBand", a.contributing_factors AS "contributingFactors",
+             a.suggested_action AS "suggestedAction", a.created_at AS "alertCreatedAt",
+             EXISTS (
+               SELECT 1 FROM consent c
+               WHERE c.client_id = e.client_id AND c.user_id = a.user_id AND c.country = a.country
+                 AND c.status = 'AUTHORISED' AND (c.expires_at IS NULL OR c.expires_at > now()) AND 'alerts.read' = ANY(c.scopes)
+             ) AS consented
+      FROM webhook_delivery d
+      JOIN webhook_endpoint e ON e.id = d.endpoint_id
+      JOIN outbox_event o ON o.id = d.event_id
+      LEFT JOIN alert a ON a.id = o.aggregate_id
+      WHERE d.id = ${delivery.id}`;
+    if (!context) return;
+    if (!context.userId || !context.riskBand || !context.alertCreatedAt) return this.finish(delivery, "DEAD", null, "The alert no longer exists");
+    // Consent is checked again at send time: a revocation since the event stops the delivery.
+    if (!context.consented) return this.finish(delivery, "DEAD", null, "The person's consent no longer covers alerts.read for this client");
+    if (context.endpointStatus !== "ACTIVE") return this.postpone(delivery, this.settings.pollMs * 10);
+    const wait = await this.limiter.take(delivery.endpointId);
+    if (wait > 0) return this.postpone(delivery, wait);
+
+    const id = messageId(delivery.eventId);
+    const body = JSON.stringify(
+      alertCreatedPayload(delivery.eventId, {
+        userId: context.userId,
+        riskBand: context.riskBand,
+        contributingFactors: context.contributingFactors ?? [],
+        suggestedAction: context.suggestedAction ?? "",
+        createdAt: context.alertCreatedAt,
+      }),
+    );
+    const timestamp = Math.floor(Date.now() / 1000);
+    const secrets = liveSecrets(await this.box.open(context.secretEncrypted));
+    let status: number | null = null;
+    let failure: string | null = null;
+    try {
+      const response = await fetch(context.url, {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          "user-agent": "kamina-graph-webhooks/1",
+          "webhook-id": id,
+          "webhook-timestamp": String(timestamp),
+          "webhook-signature": signatureHeader(secrets, id, timestamp, body),
+        },
+        body,
+        // A redirect could point anywhere, private networks included: it counts as a failure.
+        redirect: "manual",
+        signal: AbortSignal.timeout(this.settings.timeoutMs),
+      });
+      status = response.status;
+      await response.body?.cancel().catch(() => undefined);
+      if (status >= 200 && status < 300) return this.finish(delivery, "DELIVERED", status, null);
+      failure = `The endpoint answered ${status}`;
+    } catch (error) {
+      failure = error instanceof DOMException && error.name === "TimeoutError" ? `No answer within ${this.settings.timeoutMs} ms` : "The endpoint could not be reached";
+    }
+    const attempts = delivery.attempts + 1;
+    if (attempts >= this.settings.maxAttempts) return this.finish(delivery, "DEAD", status, failure);
+    await this.prisma.$executeRaw`
+      UPDATE webhook_delivery SET status = 'FAILED', attempts = ${attempts}, last_status_code = ${status}, last_error = ${failure.slice(0, MAX_ERROR_LENGTH)},
+        next_attempt_at = now() + ${backoffMs(attempts, this.settings)} * interval '1 millisecond', leased_until = NULL
+      WHERE id = ${delivery.id}`;
+  }
+
+  private async finish(delivery: ClaimedDelivery, status: "DELIVERED" | "DEAD", code: number | null, error: string | null): Promise<void> {
+    const counted = status === "DELIVERED" || code !== null || error?.startsWith("The endpoint") || error?.startsWith("No answer") ? 1 : 0;
+    await this.prisma.$executeRaw`
+      UPDATE webhook_delivery SET status = ${status}::"DeliveryStatus", attempts = attempts + ${counted}, last_status_code = ${code},
+        last_error = ${error?.slice(0, MAX_ERROR_LENGTH) ?? null}, delivered_at = ${status === "DELIVERED" ? new Date() : null}, leased_until = NULL
+      WHERE id = ${delivery.id}`;
+  }
+
+  /** Not an attempt (rate limit, paused endpoint): back in the queue after `ms`. */
+  private async postpone(delivery: ClaimedDelivery, ms: number): Promise<void> {
+    await this.prisma.$executeRaw`
+      UPDATE webhook_delivery SET next_attempt_at = now() + ${ms} * interval '1 millisecond', leased_until = NULL WHERE id = ${delivery.id}`;
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    await this.loop.stop();
+    await Promise.all(this.inFlight);
+  }
+}

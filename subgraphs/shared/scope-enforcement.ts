@@ -1,0 +1,147 @@
+import type { ApolloServerPlugin } from "@apollo/server";
+import {
+  defaultFieldResolver,
+  getNamedType,
+  isObjectType,
+  type ConstDirectiveNode,
+  type GraphQLFieldResolver,
+  type GraphQLNamedType,
+  type GraphQLObjectType,
+  type GraphQLSchema,
+} from "graphql";
+import { graphQLError } from "../../platform/errors.ts";
+import { combineRules, describeRule, ruleOf, SUBGRAPH_DIRECTIVE_NAMES, type AccessRule } from "../../platform/auth/access-rules.ts";
+import type { ConsentGrant } from "../../platform/auth/consent-grants.ts";
+import { RECEIPTS_EXTENSION, type FieldAccess } from "../../platform/auth/field-access.ts";
+
+interface AccessContext {
+  access: FieldAccess;
+}
+
+/**
+ * Whose data a value of a per-person type is: a `User` is the person, every other type's
+ * resolvers receive rows that carry `userId`. A value without one is refused (fail closed).
+ */
+function subjectOf(typeName: string, parent: unknown): unknown {
+  if (parent === null || typeof parent !== "object") return undefined;
+  return typeName === "User" ? (parent as { id?: unknown }).id : (parent as { userId?: unknown }).userId;
+}
+
+function unauthorized(coordinate: string, rule: AccessRule) {
+  return graphQLError(
+    "UNAUTHORIZED_FIELD_OR_TYPE",
+    `Not authorised to read ${coordinate}: it needs ${describeRule(rule)}, granted by this person to this client`,
+  );
+}
+
+function isPromiseLike<T>(value: unknown): value is PromiseLike<T> {
+  return value !== null && typeof value === "object" && typeof (value as { then?: unknown }).then === "function";
+}
+
+/**
+ * Defence in depth: every subgraph enforces the `@requiresScopes`/`@authenticated` in its own
+ * SDL on every request, whoever sends it. Wraps, in place, the resolver of every field that
+ * needs something (its own directives AND its return type's) and the `__resolveReference` of
+ * every entity with a type-level rule. A refused field resolves to null with an
+ * `UNAUTHORIZED_FIELD_OR_TYPE` error; an allowed one that returns a value is recorded for the
+ * consent receipt.
+ */
+export function enforceScopes(schema: GraphQLSchema): GraphQLSchema {
+  const rootTypes = new Set([schema.getQueryType(), schema.getMutationType(), schema.getSubscriptionType()].filter(Boolean));
+  for (const type of Object.values(schema.getTypeMap())) {
+    if (!isObjectType(type) || type.name.startsWith("__")) continue;
+    const isRoot = rootTypes.has(type);
+    for (const field of Object.values(type.getFields())) {
+      const rule = combineRules(ruleOf(field.astNode?.directives, SUBGRAPH_DIRECTIVE_NAMES), typeRuleOf(getNamedType(field.type)));
+      if (!rule) continue;
+      const coordinate = `${type.name}.${field.name}`;
+      const resolve = field.resolve ?? defaultFieldResolver;
+      if (isRoot) {
+        // No person yet: only the token's scopes apply (`@authenticated` already held at the door).
+        if (rule.scopes.length > 0) field.resolve = guardRootField(resolve, coordinate, rule);
+      } else field.resolve = guardPersonalField(resolve, type.name, coordinate, rule);
+    }
+    guardEntity(type);
+  }
+  return schema;
+}
+
+function guardRootField(resolve: GraphQLFieldResolver<unknown, AccessContext>, coordinate: string, rule: AccessRule): GraphQLFieldResolver<unknown, AccessContext> {
+  return (parent, args, context, info) => {
+    if (!context.access.tokenCovers(rule)) throw unauthorized(coordinate, rule);
+    return resolve(parent, args, context, info);
+  };
+}
+
+function guardPersonalField(
+  resolve: GraphQLFieldResolver<unknown, AccessContext>,
+  typeName: string,
+  coordinate: string,
+  rule: AccessRule,
+): GraphQLFieldResolver<unknown, AccessContext> {
+  return (parent, args, context, info) => {
+    const { access } = context;
+    const proceed = (grant: ConsentGrant | null) => {
+      if (!grant) throw unauthorized(coordinate, rule);
+      const value = resolve(parent, args, context, info);
+      if (!isPromiseLike(value)) {
+        if (value !== null && value !== undefined) access.record(grant, coordinate);
+        return value;
+      }
+      return Promise.resolve(value).then((resolved) => {
+        if (resolved !== null && resolved !== undefined) access.record(grant, coordinate);
+        return resolved;
+      });
+    };
+    const verdict = access.authorise(subjectOf(typeName, parent), rule);
+    return isPromiseLike(verdict) ? verdict.then(proceed) : proceed(verdict);
+  };
+}
+
+type ReferenceResolver = (reference: unknown, context: AccessContext, info: unknown) => unknown;
+
+/**
+ * An entity with a type-level rule can also be reached by `_entities`, past every field that
+ * returns it: its `__resolveReference` applies the type's rule to the person the entity belongs to.
+ */
+function guardEntity(type: GraphQLObjectType): void {
+  const rule = typeRuleOf(type);
+  const extensions = type.extensions as { apollo?: { subgraph?: { resolveReference?: ReferenceResolver } } };
+  const resolveReference = extensions.apollo?.subgraph?.resolveReference;
+  if (!rule || !resolveReference) return;
+  const coordinate = type.name;
+  const guarded: ReferenceResolver = async (reference, context, info) => {
+    const entity = await resolveReference(reference, context, info);
+    if (entity === null || entity === undefined) return entity;
+    const grant = await context.access.authorise(subjectOf(type.name, entity), rule);
+    if (!grant) throw unauthorized(coordinate, rule);
+    return entity;
+  };
+  // @apollo/subgraph keeps the reference resolver in the type's extensions and reads it from there.
+  (type as unknown as { extensions: unknown }).extensions = {
+    ...type.extensions,
+    apollo: { ...extensions.apollo, subgraph: { ...extensions.apollo?.subgraph, resolveReference: guarded } },
+  };
+}
+
+function typeRuleOf(type: GraphQLNamedType): AccessRule | undefined {
+  const directives: ConstDirectiveNode[] = [...(type.astNode?.directives ?? []), ...type.extensionASTNodes.flatMap((node) => node.directives ?? [])];
+  return ruleOf(directives, SUBGRAPH_DIRECTIVE_NAMES);
+}
+
+/** Puts what this request returned, per consent, in the response's extensions for the gateway's receipt. */
+export function receiptsPlugin(): ApolloServerPlugin<AccessContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async willSendResponse({ contextValue, response }) {
+          if (response.body.kind !== "single") return;
+          const report = contextValue?.access.report();
+          if (!report) return;
+          const result = response.body.singleResult;
+          result.extensions = { ...result.extensions, [RECEIPTS_EXTENSION]: report };
+        },
+      };
+    },
+  };
+}
