@@ -28,7 +28,7 @@ function row(cells: string[]): string {
 
 export function resultsTable(measurements: Measurement[]): string {
   const header = ["scenario", "req/s (mean)", "p50 ms", "p90 ms", "p99 ms", "mean ms", "requests", "errors", "server CPU ms/req", "server CPU", "PostgreSQL CPU", "autocannon CPU", "other CPU", "machine CPU"];
-  const lines = [row(header), row(header.map((cell, index) => (index === 0 ? "---" : "---:")))];
+  const lines = [row(header), row(header.map((_cell, index) => (index === 0 ? "---" : "---:")))];
   for (const m of measurements) {
     lines.push(
       row([
