@@ -8,7 +8,7 @@ import type { ConsentRecord } from "../auth/consent-service.ts";
 import { requireApp, requireClient, requireClientOrApp } from "./callers.ts";
 import { RestError } from "./envelope.ts";
 import { parseInput, readBody } from "./request-body.ts";
-import type { Router } from "./router.ts";
+import type { Router } from "./path-router.ts";
 import { proofKey, sendTokens, tokenType } from "./token-routes.ts";
 
 const COUNTRIES = Object.values(Country);

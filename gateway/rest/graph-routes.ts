@@ -10,7 +10,7 @@ import type { AuthServices } from "../auth/services.ts";
 import { gatewayContext, type GatewayContext } from "../context.ts";
 import { RestError } from "./envelope.ts";
 import { parseInput, readBody } from "./request-body.ts";
-import type { Router } from "./router.ts";
+import type { Router } from "./path-router.ts";
 
 // The brief's REST routes, each a stored GraphQL operation run through the same gateway:
 // the token, scopes, consent and receipts apply exactly as on /graphql.

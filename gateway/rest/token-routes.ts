@@ -6,7 +6,7 @@ import type { AuthApi } from "../auth/auth-api.ts";
 import { requireClient } from "./callers.ts";
 import { RestError } from "./envelope.ts";
 import { parseInput, readBody } from "./request-body.ts";
-import type { Router } from "./router.ts";
+import type { Router } from "./path-router.ts";
 
 export const CONSENT_GRANT = "urn:kamina:consent";
 const GRANT_TYPES = [CONSENT_GRANT, "refresh_token", "client_credentials"] as const;

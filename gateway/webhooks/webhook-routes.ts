@@ -4,7 +4,7 @@ import type { AuthApi } from "../auth/auth-api.ts";
 import type { AuthServices } from "../auth/services.ts";
 import { requireClient } from "../rest/callers.ts";
 import { parseInput, readBody } from "../rest/request-body.ts";
-import type { Router } from "../rest/router.ts";
+import type { Router } from "../rest/path-router.ts";
 import { WEBHOOK_EVENTS, WebhookEndpoints } from "./webhook-endpoints.ts";
 
 const createBody = z.strictObject({

@@ -1,0 +1,61 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { RequestInfo, RouteHandler } from "../../platform/http/graphql-http-server.ts";
+import type { Logger } from "../../platform/logger.ts";
+import { AuthError } from "../auth/auth-error.ts";
+import { RestError, sendError } from "./envelope.ts";
+
+export type RestHandler = (request: IncomingMessage, response: ServerResponse, params: Record<string, string>, info: RequestInfo) => Promise<void>;
+
+interface Route {
+  method: string;
+  pattern: RegExp;
+  keys: string[];
+  handler: RestHandler;
+}
+
+/** A small method + path router; `:name` segments become params. */
+export class Router {
+  private readonly routes: Route[] = [];
+
+  add(method: string, path: string, handler: RestHandler): this {
+    const keys: string[] = [];
+    const pattern = new RegExp(`^${path.replace(/:(\w+)/g, (_match, key: string) => (keys.push(key), "([^/]+)"))}$`);
+    this.routes.push({ method, pattern, keys, handler });
+    return this;
+  }
+
+  handler(logger: Logger): RouteHandler {
+    return async (request, response, info) => {
+      const path = new URL(request.url ?? "/", "http://localhost").pathname;
+      const matching = this.routes.filter((route) => route.pattern.test(path));
+      if (matching.length === 0) return false;
+      const route = matching.find((candidate) => candidate.method === request.method);
+      if (!route) {
+        response.setHeader("allow", matching.map((candidate) => candidate.method).join(", "));
+        sendError(response, "BAD_REQUEST", `${request.method} is not allowed on ${path}`);
+        return true;
+      }
+      try {
+        const values = route.pattern.exec(path)!.slice(1);
+        const params = Object.fromEntries(route.keys.map((key, index) => [key, decodeParam(values[index] ?? "")]));
+        await route.handler(request, response, params, info);
+      } catch (error) {
+        if (error instanceof RestError) sendError(response, error.code, error.message, error.retryAfterSeconds);
+        else if (error instanceof AuthError) sendError(response, error.code, error.message);
+        else {
+          logger.error({ err: error, requestId: info.requestId, path }, "REST route failed");
+          sendError(response, "INTERNAL_SERVER_ERROR", "Internal server error");
+        }
+      }
+      return true;
+    };
+  }
+}
+
+function decodeParam(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    throw new RestError("BAD_REQUEST", `The path segment ${value} is not valid percent-encoding`);
+  }
+}
