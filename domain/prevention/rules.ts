@@ -7,10 +7,10 @@
 //   { "var": name, "op": ">" | ">=" | "<" | "<=" | "==" | "!=", "value": number }
 //   { "var": name, "op": ..., "ref": other variable, "times": number (default 1) }
 // A comparison with an undefined variable is false (so `not` of it is true).
-import { readFileSync } from "node:fs";
 import { z } from "zod";
 import type { Severity } from "../../generated/prisma/enums.ts";
 import type { Band } from "../diagnosis/model.ts";
+import rulesFile from "./rules.json" with { type: "json" };
 import { VARIABLE_INDEX } from "./variables.ts";
 
 const OPERATORS = [">", ">=", "<", "<=", "==", "!="] as const;
@@ -158,7 +158,7 @@ export function parseRules(json: unknown): RuleSet {
   };
 }
 
-export const RULES: RuleSet = parseRules(JSON.parse(readFileSync(new URL("./rules.json", import.meta.url), "utf8")));
+export const RULES: RuleSet = parseRules(rulesFile);
 
 const SEVERITY_RANK: Record<Severity, number> = { LOW: 0, MEDIUM: 1, HIGH: 2, CRITICAL: 3 };
 const BAND_RANK: Record<Band, number> = { GREEN: 0, AMBER: 1, RED: 2 };
