@@ -12,7 +12,7 @@ import { applyMigrations } from "../platform/database/schema-engine.ts";
 import { isEmpty, seedDatabase, SeedRefusedError, type SeedOptions } from "../prisma/seed/index.ts";
 import { DEMO_VALUES, DEMO_WEIGHTS } from "../prisma/seed/demo-user.ts";
 import { CONSENT_TEXT } from "../prisma/seed/reference-data.ts";
-import { score } from "../prisma/seed/wellness-model.ts";
+import { score } from "../prisma/seed/demo-wellness.ts";
 import { hashSecret, verifySecret } from "../platform/secret-hash.ts";
 import { createTestDatabase, type TestDatabase } from "../testkit/postgres.ts";
 

@@ -6,16 +6,16 @@
 // 2026-05-08 the debts fall due on 2026-05-25 and 2026-05-18 and the next review is on
 // 2026-06-08, as in the brief. The rest of the household is generated as for anyone else,
 // from a fixed stream, so the demo user is the same whatever the seed.
+import type { FactorValues } from "../../domain/diagnosis/model.ts";
 import { addMonths, type Day, DAY_MS, dayInMonth, dayStartMs, firstOfMonth, parts } from "./calendar.ts";
 import { COUNTRY_PROFILES } from "./catalogue.ts";
 import { coachTranscript } from "./coach-texts.ts";
-import { buildSnapshots, valuesForScore } from "./diagnosis.ts";
+import { demoSnapshots, type FactorWeights, valuesForScore } from "./demo-wellness.ts";
 import { generateFinances } from "./household.ts";
 import { rowId } from "./household-context.ts";
 import { cohortTags, DEMO_USER_INDEX, householdInput, type PopulationContext } from "./population.ts";
 import { hash32, Rng } from "./prng.ts";
 import type { AlertRow, CoachSessionRow, DebtPaymentRow, DebtRow, Household, IncomeRow, PaymentStatusCode, SnapshotRow } from "./rows.ts";
-import { type FactorValues, type FactorWeights } from "./wellness-model.ts";
 
 export const DEMO_USER_ID = "USR_42891";
 
@@ -207,7 +207,7 @@ export function generateDemoHousehold(context: PopulationContext): Household {
   const firstSession = coachSessions[0] as CoachSessionRow;
   const transcripts = [{ sessionId: firstSession.id, country: "MX" as const, text: coachTranscript("debt_stress", rng) }];
 
-  const snapshots: SnapshotRow[] = buildSnapshots({
+  const snapshots: SnapshotRow[] = demoSnapshots({
     ids: input,
     userId: DEMO_USER_ID,
     country: "MX",

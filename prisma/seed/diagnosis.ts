@@ -1,24 +1,13 @@
-// What a generated household's history looks like to the diagnosis engine: a year of monthly
-// wellness snapshots plus today's (the engine measures today's factors: wellness-engine.ts), and
-// prevention alerts for users under stress.
-import { addMonths, type Day, DAY_MS, dayStartMs, firstOfMonth } from "./calendar.ts";
+// What a generated household's history looks like to the diagnosis engine: the dates of a
+// year of monthly wellness snapshots plus today's, the walk of factor values behind them (the
+// engine scores both: wellness-engine.ts), and prevention alerts for users under stress.
+import { FACTOR_NAMES, type FactorName, type FactorValues } from "../../domain/diagnosis/model.ts";
+import { type Day, DAY_MS, dayStartMs, firstOfMonth } from "./calendar.ts";
 import { COUNTRY_PROFILES, type AlertType, type CountryCode } from "./catalogue.ts";
 import type { Finances } from "./household.ts";
 import { type HouseholdInput, localInstant, rowId } from "./household-context.ts";
 import type { Rng } from "./prng.ts";
 import type { AlertRow, Band, SnapshotRow } from "./rows.ts";
-import {
-  actionPlan,
-  bandOf,
-  FACTOR_NAMES,
-  type FactorName,
-  factorList,
-  factorOrder,
-  type FactorValues,
-  type FactorWeights,
-  round2,
-  score,
-} from "./wellness-model.ts";
 
 const clamp = (x: number, lo: number, hi: number): number => (x < lo ? lo : x > hi ? hi : x);
 
@@ -34,11 +23,11 @@ const MOVEMENT: Record<FactorName, { step: number; better: 1 | -1; range: readon
   goal_progress: { step: 0.03, better: 1, range: [0, 1] },
 };
 
-function rounded(values: FactorValues): FactorValues {
-  const out = {} as FactorValues;
-  for (const name of FACTOR_NAMES) out[name] = round2(values[name]);
-  return out;
-}
+/**
+ * The order in which the walk draws each factor's noise: MOVEMENT's. It fixes which random
+ * number each factor gets, so reordering MOVEMENT changes every seeded history.
+ */
+const WALK_ORDER = Object.keys(MOVEMENT) as FactorName[];
 
 /** Moves every factor `shift` steps in its "better" direction. */
 export function shifted(values: FactorValues, shift: number): FactorValues {
@@ -59,50 +48,6 @@ export function snapshotDates(today: Day): { stored: Day[]; reference: Day } {
   return { stored: [...firsts, today], reference: firstOfMonth(today, newest - 12) };
 }
 
-export interface SnapshotInput {
-  ids: Pick<HouseholdInput, "index" | "idKey">;
-  userId: string;
-  country: CountryCode;
-  today: Day;
-  weights: FactorWeights;
-  /** Factor values for each snapshot date (including the unstored reference month). */
-  valuesAt: (day: Day) => FactorValues;
-  /** Overrides the computed score for a date (the demo user's brief values). */
-  scoreAt?: (day: Day, computed: number) => number;
-  rng: Rng;
-}
-
-export function buildSnapshots(input: SnapshotInput): SnapshotRow[] {
-  const { stored, reference } = snapshotDates(input.today);
-  const order = factorOrder(input.weights);
-  const scores = new Map<Day, number>();
-  const values = new Map<Day, FactorValues>();
-  for (const day of [reference, ...stored]) {
-    const v = rounded(input.valuesAt(day));
-    values.set(day, v);
-    const computed = score(v, input.weights);
-    scores.set(day, input.scoreAt ? input.scoreAt(day, computed) : computed);
-  }
-  return stored.map((day, i) => {
-    const v = values.get(day) as FactorValues;
-    const value = scores.get(day) ?? 0;
-    const previous = scores.get(firstOfMonth(day, -1)) ?? value;
-    return {
-      id: rowId("snp", input.ids, i),
-      userId: input.userId,
-      country: input.country,
-      snapshotDate: day,
-      score: value,
-      band: bandOf(value),
-      trend30d: value - previous,
-      factors: factorList(v, input.weights, order),
-      actionPlan: actionPlan(v, input.weights),
-      computedAt: dayStartMs(day) + input.rng.int(60, 3600) * 1000,
-      nextReviewAt: addMonths(day, 1),
-    };
-  });
-}
-
 /**
  * A random walk backwards from today's values: a user drifting towards stress looked
  * healthier a year ago, one recovering looked worse. Past income loss shows up too.
@@ -118,7 +63,7 @@ export function historyWalk(now: FactorValues, today: Day, rng: Rng, stress: num
     if (day !== today) {
       const months = (previousDay - day) / 30.44;
       const next = {} as FactorValues;
-      for (const name of FACTOR_NAMES) {
+      for (const name of WALK_ORDER) {
         const { step, better, range } = MOVEMENT[name];
         const drift = -better * step * trajectory * months;
         const noise = rng.normal(0, step * Math.sqrt(months));
@@ -230,20 +175,4 @@ export function buildAlerts(
     });
   }
   return alerts;
-}
-
-/**
- * Factor values near `base` whose score is `target`: every factor is moved the same number
- * of steps in its better (or worse) direction until the score matches. Used to give the
- * demo user a history that tells the brief's story while staying internally consistent.
- */
-export function valuesForScore(base: FactorValues, weights: FactorWeights, target: number): FactorValues {
-  let lo = -40;
-  let hi = 40;
-  for (let i = 0; i < 60; i++) {
-    const mid = (lo + hi) / 2;
-    if (score(rounded(shifted(base, mid)), weights) < target) lo = mid;
-    else hi = mid;
-  }
-  return rounded(shifted(base, hi));
 }

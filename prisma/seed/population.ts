@@ -4,6 +4,7 @@
 import { type Day, DAY_MS, dayStartMs } from "./calendar.ts";
 import { COUNTRIES, COUNTRY_MIX, type CountryCode } from "./catalogue.ts";
 import { diagnose } from "../../domain/diagnosis/diagnose.ts";
+import type { FactorValues } from "../../domain/diagnosis/model.ts";
 import { buildAlerts, historyWalk } from "./diagnosis.ts";
 import { type Finances, generateFinances } from "./household.ts";
 import { type HouseholdInput, rowId } from "./household-context.ts";
@@ -11,7 +12,6 @@ import { hash32, Rng } from "./prng.ts";
 import { CONSENT_TEXT_PUBLISHED_AT, CONSENT_TEXT_VERSION, DEMO_CLIENT_ID, USER_SCOPES } from "./reference-data.ts";
 import type { ConsentEventRow, ConsentRow, Household, SnapshotRow, UserRow } from "./rows.ts";
 import { engineSnapshots, householdFromFinances } from "./wellness-engine.ts";
-import { type FactorValues, personalWeights } from "./wellness-model.ts";
 
 /** Ids are `USR_` + 10000..99999999: five to eight digits. */
 const ID_BASE = 10_000;
@@ -132,8 +132,9 @@ export function generateHousehold(context: PopulationContext, index: number): Ho
   // The real engine diagnoses the rows: today's snapshot is what runDiagnosis computes from them.
   const diagnosis = diagnose(householdFromFinances(input, finances), context.today);
   const now = diagnosis.values;
-  // Drawn only so that the random stream, and with it every later row, stays as it was.
-  personalWeights(rng);
+  // Eight normal draws once made per-user weights, which the engine does not have; they are
+  // still taken so that the random stream, and with it every later row, stays as it was.
+  for (let i = 0; i < 8; i++) rng.normal();
   const snapshots = engineSnapshots({
     ids: input,
     userId: input.userId,

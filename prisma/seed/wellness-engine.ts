@@ -85,10 +85,10 @@ export interface EngineSnapshotInput {
 }
 
 /**
- * Twelve monthly snapshots and today's, with the same dates, ids and random draws as
- * buildSnapshots. Earlier ones score the walk's values with the engine's model; their action
- * plans use today's amounts (the walk has no amounts). The trend of each is against the first
- * of the month before, the history's own cadence.
+ * Twelve monthly snapshots and today's, with the same dates, ids and random draws as the demo
+ * user's (demo-wellness.ts). Earlier ones score the walk's values with the engine's model;
+ * their action plans use today's amounts (the walk has no amounts). The trend of each is
+ * against the first of the month before, the history's own cadence.
  */
 export function engineSnapshots(input: EngineSnapshotInput): SnapshotRow[] {
   const { diagnosis, today } = input;
