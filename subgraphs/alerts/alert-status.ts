@@ -5,11 +5,10 @@
 import type { PrismaClient } from "../../generated/prisma/client.ts";
 import type { AlertStatus, Country } from "../../generated/prisma/enums.ts";
 import { graphQLError } from "../../platform/errors.ts";
-import type { AccessRule } from "../../platform/auth/access-rules.ts";
 import type { ConsentGrant } from "../../platform/auth/consent-grants.ts";
-import type { FieldAccess } from "../../platform/auth/field-access.ts";
 import { tenantOf } from "../../platform/auth/tenant.ts";
 import type { Viewer } from "../../platform/auth/viewer.ts";
+import type { PersonAccess } from "../shared/person-access.ts";
 import type { AlertRow } from "./service.ts";
 
 export type AlertTransition = "acknowledge" | "resolve";
@@ -65,20 +64,18 @@ export async function transitionAlert(
   });
 }
 
-/** Acting on an alert takes the same consent as reading it. */
-const ALERTS_READ: AccessRule = { authenticated: true, scopes: [[["alerts.read"]]] };
-
 /**
  * `Mutation.acknowledgeAlert` / `Mutation.resolveAlert` for one request's viewer: the alert's
- * person must have granted alerts.read to the caller (a consent token: only its own person);
- * what was changed goes into the consent receipt.
+ * person must have granted the caller what the field needs in the SDL (alerts.read: acting on an
+ * alert takes the same consent as reading it; a consent token: only its own person); what was
+ * changed goes into the consent receipt.
  */
-export async function changeAlertStatus(prisma: PrismaClient, viewer: Viewer, access: FieldAccess, id: string, transition: AlertTransition): Promise<AlertRow> {
+export async function changeAlertStatus(prisma: PrismaClient, viewer: Viewer, person: PersonAccess, id: string, transition: AlertTransition): Promise<AlertRow> {
   const granted: { grant: ConsentGrant | null } = { grant: null };
   const alert = await transitionAlert(prisma, tenantOf(viewer), id, transition, async (userId) => {
-    granted.grant = await access.authorise(userId, ALERTS_READ);
+    granted.grant = await person.authorise(userId);
     return granted.grant !== null;
   });
-  if (granted.grant) access.record(granted.grant, `Mutation.${transition}Alert`);
+  if (granted.grant) person.record(granted.grant);
   return alert;
 }

@@ -1,9 +1,9 @@
 import DataLoader from "dataloader";
-import type { FieldAccess } from "../../platform/auth/field-access.ts";
 import { tenantOf } from "../../platform/auth/tenant.ts";
 import type { Viewer } from "../../platform/auth/viewer.ts";
 import type { PrismaClient } from "../../platform/database/database.ts";
 import { PerUserLoader } from "../shared/per-user-loader.ts";
+import type { PersonAccess } from "../shared/person-access.ts";
 import { type AlertTransition, changeAlertStatus } from "./alert-status.ts";
 import { raiseSandboxAlert } from "./sandbox-alert.ts";
 import { AlertsService, type AlertRow, type AlertWindow } from "./service.ts";
@@ -17,9 +17,9 @@ export function createLoaders(prisma: PrismaClient, viewer: Viewer) {
       return ids.map((id) => rows.get(id) ?? null);
     }),
     /** Mutation.acknowledgeAlert / resolveAlert: see alert-status.ts. */
-    changeStatus: (access: FieldAccess, id: string, transition: AlertTransition) => changeAlertStatus(prisma, viewer, access, id, transition),
+    changeStatus: (person: PersonAccess, id: string, transition: AlertTransition) => changeAlertStatus(prisma, viewer, person, id, transition),
     /** Mutation.raiseSandboxAlert: see sandbox-alert.ts. */
-    raiseSandboxAlert: (access: FieldAccess, type: string, userId: string | undefined) => raiseSandboxAlert(prisma, viewer, access, type, userId),
+    raiseSandboxAlert: (person: PersonAccess, type: string, userId: string | undefined) => raiseSandboxAlert(prisma, viewer, person, type, userId),
   };
 }
 

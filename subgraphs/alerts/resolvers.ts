@@ -1,5 +1,6 @@
 import type { GraphQLResolverMap } from "@apollo/subgraph/dist/schema-helper/resolverMap.js";
 import type { SubgraphContext } from "../shared/context.ts";
+import { personAccess } from "../shared/person-access.ts";
 import { pageSize } from "../shared/pagination.ts";
 import type { AlertsLoaders } from "./loaders.ts";
 import { ALERTS_PAGE, type AlertRow } from "./service.ts";
@@ -14,10 +15,10 @@ export const resolvers: GraphQLResolverMap<Context> = {
       loaders.recentAlerts.load(user.id, { limit: pageSize(args.first, ALERTS_PAGE), ...(args.since ? { since: args.since } : {}) }),
   },
   Mutation: {
-    acknowledgeAlert: (_root, { id }: Ref, { loaders, access }: Context) => loaders.changeStatus(access, id, "acknowledge"),
-    resolveAlert: (_root, { id }: Ref, { loaders, access }: Context) => loaders.changeStatus(access, id, "resolve"),
-    raiseSandboxAlert: (_root, { type, userId }: { type: string; userId?: string | null }, { loaders, access }: Context) =>
-      loaders.raiseSandboxAlert(access, type, userId ?? undefined),
+    acknowledgeAlert: (_root, { id }: Ref, { loaders, access }: Context, info) => loaders.changeStatus(personAccess(info, access), id, "acknowledge"),
+    resolveAlert: (_root, { id }: Ref, { loaders, access }: Context, info) => loaders.changeStatus(personAccess(info, access), id, "resolve"),
+    raiseSandboxAlert: (_root, { type, userId }: { type: string; userId?: string | null }, { loaders, access }: Context, info) =>
+      loaders.raiseSandboxAlert(personAccess(info, access), type, userId ?? undefined),
   },
   Alert: {
     __resolveReference: (ref: Ref, { loaders }: Context) => loaders.alert.load(ref.id),

@@ -7,21 +7,14 @@
 import { randomBytes } from "node:crypto";
 import type { Severity } from "../../generated/prisma/enums.ts";
 import { badUserInput, graphQLError } from "../../platform/errors.ts";
-import type { AccessRule } from "../../platform/auth/access-rules.ts";
-import type { FieldAccess } from "../../platform/auth/field-access.ts";
 import { tenantOf } from "../../platform/auth/tenant.ts";
 import type { Viewer } from "../../platform/auth/viewer.ts";
 import type { PrismaClient } from "../../platform/database/database.ts";
 import type { Band } from "../../domain/diagnosis/model.ts";
 import { type RaisedAlert, writeAlerts } from "./prevention/evaluate.ts";
 import { RULES, type RuleSet } from "../../domain/prevention/rules.ts";
+import type { PersonAccess } from "../shared/person-access.ts";
 import type { AlertRow } from "./service.ts";
-
-const COORDINATE = "Mutation.raiseSandboxAlert";
-/** Any authorised consent of the person for this client: whether the caller can see them at all. */
-const ANY_CONSENT: AccessRule = { authenticated: true, scopes: [] };
-/** Raising an alert takes the same consent as reading it. */
-const ALERTS_READ: AccessRule = { authenticated: true, scopes: [[["alerts.read"]]] };
 
 /** The alert types the sandbox can raise: one per prevention rule. */
 export function sandboxAlertTypes(rules: RuleSet = RULES): string[] {
@@ -33,12 +26,13 @@ export function sandboxAlertTypes(rules: RuleSet = RULES): string[] {
  * partner token must name one). FORBIDDEN unless the token's client is a sandbox client;
  * BAD_USER_INPUT for an unknown type (the message lists the valid ones) or a partner token
  * without `userId`; NOT_FOUND for a person the caller cannot see; UNAUTHORIZED_FIELD_OR_TYPE
- * when that person's consent does not cover alerts.read.
+ * when that person's consent does not cover what the field needs in the SDL (alerts.read:
+ * raising an alert takes the same consent as reading it).
  */
 export async function raiseSandboxAlert(
   prisma: PrismaClient,
   viewer: Viewer,
-  access: FieldAccess,
+  person: PersonAccess,
   type: string,
   requested: string | undefined,
   now: Date = new Date(),
@@ -57,15 +51,15 @@ export async function raiseSandboxAlert(
     userId = requested ?? viewer.userId;
     if (userId !== viewer.userId) throw graphQLError("NOT_FOUND", `No user ${userId}`);
   } else {
-    if (requested === undefined) throw badUserInput("`userId` is required with a partner token: name a person whose consent for this client covers alerts.read", "userId");
+    if (requested === undefined) {
+      throw badUserInput(`\`userId\` is required with a partner token: name a person whose consent for this client covers ${person.needs}`, "userId");
+    }
     userId = requested;
   }
   const user = await prisma.user.findFirst({ where: { id: userId, country: { in: [...tenantOf(viewer)] } }, select: { id: true, country: true } });
-  if (!user || !(await access.authorise(userId, ANY_CONSENT))) throw graphQLError("NOT_FOUND", `No user ${userId}`);
-  const grant = await access.authorise(userId, ALERTS_READ);
-  if (!grant) {
-    throw graphQLError("UNAUTHORIZED_FIELD_OR_TYPE", `Not authorised to raise an alert for ${userId}: it needs alerts.read, granted by this person to this client`);
-  }
+  if (!user || !(await person.sees(userId))) throw graphQLError("NOT_FOUND", `No user ${userId}`);
+  const grant = await person.authorise(userId);
+  if (!grant) throw person.refusal(`raise an alert for ${userId}`);
 
   const alert: RaisedAlert = {
     id: `alr_${randomBytes(8).toString("hex")}`,
@@ -81,7 +75,7 @@ export async function raiseSandboxAlert(
     evidence: {},
   };
   await prisma.$transaction((tx) => writeAlerts(tx, [alert], { sandbox: true }));
-  access.record(grant, COORDINATE);
+  person.record(grant);
   return {
     id: alert.id,
     userId: alert.userId,

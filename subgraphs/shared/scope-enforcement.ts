@@ -4,6 +4,7 @@ import {
   getNamedType,
   isObjectType,
   type ConstDirectiveNode,
+  type GraphQLField,
   type GraphQLFieldResolver,
   type GraphQLNamedType,
   type GraphQLObjectType,
@@ -27,11 +28,13 @@ function subjectOf(typeName: string, parent: unknown): unknown {
   return typeName === "User" ? (parent as { id?: unknown }).id : (parent as { userId?: unknown }).userId;
 }
 
+/** The refusal of `action` ("read User.debts", "run USR_1's diagnosis") for want of `rule`. */
+export function notAuthorised(action: string, rule: AccessRule) {
+  return graphQLError("UNAUTHORIZED_FIELD_OR_TYPE", `Not authorised to ${action}: it needs ${describeRule(rule)}, granted by this person to this client`);
+}
+
 function unauthorized(coordinate: string, rule: AccessRule) {
-  return graphQLError(
-    "UNAUTHORIZED_FIELD_OR_TYPE",
-    `Not authorised to read ${coordinate}: it needs ${describeRule(rule)}, granted by this person to this client`,
-  );
+  return notAuthorised(`read ${coordinate}`, rule);
 }
 
 function isPromiseLike<T>(value: unknown): value is PromiseLike<T> {
@@ -52,7 +55,7 @@ export function enforceScopes(schema: GraphQLSchema): GraphQLSchema {
     if (!isObjectType(type) || type.name.startsWith("__")) continue;
     const isRoot = rootTypes.has(type);
     for (const field of Object.values(type.getFields())) {
-      const rule = combineRules(ruleOf(field.astNode?.directives, SUBGRAPH_DIRECTIVE_NAMES), typeRuleOf(getNamedType(field.type)));
+      const rule = fieldRuleOf(field);
       if (!rule) continue;
       const coordinate = `${type.name}.${field.name}`;
       const resolve = field.resolve ?? defaultFieldResolver;
@@ -122,6 +125,11 @@ function guardEntity(type: GraphQLObjectType): void {
     ...type.extensions,
     apollo: { ...extensions.apollo, subgraph: { ...extensions.apollo?.subgraph, resolveReference: guarded } },
   };
+}
+
+/** What a field needs, from the SDL: its own directives AND its return type's; undefined when neither states any. */
+export function fieldRuleOf(field: GraphQLField<unknown, unknown>): AccessRule | undefined {
+  return combineRules(ruleOf(field.astNode?.directives, SUBGRAPH_DIRECTIVE_NAMES), typeRuleOf(getNamedType(field.type)));
 }
 
 function typeRuleOf(type: GraphQLNamedType): AccessRule | undefined {

@@ -3,6 +3,7 @@ import type { WellnessBand } from "../../generated/prisma/enums.ts";
 import { badUserInput } from "../../platform/errors.ts";
 import type { SubgraphContext } from "../shared/context.ts";
 import { connectionFrom, decodeCursor, encodeCursor, pageSize } from "../shared/pagination.ts";
+import { personAccess } from "../shared/person-access.ts";
 import type { WellnessLoaders } from "./loaders.ts";
 import { HISTORY_MONTHS, USERS_PAGE, type GoalRow, type UserRow } from "./service.ts";
 
@@ -26,8 +27,8 @@ export const resolvers: GraphQLResolverMap<Context> = {
     },
   },
   Mutation: {
-    runDiagnosis: (_root, { userId }: { userId?: string | null }, { loaders, access }: Context) =>
-      loaders.runDiagnosis({ access, isVisible: async (id) => (await loaders.user.load(id)) !== null }, userId ?? undefined),
+    runDiagnosis: (_root, { userId }: { userId?: string | null }, { loaders, access }: Context, info) =>
+      loaders.runDiagnosis({ person: personAccess(info, access), isVisible: async (id) => (await loaders.user.load(id)) !== null }, userId ?? undefined),
   },
   User: {
     __resolveReference: (ref: UserRef, { loaders }: Context) => loaders.user.load(ref.id),

@@ -2,19 +2,15 @@
 // snapshot, then evaluate the prevention rules for the person: a diagnosis is a data change).
 import { evaluateUser } from "../../alerts/prevention/evaluate.ts";
 import { badUserInput, graphQLError } from "../../../platform/errors.ts";
-import type { AccessRule } from "../../../platform/auth/access-rules.ts";
-import type { FieldAccess } from "../../../platform/auth/field-access.ts";
 import type { Viewer } from "../../../platform/auth/viewer.ts";
 import type { PrismaClient } from "../../../platform/database/database.ts";
+import type { PersonAccess } from "../../shared/person-access.ts";
 import { diagnoseUser, type DiagnosisSnapshot } from "./service.ts";
-
-/** The person's consent must cover reading the result. */
-const WELLNESS_READ: AccessRule = { authenticated: true, scopes: [[["wellness.read"]]] };
-const COORDINATE = "Mutation.runDiagnosis";
 
 export interface RunDiagnosisContext {
   viewer: Viewer;
-  access: FieldAccess;
+  /** The field's own rule from the SDL (wellness.read: the person's consent must cover reading the result). */
+  person: PersonAccess;
   /** Whether the viewer can see this person at all (consent, tenant). */
   isVisible(userId: string): Promise<boolean>;
 }
@@ -43,13 +39,11 @@ export async function runDiagnosis(
     userId = requested;
   }
   if (!(await context.isVisible(userId))) throw graphQLError("NOT_FOUND", `No user ${userId}`);
-  const grant = await context.access.authorise(userId, WELLNESS_READ);
-  if (!grant) {
-    throw graphQLError("UNAUTHORIZED_FIELD_OR_TYPE", `Not authorised to run ${userId}'s diagnosis: it needs wellness.read, granted by this person to this client`);
-  }
+  const grant = await context.person.authorise(userId);
+  if (!grant) throw context.person.refusal(`run ${userId}'s diagnosis`);
   const result = await diagnoseUser(prisma, userId, now);
   if (!result) throw graphQLError("NOT_FOUND", `No user ${userId}`);
   await evaluateUser(prisma, userId, now);
-  context.access.record(grant, COORDINATE);
+  context.person.record(grant);
   return result.snapshot;
 }
