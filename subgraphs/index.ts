@@ -6,9 +6,9 @@ import { expenses } from "./expenses/index.ts";
 import type { SubgraphDefinition } from "./shared/subgraph-server.ts";
 import { wellness } from "./wellness/index.ts";
 
-// Each subgraph has its own loader type; the registry only passes them through to startSubgraph.
+// Each subgraph has its own service, loader and mutation types; the registry only passes them through to startSubgraph.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-type AnySubgraph = SubgraphDefinition<any>;
+type AnySubgraph = SubgraphDefinition<any, any, any>;
 
 /** Every subgraph, by name; the order is the composition order. */
 export const SUBGRAPHS: Record<SubgraphName, AnySubgraph> = { wellness, debts, expenses, coach, alerts };

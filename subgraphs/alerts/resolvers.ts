@@ -3,9 +3,10 @@ import type { SubgraphContext } from "../shared/context.ts";
 import { personAccess } from "../shared/person-access.ts";
 import { pageSize } from "../shared/pagination.ts";
 import type { AlertsLoaders } from "./loaders.ts";
-import { ALERTS_PAGE, type AlertRow } from "./service.ts";
+import type { AlertsMutations } from "./mutations.ts";
+import { ALERTS_PAGE, type AlertRow, type AlertsService } from "./service.ts";
 
-type Context = SubgraphContext<AlertsLoaders>;
+type Context = SubgraphContext<AlertsService, AlertsLoaders, AlertsMutations>;
 type Ref = { id: string };
 
 export const resolvers: GraphQLResolverMap<Context> = {
@@ -15,10 +16,10 @@ export const resolvers: GraphQLResolverMap<Context> = {
       loaders.recentAlerts.load(user.id, { limit: pageSize(args.first, ALERTS_PAGE), ...(args.since ? { since: args.since } : {}) }),
   },
   Mutation: {
-    acknowledgeAlert: (_root, { id }: Ref, { loaders, access }: Context, info) => loaders.changeStatus(personAccess(info, access), id, "acknowledge"),
-    resolveAlert: (_root, { id }: Ref, { loaders, access }: Context, info) => loaders.changeStatus(personAccess(info, access), id, "resolve"),
-    raiseSandboxAlert: (_root, { type, userId }: { type: string; userId?: string | null }, { loaders, access }: Context, info) =>
-      loaders.raiseSandboxAlert(personAccess(info, access), type, userId ?? undefined),
+    acknowledgeAlert: (_root, { id }: Ref, { mutations, access }: Context, info) => mutations.changeStatus(personAccess(info, access), id, "acknowledge"),
+    resolveAlert: (_root, { id }: Ref, { mutations, access }: Context, info) => mutations.changeStatus(personAccess(info, access), id, "resolve"),
+    raiseSandboxAlert: (_root, { type, userId }: { type: string; userId?: string | null }, { mutations, access }: Context, info) =>
+      mutations.raiseSandboxAlert(personAccess(info, access), type, userId ?? undefined),
   },
   Alert: {
     __resolveReference: (ref: Ref, { loaders }: Context) => loaders.alert.load(ref.id),

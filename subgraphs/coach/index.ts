@@ -1,10 +1,14 @@
+import { tenantOf } from "../../platform/auth/tenant.ts";
 import { loadTypeDefs, type SubgraphDefinition } from "../shared/subgraph-server.ts";
 import { createLoaders, type CoachLoaders } from "./loaders.ts";
 import { resolvers } from "./resolvers.ts";
+import { CoachService } from "./service.ts";
 
-export const coach: SubgraphDefinition<CoachLoaders> = {
+export const coach: SubgraphDefinition<CoachService, CoachLoaders> = {
   name: "coach",
   typeDefs: loadTypeDefs(import.meta.url),
   resolvers,
+  createService: (prisma, viewer) => new CoachService(prisma, tenantOf(viewer)),
   createLoaders,
+  createMutations: () => undefined,
 };

@@ -2,9 +2,9 @@ import type { GraphQLResolverMap } from "@apollo/subgraph/dist/schema-helper/res
 import { badUserInput } from "../../platform/errors.ts";
 import type { SubgraphContext } from "../shared/context.ts";
 import type { CoachLoaders } from "./loaders.ts";
-import { sentimentLabel, type CoachSessionRow } from "./service.ts";
+import { sentimentLabel, type CoachService, type CoachSessionRow } from "./service.ts";
 
-type Context = SubgraphContext<CoachLoaders>;
+type Context = SubgraphContext<CoachService, CoachLoaders>;
 type UserRef = { id: string };
 
 export const resolvers: GraphQLResolverMap<Context> = {

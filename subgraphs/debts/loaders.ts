@@ -1,11 +1,7 @@
-import { tenantOf } from "../../platform/auth/tenant.ts";
-import type { Viewer } from "../../platform/auth/viewer.ts";
-import type { PrismaClient } from "../../platform/database/database.ts";
 import { PerUserLoader } from "../shared/per-user-loader.ts";
-import { DebtsService } from "./service.ts";
+import type { DebtsService } from "./service.ts";
 
-export function createLoaders(prisma: PrismaClient, viewer: Viewer) {
-  const service = new DebtsService(prisma, tenantOf(viewer));
+export function createLoaders(service: DebtsService) {
   return {
     debts: new PerUserLoader((ids) => service.debts(ids), (row) => row.userId),
   };

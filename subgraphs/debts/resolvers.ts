@@ -2,9 +2,9 @@ import type { GraphQLResolverMap } from "@apollo/subgraph/dist/schema-helper/res
 import type { DebtStatus } from "../../generated/prisma/enums.ts";
 import type { SubgraphContext } from "../shared/context.ts";
 import type { DebtsLoaders } from "./loaders.ts";
-import { summarise, type DebtRow } from "./service.ts";
+import { summarise, type DebtRow, type DebtsService } from "./service.ts";
 
-type Context = SubgraphContext<DebtsLoaders>;
+type Context = SubgraphContext<DebtsService, DebtsLoaders>;
 type UserRef = { id: string };
 
 export const resolvers: GraphQLResolverMap<Context> = {

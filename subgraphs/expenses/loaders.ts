@@ -1,11 +1,7 @@
-import { tenantOf } from "../../platform/auth/tenant.ts";
-import type { Viewer } from "../../platform/auth/viewer.ts";
-import type { PrismaClient } from "../../platform/database/database.ts";
 import { PerUserLoader } from "../shared/per-user-loader.ts";
-import { ExpensesService, type ExpenseFilter, type ExpensePageArgs } from "./service.ts";
+import type { ExpenseFilter, ExpensePageArgs, ExpensesService } from "./service.ts";
 
-export function createLoaders(prisma: PrismaClient, viewer: Viewer) {
-  const service = new ExpensesService(prisma, tenantOf(viewer));
+export function createLoaders(service: ExpensesService) {
   return {
     expensePage: new PerUserLoader((ids, args: ExpensePageArgs) => service.pageOfExpenses(ids, args), (row) => row.userId),
     expenseCount: new PerUserLoader((ids, filter: ExpenseFilter) => service.countExpenses(ids, filter), (row) => row.userId),

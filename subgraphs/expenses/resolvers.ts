@@ -3,9 +3,9 @@ import { badUserInput } from "../../platform/errors.ts";
 import type { SubgraphContext } from "../shared/context.ts";
 import { connectionFrom, decodeCursor, encodeCursor, pageSize } from "../shared/pagination.ts";
 import type { ExpensesLoaders } from "./loaders.ts";
-import { EXPENSES_PAGE, type ExpenseFilter, type ExpenseRow } from "./service.ts";
+import { EXPENSES_PAGE, type ExpenseFilter, type ExpenseRow, type ExpensesService } from "./service.ts";
 
-type Context = SubgraphContext<ExpensesLoaders>;
+type Context = SubgraphContext<ExpensesService, ExpensesLoaders>;
 type UserRef = { id: string };
 
 interface ExpensesArgs {

@@ -19,12 +19,25 @@ import type { SubgraphContext } from "./context.ts";
 import { createPrismaClient, type DatabaseTarget, type PrismaClient } from "../../platform/database/database.ts";
 import { scalarResolvers } from "./scalars.ts";
 
-export interface SubgraphDefinition<Loaders> {
+/** What a subgraph's mutations are built from, per request. */
+export interface MutationDependencies<Service, Loaders> {
+  prisma: PrismaClient;
+  viewer: Viewer;
+  service: Service;
+  loaders: Loaders;
+}
+
+/** One subgraph: its SDL, its resolvers and what each request's context holds (see SubgraphContext). */
+export interface SubgraphDefinition<Service, Loaders, Mutations = undefined> {
   name: SubgraphName;
   typeDefs: DocumentNode;
-  resolvers: GraphQLResolverMap<SubgraphContext<Loaders>>;
-  /** Fresh DataLoaders for each request; services filter by the viewer's tenant. */
-  createLoaders(prisma: PrismaClient, viewer: Viewer): Loaders;
+  resolvers: GraphQLResolverMap<SubgraphContext<Service, Loaders, Mutations>>;
+  /** The service for one request's viewer: its queries filter by the viewer's tenant. */
+  createService(prisma: PrismaClient, viewer: Viewer): Service;
+  /** Fresh DataLoaders for each request, over that request's service. */
+  createLoaders(service: Service): Loaders;
+  /** The subgraph's mutations for one request (`() => undefined` in a subgraph without any). */
+  createMutations(dependencies: MutationDependencies<Service, Loaders>): Mutations;
 }
 
 export interface SubgraphOptions {
@@ -55,7 +68,10 @@ export function loadTypeDefs(moduleUrl: string, file = "schema.graphql"): Docume
   return parse(readFileSync(new URL(file, moduleUrl), "utf8"));
 }
 
-export async function startSubgraph<Loaders>(definition: SubgraphDefinition<Loaders>, options: SubgraphOptions): Promise<RunningSubgraph> {
+export async function startSubgraph<Service, Loaders, Mutations>(
+  definition: SubgraphDefinition<Service, Loaders, Mutations>,
+  options: SubgraphOptions,
+): Promise<RunningSubgraph> {
   const logger = options.logger.child({ subgraph: definition.name });
   let statements = 0;
   const prisma = createPrismaClient(options.database, options.countStatements ? { onStatement: () => void statements++ } : {});
@@ -65,7 +81,7 @@ export async function startSubgraph<Loaders>(definition: SubgraphDefinition<Load
   const schema = buildSubgraphSchema([{ typeDefs: definition.typeDefs, resolvers: { ...scalarResolvers, ...definition.resolvers } as GraphQLResolverMap<unknown> }]);
   if (enforcing) enforceScopes(schema);
   else logger.warn("UNSAFE_DISABLE_SCOPE_ENFORCEMENT is set: this subgraph does not check scopes per field (benchmarks only)");
-  const apollo = new ApolloServer<SubgraphContext<Loaders>>({
+  const apollo = new ApolloServer<SubgraphContext<Service, Loaders, Mutations>>({
     schema,
     formatError: createErrorFormatter(logger),
     includeStacktraceInErrorResponses: false,
@@ -85,7 +101,10 @@ export async function startSubgraph<Loaders>(definition: SubgraphDefinition<Load
     context: async ({ requestId, request }) => {
       // Behind the gateway: a bound token's proof is checked for signature, `ath` and key only.
       const { viewer } = await authenticate(verifier, request, BEHIND_GATEWAY, { acceptGatewaySeal: true });
-      return { requestId, viewer, loaders: definition.createLoaders(prisma, viewer), access: new FieldAccess(viewer, consentGrants) };
+      const service = definition.createService(prisma, viewer);
+      const loaders = definition.createLoaders(service);
+      const mutations = definition.createMutations({ prisma, viewer, service, loaders });
+      return { requestId, viewer, service, loaders, mutations, access: new FieldAccess(viewer, consentGrants) };
     },
   });
   logger.debug({ url: `${http.origin}/graphql` }, "subgraph listening");

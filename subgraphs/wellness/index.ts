@@ -1,10 +1,14 @@
 import { loadTypeDefs, type SubgraphDefinition } from "../shared/subgraph-server.ts";
 import { createLoaders, type WellnessLoaders } from "./loaders.ts";
+import { createMutations, type WellnessMutations } from "./mutations.ts";
 import { resolvers } from "./resolvers.ts";
+import { WellnessService } from "./service.ts";
 
-export const wellness: SubgraphDefinition<WellnessLoaders> = {
+export const wellness: SubgraphDefinition<WellnessService, WellnessLoaders, WellnessMutations> = {
   name: "wellness",
   typeDefs: loadTypeDefs(import.meta.url),
   resolvers,
+  createService: (prisma, viewer) => new WellnessService(prisma, viewer),
   createLoaders,
+  createMutations,
 };

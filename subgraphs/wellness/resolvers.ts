@@ -5,30 +5,31 @@ import type { SubgraphContext } from "../shared/context.ts";
 import { connectionFrom, decodeCursor, encodeCursor, pageSize } from "../shared/pagination.ts";
 import { personAccess } from "../shared/person-access.ts";
 import type { WellnessLoaders } from "./loaders.ts";
-import { HISTORY_MONTHS, USERS_PAGE, type GoalRow, type UserRow } from "./service.ts";
+import type { WellnessMutations } from "./mutations.ts";
+import { HISTORY_MONTHS, USERS_PAGE, type GoalRow, type UserRow, type WellnessService } from "./service.ts";
 
-type Context = SubgraphContext<WellnessLoaders>;
+type Context = SubgraphContext<WellnessService, WellnessLoaders, WellnessMutations>;
 type UserRef = { id: string };
 
 export const resolvers: GraphQLResolverMap<Context> = {
   Query: {
     me: (_root, _args, { viewer, loaders }: Context) => (viewer.kind === "consent" ? loaders.user.load(viewer.userId) : null),
     user: (_root, { id }: { id: string }, { loaders }: Context) => loaders.user.load(id),
-    users: async (_root, args: { first?: number | null; after?: string | null; band?: WellnessBand | null }, { loaders }: Context) => {
+    users: async (_root, args: { first?: number | null; after?: string | null; band?: WellnessBand | null }, { service, loaders }: Context) => {
       const size = pageSize(args.first, USERS_PAGE);
       const [afterId] = decodeCursor(args.after, ["string"] as const) ?? [];
       const band = args.band ?? undefined;
-      const rows = await loaders.service.pageOfUsers({ limit: size + 1, ...(afterId !== undefined ? { afterId } : {}), ...(band ? { band } : {}) });
+      const rows = await service.pageOfUsers({ limit: size + 1, ...(afterId !== undefined ? { afterId } : {}), ...(band ? { band } : {}) });
       for (const row of rows) loaders.user.prime(row.id, row);
       return {
         ...connectionFrom(rows, size, (row: UserRow) => encodeCursor([row.id]), (row) => row),
-        totalCount: () => loaders.service.countUsers(band),
+        totalCount: () => service.countUsers(band),
       };
     },
   },
   Mutation: {
-    runDiagnosis: (_root, { userId }: { userId?: string | null }, { loaders, access }: Context, info) =>
-      loaders.runDiagnosis({ person: personAccess(info, access), isVisible: async (id) => (await loaders.user.load(id)) !== null }, userId ?? undefined),
+    runDiagnosis: (_root, { userId }: { userId?: string | null }, { mutations, access }: Context, info) =>
+      mutations.runDiagnosis(personAccess(info, access), userId ?? undefined),
   },
   User: {
     __resolveReference: (ref: UserRef, { loaders }: Context) => loaders.user.load(ref.id),
