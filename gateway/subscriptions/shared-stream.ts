@@ -1,13 +1,13 @@
 import { executeQueryPlan } from "@apollo/gateway";
 import { GraphQLError, type ExecutionResult, type GraphQLFormattedError } from "graphql";
-import { ALERT_CREATED, encodeCursor, type BusEvent } from "../../realtime/events/event-bus.ts";
+import { ALERT_CREATED_TOPIC, alertFactsOf, type AlertFacts } from "../../domain/alerts/alert-event.ts";
+import { encodeCursor, type BusEvent } from "../../realtime/events/event-bus.ts";
 import type { Follower } from "../../realtime/events/event-feed.ts";
 import { AuthenticationError } from "../../platform/auth/token-verifier.ts";
 import type { Viewer } from "../../platform/auth/viewer.ts";
 import type { GatewayContext } from "../context.ts";
 import { nullRemovedFields, unauthorizedErrors } from "../scopes/operation-filter.ts";
 import { ReceiptCollector, type ReceiptWriter } from "../scopes/receipts.ts";
-import { factsInEvent, type AlertFacts } from "./alert-facts.ts";
 import { closeCodeForRejectedToken, closeReason } from "./close-codes.ts";
 import type { HubOptions } from "./hub-options.ts";
 import { Member } from "./member.ts";
@@ -86,7 +86,7 @@ export class SharedStream {
   }
 
   private async handle(event: BusEvent): Promise<void> {
-    if (this.closed || event.topic !== ALERT_CREATED) return;
+    if (this.closed || event.topic !== ALERT_CREATED_TOPIC) return;
     const facts = await this.hub.alertFacts(event);
     if (!facts || !(await this.matches(event, facts))) return;
 
@@ -111,8 +111,8 @@ export class SharedStream {
    * on to the full check against the alert row (`matches`), which always decides.
    */
   private mayConcern(event: BusEvent): boolean {
-    if (event.topic !== ALERT_CREATED) return false;
-    const facts = factsInEvent(event);
+    if (event.topic !== ALERT_CREATED_TOPIC) return false;
+    const facts = alertFactsOf(event);
     if (facts) return this.isAudience(facts);
     const { viewer } = this.credentials;
     return viewer.kind === "consent" ? event.country === viewer.country : viewer.countries.includes(event.country as (typeof viewer.countries)[number]);

@@ -12,10 +12,10 @@ import {
 import { getArgumentValues, getVariableValues } from "graphql/execution/values.js";
 import { graphQLError } from "../../platform/errors.ts";
 import { LruMap } from "../../platform/lru-map.ts";
+import { alertFactsOf, type AlertFacts } from "../../domain/alerts/alert-event.ts";
 import { decodeCursor, type BusEvent } from "../../realtime/events/event-bus.ts";
 import { unauthorizedErrors } from "../scopes/operation-filter.ts";
 import { ReceiptWriter } from "../scopes/receipts.ts";
-import { factsInEvent, type AlertFacts } from "./alert-facts.ts";
 import type { HubOptions } from "./hub-options.ts";
 import { SharedStream, type StreamHost } from "./shared-stream.ts";
 import type { StreamArgs } from "./stream-args.ts";
@@ -117,7 +117,7 @@ export class SubscriptionHub implements StreamHost {
    * event for every stream on this instance.
    */
   alertFacts(event: BusEvent): Promise<AlertFacts | null> {
-    const written = factsInEvent(event);
+    const written = alertFactsOf(event);
     if (written) return Promise.resolve(written);
     const key = event.position.toString();
     let facts = this.facts.get(key);
@@ -173,7 +173,7 @@ export class SubscriptionHub implements StreamHost {
 
 /** An alert event's route on the event feed: the person it is about. */
 export function alertRoute(event: BusEvent): string | undefined {
-  return factsInEvent(event)?.userId;
+  return alertFactsOf(event)?.userId;
 }
 
 function errorResult(error: GraphQLError): ExecutionResult {

@@ -60,8 +60,6 @@ export interface EventBus {
   close(): Promise<void>;
 }
 
-export const ALERT_CREATED = "alert.created";
-
 const CURSOR_PREFIX = "evt:";
 
 /** The opaque `after` cursor clients hold. */

@@ -1,8 +1,8 @@
+import { alertWebhookBody, messageId } from "../../domain/alerts/alert-event.ts";
 import type { Logger } from "../../platform/logger.ts";
 import { DrainLoop } from "../events/drain-loop.ts";
 import type { RealtimeConfig } from "../../platform/config/realtime-config.ts";
 import type { PrismaClient } from "../../platform/database/database.ts";
-import { alertCreatedPayload, messageId } from "./alert-payload.ts";
 import { EndpointRateLimit } from "./endpoint-rate-limit.ts";
 import { liveSecrets, SecretBox } from "./webhook-secrets.ts";
 import { signatureHeader } from "./webhook-signature.ts";
@@ -134,7 +134,7 @@ export class WebhookDispatcher {
 
     const id = messageId(delivery.eventId);
     const body = JSON.stringify(
-      alertCreatedPayload(delivery.eventId, {
+      alertWebhookBody(delivery.eventId, {
         userId: context.userId,
         riskBand: context.riskBand,
         contributingFactors: context.contributingFactors ?? [],

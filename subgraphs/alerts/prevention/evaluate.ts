@@ -6,17 +6,12 @@
 // nor an event without its alert.
 import { randomBytes } from "node:crypto";
 import { Prisma, type PrismaClient } from "../../../generated/prisma/client.ts";
-import { ALERT_CREATED } from "../../../realtime/events/event-bus.ts";
-import type { Country, Severity } from "../../../generated/prisma/enums.ts";
+import { ALERT_CREATED_TOPIC, alertCreatedEvent, type RaisedAlert } from "../../../domain/alerts/alert-event.ts";
 import { type Day, DAY_MS, dayOf, type Household } from "../../../domain/household/household.ts";
 import { keysetRange, loadHouseholds, type LoadOptions } from "../../shared/household/load-households.ts";
 import { diagnose, type Diagnosis, TREND_DAYS } from "../../../domain/diagnosis/diagnose.ts";
-import type { Band } from "../../../domain/diagnosis/model.ts";
 import { evaluateRules, type Firing, RULES, type RuleSet } from "../../../domain/prevention/rules.ts";
 import { computeVariables } from "../../../domain/prevention/variables.ts";
-
-/** The outbox topic (the relay, subscriptions and webhooks consume it). */
-export const ALERT_CREATED_TOPIC = ALERT_CREATED;
 
 /**
  * Alerts raised by the sandbox trigger (`raiseSandboxAlert`) keep their rule's id behind this
@@ -30,29 +25,6 @@ export function preventionLoadOptions(today: Day): LoadOptions {
   return { expenseDays: 730, paymentDays: 366, coachDays: 730, referenceDay: today - TREND_DAYS };
 }
 
-/** The `alert.created` event: the brief's webhook body plus the alert's id, type and severity. */
-export interface AlertCreatedPayload {
-  event: "alert.created";
-  alert_id: string;
-  user_id: string;
-  type: string;
-  severity: Lowercase<Severity>;
-  risk_band: Lowercase<Band>;
-  contributing_factors: string[];
-  suggested_action: string;
-  created_at: string;
-  /** Present (true) only on alerts raised by the sandbox trigger. */
-  sandbox?: true;
-}
-
-/** A firing that became an alert: whose, where and when (cool-downs no longer matter). */
-export interface RaisedAlert extends Omit<Firing, "coolDownDays"> {
-  id: string;
-  userId: string;
-  country: Country;
-  createdAt: Date;
-}
-
 export interface EvaluationReport {
   evaluated: number;
   /** Alerts written (each with its outbox event). */
@@ -63,20 +35,6 @@ export interface EvaluationReport {
 
 export interface EvaluationOptions {
   rules?: RuleSet;
-}
-
-export function alertCreatedPayload(alert: RaisedAlert): AlertCreatedPayload {
-  return {
-    event: "alert.created",
-    alert_id: alert.id,
-    user_id: alert.userId,
-    type: alert.type,
-    severity: alert.severity.toLowerCase() as Lowercase<Severity>,
-    risk_band: alert.riskBand.toLowerCase() as Lowercase<Band>,
-    contributing_factors: alert.contributingFactors,
-    suggested_action: alert.suggestedAction,
-    created_at: alert.createdAt.toISOString(),
-  };
 }
 
 /** The alerts the rules would raise for one household today (pure: no cool-downs, no writes). */
@@ -155,7 +113,7 @@ export async function evaluateHouseholds(prisma: PrismaClient, households: reado
 export async function writeAlerts(tx: Prisma.TransactionClient, raised: readonly RaisedAlert[], options: { sandbox?: boolean } = {}): Promise<void> {
   if (raised.length === 0) return;
   const column = <T>(pick: (alert: RaisedAlert) => T): T[] => raised.map(pick);
-  const payload = (alert: RaisedAlert) => JSON.stringify(options.sandbox ? { ...alertCreatedPayload(alert), sandbox: true } : alertCreatedPayload(alert));
+  const payload = (alert: RaisedAlert) => JSON.stringify(alertCreatedEvent(alert, options));
   await tx.$executeRaw`
     INSERT INTO alert (id, user_id, country, type, risk_band, severity, contributing_factors, suggested_action, rule_id, status, created_at)
     SELECT id, user_id, country::"Country", type, risk_band::"WellnessBand", severity::"Severity",
