@@ -1,6 +1,5 @@
 // `Mutation.runDiagnosis`: whose diagnosis a caller may run, then the run itself (store today's
-// snapshot, then evaluate the prevention rules for the person: a diagnosis is a data change).
-import { evaluateUser } from "../../alerts/prevention/evaluate.ts";
+// snapshot with its `wellness.diagnosed` event, from which prevention evaluates the person).
 import { badUserInput, graphQLError } from "../../../platform/errors.ts";
 import type { Viewer } from "../../../platform/auth/viewer.ts";
 import type { PrismaClient } from "../../../platform/database/database.ts";
@@ -43,7 +42,6 @@ export async function runDiagnosis(
   if (!grant) throw context.person.refusal(`run ${userId}'s diagnosis`);
   const result = await diagnoseUser(prisma, userId, now);
   if (!result) throw graphQLError("NOT_FOUND", `No user ${userId}`);
-  await evaluateUser(prisma, userId, now);
   context.person.record(grant);
   return result.snapshot;
 }

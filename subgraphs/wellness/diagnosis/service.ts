@@ -1,5 +1,8 @@
 // Runs the diagnosis against the database: loads households in batches, diagnoses them, and
 // upserts today's snapshot of each (one per user per day; re-running the same day replaces it).
+// A diagnosis run for one person (Mutation.runDiagnosis) also writes its `wellness.diagnosed`
+// outbox event with the snapshot, which prevention consumes; the nightly batch does not, as the
+// nightly prevention run evaluates everyone anyway.
 import { createHash } from "node:crypto";
 import { Prisma, type PrismaClient } from "../../../generated/prisma/client.ts";
 import type { Country } from "../../../generated/prisma/enums.ts";
@@ -9,6 +12,7 @@ import type { ActionStep } from "../../../domain/diagnosis/action-plan.ts";
 import { type Diagnosis, diagnose, TREND_DAYS } from "../../../domain/diagnosis/diagnose.ts";
 import { PAYMENT_WINDOW_DAYS, SPENDING_WINDOW_DAYS, VOLATILITY_PERIOD_DAYS, VOLATILITY_PERIODS } from "../../../domain/diagnosis/measure.ts";
 import type { Band } from "../../../domain/diagnosis/model.ts";
+import { WELLNESS_DIAGNOSED_TOPIC, wellnessDiagnosedEvent } from "../../../domain/diagnosis/diagnosis-event.ts";
 
 /** What the diagnosis reads of a household. */
 export function diagnosisLoadOptions(today: Day): LoadOptions {
@@ -54,11 +58,16 @@ export function toSnapshot(diagnosis: Diagnosis, country: Country, computedAt: D
   };
 }
 
-/** Upserts the snapshots with one statement. */
-export async function writeSnapshots(prisma: PrismaClient, snapshots: readonly DiagnosisSnapshot[]): Promise<void> {
+export interface SnapshotWriteOptions {
+  /** Write each snapshot's `wellness.diagnosed` outbox event too, in the same statement. */
+  announce?: boolean;
+}
+
+/** Upserts the snapshots (and their events when `announce`) with one statement. */
+export async function writeSnapshots(prisma: PrismaClient, snapshots: readonly DiagnosisSnapshot[], options: SnapshotWriteOptions = {}): Promise<void> {
   if (snapshots.length === 0) return;
   const column = <T>(pick: (snapshot: DiagnosisSnapshot) => T): T[] => snapshots.map(pick);
-  await prisma.$executeRaw`
+  const upsert = Prisma.sql`
     INSERT INTO wellness_snapshot (id, user_id, country, snapshot_date, score, band, trend_30d, factors, action_plan, computed_at, next_review_at)
     SELECT id, user_id, country::"Country", snapshot_date, score, band::"WellnessBand", trend_30d, factors, action_plan, computed_at, next_review_at
     FROM unnest(
@@ -77,6 +86,17 @@ export async function writeSnapshots(prisma: PrismaClient, snapshots: readonly D
     ON CONFLICT (user_id, snapshot_date) DO UPDATE SET
       score = EXCLUDED.score, band = EXCLUDED.band, trend_30d = EXCLUDED.trend_30d, factors = EXCLUDED.factors,
       action_plan = EXCLUDED.action_plan, computed_at = EXCLUDED.computed_at, next_review_at = EXCLUDED.next_review_at`;
+  if (!options.announce) {
+    await prisma.$executeRaw(upsert);
+    return;
+  }
+  await prisma.$executeRaw`
+    WITH stored AS (${upsert} RETURNING id, user_id, country)
+    INSERT INTO outbox_event (topic, aggregate_id, country, payload, created_at)
+    SELECT ${WELLNESS_DIAGNOSED_TOPIC}, stored.id, stored.country, event.payload, event.created_at
+    FROM stored JOIN unnest(
+      ${column((s) => s.userId)}::text[], ${column((s) => JSON.stringify(wellnessDiagnosedEvent(s)))}::jsonb[], ${column((s) => s.computedAt)}::timestamptz[]
+    ) AS event(user_id, payload, created_at) ON event.user_id = stored.user_id`;
 }
 
 export interface DiagnosedHousehold {
@@ -86,7 +106,7 @@ export interface DiagnosedHousehold {
 }
 
 /** Diagnoses loaded households as of `now` and stores today's snapshot of each (one statement). */
-export async function diagnoseHouseholds(prisma: PrismaClient, households: readonly Household[], now: Date): Promise<DiagnosedHousehold[]> {
+export async function diagnoseHouseholds(prisma: PrismaClient, households: readonly Household[], now: Date, options: SnapshotWriteOptions = {}): Promise<DiagnosedHousehold[]> {
   const today = dayOf(now);
   const results = households.map((household) => {
     const diagnosis = diagnose(household, today);
@@ -95,6 +115,7 @@ export async function diagnoseHouseholds(prisma: PrismaClient, households: reado
   await writeSnapshots(
     prisma,
     results.map((result) => result.snapshot),
+    options,
   );
   return results;
 }
@@ -112,13 +133,16 @@ export function loadForDiagnosis(prisma: PrismaClient, userIds: readonly string[
  * Diagnoses a batch of users as of `now` and stores today's snapshot of each: eight reads and
  * one write whatever the batch size. Users that do not exist are skipped.
  */
-export async function diagnoseUsers(prisma: PrismaClient, userIds: readonly string[], now: Date): Promise<DiagnosedHousehold[]> {
-  return diagnoseHouseholds(prisma, await loadForDiagnosis(prisma, userIds, now), now);
+export async function diagnoseUsers(prisma: PrismaClient, userIds: readonly string[], now: Date, options: SnapshotWriteOptions = {}): Promise<DiagnosedHousehold[]> {
+  return diagnoseHouseholds(prisma, await loadForDiagnosis(prisma, userIds, now), now, options);
 }
 
-/** Diagnoses one user and stores today's snapshot; null when the user does not exist. */
+/**
+ * Diagnoses one user and stores today's snapshot with its `wellness.diagnosed` event (one
+ * statement, so both or neither); null when the user does not exist.
+ */
 export async function diagnoseUser(prisma: PrismaClient, userId: string, now: Date = new Date()): Promise<DiagnosedHousehold | null> {
-  const [result] = await diagnoseUsers(prisma, [userId], now);
+  const [result] = await diagnoseUsers(prisma, [userId], now, { announce: true });
   return result ?? null;
 }
 
