@@ -1,5 +1,7 @@
 // The `alert.created` event, owned here: its topic, the outbox payload the alert writer stores
 // with each alert, what readers take back out of that payload, and the brief's webhook body.
+// The relay's SQL function (realtime/events/relay-outbox.sql) names the topic too:
+// test/relay-outbox-source.test.ts holds it to this one.
 import type { Country, Severity } from "../../generated/prisma/enums.ts";
 import type { Band } from "../diagnosis/model.ts";
 import type { Firing } from "../prevention/rules.ts";

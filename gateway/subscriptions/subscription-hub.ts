@@ -10,6 +10,7 @@ import {
   type OperationDefinitionNode,
 } from "graphql";
 import { getArgumentValues, getVariableValues } from "graphql/execution/values.js";
+import { consentCovers } from "../../platform/auth/consent-coverage.ts";
 import { graphQLError } from "../../platform/errors.ts";
 import { LruMap } from "../../platform/lru-map.ts";
 import { alertFactsOf, type AlertFacts } from "../../domain/alerts/alert-event.ts";
@@ -141,8 +142,7 @@ export class SubscriptionHub implements StreamHost {
           SELECT EXISTS (
             SELECT 1 FROM consent c
             WHERE c.client_id = ${clientId} AND c.user_id = ${facts.userId} AND c.country::text = ${facts.country}
-              AND c.status = 'AUTHORISED' AND (c.expires_at IS NULL OR c.expires_at > now())
-              AND 'alerts.read' = ANY(c.scopes)
+              AND ${consentCovers("c", "alerts.read")}
           ) AS visible`
         .then((rows) => rows[0]?.visible === true);
       this.clientVisibility.set(key, visible);

@@ -3,6 +3,7 @@ import { Prisma } from "../../generated/prisma/client.ts";
 import type { Country } from "../../generated/prisma/enums.ts";
 import type { PrismaClient } from "../database/database.ts";
 import { StatementBatcher } from "../database/statement-batcher.ts";
+import { consentIsActive } from "./consent-coverage.ts";
 
 /** One authorised, unexpired consent a person gave a client: what it lets that client read. */
 export interface ConsentGrant {
@@ -42,8 +43,7 @@ const CACHED_PEOPLE_PER_CLIENT = 100_000;
  */
 export function activeConsentOf(client: PartnerClient): Prisma.Sql {
   return Prisma.sql`c.client_id = ${client.clientId}
-    AND c.status = 'AUTHORISED'
-    AND (c.expires_at IS NULL OR c.expires_at > now())
+    AND ${consentIsActive("c")}
     AND c.country::text = ANY(${[...client.countries]}::text[])`;
 }
 

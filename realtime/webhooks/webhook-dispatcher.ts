@@ -1,4 +1,5 @@
 import { alertWebhookBody, messageId } from "../../domain/alerts/alert-event.ts";
+import { consentCovers } from "../../platform/auth/consent-coverage.ts";
 import type { Logger } from "../../platform/logger.ts";
 import { DrainLoop } from "../events/drain-loop.ts";
 import type { RealtimeConfig } from "../../platform/config/realtime-config.ts";
@@ -117,7 +118,7 @@ export class WebhookDispatcher {
              EXISTS (
                SELECT 1 FROM consent c
                WHERE c.client_id = e.client_id AND c.user_id = a.user_id AND c.country = a.country
-                 AND c.status = 'AUTHORISED' AND (c.expires_at IS NULL OR c.expires_at > now()) AND 'alerts.read' = ANY(c.scopes)
+                 AND ${consentCovers("c", "alerts.read")}
              ) AS consented
       FROM webhook_delivery d
       JOIN webhook_endpoint e ON e.id = d.endpoint_id
