@@ -8,7 +8,7 @@ import { SUBGRAPH_NAMES, type Config, type SubgraphName } from "../platform/conf
 import type { Logger } from "../platform/logger.ts";
 import { startRealtimeWorkers, type RunningRealtimeWorkers } from "./realtime-workers.ts";
 
-/** One piece, for `--only`: the gateway, a subgraph, or the realtime workers (outbox relay and webhook dispatcher). */
+/** One piece, for `--only`: the gateway, a subgraph, or the realtime workers (outbox relay, webhook dispatcher, prevention's outbox consumer). */
 export type Component = "gateway" | "realtime" | SubgraphName;
 
 export interface StartOptions {
@@ -30,7 +30,7 @@ export interface RunningKamina {
   gateway: RunningGateway | undefined;
   subgraphs: Partial<Record<SubgraphName, RunningSubgraph>>;
   database: DatabaseTarget;
-  /** The outbox relay and webhook dispatcher, when this process runs them. */
+  /** The outbox relay, webhook dispatcher and prevention consumer, when this process runs them. */
   realtime: RunningRealtimeWorkers | undefined;
   stop(): Promise<void>;
 }
@@ -105,7 +105,7 @@ export async function startKamina(options: StartOptions): Promise<RunningKamina>
       });
       if (config.realtime.workers) running.realtime = await startRealtimeWorkers(config, database, logger);
     }
-    // Gateways with REALTIME_WORKERS=false leave the relay and the dispatcher to this process.
+    // Gateways with REALTIME_WORKERS=false leave the relay, the dispatcher and the prevention consumer to this process.
     if (options.only === "realtime") running.realtime = await startRealtimeWorkers(config, database, logger);
     return running;
   } catch (error) {

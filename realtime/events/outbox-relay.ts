@@ -20,7 +20,7 @@ type PositionedRow = Parameters<typeof toBusEvent>[0] & { deliveries: number };
 
 /**
  * Publishes committed outbox rows. One statement, the database function `relay_outbox`
- * (prisma/migrations/*_relay_outbox_function), gives the next rows positions max+1, max+2, ...
+ * (realtime/events/relay-outbox.sql), gives the next rows positions max+1, max+2, ...
  * in id order under an advisory lock that serialises every instance's relay, and creates their
  * webhook deliveries in the same transaction; a reader that has seen position n has seen every
  * position below it. On the PostgreSQL bus the same statement announces them (NOTIFY, delivered

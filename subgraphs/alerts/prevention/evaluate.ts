@@ -139,8 +139,9 @@ export async function evaluateUsers(prisma: PrismaClient, userIds: readonly stri
 }
 
 /**
- * Evaluates one person now: call it whenever their data changes (a diagnosis, a new expense,
- * a debt or income change). Returns the alerts raised (none while their types cool down).
+ * Evaluates one person now, for a data change that does not announce itself on the outbox (a
+ * new expense, a debt or income change; a diagnosis does). Returns the alerts raised (none while
+ * their types cool down).
  */
 export async function evaluateUser(prisma: PrismaClient, userId: string, now: Date = new Date(), options: EvaluationOptions = {}): Promise<EvaluationReport> {
   return evaluateUsers(prisma, [userId], now, options);
