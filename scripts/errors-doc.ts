@@ -1,6 +1,6 @@
-import { readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { ERROR_CODES } from "../platform/errors.ts";
+import { writeOrCheckDoc } from "./generated-doc.ts";
 
 // docs/errors.md is generated from the catalogue in platform/errors.ts:
 // `npm run docs:errors` writes it, `--check` fails when it is stale.
@@ -24,21 +24,4 @@ export function renderErrorsDoc(): string {
   ].join("\n");
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const rendered = renderErrorsDoc();
-  if (process.argv.includes("--check")) {
-    let current = "";
-    try {
-      current = readFileSync(DOC_PATH, "utf8");
-    } catch {
-      current = "";
-    }
-    if (current !== rendered) {
-      console.error("docs/errors.md is stale: run `npm run docs:errors`.");
-      process.exit(1);
-    }
-  } else {
-    writeFileSync(DOC_PATH, rendered);
-    console.log(`Wrote ${DOC_PATH}`);
-  }
-}
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) writeOrCheckDoc(DOC_PATH, renderErrorsDoc(), "npm run docs:errors");

@@ -1,6 +1,7 @@
 // `npm run docs:prevention` writes docs/prevention-variables.md from the variable catalogue
 // and the rules; `--check` fails (exit 1) when the file is stale.
-import { readFileSync, writeFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { writeOrCheckDoc } from "./generated-doc.ts";
 import { RULES } from "../domain/prevention/rules.ts";
 import { VARIABLES, type VariableFamily } from "../domain/prevention/variables.ts";
 
@@ -64,20 +65,4 @@ function render(): string {
   return lines.join("\n");
 }
 
-const target = new URL("../docs/prevention-variables.md", import.meta.url);
-const text = render();
-if (process.argv.includes("--check")) {
-  let current = "";
-  try {
-    current = readFileSync(target, "utf8");
-  } catch {
-    // missing: stale
-  }
-  if (current !== text) {
-    console.error("docs/prevention-variables.md is stale: run `npm run docs:prevention`");
-    process.exitCode = 1;
-  }
-} else {
-  writeFileSync(target, text);
-  console.log(`wrote docs/prevention-variables.md (${VARIABLES.length} variables)`);
-}
+writeOrCheckDoc(fileURLToPath(new URL("../docs/prevention-variables.md", import.meta.url)), render(), "npm run docs:prevention");

@@ -1,9 +1,10 @@
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { committedSupergraph } from "../schema/composition.ts";
 import { describeRule } from "../platform/auth/access-rules.ts";
 import { CLIENT_SCOPES, USER_SCOPES } from "../platform/auth/scopes.ts";
 import { readSupergraphSecurity } from "../gateway/scopes/supergraph-rules.ts";
+import { writeOrCheckDoc } from "./generated-doc.ts";
 
 // The tables in docs/scopes.md between the markers are generated from the committed supergraph:
 // `npm run docs:scopes` rewrites them, `--check` (part of `npm run check`) fails when they are stale.
@@ -60,15 +61,5 @@ export function renderScopesDoc(current: string): string {
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const current = readFileSync(DOC_PATH, "utf8");
-  const rendered = renderScopesDoc(current);
-  if (process.argv.includes("--check")) {
-    if (rendered !== current) {
-      console.error("docs/scopes.md is stale: run `npm run docs:scopes`.");
-      process.exit(1);
-    }
-  } else {
-    writeFileSync(DOC_PATH, rendered);
-    console.log(`Wrote ${DOC_PATH}`);
-  }
+  writeOrCheckDoc(DOC_PATH, renderScopesDoc(readFileSync(DOC_PATH, "utf8")), "npm run docs:scopes");
 }
