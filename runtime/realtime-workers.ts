@@ -25,17 +25,17 @@ export async function startRealtimeWorkers(config: Config, database: DatabaseTar
   const dispatcher = new WebhookDispatcher(prisma, config.realtime.webhooks, config.tokens.keyEncryptionKey, log);
   // The relay creates the webhook deliveries as it positions events, and wakes the dispatcher
   // when a run created some (the dispatcher also polls on its own).
+  // Prevention's consumer wakes when this process's relay positions an event of its topic; in
+  // other instances (whose relays found the lock taken) its poll picks the event up.
+  const prevention = preventionConsumer(prisma, log, { pollIntervalMs: config.realtime.relayPollMs });
   const relay = new OutboxRelay(prisma, database, bus, log, {
     pollIntervalMs: config.realtime.relayPollMs,
     onDeliveries: () => dispatcher.wake(),
+    onPositioned: (events) => {
+      if (events.some((event) => prevention.wants(event))) prevention.wake();
+    },
   });
-  // Every instance hears the bus, so the one that holds the consumer's lease when an event
-  // arrives runs again after its batch; the poll covers a bus that missed it.
-  const prevention = preventionConsumer(prisma, log, { pollIntervalMs: config.realtime.relayPollMs });
   await prevention.start();
-  const unsubscribe = await bus.subscribe((event) => {
-    if (prevention.wants(event)) prevention.wake();
-  });
   await relay.start();
   dispatcher.start();
   return {
@@ -43,7 +43,6 @@ export async function startRealtimeWorkers(config: Config, database: DatabaseTar
     dispatcher,
     async stop() {
       await relay.stop();
-      await unsubscribe();
       await prevention.stop();
       await dispatcher.stop();
       await bus.close();

@@ -132,6 +132,40 @@ describe("the outbox consumer", () => {
     assert.equal(await positionOf("test-restart"), await head());
   });
 
+  test("a backlog longer than a batch and a window, among other topics, is handed on in order with none skipped", async () => {
+    const people = Array.from({ length: 12 }, (_, i) => `USR_DX_B${String(i).padStart(2, "0")}`);
+    for (const id of people) await insertHousehold(prisma, calmHousehold({ userId: id }));
+    for (const id of people) {
+      await diagnoseUser(prisma, id);
+      await raiseAlert(prisma, PERSON_A);
+      await raiseAlert(prisma, PERSON_A);
+    }
+    await position();
+    const handled: string[] = [];
+    const batches: number[] = [];
+    const consumer = new EventConsumer(prisma, logger, {
+      name: "test-backlog",
+      topics: [WELLNESS_DIAGNOSED_TOPIC],
+      batchSize: 4,
+      window: 20,
+      pollIntervalMs: 50,
+      async handle(events) {
+        batches.push(events.length);
+        for (const event of events) handled.push(wellnessDiagnosedOf(event)?.user_id ?? `not a diagnosis: ${event.topic}`);
+      },
+    });
+    const end = await head();
+    await consumer.start();
+    await eventually(() => positionOf("test-backlog"), (at) => at >= end, "the backlog consumer's position");
+    await consumer.stop();
+    // A new consumer starts at the outbox's beginning: the earlier tests' diagnoses come first.
+    const diagnosed = await prisma.outboxEvent.findMany({ where: { topic: WELLNESS_DIAGNOSED_TOPIC }, orderBy: { position: "asc" }, select: { payload: true } });
+    const expected = diagnosed.map(({ payload }) => (payload as { user_id: string }).user_id);
+    assert.deepEqual(expected.slice(-people.length), people);
+    assert.deepEqual(handled, expected);
+    assert.ok(batches.every((size) => size <= 4), `batches of at most 4: ${batches.join(", ")}`);
+  });
+
   test("two instances of the realtime workers at once evaluate every diagnosed person, none skipped", async () => {
     const people = Array.from({ length: 8 }, (_, i) => `USR_DX_P${i}`);
     for (const id of people) await insertHousehold(prisma, paydayHousehold(id));

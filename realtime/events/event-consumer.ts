@@ -15,8 +15,10 @@ export interface EventConsumerOptions {
    * between handling a batch and recording it leaves the batch to be handled again.
    */
   handle(events: readonly BusEvent[]): Promise<void>;
-  /** Events read per batch (default 100). */
+  /** Events of its topics handled per batch (default 100). */
   batchSize?: number;
+  /** Positions looked through per batch for its topics (default 10,000): other topics are never read. */
+  window?: number;
   /** Safety net beside the wake-ups (default 1000). */
   pollIntervalMs?: number;
   /** How long a batch is one instance's alone; one that dies holding it frees it after this (default 60 s). */
@@ -65,21 +67,25 @@ export class EventConsumer {
   }
 
   /**
-   * Leases the row, handles the next batch and records it; returns how many events it moved past
+   * Leases the row, handles the next batch and records it; returns how many positions it moved past
    * (0 when there was nothing, or another instance holds the lease: that one drains what is there).
    */
   async runOnce(): Promise<number> {
-    const position = await this.claim();
-    if (position === undefined) return 0;
-    const events = await this.store.readAfter(position, this.options.batchSize ?? 100);
-    const wanted = events.filter((event) => this.wants(event));
-    if (wanted.length > 0) await this.options.handle(wanted);
-    const last = events.at(-1)?.position ?? position;
+    const claimed = await this.claim();
+    if (claimed === undefined) return 0;
+    const { position, head } = claimed;
+    const batchSize = this.options.batchSize ?? 100;
+    // Positions are dense and become visible in order, so everything up to `upTo` is there to read.
+    const window = BigInt(this.options.window ?? 10_000);
+    const upTo = head < position + window ? head : position + window;
+    const events = await this.store.readTopics(position, upTo, this.options.topics, batchSize);
+    if (events.length > 0) await this.options.handle(events);
+    const last = events.length === batchSize ? events[events.length - 1]!.position : upTo;
     if (!(await this.record(last))) {
       this.logger.warn({ consumer: this.options.name, position: last.toString() }, "outbox consumer lease expired mid-batch; another instance handles it again");
       return 0;
     }
-    return events.length;
+    return Number(last - position);
   }
 
   /** No new runs; resolves when the current one, if any, has recorded its batch. */
@@ -88,15 +94,15 @@ export class EventConsumer {
     await this.loop.stop();
   }
 
-  /** The position to read after, when this instance now holds the lease and there is something to read. */
-  private async claim(): Promise<bigint | undefined> {
-    const [row] = await this.prisma.$queryRaw<{ position: bigint }[]>`
+  /** The position to read after and the outbox's last one, when this instance now holds the lease and there is something to read. */
+  private async claim(): Promise<{ position: bigint; head: bigint } | undefined> {
+    const [row] = await this.prisma.$queryRaw<{ position: bigint; head: bigint }[]>`
       UPDATE event_consumer c SET lease_owner = ${this.owner}, leased_until = now() + ${this.options.leaseMs ?? 60_000}::int * interval '1 millisecond'
       WHERE c.name = ${this.options.name}
         AND (c.lease_owner IS NULL OR c.lease_owner = ${this.owner} OR c.leased_until < now())
         AND EXISTS (SELECT 1 FROM outbox_event o WHERE o.position > c.position)
-      RETURNING c.position`;
-    return row === undefined ? undefined : BigInt(row.position);
+      RETURNING c.position, (SELECT max(o.position) FROM outbox_event o) AS head`;
+    return row === undefined ? undefined : { position: BigInt(row.position), head: BigInt(row.head) };
   }
 
   /** Records the batch and gives the lease up; false when the lease was no longer this instance's. */

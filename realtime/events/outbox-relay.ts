@@ -14,6 +14,8 @@ export interface RelayOptions {
   pollIntervalMs?: number;
   /** Called after a run that created webhook deliveries has announced its events (the in-process dispatcher wakes up). */
   onDeliveries?: (created: number) => void;
+  /** Called with the events each run positioned (an in-process outbox consumer wakes up for its topics). */
+  onPositioned?: (events: readonly BusEvent[]) => void;
 }
 
 type PositionedRow = Parameters<typeof toBusEvent>[0] & { deliveries: number };
@@ -77,6 +79,7 @@ export class OutboxRelay {
       this.sweepDue = false;
       await this.publishPending();
     } else if (positioned.length > 0 && channel === null) await this.announce(positioned);
+    if (positioned.length > 0) this.options.onPositioned?.(positioned);
     const deliveries = rows[0]?.deliveries ?? 0;
     if (deliveries > 0) this.options.onDeliveries?.(deliveries);
     // A short batch took everything there was: the next commit's NOTIFY wakes the relay again.

@@ -25,6 +25,15 @@ export class OutboxStore {
     return rows.map(toBusEvent);
   }
 
+  /** Rows of `topics` with a position in (after, upTo], in position order, at most `limit`. */
+  async readTopics(after: bigint, upTo: bigint, topics: readonly string[], limit: number): Promise<BusEvent[]> {
+    const rows = await this.prisma.$queryRaw<OutboxRow[]>`
+      SELECT ${COLUMNS} FROM outbox_event
+      WHERE position > ${after} AND position <= ${upTo} AND topic = ANY(${[...topics]}::text[])
+      ORDER BY position LIMIT ${limit}`;
+    return rows.map(toBusEvent);
+  }
+
   /** Rows a relay positioned but never announced (it died in between), in position order. */
   async readUnannounced(limit: number): Promise<BusEvent[]> {
     const rows = await this.prisma.$queryRaw<OutboxRow[]>`
