@@ -14,7 +14,7 @@ export function renderErrorsDoc(): string {
     "Generated from `platform/errors.ts` by `npm run docs:errors`; do not edit by hand.",
     "",
     "GraphQL errors carry the code in `errors[].extensions.code`. REST routes answer with the",
-    "envelope `{ \"code\": ..., \"message\": ..., \"retry_after\": ... }` and the HTTP status below.",
+    "envelope `{ \"code\": ..., \"message\": ..., \"retry_after\": ..., \"request_id\": ... }` and the HTTP status below.",
     "A GraphQL field that fails is `null` with its error and `path`; the rest of the operation still answers.",
     "",
     "| code | HTTP status | meaning |",

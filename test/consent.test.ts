@@ -128,7 +128,7 @@ describe("consent: asking, answering, reading, revoking", () => {
 
     assertEnvelope(await call("POST", "/v1/auth/consent", { headers: sandbox, raw: { contentType: "application/json", body: "{not json" } }), 400, "BAD_REQUEST", /not valid JSON/);
     assertEnvelope(await call("POST", "/v1/auth/consent", { headers: sandbox, raw: { contentType: "application/json", body: "[1,2]" } }), 400, "BAD_REQUEST", /JSON object/);
-    assertEnvelope(await call("POST", "/v1/auth/consent", { headers: sandbox, raw: { contentType: "text/plain", body: "hello" } }), 400, "BAD_REQUEST", /application\/json/);
+    assertEnvelope(await call("POST", "/v1/auth/consent", { headers: sandbox, raw: { contentType: "text/plain", body: "hello" } }), 415, "UNSUPPORTED_MEDIA_TYPE", /application\/json/);
     assertEnvelope(await call("POST", "/v1/auth/consent", { headers: sandbox }), 400, "BAD_USER_INPUT", /`client_id` is required/);
     assertEnvelope(
       await call("POST", "/v1/auth/consent", { headers: sandbox, json: { ...BRIEF_CONSENT_REQUEST, user_external_id: "x".repeat(70_000) } }),
@@ -287,7 +287,10 @@ describe("consent: asking, answering, reading, revoking", () => {
     assert.equal(direct.status, 200, JSON.stringify(direct.body));
     assert.ok(Array.isArray(direct.body.data!._entities[0].debts));
 
-    assertEnvelope(await call("DELETE", `/v1/consents/${id}`, { headers: sandbox }), 400, "BAD_USER_INPUT", /`reason` is required/);
+    const other = await askConsent(BRIEF_CONSENT_REQUEST);
+    const withoutBody = await call("DELETE", `/v1/consents/${other.body.consent_id}`, { headers: sandbox });
+    assert.equal(withoutBody.status, 200, JSON.stringify(withoutBody.body));
+    assert.deepEqual([withoutBody.body.status, withoutBody.body.revocation_reason], ["REVOKED", null], "the brief's revocation needs no body");
     assertEnvelope(await call("DELETE", `/v1/consents/${id}`, { headers: sandbox, json: { reason: "   " } }), 400, "BAD_USER_INPUT", /`reason` must not be empty/);
     assertEnvelope(await call("DELETE", `/v1/consents/${id}`, { headers: asOther, json: { reason: "not mine" } }), 404, "NOT_FOUND");
     assertEnvelope(await call("DELETE", `/v1/consents/${id}`, { json: { reason: "no credentials" } }), 401, "UNAUTHENTICATED");
@@ -382,6 +385,8 @@ describe("consent: asking, answering, reading, revoking", () => {
     assert.equal(graphql.body.errors![0]!.extensions!.code, "UNAUTHENTICATED");
     assertEnvelope(await call("GET", "/v1/nothing-here"), 404, "NOT_FOUND", /No route for GET \/v1\/nothing-here/);
     assertEnvelope(await call("GET", "/v1"), 404, "NOT_FOUND");
-    assertEnvelope(await call("PUT", "/v1/auth/consent"), 400, "BAD_REQUEST", /PUT is not allowed/);
+    const put = await call("PUT", "/v1/auth/consent");
+    assertEnvelope(put, 405, "METHOD_NOT_ALLOWED", /PUT is not allowed/);
+    assert.equal(put.headers.get("allow"), "POST");
   });
 });

@@ -106,14 +106,15 @@ export class ConsentService {
    * the next request because every hop checks the consent's status. Revoking a revoked
    * consent changes nothing and is not an error.
    */
-  async revoke(actor: ConsentActor, id: string, reason: string): Promise<ConsentRecord> {
+  /** `reason` is optional (the brief's revocation takes no body); it is kept when given. */
+  async revoke(actor: ConsentActor, id: string, reason: string | null): Promise<ConsentRecord> {
     return this.change(actor, id, (consent) => {
       if (consent.status === "REVOKED") return null;
       if (!OPEN.includes(consent.status)) throw new AuthError("CONFLICT", `Consent ${consent.id} is ${consent.status}; there is nothing to revoke`);
       const by = actor.kind === "app" ? "the person in the Kamina app" : `client ${actor.clientId}`;
       return {
         to: "REVOKED",
-        reason: `revoked by ${by}: ${reason}`,
+        reason: reason === null ? `revoked by ${by}` : `revoked by ${by}: ${reason}`,
         data: { revokedAt: new Date(), revocationReason: reason },
         also: (tx: Db) => this.refreshTokens.revokeConsent(tx, consent.id),
       };

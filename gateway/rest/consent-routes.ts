@@ -65,8 +65,7 @@ export function addConsentRoutes(router: Router, api: AuthApi): void {
     const query = new URL(request.url ?? "/", "http://localhost").searchParams.get("reason");
     const body = await readBody(request);
     const { reason } = parseInput(reasonBody, { reason: body.reason ?? query ?? undefined });
-    if (!reason) throw new RestError("BAD_USER_INPUT", "`reason` is required: say why the consent is revoked (JSON body or query parameter)");
-    sendJson(response, 200, consentView(await api.consents.revoke(actor, params.id!, reason)));
+    sendJson(response, 200, consentView(await api.consents.revoke(actor, params.id!, reason ?? null)));
   });
 
   router.add("POST", "/v1/consents/:id/authorise", async (request, response, params) => {

@@ -32,7 +32,7 @@ export class Router {
       const route = matching.find((candidate) => candidate.method === request.method);
       if (!route) {
         response.setHeader("allow", matching.map((candidate) => candidate.method).join(", "));
-        sendError(response, "BAD_REQUEST", `${request.method} is not allowed on ${path}`);
+        sendError(response, "METHOD_NOT_ALLOWED", `${request.method} is not allowed on ${path}; use ${matching.map((candidate) => candidate.method).join(" or ")}`);
         return true;
       }
       try {

@@ -38,7 +38,7 @@ export async function readBody(request: IncomingMessage): Promise<Record<string,
     }
     return form;
   }
-  throw new RestError("BAD_REQUEST", "Send the body as application/json (or application/x-www-form-urlencoded)");
+  throw new RestError("UNSUPPORTED_MEDIA_TYPE", "Send the body as application/json (or application/x-www-form-urlencoded)");
 }
 
 /** Validates a body against its schema; the first problem becomes a BAD_USER_INPUT naming the field. */

@@ -174,7 +174,7 @@ async function readJsonBody(request: IncomingMessage, maxBytes: number): Promise
   }
   const text = Buffer.concat(chunks).toString("utf8");
   if (!contentType.includes("json")) {
-    throw new HttpError(415, "BAD_REQUEST", "POST /graphql needs Content-Type: application/json");
+    throw new HttpError(415, "UNSUPPORTED_MEDIA_TYPE", "POST /graphql needs Content-Type: application/json");
   }
   if (text.trim() === "") throw new HttpError(400, "BAD_REQUEST", "Request body is empty");
   try {

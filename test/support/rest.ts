@@ -42,11 +42,12 @@ export async function rest(origin: string, method: string, path: string, options
   return { status: response.status, headers: response.headers, body: parsed };
 }
 
-/** The brief's error envelope, exactly: `code`, `message`, `retry_after`. */
+/** The brief's error envelope, exactly: `code`, `message`, `retry_after`, plus the request id of the `x-request-id` header. */
 export function assertEnvelope(response: RestResponse, status: number, code: string, message?: RegExp): void {
   const context = JSON.stringify(response.body);
   assert.equal(response.status, status, context);
-  assert.deepEqual(Object.keys(response.body ?? {}).sort(), ["code", "message", "retry_after"], context);
+  assert.deepEqual(Object.keys(response.body ?? {}).sort(), ["code", "message", "request_id", "retry_after"], context);
+  assert.equal(response.body.request_id, response.headers.get("x-request-id"), context);
   assert.equal(response.body.code, code, context);
   if (message) assert.match(response.body.message, message);
 }
