@@ -1,19 +1,17 @@
 import type { IncomingMessage } from "node:http";
 import type { ApolloServer } from "@apollo/server";
-import { GraphQLError } from "graphql";
 import { z } from "zod";
-import { isErrorCode } from "../../platform/errors.ts";
 import { sendJson, type RequestInfo } from "../../platform/http/graphql-http-server.ts";
-import { authenticate } from "../../platform/auth/authenticate.ts";
 import { toDiagnosisJson } from "../../domain/diagnosis/diagnosis-json.ts";
 import type { AuthServices } from "../auth/services.ts";
-import { gatewayContext, type GatewayContext } from "../context.ts";
+import type { GatewayContext } from "../context.ts";
 import { RestError } from "./envelope.ts";
 import { parseInput, readBody } from "./request-body.ts";
 import type { Router } from "./path-router.ts";
+import { person, StoredOperations, subject, type Data } from "./stored-operations.ts";
 
-// The brief's REST routes, each a stored GraphQL operation run through the same gateway:
-// the token, scopes, consent and receipts apply exactly as on /graphql.
+// The brief's REST routes, each a stored GraphQL operation (stored-operations.ts) run through the
+// same gateway: the token, scopes, consent and receipts apply exactly as on /graphql.
 
 const WELLNESS_FIELDS = "score band trend30d factors { name weight value } actionPlan { code title expectedScoreDelta } nextReviewAt";
 
@@ -38,60 +36,11 @@ const OPERATIONS = {
   }`,
 };
 
-type Data = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-
 export function addGraphRoutes(router: Router, apollo: ApolloServer<GatewayContext>, auth: AuthServices): void {
-  // Once per HTTP request, however many operations a route runs: a DPoP proof is good for one use.
-  const contexts = new WeakMap<IncomingMessage, Promise<GatewayContext>>();
-  function contextOf(request: IncomingMessage, info: RequestInfo): Promise<GatewayContext> {
-    let context = contexts.get(request);
-    if (!context) {
-      context = authenticateRequest(request, info);
-      contexts.set(request, context);
-    }
-    return context;
-  }
-
-  async function authenticateRequest(request: IncomingMessage, info: RequestInfo): Promise<GatewayContext> {
-    try {
-      const { viewer, authorization, dpop } = await authenticate(auth.verifier, request, auth.proofs);
-      return gatewayContext(auth.verifier, info.requestId, viewer, authorization, dpop);
-    } catch (error) {
-      if (error instanceof GraphQLError) throw new RestError(error.extensions.code === "INVALID_DPOP_PROOF" ? "INVALID_DPOP_PROOF" : "UNAUTHENTICATED", error.message);
-      throw error;
-    }
-  }
-
-  /** Runs a stored operation as the request's token (`authenticated`: already checked by the route). */
-  async function run(request: IncomingMessage, info: RequestInfo, query: string, variables: Record<string, unknown>, authenticated?: GatewayContext): Promise<Data> {
-    const contextValue = authenticated ?? (await contextOf(request, info));
-    const response = await apollo.executeOperation({ query, variables }, { contextValue });
-    if (response.body.kind !== "single") throw new RestError("INTERNAL_SERVER_ERROR", "Unexpected incremental response");
-    const { data, errors } = response.body.singleResult;
-    const first = errors?.[0];
-    if (first) {
-      const code = first.extensions?.code;
-      throw new RestError(isErrorCode(code) ? code : "INTERNAL_SERVER_ERROR", first.message);
-    }
-    return (data ?? {}) as Data;
-  }
-
-  /** Consent tokens read their own person; partner tokens name one with `user_id`. */
-  function subject(request: IncomingMessage, body?: Record<string, unknown>): { userId: string; self: boolean } {
-    const url = new URL(request.url ?? "/", "http://localhost");
-    const given = (body?.user_id as string | undefined) ?? url.searchParams.get("user_id") ?? undefined;
-    if (given !== undefined && (typeof given !== "string" || !/^[\w-]{1,64}$/.test(given))) throw new RestError("BAD_USER_INPUT", "`user_id` is not a valid id");
-    return given ? { userId: given, self: false } : { userId: "", self: true };
-  }
-
-  function person(data: Data): Data {
-    const found = data.me ?? data.user;
-    if (!found) throw new RestError("NOT_FOUND", "No such user is visible to this token");
-    return found as Data;
-  }
+  const operations = new StoredOperations(apollo, auth);
 
   router.add("GET", "/v1/diagnosis/latest", async (request, response, _params, info) => {
-    const found = person(await run(request, info, OPERATIONS.latestDiagnosis, subject(request)));
+    const found = person(await operations.run(request, info, OPERATIONS.latestDiagnosis, subject(request)));
     if (!found.wellness) throw new RestError("NOT_FOUND", "This user has no diagnosis yet; POST /v1/diagnosis/run computes one");
     sendJson(response, 200, toDiagnosisJson({ userId: found.id, ...found.wellness }));
   });
@@ -99,14 +48,14 @@ export function addGraphRoutes(router: Router, apollo: ApolloServer<GatewayConte
   router.add("POST", "/v1/diagnosis/run", async (request, response, _params, info) => {
     const body = await readOptionalJson(request);
     const { userId, self } = subject(request, body);
-    const data = await run(request, info, OPERATIONS.runDiagnosis, self ? {} : { userId });
+    const data = await operations.run(request, info, OPERATIONS.runDiagnosis, self ? {} : { userId });
     const wellness = data.runDiagnosis as Data;
     const owner = self ? await ownerOf(request, info) : userId;
     sendJson(response, 200, toDiagnosisJson({ userId: owner, ...(wellness as { score: number; band: string; trend30d: number; factors: unknown; nextReviewAt: string }), actionPlan: wellness.actionPlan }, { actionPlan: true }));
   });
 
   async function ownerOf(request: IncomingMessage, info: RequestInfo): Promise<string> {
-    const data = await run(request, info, "query { me { id } }", {});
+    const data = await operations.run(request, info, "query { me { id } }", {});
     return (data.me?.id as string | undefined) ?? "";
   }
 
@@ -117,16 +66,16 @@ export function addGraphRoutes(router: Router, apollo: ApolloServer<GatewayConte
     if (since !== null && Number.isNaN(Date.parse(since))) throw new RestError("BAD_USER_INPUT", "`since` must be an ISO 8601 date-time");
     const first = firstParam === null ? undefined : Number(firstParam);
     if (first !== undefined && !Number.isInteger(first)) throw new RestError("BAD_USER_INPUT", "`limit` must be an integer");
-    const found = person(await run(request, info, OPERATIONS.alerts, { ...subject(request), since: since ? new Date(since).toISOString() : null, first: first ?? null }));
+    const found = person(await operations.run(request, info, OPERATIONS.alerts, { ...subject(request), since: since ? new Date(since).toISOString() : null, first: first ?? null }));
     sendJson(response, 200, { items: ((found.alerts ?? []) as Data[]).map((alert) => alertJson(alert, found.id as string)) });
   });
 
   // Sandbox only (docs/realtime.md): a test alert through the same path as a real one. The token
   // is checked before the body, so a request without one is a 401 whatever it sends.
   router.add("POST", "/v1/sandbox/alerts", async (request, response, _params, info) => {
-    const context = await contextOf(request, info);
+    const context = await operations.context(request, info);
     const input = parseInput(sandboxAlertRequest, await readBody(request));
-    const data = await run(request, info, OPERATIONS.raiseSandboxAlert, { type: input.type, userId: input.user_id ?? null }, context);
+    const data = await operations.run(request, info, OPERATIONS.raiseSandboxAlert, { type: input.type, userId: input.user_id ?? null }, { context });
     const alert = data.raiseSandboxAlert as Data;
     sendJson(response, 201, { ...alertJson(alert, alert.user.id as string), sandbox: true });
   });
@@ -134,7 +83,7 @@ export function addGraphRoutes(router: Router, apollo: ApolloServer<GatewayConte
   router.add("GET", "/v1/exports/debts", async (request, response, _params, info) => {
     const format = new URL(request.url ?? "/", "http://localhost").searchParams.get("format") ?? "json";
     if (format !== "json") throw new RestError("BAD_USER_INPUT", "`format` must be json");
-    const found = person(await run(request, info, OPERATIONS.debts, subject(request)));
+    const found = person(await operations.run(request, info, OPERATIONS.debts, subject(request)));
     sendJson(response, 200, {
       as_of: new Date().toISOString(),
       items: ((found.debts ?? []) as Data[]).map((debt) => ({

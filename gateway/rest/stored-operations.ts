@@ -1,0 +1,82 @@
+import type { IncomingMessage } from "node:http";
+import type { ApolloServer } from "@apollo/server";
+import { GraphQLError } from "graphql";
+import { isErrorCode } from "../../platform/errors.ts";
+import type { RequestInfo } from "../../platform/http/graphql-http-server.ts";
+import { authenticate } from "../../platform/auth/authenticate.ts";
+import type { AuthServices } from "../auth/services.ts";
+import { gatewayContext, type GatewayContext } from "../context.ts";
+import { RestError } from "./envelope.ts";
+
+// The brief's REST routes are stored GraphQL operations run through the same gateway: the token,
+// scopes, consent and receipts apply exactly as on /graphql.
+
+export type Data = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+export interface RunOptions {
+  /** The request's context when the route has already authenticated it. */
+  context?: GatewayContext;
+  /** A message per GraphQL argument, for an input error on it, so the error names the REST parameter the caller sent. */
+  inputErrors?: Record<string, string>;
+}
+
+/** Runs stored operations as the request's token; a GraphQL error becomes the route's envelope. */
+export class StoredOperations {
+  // Once per HTTP request, however many operations a route runs: a DPoP proof is good for one use.
+  private readonly contexts = new WeakMap<IncomingMessage, Promise<GatewayContext>>();
+
+  constructor(
+    private readonly apollo: ApolloServer<GatewayContext>,
+    private readonly auth: AuthServices,
+  ) {}
+
+  /** The request's verified token as a gateway context: a 401 in the envelope when there is none. */
+  context(request: IncomingMessage, info: RequestInfo): Promise<GatewayContext> {
+    let context = this.contexts.get(request);
+    if (!context) {
+      context = this.authenticate(request, info);
+      this.contexts.set(request, context);
+    }
+    return context;
+  }
+
+  async run(request: IncomingMessage, info: RequestInfo, query: string, variables: Record<string, unknown>, options: RunOptions = {}): Promise<Data> {
+    const contextValue = options.context ?? (await this.context(request, info));
+    const response = await this.apollo.executeOperation({ query, variables }, { contextValue });
+    if (response.body.kind !== "single") throw new RestError("INTERNAL_SERVER_ERROR", "Unexpected incremental response");
+    const { data, errors } = response.body.singleResult;
+    const first = errors?.[0];
+    if (first) {
+      const code = first.extensions?.code;
+      const argument = first.extensions?.argumentName;
+      const renamed = code === "BAD_USER_INPUT" && typeof argument === "string" ? options.inputErrors?.[argument] : undefined;
+      throw new RestError(isErrorCode(code) ? code : "INTERNAL_SERVER_ERROR", renamed ?? first.message);
+    }
+    return (data ?? {}) as Data;
+  }
+
+  private async authenticate(request: IncomingMessage, info: RequestInfo): Promise<GatewayContext> {
+    try {
+      const { viewer, authorization, dpop } = await authenticate(this.auth.verifier, request, this.auth.proofs);
+      return gatewayContext(this.auth.verifier, info.requestId, viewer, authorization, dpop);
+    } catch (error) {
+      if (error instanceof GraphQLError) throw new RestError(error.extensions.code === "INVALID_DPOP_PROOF" ? "INVALID_DPOP_PROOF" : "UNAUTHENTICATED", error.message);
+      throw error;
+    }
+  }
+}
+
+/** Consent tokens read their own person; partner tokens name one with `user_id`. */
+export function subject(request: IncomingMessage, body?: Record<string, unknown>): { userId: string; self: boolean } {
+  const url = new URL(request.url ?? "/", "http://localhost");
+  const given = (body?.user_id as string | undefined) ?? url.searchParams.get("user_id") ?? undefined;
+  if (given !== undefined && (typeof given !== "string" || !/^[\w-]{1,64}$/.test(given))) throw new RestError("BAD_USER_INPUT", "`user_id` is not a valid id");
+  return given ? { userId: given, self: false } : { userId: "", self: true };
+}
+
+/** The person a `me` / `user(id)` operation found, or the envelope's 404. */
+export function person(data: Data): Data {
+  const found = data.me ?? data.user;
+  if (!found) throw new RestError("NOT_FOUND", "No such user is visible to this token");
+  return found as Data;
+}
