@@ -10,8 +10,8 @@ import { parseInput, readBody } from "./request-body.ts";
 import type { Router } from "./path-router.ts";
 import { person, StoredOperations, subject, type Data } from "./stored-operations.ts";
 
-// The brief's REST routes, each a stored GraphQL operation (stored-operations.ts) run through the
-// same gateway: the token, scopes, consent and receipts apply exactly as on /graphql.
+// The brief's diagnosis and alert routes, each a stored GraphQL operation (stored-operations.ts);
+// the debt, expense and coach routes are in finance-routes.ts.
 
 const WELLNESS_FIELDS = "score band trend30d factors { name weight value } actionPlan { code title expectedScoreDelta } nextReviewAt";
 
@@ -30,10 +30,6 @@ const OPERATIONS = {
     raiseSandboxAlert(type: $type, userId: $userId) { ...AlertFields user { id } }
   }
   fragment AlertFields on Alert { id type riskBand severity contributingFactors suggestedAction status createdAt }`,
-  debts: `query DebtExport($userId: ID!, $self: Boolean!) {
-    me @include(if: $self) { id debts { issuer type balance currency apr dueDate status } }
-    user(id: $userId) @skip(if: $self) { id debts { issuer type balance currency apr dueDate status } }
-  }`,
 };
 
 export function addGraphRoutes(router: Router, apollo: ApolloServer<GatewayContext>, auth: AuthServices): void {
@@ -78,25 +74,6 @@ export function addGraphRoutes(router: Router, apollo: ApolloServer<GatewayConte
     const data = await operations.run(request, info, OPERATIONS.raiseSandboxAlert, { type: input.type, userId: input.user_id ?? null }, { context });
     const alert = data.raiseSandboxAlert as Data;
     sendJson(response, 201, { ...alertJson(alert, alert.user.id as string), sandbox: true });
-  });
-
-  router.add("GET", "/v1/exports/debts", async (request, response, _params, info) => {
-    const format = new URL(request.url ?? "/", "http://localhost").searchParams.get("format") ?? "json";
-    if (format !== "json") throw new RestError("BAD_USER_INPUT", "`format` must be json");
-    const found = person(await operations.run(request, info, OPERATIONS.debts, subject(request)));
-    sendJson(response, 200, {
-      as_of: new Date().toISOString(),
-      items: ((found.debts ?? []) as Data[]).map((debt) => ({
-        issuer: debt.issuer,
-        type: String(debt.type).toLowerCase(),
-        balance: Number(debt.balance),
-        currency: debt.currency,
-        apr: debt.apr,
-        due_date: debt.dueDate,
-        status: String(debt.status).toLowerCase(),
-      })),
-      page: { next_cursor: null },
-    });
   });
 }
 

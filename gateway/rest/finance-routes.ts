@@ -1,0 +1,141 @@
+import type { ServerResponse } from "node:http";
+import type { ApolloServer } from "@apollo/server";
+import { stringify } from "csv-stringify/sync";
+import { sendJson } from "../../platform/http/graphql-http-server.ts";
+import type { AuthServices } from "../auth/services.ts";
+import type { GatewayContext } from "../context.ts";
+import type { Router } from "./path-router.ts";
+import { queryParams, startOfDayAfter } from "./query-params.ts";
+import { person, StoredOperations, subject, type Data } from "./stored-operations.ts";
+
+// The brief's debt, expense and coach routes (scenarios 2 and 4, and the debt export), each a
+// stored GraphQL operation run as the request's token (stored-operations.ts). The token is
+// checked first, so a request without one is a 401 whatever its parameters.
+
+const OPERATIONS = {
+  debts: `query Debts($userId: ID!, $self: Boolean!, $status: DebtStatus) {
+    me @include(if: $self) { id debts(status: $status) { ...DebtFields } }
+    user(id: $userId) @skip(if: $self) { id debts(status: $status) { ...DebtFields } }
+  }
+  fragment DebtFields on Debt { issuer type balance currency apr dueDate status }`,
+  expenses: `query Expenses($userId: ID!, $self: Boolean!, $from: Date!, $to: Date!, $category: String, $first: Int, $after: String) {
+    me @include(if: $self) { id expenses(from: $from, to: $to, category: $category, first: $first, after: $after) { ...ExpensePage } }
+    user(id: $userId) @skip(if: $self) { id expenses(from: $from, to: $to, category: $category, first: $first, after: $after) { ...ExpensePage } }
+  }
+  fragment ExpensePage on ExpenseConnection {
+    edges { node { id occurredAt merchant mcc category amount currency } }
+    pageInfo { hasNextPage endCursor }
+  }`,
+  // Summaries only: `transcript` (coach.transcripts.read) is never asked for here.
+  coachSessions: `query CoachSessions($userId: ID!, $self: Boolean!, $from: DateTime, $to: DateTime) {
+    me @include(if: $self) { id coachSessions(from: $from, to: $to) { ...SessionSummary } }
+    user(id: $userId) @skip(if: $self) { id coachSessions(from: $from, to: $to) { ...SessionSummary } }
+  }
+  fragment SessionSummary on CoachSession { id startedAt endedAt intent sentiment sentimentLabel messageCount }`,
+};
+
+const DEBT_STATUSES = ["current", "late", "defaulted", "paid_off"] as const;
+const EXPORT_FORMATS = ["json", "csv"] as const;
+/** The brief's affordability check reads 90 days; a year (a leap one too) is the most one call reads. */
+const MAX_EXPENSE_DAYS = 366;
+/** `User.expenses`' own cap on `first` (docs/api.md). */
+const MAX_EXPENSE_PAGE = 500;
+const CURSOR = /^[\w-]{1,512}$/;
+const CATEGORY = /^[a-z0-9_]{1,64}$/;
+/** The export's CSV columns: the JSON items' keys, in the brief's order. */
+const DEBT_COLUMNS = ["issuer", "type", "balance", "currency", "apr", "due_date", "status"] as const;
+
+export function addFinanceRoutes(router: Router, apollo: ApolloServer<GatewayContext>, auth: AuthServices): void {
+  const operations = new StoredOperations(apollo, auth);
+
+  // Scenario 2: each open balance (every status but paid_off) with its issuer and APR; `status` narrows to one.
+  router.add("GET", "/v1/debts", async (request, response, _params, info) => {
+    await operations.context(request, info);
+    const status = queryParams(request).oneOf("status", DEBT_STATUSES);
+    const found = person(await operations.run(request, info, OPERATIONS.debts, { ...subject(request), status: status?.toUpperCase() ?? null }));
+    const items = ((found.debts ?? []) as Data[]).map(debtItem).filter((debt) => status !== undefined || debt.status !== "paid_off");
+    sendJson(response, 200, { items, page: { next_cursor: null } });
+  });
+
+  router.add("GET", "/v1/exports/debts", async (request, response, _params, info) => {
+    await operations.context(request, info);
+    const format = queryParams(request).oneOf("format", EXPORT_FORMATS) ?? "json";
+    const asOf = new Date().toISOString();
+    const found = person(await operations.run(request, info, OPERATIONS.debts, { ...subject(request), status: null }));
+    const items = ((found.debts ?? []) as Data[]).map(debtItem);
+    if (format === "json") return sendJson(response, 200, { as_of: asOf, items, page: { next_cursor: null } });
+    sendCsv(response, `debts_${found.id}_${asOf.slice(0, 10)}.csv`, stringify(items, { header: true, columns: [...DEBT_COLUMNS], record_delimiter: "windows" }));
+  });
+
+  // Scenario 2: categorised transactions, newest first, a page at a time.
+  router.add("GET", "/v1/expenses", async (request, response, _params, info) => {
+    await operations.context(request, info);
+    const params = queryParams(request);
+    const { from, to } = params.dateRange({ required: true, maxDays: MAX_EXPENSE_DAYS });
+    const category = params.matching("category", CATEGORY, "1 to 64 lower-case letters, digits or underscores, such as groceries");
+    const limit = params.limit(MAX_EXPENSE_PAGE);
+    const cursor = params.matching("cursor", CURSOR, "a page.next_cursor this route returned");
+    const variables = { ...subject(request), from, to, category: category ?? null, first: limit ?? null, after: cursor ?? null };
+    const found = person(await operations.run(request, info, OPERATIONS.expenses, variables, { inputErrors: { after: "`cursor` must be a page.next_cursor this route returned" } }));
+    const page = found.expenses as Data | null;
+    sendJson(response, 200, {
+      items: ((page?.edges ?? []) as Data[]).map(({ node }) => expenseItem(node as Data)),
+      page: { next_cursor: page?.pageInfo.hasNextPage ? page.pageInfo.endCursor : null },
+    });
+  });
+
+  // Scenario 4: what people talked to the coach about and how they felt; never the conversation itself.
+  router.add("GET", "/v1/coach/sessions", async (request, response, _params, info) => {
+    await operations.context(request, info);
+    const { from, to } = queryParams(request).dateRange({ required: false });
+    const variables = { ...subject(request), from: from ? `${from}T00:00:00.000Z` : null, to: to ? startOfDayAfter(to) : null };
+    const found = person(await operations.run(request, info, OPERATIONS.coachSessions, variables));
+    sendJson(response, 200, { items: ((found.coachSessions ?? []) as Data[]).map(sessionItem), page: { next_cursor: null } });
+  });
+}
+
+/** A debt as the brief's export item, plus its status; money as a JSON number beside its currency. */
+function debtItem(debt: Data): Record<string, unknown> {
+  return {
+    issuer: debt.issuer,
+    type: String(debt.type).toLowerCase(),
+    balance: Number(debt.balance),
+    currency: debt.currency,
+    apr: debt.apr,
+    due_date: debt.dueDate,
+    status: String(debt.status).toLowerCase(),
+  };
+}
+
+function expenseItem(expense: Data): Record<string, unknown> {
+  return {
+    id: expense.id,
+    occurred_at: expense.occurredAt,
+    merchant: expense.merchant,
+    mcc: expense.mcc,
+    category: expense.category,
+    amount: Number(expense.amount),
+    currency: expense.currency,
+  };
+}
+
+function sessionItem(session: Data): Record<string, unknown> {
+  return {
+    id: session.id,
+    started_at: session.startedAt,
+    ended_at: session.endedAt,
+    intent: session.intent,
+    sentiment: session.sentiment,
+    sentiment_label: String(session.sentimentLabel).toLowerCase(),
+    message_count: session.messageCount,
+  };
+}
+
+function sendCsv(response: ServerResponse, filename: string, body: string): void {
+  response.writeHead(200, {
+    "content-type": "text/csv; charset=utf-8",
+    "content-disposition": `attachment; filename="${filename}"`,
+    "content-length": Buffer.byteLength(body),
+  });
+  response.end(body);
+}
