@@ -236,8 +236,8 @@ describe("the sandbox alert trigger (POST /v1/sandbox/alerts)", () => {
     assertEnvelope(await trigger(asA, { type: "income_drop", user_id: PERSON_B }), 404, "NOT_FOUND");
     assertEnvelope(await trigger(asA, ["income_drop"]), 400, "BAD_REQUEST");
     assertEnvelope(await rest(origin, "POST", "/v1/sandbox/alerts", { headers: asA, raw: { contentType: "application/json", body: "{type:" } }), 400, "BAD_REQUEST", /JSON/);
-    assertEnvelope(await rest(origin, "POST", "/v1/sandbox/alerts", { headers: asA, raw: { contentType: "text/plain", body: "income_drop" } }), 400, "BAD_REQUEST");
-    assertEnvelope(await rest(origin, "GET", "/v1/sandbox/alerts", { headers: asA }), 400, "BAD_REQUEST", /not allowed/);
+    assertEnvelope(await rest(origin, "POST", "/v1/sandbox/alerts", { headers: asA, raw: { contentType: "text/plain", body: "income_drop" } }), 415, "UNSUPPORTED_MEDIA_TYPE");
+    assertEnvelope(await rest(origin, "GET", "/v1/sandbox/alerts", { headers: asA }), 405, "METHOD_NOT_ALLOWED", /not allowed/);
     assert.equal(await prisma.alert.count(), before);
   });
 
