@@ -5,6 +5,8 @@ import { createEventBus } from "../realtime/events/create-event-bus.ts";
 import { OutboxRelay } from "../realtime/events/outbox-relay.ts";
 import type { Logger } from "../platform/logger.ts";
 import { preventionConsumer } from "./prevention-consumer.ts";
+import { ExportWorker } from "../realtime/exports/export-worker.ts";
+import { createExportStorage } from "../realtime/exports/export-storage.ts";
 
 export interface RunningRealtimeWorkers {
   relay: OutboxRelay;
@@ -35,9 +37,12 @@ export async function startRealtimeWorkers(config: Config, database: DatabaseTar
       if (events.some((event) => prevention.wants(event))) prevention.wake();
     },
   });
+  // Batch exports (POST /v1/exports/wellness): jobs are claimed with a lease, one instance each.
+  const exports = new ExportWorker(prisma, createExportStorage(config.exports), log, { pollMs: config.exports.pollMs, retentionMs: config.exports.retentionMs });
   await prevention.start();
   await relay.start();
   dispatcher.start();
+  exports.start();
   return {
     relay,
     dispatcher,
@@ -45,6 +50,7 @@ export async function startRealtimeWorkers(config: Config, database: DatabaseTar
       await relay.stop();
       await prevention.stop();
       await dispatcher.stop();
+      await exports.stop();
       await bus.close();
       await prisma.$disconnect();
     },

@@ -7,6 +7,7 @@ import type { GatewayContext } from "../context.ts";
 import { addWebhookRoutes } from "../webhooks/webhook-routes.ts";
 import { addConsentRoutes } from "./consent-routes.ts";
 import { sendError } from "./envelope.ts";
+import { addExportRoutes } from "./export-routes.ts";
 import { addFinanceRoutes } from "./finance-routes.ts";
 import { addGraphRoutes } from "./graph-routes.ts";
 import { Router } from "./path-router.ts";
@@ -24,6 +25,7 @@ export function createRestRoutes(services: AuthServices, apollo: ApolloServer<Ga
   addTokenRoutes(router, api);
   addWebhookRoutes(router, api, services);
   addGraphRoutes(router, apollo, services);
+  addExportRoutes(router, services);
   addFinanceRoutes(router, apollo, services);
   const routes = router.handler(services.logger);
   return async (request, response, info) => {

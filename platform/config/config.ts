@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { join } from "node:path";
 import { z } from "zod";
 import { realtimeConfigSchema, toRealtimeConfig, type RealtimeConfig } from "./realtime-config.ts";
 
@@ -44,6 +45,10 @@ const environment = z.object({
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   SUBGRAPH_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
   UNSAFE_DISABLE_SCOPE_ENFORCEMENT: z.enum(["true", "false"]).default("false"),
+  EXPORT_DIR: z.string().min(1).optional(),
+  EXPORT_URL_TTL_SECONDS: z.coerce.number().int().min(10).max(7 * 86_400).default(3600),
+  EXPORT_RETENTION_HOURS: z.coerce.number().int().min(1).default(24),
+  EXPORT_POLL_MS: z.coerce.number().int().min(10).default(1_000),
 });
 
 const subgraphEnvironment = z.object(
@@ -96,6 +101,17 @@ export interface Config {
   subgraphs: Record<SubgraphName, { port: number; url: string }>;
   /** Event bus (NATS_URL), subscriptions and webhooks. */
   realtime: RealtimeConfig;
+  /** Batch exports (POST /v1/exports/wellness). */
+  exports: {
+    /** Where the local-filesystem export storage keeps files (EXPORT_DIR, default `<DATA_DIR>/exports`). */
+    dir: string;
+    /** How long a signed download URL stays valid. */
+    urlTtlSeconds: number;
+    /** How long a finished export's file is kept before it is deleted. */
+    retentionMs: number;
+    /** How often the export worker looks for queued jobs. */
+    pollMs: number;
+  };
 }
 
 export class ConfigError extends Error {}
@@ -140,6 +156,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     unsafeDisableScopeEnforcement: values.UNSAFE_DISABLE_SCOPE_ENFORCEMENT === "true",
     subgraphs,
     realtime: toRealtimeConfig(realtimeValues),
+    exports: {
+      dir: values.EXPORT_DIR ?? join(values.DATA_DIR, "exports"),
+      urlTtlSeconds: values.EXPORT_URL_TTL_SECONDS,
+      retentionMs: values.EXPORT_RETENTION_HOURS * 3600 * 1000,
+      pollMs: values.EXPORT_POLL_MS,
+    },
   };
 }
 

@@ -1,0 +1,134 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { pipeline } from "node:stream/promises";
+import { GraphQLError } from "graphql";
+import { z } from "zod";
+import type { ExportJob } from "../../generated/prisma/client.ts";
+import { authenticate } from "../../platform/auth/authenticate.ts";
+import { USER_SCOPES } from "../../platform/auth/scopes.ts";
+import type { Viewer } from "../../platform/auth/viewer.ts";
+import { sendJson } from "../../platform/http/graphql-http-server.ts";
+import { EXPORT_FORMATS, ExportJobs, type ExportFormat } from "../../realtime/exports/export-jobs.ts";
+import { createExportStorage, type StoredFile } from "../../realtime/exports/export-storage.ts";
+import { EXPORT_CONTENT_TYPES } from "../../realtime/exports/wellness-export.ts";
+import { requestUrl } from "../auth/request-url.ts";
+import type { AuthServices } from "../auth/services.ts";
+import { DownloadSigner } from "../exports/download-signature.ts";
+import { RestError } from "./envelope.ts";
+import type { Router } from "./path-router.ts";
+import { parseInput, readBody } from "./request-body.ts";
+
+const EXPORT_SCOPE = "exports.create";
+const JOBS_PATH = "/v1/exports/wellness";
+const FILES_PATH = "/v1/exports/files";
+
+const createBody = z.strictObject({
+  format: z.enum(EXPORT_FORMATS, { error: `must be one of ${EXPORT_FORMATS.join(", ")}` }).optional(),
+});
+
+/**
+ * The brief's scenario 4, a CRM's nightly batch: a partner (client-credentials token with the
+ * client scope exports.create) queues an export of every person who consented to it, polls the
+ * job, and downloads the file from a signed URL that needs no token (as an S3 presigned URL), for
+ * a while. The export worker (realtime/exports/) writes the file.
+ */
+export function addExportRoutes(router: Router, services: AuthServices): void {
+  const jobs = new ExportJobs(services.prisma);
+  const storage = createExportStorage(services.config.exports);
+  const signer = new DownloadSigner(services.config.tokens.keyEncryptionKey);
+  const userScopes: ReadonlySet<string> = new Set(USER_SCOPES);
+
+  async function exporter(request: IncomingMessage): Promise<Extract<Viewer, { kind: "client" }>> {
+    let viewer: Viewer;
+    try {
+      ({ viewer } = await authenticate(services.verifier, request, services.proofs));
+    } catch (error) {
+      if (error instanceof GraphQLError) throw new RestError(error.extensions.code === "INVALID_DPOP_PROOF" ? "INVALID_DPOP_PROOF" : "UNAUTHENTICATED", error.message);
+      throw error;
+    }
+    if (viewer.kind !== "client") throw new RestError("FORBIDDEN", "Exports are a partner's: use a client-credentials token");
+    if (!viewer.scopes.has(EXPORT_SCOPE)) throw new RestError("FORBIDDEN", `Exports need the client scope ${EXPORT_SCOPE}`);
+    return viewer;
+  }
+
+  router.add("POST", JOBS_PATH, async (request, response) => {
+    const viewer = await exporter(request);
+    const body = parseInput(createBody, await readBody(request));
+    const format: ExportFormat = body.format ?? "csv";
+    const job = await jobs.create({ clientId: viewer.clientId, format, scopes: [...viewer.scopes].filter((scope) => userScopes.has(scope)).sort() });
+    response.setHeader("location", `${JOBS_PATH}/${job.id}`);
+    sendJson(response, 202, { id: job.id, status: "queued", format, poll_url: `${JOBS_PATH}/${job.id}` });
+  });
+
+  router.add("GET", `${JOBS_PATH}/:id`, async (request, response, params) => {
+    const viewer = await exporter(request);
+    const job = await jobs.find(params.id!, viewer.clientId);
+    if (!job) throw new RestError("NOT_FOUND", "No such export for this client");
+    response.setHeader("cache-control", "no-store");
+    sendJson(response, 200, status(request, job));
+  });
+
+  router.add("GET", `${FILES_PATH}/:id`, async (request, response, params) => {
+    const url = new URL(request.url ?? "/", "http://localhost");
+    const expires = Number(url.searchParams.get("expires"));
+    const signature = url.searchParams.get("signature") ?? "";
+    if (!Number.isSafeInteger(expires) || !/^[A-Za-z0-9_-]{1,100}$/.test(signature)) {
+      throw new RestError("FORBIDDEN", "The download URL needs its `expires` and `signature`; GET the export for a signed URL");
+    }
+    const job = await jobs.findById(params.id!);
+    if (!job) throw new RestError("NOT_FOUND", "No such export");
+    const check = signer.check("GET", `${FILES_PATH}/${job.id}`, job.clientId, expires, signature);
+    if (check === "bad-signature") throw new RestError("FORBIDDEN", "The download URL's signature does not match");
+    if (check === "expired") throw new RestError("FORBIDDEN", "The download URL has expired; GET the export again for a fresh one");
+    const file = job.status === "SUCCEEDED" && job.fileKey ? await storage.read(job.fileKey) : undefined;
+    if (!file) throw new RestError("NOT_FOUND", "The export's file is no longer kept; create a new export");
+    await stream(response, job, file);
+  });
+
+  function status(request: IncomingMessage, job: ExportJob): Record<string, unknown> {
+    const base = { id: job.id, status: job.status.toLowerCase(), format: job.format, created_at: job.createdAt.toISOString() };
+    switch (job.status) {
+      case "QUEUED":
+      case "RUNNING":
+        return { ...base, poll_url: `${JOBS_PATH}/${job.id}` };
+      case "SUCCEEDED": {
+        const expires = Math.floor(Math.min(Date.now() + services.config.exports.urlTtlSeconds * 1000, job.expiresAt!.getTime()) / 1000);
+        const path = `${FILES_PATH}/${job.id}`;
+        const query = new URLSearchParams({ expires: String(expires), signature: signer.sign("GET", path, job.clientId, expires) });
+        return {
+          ...base,
+          rows: job.rows,
+          finished_at: job.finishedAt?.toISOString() ?? null,
+          download_url: `${origin(request)}${path}?${query}`,
+          expires_at: new Date(expires * 1000).toISOString(),
+        };
+      }
+      case "FAILED":
+        return { ...base, error: job.error, finished_at: job.finishedAt?.toISOString() ?? null };
+      case "EXPIRED":
+        return base;
+    }
+  }
+
+  /** Where the partner reaches this gateway: PUBLIC_URL, else this server's scheme and the Host header. */
+  function origin(request: IncomingMessage): string {
+    const here = requestUrl(services.config.publicUrl, request);
+    const path = (request.url ?? "/").split("?")[0]!;
+    return here.slice(0, here.length - path.length);
+  }
+
+  async function stream(response: ServerResponse, job: ExportJob, file: StoredFile): Promise<void> {
+    const format = job.format as ExportFormat;
+    response.writeHead(200, {
+      "content-type": EXPORT_CONTENT_TYPES[format],
+      "content-length": file.bytes,
+      "content-disposition": `attachment; filename="wellness-${job.id}.${format}"`,
+      "cache-control": "no-store",
+    });
+    try {
+      await pipeline(file.body, response);
+    } catch {
+      // The partner hung up mid-download; the headers are gone, so there is nothing to answer.
+      response.destroy();
+    }
+  }
+}

@@ -1,0 +1,167 @@
+import { Readable, Transform } from "node:stream";
+import { stringify } from "csv-stringify";
+import type { Country } from "../../generated/prisma/enums.ts";
+import { activeConsentOf } from "../../platform/auth/consent-grants.ts";
+import type { PrismaClient } from "../../platform/database/database.ts";
+import type { ExportFormat } from "./export-jobs.ts";
+
+/**
+ * The columns of a wellness export, in file order. `user_id` and `country` are in every row;
+ * the others only where the person's own consent (and the token that asked) grants their scope,
+ * and empty (CSV) or null (JSON Lines) where it does not.
+ */
+export const WELLNESS_EXPORT_COLUMNS = [
+  "user_id",
+  "country",
+  "wellness_score",
+  "wellness_band",
+  "wellness_trend_30d",
+  "wellness_next_review_at",
+  "debt_open_count",
+  "debt_total_balance",
+  "debt_currency",
+] as const;
+
+export type WellnessExportRow = Record<(typeof WELLNESS_EXPORT_COLUMNS)[number], string | number | null>;
+
+/** The receipt action and field coordinates of the GraphQL receipts (gateway/auth/consent-receipts.ts, gateway/scopes/receipts.ts): one audit trail. */
+const RECEIPT_ACTION = "consent.receipt";
+const WELLNESS_FIELD = "User.wellness";
+const DEBTS_FIELD = "User.debtSummary";
+
+export interface WellnessExportJob {
+  id: string;
+  clientId: string;
+  countries: readonly Country[];
+  /** The user scopes of the token that asked; each person's consent narrows them. */
+  scopes: readonly string[];
+}
+
+interface BatchRow {
+  userId: string;
+  country: string;
+  wellnessConsent: string | null;
+  debtsConsent: string | null;
+  score: number | null;
+  band: string | null;
+  trend30d: number | null;
+  nextReviewAt: string | null;
+  openCount: number | null;
+  balances: string[] | null;
+  currencies: string[] | null;
+}
+
+/**
+ * Every person with an active consent for the client, a keyset batch at a time (ordered by
+ * user id, on the consent index (client_id, status, user_id)), each with only what their
+ * consent grants: the newest consent that covers a scope is the one read under, as on /graphql.
+ * Before a batch's rows are handed on, one statement writes its consent receipts (one per
+ * consent, with the fields read under it), so no row leaves without its receipt.
+ */
+export async function* wellnessExportRows(prisma: PrismaClient, job: WellnessExportJob, options: { batchSize?: number; signal?: AbortSignal } = {}): AsyncGenerator<WellnessExportRow> {
+  const batchSize = options.batchSize ?? 1000;
+  const wellness = job.scopes.includes("wellness.read");
+  const debts = job.scopes.includes("debts.read");
+  const client = { clientId: job.clientId, countries: job.countries };
+  let after = "";
+  for (;;) {
+    options.signal?.throwIfAborted();
+    const rows = await prisma.$queryRaw<BatchRow[]>`
+      WITH people AS (
+        SELECT c.user_id, min(c.country::text) AS country,
+               (array_agg(c.id ORDER BY c.authorised_at DESC NULLS LAST, c.id) FILTER (WHERE ${wellness}::boolean AND 'wellness.read' = ANY(c.scopes)))[1] AS wellness_consent,
+               (array_agg(c.id ORDER BY c.authorised_at DESC NULLS LAST, c.id) FILTER (WHERE ${debts}::boolean AND 'debts.read' = ANY(c.scopes)))[1] AS debts_consent
+        FROM consent c
+        WHERE ${activeConsentOf(client)} AND c.user_id > ${after}
+        GROUP BY c.user_id
+        ORDER BY c.user_id
+        LIMIT ${batchSize}
+      )
+      SELECT p.user_id AS "userId", p.country, p.wellness_consent AS "wellnessConsent", p.debts_consent AS "debtsConsent",
+             w.score, w.band::text AS band, w.trend_30d AS "trend30d", to_char(w.next_review_at, 'YYYY-MM-DD') AS "nextReviewAt",
+             CASE WHEN p.debts_consent IS NULL THEN NULL ELSE COALESCE(d.open_count, 0) END AS "openCount", d.balances, d.currencies
+      FROM people p
+      LEFT JOIN LATERAL (
+        SELECT s.score, s.band, s.trend_30d, s.next_review_at FROM wellness_snapshot s
+        WHERE p.wellness_consent IS NOT NULL AND s.user_id = p.user_id AND s.country::text = p.country
+        ORDER BY s.snapshot_date DESC LIMIT 1
+      ) w ON true
+      LEFT JOIN LATERAL (
+        SELECT sum(t.open_count)::int AS open_count, array_agg(t.balance::text ORDER BY t.currency) AS balances, array_agg(t.currency::text ORDER BY t.currency) AS currencies
+        FROM (SELECT d.currency, sum(d.balance) AS balance, count(*) AS open_count FROM debt d
+              WHERE p.debts_consent IS NOT NULL AND d.user_id = p.user_id AND d.country::text = p.country AND d.status <> 'PAID_OFF'
+              GROUP BY d.currency) t
+      ) d ON true
+      ORDER BY p.user_id`;
+    if (rows.length === 0) return;
+    await writeReceipts(prisma, job, rows);
+    for (const row of rows) yield toExportRow(row);
+    if (rows.length < batchSize) return;
+    after = rows.at(-1)!.userId;
+  }
+}
+
+function toExportRow(row: BatchRow): WellnessExportRow {
+  return {
+    user_id: row.userId,
+    country: row.country,
+    wellness_score: row.score,
+    wellness_band: row.band?.toLowerCase() ?? null,
+    wellness_trend_30d: row.trend30d,
+    wellness_next_review_at: row.nextReviewAt,
+    debt_open_count: row.openCount,
+    // A person's open debts in several currencies: one total per currency, `;`-separated in both columns.
+    debt_total_balance: row.balances?.join(";") ?? null,
+    debt_currency: row.currencies?.join(";") ?? null,
+  };
+}
+
+/**
+ * One receipt per consent read under in this batch. Each person is in one batch only, so a job
+ * writes at most one receipt per consent. The person, country and scopes come from the consent
+ * row, joined on the client, as the gateway's receipts do.
+ */
+async function writeReceipts(prisma: PrismaClient, job: WellnessExportJob, rows: readonly BatchRow[]): Promise<void> {
+  const byConsent = new Map<string, Set<string>>();
+  const add = (consentId: string, field: string) => {
+    const fields = byConsent.get(consentId);
+    if (fields) fields.add(field);
+    else byConsent.set(consentId, new Set([field]));
+  };
+  for (const row of rows) {
+    if (row.wellnessConsent && row.score !== null) add(row.wellnessConsent, WELLNESS_FIELD);
+    if (row.debtsConsent) add(row.debtsConsent, DEBTS_FIELD);
+  }
+  if (byConsent.size === 0) return;
+  const consentIds = [...byConsent.keys()];
+  const fields = consentIds.map((id) => JSON.stringify([...byConsent.get(id)!].sort()));
+  const detail = JSON.stringify({ tokenUse: "client", export: job.id });
+  await prisma.$executeRaw`
+    INSERT INTO audit_event (action, request_id, client_id, user_id, consent_id, country, scopes, fields, detail)
+    SELECT ${RECEIPT_ACTION}, ${job.id}, c.client_id, c.user_id, c.id, c.country, c.scopes,
+           ARRAY(SELECT jsonb_array_elements_text(r.fields)), ${detail}::jsonb
+    FROM unnest(${consentIds}::text[], ${fields}::jsonb[]) AS r(consent_id, fields)
+    JOIN consent c ON c.id = r.consent_id AND c.client_id = ${job.clientId}`;
+}
+
+/** The rows as a file's bytes: CSV with a header line, or JSON Lines (one object per line). */
+export function exportFile(rows: AsyncIterable<WellnessExportRow>, format: ExportFormat): Readable {
+  const source = Readable.from(rows);
+  const file =
+    format === "csv"
+      ? stringify({ header: true, columns: [...WELLNESS_EXPORT_COLUMNS] })
+      : new Transform({
+          writableObjectMode: true,
+          transform(row: WellnessExportRow, _encoding, done) {
+            done(null, `${JSON.stringify(row)}\n`);
+          },
+        });
+  // pipe() does not carry a failed read (the database) to the file: the file must fail with it.
+  source.once("error", (error) => file.destroy(error));
+  return source.pipe(file);
+}
+
+export const EXPORT_CONTENT_TYPES: Record<ExportFormat, string> = {
+  csv: "text/csv; charset=utf-8",
+  jsonl: "application/jsonl; charset=utf-8",
+};
