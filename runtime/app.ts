@@ -87,6 +87,7 @@ export async function startKamina(options: StartOptions): Promise<RunningKamina>
         database,
         tokens: config.tokens,
         logger,
+        settings: { reports: config.reports },
         countStatements: options.countStatements ?? false,
         enforceScopes: !config.unsafeDisableScopeEnforcement,
       });

@@ -11,6 +11,7 @@ import { addExportRoutes } from "./export-routes.ts";
 import { addFinanceRoutes } from "./finance-routes.ts";
 import { addGraphRoutes } from "./graph-routes.ts";
 import { Router } from "./path-router.ts";
+import { addReportRoutes } from "./report-routes.ts";
 import { addTokenRoutes } from "./token-routes.ts";
 
 /** Routes every gateway serves beside /graphql. Consent and token routes join here. */
@@ -24,6 +25,7 @@ export function createRestRoutes(services: AuthServices, apollo: ApolloServer<Ga
   addConsentRoutes(router, api);
   addTokenRoutes(router, api);
   addWebhookRoutes(router, api, services);
+  addReportRoutes(router, apollo, services);
   addGraphRoutes(router, apollo, services);
   addExportRoutes(router, services);
   addFinanceRoutes(router, apollo, services);

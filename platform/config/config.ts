@@ -44,6 +44,7 @@ const environment = z.object({
     .optional(),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   SUBGRAPH_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+  REPORT_MIN_CELL: z.coerce.number().int().min(2).max(1000).default(10),
   UNSAFE_DISABLE_SCOPE_ENFORCEMENT: z.enum(["true", "false"]).default("false"),
   EXPORT_DIR: z.string().min(1).optional(),
   EXPORT_URL_TTL_SECONDS: z.coerce.number().int().min(10).max(7 * 86_400).default(3600),
@@ -98,6 +99,11 @@ export interface Config {
    * Tokens are still verified, and which people a token can see (consent, tenant) still applies.
    */
   unsafeDisableScopeEnforcement: boolean;
+  /** Aggregate reports (GET /v1/reports/prevention). */
+  reports: {
+    /** REPORT_MIN_CELL: a figure standing on fewer people than this (but not none) is withheld. */
+    minCell: number;
+  };
   subgraphs: Record<SubgraphName, { port: number; url: string }>;
   /** Event bus (NATS_URL), subscriptions and webhooks. */
   realtime: RealtimeConfig;
@@ -154,6 +160,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     publicUrl: values.PUBLIC_URL?.replace(/\/+$/, ""),
     subgraphTimeoutMs: values.SUBGRAPH_TIMEOUT_MS,
     unsafeDisableScopeEnforcement: values.UNSAFE_DISABLE_SCOPE_ENFORCEMENT === "true",
+    reports: { minCell: values.REPORT_MIN_CELL },
     subgraphs,
     realtime: toRealtimeConfig(realtimeValues),
     exports: {

@@ -15,6 +15,9 @@ export const resolvers: GraphQLResolverMap<Context> = {
     alerts: (user: Ref, args: { since?: Date | null; first?: number | null }, { loaders }: Context) =>
       loaders.recentAlerts.load(user.id, { limit: pageSize(args.first, ALERTS_PAGE), ...(args.since ? { since: args.since } : {}) }),
   },
+  Query: {
+    preventionReport: (_root, { period }: { period: string }, { service }: Context) => service.reports.report(period),
+  },
   Mutation: {
     acknowledgeAlert: (_root, { id }: Ref, { mutations, access }: Context, info) => mutations.changeStatus(personAccess(info, access), id, "acknowledge"),
     resolveAlert: (_root, { id }: Ref, { mutations, access }: Context, info) => mutations.changeStatus(personAccess(info, access), id, "resolve"),

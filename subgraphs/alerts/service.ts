@@ -1,5 +1,6 @@
 import { Prisma, type PrismaClient } from "../../generated/prisma/client.ts";
 import type { AlertStatus, Country, Severity, WellnessBand } from "../../generated/prisma/enums.ts";
+import type { PreventionReports } from "./report-service.ts";
 
 export interface AlertRow {
   id: string;
@@ -30,6 +31,8 @@ export class AlertsService {
     private readonly prisma: PrismaClient,
     /** The viewer's tenants: every query is confined to them. */
     private readonly tenant: readonly Country[],
+    /** Query.preventionReport, for this viewer. */
+    readonly reports: PreventionReports,
   ) {}
 
   /** The newest `limit` alerts of each user since `since`: one statement for all users. */

@@ -4,7 +4,7 @@ import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDi
 import { buildSubgraphSchema } from "@apollo/subgraph";
 import type { GraphQLResolverMap } from "@apollo/subgraph/dist/schema-helper/resolverMap.js";
 import { parse, type DocumentNode } from "graphql";
-import type { SubgraphName } from "../../platform/config/config.ts";
+import type { Config, SubgraphName } from "../../platform/config/config.ts";
 import { createErrorFormatter } from "../../platform/http/format-error.ts";
 import { startGraphQLHttpServer } from "../../platform/http/graphql-http-server.ts";
 import type { Logger } from "../../platform/logger.ts";
@@ -27,13 +27,16 @@ export interface MutationDependencies<Service, Loaders> {
   loaders: Loaders;
 }
 
+/** The part of the configuration subgraphs' services read. */
+export type SubgraphSettings = Pick<Config, "reports">;
+
 /** One subgraph: its SDL, its resolvers and what each request's context holds (see SubgraphContext). */
 export interface SubgraphDefinition<Service, Loaders, Mutations = undefined> {
   name: SubgraphName;
   typeDefs: DocumentNode;
   resolvers: GraphQLResolverMap<SubgraphContext<Service, Loaders, Mutations>>;
   /** The service for one request's viewer: its queries filter by the viewer's tenant. */
-  createService(prisma: PrismaClient, viewer: Viewer): Service;
+  createService(prisma: PrismaClient, viewer: Viewer, settings: SubgraphSettings): Service;
   /** Fresh DataLoaders for each request, over that request's service. */
   createLoaders(service: Service): Loaders;
   /** The subgraph's mutations for one request (`() => undefined` in a subgraph without any). */
@@ -46,6 +49,7 @@ export interface SubgraphOptions {
   database: DatabaseTarget;
   tokens: TokenSettings;
   logger: Logger;
+  settings: SubgraphSettings;
   /** Count the SQL statements this subgraph sends (tests and benchmarks read the count). */
   countStatements?: boolean;
   /**
@@ -101,7 +105,7 @@ export async function startSubgraph<Service, Loaders, Mutations>(
     context: async ({ requestId, request }) => {
       // Behind the gateway: a bound token's proof is checked for signature, `ath` and key only.
       const { viewer } = await authenticate(verifier, request, BEHIND_GATEWAY, { acceptGatewaySeal: true });
-      const service = definition.createService(prisma, viewer);
+      const service = definition.createService(prisma, viewer, options.settings);
       const loaders = definition.createLoaders(service);
       const mutations = definition.createMutations({ prisma, viewer, service, loaders });
       return { requestId, viewer, service, loaders, mutations, access: new FieldAccess(viewer, consentGrants) };
