@@ -8,7 +8,7 @@ import { SUBGRAPH_NAMES, type Config, type SubgraphName } from "../platform/conf
 import type { Logger } from "../platform/logger.ts";
 import { startRealtimeWorkers, type RunningRealtimeWorkers } from "./realtime-workers.ts";
 
-/** One piece, for `--only`: the gateway, a subgraph, or the realtime workers (outbox relay, webhook dispatcher, prevention's outbox consumer). */
+/** One piece, for `--only`: the gateway, a subgraph, or the realtime workers (outbox relay, webhook dispatcher, prevention's outbox consumer, export worker). */
 export type Component = "gateway" | "realtime" | SubgraphName;
 
 export interface StartOptions {
@@ -30,7 +30,7 @@ export interface RunningKamina {
   gateway: RunningGateway | undefined;
   subgraphs: Partial<Record<SubgraphName, RunningSubgraph>>;
   database: DatabaseTarget;
-  /** The outbox relay, webhook dispatcher and prevention consumer, when this process runs them. */
+  /** The realtime workers, when this process runs them. */
   realtime: RunningRealtimeWorkers | undefined;
   stop(): Promise<void>;
 }

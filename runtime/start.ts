@@ -3,7 +3,7 @@ import { ConfigError, loadConfig, SUBGRAPH_NAMES } from "../platform/config/conf
 import { createLogger } from "../platform/logger.ts";
 
 // `npm start`: everything in one process. `--only gateway`, `--only <subgraph>` or
-// `--only realtime` (the outbox relay, the webhook dispatcher and prevention's outbox consumer): one piece.
+// `--only realtime` (the realtime workers: outbox relay, webhook dispatcher, prevention's outbox consumer, export worker): one piece.
 const COMPONENTS: readonly string[] = ["gateway", "realtime", ...SUBGRAPH_NAMES];
 
 function parseOnly(argv: readonly string[]): Component | undefined {
