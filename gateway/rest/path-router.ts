@@ -3,25 +3,41 @@ import type { RequestInfo, RouteHandler } from "../../platform/http/graphql-http
 import type { Logger } from "../../platform/logger.ts";
 import { AuthError } from "../auth/auth-error.ts";
 import { RestError, sendError } from "./envelope.ts";
+import type { RouteSpec } from "./route-spec.ts";
 
 export type RestHandler = (request: IncomingMessage, response: ServerResponse, params: Record<string, string>, info: RequestInfo) => Promise<void>;
 
 interface Route {
   method: string;
+  /** As registered: `/v1/consents/:id`. */
+  path: string;
   pattern: RegExp;
   keys: string[];
   handler: RestHandler;
+  spec: RouteSpec | undefined;
+}
+
+/** A route as the OpenAPI document describes it. */
+export interface DescribedRoute {
+  method: string;
+  path: string;
+  spec: RouteSpec | undefined;
 }
 
 /** A small method + path router; `:name` segments become params. */
 export class Router {
   private readonly routes: Route[] = [];
 
-  add(method: string, path: string, handler: RestHandler): this {
+  /** `spec` describes the route in the OpenAPI document; its schemas are the ones the handler validates with. */
+  add(method: string, path: string, handler: RestHandler, spec?: RouteSpec): this {
     const keys: string[] = [];
     const pattern = new RegExp(`^${path.replace(/:(\w+)/g, (_match, key: string) => (keys.push(key), "([^/]+)"))}$`);
-    this.routes.push({ method, pattern, keys, handler });
+    this.routes.push({ method, path, pattern, keys, handler, spec });
     return this;
+  }
+
+  described(): DescribedRoute[] {
+    return this.routes.map(({ method, path, spec }) => ({ method, path, spec }));
   }
 
   handler(logger: Logger): RouteHandler {

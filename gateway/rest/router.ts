@@ -10,9 +10,13 @@ import { sendError } from "./envelope.ts";
 import { addExportRoutes } from "./export-routes.ts";
 import { addFinanceRoutes } from "./finance-routes.ts";
 import { addGraphRoutes } from "./graph-routes.ts";
+import { openApiDocument } from "./openapi.ts";
 import { Router } from "./path-router.ts";
 import { addReportRoutes } from "./report-routes.ts";
 import { addTokenRoutes } from "./token-routes.ts";
+
+/** The REST API's version in the OpenAPI document: bump it with any change a partner's client would notice. */
+const API_VERSION = "1.0.0";
 
 /** Routes every gateway serves beside /graphql. Consent and token routes join here. */
 export function createRestRoutes(services: AuthServices, apollo: ApolloServer<GatewayContext>): RouteHandler {
@@ -29,6 +33,18 @@ export function createRestRoutes(services: AuthServices, apollo: ApolloServer<Ga
   addGraphRoutes(router, apollo, services);
   addExportRoutes(router, services);
   addFinanceRoutes(router, apollo, services);
+  // Built once the routes are in: the document describes exactly what this gateway serves.
+  let document: string | undefined;
+  router.add(
+    "GET",
+    "/v1/openapi.json",
+    async (_request, response) => {
+      document ??= JSON.stringify(openApiDocument(router.described(), { version: API_VERSION }));
+      response.setHeader("cache-control", "public, max-age=300");
+      response.writeHead(200, { "content-type": "application/json; charset=utf-8" }).end(document);
+    },
+    { summary: "This API's OpenAPI 3.1 document", tag: "contract", caller: "public", responses: { 200: { description: "The document", contentType: "application/json" } } },
+  );
   const routes = router.handler(services.logger);
   return async (request, response, info) => {
     if (await routes(request, response, info)) return true;

@@ -1,0 +1,47 @@
+// What a REST route says of itself for the OpenAPI document. The schemas are zod schemas the
+// route's handler validates its input with (and its tests check its answers against), so the
+// document is generated from them and never kept by hand beside them.
+import { z } from "zod";
+import { ERROR_CODES, type ErrorCode } from "../../platform/errors.ts";
+
+/** Who may call a route: a consent or partner token, the client's credentials, the Kamina app's key, or anyone. */
+export type RouteCaller = "token" | "partner-token" | "client" | "client-or-app" | "app" | "public";
+
+export interface RouteResponse {
+  description: string;
+  /** The JSON body; omitted for a body that is not JSON (`contentType`) or none. */
+  schema?: z.ZodType;
+  /** For a body that is not JSON, e.g. `text/csv`. */
+  contentType?: string;
+}
+
+export interface RouteSpec {
+  summary: string;
+  /** Groups the route in the reference (the brief's data classes, consent, webhooks, ...). */
+  tag: string;
+  caller: RouteCaller;
+  description?: string;
+  /** The query parameters, one key each. */
+  query?: z.ZodObject;
+  /** A JSON body (or, on the token routes, a form with the same fields). */
+  body?: z.ZodType;
+  /** Form bodies too (the OAuth token routes). */
+  form?: boolean;
+  /** Answers other than errors, by status. */
+  responses: Record<number, RouteResponse>;
+  /** The error codes the route answers with, beyond those every route of its caller kind can (401, 405, 413, 415, 500). */
+  errors?: readonly ErrorCode[];
+}
+
+/** The brief's error envelope, as every REST failure answers. */
+export const errorEnvelope = z
+  .object({
+    code: z.enum(Object.keys(ERROR_CODES) as [ErrorCode, ...ErrorCode[]]).describe("One of docs/errors.md"),
+    message: z.string().describe("What went wrong, for a person to read"),
+    retry_after: z.number().int().nullable().describe("Seconds to wait before retrying, or null"),
+    request_id: z.string().optional().describe("The request's id (also the x-request-id header): quote it to support"),
+  })
+  .describe("The brief's error envelope");
+
+/** A list's page: the brief's `page.next_cursor`. */
+export const pageOf = z.object({ next_cursor: z.string().nullable().describe("Pass as `cursor` for the next page; null on the last") });
