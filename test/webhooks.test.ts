@@ -11,6 +11,7 @@ import type { TestDatabase } from "../testkit/postgres.ts";
 import { PERSON_A, PERSON_B, raiseAlert, createRealtimeDatabase } from "./support/realtime.ts";
 import { consentToken, sandboxCredentials } from "../testkit/tokens.ts";
 import { independentlyVerified, Receiver } from "../testkit/webhook-receiver.ts";
+import { ContractChecker } from "../testkit/openapi-contract.ts";
 
 test("the signer reproduces the Standard Webhooks test vector", () => {
   const secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
@@ -179,6 +180,34 @@ describe("signed webhooks for alert.created", () => {
     assert.ok(independentlyVerified(rotated.body!.secret, delivery!));
     assert.ok(independentlyVerified(created.body!.secret, delivery!));
     await manage("DELETE", `/v1/webhooks/${created.body!.id}`);
+  });
+
+  test("every webhook route answers as the OpenAPI document says, on success and on bad input", async () => {
+    const document = await (await fetch(`${kamina.gateway!.origin}/v1/openapi.json`)).json();
+    const checker = new ContractChecker(document as Record<string, unknown>);
+    const call = async (method: string, path: string, options: { body?: unknown; headers?: Record<string, string> } = {}) => {
+      const response = await fetch(`${kamina.gateway!.origin}${path}`, {
+        method,
+        headers: { "content-type": "application/json", ...sandboxCredentials(kamina), ...options.headers },
+        ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
+      });
+      const text = await response.text();
+      const answer = { method, path, status: response.status, contentType: response.headers.get("content-type"), body: text === "" ? null : JSON.parse(text) };
+      assert.deepEqual(checker.problems(answer), [], JSON.stringify(answer));
+      return answer;
+    };
+    const created = await call("POST", "/v1/webhooks", { body: { url: `${receiver.origin}/contract`, events: ["alert.created"] } });
+    assert.equal(created.status, 201);
+    assert.equal((await call("POST", "/v1/webhooks", { body: { url: `${receiver.origin}/contract`, events: [] } })).status, 400);
+    assert.equal((await call("GET", "/v1/webhooks")).status, 200);
+    assert.equal((await call("GET", "/v1/webhooks", { headers: { authorization: `Basic ${Buffer.from("nobody:wrong").toString("base64")}` } })).status, 401);
+    const id = created.body.id as string;
+    assert.equal((await call("POST", `/v1/webhooks/${id}/rotate-secret`)).status, 200);
+    assert.equal((await call("POST", "/v1/webhooks/whe_unknown/rotate-secret")).status, 404);
+    assert.equal((await call("POST", `/v1/webhooks/${id}/replay`, { body: { since: new Date(0).toISOString() } })).status, 202);
+    assert.equal((await call("POST", `/v1/webhooks/${id}/replay`, { body: { since: "yesterday" } })).status, 400);
+    assert.equal((await call("DELETE", `/v1/webhooks/${id}`)).status, 204);
+    assert.equal((await call("DELETE", `/v1/webhooks/${id}`)).status, 404);
   });
 });
 

@@ -5,14 +5,96 @@ import type { AuthServices } from "../auth/services.ts";
 import { requireClient } from "../rest/callers.ts";
 import { parseInput, readBody } from "../rest/request-body.ts";
 import type { Router } from "../rest/path-router.ts";
+import type { RouteSpec } from "../rest/route-spec.ts";
 import { WEBHOOK_EVENTS, WebhookEndpoints } from "./webhook-endpoints.ts";
 
 const createBody = z.strictObject({
-  url: z.string({ error: "must be a string" }).min(1, "must not be empty").max(2048, "is too long"),
-  events: z.array(z.enum(WEBHOOK_EVENTS, { error: `must hold event names: ${WEBHOOK_EVENTS.join(", ")}` }), { error: "must be an array of event names" }).min(1, "must name at least one event"),
+  url: z
+    .string({ error: "must be a string" })
+    .min(1, "must not be empty")
+    .max(2048, "is too long")
+    .describe("Where deliveries are POSTed: https on a public address (a sandbox client may also use loopback http)"),
+  events: z
+    .array(z.enum(WEBHOOK_EVENTS, { error: `must hold event names: ${WEBHOOK_EVENTS.join(", ")}` }), { error: "must be an array of event names" })
+    .min(1, "must name at least one event")
+    .describe("The events to receive"),
 });
 
-const replayBody = z.strictObject({ since: z.iso.datetime({ offset: true, error: "must be an ISO 8601 date-time" }).optional() });
+// Optional as a whole: an empty body (read as `{}`) replays every dead or failed delivery.
+const replayBody = z
+  .strictObject({ since: z.iso.datetime({ offset: true, error: "must be an ISO 8601 date-time" }).optional().describe("Only deliveries created at or after this time") })
+  .optional();
+
+const endpoint = z.object({
+  id: z.string().describe("The endpoint's id, `whe_...`"),
+  url: z.string().describe("Where deliveries are POSTed"),
+  events: z.array(z.enum(WEBHOOK_EVENTS)).describe("The events it receives"),
+  status: z.enum(["active", "disabled"]).describe("Only an active endpoint receives deliveries"),
+  created_at: z.string().describe("ISO 8601 date-time"),
+});
+
+const secret = z.string().describe("The signing secret (`whsec_...`, Standard Webhooks): shown this once, never again");
+
+const endpointId = "The endpoint's id: another client's endpoint is a 404";
+
+const SPECS = {
+  create: {
+    summary: "Register a webhook endpoint",
+    description: "Needs the client scope `webhooks.manage`. Answers the endpoint with its signing secret, once, and a `Location` header.",
+    tag: "webhooks",
+    caller: "client",
+    body: createBody,
+    responses: { 201: { description: "The endpoint, with its secret", schema: endpoint.extend({ secret }) } },
+    errors: ["FORBIDDEN"],
+  },
+  list: {
+    summary: "The client's webhook endpoints",
+    description: "Needs the client scope `webhooks.manage`. Oldest first; secrets are never listed.",
+    tag: "webhooks",
+    caller: "client",
+    responses: { 200: { description: "Every endpoint of the client", schema: z.object({ items: z.array(endpoint).describe("Oldest first") }) } },
+    errors: ["FORBIDDEN"],
+  },
+  remove: {
+    summary: "Delete a webhook endpoint",
+    description: `Needs the client scope \`webhooks.manage\`. ${endpointId}.`,
+    tag: "webhooks",
+    caller: "client",
+    responses: { 204: { description: "Deleted: no more deliveries" } },
+    errors: ["BAD_REQUEST", "FORBIDDEN", "NOT_FOUND"],
+  },
+  rotate: {
+    summary: "Rotate an endpoint's signing secret",
+    description: `Needs the client scope \`webhooks.manage\`. The old secret keeps signing beside the new one until \`previous_secret_valid_until\`. ${endpointId}.`,
+    tag: "webhooks",
+    caller: "client",
+    responses: {
+      200: {
+        description: "The new secret",
+        schema: z.object({
+          id: z.string().describe("The endpoint's id"),
+          secret,
+          previous_secret_valid_until: z.string().describe("ISO 8601 date-time until which deliveries carry the old secret's signature too"),
+        }),
+      },
+    },
+    errors: ["BAD_REQUEST", "FORBIDDEN", "NOT_FOUND"],
+  },
+  replay: {
+    summary: "Replay an endpoint's dead and failed deliveries",
+    description: `Needs the client scope \`webhooks.manage\`. The deliveries go back to the queue with their attempts reset. ${endpointId}.`,
+    tag: "webhooks",
+    caller: "client",
+    body: replayBody,
+    responses: {
+      202: {
+        description: "Queued again",
+        schema: z.object({ id: z.string().describe("The endpoint's id"), replayed: z.number().int().describe("How many deliveries went back to the queue") }),
+      },
+    },
+    errors: ["FORBIDDEN", "NOT_FOUND"],
+  },
+} satisfies Record<string, RouteSpec>;
 
 /**
  * Partners manage their webhook endpoints with HTTP Basic client authentication and the client
@@ -28,28 +110,28 @@ export function addWebhookRoutes(router: Router, api: AuthApi, services: AuthSer
     response.setHeader("location", `/v1/webhooks/${created.id}`);
     response.setHeader("cache-control", "no-store");
     sendJson(response, 201, created);
-  });
+  }, SPECS.create);
 
   router.add("GET", "/v1/webhooks", async (request, response) => {
     const client = await requireClient(api, request, response);
     sendJson(response, 200, { items: await endpoints.list(client) });
-  });
+  }, SPECS.list);
 
   router.add("DELETE", "/v1/webhooks/:id", async (request, response, params) => {
     const client = await requireClient(api, request, response);
     await endpoints.remove(client, params.id!);
     response.writeHead(204).end();
-  });
+  }, SPECS.remove);
 
   router.add("POST", "/v1/webhooks/:id/rotate-secret", async (request, response, params) => {
     const client = await requireClient(api, request, response);
     response.setHeader("cache-control", "no-store");
     sendJson(response, 200, await endpoints.rotateSecret(client, params.id!));
-  });
+  }, SPECS.rotate);
 
   router.add("POST", "/v1/webhooks/:id/replay", async (request, response, params) => {
     const client = await requireClient(api, request, response);
     const body = parseInput(replayBody, await readBody(request));
-    sendJson(response, 202, await endpoints.replay(client, params.id!, body.since ? new Date(body.since) : undefined));
-  });
+    sendJson(response, 202, await endpoints.replay(client, params.id!, body?.since ? new Date(body.since) : undefined));
+  }, SPECS.replay);
 }
