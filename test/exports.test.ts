@@ -15,6 +15,7 @@ import { seedDatabase } from "../prisma/seed/index.ts";
 import { ExportJobs } from "../realtime/exports/export-jobs.ts";
 import { WELLNESS_EXPORT_COLUMNS } from "../realtime/exports/wellness-export.ts";
 import { startRealtimeWorkers, type RunningRealtimeWorkers } from "../runtime/realtime-workers.ts";
+import { ContractChecker } from "../testkit/openapi-contract.ts";
 import { createTestDatabase, type TestDatabase } from "../testkit/postgres.ts";
 import { basic, bearer, clientToken, consentToken, DEMO_CLIENT, TEST_SANDBOX_SECRET } from "../testkit/tokens.ts";
 import { startTestKamina } from "./support/kamina.ts";
@@ -285,5 +286,33 @@ describe("wellness exports", () => {
     const lines = (await (await fetch(done.body.download_url)).text()).trimEnd().split("\n");
     assert.equal(lines.length, done.body.rows);
     assert.ok((await readdir(exportDir)).every((name) => !name.endsWith(".partial")));
+  });
+
+  test("every export route answers as the OpenAPI document says, on success and on bad input", async () => {
+    const checker = new ContractChecker((await rest(origin(), "GET", "/v1/openapi.json")).body);
+    const checked = (method: string, path: string, answer: RestResponse): RestResponse => {
+      const problems = checker.problems({ method, path, status: answer.status, contentType: answer.headers.get("content-type"), body: answer.body });
+      assert.deepEqual(problems, [], JSON.stringify(answer.body));
+      return answer;
+    };
+    const create = async (body?: unknown) => checked("POST", "/v1/exports/wellness", await createExport(demoToken, body));
+    const poll = async (path: string) => checked("GET", path, await rest(origin(), "GET", path, { headers: bearer(demoToken) }));
+
+    await stopWorkers();
+    const created = await create();
+    assert.equal(created.status, 202);
+    assert.equal((await create({ format: "xlsx" })).status, 400);
+    assert.equal((await poll(created.body.poll_url)).body.status, "queued");
+    assert.equal((await poll("/v1/exports/wellness/exp_unknown")).status, 404);
+    await startWorkers();
+    const done = await finished(demoToken, created.body.id);
+    assert.equal((await poll(created.body.poll_url)).body.status, "succeeded");
+
+    const url = new URL(done.body.download_url);
+    const download = await fetch(url);
+    checked("GET", `${url.pathname}${url.search}`, { status: download.status, headers: download.headers, body: await download.text() });
+    assert.equal(download.status, 200);
+    const unsigned = await rest(origin(), "GET", url.pathname);
+    assert.equal(checked("GET", url.pathname, unsigned).status, 403);
   });
 });

@@ -16,14 +16,99 @@ import { DownloadSigner } from "../exports/download-signature.ts";
 import { RestError } from "./envelope.ts";
 import type { Router } from "./path-router.ts";
 import { parseInput, readBody } from "./request-body.ts";
+import type { RouteSpec } from "./route-spec.ts";
 
 const EXPORT_SCOPE = "exports.create";
 const JOBS_PATH = "/v1/exports/wellness";
 const FILES_PATH = "/v1/exports/files";
 
-const createBody = z.strictObject({
-  format: z.enum(EXPORT_FORMATS, { error: `must be one of ${EXPORT_FORMATS.join(", ")}` }).optional(),
+// Optional as a whole: an empty body (read as `{}`) is a CSV export.
+const createBody = z
+  .strictObject({
+    format: z
+      .enum(EXPORT_FORMATS, { error: `must be one of ${EXPORT_FORMATS.join(", ")}` })
+      .optional()
+      .describe("The file's format: `csv` (the default) or `jsonl` (JSON Lines)"),
+  })
+  .optional();
+
+const jobId = z.string().describe("The export's id, `exp_...`");
+const formatField = z.enum(EXPORT_FORMATS).describe("The file's format");
+const createdAt = z.string().describe("ISO 8601 date-time the export was asked for");
+const finishedAt = z.string().nullable().describe("ISO 8601 date-time the worker finished");
+const pollUrl = z.string().describe("Where to poll the job (a path on this gateway)");
+
+/** GET /v1/exports/wellness/:id: which keys come depends on `status`. */
+const jobStatus = z.discriminatedUnion("status", [
+  z.object({ id: jobId, status: z.enum(["queued", "running"]).describe("Not written yet: poll again"), format: formatField, created_at: createdAt, poll_url: pollUrl }),
+  z.object({
+    id: jobId,
+    status: z.literal("succeeded").describe("Written: download it"),
+    format: formatField,
+    created_at: createdAt,
+    rows: z.number().int().nullable().describe("How many people the file holds"),
+    finished_at: finishedAt,
+    download_url: z.string().describe("The signed URL of the file, needing no token (a fresh one at every call)"),
+    expires_at: z.string().describe("ISO 8601 date-time the download URL stops working"),
+  }),
+  z.object({
+    id: jobId,
+    status: z.literal("failed").describe("Given up on after the last attempt"),
+    format: formatField,
+    created_at: createdAt,
+    error: z.string().nullable().describe("Why, for the partner"),
+    finished_at: finishedAt,
+  }),
+  z.object({ id: jobId, status: z.literal("expired").describe("The file is deleted: create a new export"), format: formatField, created_at: createdAt }),
+]);
+
+// The download's query, for the document. The handler checks the two by hand: a missing or
+// malformed one is a 403 FORBIDDEN (as an S3 presigned URL answers), not a 400.
+const downloadQuery = z.object({
+  expires: z
+    .string()
+    .regex(/^\d+$/)
+    .describe("Unix seconds the URL stops working, as the signed URL carries it"),
+  signature: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,100}$/)
+    .describe("The URL's signature, as the signed URL carries it"),
 });
+
+const SPECS = {
+  create: {
+    summary: "Queue a wellness export",
+    description:
+      "The brief's scenario 4: every person who consented to the client, each with only what their consent (and the token's scopes) grants. Needs a partner (client-credentials) token with the client scope `exports.create`; answers a `Location` header to poll.",
+    tag: "exports",
+    caller: "partner-token",
+    body: createBody,
+    responses: {
+      202: {
+        description: "Queued",
+        schema: z.object({ id: jobId, status: z.literal("queued"), format: formatField.describe("The file's format (`csv` unless asked otherwise)"), poll_url: pollUrl }),
+      },
+    },
+  },
+  status: {
+    summary: "An export's status",
+    description: "Needs a partner token with the client scope `exports.create`. Another client's export is a 404.",
+    tag: "exports",
+    caller: "partner-token",
+    responses: { 200: { description: "The job, with a signed download URL once it succeeded", schema: jobStatus } },
+    errors: ["BAD_REQUEST", "NOT_FOUND"],
+  },
+  file: {
+    summary: "Download an export's file",
+    description:
+      "The signed URL from the export's status; needs no token. Streamed as an attachment: `text/csv; charset=utf-8` for a CSV export, `application/jsonl; charset=utf-8` for a JSON Lines one. A signature that does not match, a missing one, or a URL past `expires` is a 403; an unknown export, or one whose file is gone, a 404.",
+    tag: "exports",
+    caller: "public",
+    query: downloadQuery,
+    responses: { 200: { description: "The file (CSV here; `application/jsonl` for a JSON Lines export)", contentType: "text/csv" } },
+    errors: ["BAD_REQUEST", "FORBIDDEN", "NOT_FOUND"],
+  },
+} satisfies Record<string, RouteSpec>;
 
 /**
  * The brief's scenario 4, a CRM's nightly batch: a partner (client-credentials token with the
@@ -53,11 +138,11 @@ export function addExportRoutes(router: Router, services: AuthServices): void {
   router.add("POST", JOBS_PATH, async (request, response) => {
     const viewer = await exporter(request);
     const body = parseInput(createBody, await readBody(request));
-    const format: ExportFormat = body.format ?? "csv";
+    const format: ExportFormat = body?.format ?? "csv";
     const job = await jobs.create({ clientId: viewer.clientId, format, scopes: [...viewer.scopes].filter((scope) => userScopes.has(scope)).sort() });
     response.setHeader("location", `${JOBS_PATH}/${job.id}`);
     sendJson(response, 202, { id: job.id, status: "queued", format, poll_url: `${JOBS_PATH}/${job.id}` });
-  });
+  }, SPECS.create);
 
   router.add("GET", `${JOBS_PATH}/:id`, async (request, response, params) => {
     const viewer = await exporter(request);
@@ -65,7 +150,7 @@ export function addExportRoutes(router: Router, services: AuthServices): void {
     if (!job) throw new RestError("NOT_FOUND", "No such export for this client");
     response.setHeader("cache-control", "no-store");
     sendJson(response, 200, status(request, job));
-  });
+  }, SPECS.status);
 
   router.add("GET", `${FILES_PATH}/:id`, async (request, response, params) => {
     const url = new URL(request.url ?? "/", "http://localhost");
@@ -82,7 +167,7 @@ export function addExportRoutes(router: Router, services: AuthServices): void {
     const file = job.status === "SUCCEEDED" && job.fileKey ? await storage.read(job.fileKey) : undefined;
     if (!file) throw new RestError("NOT_FOUND", "The export's file is no longer kept; create a new export");
     await stream(response, job, file);
-  });
+  }, SPECS.file);
 
   function status(request: IncomingMessage, job: ExportJob): Record<string, unknown> {
     const base = { id: job.id, status: job.status.toLowerCase(), format: job.format, created_at: job.createdAt.toISOString() };
