@@ -6,8 +6,9 @@ import { decodeJwt, decodeProtectedHeader } from "jose";
 import { seedDatabase } from "../prisma/seed/index.ts";
 import { hashSecret } from "../platform/secret-hash.ts";
 import { postGraphQL, startTestKamina } from "./support/kamina.ts";
+import { ContractChecker } from "../testkit/openapi-contract.ts";
 import { createTestDatabase, type TestDatabase } from "../testkit/postgres.ts";
-import { assertEnvelope, rest, type RestOptions } from "./support/rest.ts";
+import { assertEnvelope, rest, type RestOptions, type RestResponse } from "./support/rest.ts";
 import { BRIEF_CONSENT_REQUEST, basic, bearer, consentToken, DEMO_CLIENT, TEST_SANDBOX_SECRET } from "../testkit/tokens.ts";
 
 
@@ -375,6 +376,57 @@ describe("consent: asking, answering, reading, revoking", () => {
     assertEnvelope(await call("GET", `/v1/consents/${id}/receipts?cursor=bm9wZQ`, { headers: sandbox }), 400, "BAD_USER_INPUT", /`cursor`/);
     assertEnvelope(await call("GET", `/v1/consents/${id}/receipts`, { headers: asOther }), 404, "NOT_FOUND");
     assertEnvelope(await call("GET", `/v1/consents/${id}/receipts`), 401, "UNAUTHENTICATED");
+  });
+
+  test("every consent route answers as /v1/openapi.json documents it, on success and on a bad input", async () => {
+    const served = await call("GET", "/v1/openapi.json");
+    assert.equal(served.status, 200);
+    const checker = new ContractChecker(served.body);
+    const problems: string[] = [];
+    const check = async (method: string, path: string, options: RestOptions, status: number): Promise<RestResponse> => {
+      const answer = await call(method, path, options);
+      assert.equal(answer.status, status, `${method} ${path}: ${JSON.stringify(answer.body)}`);
+      problems.push(...checker.problems({ method, path, status, contentType: answer.headers.get("content-type"), body: answer.body }));
+      return answer;
+    };
+
+    const sandboxConsent = await check("POST", "/v1/auth/consent", { headers: sandbox, json: BRIEF_CONSENT_REQUEST }, 200);
+    await check("POST", "/v1/auth/consent", { headers: sandbox, json: { ...BRIEF_CONSENT_REQUEST, country: "AR" } }, 400);
+    const id: string = sandboxConsent.body.consent_id;
+    await check("GET", `/v1/consents/${id}`, { headers: sandbox }, 200);
+    await check("GET", `/v1/consents/${id}`, { headers: asOther }, 404);
+    await kamina.gateway!.auth.prisma.auditEvent.create({
+      data: {
+        action: "consent.receipt",
+        requestId: "req-contract",
+        clientId: DEMO_CLIENT,
+        userId: "USR_42891",
+        consentId: id,
+        country: "MX",
+        scopes: ["wellness.read"],
+        fields: ["User.wellness"],
+        detail: { tokenUse: "consent", operationName: null },
+      },
+    });
+    await check("GET", `/v1/consents/${id}/receipts?limit=5`, { headers: sandbox }, 200);
+    await check("GET", `/v1/consents/${id}/receipts?limit=0`, { headers: sandbox }, 400);
+    await check("DELETE", `/v1/consents/${id}`, { headers: sandbox, json: { reason: "   " } }, 400);
+    await check("DELETE", `/v1/consents/${id}?reason=contract`, { headers: sandbox }, 200);
+
+    const waiting = await check("POST", "/v1/auth/consent", { headers: asBank, json: { ...BRIEF_CONSENT_REQUEST, client_id: BANK.id } }, 202);
+    const rejecting = await check("POST", "/v1/auth/consent", { headers: asBank, json: { ...BRIEF_CONSENT_REQUEST, client_id: BANK.id } }, 202);
+    await check("POST", `/v1/consents/${waiting.body.consent_id}/authorise`, { headers: appKey() }, 200);
+    await check("POST", `/v1/consents/${waiting.body.consent_id}/authorise`, { headers: appKey() }, 409);
+    await check("POST", `/v1/consents/${rejecting.body.consent_id}/reject`, { headers: appKey(), json: { reason: 7 } }, 400);
+    await check("POST", `/v1/consents/${rejecting.body.consent_id}/reject`, { headers: appKey(), json: { reason: "I do not know this bank" } }, 200);
+
+    assert.deepEqual(problems, []);
+    const operations = ["POST /v1/auth/consent", "GET /v1/consents/{id}", "DELETE /v1/consents/{id}", "POST /v1/consents/{id}/authorise", "POST /v1/consents/{id}/reject", "GET /v1/consents/{id}/receipts"];
+    for (const operation of operations) {
+      const [method, path] = operation.split(" ") as [string, string];
+      assert.ok(checker.operations().includes(operation), `${operation} is in the document`);
+      assert.equal(served.body.paths[path][method.toLowerCase()]["x-undocumented"], undefined, `${operation} has a spec`);
+    }
   });
 
   test("without a token only the consent, token and key endpoints and health answer; unknown /v1 paths are a 404 envelope", async () => {

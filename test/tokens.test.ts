@@ -11,8 +11,9 @@ import { hashSecret } from "../platform/secret-hash.ts";
 import { USER_SCOPES } from "../platform/auth/scopes.ts";
 import { verifiedTokensFor } from "../platform/auth/token-verifier.ts";
 import { postGraphQL, startTestKamina, type GraphQLResponse } from "./support/kamina.ts";
+import { ContractChecker } from "../testkit/openapi-contract.ts";
 import { createTestDatabase, type TestDatabase } from "../testkit/postgres.ts";
-import { assertEnvelope, rest, type RestOptions } from "./support/rest.ts";
+import { assertEnvelope, rest, type RestOptions, type RestResponse } from "./support/rest.ts";
 import { BRIEF_CONSENT_REQUEST, basic, bearer, consentToken, DEMO_CLIENT, TEST_SANDBOX_SECRET } from "../testkit/tokens.ts";
 
 const OTHER = { id: "lab_other", secret: "other-secret-0123456789" };
@@ -202,6 +203,47 @@ describe("tokens: rotation, revocation, keys and attacks", () => {
     assert.equal((await me(third.body.access_token)).status, 200, "another client cannot revoke this client's token");
     assertEnvelope(await call("POST", "/v1/auth/revoke", { headers: sandbox, json: {} }), 400, "BAD_USER_INPUT", /`token` is required/);
     assertEnvelope(await revoke(third.body.access_token, {}), 401, "UNAUTHENTICATED");
+  });
+
+  test("the token and revocation endpoints answer as /v1/openapi.json documents them, on success and on a bad input", async () => {
+    const served = await call("GET", "/v1/openapi.json");
+    assert.equal(served.status, 200);
+    const checker = new ContractChecker(served.body);
+    const problems: string[] = [];
+    const check = async (method: string, path: string, options: RestOptions, status: number): Promise<RestResponse> => {
+      const answer = await call(method, path, options);
+      assert.equal(answer.status, status, `${method} ${path}: ${JSON.stringify(answer.body)}`);
+      problems.push(...checker.problems({ method, path, status, contentType: answer.headers.get("content-type"), body: answer.body }));
+      return answer;
+    };
+
+    // A client that is not a sandbox, so that a consent waits for the person and is exchanged at the token endpoint.
+    const bank = { id: "lab_contract_bank", secret: "contract-bank-secret-0123" };
+    await kamina.gateway!.auth.prisma.partnerClient.create({
+      data: { id: bank.id, name: "Contract bank", secretHash: await hashSecret(bank.secret), countries: ["MX"], allowedScopes: [...USER_SCOPES], clientScopes: [] },
+    });
+    const asBank = basic(bank.id, bank.secret);
+    const waiting = await call("POST", "/v1/auth/consent", { headers: asBank, json: { ...BRIEF_CONSENT_REQUEST, client_id: bank.id } });
+    assert.equal(waiting.status, 202, JSON.stringify(waiting.body));
+    const consentId: string = waiting.body.consent_id;
+    await check("POST", "/v1/auth/token", { headers: asBank, form: { grant_type: "urn:kamina:consent", consent_id: consentId } }, 400);
+    const authorised = await call("POST", `/v1/consents/${consentId}/authorise`, { headers: { "x-kamina-app-key": kamina.gateway!.auth.config.appApiKey } });
+    assert.equal(authorised.status, 200, JSON.stringify(authorised.body));
+    const exchanged = await check("POST", "/v1/auth/token", { headers: asBank, form: { grant_type: "urn:kamina:consent", consent_id: consentId } }, 200);
+    const refreshed = await check("POST", "/v1/auth/token", { headers: asBank, json: { grant_type: "refresh_token", refresh_token: exchanged.body.refresh_token } }, 200);
+    await check("POST", "/v1/auth/token", { headers: asBank, form: { grant_type: "refresh_token", refresh_token: "rf_unknown" } }, 400);
+    await check("POST", "/v1/auth/token", { headers: sandbox, json: { grant_type: "client_credentials", scope: "reports.read" } }, 200);
+    await check("POST", "/v1/auth/token", { headers: sandbox, form: { grant_type: "password" } }, 400);
+
+    await check("POST", "/v1/auth/revoke", { headers: asBank, form: { token: refreshed.body.refresh_token, token_type_hint: "refresh_token" } }, 200);
+    await check("POST", "/v1/auth/revoke", { headers: asBank, json: {} }, 400);
+
+    assert.deepEqual(problems, []);
+    for (const operation of ["POST /v1/auth/token", "POST /v1/auth/revoke"]) {
+      const [method, path] = operation.split(" ") as [string, string];
+      assert.ok(checker.operations().includes(operation), `${operation} is in the document`);
+      assert.equal(served.body.paths[path][method.toLowerCase()]["x-undocumented"], undefined, `${operation} has a spec`);
+    }
   });
 
   describe("tokens an attacker would try are 401 UNAUTHENTICATED at the gateway and at a subgraph", () => {

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { AuditEvent } from "../../generated/prisma/client.ts";
-import { Country } from "../../generated/prisma/enums.ts";
+import { ConsentStatus, Country } from "../../generated/prisma/enums.ts";
 import { sendJson } from "../../platform/http/graphql-http-server.ts";
 import type { AuthApi } from "../auth/auth-api.ts";
 import { DEFAULT_RECEIPT_PAGE, MAX_RECEIPT_PAGE } from "../auth/consent-receipts.ts";
@@ -9,6 +9,7 @@ import { requireApp, requireClient, requireClientOrApp } from "./callers.ts";
 import { RestError } from "./envelope.ts";
 import { parseInput, readBody } from "./request-body.ts";
 import type { Router } from "./path-router.ts";
+import { pageOf, type RouteSpec } from "./route-spec.ts";
 import { proofKey, sendTokens, tokenType } from "./token-routes.ts";
 
 const COUNTRIES = Object.values(Country);
@@ -23,7 +24,135 @@ const consentRequest = z.strictObject({
   consent_text_version: z.string({ error: "must be a string" }).min(1, "must not be empty").max(64, "is too long"),
 });
 
-const reasonBody = z.object({ reason: z.string({ error: "must be a string" }).trim().min(1, "must not be empty").max(MAX_REASON, "is too long").optional() });
+const reasonBody = z.object({
+  reason: z
+    .string({ error: "must be a string" })
+    .trim()
+    .min(1, "must not be empty")
+    .max(MAX_REASON, "is too long")
+    .optional()
+    .describe(`Why, in words (1 to ${MAX_REASON} characters); kept in the consent's history`),
+});
+
+// What the routes answer, for the OpenAPI document (and the contract tests that check live answers).
+const timestamp = z.iso.datetime();
+const STATUSES = Object.values(ConsentStatus);
+
+const consentAnswer = z
+  .object({
+    consent_id: z.string().describe("The consent's id, `cns_` and 24 hex digits"),
+    client_id: z.string().describe("The partner client that asked for it"),
+    user_external_id: z.string().describe("The person's pseudonymous id"),
+    country: z.enum(COUNTRIES).describe("The person's country"),
+    status: z.enum(STATUSES).describe("AWAITING_AUTHORISATION, then AUTHORISED, REJECTED or EXPIRED; AUTHORISED then REVOKED or EXPIRED"),
+    scopes: z.array(z.string()).describe("The per-user scopes granted"),
+    consent_text_version: z.string().describe("The version of the consent text the person was shown"),
+    consent_text_sha256: z.string().describe("SHA-256 (hex) of that text"),
+    created_at: timestamp.describe("When the client asked"),
+    authorised_at: timestamp.nullable().describe("When the person authorised it; null until then"),
+    expires_at: timestamp.nullable().describe("When it expires: 24 hours after the request while it awaits the person, a year after authorisation once authorised"),
+    revoked_at: timestamp.nullable().describe("When it was revoked; null unless revoked"),
+    revocation_reason: z.string().nullable().describe("The reason given with the revocation, if any"),
+    history: z
+      .array(z.object({ status: z.enum(STATUSES), reason: z.string().nullable(), at: timestamp }))
+      .describe("Every change of status, oldest first, with its reason"),
+  })
+  .describe("A consent, as its client (or the app) sees it");
+
+const consentTokens = z.object({
+  access_token: z.string().describe("A JWT access token (EdDSA, `typ: at+jwt`) for the granted scopes"),
+  refresh_token: z.string().describe("`rf_` and 256 random bits; rotated on every use"),
+  expires_in: z.number().int().describe("Seconds the access token lives"),
+  consent_id: z.string().describe("The consent, authorised at once (sandbox client)"),
+  token_type: z.literal("DPoP").optional().describe("Only for tokens bound to the `DPoP` proof's key"),
+});
+
+const awaitingConsent = z.object({
+  consent_id: z.string().describe("The consent; exchange it at POST /v1/auth/token once the person authorises it"),
+  status: z.literal("AWAITING_AUTHORISATION").describe("The person answers in the Kamina app"),
+});
+
+const receiptAnswer = z.object({
+  receipt_id: z.string().describe("The receipt's id"),
+  at: timestamp.describe("When the data was read"),
+  request_id: z.string().describe("The request (or export job) that read it"),
+  client_id: z.string(),
+  user_external_id: z.string(),
+  consent_id: z.string(),
+  country: z.enum(COUNTRIES),
+  scopes: z.array(z.string()).describe("The consent's scopes when the data was read"),
+  fields: z.array(z.string()).describe("The fields returned, as `Type.field`"),
+  detail: z.record(z.string(), z.unknown()).nullable().describe("How it was read (token kind, operation name or export job); null when not recorded"),
+});
+
+// The handler reads these by hand (`pageLimit` and the cursor's own check), whose messages stay; this describes them.
+const receiptsQuery = z.object({
+  limit: z.number().int().min(1).max(MAX_RECEIPT_PAGE).default(DEFAULT_RECEIPT_PAGE).describe(`Receipts per page, 1 to ${MAX_RECEIPT_PAGE}`),
+  cursor: z.string().optional().describe("The `page.next_cursor` of the previous page"),
+});
+
+const TAG = "consent";
+const consentResponse = { 200: { description: "The consent", schema: consentAnswer } };
+
+const SPECS = {
+  ask: {
+    summary: "Ask for a person's consent",
+    description: "A sandbox client's consent is authorised at once and answers the tokens (200); any other client's awaits the person in the Kamina app (202). A valid `DPoP` proof binds the tokens to its key.",
+    tag: TAG,
+    caller: "client",
+    body: consentRequest,
+    responses: {
+      200: { description: "Authorised at once (sandbox client): the brief's tokens", schema: consentTokens },
+      202: { description: "Awaiting the person's answer in the app; no tokens yet", schema: awaitingConsent },
+    },
+    errors: ["FORBIDDEN", "NOT_FOUND", "INVALID_DPOP_PROOF"],
+  },
+  read: {
+    summary: "Read a consent",
+    description: "Only the consent's client (or the app) sees it; for anyone else it is not found.",
+    tag: TAG,
+    caller: "client-or-app",
+    responses: consentResponse,
+    errors: ["BAD_REQUEST", "FORBIDDEN", "NOT_FOUND"],
+  },
+  revoke: {
+    summary: "Revoke a consent",
+    description: "The reason may come in the body or as the `reason` query parameter (the body's wins); both are optional. Revoking a revoked consent changes nothing.",
+    tag: TAG,
+    caller: "client-or-app",
+    query: reasonBody,
+    // Optional: a DELETE without a body revokes (an empty body reads as `{}`).
+    body: reasonBody.optional(),
+    responses: { 200: { description: "The consent, now REVOKED", schema: consentAnswer } },
+    errors: ["FORBIDDEN", "NOT_FOUND", "CONFLICT"],
+  },
+  authorise: {
+    summary: "The person authorises a consent (Kamina app)",
+    tag: TAG,
+    caller: "app",
+    responses: { 200: { description: "The consent, now AUTHORISED", schema: consentAnswer } },
+    errors: ["BAD_REQUEST", "NOT_FOUND", "CONFLICT"],
+  },
+  reject: {
+    summary: "The person rejects a consent (Kamina app)",
+    tag: TAG,
+    caller: "app",
+    body: reasonBody.optional(),
+    responses: { 200: { description: "The consent, now REJECTED", schema: consentAnswer } },
+    errors: ["NOT_FOUND", "CONFLICT"],
+  },
+  receipts: {
+    summary: "A consent's receipts, newest first",
+    description: "One receipt for every call that read the person's data through this consent.",
+    tag: TAG,
+    caller: "client",
+    query: receiptsQuery,
+    responses: {
+      200: { description: "A page of receipts", schema: z.object({ items: z.array(receiptAnswer).describe("Newest first"), page: pageOf }) },
+    },
+    errors: ["BAD_REQUEST", "FORBIDDEN", "NOT_FOUND"],
+  },
+} satisfies Record<string, RouteSpec>;
 
 /** Asking for consent, the person's answer (through the app), reading and revoking it. */
 export function addConsentRoutes(router: Router, api: AuthApi): void {
@@ -53,12 +182,12 @@ export function addConsentRoutes(router: Router, api: AuthApi): void {
       consent_id: tokens.consentId,
       ...(jkt ? { token_type: tokenType(jkt) } : {}),
     });
-  });
+  }, SPECS.ask);
 
   router.add("GET", "/v1/consents/:id", async (request, response, params) => {
     const actor = await requireClientOrApp(api, request, response);
     sendJson(response, 200, consentView(await api.consents.get(actor, params.id!)));
-  });
+  }, SPECS.read);
 
   router.add("DELETE", "/v1/consents/:id", async (request, response, params) => {
     const actor = await requireClientOrApp(api, request, response);
@@ -66,18 +195,18 @@ export function addConsentRoutes(router: Router, api: AuthApi): void {
     const body = await readBody(request);
     const { reason } = parseInput(reasonBody, { reason: body.reason ?? query ?? undefined });
     sendJson(response, 200, consentView(await api.consents.revoke(actor, params.id!, reason ?? null)));
-  });
+  }, SPECS.revoke);
 
   router.add("POST", "/v1/consents/:id/authorise", async (request, response, params) => {
     requireApp(api, request);
     sendJson(response, 200, consentView(await api.consents.authorise(params.id!)));
-  });
+  }, SPECS.authorise);
 
   router.add("POST", "/v1/consents/:id/reject", async (request, response, params) => {
     requireApp(api, request);
     const { reason } = parseInput(reasonBody, await readBody(request));
     sendJson(response, 200, consentView(await api.consents.reject(params.id!, reason)));
-  });
+  }, SPECS.reject);
 
   router.add("GET", "/v1/consents/:id/receipts", async (request, response, params) => {
     const client = await requireClient(api, request, response);
@@ -85,7 +214,7 @@ export function addConsentRoutes(router: Router, api: AuthApi): void {
     const query = new URL(request.url ?? "/", "http://localhost").searchParams;
     const page = await api.receipts.list(consent.id, { limit: pageLimit(query.get("limit")), cursor: query.get("cursor") ?? undefined });
     sendJson(response, 200, { items: page.receipts.map(receiptView), page: { next_cursor: page.nextCursor } });
-  });
+  }, SPECS.receipts);
 }
 
 function pageLimit(raw: string | null): number {

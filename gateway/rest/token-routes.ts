@@ -7,6 +7,7 @@ import { requireClient } from "./callers.ts";
 import { RestError } from "./envelope.ts";
 import { parseInput, readBody } from "./request-body.ts";
 import type { Router } from "./path-router.ts";
+import type { RouteSpec } from "./route-spec.ts";
 
 export const CONSENT_GRANT = "urn:kamina:consent";
 const GRANT_TYPES = [CONSENT_GRANT, "refresh_token", "client_credentials"] as const;
@@ -18,7 +19,65 @@ const tokenRequest = z.object({ grant_type: text(64), client_id: text(128).optio
 const consentGrant = z.object({ consent_id: text(128) });
 const refreshGrant = z.object({ refresh_token: text(256) });
 const clientGrant = z.object({ scope: text(1024).optional() });
-const revocationRequest = z.object({ token: text(8192), token_type_hint: z.string().optional() });
+const revocationRequest = z.object({
+  token: text(8192).describe("An access token or a refresh token of this client"),
+  token_type_hint: z.string().optional().describe("`access_token` or `refresh_token`: accepted, not needed (the two kinds are told apart by their form)"),
+});
+
+/**
+ * The token request as the document shows it: one shape per grant type, each made of the
+ * schemas the handler checks in turn (`tokenRequest`, then its grant's), so the rules are theirs.
+ */
+const tokenRequestByGrant = z.discriminatedUnion("grant_type", [
+  tokenRequest
+    .extend({ grant_type: z.literal(CONSENT_GRANT) })
+    .extend(consentGrant.shape)
+    .describe("Exchanges an authorised consent for its tokens, once"),
+  tokenRequest
+    .extend({ grant_type: z.literal("refresh_token") })
+    .extend(refreshGrant.shape)
+    .describe("A new access token and the next refresh token (rotation; a reused refresh token revokes its family)"),
+  tokenRequest
+    .extend({ grant_type: z.literal("client_credentials") })
+    .extend({ scope: clientGrant.shape.scope.describe("Space-separated scopes; by default every scope the client may hold") })
+    .describe("The partner's own token, no refresh token"),
+]);
+
+const tokenAnswer = z.object({
+  access_token: z.string().describe("A JWT access token (EdDSA, `typ: at+jwt`)"),
+  token_type: z.enum(["Bearer", "DPoP"]).describe("`DPoP` when the request's `DPoP` proof bound the token to its key"),
+  expires_in: z.number().int().describe("Seconds the access token lives"),
+  refresh_token: z.string().optional().describe("The next refresh token (consent and refresh grants only); keep only the newest"),
+  scope: z.string().describe("The granted scopes, space-separated"),
+  consent_id: z.string().optional().describe("The consent the tokens stand on (consent and refresh grants only)"),
+});
+
+const TAG = "tokens";
+
+const SPECS = {
+  token: {
+    summary: "The token endpoint (RFC 6749)",
+    description:
+      "Grant types `urn:kamina:consent`, `refresh_token` and `client_credentials`; a form or JSON body, unknown parameters ignored. A valid `DPoP` proof binds the tokens to its key (RFC 9449). Answers carry `Cache-Control: no-store`.",
+    tag: TAG,
+    caller: "client",
+    body: tokenRequestByGrant,
+    form: true,
+    responses: { 200: { description: "The tokens", schema: tokenAnswer } },
+    errors: ["FORBIDDEN", "INVALID_GRANT", "AUTHORISATION_PENDING", "INVALID_DPOP_PROOF"],
+  },
+  revoke: {
+    summary: "Revoke a token (RFC 7009)",
+    description:
+      "An access token's `jti` joins the revocation list; a refresh token revokes its family and the access tokens issued with it. The answer is the same for every token, known or not; only this client's tokens are revoked.",
+    tag: TAG,
+    caller: "client",
+    body: revocationRequest,
+    form: true,
+    responses: { 200: { description: "Revoked, or nothing to revoke: an empty body" } },
+    errors: ["FORBIDDEN"],
+  },
+} satisfies Record<string, RouteSpec>;
 
 /** The token endpoint (RFC 6749) and token revocation (RFC 7009). */
 export function addTokenRoutes(router: Router, api: AuthApi): void {
@@ -58,7 +117,7 @@ export function addTokenRoutes(router: Router, api: AuthApi): void {
       default:
         throw new RestError("BAD_USER_INPUT", `\`grant_type\` ${grantType} is not supported; use one of ${GRANT_TYPES.join(", ")}`);
     }
-  });
+  }, SPECS.token);
 
   router.add("POST", "/v1/auth/revoke", async (request, response) => {
     const client = await requireClient(api, request, response);
@@ -67,7 +126,7 @@ export function addTokenRoutes(router: Router, api: AuthApi): void {
     // The same answer for every token, known or not (RFC 7009 §2.2).
     response.writeHead(200, { "cache-control": "no-store", "content-length": 0 });
     response.end();
-  });
+  }, SPECS.revoke);
 }
 
 /**
