@@ -4,6 +4,7 @@ import { seedDatabase } from "../prisma/seed/index.ts";
 import { startTestKamina } from "./support/kamina.ts";
 import { createTestDatabase, type TestDatabase } from "../testkit/postgres.ts";
 import { assertEnvelope, rest } from "./support/rest.ts";
+import { ContractChecker } from "../testkit/openapi-contract.ts";
 import { bearer, clientToken, consentToken, TEST_SANDBOX_SECRET } from "../testkit/tokens.ts";
 
 describe("the brief's REST routes, served over the same graph", () => {
@@ -82,5 +83,27 @@ describe("the brief's REST routes, served over the same graph", () => {
     assertEnvelope(await rest(origin, "GET", "/v1/diagnosis/latest", { headers: { authorization: "Bearer not.a.token" } }), 401, "UNAUTHENTICATED");
     const partner = bearer(await clientToken(kamina));
     assertEnvelope(await rest(origin, "GET", "/v1/diagnosis/latest?user_id=USR_00000001", { headers: partner }), 404, "NOT_FOUND");
+  });
+
+  test("each route answers as GET /v1/openapi.json documents it, on success and on bad input", async () => {
+    const document = await rest(origin, "GET", "/v1/openapi.json");
+    assert.equal(document.status, 200);
+    const checker = new ContractChecker(document.body);
+    const calls: [string, string, { headers?: Record<string, string>; json?: unknown }, number][] = [
+      ["GET", "/.well-known/jwks.json", {}, 200],
+      ["GET", "/v1/diagnosis/latest", { headers: asDemoUser }, 200],
+      ["GET", "/v1/diagnosis/latest?user_id=%3Cscript%3E", { headers: asDemoUser }, 400],
+      ["POST", "/v1/diagnosis/run", { headers: asDemoUser }, 200],
+      ["POST", "/v1/diagnosis/run", { headers: asDemoUser, json: ["not", "an", "object"] }, 400],
+      ["GET", "/v1/alerts?since=2020-01-01T00:00:00Z&limit=5", { headers: asDemoUser }, 200],
+      ["GET", "/v1/alerts?since=yesterday", { headers: asDemoUser }, 400],
+      ["POST", "/v1/sandbox/alerts", { headers: asDemoUser, json: { type: "income_drop" } }, 201],
+      ["POST", "/v1/sandbox/alerts", { headers: asDemoUser, json: { type: "lottery_win" } }, 400],
+    ];
+    for (const [method, path, options, status] of calls) {
+      const response = await rest(origin, method, path, options);
+      assert.equal(response.status, status, `${method} ${path}: ${JSON.stringify(response.body)}`);
+      assert.deepEqual(checker.problems({ method, path, status: response.status, contentType: response.headers.get("content-type"), body: response.body }), [], `${method} ${path}`);
+    }
   });
 });

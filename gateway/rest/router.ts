@@ -1,4 +1,5 @@
 import type { ApolloServer } from "@apollo/server";
+import { z } from "zod";
 import type { RouteHandler } from "../../platform/http/graphql-http-server.ts";
 import { sendJson } from "../../platform/http/graphql-http-server.ts";
 import { createAuthApi } from "../auth/auth-api.ts";
@@ -21,10 +22,39 @@ const API_VERSION = "1.0.0";
 /** Routes every gateway serves beside /graphql. Consent and token routes join here. */
 export function createRestRoutes(services: AuthServices, apollo: ApolloServer<GatewayContext>): RouteHandler {
   const router = new Router();
-  router.add("GET", "/.well-known/jwks.json", async (_request, response) => {
-    response.setHeader("cache-control", "public, max-age=60");
-    sendJson(response, 200, await services.keys.jwks());
-  });
+  router.add(
+    "GET",
+    "/.well-known/jwks.json",
+    async (_request, response) => {
+      response.setHeader("cache-control", "public, max-age=60");
+      sendJson(response, 200, await services.keys.jwks());
+    },
+    {
+      summary: "The public keys that verify this gateway's tokens (a JWK set)",
+      description: "The signing keys in force and those retired recently, so a token signed just before a rotation still verifies. Cache it for a minute.",
+      tag: "tokens",
+      caller: "public",
+      responses: {
+        200: {
+          description: "The JWK set (RFC 7517)",
+          schema: z.object({
+            keys: z
+              .array(
+                z.object({
+                  kty: z.string().describe("Key type: OKP (Ed25519)"),
+                  crv: z.string().describe("Curve: Ed25519"),
+                  x: z.string().describe("The public key, base64url"),
+                  kid: z.string().describe("The key's id, as tokens name it in their `kid` header"),
+                  alg: z.string().describe("EdDSA"),
+                  use: z.literal("sig"),
+                }),
+              )
+              .describe("Active keys first, newest first"),
+          }),
+        },
+      },
+    },
+  );
   const api = createAuthApi(services);
   addConsentRoutes(router, api);
   addTokenRoutes(router, api);
