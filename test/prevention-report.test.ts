@@ -10,6 +10,7 @@ import { RULES } from "../domain/prevention/rules.ts";
 import { postGraphQL, startTestKamina } from "./support/kamina.ts";
 import { createRealtimeDatabase, PERSON_A } from "./support/realtime.ts";
 import { assertEnvelope, rest } from "./support/rest.ts";
+import { ContractChecker } from "../testkit/openapi-contract.ts";
 import type { TestDatabase } from "../testkit/postgres.ts";
 import { basic, bearer, consentToken } from "../testkit/tokens.ts";
 
@@ -316,6 +317,18 @@ describe("the prevention report (GET /v1/reports/prevention, Query.preventionRep
       assert.equal(direct.body.errors?.[0]?.extensions?.code, "UNAUTHORIZED_FIELD_OR_TYPE");
     }
     assertEnvelope(await report(kamina, {}), 401, "UNAUTHENTICATED");
+  });
+
+  test("the route answers as GET /v1/openapi.json documents it, on success and on bad input", async () => {
+    const document = await rest(kamina.gateway!.origin, "GET", "/v1/openapi.json");
+    assert.equal(document.status, 200);
+    const checker = new ContractChecker(document.body);
+    for (const [query, status] of [["?period=2026Q1", 200], ["?period=2031Q2", 200], ["?period=2026Q5", 400]] as const) {
+      const response = await report(kamina, asBank, query);
+      assert.equal(response.status, status, `${query}: ${JSON.stringify(response.body)}`);
+      const path = `/v1/reports/prevention${query}`;
+      assert.deepEqual(checker.problems({ method: "GET", path, status: response.status, contentType: response.headers.get("content-type"), body: response.body }), [], path);
+    }
   });
 
   test("the threshold is configurable: at the default of 10 every figure of these 8 people is withheld, at 5 some", async () => {
