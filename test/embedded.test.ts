@@ -1,14 +1,14 @@
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
+import { startEmbedded as startServer, stop } from "./support/embedded-server.ts";
 import { postGraphQL } from "./support/kamina.ts";
 import { rest } from "./support/rest.ts";
 import { basic, bearer, BRIEF_CONSENT_REQUEST } from "../testkit/tokens.ts";
 
-const ROOT = new URL("..", import.meta.url);
 const SANDBOX_SECRET = "embedded-sandbox-secret";
 const children: ChildProcess[] = [];
 const dataDirs: string[] = [];
@@ -18,36 +18,7 @@ after(() => {
   for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
 });
 
-/** Runs `npm start`'s entry point as a fresh machine would: no DATABASE_URL, its own data dir. */
-function startEmbedded(dataDir: string): Promise<{ child: ChildProcess; url: string }> {
-  const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: dataDir, PORT: "0", SEED_USERS: "25", LOG_LEVEL: "warn", SANDBOX_CLIENT_SECRET: SANDBOX_SECRET };
-  delete env.DATABASE_URL;
-  for (const name of ["WELLNESS", "DEBTS", "EXPENSES", "COACH", "ALERTS"]) env[`SUBGRAPH_${name}_PORT`] = "0";
-  const child = spawn(process.execPath, ["--import", "tsx", "runtime/start.ts"], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
-  children.push(child);
-  return new Promise((resolve, reject) => {
-    let output = "";
-    const timer = setTimeout(() => reject(new Error(`no ready line within 120 s:\n${output}`)), 120_000);
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /GraphQL at (http:\/\/\S+)/.exec(output);
-      if (match?.[1]) {
-        clearTimeout(timer);
-        resolve({ child, url: match[1] });
-      }
-    };
-    child.stdout!.on("data", onData);
-    child.stderr!.on("data", onData);
-    child.once("exit", (code) => reject(new Error(`exited with ${code}:\n${output}`)));
-  });
-}
-
-function stop(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    child.once("exit", () => resolve());
-    child.kill("SIGTERM");
-  });
-}
+const startEmbedded = (dataDir: string) => startServer(dataDir, SANDBOX_SECRET, children);
 
 /** The README's first step: the brief's consent request with the sandbox credentials. */
 async function askConsent(graphqlUrl: string) {

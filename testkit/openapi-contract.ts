@@ -36,6 +36,14 @@ export class ContractChecker {
     return Object.entries(this.document.paths as JsonObject).flatMap(([path, item]) => Object.keys(item as JsonObject).map((method) => `${method.toUpperCase()} ${path}`));
   }
 
+  /** The documented operation a call reaches, as `GET /v1/consents/{id}`; undefined when none. */
+  operationOf(method: string, calledPath: string): string | undefined {
+    const path = calledPath.split("?")[0]!;
+    const found = this.templates.find(({ pattern }) => pattern.test(path));
+    if (!found || !(this.document.paths[found.template] as JsonObject)[method.toLowerCase()]) return undefined;
+    return `${method.toUpperCase()} ${found.template}`;
+  }
+
   /** What is wrong with an answer; empty when it keeps the contract. */
   problems(answer: Answer): string[] {
     const path = answer.path.split("?")[0]!;
@@ -43,7 +51,11 @@ export class ContractChecker {
     if (!found) return [`${answer.method} ${path}: no such path in the document`];
     const operation = (this.document.paths[found.template] as JsonObject)[answer.method.toLowerCase()] as JsonObject | undefined;
     const where = `${answer.method} ${found.template} ${answer.status}`;
-    if (!operation) return [`${answer.method} ${found.template}: no such operation in the document`];
+    if (!operation) {
+      // A method the path does not take: every such answer is a 405 envelope naming the methods in Allow.
+      if (answer.status !== 405) return [`${answer.method} ${found.template}: no such operation in the document, yet the answer is ${answer.status}, not 405`];
+      return this.envelopeProblems(`${answer.method} ${found.template} 405`, answer);
+    }
     const response = (operation.responses?.[String(answer.status)] ?? operation.responses?.default) as JsonObject | undefined;
     if (!response) return [`${where}: status not documented (documented: ${Object.keys(operation.responses ?? {}).join(", ")})`];
     const content = (response.content ?? {}) as JsonObject;
@@ -54,6 +66,12 @@ export class ContractChecker {
     const schema = (content[type] as JsonObject).schema as JsonObject | undefined;
     if (!schema || type !== "application/json") return [];
     const validate = this.validatorFor(`${where} ${type}`, schema);
+    if (validate(answer.body)) return [];
+    return (validate.errors ?? []).map((error) => `${where}: body${error.instancePath} ${error.message ?? "does not match"}`);
+  }
+
+  private envelopeProblems(where: string, answer: Answer): string[] {
+    const validate = this.validatorFor("ErrorEnvelope", { $ref: "#/components/schemas/ErrorEnvelope" });
     if (validate(answer.body)) return [];
     return (validate.errors ?? []).map((error) => `${where}: body${error.instancePath} ${error.message ?? "does not match"}`);
   }

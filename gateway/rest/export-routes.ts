@@ -105,7 +105,7 @@ const SPECS = {
     tag: "exports",
     caller: "public",
     query: downloadQuery,
-    responses: { 200: { description: "The file (CSV here; `application/jsonl` for a JSON Lines export)", contentType: "text/csv" } },
+    responses: { 200: { description: "The file, in the format the export asked for", contentType: ["text/csv", "application/jsonl"] } },
     errors: ["BAD_REQUEST", "FORBIDDEN", "NOT_FOUND"],
   },
 } satisfies Record<string, RouteSpec>;

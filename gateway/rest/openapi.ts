@@ -49,10 +49,11 @@ function operation(route: DescribedRoute & { spec: RouteSpec }): JsonObject {
   }));
   const responses: JsonObject = {};
   for (const [status, response] of Object.entries(spec.responses)) {
-    const contentType = response.contentType ?? "application/json";
+    const contentTypes = response.contentType === undefined ? ["application/json"] : typeof response.contentType === "string" ? [response.contentType] : response.contentType;
+    const media = response.schema ? { schema: jsonSchemaOf(response.schema) } : {};
     responses[status] = {
       description: response.description,
-      ...(response.schema || response.contentType ? { content: { [contentType]: response.schema ? { schema: jsonSchemaOf(response.schema) } : {} } } : {}),
+      ...(response.schema || response.contentType ? { content: Object.fromEntries(contentTypes.map((type) => [type, media])) } : {}),
     };
   }
   const codes = new Set<ErrorCode>([...COMMON_ERRORS[spec.caller], ...(spec.errors ?? []), "METHOD_NOT_ALLOWED"]);

@@ -11,8 +11,8 @@ export interface RouteResponse {
   description: string;
   /** The JSON body; omitted for a body that is not JSON (`contentType`) or none. */
   schema?: z.ZodType;
-  /** For a body that is not JSON, e.g. `text/csv`. */
-  contentType?: string;
+  /** For a body that is not JSON, e.g. `text/csv`; several when the request chooses (`text/csv` or `application/jsonl`). */
+  contentType?: string | readonly string[];
 }
 
 export interface RouteSpec {

@@ -13,6 +13,7 @@ import { addFinanceRoutes } from "./finance-routes.ts";
 import { addGraphRoutes } from "./graph-routes.ts";
 import { openApiDocument } from "./openapi.ts";
 import { Router } from "./path-router.ts";
+import { referencePage } from "./reference-page.ts";
 import { addReportRoutes } from "./report-routes.ts";
 import { addTokenRoutes } from "./token-routes.ts";
 
@@ -64,16 +65,25 @@ export function createRestRoutes(services: AuthServices, apollo: ApolloServer<Ga
   addExportRoutes(router, services);
   addFinanceRoutes(router, apollo, services);
   // Built once the routes are in: the document describes exactly what this gateway serves.
-  let document: string | undefined;
+  let document: Record<string, unknown> | undefined;
+  const documentOf = () => (document ??= openApiDocument(router.described(), { version: API_VERSION }));
   router.add(
     "GET",
     "/v1/openapi.json",
     async (_request, response) => {
-      document ??= JSON.stringify(openApiDocument(router.described(), { version: API_VERSION }));
       response.setHeader("cache-control", "public, max-age=300");
-      response.writeHead(200, { "content-type": "application/json; charset=utf-8" }).end(document);
+      response.writeHead(200, { "content-type": "application/json; charset=utf-8" }).end(JSON.stringify(documentOf()));
     },
     { summary: "This API's OpenAPI 3.1 document", tag: "contract", caller: "public", responses: { 200: { description: "The document", contentType: "application/json" } } },
+  );
+  router.add(
+    "GET",
+    "/v1/docs",
+    async (_request, response) => {
+      response.setHeader("cache-control", "public, max-age=300");
+      response.writeHead(200, { "content-type": "text/html; charset=utf-8" }).end(referencePage(documentOf()));
+    },
+    { summary: "The browsable reference of this API, one self-contained page", tag: "contract", caller: "public", responses: { 200: { description: "The page", contentType: "text/html" } } },
   );
   const routes = router.handler(services.logger);
   return async (request, response, info) => {
