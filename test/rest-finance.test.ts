@@ -3,6 +3,7 @@ import { after, before, describe, test } from "node:test";
 import { parse } from "csv-parse/sync";
 import { startSeededKamina, stopSeededKamina, type SeededKamina } from "./support/seeded-kamina.ts";
 import { assertEnvelope, rest } from "./support/rest.ts";
+import { ContractChecker } from "../testkit/openapi-contract.ts";
 import { bearer, clientToken, consentToken } from "../testkit/tokens.ts";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -221,6 +222,28 @@ describe("the brief's debt, expense and coach routes, served over the same graph
   test("without a token every route is a 401, whatever its parameters", async () => {
     for (const path of ["/v1/debts?status=nope", "/v1/expenses?from=bad", "/v1/coach/sessions", "/v1/exports/debts?format=xml"]) {
       assertEnvelope(await rest(origin, "GET", path), 401, "UNAUTHENTICATED");
+    }
+  });
+
+  test("each route answers as GET /v1/openapi.json documents it, on success and on bad input", async () => {
+    const document = await rest(origin, "GET", "/v1/openapi.json");
+    assert.equal(document.status, 200);
+    const checker = new ContractChecker(document.body);
+    const calls: [string, number][] = [
+      ["/v1/debts", 200],
+      ["/v1/debts?status=open", 400],
+      [`/v1/expenses?from=${day(-89)}&to=${day(0)}&limit=10`, 200],
+      [`/v1/expenses?from=${day(-89)}&to=${day(0)}&limit=0`, 400],
+      [`/v1/coach/sessions?from=${day(-365)}&to=${day(0)}`, 200],
+      ["/v1/coach/sessions?from=2026-13-01", 400],
+      ["/v1/exports/debts?format=json", 200],
+      ["/v1/exports/debts?format=csv", 200],
+      ["/v1/exports/debts?format=xml", 400],
+    ];
+    for (const [path, status] of calls) {
+      const response = await rest(origin, "GET", path, { headers: asDemoUser });
+      assert.equal(response.status, status, `${path}: ${JSON.stringify(response.body)}`);
+      assert.deepEqual(checker.problems({ method: "GET", path, status: response.status, contentType: response.headers.get("content-type"), body: response.body }), [], path);
     }
   });
 });
