@@ -53,7 +53,7 @@ function operation(route: DescribedRoute & { spec: RouteSpec }): JsonObject {
     const media = response.schema ? { schema: jsonSchemaOf(response.schema) } : {};
     responses[status] = {
       description: response.description,
-      ...(response.schema || response.contentType ? { content: Object.fromEntries(contentTypes.map((type) => [type, media])) } : {}),
+      ...(response.schema || response.contentType ? { content: Object.fromEntries(contentTypes.map((type) => [type, type === "application/json" ? media : {}])) } : {}),
     };
   }
   const codes = new Set<ErrorCode>([...COMMON_ERRORS[spec.caller], ...(spec.errors ?? []), "METHOD_NOT_ALLOWED"]);
