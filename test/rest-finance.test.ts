@@ -79,6 +79,27 @@ describe("the brief's debt, expense and coach routes, served over the same graph
     assertEnvelope(await rest(origin, "GET", "/v1/debts?status=LATE", { headers: asDemoUser }), 400, "BAD_USER_INPUT", /status/);
   });
 
+  test("the CSV export writes an issuer a spreadsheet would run as a formula as text; the JSON keeps it as it is", async () => {
+    const { rows } = await seeded.sql.query<{ id: string }>(`SELECT id FROM app_user WHERE id <> 'USR_42891' AND country = 'MX' ORDER BY id LIMIT 1`);
+    const owner = rows[0]!.id;
+    const formulas = ['=HYPERLINK("http://attacker.example","x")', "+1+1", "@SUM(A1)", "-2+3"];
+    for (const [index, issuer] of formulas.entries()) {
+      await seeded.sql.query(
+        `INSERT INTO debt (id, user_id, country, issuer, type, principal, balance, minimum_payment, currency, apr, due_date, status, opened_at)
+         VALUES ($1, $2, 'MX', $3, 'PERSONAL_LOAN', 100, 50, 5, 'MXN', 0.3, current_date + 5, 'CURRENT', current_date - 30)`,
+        [`dbt_formula_${index}`, owner, issuer],
+      );
+    }
+    const asOwner = bearer(await consentToken(seeded.kamina, owner));
+    const json = await rest(origin, "GET", "/v1/exports/debts?format=json", { headers: asOwner });
+    assert.equal(json.status, 200, JSON.stringify(json.body));
+    for (const issuer of formulas) assert.ok(json.body.items.some((item: { issuer: string }) => item.issuer === issuer), issuer);
+    const text = await (await fetch(`${origin}/v1/exports/debts?format=csv`, { headers: asOwner })).text();
+    const issuers = parse<Record<string, string>>(text, { columns: true, record_delimiter: "\r\n" }).map((row) => row.issuer);
+    for (const issuer of formulas) assert.ok(issuers.includes(`'${issuer}`), `${issuer} behind a quote in ${JSON.stringify(issuers)}`);
+    assert.ok(!issuers.some((issuer) => /^[=+\-@]/.test(issuer ?? "")), "no cell starts a formula");
+  });
+
   test("GET /v1/exports/debts?format=csv is the JSON export's items as RFC 4180 CSV", async () => {
     const json = await rest(origin, "GET", "/v1/exports/debts?format=json", { headers: asDemoUser });
     assert.equal(json.status, 200, JSON.stringify(json.body));

@@ -1,6 +1,7 @@
 import type { ServerResponse } from "node:http";
 import type { ApolloServer } from "@apollo/server";
 import { stringify } from "csv-stringify/sync";
+import { spreadsheetSafeText } from "../../platform/csv-cell.ts";
 import { z } from "zod";
 import { sendJson } from "../../platform/http/graphql-http-server.ts";
 import type { AuthServices } from "../auth/services.ts";
@@ -83,7 +84,7 @@ export function addFinanceRoutes(router: Router, apollo: ApolloServer<GatewayCon
       const found = person(await operations.run(request, info, OPERATIONS.debts, { ...subject(request), status: null }));
       const items = ((found.debts ?? []) as Data[]).map(debtItem);
       if (format === "json") return sendJson(response, 200, { as_of: asOf, items, page: { next_cursor: null } });
-      sendCsv(response, `debts_${found.id}_${asOf.slice(0, 10)}.csv`, stringify(items, { header: true, columns: [...DEBT_COLUMNS], record_delimiter: "windows" }));
+      sendCsv(response, `debts_${found.id}_${asOf.slice(0, 10)}.csv`, stringify(items, { header: true, columns: [...DEBT_COLUMNS], record_delimiter: "windows", cast: { string: spreadsheetSafeText } }));
     },
     {
       summary: "Export every debt of the person, as JSON or CSV",
