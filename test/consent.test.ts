@@ -6,9 +6,8 @@ import { decodeJwt, decodeProtectedHeader } from "jose";
 import { seedDatabase } from "../prisma/seed/index.ts";
 import { hashSecret } from "../platform/secret-hash.ts";
 import { postGraphQL, startTestKamina } from "./support/kamina.ts";
-import { ContractChecker } from "../testkit/openapi-contract.ts";
 import { createTestDatabase, type TestDatabase } from "../testkit/postgres.ts";
-import { assertEnvelope, rest, type RestOptions, type RestResponse } from "./support/rest.ts";
+import { assertEnvelope, contractCalls, rest, type RestOptions } from "./support/rest.ts";
 import { BRIEF_CONSENT_REQUEST, basic, bearer, consentToken, DEMO_CLIENT, TEST_SANDBOX_SECRET } from "../testkit/tokens.ts";
 
 
@@ -379,16 +378,7 @@ describe("consent: asking, answering, reading, revoking", () => {
   });
 
   test("every consent route answers as /v1/openapi.json documents it, on success and on a bad input", async () => {
-    const served = await call("GET", "/v1/openapi.json");
-    assert.equal(served.status, 200);
-    const checker = new ContractChecker(served.body);
-    const problems: string[] = [];
-    const check = async (method: string, path: string, options: RestOptions, status: number): Promise<RestResponse> => {
-      const answer = await call(method, path, options);
-      assert.equal(answer.status, status, `${method} ${path}: ${JSON.stringify(answer.body)}`);
-      problems.push(...checker.problems({ method, path, status, contentType: answer.headers.get("content-type"), body: answer.body }));
-      return answer;
-    };
+    const { checker, check, problems, document } = await contractCalls(call);
 
     const sandboxConsent = await check("POST", "/v1/auth/consent", { headers: sandbox, json: BRIEF_CONSENT_REQUEST }, 200);
     await check("POST", "/v1/auth/consent", { headers: sandbox, json: { ...BRIEF_CONSENT_REQUEST, country: "AR" } }, 400);
@@ -425,7 +415,7 @@ describe("consent: asking, answering, reading, revoking", () => {
     for (const operation of operations) {
       const [method, path] = operation.split(" ") as [string, string];
       assert.ok(checker.operations().includes(operation), `${operation} is in the document`);
-      assert.equal(served.body.paths[path][method.toLowerCase()]["x-undocumented"], undefined, `${operation} has a spec`);
+      assert.equal(document.paths[path][method.toLowerCase()]["x-undocumented"], undefined, `${operation} has a spec`);
     }
   });
 

@@ -11,9 +11,8 @@ import { hashSecret } from "../platform/secret-hash.ts";
 import { USER_SCOPES } from "../platform/auth/scopes.ts";
 import { verifiedTokensFor } from "../platform/auth/token-verifier.ts";
 import { postGraphQL, startTestKamina, type GraphQLResponse } from "./support/kamina.ts";
-import { ContractChecker } from "../testkit/openapi-contract.ts";
 import { createTestDatabase, type TestDatabase } from "../testkit/postgres.ts";
-import { assertEnvelope, rest, type RestOptions, type RestResponse } from "./support/rest.ts";
+import { assertEnvelope, contractCalls, rest, type RestOptions } from "./support/rest.ts";
 import { BRIEF_CONSENT_REQUEST, basic, bearer, consentToken, DEMO_CLIENT, TEST_SANDBOX_SECRET } from "../testkit/tokens.ts";
 
 const OTHER = { id: "lab_other", secret: "other-secret-0123456789" };
@@ -206,16 +205,7 @@ describe("tokens: rotation, revocation, keys and attacks", () => {
   });
 
   test("the token and revocation endpoints answer as /v1/openapi.json documents them, on success and on a bad input", async () => {
-    const served = await call("GET", "/v1/openapi.json");
-    assert.equal(served.status, 200);
-    const checker = new ContractChecker(served.body);
-    const problems: string[] = [];
-    const check = async (method: string, path: string, options: RestOptions, status: number): Promise<RestResponse> => {
-      const answer = await call(method, path, options);
-      assert.equal(answer.status, status, `${method} ${path}: ${JSON.stringify(answer.body)}`);
-      problems.push(...checker.problems({ method, path, status, contentType: answer.headers.get("content-type"), body: answer.body }));
-      return answer;
-    };
+    const { checker, check, problems, document } = await contractCalls(call);
 
     // A client that is not a sandbox, so that a consent waits for the person and is exchanged at the token endpoint.
     const bank = { id: "lab_contract_bank", secret: "contract-bank-secret-0123" };
@@ -242,7 +232,7 @@ describe("tokens: rotation, revocation, keys and attacks", () => {
     for (const operation of ["POST /v1/auth/token", "POST /v1/auth/revoke"]) {
       const [method, path] = operation.split(" ") as [string, string];
       assert.ok(checker.operations().includes(operation), `${operation} is in the document`);
-      assert.equal(served.body.paths[path][method.toLowerCase()]["x-undocumented"], undefined, `${operation} has a spec`);
+      assert.equal(document.paths[path][method.toLowerCase()]["x-undocumented"], undefined, `${operation} has a spec`);
     }
   });
 

@@ -1,5 +1,6 @@
 // Calls the gateway's REST routes the way a partner's HTTP client would.
 import assert from "node:assert/strict";
+import { ContractChecker } from "../../testkit/openapi-contract.ts";
 
 export interface RestResponse {
   status: number;
@@ -50,4 +51,22 @@ export function assertEnvelope(response: RestResponse, status: number, code: str
   assert.equal(response.body.request_id, response.headers.get("x-request-id"), context);
   assert.equal(response.body.code, code, context);
   if (message) assert.match(response.body.message, message);
+}
+
+/**
+ * Calls routes through `call`, asserts each status, and collects what each answer breaks of the
+ * OpenAPI document the gateway serves (`problems`: empty when every answer keeps the contract).
+ */
+export async function contractCalls(call: (method: string, path: string, options?: RestOptions) => Promise<RestResponse>) {
+  const served = await call("GET", "/v1/openapi.json");
+  assert.equal(served.status, 200);
+  const checker = new ContractChecker(served.body);
+  const problems: string[] = [];
+  const check = async (method: string, path: string, options: RestOptions, status: number): Promise<RestResponse> => {
+    const answer = await call(method, path, options);
+    assert.equal(answer.status, status, `${method} ${path}: ${JSON.stringify(answer.body)}`);
+    problems.push(...checker.problems({ method, path, status, contentType: answer.headers.get("content-type"), body: answer.body }));
+    return answer;
+  };
+  return { checker, check, problems, document: served.body };
 }
