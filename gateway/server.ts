@@ -38,7 +38,7 @@ export interface RunningGateway {
 
 // NOT_FOUND, CONFLICT and FORBIDDEN come from subgraph mutations (runDiagnosis, acknowledgeAlert,
 // resolveAlert, raiseSandboxAlert); the subgraph's own formatter has already let only catalogued codes through.
-const SAFE_GATEWAY_CODES = new Set(["SUBGRAPH_UNAVAILABLE", "UNAUTHORIZED_FIELD_OR_TYPE", "UNAUTHENTICATED", "NOT_FOUND", "CONFLICT", "FORBIDDEN", "INVALID_DPOP_PROOF"]);
+const SAFE_GATEWAY_CODES = new Set(["SUBGRAPH_UNAVAILABLE", "SERVICE_UNAVAILABLE", "UNAUTHORIZED_FIELD_OR_TYPE", "UNAUTHENTICATED", "NOT_FOUND", "CONFLICT", "FORBIDDEN", "INVALID_DPOP_PROOF"]);
 
 export function readSupergraph(): string {
   return readFileSync(new URL("../schema/supergraph.graphql", import.meta.url), "utf8");

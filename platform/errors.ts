@@ -26,6 +26,7 @@ export const ERROR_CODES = {
   PAYLOAD_TOO_LARGE: { status: 413, doc: "The request body exceeds the size limit." },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, doc: "The request body's `Content-Type` is not one the route reads (JSON, or a form on the token routes)." },
   RATE_LIMITED: { status: 429, doc: "Too many requests; retry after `retry_after` seconds." },
+  SERVICE_UNAVAILABLE: { status: 503, doc: "The database cannot be reached for now (down, restarting, out of connections); nothing was changed. Retry after `retry_after` seconds." },
   SUBGRAPH_UNAVAILABLE: { status: 502, doc: "A subgraph did not answer; the fields it owns come back null with this error, the rest of the data is returned." },
   INTERNAL_SERVER_ERROR: { status: 500, doc: "An unexpected failure. Details are logged with the request id, never sent to the client." },
 } as const satisfies Record<string, { status: number; doc: string }>;

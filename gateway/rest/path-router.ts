@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { RequestInfo, RouteHandler } from "../../platform/http/graphql-http-server.ts";
 import type { Logger } from "../../platform/logger.ts";
+import { DATABASE_RETRY_AFTER_SECONDS, isDatabaseUnavailable } from "../../platform/database/unavailable.ts";
 import { AuthError } from "../auth/auth-error.ts";
 import { RestError, sendError } from "./envelope.ts";
 import type { RouteSpec } from "./route-spec.ts";
@@ -58,6 +59,10 @@ export class Router {
       } catch (error) {
         if (error instanceof RestError) sendError(response, error.code, error.message, error.retryAfterSeconds);
         else if (error instanceof AuthError) sendError(response, error.code, error.message);
+        else if (isDatabaseUnavailable(error)) {
+          logger.warn({ err: error, requestId: info.requestId, path }, "REST route: the database is unavailable");
+          sendError(response, "SERVICE_UNAVAILABLE", "The database is unavailable for now; nothing was changed. Retry shortly", DATABASE_RETRY_AFTER_SECONDS);
+        }
         else {
           logger.error({ err: error, requestId: info.requestId, path }, "REST route failed");
           sendError(response, "INTERNAL_SERVER_ERROR", "Internal server error");

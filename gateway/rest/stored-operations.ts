@@ -50,7 +50,8 @@ export class StoredOperations {
       const code = first.extensions?.code;
       const argument = first.extensions?.argumentName;
       const renamed = code === "BAD_USER_INPUT" && typeof argument === "string" ? options.inputErrors?.[argument] : undefined;
-      throw new RestError(isErrorCode(code) ? code : "INTERNAL_SERVER_ERROR", renamed ?? first.message);
+      const retryAfter = typeof first.extensions?.retryAfter === "number" ? first.extensions.retryAfter : null;
+      throw new RestError(isErrorCode(code) ? code : "INTERNAL_SERVER_ERROR", renamed ?? first.message, retryAfter);
     }
     return (data ?? {}) as Data;
   }

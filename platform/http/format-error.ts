@@ -1,6 +1,7 @@
 import type { GraphQLFormattedError } from "graphql";
 import { unwrapResolverError } from "@apollo/server/errors";
 import { GraphQLError } from "graphql";
+import { DATABASE_RETRY_AFTER_SECONDS, isDatabaseUnavailable } from "../database/unavailable.ts";
 import type { Logger } from "../logger.ts";
 
 /** Codes Apollo Server itself assigns to request errors; safe to show as they are. */
@@ -26,6 +27,15 @@ export function createErrorFormatter(logger: Logger, extraSafeCodes: ReadonlySet
     if (typeof code === "string" && (APOLLO_CODES.has(code) || extraSafeCodes.has(code) || (raisedOnPurpose && code !== "INTERNAL_SERVER_ERROR"))) {
       const { stacktrace: _stacktrace, ...extensions } = formatted.extensions ?? {};
       return { ...formatted, extensions };
+    }
+    if (code === "SERVICE_UNAVAILABLE" || isDatabaseUnavailable(original)) {
+      logger.warn({ err: original, path: formatted.path }, "the database is unavailable");
+      return {
+        message: "The database is unavailable for now; retry shortly",
+        ...(formatted.locations ? { locations: formatted.locations } : {}),
+        ...(formatted.path ? { path: formatted.path } : {}),
+        extensions: { code: "SERVICE_UNAVAILABLE", retryAfter: DATABASE_RETRY_AFTER_SECONDS },
+      };
     }
     logger.error({ err: original, path: formatted.path }, "unexpected error in a resolver");
     return {

@@ -2,7 +2,9 @@ import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { HeaderMap, type ApolloServer, type BaseContext } from "@apollo/server";
+import { GraphQLError } from "graphql";
 import { serveInProcess, type InProcessAnswer, type InProcessRequest } from "./in-process-http.ts";
+import { DATABASE_RETRY_AFTER_SECONDS, isDatabaseUnavailable } from "../database/unavailable.ts";
 import type { Logger } from "../logger.ts";
 
 export interface RequestInfo {
@@ -56,6 +58,10 @@ export async function startGraphQLHttpServer<TContext extends BaseContext>(
     const requestId = requestIdOf(request);
     response.setHeader("x-request-id", requestId);
     handle(request, response, { requestId, request }).catch((error: unknown) => {
+      if (!(error instanceof HttpError) && isDatabaseUnavailable(error)) {
+        error = new HttpError(503, "SERVICE_UNAVAILABLE", "The database is unavailable for now; retry shortly");
+        response.setHeader("retry-after", String(DATABASE_RETRY_AFTER_SECONDS));
+      }
       const status = error instanceof HttpError ? error.status : 500;
       const code = error instanceof HttpError ? error.code : "INTERNAL_SERVER_ERROR";
       const message = error instanceof HttpError ? error.message : "Internal server error";
@@ -85,7 +91,7 @@ export async function startGraphQLHttpServer<TContext extends BaseContext>(
 
   /** One GraphQL request through Apollo, whether it came over HTTP or from this process. */
   function executeGraphQL(method: string, headers: HeaderMap, search: string, body: unknown, info: RequestInfo) {
-    return options.apollo.executeHTTPGraphQLRequest({ httpGraphQLRequest: { method, headers, search, body }, context: () => options.context(info) });
+    return options.apollo.executeHTTPGraphQLRequest({ httpGraphQLRequest: { method, headers, search, body }, context: () => contextOrUnavailable(options.context, info) });
   }
 
   async function handleGraphQL(request: IncomingMessage, response: ServerResponse, url: URL, info: RequestInfo): Promise<void> {
@@ -199,4 +205,23 @@ export function sendJson(response: ServerResponse, status: number, payload: unkn
   const body = JSON.stringify(payload);
   response.writeHead(status, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(body) });
   response.end(body);
+}
+
+/**
+ * The request's context; a database that cannot be reached while building it (the token check
+ * reads consents) is a 503 with a retry, not Apollo's 500 "Context creation failed".
+ */
+async function contextOrUnavailable<TContext>(build: (info: RequestInfo) => Promise<TContext>, info: RequestInfo): Promise<TContext> {
+  try {
+    return await build(info);
+  } catch (error) {
+    if (!isDatabaseUnavailable(error)) throw error;
+    throw new GraphQLError("The database is unavailable for now; retry shortly", {
+      extensions: {
+        code: "SERVICE_UNAVAILABLE",
+        retryAfter: DATABASE_RETRY_AFTER_SECONDS,
+        http: { status: 503, headers: new HeaderMap([["retry-after", String(DATABASE_RETRY_AFTER_SECONDS)]]) },
+      },
+    });
+  }
 }

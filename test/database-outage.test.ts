@@ -1,0 +1,55 @@
+// When PostgreSQL stops taking connections, callers get 503 SERVICE_UNAVAILABLE with a retry
+// (REST envelope and GraphQL alike), never a 500; once it is back, the same calls answer again.
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import pg from "pg";
+import { bearer, consentToken } from "../testkit/tokens.ts";
+import { postGraphQL } from "./support/kamina.ts";
+import { assertEnvelope, rest } from "./support/rest.ts";
+import { startSeededKamina, stopSeededKamina, type SeededKamina } from "./support/seeded-kamina.ts";
+
+describe("a database outage", () => {
+  let seeded: SeededKamina;
+  let admin: pg.Client;
+  let name: string;
+
+  before(async () => {
+    seeded = await startSeededKamina({ users: 5, seed: 3, poolSize: 2 });
+    name = new URL(seeded.database.url).pathname.slice(1);
+    admin = new pg.Client({ connectionString: seeded.database.url.replace(/\/[^/]+$/, "/postgres") });
+    await admin.connect();
+  });
+
+  after(async () => {
+    await admin?.query(`ALTER DATABASE "${name}" ALLOW_CONNECTIONS true`).catch(() => undefined);
+    await admin?.end();
+    await stopSeededKamina({ kamina: seeded?.kamina, database: seeded?.database });
+  });
+
+  test("answers 503 with retry_after while PostgreSQL refuses connections, and serves again once it takes them", async () => {
+    const origin = seeded.kamina.gateway!.origin;
+    const token = bearer(await consentToken(seeded.kamina, "USR_42891"));
+    const calls = {
+      debts: () => rest(origin, "GET", "/v1/debts", { headers: token }),
+      graphql: () => postGraphQL(seeded.kamina.graphqlUrl, "{ me { id debts { issuer } } }", {}, token),
+    };
+    assert.equal((await calls.debts()).status, 200);
+
+    await seeded.sql.end();
+    await admin.query(`ALTER DATABASE "${name}" ALLOW_CONNECTIONS false`);
+    await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()`, [name]);
+
+    const debts = await calls.debts();
+    assertEnvelope(debts, 503, "SERVICE_UNAVAILABLE", /retry/i);
+    assert.equal(debts.body.retry_after, 5);
+    assert.equal(debts.headers.get("retry-after"), "5");
+    const graph = await calls.graphql();
+    assert.equal(graph.status, 503, JSON.stringify(graph.body));
+    assert.deepEqual(graph.body.errors?.map((error) => error.extensions?.code), ["SERVICE_UNAVAILABLE"]);
+    assert.doesNotMatch(JSON.stringify([debts.body, graph.body]), /accepting connections|terminating|kamina_test/, "no database message reaches a client");
+
+    await admin.query(`ALTER DATABASE "${name}" ALLOW_CONNECTIONS true`);
+    assert.equal((await calls.debts()).status, 200);
+    assert.equal((await calls.graphql()).body.data?.me.debts.length > 0, true);
+  });
+});
