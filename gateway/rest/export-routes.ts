@@ -1,9 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { pipeline } from "node:stream/promises";
-import { GraphQLError } from "graphql";
 import { z } from "zod";
 import type { ExportJob } from "../../generated/prisma/client.ts";
-import { authenticate } from "../../platform/auth/authenticate.ts";
 import { USER_SCOPES } from "../../platform/auth/scopes.ts";
 import type { Viewer } from "../../platform/auth/viewer.ts";
 import { sendJson } from "../../platform/http/graphql-http-server.ts";
@@ -17,6 +15,7 @@ import { RestError } from "./envelope.ts";
 import type { Router } from "./path-router.ts";
 import { parseInput, readBody } from "./request-body.ts";
 import type { RouteSpec } from "./route-spec.ts";
+import { authenticateRest } from "./stored-operations.ts";
 
 const EXPORT_SCOPE = "exports.create";
 const JOBS_PATH = "/v1/exports/wellness";
@@ -123,13 +122,7 @@ export function addExportRoutes(router: Router, services: AuthServices): void {
   const userScopes: ReadonlySet<string> = new Set(USER_SCOPES);
 
   async function exporter(request: IncomingMessage): Promise<Extract<Viewer, { kind: "client" }>> {
-    let viewer: Viewer;
-    try {
-      ({ viewer } = await authenticate(services.verifier, request, services.proofs));
-    } catch (error) {
-      if (error instanceof GraphQLError) throw new RestError(error.extensions.code === "INVALID_DPOP_PROOF" ? "INVALID_DPOP_PROOF" : "UNAUTHENTICATED", error.message);
-      throw error;
-    }
+    const { viewer } = await authenticateRest(services, request);
     if (viewer.kind !== "client") throw new RestError("FORBIDDEN", "Exports are a partner's: use a client-credentials token");
     if (!viewer.scopes.has(EXPORT_SCOPE)) throw new RestError("FORBIDDEN", `Exports need the client scope ${EXPORT_SCOPE}`);
     return viewer;

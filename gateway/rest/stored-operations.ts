@@ -57,13 +57,18 @@ export class StoredOperations {
   }
 
   private async authenticate(request: IncomingMessage, info: RequestInfo): Promise<GatewayContext> {
-    try {
-      const { viewer, authorization, dpop } = await authenticate(this.auth.verifier, request, this.auth.proofs);
-      return gatewayContext(this.auth.verifier, info.requestId, viewer, authorization, dpop);
-    } catch (error) {
-      if (error instanceof GraphQLError) throw new RestError(error.extensions.code === "INVALID_DPOP_PROOF" ? "INVALID_DPOP_PROOF" : "UNAUTHENTICATED", error.message);
-      throw error;
-    }
+    const { viewer, authorization, dpop } = await authenticateRest(this.auth, request);
+    return gatewayContext(this.auth.verifier, info.requestId, viewer, authorization, dpop);
+  }
+}
+
+/** The request's token, verified as on /graphql; a token that fails is a 401 in the REST envelope. */
+export async function authenticateRest(auth: Pick<AuthServices, "verifier" | "proofs">, request: IncomingMessage): ReturnType<typeof authenticate> {
+  try {
+    return await authenticate(auth.verifier, request, auth.proofs);
+  } catch (error) {
+    if (error instanceof GraphQLError) throw new RestError(error.extensions.code === "INVALID_DPOP_PROOF" ? "INVALID_DPOP_PROOF" : "UNAUTHENTICATED", error.message);
+    throw error;
   }
 }
 

@@ -6,6 +6,7 @@
  */
 export class DrainLoop {
   private running: Promise<void> | undefined;
+  private timer: NodeJS.Timeout | undefined;
   private again = false;
   private stopped = false;
 
@@ -30,8 +31,18 @@ export class DrainLoop {
       .finally(() => (this.running = undefined));
   }
 
-  /** No new passes; resolves when the current one, if any, is over. */
+  /** Also wakes every `intervalMs` (a safety net beside the notifications), after `onTick`; the timer keeps no process alive. */
+  pollEvery(intervalMs: number, onTick?: () => void): void {
+    this.timer = setInterval(() => {
+      onTick?.();
+      this.wake();
+    }, intervalMs);
+    this.timer.unref();
+  }
+
+  /** No new passes and no more polling; resolves when the current pass, if any, is over. */
   async stop(): Promise<void> {
+    clearInterval(this.timer);
     this.stopped = true;
     await this.running;
   }

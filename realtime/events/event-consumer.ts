@@ -40,7 +40,6 @@ export class EventConsumer {
     () => this.runOnce(),
     (error) => this.logger.error({ err: error, consumer: this.options.name }, "outbox consumer run failed; retrying on the next wake-up"),
   );
-  private timer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly prisma: PrismaClient,
@@ -52,8 +51,7 @@ export class EventConsumer {
 
   async start(): Promise<void> {
     await this.prisma.$executeRaw`INSERT INTO event_consumer (name) VALUES (${this.options.name}) ON CONFLICT (name) DO NOTHING`;
-    this.timer = setInterval(() => this.wake(), this.options.pollIntervalMs ?? 1_000);
-    this.timer.unref();
+    this.loop.pollEvery(this.options.pollIntervalMs ?? 1_000);
     this.wake();
   }
 
@@ -90,7 +88,6 @@ export class EventConsumer {
 
   /** No new runs; resolves when the current one, if any, has recorded its batch. */
   async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
     await this.loop.stop();
   }
 

@@ -35,7 +35,6 @@ export class OutboxRelay {
     () => this.runOnce(),
     (error) => this.logger.error({ err: error }, "outbox relay run failed; retrying on the next wake-up"),
   );
-  private timer: NodeJS.Timeout | undefined;
   private unlisten: (() => Promise<void>) | undefined;
   /** Look for rows positioned but never announced (a relay that died in between): at start and on every poll. */
   private sweepDue = true;
@@ -53,11 +52,7 @@ export class OutboxRelay {
 
   async start(): Promise<void> {
     this.unlisten = await listen(this.database, OUTBOX_CHANNEL, () => this.wake(), this.logger);
-    this.timer = setInterval(() => {
-      this.sweepDue = true;
-      this.wake();
-    }, this.options.pollIntervalMs ?? 1_000);
-    this.timer.unref();
+    this.loop.pollEvery(this.options.pollIntervalMs ?? 1_000, () => (this.sweepDue = true));
     this.wake();
   }
 
@@ -98,7 +93,6 @@ export class OutboxRelay {
   }
 
   async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
     await this.unlisten?.();
     await this.loop.stop();
   }

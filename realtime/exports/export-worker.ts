@@ -33,7 +33,6 @@ export class ExportWorker {
     () => this.runOnce(),
     (error) => this.logger.error({ err: error }, "export worker run failed; retrying on the next poll"),
   );
-  private timer: NodeJS.Timeout | undefined;
   private readonly stopping = new AbortController();
 
   constructor(
@@ -46,8 +45,7 @@ export class ExportWorker {
   }
 
   start(): void {
-    this.timer = setInterval(() => this.wake(), this.options.pollMs);
-    this.timer.unref();
+    this.loop.pollEvery(this.options.pollMs);
     this.wake();
   }
 
@@ -57,7 +55,6 @@ export class ExportWorker {
 
   /** Stops taking jobs; a job being written is abandoned and given back to the queue. */
   async stop(): Promise<void> {
-    clearInterval(this.timer);
     this.stopping.abort();
     await this.loop.stop();
   }

@@ -57,7 +57,6 @@ export class WebhookDispatcher {
     () => this.runOnce(),
     (error) => this.logger.error({ err: error }, "webhook dispatch failed; retrying on the next tick"),
   );
-  private timer: NodeJS.Timeout | undefined;
   private readonly inFlight = new Set<Promise<void>>();
 
   constructor(
@@ -71,8 +70,7 @@ export class WebhookDispatcher {
   }
 
   start(): void {
-    this.timer = setInterval(() => this.wake(), this.settings.pollMs);
-    this.timer.unref();
+    this.loop.pollEvery(this.settings.pollMs);
     this.wake();
   }
 
@@ -192,7 +190,6 @@ export class WebhookDispatcher {
   }
 
   async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
     await this.loop.stop();
     await Promise.all(this.inFlight);
   }
