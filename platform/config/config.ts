@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { z } from "zod";
 import { realtimeConfigSchema, toRealtimeConfig, type RealtimeConfig } from "./realtime-config.ts";
+import { limitsConfigSchema, toLimitsConfig, type LimitsConfig } from "./limits-config.ts";
 
 export const SUBGRAPH_NAMES = ["wellness", "debts", "expenses", "coach", "alerts"] as const;
 export type SubgraphName = (typeof SUBGRAPH_NAMES)[number];
@@ -107,6 +108,8 @@ export interface Config {
   subgraphs: Record<SubgraphName, { port: number; url: string }>;
   /** Event bus (NATS_URL), subscriptions and webhooks. */
   realtime: RealtimeConfig;
+  /** What one request may cost: GraphQL operation limits, WebSocket and HTTP limits (limits-config.ts). */
+  limits: LimitsConfig;
   /** Batch exports (POST /v1/exports/wellness). */
   exports: {
     /** Where the local-filesystem export storage keeps files (EXPORT_DIR, default `<DATA_DIR>/exports`). */
@@ -163,6 +166,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     reports: { minCell: values.REPORT_MIN_CELL },
     subgraphs,
     realtime: toRealtimeConfig(realtimeValues),
+    limits: toLimitsConfig(parseOrThrow(limitsConfigSchema(), env)),
     exports: {
       dir: values.EXPORT_DIR ?? join(values.DATA_DIR, "exports"),
       urlTtlSeconds: values.EXPORT_URL_TTL_SECONDS,
