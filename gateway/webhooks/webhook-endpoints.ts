@@ -1,8 +1,7 @@
 import { randomUUID } from "node:crypto";
-import { lookup } from "node:dns/promises";
-import { isIP } from "node:net";
 import type { PartnerClient } from "../../generated/prisma/client.ts";
 import type { PrismaClient } from "../../platform/database/database.ts";
+import { checkDestination, type Resolver } from "../../platform/net/public-address.ts";
 import { RestError } from "../rest/envelope.ts";
 import { generateSecret, SecretBox } from "../../realtime/webhooks/webhook-secrets.ts";
 
@@ -25,13 +24,15 @@ export class WebhookEndpoints {
     private readonly prisma: PrismaClient,
     keyEncryptionKey: Uint8Array,
     private readonly rotationOverlapMs: number,
+    /** How host names are resolved for the address policy (tests stand in a DNS of their own). */
+    private readonly resolve?: Resolver,
   ) {
     this.box = new SecretBox(keyEncryptionKey);
   }
 
   async create(client: PartnerClient, url: string, events: readonly string[]): Promise<EndpointView & { secret: string }> {
     requireScope(client);
-    await checkUrl(url, client.sandbox);
+    await checkUrl(url, client.sandbox, this.resolve);
     const secret = generateSecret();
     const row = await this.prisma.webhookEndpoint.create({
       data: { id: `whe_${randomUUID().replaceAll("-", "")}`, clientId: client.id, url, events: [...new Set(events)], secretEncrypted: await this.box.seal({ current: secret }) },
@@ -85,47 +86,11 @@ function view(row: { id: string; url: string; events: string[]; status: string; 
 }
 
 /**
- * No request forgery into private networks: outside the sandbox an endpoint is `https` and every
- * address its host resolves to is public. Sandbox clients may also use loopback `http`, for
- * local receivers.
+ * No request forgery into private networks: the address policy (platform/net/public-address.ts)
+ * at registration. The dispatcher applies it again at every send, since DNS can change.
  */
-export async function checkUrl(raw: string, sandbox: boolean): Promise<void> {
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    throw new RestError("BAD_USER_INPUT", "`url` is not an absolute URL");
-  }
-  if (url.username || url.password) throw new RestError("BAD_USER_INPUT", "`url` must not carry credentials");
-  const host = url.hostname.replace(/^\[|\]$/g, "");
-  let addresses: string[];
-  try {
-    addresses = isIP(host) ? [host] : (await lookup(host, { all: true })).map((entry) => entry.address);
-  } catch {
-    throw new RestError("BAD_USER_INPUT", `\`url\`'s host ${host} does not resolve`);
-  }
-  const loopback = addresses.length > 0 && addresses.every(isLoopback);
-  if (sandbox && loopback && (url.protocol === "http:" || url.protocol === "https:")) return;
-  if (url.protocol !== "https:") throw new RestError("BAD_USER_INPUT", "`url` must be https");
-  if (addresses.some((address) => !isPublic(address))) throw new RestError("BAD_USER_INPUT", "`url` must resolve to public addresses only");
-}
-
-function isLoopback(address: string): boolean {
-  return address === "::1" || address.startsWith("127.") || address === "::ffff:127.0.0.1";
-}
-
-function isPublic(address: string): boolean {
-  const v4 = address.startsWith("::ffff:") ? address.slice(7) : address;
-  if (isIP(v4) === 4) {
-    const [a = 0, b = 0] = v4.split(".").map(Number);
-    if (a === 0 || a === 10 || a === 127 || a >= 224) return false;
-    if (a === 100 && b >= 64 && b <= 127) return false;
-    if (a === 169 && b === 254) return false;
-    if (a === 172 && b >= 16 && b <= 31) return false;
-    if (a === 192 && b === 168) return false;
-    if (a === 198 && (b === 18 || b === 19)) return false;
-    return true;
-  }
-  const lower = address.toLowerCase();
-  return !(lower === "::" || lower === "::1" || lower.startsWith("fc") || lower.startsWith("fd") || lower.startsWith("fe80") || lower.startsWith("ff"));
+export async function checkUrl(raw: string, sandbox: boolean, resolve?: Resolver): Promise<void> {
+  const checked = await checkDestination(raw, { sandbox, ...(resolve ? { resolve } : {}) });
+  if (checked.ok) return;
+  throw new RestError("BAD_USER_INPUT", `\`url\` ${checked.reason}`);
 }

@@ -4,9 +4,11 @@ import type { Logger } from "../../platform/logger.ts";
 import { DrainLoop } from "../events/drain-loop.ts";
 import type { RealtimeConfig } from "../../platform/config/realtime-config.ts";
 import type { PrismaClient } from "../../platform/database/database.ts";
+import { checkDestination, systemResolver, type Resolver } from "../../platform/net/public-address.ts";
 import { EndpointRateLimit } from "./endpoint-rate-limit.ts";
 import { liveSecrets, SecretBox } from "./webhook-secrets.ts";
 import { signatureHeader } from "./webhook-signature.ts";
+import { postPinned, WebhookAgents, WebhookTimeout } from "./webhook-request.ts";
 
 type WebhookSettings = RealtimeConfig["webhooks"];
 
@@ -22,6 +24,7 @@ interface DeliveryContext {
   secretEncrypted: string;
   endpointStatus: string;
   clientId: string;
+  sandbox: boolean;
   userId: string | null;
   riskBand: string | null;
   contributingFactors: string[] | null;
@@ -49,6 +52,10 @@ export function backoffMs(attempt: number, settings: Pick<WebhookSettings, "back
  * last allowed attempt makes it DEAD (replayable through POST /v1/webhooks/{id}/replay).
  * Each delivery runs on its own: one endpoint that answers slowly (up to WEBHOOK_TIMEOUT_MS)
  * never holds back another's, while at most MAX_IN_FLIGHT are open at once.
+ * Before every attempt the endpoint's host is resolved again and the address policy applied to
+ * each address (DNS may have changed since registration); the request then connects to exactly
+ * those addresses. A refused address is a failed attempt like an unreachable endpoint (retried,
+ * then DEAD), and nothing is sent to it.
  */
 export class WebhookDispatcher {
   private readonly box: SecretBox;
@@ -58,12 +65,15 @@ export class WebhookDispatcher {
     (error) => this.logger.error({ err: error }, "webhook dispatch failed; retrying on the next tick"),
   );
   private readonly inFlight = new Set<Promise<void>>();
+  private readonly agents = new WebhookAgents();
 
   constructor(
     private readonly prisma: PrismaClient,
     private readonly settings: WebhookSettings,
     keyEncryptionKey: Uint8Array,
     private readonly logger: Logger,
+    /** How endpoint host names are resolved at each send (tests stand in a DNS of their own). */
+    private readonly resolve: Resolver = systemResolver,
   ) {
     this.box = new SecretBox(keyEncryptionKey);
     this.limiter = new EndpointRateLimit(prisma, settings.ratePerSecond);
@@ -110,7 +120,7 @@ export class WebhookDispatcher {
 
   private async deliver(delivery: ClaimedDelivery): Promise<void> {
     const [context] = await this.prisma.$queryRaw<DeliveryContext[]>`
-      SELECT e.url, e.secret_encrypted AS "secretEncrypted", e.status::text AS "endpointStatus", e.client_id AS "clientId",
+      SELECT e.url, e.secret_encrypted AS "secretEncrypted", e.status::text AS "endpointStatus", e.client_id AS "clientId", p.sandbox,
              a.user_id AS "userId", a.risk_band::text AS "riskBand", a.contributing_factors AS "contributingFactors",
              a.suggested_action AS "suggestedAction", a.created_at AS "alertCreatedAt",
              EXISTS (
@@ -120,6 +130,7 @@ export class WebhookDispatcher {
              ) AS consented
       FROM webhook_delivery d
       JOIN webhook_endpoint e ON e.id = d.endpoint_id
+      JOIN partner_client p ON p.id = e.client_id
       JOIN outbox_event o ON o.id = d.event_id
       LEFT JOIN alert a ON a.id = o.aggregate_id
       WHERE d.id = ${delivery.id}`;
@@ -144,28 +155,31 @@ export class WebhookDispatcher {
     const timestamp = Math.floor(Date.now() / 1000);
     const secrets = liveSecrets(await this.box.open(context.secretEncrypted));
     let status: number | null = null;
-    let failure: string | null = null;
-    try {
-      const response = await fetch(context.url, {
-        method: "POST",
-        headers: {
-          "content-type": "application/json",
-          "user-agent": "kamina-graph-webhooks/1",
-          "webhook-id": id,
-          "webhook-timestamp": String(timestamp),
-          "webhook-signature": signatureHeader(secrets, id, timestamp, body),
-        },
-        body,
-        // A redirect could point anywhere, private networks included: it counts as a failure.
-        redirect: "manual",
-        signal: AbortSignal.timeout(this.settings.timeoutMs),
-      });
-      status = response.status;
-      await response.body?.cancel().catch(() => undefined);
-      if (status >= 200 && status < 300) return this.finish(delivery, "DELIVERED", status, null);
-      failure = `The endpoint answered ${status}`;
-    } catch (error) {
-      failure = error instanceof DOMException && error.name === "TimeoutError" ? `No answer within ${this.settings.timeoutMs} ms` : "The endpoint could not be reached";
+    let failure: string;
+    const destination = await checkDestination(context.url, { sandbox: context.sandbox, resolve: this.resolve });
+    if (!destination.ok) {
+      failure = destination.problem === "unresolvable" ? "The endpoint could not be reached: its host does not resolve" : `The endpoint's address is refused: its URL ${destination.reason}; nothing was sent`;
+      if (destination.problem !== "unresolvable") this.logger.warn({ deliveryId: delivery.id, endpointId: delivery.endpointId, problem: destination.problem }, "webhook endpoint refused by the address policy at send time");
+    } else {
+      try {
+        status = await postPinned(
+          destination,
+          {
+            "content-type": "application/json",
+            "user-agent": "kamina-graph-webhooks/1",
+            "webhook-id": id,
+            "webhook-timestamp": String(timestamp),
+            "webhook-signature": signatureHeader(secrets, id, timestamp, body),
+          },
+          body,
+          { timeoutMs: this.settings.timeoutMs, agent: this.agents.agent(context.sandbox, destination.url.protocol) },
+        );
+        // A redirect could point anywhere, private networks included: it is never followed and counts as a failure.
+        if (status >= 200 && status < 300) return this.finish(delivery, "DELIVERED", status, null);
+        failure = `The endpoint answered ${status}`;
+      } catch (error) {
+        failure = error instanceof WebhookTimeout ? `No answer within ${this.settings.timeoutMs} ms` : "The endpoint could not be reached";
+      }
     }
     const attempts = delivery.attempts + 1;
     if (attempts >= this.settings.maxAttempts) return this.finish(delivery, "DEAD", status, failure);
@@ -192,5 +206,6 @@ export class WebhookDispatcher {
   async stop(): Promise<void> {
     await this.loop.stop();
     await Promise.all(this.inFlight);
+    this.agents.destroy();
   }
 }
