@@ -7,6 +7,8 @@ import { AuthError } from "./auth-error.ts";
 /** One message for an unknown client and a wrong secret: the answer must not tell them apart. */
 export const CLIENT_AUTHENTICATION_FAILED = "Client authentication failed: send `Authorization: Basic` with a registered client id and its secret";
 const MAX_CREDENTIAL_LENGTH = 512;
+// eslint-disable-next-line no-control-regex
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
 
 /**
  * Partner clients authenticate with HTTP Basic (RFC 6749 §2.3.1). The id and secret are
@@ -36,7 +38,11 @@ function parseBasic(header: string | undefined): { id: string; secret: string } 
   const decoded = Buffer.from(match[1], "base64").toString("utf8");
   const colon = decoded.indexOf(":");
   if (colon <= 0 || colon === decoded.length - 1) return null;
-  return { id: decoded.slice(0, colon), secret: decoded.slice(colon + 1) };
+  const id = decoded.slice(0, colon);
+  // No client id holds a control character, and PostgreSQL refuses a NUL in text outright: such
+  // an id is an unknown client, not a database error.
+  if (CONTROL_CHARACTER.test(id)) return null;
+  return { id, secret: decoded.slice(colon + 1) };
 }
 
 /** The Kamina app's key (it acts for the person); compared in constant time. */

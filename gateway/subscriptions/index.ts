@@ -70,7 +70,11 @@ export async function startSubscriptions(options: SubscriptionsOptions): Promise
     (payload) => {
       const notice = parseRevocationNotice(payload);
       server.recheckWhere(
-        (viewer) => notice === undefined || notice.tokenIds.includes(viewer.tokenId) || (viewer.kind === "consent" && notice.consentIds.includes(viewer.consentId)),
+        (viewer) =>
+          notice === undefined ||
+          notice.tokenIds.includes(viewer.tokenId) ||
+          notice.clientIds.includes(viewer.clientId) ||
+          (viewer.kind === "consent" && notice.consentIds.includes(viewer.consentId)),
       );
     },
     logger,

@@ -3,6 +3,7 @@ import type { Country } from "../../generated/prisma/enums.ts";
 import { graphQLError } from "../errors.ts";
 import { LruMap } from "../lru-map.ts";
 import type { PrismaClient } from "../database/database.ts";
+import { issuedBeforeCutoff } from "./client-suspension-cutoff.ts";
 import { readConsentTokenStates, type ConsentTokenRef, type ConsentTokenState } from "./consent-token-states.ts";
 import { PublicKeyStore } from "./public-keys.ts";
 import { parseScopeClaim } from "./scopes.ts";
@@ -75,9 +76,9 @@ export function unauthenticated(reason: string) {
 
 /**
  * Verifies an access token and that what it stands on still holds: the consent is still
- * authorised (or the client still active) and the token was not revoked. Checked on every
- * request against the shared database, so a revocation takes effect on the very next
- * request everywhere.
+ * authorised, the client is active and has not been suspended since the token was issued, and
+ * the token was not revoked. Checked on every request against the shared database, so a
+ * revocation or a suspension takes effect on the very next request everywhere.
  */
 export class TokenVerifier {
   private readonly keys: PublicKeyStore;
@@ -175,20 +176,34 @@ export class TokenVerifier {
       if (!claims.consent_id || !claims.country || !claims.sub) throw new AuthenticationError("The token is not valid");
       const state = await this.consentStates.add({ jti: tokenId, consentId: claims.consent_id, clientId: claims.client_id, userId: claims.sub });
       if (!state || state.revoked) throw new AuthenticationError("The token has been revoked");
+      refuseSuspended(claims, state.clientStatus, state.tokensNotBefore);
       if (state.status !== "AUTHORISED" || (state.expiresAt && state.expiresAt.getTime() <= Date.now())) {
         throw new AuthenticationError("The consent behind this token is no longer authorised");
       }
       return { kind: "consent" };
     }
     if (claims.token_use === "client") {
-      const [state] = await this.prisma.$queryRaw<{ status: string; countries: Country[]; consentVersion: string; revoked: boolean }[]>`
+      const [state] = await this.prisma.$queryRaw<{ status: string; countries: Country[]; consentVersion: string; revoked: boolean; tokensNotBefore: Date | null }[]>`
         SELECT p.status::text AS status, p.countries::text[] AS countries, p.consent_version::text AS "consentVersion",
-               EXISTS (SELECT 1 FROM revoked_token r WHERE r.jti = ${tokenId}) AS revoked
+               EXISTS (SELECT 1 FROM revoked_token r WHERE r.jti = ${tokenId}) AS revoked, p.tokens_not_before AS "tokensNotBefore"
         FROM partner_client p WHERE p.id = ${claims.client_id}`;
-      if (!state || state.revoked || state.status !== "ACTIVE") throw new AuthenticationError("The token has been revoked");
+      if (!state || state.revoked) throw new AuthenticationError("The token has been revoked");
+      refuseSuspended(claims, state.status, state.tokensNotBefore);
       return { kind: "client", countries: state.countries, consentVersion: state.consentVersion };
     }
     throw new AuthenticationError("The token is not valid");
+  }
+}
+
+/**
+ * A suspended client's tokens are revoked, all of them, with the words (and so the code and the
+ * subscription close code, 4403) of any revoked token; so are the tokens it held before a
+ * suspension it has since been reinstated from (client-suspension-cutoff.ts).
+ */
+function refuseSuspended(claims: AccessTokenClaims, clientStatus: string, tokensNotBefore: Date | null): void {
+  if (clientStatus !== "ACTIVE") throw new AuthenticationError(`The token has been revoked: client ${claims.client_id} is suspended`);
+  if (issuedBeforeCutoff(claims.iat, tokensNotBefore)) {
+    throw new AuthenticationError(`The token has been revoked: it was issued before client ${claims.client_id} was suspended; get a new one`);
   }
 }
 

@@ -1,0 +1,57 @@
+// `npm run client:suspend -- <client_id>` and `npm run client:reinstate -- <client_id>`: an
+// operator stops a partner client, or lets it work again (gateway/auth/client-status.ts has the
+// rule). Works on DATABASE_URL, else the embedded PGlite under DATA_DIR (then with the server
+// stopped: PGlite is one process's database). Exit codes: 0 done (or nothing to change),
+// 1 failed (no such client), 2 bad arguments.
+import { AuthError } from "../gateway/auth/auth-error.ts";
+import { reinstateClient, suspendClient } from "../gateway/auth/client-status.ts";
+import { createPrismaClient } from "../platform/database/database.ts";
+import { openDatabaseFromEnvironment } from "../platform/database/database-from-environment.ts";
+
+const ACTIONS = { suspend: suspendClient, reinstate: reinstateClient } as const;
+const USAGE = `usage: npm run client:suspend -- <client_id>
+       npm run client:reinstate -- <client_id>
+environment: DATABASE_URL (else embedded PGlite under DATA_DIR, default .data)`;
+
+async function main(argv: readonly string[]): Promise<number> {
+  const [action, clientId, ...rest] = argv;
+  if (!action || !(action in ACTIONS) || !clientId || rest.length > 0 || clientId.startsWith("-")) {
+    console.error(USAGE);
+    return 2;
+  }
+  const { target, where, close } = await openDatabaseFromEnvironment(1);
+  const prisma = createPrismaClient(target);
+  try {
+    const change = await ACTIONS[action as keyof typeof ACTIONS](prisma, clientId);
+    if (!change.changed) {
+      console.log(`client ${clientId} is already ${change.status} (${where}); nothing changed`);
+    } else if (change.status === "SUSPENDED") {
+      console.log(
+        `client ${clientId} is SUSPENDED (${where}): every access token it holds is revoked, at the gateway, at each subgraph and on open subscriptions; ` +
+          "its consents and refresh tokens are kept for when it is reinstated",
+      );
+    } else {
+      console.log(`client ${clientId} is ACTIVE again (${where}): the access tokens revoked by its suspension stay revoked; it refreshes to get new ones`);
+    }
+    return 0;
+  } catch (error) {
+    if (error instanceof AuthError) {
+      console.error(`client-status: ${error.message}`);
+      return 1;
+    }
+    throw error;
+  } finally {
+    await prisma.$disconnect();
+    await close();
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    console.error(`client-status: ${error instanceof Error ? error.message : String(error)}`);
+    process.exitCode = 1;
+  },
+);
