@@ -3,6 +3,7 @@ import { ApolloServerPluginCacheControlDisabled } from "@apollo/server/plugin/di
 import { ApolloServer } from "@apollo/server";
 import type { Config, SubgraphName } from "../platform/config/config.ts";
 import { createErrorFormatter } from "../platform/http/format-error.ts";
+import { graphQLLimitOptions, operationLimitsPlugin } from "../platform/graphql-limits.ts";
 import { startGraphQLHttpServer } from "../platform/http/graphql-http-server.ts";
 import type { Logger } from "../platform/logger.ts";
 import { authenticate } from "../platform/auth/authenticate.ts";
@@ -71,7 +72,9 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     // The launcher owns shutdown; Apollo's own signal handlers would race it.
     stopOnTerminationSignals: false,
     // Answers are no-store (personal data): no cache hints to compute.
-    plugins: [ApolloServerPluginCacheControlDisabled()],
+    plugins: [ApolloServerPluginCacheControlDisabled(), operationLimitsPlugin(options.config.limits.graphql)],
+    // Refused before planning: tokens at parse, the rest at validation (see platform/graphql-limits.ts).
+    ...graphQLLimitOptions(options.config.limits.graphql),
   });
   let ready = false;
   await apollo.start();
@@ -81,6 +84,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     host: options.host,
     port: options.port,
     logger,
+    limits: options.config.limits.http,
     ready: () => ready,
     routes: createRestRoutes(auth, apollo),
     context: async ({ requestId, request }) => {

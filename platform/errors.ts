@@ -11,6 +11,12 @@ export const ERROR_CODES = {
   AUTHORISATION_PENDING: { status: 400, doc: "The consent still awaits the person's authorisation; ask for tokens again once it is authorised (OAuth `authorization_pending`)." },
   GRAPHQL_PARSE_FAILED: { status: 400, doc: "The GraphQL document does not parse." },
   GRAPHQL_VALIDATION_FAILED: { status: 400, doc: "The operation asks for a field or argument the schema does not have, or its variables have the wrong type." },
+  OPERATION_TOO_COMPLEX: {
+    status: 400,
+    doc: "The operation is over one of the limits on what one request may cost, refused before anything runs; `extensions.limit` names it (`depth`, `aliases`, `rootFields`, `directives`, `tokens`, `selections` with fragments expanded, or `cost` estimated from `first` and list sizes) and `extensions.max` its value where known. Ask for less, or split the operation.",
+  },
+  OPERATION_RESOLUTION_FAILURE: { status: 400, doc: "No operation to run: `operationName` names none in the document, or the document holds several and none is named." },
+  OPERATION_NOT_SUPPORTED: { status: 400, doc: "The operation's type is not served on this transport: subscriptions go over graphql-ws on /graphql, queries and mutations over HTTP POST." },
   PERSISTED_QUERY_NOT_FOUND: { status: 400, doc: "An automatic persisted query hash is unknown; send the full query." },
   UNAUTHENTICATED: { status: 401, doc: "No valid token: missing, expired, not yet valid, badly signed or revoked." },
   INVALID_DPOP_PROOF: {
@@ -23,6 +29,7 @@ export const ERROR_CODES = {
   NOT_FOUND: { status: 404, doc: "The resource does not exist or is not visible to the caller (the two are the same answer)." },
   METHOD_NOT_ALLOWED: { status: 405, doc: "The path exists but not for this method; the `Allow` header lists the methods it takes." },
   CONFLICT: { status: 409, doc: "The request conflicts with the current state (for example, seeding a database that already has data)." },
+  REQUEST_TIMEOUT: { status: 408, doc: "The request's headers or body did not arrive in time (a slow or stalled client); send it again in one go." },
   PAYLOAD_TOO_LARGE: { status: 413, doc: "The request body exceeds the size limit." },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, doc: "The request body's `Content-Type` is not one the route reads (JSON, or a form on the token routes)." },
   RATE_LIMITED: { status: 429, doc: "Too many requests; retry after `retry_after` seconds." },

@@ -88,6 +88,7 @@ export async function startKamina(options: StartOptions): Promise<RunningKamina>
         tokens: config.tokens,
         logger,
         settings: { reports: config.reports },
+        limits: config.limits,
         countStatements: options.countStatements ?? false,
         enforceScopes: !config.unsafeDisableScopeEnforcement,
       });

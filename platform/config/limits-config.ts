@@ -52,7 +52,7 @@ const environment = z.object({
   GRAPHQL_MAX_DIRECTIVES: int(0).default(50),
   GRAPHQL_MAX_TOKENS: int(100).default(5_000),
   GRAPHQL_MAX_SELECTIONS: int(10).default(2_000),
-  GRAPHQL_MAX_COST: int(1).default(50_000),
+  GRAPHQL_MAX_COST: int(1).default(100_000),
   GRAPHQL_DEFAULT_LIST_SIZE: int(1).default(10),
   WS_MAX_PAYLOAD_BYTES: int(1_024, 100 * 1024 * 1024).default(64 * 1024),
   WS_MAX_CONNECTIONS_PER_CLIENT: int(1).default(1_000),
@@ -91,3 +91,6 @@ export function toLimitsConfig(values: z.infer<typeof environment>): LimitsConfi
     },
   };
 }
+
+/** The defaults, for servers started without a configuration (tests of one piece). */
+export const DEFAULT_LIMITS: LimitsConfig = toLimitsConfig(environment.parse({}));

@@ -2,6 +2,7 @@ import type { GraphQLFormattedError } from "graphql";
 import { unwrapResolverError } from "@apollo/server/errors";
 import { GraphQLError } from "graphql";
 import { DATABASE_RETRY_AFTER_SECONDS, isDatabaseUnavailable } from "../database/unavailable.ts";
+import { asLimitError } from "../graphql-limits.ts";
 import type { Logger } from "../logger.ts";
 
 /** Codes Apollo Server itself assigns to request errors; safe to show as they are. */
@@ -13,6 +14,7 @@ const APOLLO_CODES = new Set([
   "PERSISTED_QUERY_NOT_FOUND",
   "PERSISTED_QUERY_NOT_SUPPORTED",
   "OPERATION_RESOLUTION_FAILURE",
+  "OPERATION_TOO_COMPLEX",
 ]);
 
 /**
@@ -20,7 +22,8 @@ const APOLLO_CODES = new Set([
  * anything else (a SQL message, a bug) is logged and replaced by a generic message.
  */
 export function createErrorFormatter(logger: Logger, extraSafeCodes: ReadonlySet<string> = new Set()) {
-  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+  return (given: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    const formatted = asLimitError(given);
     const code = formatted.extensions?.code;
     const original = unwrapResolverError(error);
     const raisedOnPurpose = original instanceof GraphQLError && original.originalError === undefined;

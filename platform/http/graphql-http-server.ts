@@ -4,6 +4,7 @@ import type { AddressInfo } from "node:net";
 import { HeaderMap, type ApolloServer, type BaseContext } from "@apollo/server";
 import { GraphQLError } from "graphql";
 import { serveInProcess, type InProcessAnswer, type InProcessRequest } from "./in-process-http.ts";
+import { DEFAULT_LIMITS, type LimitsConfig } from "../config/limits-config.ts";
 import { DATABASE_RETRY_AFTER_SECONDS, isDatabaseUnavailable } from "../database/unavailable.ts";
 import type { Logger } from "../logger.ts";
 
@@ -25,6 +26,8 @@ export interface GraphQLHttpServerOptions<TContext extends BaseContext> {
   ready?: () => boolean;
   routes?: RouteHandler;
   maxBodyBytes?: number;
+  /** Header, request and body timeouts (config.limits.http); the defaults when absent. */
+  limits?: LimitsConfig["http"];
 }
 
 export interface RunningHttpServer {
@@ -53,8 +56,17 @@ export async function startGraphQLHttpServer<TContext extends BaseContext>(
   options: GraphQLHttpServerOptions<TContext>,
 ): Promise<RunningHttpServer> {
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const limits = options.limits ?? DEFAULT_LIMITS.http;
 
-  const server = createServer((request, response) => {
+  // Node's defaults held a slow, unauthenticated request for 300 s and checked only every 30 s:
+  // headers and the whole request now have their own limits (Node answers 408 past them), checked
+  // every second, and a GraphQL body has its own (readBody below).
+  const timeouts = {
+    headersTimeout: limits.headersTimeoutMs,
+    requestTimeout: limits.requestTimeoutMs,
+    connectionsCheckingInterval: Math.min(1_000, limits.headersTimeoutMs),
+  };
+  const server = createServer(timeouts, (request, response) => {
     const requestId = requestIdOf(request);
     response.setHeader("x-request-id", requestId);
     handle(request, response, { requestId, request }).catch((error: unknown) => {
@@ -66,13 +78,16 @@ export async function startGraphQLHttpServer<TContext extends BaseContext>(
       const code = error instanceof HttpError ? error.code : "INTERNAL_SERVER_ERROR";
       const message = error instanceof HttpError ? error.message : "Internal server error";
       if (status >= 500) options.logger.error({ err: error, requestId }, "request failed");
+      // The rest of a body too large or too slow is not read: the connection closes after the answer.
+      if (status === 408 || status === 413) response.setHeader("connection", "close");
       if (!response.headersSent) sendJson(response, status, { errors: [{ message, extensions: { code } }] });
       else response.destroy();
     });
   });
-  // Longer than common proxy idle timeouts so pooled connections are not cut mid-request.
+  // Longer than common proxy idle timeouts so pooled connections are not cut mid-request. (Since
+  // Node 18 the headers timeout counts from a request's first byte, not from the connection's
+  // idle time, so it can be shorter than this.)
   server.keepAliveTimeout = 65_000;
-  server.headersTimeout = 66_000;
 
   async function handle(request: IncomingMessage, response: ServerResponse, info: RequestInfo): Promise<void> {
     const url = new URL(request.url ?? "/", "http://localhost");
@@ -99,7 +114,7 @@ export async function startGraphQLHttpServer<TContext extends BaseContext>(
     for (const [key, value] of Object.entries(request.headers)) {
       if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(", ") : value);
     }
-    const body = request.method === "POST" ? await readJsonBody(request, maxBodyBytes) : undefined;
+    const body = request.method === "POST" ? await readJsonBody(request, maxBodyBytes, limits.bodyTimeoutMs) : undefined;
     const result = await executeGraphQL(request.method ?? "GET", headers, url.search, body, info);
     response.setHeader("cache-control", NO_STORE);
     for (const [key, value] of result.headers) response.setHeader(key, value);
@@ -169,16 +184,40 @@ function requestIdOf(request: IncomingMessage): string {
   return typeof given === "string" && /^[\w.:-]{1,128}$/.test(given) ? given : randomUUID();
 }
 
-async function readJsonBody(request: IncomingMessage, maxBytes: number): Promise<unknown> {
+/** The whole body, or 413 past `maxBytes`, or 408 when it has not all arrived within `timeoutMs`. */
+function readBody(request: IncomingMessage, maxBytes: number, timeoutMs: number): Promise<Buffer> {
+  const declared = Number(request.headers["content-length"]);
+  if (Number.isFinite(declared) && declared > maxBytes) return Promise.reject(new HttpError(413, "PAYLOAD_TOO_LARGE", `Request body exceeds ${maxBytes} bytes`));
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const stop = () => {
+      clearTimeout(timer);
+      request.off("data", onData).off("end", onEnd).off("error", onError);
+    };
+    const fail = (error: unknown) => {
+      stop();
+      request.pause();
+      reject(error);
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > maxBytes) fail(new HttpError(413, "PAYLOAD_TOO_LARGE", `Request body exceeds ${maxBytes} bytes`));
+      else chunks.push(chunk);
+    };
+    const onEnd = () => {
+      stop();
+      resolve(Buffer.concat(chunks));
+    };
+    const onError = (error: Error) => fail(error);
+    const timer = setTimeout(() => fail(new HttpError(408, "REQUEST_TIMEOUT", `The request body did not arrive within ${timeoutMs} ms`)), timeoutMs);
+    request.on("data", onData).on("end", onEnd).on("error", onError);
+  });
+}
+
+async function readJsonBody(request: IncomingMessage, maxBytes: number, timeoutMs: number): Promise<unknown> {
   const contentType = request.headers["content-type"] ?? "";
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of request as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > maxBytes) throw new HttpError(413, "PAYLOAD_TOO_LARGE", `Request body exceeds ${maxBytes} bytes`);
-    chunks.push(chunk);
-  }
-  const text = Buffer.concat(chunks).toString("utf8");
+  const text = (await readBody(request, maxBytes, timeoutMs)).toString("utf8");
   if (!contentType.includes("json")) {
     throw new HttpError(415, "UNSUPPORTED_MEDIA_TYPE", "POST /graphql needs Content-Type: application/json");
   }

@@ -22,8 +22,8 @@ export const resolvers: GraphQLResolverMap<Context> = {
     expenses: async (user: UserRef, args: ExpensesArgs, { loaders }: Context) => {
       const size = pageSize(args.first, EXPENSES_PAGE);
       const filter = expenseFilter(args);
-      const cursor = decodeCursor(args.after, ["string", "string"] as const);
-      const after = cursor && afterKey(cursor);
+      const cursor = decodeCursor(args.after, ["timestamp", "int8"] as const);
+      const after = cursor && { occurredAt: cursor[0], id: cursor[1] };
       const rows = await loaders.expensePage.load(user.id, { ...filter, limit: size + 1, ...(after ? { after } : {}) });
       return {
         ...connectionFrom(rows, size, (row: ExpenseRow) => encodeCursor([row.occurredAt.toISOString(), row.id.toString()]), (row) => row),
@@ -50,8 +50,3 @@ function expenseFilter(args: ExpensesArgs): ExpenseFilter {
   };
 }
 
-function afterKey([occurredAt, id]: readonly [string, string]): { occurredAt: Date; id: bigint } {
-  const at = new Date(occurredAt);
-  if (Number.isNaN(at.getTime()) || !/^\d{1,19}$/.test(id)) throw badUserInput("`after` is not a cursor this field returned", "after");
-  return { occurredAt: at, id: BigInt(id) };
-}

@@ -5,6 +5,8 @@ import { buildSubgraphSchema } from "@apollo/subgraph";
 import type { GraphQLResolverMap } from "@apollo/subgraph/dist/schema-helper/resolverMap.js";
 import { parse, type DocumentNode } from "graphql";
 import type { Config, SubgraphName } from "../../platform/config/config.ts";
+import { DEFAULT_LIMITS, type LimitsConfig } from "../../platform/config/limits-config.ts";
+import { graphQLLimitOptions, operationLimitsPlugin } from "../../platform/graphql-limits.ts";
 import { createErrorFormatter } from "../../platform/http/format-error.ts";
 import { startGraphQLHttpServer } from "../../platform/http/graphql-http-server.ts";
 import type { Logger } from "../../platform/logger.ts";
@@ -50,6 +52,8 @@ export interface SubgraphOptions {
   tokens: TokenSettings;
   logger: Logger;
   settings: SubgraphSettings;
+  /** Operation and HTTP limits (config.limits); the defaults when absent. A subgraph reached directly costs no more than the gateway allows. */
+  limits?: LimitsConfig;
   /** Count the SQL statements this subgraph sends (tests and benchmarks read the count). */
   countStatements?: boolean;
   /**
@@ -82,6 +86,7 @@ export async function startSubgraph<Service, Loaders, Mutations>(
   const verifier = new TokenVerifier(prisma, options.tokens);
   const consentGrants = new ConsentGrants(prisma);
   const enforcing = options.enforceScopes ?? true;
+  const limits = options.limits ?? DEFAULT_LIMITS;
   const schema = buildSubgraphSchema([{ typeDefs: definition.typeDefs, resolvers: { ...scalarResolvers, ...definition.resolvers } as GraphQLResolverMap<unknown> }]);
   if (enforcing) enforceScopes(schema);
   else logger.warn("UNSAFE_DISABLE_SCOPE_ENFORCEMENT is set: this subgraph does not check scopes per field (benchmarks only)");
@@ -94,7 +99,8 @@ export async function startSubgraph<Service, Loaders, Mutations>(
     // Traces are for Apollo's hosted studio, which this deployment does not use; cache hints are
     // for shared HTTP caches, which must never keep personal data (answers are no-store). Either
     // plugin would wrap every field resolver and cost time on every field of every request.
-    plugins: [ApolloServerPluginInlineTraceDisabled(), ApolloServerPluginCacheControlDisabled(), ...(enforcing ? [receiptsPlugin()] : [])],
+    plugins: [ApolloServerPluginInlineTraceDisabled(), ApolloServerPluginCacheControlDisabled(), operationLimitsPlugin(limits.graphql), ...(enforcing ? [receiptsPlugin()] : [])],
+    ...graphQLLimitOptions(limits.graphql),
   });
   await apollo.start();
   const http = await startGraphQLHttpServer({
@@ -102,6 +108,7 @@ export async function startSubgraph<Service, Loaders, Mutations>(
     host: options.host,
     port: options.port,
     logger,
+    limits: limits.http,
     context: async ({ requestId, request }) => {
       // Behind the gateway: a bound token's proof is checked for signature, `ath` and key only.
       const { viewer } = await authenticate(verifier, request, BEHIND_GATEWAY, { acceptGatewaySeal: true });

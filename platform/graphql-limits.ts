@@ -1,0 +1,208 @@
+/**
+ * What one GraphQL operation may cost, checked at the gateway and at every subgraph before any
+ * resolver runs or any query plan is built. Each limit is refused with `OPERATION_TOO_COMPLEX`
+ * and `extensions.limit` naming it. Kept libraries do the counting:
+ * - tokens: graphql-js stops parsing at the first token over `maxTokens` (Apollo's `parseOptions`),
+ *   so a 20,000-alias document costs a few milliseconds, not a full parse;
+ * - fragment fan-out: Apollo Server's `maxRecursiveSelections` counts selections with every
+ *   fragment spread expanded (memoised per fragment) in the first validation pass; every other
+ *   rule runs only on documents that passed it, so none of them can be made to explode;
+ * - depth, aliases and directives: The Guild's GraphQL Armor validation rules;
+ * - cost: graphql-query-complexity, with the request's variables, once the operation is known.
+ * Root fields are counted here: no kept library counts them.
+ */
+import { maxAliasesRule } from "@escape.tech/graphql-armor-max-aliases";
+import { maxDepthRule } from "@escape.tech/graphql-armor-max-depth";
+import { maxDirectivesRule } from "@escape.tech/graphql-armor-max-directives";
+import type { ApolloServerPlugin, BaseContext, GraphQLRequestContextDidResolveOperation } from "@apollo/server";
+import { getComplexity, type ComplexityEstimator } from "graphql-query-complexity";
+import {
+  GraphQLError,
+  Kind,
+  getNullableType,
+  isListType,
+  visit,
+  type ASTVisitor,
+  type DocumentNode,
+  type GraphQLFormattedError,
+  type OperationDefinitionNode,
+  type SelectionSetNode,
+  type ValidationContext,
+  type ValidationRule,
+} from "graphql";
+import type { LimitsConfig } from "./config/limits-config.ts";
+import { graphQLError } from "./errors.ts";
+
+export type GraphQLLimits = LimitsConfig["graphql"];
+
+/** The limit an operation went over, as `extensions.limit` names it. */
+export type OperationLimit = "depth" | "aliases" | "rootFields" | "directives" | "tokens" | "selections" | "cost";
+
+/** The error that refuses an operation over a limit: 400, `OPERATION_TOO_COMPLEX`, the limit named. */
+export function operationTooComplex(limit: OperationLimit, message: string, max: number): GraphQLError {
+  return graphQLError("OPERATION_TOO_COMPLEX", message, { limit, max, http: { status: 400 } });
+}
+
+/** The part of an Apollo Server's configuration that applies the limits (spread it in). */
+export function graphQLLimitOptions(limits: GraphQLLimits) {
+  return {
+    parseOptions: { maxTokens: limits.maxTokens },
+    maxRecursiveSelections: limits.maxSelections,
+    validationRules: limitRules(limits),
+  };
+}
+
+/** The validation rules of the limits that need no variables (the graphql-ws server runs them too). */
+export function limitRules(limits: GraphQLLimits): ValidationRule[] {
+  const refuse = (limit: OperationLimit, max: number) => ({
+    exposeLimits: true,
+    propagateOnRejection: false,
+    onReject: [
+      (context: ValidationContext | null, error: GraphQLError) =>
+        context?.reportError(operationTooComplex(limit, `The operation is over the ${limit} limit: ${error.message.replace(/^Syntax Error: /, "")}`, max)),
+    ],
+  });
+  return [
+    maxDepthRule({ n: limits.maxDepth, flattenFragments: true, ...refuse("depth", limits.maxDepth) }),
+    maxAliasesRule({ n: limits.maxAliases, ...refuse("aliases", limits.maxAliases) }),
+    maxDirectivesRule({ n: limits.maxDirectives, ...refuse("directives", limits.maxDirectives) }),
+    maxRootFieldsRule(limits.maxRootFields),
+  ];
+}
+
+/** Fields at the root of each operation, through fragments and inline fragments at that level. */
+function maxRootFieldsRule(max: number): ValidationRule {
+  return (context): ASTVisitor => {
+    const count = (selectionSet: SelectionSetNode, seen: Set<string>): number => {
+      let fields = 0;
+      for (const selection of selectionSet.selections) {
+        if (selection.kind === Kind.FIELD) fields++;
+        else if (selection.kind === Kind.INLINE_FRAGMENT) fields += count(selection.selectionSet, seen);
+        else if (!seen.has(selection.name.value)) {
+          // A fragment spread twice at the root selects the same fields twice: they merge.
+          seen.add(selection.name.value);
+          const fragment = context.getFragment(selection.name.value);
+          if (fragment) fields += count(fragment.selectionSet, seen);
+        }
+      }
+      return fields;
+    };
+    return {
+      OperationDefinition(operation) {
+        const found = count(operation.selectionSet, new Set());
+        if (found > max) context.reportError(operationTooComplex("rootFields", `The operation is over the rootFields limit: ${found} root fields, at most ${max}.`, max));
+        return false;
+      },
+    };
+  };
+}
+
+/**
+ * Cost: one per field; below a field with `first` (or a subgraph's `_entities` with its
+ * representations) its selections count that many times, below any other list `defaultListSize`
+ * times. A Relay connection's `edges` is sized by the connection's `first`, not again.
+ */
+function listSizeEstimator(defaultListSize: number): ComplexityEstimator {
+  return ({ type, field, args, childComplexity }) => {
+    const first = typeof args.first === "number" && args.first >= 0 ? args.first : undefined;
+    const representations = Array.isArray(args.representations) ? args.representations.length : undefined;
+    const isList = isListType(getNullableType(field.type));
+    const sizedByConnection = field.name === "edges" && type.name.endsWith("Connection");
+    const size = first ?? representations ?? (isList && !sizedByConnection ? defaultListSize : 1);
+    return 1 + size * childComplexity;
+  };
+}
+
+/** The operation's estimated cost with the request's variables. */
+export function operationCost(limits: GraphQLLimits, schema: Parameters<typeof getComplexity>[0]["schema"], document: DocumentNode, operation: OperationDefinitionNode, variables: Record<string, unknown> | undefined): number {
+  // Only the operation that runs, with the fragments: the library would count every operation.
+  const query: DocumentNode = { kind: Kind.DOCUMENT, definitions: [operation, ...document.definitions.filter((definition) => definition.kind === Kind.FRAGMENT_DEFINITION)] };
+  try {
+    return getComplexity({ schema, query, variables: variables ?? {}, estimators: [listSizeEstimator(limits.defaultListSize)], maxQueryNodes: limits.maxSelections * 2 });
+  } catch (error) {
+    if (error instanceof GraphQLError && /maximum allowed number of nodes/.test(error.message)) return Number.POSITIVE_INFINITY;
+    // Variables that do not coerce: execution answers them with BAD_USER_INPUT, before any resolver.
+    if (error instanceof GraphQLError) return 0;
+    throw error;
+  }
+}
+
+const NUL = "\u0000";
+
+/** Whether any string in a JSON value contains a NUL character. */
+function containsNul(value: unknown): boolean {
+  if (typeof value === "string") return value.includes(NUL);
+  if (Array.isArray(value)) return value.some(containsNul);
+  if (value !== null && typeof value === "object") return Object.values(value).some(containsNul);
+  return false;
+}
+
+function documentContainsNul(document: DocumentNode): boolean {
+  let found = false;
+  visit(document, {
+    StringValue(node) {
+      if (node.value.includes(NUL)) found = true;
+    },
+  });
+  return found;
+}
+
+/**
+ * Checks once the operation is known, before the gateway plans it or any resolver runs: that an
+ * operation was chosen (an `operationName` naming none, or several operations with none named,
+ * would reach the executor without one), that it is not a subscription (served over graphql-ws),
+ * that no text carries a NUL (PostgreSQL refuses it in text), and that its cost is within limits.
+ */
+export function operationLimitsPlugin<TContext extends BaseContext>(limits: GraphQLLimits): ApolloServerPlugin<TContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation(requestContext: GraphQLRequestContextDidResolveOperation<TContext>) {
+          const { operation, document, request, schema } = requestContext;
+          if (!operation) {
+            const named = request.operationName;
+            throw graphQLError(
+              "OPERATION_RESOLUTION_FAILURE",
+              named ? `No operation named "${named}" in the document` : "The document holds several operations: name the one to run with `operationName`",
+              { http: { status: 400 } },
+            );
+          }
+          if (operation.operation === "subscription") {
+            throw graphQLError("OPERATION_NOT_SUPPORTED", "Subscriptions are served over graphql-ws on /graphql (WebSocket), not over HTTP", { http: { status: 400 } });
+          }
+          if (containsNul(request.variables) || documentContainsNul(document)) {
+            throw graphQLError("BAD_USER_INPUT", "Text may not contain a NUL character (\\u0000)", { http: { status: 400 } });
+          }
+          const cost = operationCost(limits, schema, document, operation, request.variables);
+          if (cost > limits.maxCost) {
+            throw operationTooComplex("cost", `The operation is over the cost limit: estimated ${Number.isFinite(cost) ? cost : "more than can be counted"}, at most ${limits.maxCost}. Ask for fewer items (\`first\`) or fewer fields.`, limits.maxCost);
+          }
+        },
+      };
+    },
+  };
+}
+
+const TOKEN_LIMIT = /Document contains more tha[nt] (\d+) tokens/; // graphql-js 16 spells it "more that";
+
+/**
+ * The limit errors as clients see them: the parser's token limit and Apollo's selection limit
+ * arrive as GRAPHQL_PARSE_FAILED / GRAPHQL_VALIDATION_FAILED, and Apollo re-codes the
+ * validation rules' errors as GRAPHQL_VALIDATION_FAILED; all become OPERATION_TOO_COMPLEX.
+ */
+export function asLimitError(formatted: GraphQLFormattedError): GraphQLFormattedError {
+  const extensions = formatted.extensions ?? {};
+  const tokens = extensions.code === "GRAPHQL_PARSE_FAILED" ? TOKEN_LIMIT.exec(formatted.message) : null;
+  if (tokens) {
+    return { message: `The operation is over the tokens limit: more than ${tokens[1]} tokens.`, extensions: { code: "OPERATION_TOO_COMPLEX", limit: "tokens", max: Number(tokens[1]) } };
+  }
+  if (extensions.code !== "GRAPHQL_VALIDATION_FAILED") return formatted;
+  if (extensions.validationErrorCode === "MAX_RECURSIVE_SELECTIONS_EXCEEDED") {
+    return { message: `The operation is over the selections limit: ${formatted.message} Expand fewer fragments.`, extensions: { code: "OPERATION_TOO_COMPLEX", limit: "selections" } };
+  }
+  if (typeof extensions.limit === "string") {
+    const { validationErrorCode: _validationErrorCode, ...rest } = extensions;
+    return { message: formatted.message, extensions: { ...rest, code: "OPERATION_TOO_COMPLEX" } };
+  }
+  return formatted;
+}
