@@ -22,7 +22,8 @@ import { Cleanups, runBenchmarkCli } from "./support/lifecycle.ts";
 import { EXIT_GUARD_MARKER, startServerChild, type ServerChild } from "../testkit/server-child.ts";
 
 const log = (message: string) => console.log(`[bench] ${message}`);
-const SANDBOX_CLIENT_SECRET = "bench-sandbox-secret";
+/** Long enough for a server child started with NODE_ENV=production (platform/config/secret-policy.ts). */
+const SANDBOX_CLIENT_SECRET = "bench-sandbox-secret-for-production-runs";
 
 const cleanups = new Cleanups(20_000);
 

@@ -21,6 +21,15 @@ async function main(): Promise<void> {
   const only = parseOnly(process.argv.slice(2));
   const config = loadConfig();
   const logger = createLogger(config.logLevel);
+  const defaults = config.secrets.publicDefaults;
+  if (defaults.length > 0) {
+    // Local use only (loadConfig refuses them anywhere else), but never silently.
+    logger.warn(
+      { variables: defaults },
+      `PUBLIC DEFAULT SECRETS IN FORCE: ${defaults.join(", ")}. Anyone who has read this repository can forge the gateway's token checks, ` +
+        "authorise consents as the person and act as the sandbox client. Acceptable on this machine only: set them before exposing it (docs/operations.md, Secrets)",
+    );
+  }
   const started = Date.now();
   const kamina = await startKamina({ config, logger, ...(only ? { only } : {}) });
 

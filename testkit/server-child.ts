@@ -85,6 +85,8 @@ export async function startServerChild(options: ServerChildOptions): Promise<Ser
     SANDBOX_CLIENT_SECRET: options.sandboxClientSecret,
     // A fresh key-encryption key per run: the signing keys it protects die with the database.
     KEY_ENCRYPTION_KEY: randomBytes(32).toString("base64url"),
+    // No public default secret, so the child starts with NODE_ENV=production too.
+    APP_API_KEY: randomBytes(32).toString("base64url"),
     LOG_LEVEL: "warn",
     ...options.env,
   });

@@ -1,6 +1,6 @@
-import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { z } from "zod";
+import { checkSecrets, LOCAL_KEY_ENCRYPTION_KEY, refusalMessage } from "./secret-policy.ts";
 import { realtimeConfigSchema, toRealtimeConfig, type RealtimeConfig } from "./realtime-config.ts";
 import { limitsConfigSchema, toLimitsConfig, type LimitsConfig } from "./limits-config.ts";
 
@@ -65,6 +65,12 @@ const subgraphEnvironment = z.object(
 export interface Config {
   host: string;
   port: number;
+  /**
+   * Local use: loopback HOST, NODE_ENV not production, no public PUBLIC_URL. Only there may the
+   * secrets with public defaults (`publicDefaults`, said loudly at start) stay unset; elsewhere
+   * loadConfig refuses them, and weak explicit values too (secret-policy.ts).
+   */
+  secrets: { localUse: boolean; publicDefaults: string[] };
   /** PostgreSQL connection string; absent means the embedded PGlite under `dataDir`. */
   databaseUrl: string | undefined;
   dataDir: string;
@@ -125,12 +131,12 @@ export interface Config {
 
 export class ConfigError extends Error {}
 
-/** For local use only: a fixed, public key. Production sets KEY_ENCRYPTION_KEY. */
-const LOCAL_KEY_ENCRYPTION_KEY = createHash("sha256").update("kamina-graph local development key; not a secret").digest();
-
 /** Reads and validates the environment once; the rest of the code receives typed values. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const values = parseOrThrow(environment, env);
+  // Public default secrets are for a laptop: anywhere else they unlock everything (secret-policy.ts).
+  const secrets = checkSecrets(env, values.HOST, values.PUBLIC_URL);
+  if (secrets.problems.length > 0) throw new ConfigError(refusalMessage(secrets));
   const subgraphValues = parseOrThrow(subgraphEnvironment, env) as Record<string, unknown>;
   const realtimeValues = parseOrThrow(realtimeConfigSchema(), env);
   const subgraphs = Object.fromEntries(
@@ -144,6 +150,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     host: values.HOST,
     port: values.PORT,
+    secrets: { localUse: secrets.localUse, publicDefaults: secrets.publicDefaults },
     databaseUrl: values.DATABASE_URL,
     dataDir: values.DATA_DIR,
     dbPoolSize: values.DB_POOL_SIZE,
