@@ -8,6 +8,12 @@ export const CLOSE_CODES = {
   UNAUTHENTICATED: 4401,
   /** The consent behind the token was revoked or expired, or the token was revoked: do not reconnect with it. */
   FORBIDDEN: 4403,
+  /**
+   * The client already holds as many open sockets as it may (WS_MAX_CONNECTIONS_PER_CLIENT): close
+   * one before opening another. graphql-ws uses the same code for a repeated `connection_init`; the
+   * reason tells them apart. Its clients do not retry it.
+   */
+  TOO_MANY_CONNECTIONS: 4429,
   /** The client read too slowly and fell too far behind: reconnect and resume with `after` = the last cursor received. */
   TOO_SLOW: 4410,
   /** The gateway is shutting down: reconnect (to another instance) and resume with `after`. */

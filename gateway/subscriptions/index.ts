@@ -61,6 +61,7 @@ export async function startSubscriptions(options: SubscriptionsOptions): Promise
     logger,
     recheckIntervalMs: config.realtime.subscriptionRecheckMs,
     keepAliveMs: config.realtime.subscriptionKeepAliveMs,
+    limits: config.limits,
   });
   // Revocation closes the sockets it concerns at once (gateway/auth/revocation-notice.ts). On the
   // PostgreSQL this gateway shares with every other instance, whichever event bus carries alerts.

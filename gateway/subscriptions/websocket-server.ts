@@ -2,6 +2,7 @@ import type { Server } from "node:http";
 import { GraphQLError } from "graphql";
 import { useServer } from "graphql-ws/use/ws";
 import { WebSocket, WebSocketServer } from "ws";
+import type { LimitsConfig } from "../../platform/config/limits-config.ts";
 import type { Logger } from "../../platform/logger.ts";
 import { presented } from "../../platform/auth/authenticate.ts";
 import { checkTokenBinding, DpopError, type ProofPolicy } from "../../platform/auth/dpop.ts";
@@ -24,6 +25,8 @@ export interface SubscriptionServerOptions {
   recheckIntervalMs: number;
   /** How often each connection is pinged; one that has not answered the previous ping by then is dropped. */
   keepAliveMs: number;
+  /** Message size, sockets per client and the `connection_init` wait (`websocket`); the operation limits (`graphql`). */
+  limits: Pick<LimitsConfig, "websocket" | "graphql">;
 }
 
 export interface RunningSubscriptionServer {
@@ -86,8 +89,13 @@ class Connection implements SubscriberConnection {
  */
 export function attachSubscriptionServer(options: SubscriptionServerOptions): RunningSubscriptionServer {
   const { hub, verifier, logger } = options;
-  const wss = new WebSocketServer({ server: options.server, path: options.path });
+  const { websocket: socketLimits } = options.limits;
+  // `ws` reads messages of up to 100 MiB by default, before anyone is authenticated; a larger
+  // message than this closes the socket (1009) as it arrives, unparsed.
+  const wss = new WebSocketServer({ server: options.server, path: options.path, maxPayload: socketLimits.maxPayloadBytes });
   const connections = new Map<WebSocket, Connection>();
+  /** Open, authenticated sockets per partner client (a consent token counts for its client). */
+  const perClient = new Map<string, number>();
 
   const recheck = async (connection: Connection) => {
     try {
@@ -100,7 +108,7 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions): Ru
   const rechecks = new Rounds<Connection>(options.recheckIntervalMs, (connection) => void recheck(connection));
   const pings = new Rounds<Connection>(options.keepAliveMs, (connection) => connection.keepAlive());
 
-  const documents = new DocumentCache(hub.options.planner.apiSchema);
+  const documents = new DocumentCache(hub.options.planner.apiSchema, options.limits.graphql);
 
   const disposer = useServer<Record<string, unknown> | undefined, { connection?: Connection }>(
     {
@@ -137,6 +145,15 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions): Ru
           socket.close(CLOSE_CODES.UNAUTHENTICATED, closeReason(error.message));
           return false;
         }
+        // Closed while its token was checked: nothing to count or watch.
+        if (socket.readyState !== WebSocket.OPEN) return false;
+        const clientId = verified.viewer.clientId;
+        const open = perClient.get(clientId) ?? 0;
+        if (open >= socketLimits.maxConnectionsPerClient) {
+          socket.close(CLOSE_CODES.TOO_MANY_CONNECTIONS, closeReason(`This client already has ${open} open subscription sockets, the most it may`));
+          return false;
+        }
+        perClient.set(clientId, open + 1);
         const connection = new Connection(socket, verified.viewer, authorization, dpop);
         if (verified.claims.exp) {
           const untilExpiry = verified.claims.exp * 1000 - Date.now();
@@ -164,12 +181,16 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions): Ru
         rechecks.delete(connection);
         pings.delete(connection);
         connections.delete(connection.socket);
+        const open = (perClient.get(connection.viewer.clientId) ?? 1) - 1;
+        if (open > 0) perClient.set(connection.viewer.clientId, open);
+        else perClient.delete(connection.viewer.clientId);
       },
+      connectionInitWaitTimeout: socketLimits.connectionInitTimeoutMs,
     },
     wss,
     // graphql-ws's own keep-alive (two timers per socket, pings bunched as the sockets were
     // opened) is off: `pings` above does it. A socket that never sends connection_init is
-    // closed by graphql-ws's init timeout (3 s) instead.
+    // closed by graphql-ws's init timeout (connectionInitWaitTimeout, 4408) instead.
     0,
   );
 

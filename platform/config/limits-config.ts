@@ -55,7 +55,7 @@ const environment = z.object({
   GRAPHQL_MAX_COST: int(1).default(100_000),
   GRAPHQL_DEFAULT_LIST_SIZE: int(1).default(10),
   WS_MAX_PAYLOAD_BYTES: int(1_024, 100 * 1024 * 1024).default(64 * 1024),
-  WS_MAX_CONNECTIONS_PER_CLIENT: int(1).default(1_000),
+  WS_MAX_CONNECTIONS_PER_CLIENT: int(1).default(10_000),
   WS_CONNECTION_INIT_TIMEOUT_MS: int(100).default(3_000),
   HTTP_HEADERS_TIMEOUT_MS: int(100).default(10_000),
   HTTP_REQUEST_TIMEOUT_MS: int(100).default(30_000),
