@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import { getIntrospectionQuery } from "graphql";
 import { seedDatabase } from "../prisma/seed/index.ts";
 import { createTestDatabase, type TestDatabase } from "../testkit/postgres.ts";
 import { bearer, consentToken } from "../testkit/tokens.ts";
@@ -99,6 +100,13 @@ describe("operation limits: what one request may cost, refused before anything r
       assert.equal(body.errors, undefined, JSON.stringify(body.errors));
     });
   }
+
+  test("a schema explorer's introspection query is within every limit", async () => {
+    const { status, body } = await postGraphQL(kamina.graphqlUrl, getIntrospectionQuery({ descriptions: true, inputValueDeprecation: true }), undefined, headers);
+    assert.equal(status, 200, JSON.stringify(body.errors));
+    assert.equal(body.errors, undefined);
+    assert.ok(body.data?.__schema);
+  });
 
   test("the cost estimate reads `first` from the variables", async () => {
     const operation = `query($n: Int) { me { alerts(first: $n) { user { alerts(first: $n) { user { alerts(first: $n) { id } } } } } } }`;
