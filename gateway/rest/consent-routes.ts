@@ -7,8 +7,9 @@ import { DEFAULT_RECEIPT_PAGE, MAX_RECEIPT_PAGE } from "../auth/consent-receipts
 import type { ConsentRecord } from "../auth/consent-service.ts";
 import { requireApp, requireClient, requireClientOrApp } from "./callers.ts";
 import { RestError } from "./envelope.ts";
+import { pageLimit } from "./query-params.ts";
 import { parseInput, readBody } from "./request-body.ts";
-import type { Router } from "./path-router.ts";
+import type { RestRoutes } from "./rest-routes.ts";
 import { pageOf, type RouteSpec } from "./route-spec.ts";
 import { proofKey, sendTokens, tokenType } from "./token-routes.ts";
 
@@ -87,7 +88,7 @@ const receiptAnswer = z.object({
 
 // The handler reads these by hand (`pageLimit` and the cursor's own check), whose messages stay; this describes them.
 const receiptsQuery = z.object({
-  limit: z.number().int().min(1).max(MAX_RECEIPT_PAGE).default(DEFAULT_RECEIPT_PAGE).describe(`Receipts per page, 1 to ${MAX_RECEIPT_PAGE}`),
+  limit: pageLimit(MAX_RECEIPT_PAGE, `Receipts per page, 1 to ${MAX_RECEIPT_PAGE} (default ${DEFAULT_RECEIPT_PAGE})`),
   cursor: z.string().optional().describe("The `page.next_cursor` of the previous page"),
 });
 
@@ -155,7 +156,7 @@ const SPECS = {
 } satisfies Record<string, RouteSpec>;
 
 /** Asking for consent, the person's answer (through the app), reading and revoking it. */
-export function addConsentRoutes(router: Router, api: AuthApi): void {
+export function addConsentRoutes(router: RestRoutes, api: AuthApi): void {
   router.add("POST", "/v1/auth/consent", async (request, response) => {
     const client = await requireClient(api, request, response);
     const body = parseInput(consentRequest, await readBody(request));
@@ -189,11 +190,10 @@ export function addConsentRoutes(router: Router, api: AuthApi): void {
     sendJson(response, 200, consentView(await api.consents.get(actor, params.id!)));
   }, SPECS.read);
 
-  router.add("DELETE", "/v1/consents/:id", async (request, response, params) => {
+  router.add("DELETE", "/v1/consents/:id", async (request, response, params, _info, query) => {
     const actor = await requireClientOrApp(api, request, response);
-    const query = new URL(request.url ?? "/", "http://localhost").searchParams.get("reason");
     const body = await readBody(request);
-    const { reason } = parseInput(reasonBody, { reason: body.reason ?? query ?? undefined });
+    const { reason } = body.reason === undefined ? query() : parseInput(reasonBody, body);
     sendJson(response, 200, consentView(await api.consents.revoke(actor, params.id!, reason ?? null)));
   }, SPECS.revoke);
 
@@ -208,20 +208,13 @@ export function addConsentRoutes(router: Router, api: AuthApi): void {
     sendJson(response, 200, consentView(await api.consents.reject(params.id!, reason)));
   }, SPECS.reject);
 
-  router.add("GET", "/v1/consents/:id/receipts", async (request, response, params) => {
+  router.add("GET", "/v1/consents/:id/receipts", async (request, response, params, _info, query) => {
     const client = await requireClient(api, request, response);
+    const { limit, cursor } = query();
     const consent = await api.consents.get({ kind: "client", clientId: client.id }, params.id!);
-    const query = new URL(request.url ?? "/", "http://localhost").searchParams;
-    const page = await api.receipts.list(consent.id, { limit: pageLimit(query.get("limit")), cursor: query.get("cursor") ?? undefined });
+    const page = await api.receipts.list(consent.id, { limit: limit ?? DEFAULT_RECEIPT_PAGE, cursor });
     sendJson(response, 200, { items: page.receipts.map(receiptView), page: { next_cursor: page.nextCursor } });
   }, SPECS.receipts);
-}
-
-function pageLimit(raw: string | null): number {
-  if (raw === null) return DEFAULT_RECEIPT_PAGE;
-  const limit = /^\d{1,4}$/.test(raw) ? Number(raw) : NaN;
-  if (!(limit >= 1 && limit <= MAX_RECEIPT_PAGE)) throw new RestError("BAD_USER_INPUT", `\`limit\` must be an integer from 1 to ${MAX_RECEIPT_PAGE}`);
-  return limit;
 }
 
 function consentView(consent: ConsentRecord) {

@@ -12,7 +12,7 @@ import { requestUrl } from "../auth/request-url.ts";
 import type { AuthServices } from "../auth/services.ts";
 import { DownloadSigner } from "../exports/download-signature.ts";
 import { RestError } from "./envelope.ts";
-import type { Router } from "./path-router.ts";
+import type { RestRoutes } from "./rest-routes.ts";
 import { parseInput, readBody } from "./request-body.ts";
 import type { RouteSpec } from "./route-spec.ts";
 import { authenticateRest } from "./stored-operations.ts";
@@ -115,7 +115,7 @@ const SPECS = {
  * job, and downloads the file from a signed URL that needs no token (as an S3 presigned URL), for
  * a while. The export worker (realtime/exports/) writes the file.
  */
-export function addExportRoutes(router: Router, services: AuthServices): void {
+export function addExportRoutes(router: RestRoutes, services: AuthServices): void {
   const jobs = new ExportJobs(services.prisma);
   const storage = createExportStorage(services.config.exports);
   const signer = new DownloadSigner(services.config.tokens.keyEncryptionKey);

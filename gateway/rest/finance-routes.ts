@@ -7,8 +7,8 @@ import { sendJson } from "../../platform/http/graphql-http-server.ts";
 import type { AuthServices } from "../auth/services.ts";
 import type { GatewayContext } from "../context.ts";
 import { GRAPH_ERRORS, userIdParam } from "./graph-routes.ts";
-import type { Router } from "./path-router.ts";
-import { queryParams, startOfDayAfter } from "./query-params.ts";
+import type { RestRoutes } from "./rest-routes.ts";
+import { calendarDate, dateRange, pageLimit, param, startOfDayAfter } from "./query-params.ts";
 import { pageOf } from "./route-spec.ts";
 import { person, StoredOperations, subject, type Data } from "./stored-operations.ts";
 
@@ -49,16 +49,16 @@ const CATEGORY = /^[a-z0-9_]{1,64}$/;
 /** The export's CSV columns: the JSON items' keys, in the brief's order. */
 const DEBT_COLUMNS = ["issuer", "type", "balance", "currency", "apr", "due_date", "status"] as const;
 
-export function addFinanceRoutes(router: Router, apollo: ApolloServer<GatewayContext>, auth: AuthServices): void {
+export function addFinanceRoutes(router: RestRoutes, apollo: ApolloServer<GatewayContext>, auth: AuthServices): void {
   const operations = new StoredOperations(apollo, auth);
 
   // Scenario 2: each open balance (every status but paid_off) with its issuer and APR; `status` narrows to one.
   router.add(
     "GET",
     "/v1/debts",
-    async (request, response, _params, info) => {
+    async (request, response, _params, info, query) => {
       await operations.context(request, info);
-      const status = queryParams(request).oneOf("status", DEBT_STATUSES);
+      const { status } = query();
       const found = person(await operations.run(request, info, OPERATIONS.debts, { ...subject(request), status: status?.toUpperCase() ?? null }));
       const items = ((found.debts ?? []) as Data[]).map(debtItem).filter((debt) => status !== undefined || debt.status !== "paid_off");
       sendJson(response, 200, { items, page: { next_cursor: null } });
@@ -77,9 +77,9 @@ export function addFinanceRoutes(router: Router, apollo: ApolloServer<GatewayCon
   router.add(
     "GET",
     "/v1/exports/debts",
-    async (request, response, _params, info) => {
+    async (request, response, _params, info, query) => {
       await operations.context(request, info);
-      const format = queryParams(request).oneOf("format", EXPORT_FORMATS) ?? "json";
+      const format = query().format ?? "json";
       const asOf = new Date().toISOString();
       const found = person(await operations.run(request, info, OPERATIONS.debts, { ...subject(request), status: null }));
       const items = ((found.debts ?? []) as Data[]).map(debtItem);
@@ -111,13 +111,9 @@ export function addFinanceRoutes(router: Router, apollo: ApolloServer<GatewayCon
   router.add(
     "GET",
     "/v1/expenses",
-    async (request, response, _params, info) => {
+    async (request, response, _params, info, query) => {
       await operations.context(request, info);
-      const params = queryParams(request);
-      const { from, to } = params.dateRange({ required: true, maxDays: MAX_EXPENSE_DAYS });
-      const category = params.matching("category", CATEGORY, "1 to 64 lower-case letters, digits or underscores, such as groceries");
-      const limit = params.limit(MAX_EXPENSE_PAGE);
-      const cursor = params.matching("cursor", CURSOR, "a page.next_cursor this route returned");
+      const { from, to, category, limit, cursor } = query();
       const variables = { ...subject(request), from, to, category: category ?? null, first: limit ?? null, after: cursor ?? null };
       const found = person(await operations.run(request, info, OPERATIONS.expenses, variables, { inputErrors: { after: "`cursor` must be a page.next_cursor this route returned" } }));
       const page = found.expenses as Data | null;
@@ -141,9 +137,9 @@ export function addFinanceRoutes(router: Router, apollo: ApolloServer<GatewayCon
   router.add(
     "GET",
     "/v1/coach/sessions",
-    async (request, response, _params, info) => {
+    async (request, response, _params, info, query) => {
       await operations.context(request, info);
-      const { from, to } = queryParams(request).dateRange({ required: false });
+      const { from, to } = query();
       const variables = { ...subject(request), from: from ? `${from}T00:00:00.000Z` : null, to: to ? startOfDayAfter(to) : null };
       const found = person(await operations.run(request, info, OPERATIONS.coachSessions, variables));
       sendJson(response, 200, { items: ((found.coachSessions ?? []) as Data[]).map(sessionItem), page: { next_cursor: null } });
@@ -160,35 +156,40 @@ export function addFinanceRoutes(router: Router, apollo: ApolloServer<GatewayCon
   );
 }
 
-// The routes' query parameters as the OpenAPI document describes them. The handlers check them
-// with query-params.ts, whose checks decide and word the errors (a repeated parameter is one too).
+// The routes' query parameters: the handlers parse them with these schemas (query-params.ts), and
+// the OpenAPI document shows the same ones.
 
-const isoDateParam = (what: string) => z.iso.date().optional().describe(`${what}, a calendar date written YYYY-MM-DD`);
+const oneOf = <const Values extends readonly [string, ...string[]]>(values: Values, description: string) =>
+  param(z.enum(values).optional().describe(description), `one of ${values.join(", ")}`);
 
 const debtsQuery = z.object({
-  status: z.enum(DEBT_STATUSES).optional().describe("Only the debts of this status; without it, every debt but those paid off"),
+  status: oneOf(DEBT_STATUSES, "Only the debts of this status; without it, every debt but those paid off"),
   user_id: userIdParam,
 });
 
 const exportQuery = z.object({
-  format: z.enum(EXPORT_FORMATS).optional().describe("json (the default) or csv"),
+  format: oneOf(EXPORT_FORMATS, "json (the default) or csv"),
   user_id: userIdParam,
 });
 
-const expensesQuery = z.object({
-  from: z.iso.date().describe("The first day, inclusive (UTC), written YYYY-MM-DD"),
-  to: z.iso.date().describe(`The last day, inclusive (UTC), written YYYY-MM-DD; at most ${MAX_EXPENSE_DAYS} days from \`from\``),
-  category: z.string().regex(CATEGORY).optional().describe("Only this category, e.g. groceries"),
-  limit: z.number().int().min(1).max(MAX_EXPENSE_PAGE).optional().describe(`Page size (default 50, at most ${MAX_EXPENSE_PAGE})`),
-  cursor: z.string().regex(CURSOR).optional().describe("A page.next_cursor this route returned"),
-  user_id: userIdParam,
-});
+const expensesQuery = z
+  .object({
+    from: calendarDate("The first day, inclusive (UTC), written YYYY-MM-DD"),
+    to: calendarDate(`The last day, inclusive (UTC), written YYYY-MM-DD; at most ${MAX_EXPENSE_DAYS} days from \`from\``),
+    category: param(z.string().regex(CATEGORY).optional().describe("Only this category, e.g. groceries"), "1 to 64 lower-case letters, digits or underscores, such as groceries"),
+    limit: pageLimit(MAX_EXPENSE_PAGE, `Page size (default 50, at most ${MAX_EXPENSE_PAGE})`),
+    cursor: param(z.string().regex(CURSOR).optional().describe("A page.next_cursor this route returned"), "a page.next_cursor this route returned"),
+    user_id: userIdParam,
+  })
+  .superRefine(dateRange(MAX_EXPENSE_DAYS));
 
-const coachQuery = z.object({
-  from: isoDateParam("Sessions started on or after this day (UTC)"),
-  to: isoDateParam("Sessions started on or before this day (UTC)"),
-  user_id: userIdParam,
-});
+const coachQuery = z
+  .object({
+    from: calendarDate("Sessions started on or after this day (UTC)").optional(),
+    to: calendarDate("Sessions started on or before this day (UTC)").optional(),
+    user_id: userIdParam,
+  })
+  .superRefine(dateRange());
 
 const currency = z.string().describe("ISO 4217 currency code, e.g. USD");
 

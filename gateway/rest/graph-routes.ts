@@ -7,7 +7,8 @@ import type { AuthServices } from "../auth/services.ts";
 import type { GatewayContext } from "../context.ts";
 import { RestError } from "./envelope.ts";
 import { parseInput, readBody } from "./request-body.ts";
-import type { Router } from "./path-router.ts";
+import { pageLimit, param } from "./query-params.ts";
+import type { RestRoutes } from "./rest-routes.ts";
 import type { RouteSpec } from "./route-spec.ts";
 import { person, StoredOperations, subject, type Data } from "./stored-operations.ts";
 
@@ -33,7 +34,7 @@ const OPERATIONS = {
   fragment AlertFields on Alert { id type riskBand severity contributingFactors suggestedAction status createdAt }`,
 };
 
-export function addGraphRoutes(router: Router, apollo: ApolloServer<GatewayContext>, auth: AuthServices): void {
+export function addGraphRoutes(router: RestRoutes, apollo: ApolloServer<GatewayContext>, auth: AuthServices): void {
   const operations = new StoredOperations(apollo, auth);
 
   router.add(
@@ -86,15 +87,10 @@ export function addGraphRoutes(router: Router, apollo: ApolloServer<GatewayConte
   router.add(
     "GET",
     "/v1/alerts",
-    async (request, response, _params, info) => {
-      // `alertsQuery` describes these parameters; the checks here decide (and word the errors).
-      const url = new URL(request.url ?? "/", "http://localhost");
-      const since = url.searchParams.get("since");
-      const firstParam = url.searchParams.get("limit");
-      if (since !== null && Number.isNaN(Date.parse(since))) throw new RestError("BAD_USER_INPUT", "`since` must be an ISO 8601 date-time");
-      const first = firstParam === null ? undefined : Number(firstParam);
-      if (first !== undefined && !Number.isInteger(first)) throw new RestError("BAD_USER_INPUT", "`limit` must be an integer");
-      const found = person(await operations.run(request, info, OPERATIONS.alerts, { ...subject(request), since: since ? new Date(since).toISOString() : null, first: first ?? null }));
+    async (request, response, _params, info, query) => {
+      await operations.context(request, info);
+      const { since, limit } = query();
+      const found = person(await operations.run(request, info, OPERATIONS.alerts, { ...subject(request), since: since ? new Date(since).toISOString() : null, first: limit ?? null }));
       sendJson(response, 200, { items: ((found.alerts ?? []) as Data[]).map((alert) => alertJson(alert, found.id as string)) });
     },
     {
@@ -150,11 +146,14 @@ const sandboxAlertRequest = z.strictObject({
 export const GRAPH_ERRORS = ["BAD_USER_INPUT", "UNAUTHORIZED_FIELD_OR_TYPE", "NOT_FOUND", "SUBGRAPH_UNAVAILABLE"] as const satisfies RouteSpec["errors"];
 
 /** The `user_id` query parameter every person route reads (subject() in stored-operations.ts checks it). */
-export const userIdParam = z
-  .string()
-  .regex(/^[\w-]{1,64}$/)
-  .optional()
-  .describe("With a partner token: the person to read, who must have consented to this client; a consent token reads its own person and needs none");
+export const userIdParam = param(
+  z
+    .string()
+    .regex(/^[\w-]{1,64}$/)
+    .optional()
+    .describe("With a partner token: the person to read, who must have consented to this client; a consent token reads its own person and needs none"),
+  "an id of 1 to 64 letters, digits, _ or -",
+);
 
 /** POST /v1/diagnosis/run's optional body; readOptionalJson and subject() check it (their own messages). */
 const runDiagnosisRequest = z
@@ -164,8 +163,8 @@ const runDiagnosisRequest = z
 
 /** GET /v1/alerts' parameters; the handler's own checks decide. */
 const alertsQuery = z.object({
-  since: z.iso.datetime({ offset: true }).optional().describe("Alerts created at or after this instant (ISO 8601)"),
-  limit: z.number().int().min(1).max(100).optional().describe("How many alerts at most (default 20, at most 100)"),
+  since: param(z.iso.datetime({ offset: true }).optional().describe("Alerts created at or after this instant (ISO 8601)"), "an ISO 8601 date-time, such as 2026-05-01T00:00:00Z"),
+  limit: pageLimit(100, "How many alerts at most (default 20, at most 100)"),
   user_id: userIdParam,
 });
 

@@ -5,8 +5,8 @@ import { ACCEPTED_PERIODS } from "../../domain/reports/period.ts";
 import type { AuthServices } from "../auth/services.ts";
 import type { GatewayContext } from "../context.ts";
 import { RestError } from "./envelope.ts";
-import type { Router } from "./path-router.ts";
-import { queryParams } from "./query-params.ts";
+import type { RestRoutes } from "./rest-routes.ts";
+import { param } from "./query-params.ts";
 import { StoredOperations } from "./stored-operations.ts";
 
 // The brief's regulatory report (scenario 5), a stored GraphQL operation run through the same
@@ -59,16 +59,15 @@ const OUTCOME_NAMES: Record<string, string> = {
   medianHoursToResolve: "median_hours_to_resolve",
 };
 
-export function addReportRoutes(router: Router, apollo: ApolloServer<GatewayContext>, auth: AuthServices): void {
+export function addReportRoutes(router: RestRoutes, apollo: ApolloServer<GatewayContext>, auth: AuthServices): void {
   const operations = new StoredOperations(apollo, auth);
   router.add(
     "GET",
     "/v1/reports/prevention",
-    async (request, response, _params, info) => {
+    async (request, response, _params, info, query) => {
       // The token first: a request without one is a 401 whatever it asks for.
       const context = await operations.context(request, info);
-      // A missing period goes through as "", so the answer is the field's own: 403 without reports.read, else a 400 naming the accepted forms.
-      const period = queryParams(request).get("period") ?? "";
+      const { period } = query();
       const data = await operations.run(request, info, PREVENTION_REPORT, { period }, { context });
       const report = data.preventionReport as Report | null | undefined;
       if (!report) throw new RestError("INTERNAL_SERVER_ERROR", "The report came back empty");
@@ -87,12 +86,15 @@ export function addReportRoutes(router: Router, apollo: ApolloServer<GatewayCont
   );
 }
 
-// The query parameter, for the document; the alerts subgraph's period parser decides (and words the error).
+// The alerts subgraph's period parser checks the period again (the same forms) for GraphQL callers.
 const reportQuery = z.object({
-  period: z
-    .string()
-    .regex(/^\d{4}(Q[1-4]|-(0[1-9]|1[0-2]))?$/)
-    .describe(`The period: ${ACCEPTED_PERIODS}`),
+  period: param(
+    z
+      .string()
+      .regex(/^\d{4}(Q[1-4]|-(0[1-9]|1[0-2]))?$/)
+      .describe(`The period: ${ACCEPTED_PERIODS}`),
+    ACCEPTED_PERIODS,
+  ),
 });
 
 const figure = (what: string) => z.number().int().nullable().describe(`${what}; null when withheld`);

@@ -7,22 +7,23 @@ import type { AuthServices } from "../auth/services.ts";
 import type { GatewayContext } from "../context.ts";
 import { addWebhookRoutes } from "../webhooks/webhook-routes.ts";
 import { addConsentRoutes } from "./consent-routes.ts";
-import { sendError } from "./envelope.ts";
 import { addExportRoutes } from "./export-routes.ts";
 import { addFinanceRoutes } from "./finance-routes.ts";
 import { addGraphRoutes } from "./graph-routes.ts";
-import { openApiDocument } from "./openapi.ts";
-import { Router } from "./path-router.ts";
 import { referencePage } from "./reference-page.ts";
 import { addReportRoutes } from "./report-routes.ts";
+import { RestRoutes } from "./rest-routes.ts";
 import { addTokenRoutes } from "./token-routes.ts";
 
 /** The REST API's version in the OpenAPI document: bump it with any change a partner's client would notice. */
 const API_VERSION = "1.0.0";
 
+const API_DESCRIPTION =
+  "The brief's REST routes, each a stored GraphQL operation run through the same gateway: consent, field scopes and receipts apply exactly as on /graphql. Errors are the envelope `{code, message, retry_after, request_id}` (docs/errors.md).";
+
 /** Routes every gateway serves beside /graphql. Consent and token routes join here. */
 export function createRestRoutes(services: AuthServices, apollo: ApolloServer<GatewayContext>): RouteHandler {
-  const router = new Router();
+  const router = new RestRoutes(services.logger);
   router.add(
     "GET",
     "/.well-known/jwks.json",
@@ -66,7 +67,7 @@ export function createRestRoutes(services: AuthServices, apollo: ApolloServer<Ga
   addFinanceRoutes(router, apollo, services);
   // Built once the routes are in: the document describes exactly what this gateway serves.
   let document: Record<string, unknown> | undefined;
-  const documentOf = () => (document ??= openApiDocument(router.described(), { version: API_VERSION }));
+  const documentOf = () => (document ??= router.document({ title: "kamina-graph REST API", version: API_VERSION, description: API_DESCRIPTION }));
   router.add(
     "GET",
     "/v1/openapi.json",
@@ -85,13 +86,5 @@ export function createRestRoutes(services: AuthServices, apollo: ApolloServer<Ga
     },
     { summary: "The browsable reference of this API, one self-contained page", tag: "contract", caller: "public", responses: { 200: { description: "The page", contentType: "text/html" } } },
   );
-  const routes = router.handler(services.logger);
-  return async (request, response, info) => {
-    if (await routes(request, response, info)) return true;
-    // Unknown paths under /v1 answer in the REST envelope, like every other /v1 failure.
-    const path = new URL(request.url ?? "/", "http://localhost").pathname;
-    if (path !== "/v1" && !path.startsWith("/v1/")) return false;
-    sendError(response, "NOT_FOUND", `No route for ${request.method} ${path}`);
-    return true;
-  };
+  return router.handler();
 }

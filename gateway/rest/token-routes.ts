@@ -6,7 +6,7 @@ import type { AuthApi } from "../auth/auth-api.ts";
 import { requireClient } from "./callers.ts";
 import { RestError } from "./envelope.ts";
 import { parseInput, readBody } from "./request-body.ts";
-import type { Router } from "./path-router.ts";
+import type { RestRoutes } from "./rest-routes.ts";
 import type { RouteSpec } from "./route-spec.ts";
 
 export const CONSENT_GRANT = "urn:kamina:consent";
@@ -80,7 +80,7 @@ const SPECS = {
 } satisfies Record<string, RouteSpec>;
 
 /** The token endpoint (RFC 6749) and token revocation (RFC 7009). */
-export function addTokenRoutes(router: Router, api: AuthApi): void {
+export function addTokenRoutes(router: RestRoutes, api: AuthApi): void {
   router.add("POST", "/v1/auth/token", async (request, response) => {
     const client = await requireClient(api, request, response);
     const body = await readBody(request);

@@ -4,7 +4,7 @@ import type { AuthApi } from "../auth/auth-api.ts";
 import type { AuthServices } from "../auth/services.ts";
 import { requireClient } from "../rest/callers.ts";
 import { parseInput, readBody } from "../rest/request-body.ts";
-import type { Router } from "../rest/path-router.ts";
+import type { RestRoutes } from "../rest/rest-routes.ts";
 import type { RouteSpec } from "../rest/route-spec.ts";
 import { WEBHOOK_EVENTS, WebhookEndpoints } from "./webhook-endpoints.ts";
 
@@ -100,7 +100,7 @@ const SPECS = {
  * Partners manage their webhook endpoints with HTTP Basic client authentication and the client
  * scope webhooks.manage. The secret is returned once, on creation and on rotation.
  */
-export function addWebhookRoutes(router: Router, api: AuthApi, services: AuthServices): void {
+export function addWebhookRoutes(router: RestRoutes, api: AuthApi, services: AuthServices): void {
   const endpoints = new WebhookEndpoints(services.prisma, services.config.tokens.keyEncryptionKey, services.config.realtime.webhooks.rotationOverlapMs);
 
   router.add("POST", "/v1/webhooks", async (request, response) => {
