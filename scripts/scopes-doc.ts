@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { committedSupergraph } from "../schema/composition.ts";
-import { describeRule } from "../platform/auth/access-rules.ts";
+import { argumentCoordinate, describeRule } from "../platform/auth/access-rules.ts";
 import { CLIENT_SCOPES, USER_SCOPES } from "../platform/auth/scopes.ts";
 import { readSupergraphSecurity } from "../gateway/scopes/supergraph-rules.ts";
 import { writeOrCheckDoc } from "./generated-doc.ts";
@@ -13,17 +13,21 @@ const START = "<!-- generated: scope tables (npm run docs:scopes) -->";
 const END = "<!-- end of generated scope tables -->";
 
 export function renderScopeTables(supergraphSdl: string = committedSupergraph()): string {
-  const { fieldRules, typeRules } = readSupergraphSecurity(supergraphSdl);
+  const { fieldRules, argumentRules, typeRules } = readSupergraphSecurity(supergraphSdl);
   const fields = [...fieldRules.entries()].sort(([a], [b]) => a.localeCompare(b));
   const byScope = new Map<string, string[]>();
-  for (const [coordinate, rule] of fields) {
+  const argumentEntries = [...argumentRules.entries()]
+    .flatMap(([field, byName]) => [...byName.entries()].map(([name, rule]) => [argumentCoordinate(field, name), rule] as const))
+    .sort(([a], [b]) => a.localeCompare(b));
+  for (const [coordinate, rule] of [...fields, ...argumentEntries]) {
     for (const scope of new Set(rule.scopes.flat(2))) byScope.set(scope, [...(byScope.get(scope) ?? []), coordinate]);
   }
   const scopeRows = [...USER_SCOPES, ...CLIENT_SCOPES].map((scope) => {
     const opens = byScope.get(scope) ?? [];
     const kind = (USER_SCOPES as readonly string[]).includes(scope) ? "per person (consent)" : "per client";
-    return `| \`${scope}\` | ${kind} | ${opens.length ? opens.map((coordinate) => `\`${coordinate}\``).join(", ") : "no GraphQL field"} |`;
+    return `| \`${scope}\` | ${kind} | ${opens.length ? opens.map((coordinate) => `\`${coordinate}\``).join(", ") : "no GraphQL field or argument"} |`;
   });
+  const argumentRows = argumentEntries.map(([coordinate, rule]) => `| \`${coordinate}\` | ${describeRule(rule)} |`);
   const typeRows = [...typeRules.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([type, rule]) => `| \`${type}\` | ${describeRule(rule)} |`);
   return [
     START,
@@ -36,15 +40,23 @@ export function renderScopeTables(supergraphSdl: string = committedSupergraph())
     "|---|---|",
     ...fields.map(([coordinate, rule]) => `| \`${coordinate}\` | ${describeRule(rule)} |`),
     "",
+    "### Arguments and what passing them needs",
+    "",
+    "`@argumentRequiresScopes`; on top of the field's own requirement, when the argument carries a value.",
+    "",
+    "| argument | needs |",
+    "|---|---|",
+    ...argumentRows,
+    "",
     "### Types with a requirement of their own",
     "",
     "| type | needs |",
     "|---|---|",
     ...typeRows,
     "",
-    "### Scopes and the fields they open",
+    "### Scopes and the fields and arguments they open",
     "",
-    "| scope | granted | fields |",
+    "| scope | granted | fields and arguments |",
     "|---|---|---|",
     ...scopeRows,
     "",

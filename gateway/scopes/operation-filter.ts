@@ -10,15 +10,18 @@ import {
   type DocumentNode,
   type FieldNode,
   type FragmentDefinitionNode,
+  type ConstValueNode,
   type GraphQLCompositeType,
+  type GraphQLField,
   type GraphQLOutputType,
   type GraphQLSchema,
   type OperationDefinitionNode,
   type SelectionNode,
   type SelectionSetNode,
+  type ValueNode,
 } from "graphql";
-import { describeRule, grants } from "../../platform/auth/access-rules.ts";
-import type { FieldRules } from "./supergraph-rules.ts";
+import { argumentCoordinate, describeRule, grants, type AccessRule } from "../../platform/auth/access-rules.ts";
+import type { ArgumentRules, FieldRules } from "./supergraph-rules.ts";
 
 /** Marks a list level in a path, as the Apollo Router prints the paths of the fields it removed. */
 export const LIST_MARKER = "@";
@@ -30,7 +33,10 @@ interface Condition {
 }
 
 export interface Removal {
-  /** `User.debts`: the field the token's scopes do not cover. */
+  /**
+   * `User.debts`: the field the token's scopes do not cover; or `Query.users(band:)`, an argument
+   * the operation passes that they do not cover (the whole field goes, as a refused field does).
+   */
   coordinate: string;
   /** What the field needs, in words: "debts.read". */
   needs: string;
@@ -59,7 +65,14 @@ export interface FilteredOperation {
 
 /**
  * Removes from an operation the fields the token's scopes do not cover, before the gateway
- * plans it: the Apollo Router's authorization semantics on `@apollo/gateway`.
+ * plans it: the Apollo Router's authorization semantics on `@apollo/gateway`. A field is also
+ * removed when the operation passes it an argument whose `@argumentRequiresScopes` the token's
+ * scopes do not cover: a filter by a value reveals that value (`users(band: RED) { totalCount }`
+ * tells whose band is RED), so it needs what reading the value needs. An argument counts as
+ * passed when it carries a value: written as a literal other than `null`, through a variable
+ * that holds one (or has a default), or left out with a default in the schema. Without the
+ * request's variables (a caller that plans once for all of them), a variable counts as holding
+ * a value.
  *
  * Each removed field is replaced in place by `<responseKey>: __typename` carrying the field's
  * own `@skip`/`@include`. Every subgraph can answer `__typename`, a selection set never becomes
@@ -72,9 +85,15 @@ export class OperationFilter {
   constructor(
     private readonly schema: GraphQLSchema,
     private readonly rules: FieldRules,
+    private readonly argumentRules: ArgumentRules = new Map(),
   ) {}
 
-  filter(document: DocumentNode, operationName: string | null | undefined, granted: ReadonlySet<string>): FilteredOperation {
+  filter(
+    document: DocumentNode,
+    operationName: string | null | undefined,
+    granted: ReadonlySet<string>,
+    variables?: Readonly<Record<string, unknown>>,
+  ): FilteredOperation {
     const operation = pickOperation(document, operationName);
     const rootType = operation && this.schema.getRootType(operation.operation);
     if (!operation || !rootType) return { document, removals: [], signature: "", dataIsNull: false, variableDefaults: {} };
@@ -82,7 +101,9 @@ export class OperationFilter {
     for (const definition of document.definitions) {
       if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
     }
-    const walk = new Walk(this.schema, this.rules, granted, fragments);
+    const declared = new Map<string, ConstValueNode | undefined>();
+    for (const definition of operation.variableDefinitions ?? []) declared.set(definition.variable.name.value, definition.defaultValue);
+    const walk = new Walk(this.schema, this.rules, this.argumentRules, granted, fragments, { values: variables, declared });
     const root = walk.selectionSet(operation.selectionSet, rootType, [], []);
     if (walk.removals.length === 0) return { document, removals: [], signature: "", dataIsNull: false, variableDefaults: {} };
     for (const removal of root.pending) removal.nullPath = [];
@@ -168,6 +189,12 @@ interface WalkResult {
   pending: Removal[];
 }
 
+/** The request's variables (undefined: not known) and the operation's declared defaults. */
+interface Variables {
+  values: Readonly<Record<string, unknown>> | undefined;
+  declared: ReadonlyMap<string, ConstValueNode | undefined>;
+}
+
 /** One traversal of one operation for one set of scopes. */
 class Walk {
   readonly removals: Removal[] = [];
@@ -175,8 +202,10 @@ class Walk {
   constructor(
     private readonly schema: GraphQLSchema,
     private readonly rules: FieldRules,
+    private readonly argumentRules: ArgumentRules,
     private readonly granted: ReadonlySet<string>,
     private readonly fragments: ReadonlyMap<string, FragmentDefinitionNode>,
+    private readonly variables: Variables,
   ) {}
 
   selectionSet(selectionSet: SelectionSetNode, parentType: GraphQLCompositeType, path: readonly string[], conditions: readonly Condition[]): WalkResult {
@@ -224,9 +253,10 @@ class Walk {
     const fieldConditions = [...conditions, ...conditionsOf(field.directives)];
     const coordinate = `${parentType.name}.${name}`;
     const rule = this.rules.get(coordinate);
+    const refused = rule && !grants(this.granted, rule) ? { coordinate, rule } : this.refusedArgument(field, definition, coordinate);
 
-    if (rule && !grants(this.granted, rule)) {
-      const removal: Removal = { coordinate, needs: describeRule(rule), path: fieldPath, nullPath: fieldPath, conditions: fieldConditions };
+    if (refused) {
+      const removal: Removal = { coordinate: refused.coordinate, needs: describeRule(refused.rule), path: fieldPath, nullPath: fieldPath, conditions: fieldConditions };
       this.removals.push(removal);
       if (isNonNullType(definition.type)) return { node: field, pending: [removal] };
       return { node: placeholder(field, key), pending: [] };
@@ -241,6 +271,34 @@ class Walk {
       return { node: placeholder(field, key), pending: [] };
     }
     return { node: result.selectionSet === field.selectionSet ? field : { ...field, selectionSet: result.selectionSet }, pending: [] };
+  }
+
+  /** The first argument the operation passes to the field that the token's scopes do not cover. */
+  private refusedArgument(field: FieldNode, definition: GraphQLField<unknown, unknown>, coordinate: string): { coordinate: string; rule: AccessRule } | undefined {
+    const rules = this.argumentRules.get(coordinate);
+    if (!rules) return undefined;
+    for (const [name, rule] of rules) {
+      if (grants(this.granted, rule)) continue;
+      const written = field.arguments?.find((argument) => argument.name.value === name)?.value;
+      const schemaDefault = definition.args.find((argument) => argument.name === name)?.defaultValue;
+      if (this.carriesValue(written, schemaDefault)) return { coordinate: argumentCoordinate(coordinate, name), rule };
+    }
+    return undefined;
+  }
+
+  /** Whether an argument written as `written` (undefined: left out) reaches the resolver with a value. */
+  private carriesValue(written: ValueNode | undefined, schemaDefault: unknown): boolean {
+    const byDefault = schemaDefault !== undefined && schemaDefault !== null;
+    if (written === undefined) return byDefault;
+    if (written.kind === Kind.NULL) return false;
+    if (written.kind !== Kind.VARIABLE) return true;
+    const { values, declared } = this.variables;
+    if (values === undefined) return true;
+    const name = written.name.value;
+    if (Object.hasOwn(values, name)) return values[name] !== null && values[name] !== undefined;
+    const declaredDefault = declared.get(name);
+    // A variable neither given nor defaulted leaves the argument out: the schema's default applies.
+    return declaredDefault === undefined ? byDefault : declaredDefault.kind !== Kind.NULL;
   }
 
   private compositeType(name: string): GraphQLCompositeType {

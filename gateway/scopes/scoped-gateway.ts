@@ -31,7 +31,8 @@ export interface ScopedGatewayOptions {
 
 /**
  * `@apollo/gateway` with the Apollo Router's authorization semantics. Before planning, each
- * operation loses the fields the token's scopes do not cover (see OperationFilter); the
+ * operation loses the fields the token's scopes do not cover, and those passed an argument they
+ * do not cover (see OperationFilter); the
  * filtered operation is planned and run like any other, its plan cached under its own key, so
  * tokens whose scopes remove different fields never share a plan. After execution each removed
  * field is `null` with an `UNAUTHORIZED_FIELD_OR_TYPE` error at its path, and the consent
@@ -66,7 +67,7 @@ export class ScopedGateway implements GatewayInterface {
   async load(options: Parameters<GatewayInterface["load"]>[0]) {
     const { schema, executor } = await this.inner.load(options);
     if (!this.options.enforce) return { executor };
-    const filter = new OperationFilter(schema, this.security.fieldRules);
+    const filter = new OperationFilter(schema, this.security.fieldRules, this.security.argumentRules);
     return { executor: (requestContext: GatewayRequestContext) => this.execute(requestContext, executor, filter) };
   }
 
@@ -100,10 +101,11 @@ export class ScopedGateway implements GatewayInterface {
   private filter(requestContext: GatewayRequestContext, context: GatewayContext, filter: OperationFilter): FilteredOperation & { queryHash: string } {
     const scopes = [...context.viewer.scopes].sort().join(" ");
     const operationName = requestContext.request.operationName ?? "";
-    const key = `${requestContext.queryHash}\u0000${operationName}\u0000${scopes}`;
+    const variables = requestContext.request.variables;
+    const key = `${requestContext.queryHash}\u0000${operationName}\u0000${scopes}\u0000${variablesShape(variables)}`;
     const cached = this.filtered.get(key);
     if (cached) return cached;
-    const operation = filter.filter(requestContext.document, requestContext.request.operationName, context.viewer.scopes);
+    const operation = filter.filter(requestContext.document, requestContext.request.operationName, context.viewer.scopes, variables ?? {});
     // The gateway keys its plan cache by queryHash (and operationName): the filtered operation
     // gets a hash of its own, shared by every token whose scopes remove the same fields.
     const queryHash = operation.signature
@@ -113,6 +115,19 @@ export class ScopedGateway implements GatewayInterface {
     this.filtered.set(key, entry);
     return entry;
   }
+}
+
+/**
+ * Which variables the request gives, and whether each holds a value: all that the filter reads
+ * of them (an argument needs its scopes only when it carries a value), so the filtered
+ * operation is cached per shape, never per value.
+ */
+function variablesShape(variables: Record<string, unknown> | undefined): string {
+  if (!variables) return "";
+  return Object.keys(variables)
+    .sort()
+    .map((name) => `${name}${variables[name] === null || variables[name] === undefined ? "=null" : ""}`)
+    .join(",");
 }
 
 /** `null` where each removed field was, and one error per removed field the request included. */

@@ -9,13 +9,27 @@ import {
   type FieldDefinitionNode,
   type TypeNode,
 } from "graphql";
-import { combineRules, ruleOf, type AccessDirectiveNames, type AccessRule } from "../../platform/auth/access-rules.ts";
+import {
+  ARGUMENT_SCOPES_DIRECTIVE,
+  ARGUMENT_SCOPES_SPEC,
+  argumentRuleOf,
+  combineRules,
+  ruleOf,
+  type AccessDirectiveNames,
+  type AccessRule,
+} from "../../platform/auth/access-rules.ts";
 
 const REQUIRES_SCOPES_SPEC = "https://specs.apollo.dev/requiresScopes/";
 const AUTHENTICATED_SPEC = "https://specs.apollo.dev/authenticated/";
 
 /** Every field that needs something, by coordinate (`User.debts`): its own rule AND its return type's. */
 export type FieldRules = ReadonlyMap<string, AccessRule>;
+
+/**
+ * Every argument that needs something, by field coordinate (`Query.users`) and then argument
+ * name (`band`): the `@argumentRequiresScopes` on it, from every subgraph that defines the field.
+ */
+export type ArgumentRules = ReadonlyMap<string, ReadonlyMap<string, AccessRule>>;
 
 export interface SupergraphSecurity {
   /**
@@ -25,6 +39,7 @@ export interface SupergraphSecurity {
    */
   gatewaySdl: string;
   fieldRules: FieldRules;
+  argumentRules: ArgumentRules;
   /** Type-level rules, by type name (also folded into `fieldRules` of the fields returning them). */
   typeRules: ReadonlyMap<string, AccessRule>;
 }
@@ -54,8 +69,17 @@ export function readSupergraphSecurity(supergraphSdl: string): SupergraphSecurit
     }
   }
   const fieldRules = new Map<string, AccessRule>();
+  const argumentRules = new Map<string, Map<string, AccessRule>>();
   for (const [typeName, fields] of fieldsByType) {
     for (const field of fields) {
+      for (const argument of field.arguments ?? []) {
+        const argumentRule = argumentRuleOf(argument.directives, names.argumentRequiresScopes);
+        if (!argumentRule) continue;
+        const coordinate = `${typeName}.${field.name.value}`;
+        let byName = argumentRules.get(coordinate);
+        if (!byName) argumentRules.set(coordinate, (byName = new Map()));
+        byName.set(argument.name.value, combineRules(byName.get(argument.name.value), argumentRule)!);
+      }
       const rule = combineRules(ruleOf(field.directives, names), typeRules.get(namedType(field.type)));
       if (rule) {
         const coordinate = `${typeName}.${field.name.value}`;
@@ -63,18 +87,22 @@ export function readSupergraphSecurity(supergraphSdl: string): SupergraphSecurit
       }
     }
   }
-  return { gatewaySdl: withoutSecurityPurpose(document), fieldRules, typeRules };
+  return { gatewaySdl: withoutSecurityPurpose(document), fieldRules, argumentRules, typeRules };
 }
 
-/** The local names of the two directives, from the supergraph's `@link`s (`as:` renames them). */
-function directiveNames(document: DocumentNode): AccessDirectiveNames {
-  const names = { requiresScopes: [] as string[], authenticated: [] as string[] };
+/** The local names of the three directives, from the supergraph's `@link`s (`as:` renames them). */
+function directiveNames(document: DocumentNode): AccessDirectiveNames & { argumentRequiresScopes: string[] } {
+  const names = { requiresScopes: [] as string[], authenticated: [] as string[], argumentRequiresScopes: [] as string[] };
   for (const link of securityLinks(document)) {
     if (link.url.startsWith(REQUIRES_SCOPES_SPEC)) names.requiresScopes.push(link.as ?? "requiresScopes");
     if (link.url.startsWith(AUTHENTICATED_SPEC)) names.authenticated.push(link.as ?? "authenticated");
+    // A composed directive keeps the name its subgraphs imported it under.
+    if (link.url.startsWith(ARGUMENT_SCOPES_SPEC)) names.argumentRequiresScopes.push(link.as ?? ARGUMENT_SCOPES_DIRECTIVE);
   }
   return names;
 }
+
+const SECURITY_SPECS = [REQUIRES_SCOPES_SPEC, AUTHENTICATED_SPEC, ARGUMENT_SCOPES_SPEC];
 
 function securityLinks(document: DocumentNode): { url: string; as: string | undefined }[] {
   const links: { url: string; as: string | undefined }[] = [];
@@ -87,7 +115,7 @@ function securityLinks(document: DocumentNode): { url: string; as: string | unde
         return value?.kind === Kind.STRING ? value.value : undefined;
       };
       const url = argument("url");
-      if (url && (url.startsWith(REQUIRES_SCOPES_SPEC) || url.startsWith(AUTHENTICATED_SPEC))) links.push({ url, as: argument("as") });
+      if (url && SECURITY_SPECS.some((spec) => url.startsWith(spec))) links.push({ url, as: argument("as") });
     }
   }
   return links;

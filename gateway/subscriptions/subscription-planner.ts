@@ -52,7 +52,7 @@ export class SubscriptionPlanner {
     this.apiSchema = this.api.toGraphQLJSSchema();
     this.supergraphSchema = supergraph.schema.toGraphQLJSSchema();
     this.planner = new QueryPlanner(supergraph);
-    this.filter = new OperationFilter(this.apiSchema, security.fieldRules);
+    this.filter = new OperationFilter(this.apiSchema, security.fieldRules, security.argumentRules);
   }
 
   plan(document: DocumentNode, operationName: string | null | undefined, granted: ReadonlySet<string>, documentKey: string): PlannedSubscription {

@@ -39,6 +39,26 @@ export function ruleOf(directives: readonly ConstDirectiveNode[] | undefined, na
   return rule;
 }
 
+/**
+ * `@argumentRequiresScopes(scopes: [[...]])` on an ARGUMENT_DEFINITION: what passing that argument
+ * takes, because the argument filters by (or otherwise reveals) a value whose field needs those
+ * scopes (`users(band:)` reveals `WellnessIndex.band`). Federation's `@requiresScopes` cannot sit
+ * on an argument, so this is our own directive, linked from this spec and carried into the
+ * supergraph by `@composeDirective`; same `scopes:` format, same OR-of-ANDs semantics.
+ */
+export const ARGUMENT_SCOPES_SPEC = "https://kamina-graph.invalid/argumentRequiresScopes/";
+export const ARGUMENT_SCOPES_DIRECTIVE = "argumentRequiresScopes";
+
+/** The rule the argument directive(s) named `names` state, or undefined when there is none. */
+export function argumentRuleOf(directives: readonly ConstDirectiveNode[] | undefined, names: readonly string[]): AccessRule | undefined {
+  return ruleOf(directives, { requiresScopes: names, authenticated: [] });
+}
+
+/** `Query.users(band:)`: the schema coordinate of an argument, as errors and docs name it. */
+export function argumentCoordinate(fieldCoordinate: string, argument: string): string {
+  return `${fieldCoordinate}(${argument}:)`;
+}
+
 /** All of the rules must hold (field and return type; several subgraphs). */
 export function combineRules(...rules: (AccessRule | undefined)[]): AccessRule | undefined {
   const present = rules.filter((rule): rule is AccessRule => rule !== undefined);

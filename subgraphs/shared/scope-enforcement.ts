@@ -11,7 +11,16 @@ import {
   type GraphQLSchema,
 } from "graphql";
 import { graphQLError } from "../../platform/errors.ts";
-import { combineRules, describeRule, ruleOf, SUBGRAPH_DIRECTIVE_NAMES, type AccessRule } from "../../platform/auth/access-rules.ts";
+import {
+  ARGUMENT_SCOPES_DIRECTIVE,
+  argumentCoordinate,
+  argumentRuleOf,
+  combineRules,
+  describeRule,
+  ruleOf,
+  SUBGRAPH_DIRECTIVE_NAMES,
+  type AccessRule,
+} from "../../platform/auth/access-rules.ts";
 import type { ConsentGrant } from "../../platform/auth/consent-grants.ts";
 import { RECEIPTS_EXTENSION, type FieldAccess } from "../../platform/auth/field-access.ts";
 
@@ -43,8 +52,9 @@ function isPromiseLike<T>(value: unknown): value is PromiseLike<T> {
 
 /**
  * Defence in depth: every subgraph enforces the `@requiresScopes`/`@authenticated` in its own
- * SDL on every request, whoever sends it. Wraps, in place, the resolver of every field that
- * needs something (its own directives AND its return type's) and the `__resolveReference` of
+ * SDL on every request, whoever sends it, and the `@argumentRequiresScopes` of the arguments a
+ * request passes. Wraps, in place, the resolver of every field that needs something (its own
+ * directives AND its return type's, or an argument's) and the `__resolveReference` of
  * every entity with a type-level rule. A refused field resolves to null with an
  * `UNAUTHORIZED_FIELD_OR_TYPE` error; an allowed one that returns a value is recorded for the
  * consent receipt.
@@ -56,12 +66,16 @@ export function enforceScopes(schema: GraphQLSchema): GraphQLSchema {
     const isRoot = rootTypes.has(type);
     for (const field of Object.values(type.getFields())) {
       const rule = fieldRuleOf(field);
-      if (!rule) continue;
+      const argumentRules = argumentRulesOf(field);
+      if (!rule && argumentRules.length === 0) continue;
       const coordinate = `${type.name}.${field.name}`;
-      const resolve = field.resolve ?? defaultFieldResolver;
-      if (isRoot) {
+      let resolve: GraphQLFieldResolver<unknown, AccessContext> = field.resolve ?? defaultFieldResolver;
+      // Inside the field's own guard: the arguments are checked once the field itself is allowed.
+      if (argumentRules.length > 0) resolve = guardArguments(resolve, isRoot ? undefined : type.name, coordinate, argumentRules);
+      if (!rule) field.resolve = resolve;
+      else if (isRoot) {
         // No person yet: only the token's scopes apply (`@authenticated` already held at the door).
-        if (rule.scopes.length > 0) field.resolve = guardRootField(resolve, coordinate, rule);
+        field.resolve = rule.scopes.length > 0 ? guardRootField(resolve, coordinate, rule) : resolve;
       } else field.resolve = guardPersonalField(resolve, type.name, coordinate, rule);
     }
     guardEntity(type);
@@ -99,6 +113,47 @@ function guardPersonalField(
     const verdict = access.authorise(subjectOf(typeName, parent), rule);
     return isPromiseLike(verdict) ? verdict.then(proceed) : proceed(verdict);
   };
+}
+
+interface ArgumentRule {
+  name: string;
+  rule: AccessRule;
+}
+
+/**
+ * An argument that carries a value (its default included) needs its `@argumentRequiresScopes`,
+ * as the gateway decides it: on a root field the token's scopes, on a person's field that
+ * person's consent. A refused argument refuses the whole field, with the field's error code.
+ * `typeName` is undefined on a root field.
+ */
+function guardArguments(
+  resolve: GraphQLFieldResolver<unknown, AccessContext>,
+  typeName: string | undefined,
+  coordinate: string,
+  rules: readonly ArgumentRule[],
+): GraphQLFieldResolver<unknown, AccessContext> {
+  return (parent, args: Record<string, unknown>, context, info) => {
+    const passed = rules.filter(({ name }) => args[name] !== null && args[name] !== undefined);
+    if (passed.length === 0) return resolve(parent, args, context, info);
+    const { access } = context;
+    const verdicts = passed.map(({ rule }) => (typeName === undefined ? access.tokenCovers(rule) : access.authorise(subjectOf(typeName, parent), rule)));
+    const decide = (allowed: readonly unknown[]) => {
+      const refused = allowed.findIndex((verdict) => !verdict);
+      if (refused !== -1) throw notAuthorised(`pass ${argumentCoordinate(coordinate, passed[refused]!.name)}`, passed[refused]!.rule);
+      return resolve(parent, args, context, info);
+    };
+    return verdicts.some(isPromiseLike) ? Promise.all(verdicts).then(decide) : decide(verdicts);
+  };
+}
+
+/** The field's arguments that state an `@argumentRequiresScopes`, from the SDL. */
+export function argumentRulesOf(field: GraphQLField<unknown, unknown>): ArgumentRule[] {
+  const rules: ArgumentRule[] = [];
+  for (const argument of field.args) {
+    const rule = argumentRuleOf(argument.astNode?.directives, [ARGUMENT_SCOPES_DIRECTIVE]);
+    if (rule) rules.push({ name: argument.name, rule });
+  }
+  return rules;
 }
 
 type ReferenceResolver = (reference: unknown, context: AccessContext, info: unknown) => unknown;
