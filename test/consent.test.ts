@@ -246,6 +246,9 @@ describe("consent: asking, answering, reading, revoking", () => {
     assertEnvelope(await call("GET", "/v1/consents/cns_does_not_exist", { headers: sandbox }), 404, "NOT_FOUND");
     assertEnvelope(await call("GET", `/v1/consents/${id}`), 401, "UNAUTHENTICATED");
     assertEnvelope(await call("GET", "/v1/consents/%E0%A4%A", { headers: sandbox }), 400, "BAD_REQUEST");
+    // A NUL byte would reach PostgreSQL, which refuses it in text (issue 16: it answered 500).
+    assertEnvelope(await call("GET", "/v1/consents/%00", { headers: sandbox }), 400, "BAD_USER_INPUT", /control character/);
+    assertEnvelope(await call("DELETE", "/v1/consents/cns_%0A", { headers: sandbox }), 400, "BAD_USER_INPUT", /control character/);
     assert.equal((await call("GET", `/v1/consents/${id}`, { headers: appKey() })).body.status, "AUTHORISED");
   });
 

@@ -235,6 +235,15 @@ describe("wellness exports", () => {
     const swapped = done.body.download_url.replace(theirs.body.id, mine.body.id);
     assertRefused(await rest(swapped, "GET", ""), 403, "FORBIDDEN", /signature/);
     assertRefused(await rest(origin(), "GET", `/v1/exports/files/exp_nosuchexport?expires=9999999999&signature=abc`), 404, "NOT_FOUND");
+
+    // Suspension revokes a client's tokens; its signed URLs, which need none, stop working too.
+    await sql.query(`UPDATE partner_client SET status = 'SUSPENDED' WHERE id = $1`, [OTHER.id]);
+    try {
+      assertRefused(await rest(done.body.download_url, "GET", ""), 403, "FORBIDDEN", /suspended/);
+    } finally {
+      await sql.query(`UPDATE partner_client SET status = 'ACTIVE' WHERE id = $1`, [OTHER.id]);
+    }
+    assert.equal((await fetch(done.body.download_url)).status, 200);
   });
 
   test("a tampered, unsigned or expired download URL is refused", async () => {

@@ -157,6 +157,9 @@ export function addExportRoutes(router: RestRoutes, services: AuthServices): voi
     const check = signer.check("GET", `${FILES_PATH}/${job.id}`, job.clientId, expires, signature);
     if (check === "bad-signature") throw new RestError("FORBIDDEN", "The download URL's signature does not match");
     if (check === "expired") throw new RestError("FORBIDDEN", "The download URL has expired; GET the export again for a fresh one");
+    // A URL needs no token, so suspension (which revokes tokens) must be checked here too.
+    const client = await services.prisma.partnerClient.findUnique({ where: { id: job.clientId }, select: { status: true } });
+    if (client?.status !== "ACTIVE") throw new RestError("FORBIDDEN", `Client ${job.clientId} is suspended: its download URLs do not work`);
     const file = job.status === "SUCCEEDED" && job.fileKey ? await storage.read(job.fileKey) : undefined;
     if (!file) throw new RestError("NOT_FOUND", "The export's file is no longer kept; create a new export");
     await stream(response, job, file);

@@ -13,7 +13,7 @@ const createBody = z.strictObject({
     .string({ error: "must be a string" })
     .min(1, "must not be empty")
     .max(2048, "is too long")
-    .describe("Where deliveries are POSTed: https on a public address (a sandbox client may also use loopback http)"),
+    .describe("Where deliveries are POSTed: https on a public address (a sandbox client may also use loopback http or https)"),
   events: z
     .array(z.enum(WEBHOOK_EVENTS, { error: `must hold event names: ${WEBHOOK_EVENTS.join(", ")}` }), { error: "must be an array of event names" })
     .min(1, "must name at least one event")
