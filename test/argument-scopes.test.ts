@@ -293,6 +293,34 @@ describe("the band filter through the running gateway", () => {
     assert.equal(typeof served.body.data!.users.totalCount, "number");
   });
 
+  test("a partner token with wellness.read: the band matches only people whose own consent grants wellness.read", async () => {
+    const partner = await partnerToken("debts.read wellness.read");
+    const picked = await sql.query<{ id: string; band: string; consent: string; scopes: string[] }>(`
+      SELECT u.id, latest.band::text AS band, c.id AS consent, c.scopes
+      FROM app_user u
+      JOIN consent c ON c.user_id = u.id AND c.client_id = 'of_lab_demo' AND c.status = 'AUTHORISED'
+      JOIN LATERAL (SELECT s.band FROM wellness_snapshot s WHERE s.user_id = u.id ORDER BY s.snapshot_date DESC LIMIT 1) latest ON true
+      WHERE u.id <> $1 AND (SELECT count(*) FROM consent o WHERE o.user_id = u.id AND o.client_id = 'of_lab_demo') = 1
+      ORDER BY u.id LIMIT 1`, [DEMO_USER]);
+    const person = picked.rows[0]!;
+    const query = `query($band: WellnessBand) { users(first: 100, band: $band) { totalCount edges { node { id } } } }`;
+    const ids = (body: GraphQLResponse["body"]) => (body.data!.users.edges as { node: { id: string } }[]).map((edge) => edge.node.id);
+
+    const before = await postGraphQL(kamina.graphqlUrl, query, { band: person.band }, partner);
+    assert.ok(ids(before.body).includes(person.id), "their consent grants wellness.read: their band matches");
+    await sql.query("UPDATE consent SET scopes = ARRAY['debts.read'] WHERE id = $1", [person.consent]);
+    try {
+      const after = await postGraphQL(kamina.graphqlUrl, query, { band: person.band }, partner);
+      assert.equal(after.body.errors, undefined);
+      assert.ok(!ids(after.body).includes(person.id), "a person who granted debts.read alone is never matched by their band");
+      assert.equal(after.body.data!.users.totalCount, before.body.data!.users.totalCount - 1, "nor counted");
+      const unfiltered = await postGraphQL(kamina.graphqlUrl, query, {}, partner);
+      assert.ok(ids(unfiltered.body).includes(person.id), "they are still listed: debts.read is theirs to read");
+    } finally {
+      await sql.query("UPDATE consent SET scopes = $2 WHERE id = $1", [person.consent, person.scopes]);
+    }
+  });
+
   test("through an alias, a named fragment and an inline fragment", async () => {
     assertRefused(await postGraphQL(kamina.graphqlUrl, `{ who: users(band: RED) { totalCount } }`, {}, debtsOnly), ["who"]);
     assertRefused(await postGraphQL(kamina.graphqlUrl, `{ ...Count } fragment Count on Query { users(band: RED) { totalCount } }`, {}, debtsOnly), ["users"]);

@@ -4,6 +4,8 @@ import type { Country } from "../../generated/prisma/enums.ts";
 import type { PrismaClient } from "../database/database.ts";
 import { StatementBatcher } from "../database/statement-batcher.ts";
 import { consentIsActive } from "./consent-coverage.ts";
+import type { AccessRule } from "./access-rules.ts";
+import type { ScopeRequirement } from "./scopes.ts";
 
 /** One authorised, unexpired consent a person gave a client: what it lets that client read. */
 export interface ConsentGrant {
@@ -45,6 +47,18 @@ export function activeConsentOf(client: PartnerClient): Prisma.Sql {
   return Prisma.sql`c.client_id = ${client.clientId}
     AND ${consentIsActive("c")}
     AND c.country::text = ANY(${[...client.countries]}::text[])`;
+}
+
+/**
+ * The consent `c` grants what `rule` needs (every requirement; within one, any alternative whose
+ * scopes it holds all of), as a condition on `consent c`: for filters over many people, where
+ * each person's own consent has to cover what the filter reveals about them.
+ */
+export function consentCovers(rule: AccessRule): Prisma.Sql {
+  if (rule.scopes.length === 0) return Prisma.sql`true`;
+  const requirement = (alternatives: ScopeRequirement) =>
+    Prisma.sql`(${Prisma.join(alternatives.map((all) => Prisma.sql`c.scopes @> ${[...all]}::text[]`), " OR ")})`;
+  return Prisma.join(rule.scopes.map(requirement), " AND ");
 }
 
 /**

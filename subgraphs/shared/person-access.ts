@@ -6,7 +6,7 @@ import type { GraphQLError, GraphQLField, GraphQLResolveInfo } from "graphql";
 import { describeRule, type AccessRule } from "../../platform/auth/access-rules.ts";
 import type { ConsentGrant } from "../../platform/auth/consent-grants.ts";
 import type { FieldAccess } from "../../platform/auth/field-access.ts";
-import { fieldRuleOf, notAuthorised } from "./scope-enforcement.ts";
+import { argumentRulesOf, fieldRuleOf, notAuthorised } from "./scope-enforcement.ts";
 
 /** The per-person check of the field being resolved, for one call. */
 export interface PersonAccess {
@@ -63,4 +63,28 @@ function fieldRule(field: GraphQLField<unknown, unknown> | undefined, coordinate
     fieldRules.set(field, known);
   }
   return known;
+}
+
+/** Read from the SDL once per argument of the built schema. */
+const argumentRules = new WeakMap<GraphQLField<unknown, unknown>, Map<string, AccessRule>>();
+
+/**
+ * What passing `argument` to the field `info` resolves takes, from its `@argumentRequiresScopes`:
+ * for a filter over many people, which each person's consent must cover for the filter to
+ * match them (scope-enforcement.ts checks the token's scopes already; a person's consent can
+ * only be checked per row, in the query).
+ */
+export function argumentRule(info: GraphQLResolveInfo, argument: string): AccessRule {
+  const field = info.parentType.getFields()[info.fieldName];
+  const coordinate = `${info.parentType.name}.${info.fieldName}(${argument}:)`;
+  if (!field) throw new Error(`${coordinate} is not in the schema`);
+  let known = argumentRules.get(field);
+  if (!known) {
+    known = new Map(argumentRulesOf(field).map(({ name, rule }) => [name, rule]));
+    argumentRules.set(field, known);
+  }
+  const rule = known.get(argument);
+  // Fail closed: a filter over people's data says in its SDL what it reveals.
+  if (!rule) throw new Error(`${coordinate} filters by a person's data but states no @argumentRequiresScopes`);
+  return rule;
 }

@@ -3,7 +3,7 @@ import type { WellnessBand } from "../../generated/prisma/enums.ts";
 import { badUserInput } from "../../platform/errors.ts";
 import type { SubgraphContext } from "../shared/context.ts";
 import { connectionFrom, decodeCursor, encodeCursor, pageSize } from "../shared/pagination.ts";
-import { personAccess } from "../shared/person-access.ts";
+import { argumentRule, personAccess } from "../shared/person-access.ts";
 import type { WellnessLoaders } from "./loaders.ts";
 import type { WellnessMutations } from "./mutations.ts";
 import { HISTORY_MONTHS, USERS_PAGE, type GoalRow, type UserRow, type WellnessService } from "./service.ts";
@@ -15,10 +15,11 @@ export const resolvers: GraphQLResolverMap<Context> = {
   Query: {
     me: (_root, _args, { viewer, loaders }: Context) => (viewer.kind === "consent" ? loaders.user.load(viewer.userId) : null),
     user: (_root, { id }: { id: string }, { loaders }: Context) => loaders.user.load(id),
-    users: async (_root, args: { first?: number | null; after?: string | null; band?: WellnessBand | null }, { service, loaders }: Context) => {
+    users: async (_root, args: { first?: number | null; after?: string | null; band?: WellnessBand | null }, { service, loaders }: Context, info) => {
       const size = pageSize(args.first, USERS_PAGE);
       const [afterId] = decodeCursor(args.after, ["string"] as const) ?? [];
-      const band = args.band ?? undefined;
+      // The band is a person's wellness: only people whose consent covers it may match.
+      const band = args.band ? { value: args.band, consentFor: argumentRule(info, "band") } : undefined;
       const rows = await service.pageOfUsers({ limit: size + 1, ...(afterId !== undefined ? { afterId } : {}), ...(band ? { band } : {}) });
       for (const row of rows) loaders.user.prime(row.id, row);
       return {

@@ -1,6 +1,7 @@
 import { Prisma, type PrismaClient } from "../../generated/prisma/client.ts";
 import type { Country, GoalStatus, WellnessBand } from "../../generated/prisma/enums.ts";
-import { activeConsentOf } from "../../platform/auth/consent-grants.ts";
+import type { AccessRule } from "../../platform/auth/access-rules.ts";
+import { activeConsentOf, consentCovers } from "../../platform/auth/consent-grants.ts";
 import { tenantOf } from "../../platform/auth/tenant.ts";
 import type { Viewer } from "../../platform/auth/viewer.ts";
 
@@ -40,6 +41,15 @@ const SNAPSHOT_COLUMNS = Prisma.sql`s.user_id AS "userId", s.snapshot_date AS "s
 type Nullable<Row> = { [Key in keyof Row]: Row[Key] | null };
 
 export const USERS_PAGE = { default: 20, max: 100 } as const;
+
+/**
+ * Only the people whose latest band is `value`, among those whose consent for the caller covers
+ * `consentFor` (what the band reveals, from the argument's `@argumentRequiresScopes`).
+ */
+export interface BandFilter {
+  value: WellnessBand;
+  consentFor: AccessRule;
+}
 export const HISTORY_MONTHS = { min: 1, max: 24 } as const;
 
 /**
@@ -78,7 +88,7 @@ export class WellnessService {
   }
 
   /** Visible users ordered by id after `afterId`, optionally only those whose latest band is `band`; one extra row tells whether more exist. */
-  pageOfUsers(options: { limit: number; afterId?: string; band?: WellnessBand }): Promise<UserRow[]> {
+  pageOfUsers(options: { limit: number; afterId?: string; band?: BandFilter }): Promise<UserRow[]> {
     const after = options.afterId ?? "";
     if (!options.band) {
       return this.prisma.$queryRaw<UserRow[]>`
@@ -93,12 +103,12 @@ export class WellnessService {
       JOIN LATERAL (
         SELECT s.band FROM wellness_snapshot s WHERE s.user_id = u.id ORDER BY s.snapshot_date DESC LIMIT 1
       ) latest ON true
-      WHERE u.id > ${after} AND latest.band = ${options.band}::"WellnessBand" AND ${this.visible()}
+      WHERE u.id > ${after} AND latest.band = ${options.band.value}::"WellnessBand" AND ${this.visible(options.band.consentFor)}
       ORDER BY u.id
       LIMIT ${options.limit}`;
   }
 
-  async countUsers(band?: WellnessBand): Promise<number> {
+  async countUsers(band?: BandFilter): Promise<number> {
     const [row] = band
       ? await this.prisma.$queryRaw<{ count: bigint }[]>`
           SELECT count(*) AS count
@@ -106,7 +116,7 @@ export class WellnessService {
           JOIN LATERAL (
             SELECT s.band FROM wellness_snapshot s WHERE s.user_id = u.id ORDER BY s.snapshot_date DESC LIMIT 1
           ) latest ON true
-          WHERE latest.band = ${band}::"WellnessBand" AND ${this.visible()}`
+          WHERE latest.band = ${band.value}::"WellnessBand" AND ${this.visible(band.consentFor)}`
       : await this.prisma.$queryRaw<{ count: bigint }[]>`SELECT count(*) AS count FROM app_user u WHERE ${this.visible()}`;
     return Number(row?.count ?? 0);
   }
@@ -134,12 +144,16 @@ export class WellnessService {
     });
   }
 
-  /** The people this viewer may see, as a condition on `app_user u`. */
-  private visible(): Prisma.Sql {
+  /**
+   * The people this viewer may see, as a condition on `app_user u`; with `covering`, only those
+   * whose consent grants it. A consent token's scopes are its consent's, checked before this runs.
+   */
+  private visible(covering?: AccessRule): Prisma.Sql {
     const viewer = this.viewer;
     if (viewer.kind === "consent") return Prisma.sql`(u.id = ${viewer.userId} AND u.country = ${viewer.country}::"Country")`;
+    const grants = covering ? Prisma.sql`AND ${consentCovers(covering)}` : Prisma.empty;
     return Prisma.sql`(u.country::text = ANY(${[...viewer.countries]}::text[])
-      AND EXISTS (SELECT 1 FROM consent c WHERE c.user_id = u.id AND ${activeConsentOf(viewer)}))`;
+      AND EXISTS (SELECT 1 FROM consent c WHERE c.user_id = u.id AND ${activeConsentOf(viewer)} ${grants}))`;
   }
 }
 
