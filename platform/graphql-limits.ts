@@ -43,6 +43,25 @@ export function operationTooComplex(limit: OperationLimit, message: string, max:
   return graphQLError("OPERATION_TOO_COMPLEX", message, { limit, max, http: { status: 400 } });
 }
 
+/**
+ * A subgraph's limits: the gateway's, with room for what query planning adds to the operations
+ * the gateway sends (fragments inlined, key fields and `__typename` added to every entity, an
+ * alias where two parents' fields merge), so that nothing the gateway admitted is refused
+ * behind it. Depth and directives do not grow in planning; the counts and the cost get four
+ * times the room. A caller at a subgraph's own port is still refused within milliseconds.
+ */
+export function subgraphLimits(limits: GraphQLLimits): GraphQLLimits {
+  const ROOM = 4;
+  return {
+    ...limits,
+    maxAliases: limits.maxAliases * ROOM,
+    maxRootFields: limits.maxRootFields * ROOM,
+    maxTokens: limits.maxTokens * ROOM,
+    maxSelections: limits.maxSelections * ROOM,
+    maxCost: limits.maxCost * ROOM,
+  };
+}
+
 /** The part of an Apollo Server's configuration that applies the limits (spread it in). */
 export function graphQLLimitOptions(limits: GraphQLLimits) {
   return {

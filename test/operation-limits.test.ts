@@ -17,6 +17,8 @@ interface Target {
   onPerson(inner: string, fragments?: string): string;
   /** `count` root fields. */
   rootFields(count: number): string;
+  /** How much more room than the gateway's limits this target gives counts and cost (subgraphs: what planning adds). */
+  room: number;
   variables?: Record<string, unknown>;
 }
 
@@ -58,6 +60,7 @@ describe("operation limits: what one request may cost, refused before anything r
       url: () => kamina.graphqlUrl,
       onPerson: (inner, fragments = "") => `query { me { ${inner} } } ${fragments}`,
       rootFields: (count) => `query { ${repeat(count, () => "me { id }")} }`,
+      room: 1,
     },
     {
       name: "a subgraph's own port",
@@ -65,6 +68,7 @@ describe("operation limits: what one request may cost, refused before anything r
       onPerson: (inner, fragments = "") => `query($r: [_Any!]!) { _entities(representations: $r) { ... on User { ${inner} } } } ${fragments}`,
       rootFields: (count) => `query($r: [_Any!]!) { ${repeat(count, () => "_entities(representations: $r) { __typename }")} }`,
       variables: REPRESENTATIONS,
+      room: 4,
     },
   ];
 
@@ -72,7 +76,7 @@ describe("operation limits: what one request may cost, refused before anything r
     { limit: "tokens", operation: (target) => target.onPerson(repeat(20_000, (index) => `a${index}: id`)) },
     { limit: "depth", operation: (target) => target.onPerson(nested(22)) },
     { limit: "aliases", operation: (target) => target.onPerson(repeat(500, (index) => `e${index}: alerts { id }`)) },
-    { limit: "rootFields", operation: (target) => target.rootFields(21) },
+    { limit: "rootFields", operation: (target) => target.rootFields(20 * target.room + 1) },
     { limit: "directives", operation: (target) => target.onPerson(repeat(51, () => "id @include(if: true)")) },
     { limit: "selections", operation: (target) => target.onPerson("...F0", FAN_OUT_FRAGMENTS) },
     { limit: "cost", operation: (target) => target.onPerson("alerts(first: 100) { user { alerts(first: 100) { user { alerts(first: 100) { id type } } } } }") },

@@ -6,7 +6,7 @@ import type { GraphQLResolverMap } from "@apollo/subgraph/dist/schema-helper/res
 import { parse, type DocumentNode } from "graphql";
 import type { Config, SubgraphName } from "../../platform/config/config.ts";
 import { DEFAULT_LIMITS, type LimitsConfig } from "../../platform/config/limits-config.ts";
-import { graphQLLimitOptions, operationLimitsPlugin } from "../../platform/graphql-limits.ts";
+import { graphQLLimitOptions, operationLimitsPlugin, subgraphLimits } from "../../platform/graphql-limits.ts";
 import { createErrorFormatter } from "../../platform/http/format-error.ts";
 import { startGraphQLHttpServer } from "../../platform/http/graphql-http-server.ts";
 import type { Logger } from "../../platform/logger.ts";
@@ -87,6 +87,7 @@ export async function startSubgraph<Service, Loaders, Mutations>(
   const consentGrants = new ConsentGrants(prisma);
   const enforcing = options.enforceScopes ?? true;
   const limits = options.limits ?? DEFAULT_LIMITS;
+  const operationLimits = subgraphLimits(limits.graphql);
   const schema = buildSubgraphSchema([{ typeDefs: definition.typeDefs, resolvers: { ...scalarResolvers, ...definition.resolvers } as GraphQLResolverMap<unknown> }]);
   if (enforcing) enforceScopes(schema);
   else logger.warn("UNSAFE_DISABLE_SCOPE_ENFORCEMENT is set: this subgraph does not check scopes per field (benchmarks only)");
@@ -99,8 +100,8 @@ export async function startSubgraph<Service, Loaders, Mutations>(
     // Traces are for Apollo's hosted studio, which this deployment does not use; cache hints are
     // for shared HTTP caches, which must never keep personal data (answers are no-store). Either
     // plugin would wrap every field resolver and cost time on every field of every request.
-    plugins: [ApolloServerPluginInlineTraceDisabled(), ApolloServerPluginCacheControlDisabled(), operationLimitsPlugin(limits.graphql), ...(enforcing ? [receiptsPlugin()] : [])],
-    ...graphQLLimitOptions(limits.graphql),
+    plugins: [ApolloServerPluginInlineTraceDisabled(), ApolloServerPluginCacheControlDisabled(), operationLimitsPlugin(operationLimits), ...(enforcing ? [receiptsPlugin()] : [])],
+    ...graphQLLimitOptions(operationLimits),
   });
   await apollo.start();
   const http = await startGraphQLHttpServer({
