@@ -23,7 +23,7 @@ export const ERROR_CODES = {
     status: 401,
     doc: "A token or grant bound to a key (RFC 9449 DPoP) came without a valid proof: none, `Bearer` instead of the `DPoP` scheme, another key, another method, URL or access token, too old, or replayed; or an unbound token came with the `DPoP` scheme. The answer carries `WWW-Authenticate: DPoP error=\"invalid_dpop_proof\"`. The token endpoints answer it too, for a `DPoP` header that does not verify.",
   },
-  UNAUTHORIZED_FIELD_OR_TYPE: { status: 403, doc: "The token's scopes do not cover this field; it comes back null and the rest of the operation runs." },
+  UNAUTHORIZED_FIELD_OR_TYPE: { status: 403, doc: "The token's scopes do not cover this field, or an argument passed to it (`@argumentRequiresScopes`); it comes back null and the rest of the operation runs." },
   FORBIDDEN: { status: 403, doc: "The caller may not perform this action." },
   CONSENT_REVOKED: { status: 403, doc: "The consent behind the token was revoked or has expired." },
   NOT_FOUND: { status: 404, doc: "The resource does not exist or is not visible to the caller (the two are the same answer)." },
