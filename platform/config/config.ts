@@ -3,6 +3,7 @@ import { z } from "zod";
 import { checkSecrets, LOCAL_KEY_ENCRYPTION_KEY, refusalMessage } from "./secret-policy.ts";
 import { realtimeConfigSchema, toRealtimeConfig, type RealtimeConfig } from "./realtime-config.ts";
 import { limitsConfigSchema, toLimitsConfig, type LimitsConfig } from "./limits-config.ts";
+import { rateLimitConfigSchema, toRateLimitConfig, type RateLimitConfig } from "./rate-limit-config.ts";
 
 export const SUBGRAPH_NAMES = ["wellness", "debts", "expenses", "coach", "alerts"] as const;
 export type SubgraphName = (typeof SUBGRAPH_NAMES)[number];
@@ -114,6 +115,8 @@ export interface Config {
   subgraphs: Record<SubgraphName, { port: number; url: string }>;
   /** Event bus (NATS_URL), subscriptions and webhooks. */
   realtime: RealtimeConfig;
+  /** Per-client rate limits shared by every instance: requests, cost, failed authentications, consent prompts (rate-limit-config.ts). */
+  rateLimits: RateLimitConfig;
   /** What one request may cost: GraphQL operation limits, WebSocket and HTTP limits (limits-config.ts). */
   limits: LimitsConfig;
   /** Batch exports (POST /v1/exports/wellness). */
@@ -173,6 +176,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     reports: { minCell: values.REPORT_MIN_CELL },
     subgraphs,
     realtime: toRealtimeConfig(realtimeValues),
+    rateLimits: toRateLimitConfig(parseOrThrow(rateLimitConfigSchema(), env)),
     limits: toLimitsConfig(parseOrThrow(limitsConfigSchema(), env)),
     exports: {
       dir: values.EXPORT_DIR ?? join(values.DATA_DIR, "exports"),
