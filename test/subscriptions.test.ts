@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { once } from "node:events";
 import { after, before, describe, test } from "node:test";
+import { decodeJwt, SignJWT } from "jose";
 import WebSocket from "ws";
 import type { PrismaClient } from "../platform/database/database.ts";
 import { startTestKamina } from "./support/kamina.ts";
@@ -288,6 +289,75 @@ describe("federated subscriptions over graphql-ws", () => {
     assert.ok(Date.now() - started < 1_000);
     assert.equal(closed.code, 4403);
     assert.match(closed.reason, /revoked/i);
+  });
+
+  describe("close codes: 4403 means stop, 4401 means refresh, the same at connect and on a live socket", () => {
+    const revokeConsent = async (token: string) => {
+      const response = await fetch(`${kamina.gateway!.origin}/v1/consents/${consentIdOf(token)}`, {
+        method: "DELETE",
+        headers: { "content-type": "application/json", ...sandboxCredentials(kamina) },
+        body: JSON.stringify({ reason: "the person withdrew it" }),
+      });
+      assert.equal(response.status, 200);
+    };
+    /** A copy of a genuine consent token with other times, signed with the gateway's own key. */
+    const resigned = async (token: string, changes: { iat: number; exp: number }) => {
+      const signer = await kamina.gateway!.auth.keys.signer();
+      const claims = decodeJwt(token);
+      return new SignJWT({ ...claims, ...changes, nbf: changes.iat }).setProtectedHeader({ alg: "EdDSA", typ: "at+jwt", kid: signer.kid }).sign(signer.key);
+    };
+
+    test("a revoked consent is refused at connect with 4403, as it closes a live socket", async () => {
+      const token = await consentToken(kamina, PERSON_A);
+      await revokeConsent(token);
+      const closed = await within(subscribe(kamina.graphqlUrl, `Bearer ${token}`, SIMPLE).closed, 5_000, "the refused connection");
+      assert.equal(closed.code, 4403, closed.reason);
+      assert.match(closed.reason, /consent/i);
+    });
+
+    test("an expired consent closes a live socket with 4403 and is refused at connect with 4403", async () => {
+      const token = await consentToken(kamina, PERSON_A);
+      const base = kamina.gateway!.subscriptions.hub.size.subscribers;
+      const live = subscribe(kamina.graphqlUrl, `Bearer ${token}`, SIMPLE);
+      await subscribed(kamina, base);
+      await prisma.consent.update({ where: { id: consentIdOf(token) }, data: { expiresAt: new Date(Date.now() - 1_000) } });
+      await raiseAlert(prisma, PERSON_A); // the per-event check finds it
+      const closedLive = await within(live.closed, 5_000, "the live socket");
+      assert.equal(closedLive.code, 4403, closedLive.reason);
+      assert.equal(live.results.length, 0, "nothing delivered under an expired consent");
+      const closedAtConnect = await within(subscribe(kamina.graphqlUrl, `Bearer ${token}`, SIMPLE).closed, 5_000, "the refused connection");
+      assert.equal(closedAtConnect.code, 4403, closedAtConnect.reason);
+      assert.equal(closedAtConnect.reason, closedLive.reason, "the same refusal, in the same words");
+    });
+
+    test("a revoked access token is refused at connect with 4403", async () => {
+      const token = await consentToken(kamina, PERSON_A);
+      const response = await fetch(`${kamina.gateway!.origin}/v1/auth/revoke`, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...sandboxCredentials(kamina) },
+        body: JSON.stringify({ token }),
+      });
+      assert.equal(response.status, 200);
+      const closed = await within(subscribe(kamina.graphqlUrl, `Bearer ${token}`, SIMPLE).closed, 5_000, "the refused connection");
+      assert.equal(closed.code, 4403, closed.reason);
+    });
+
+    test("an expired access token is refused at connect with 4401, and a live socket closes with 4401 when its token expires", async () => {
+      const genuine = await consentToken(kamina, PERSON_A);
+      const now = Math.floor(Date.now() / 1000);
+      const expired = await resigned(genuine, { iat: now - 7_200, exp: now - 60 });
+      const refused = await within(subscribe(kamina.graphqlUrl, `Bearer ${expired}`, SIMPLE).closed, 5_000, "the refused connection");
+      assert.equal(refused.code, 4401, refused.reason);
+      assert.match(refused.reason, /expired/);
+
+      const expiring = await resigned(genuine, { iat: now - 60, exp: now + 2 });
+      const base = kamina.gateway!.subscriptions.hub.size.subscribers;
+      const live = subscribe(kamina.graphqlUrl, `Bearer ${expiring}`, SIMPLE);
+      await subscribed(kamina, base);
+      const closed = await within(live.closed, 6_000, "the expiring token's socket");
+      assert.equal(closed.code, 4401, closed.reason);
+      assert.match(closed.reason, /expired/);
+    });
   });
 
   test("two gateway instances sharing one database both deliver an alert committed once", async () => {

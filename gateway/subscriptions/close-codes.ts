@@ -4,9 +4,14 @@
  * 4500 internal error). Documented in docs/realtime.md; a client decides what to do by code.
  */
 export const CLOSE_CODES = {
-  /** No token in `connection_init`, a token that fails verification, or one that expired: get a new token, reconnect. */
+  /** "Refresh, then retry": no token in `connection_init`, one that fails verification, or one that expired. Get a new token, reconnect, resume with `after`. */
   UNAUTHENTICATED: 4401,
-  /** The consent behind the token was revoked or expired, or the token was revoked: do not reconnect with it. */
+  /**
+   * "Stop": the consent behind the token was revoked or expired, the token was revoked, or its
+   * client is suspended. The same code at connect and on a live socket, so a client that
+   * reconnects after one sees it again instead of a 4401 that sends it refreshing a token that
+   * cannot be refreshed.
+   */
   FORBIDDEN: 4403,
   /**
    * The client already holds as many open sockets as it may (WS_MAX_CONNECTIONS_PER_CLIENT): close
@@ -26,7 +31,14 @@ export function closeReason(text: string): string {
   return bytes.length <= 123 ? text : bytes.subarray(0, 120).toString("utf8") + "...";
 }
 
-/** An expired token asks for a new one (4401); a revoked token or consent is final (4403). */
-export function closeCodeForRejectedToken(reason: string): number {
-  return /expired/i.test(reason) && !/consent/i.test(reason) ? CLOSE_CODES.UNAUTHENTICATED : CLOSE_CODES.FORBIDDEN;
+/**
+ * What the token verifier's refusal (platform/auth/token-verifier.ts) means to a subscriber: a
+ * consent that is over (its code CONSENT_REVOKED: revoked, rejected or expired), a revoked token
+ * or a suspended client is final (4403, stop); anything else (an expired or malformed token, a
+ * key no longer published) is fixed by a new token (4401). Used alike at connect and on a live
+ * socket; test/subscriptions.test.ts holds each refusal to its code.
+ */
+export function closeCodeForRejectedToken(refusal: { reason: string; code?: string }): number {
+  if (refusal.code === "CONSENT_REVOKED") return CLOSE_CODES.FORBIDDEN;
+  return /revoked|no longer authorised|suspended/i.test(refusal.reason) ? CLOSE_CODES.FORBIDDEN : CLOSE_CODES.UNAUTHENTICATED;
 }

@@ -97,7 +97,7 @@ export class SharedStream {
       tokenCheck = verified ? this.hub.options.verifier.sealFor(verified.viewer) : undefined;
     } catch (error) {
       if (!(error instanceof AuthenticationError)) throw error;
-      this.closeAll(closeCodeForRejectedToken(error.reason), closeReason(error.reason));
+      this.closeAll(closeCodeForRejectedToken(error), closeReason(error.reason));
       return;
     }
     const result = await this.execute(event, facts, tokenCheck);

@@ -85,7 +85,8 @@ class Connection implements SubscriberConnection {
  * `connection_init` (`{ "authorization": "Bearer <access token>" }`, or for a DPoP-bound token
  * `{ "authorization": "DPoP <access token>", "dpop": "<proof>" }`): none or a bad one closes
  * with 4401. The token is checked again on every event, every `recheckIntervalMs`, and the
- * connection closes when it expires (4401) or its consent is revoked (4403).
+ * connection closes when it expires (4401) or its consent is revoked (4403); a token refused at
+ * connect gets the same code as it would on a live socket (closeCodeForRejectedToken).
  */
 export function attachSubscriptionServer(options: SubscriptionServerOptions): RunningSubscriptionServer {
   const { hub, verifier, logger } = options;
@@ -101,7 +102,7 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions): Ru
     try {
       await verifier.verifyAuthorization(connection.authorization);
     } catch (error) {
-      if (error instanceof AuthenticationError) connection.close(closeCodeForRejectedToken(error.reason), error.reason);
+      if (error instanceof AuthenticationError) connection.close(closeCodeForRejectedToken(error), error.reason);
       else logger.warn({ err: error }, "could not re-check a subscription token; trying again later");
     }
   };
@@ -128,7 +129,8 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions): Ru
           verified = await verifier.verifyAuthorization(authorization);
         } catch (error) {
           if (!(error instanceof AuthenticationError)) throw error;
-          socket.close(CLOSE_CODES.UNAUTHENTICATED, closeReason(error.reason));
+          // The code a live socket would close with for the same refusal: a revoked consent is 4403 here too.
+          socket.close(closeCodeForRejectedToken(error), closeReason(error.reason));
           return false;
         }
         if (!verified) {
