@@ -9,6 +9,8 @@ import type { Logger } from "../platform/logger.ts";
 import { authenticate } from "../platform/auth/authenticate.ts";
 import { createPrismaClient, type DatabaseTarget } from "../platform/database/database.ts";
 import { createAuthServices, type AuthServices } from "./auth/services.ts";
+import { costCharger, countGraphQLRequest, rateLimitHeadersPlugin } from "./rate-limit/graphql-rate-limits.ts";
+import { startRateLimits } from "./rate-limit/rate-limits.ts";
 import { gatewayContext, type GatewayContext } from "./context.ts";
 import { ScopedGateway } from "./scopes/scoped-gateway.ts";
 import { createRestRoutes } from "./rest/router.ts";
@@ -49,7 +51,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const logger = options.logger.child({ component: "gateway" });
   const supergraphSdl = options.supergraphSdl ?? readSupergraph();
   const prisma = createPrismaClient(options.database);
-  const auth = await createAuthServices(prisma, options.config, logger);
+  const rateLimits = await startRateLimits(options.config.rateLimits, options.database, prisma, logger);
+  const auth = await createAuthServices(prisma, options.config, logger, rateLimits);
   const gateway = new ScopedGateway({
     supergraphSdl,
     gateway: {
@@ -72,7 +75,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     // The launcher owns shutdown; Apollo's own signal handlers would race it.
     stopOnTerminationSignals: false,
     // Answers are no-store (personal data): no cache hints to compute.
-    plugins: [ApolloServerPluginCacheControlDisabled(), operationLimitsPlugin(options.config.limits.graphql)],
+    plugins: [ApolloServerPluginCacheControlDisabled(), operationLimitsPlugin(options.config.limits.graphql, { onCost: costCharger(rateLimits) }),
+      rateLimitHeadersPlugin()],
     // Refused before planning: tokens at parse, the rest at validation (see platform/graphql-limits.ts).
     ...graphQLLimitOptions(options.config.limits.graphql),
   });
@@ -89,7 +93,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     routes: createRestRoutes(auth, apollo),
     context: async ({ requestId, request }) => {
       const { viewer, authorization, dpop } = await authenticate(auth.verifier, request, auth.proofs);
-      return gatewayContext(auth.verifier, requestId, viewer, authorization, dpop);
+      const rateLimit = await countGraphQLRequest(rateLimits, viewer.clientId);
+      return gatewayContext(auth.verifier, requestId, viewer, authorization, dpop, rateLimit);
     },
   });
   // Subscriptions (graphql-ws) share the HTTP server and the /graphql path.
@@ -115,6 +120,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       await subscriptions.stop();
       await http.close();
       await apollo.stop();
+      await rateLimits.close();
       await prisma.$disconnect();
     },
   };
