@@ -9,10 +9,11 @@ import type { Logger } from "../platform/logger.ts";
 import { authenticate } from "../platform/auth/authenticate.ts";
 import { createPrismaClient, type DatabaseTarget } from "../platform/database/database.ts";
 import { createAuthServices, type AuthServices } from "./auth/services.ts";
-import { costCharger, countGraphQLRequest, rateLimitHeadersPlugin } from "./rate-limit/graphql-rate-limits.ts";
-import { startRateLimits } from "./rate-limit/rate-limits.ts";
 import { gatewayContext, type GatewayContext } from "./context.ts";
 import { ScopedGateway } from "./scopes/scoped-gateway.ts";
+import { introspectionGuard } from "./introspection-guard.ts";
+import { TrustedDocumentGate } from "./trusted-documents/trusted-document-gate.ts";
+import { TrustedDocumentStore } from "./trusted-documents/trusted-document-store.ts";
 import { createRestRoutes } from "./rest/router.ts";
 import { SubgraphDataSource } from "./subgraph-data-source.ts";
 import { startSubscriptions, type RunningSubscriptions } from "./subscriptions/index.ts";
@@ -51,8 +52,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const logger = options.logger.child({ component: "gateway" });
   const supergraphSdl = options.supergraphSdl ?? readSupergraph();
   const prisma = createPrismaClient(options.database);
-  const rateLimits = await startRateLimits(options.config.rateLimits, options.database, prisma, logger);
-  const auth = await createAuthServices(prisma, options.config, logger, rateLimits);
+  const auth = await createAuthServices(prisma, options.config, logger);
   const gateway = new ScopedGateway({
     supergraphSdl,
     gateway: {
@@ -68,6 +68,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     enforce: !options.config.unsafeDisableScopeEnforcement,
   });
   const formatError = createErrorFormatter(logger, SAFE_GATEWAY_CODES);
+  const { security } = options.config;
+  const trustedDocuments = new TrustedDocumentGate(new TrustedDocumentStore(prisma, security.firstPartyClients), security.trustedDocuments);
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
     formatError,
@@ -75,8 +77,17 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     // The launcher owns shutdown; Apollo's own signal handlers would race it.
     stopOnTerminationSignals: false,
     // Answers are no-store (personal data): no cache hints to compute.
-    plugins: [ApolloServerPluginCacheControlDisabled(), operationLimitsPlugin(options.config.limits.graphql, { onCost: costCharger(rateLimits) }),
-      rateLimitHeadersPlugin()],
+    plugins: [
+      ApolloServerPluginCacheControlDisabled(),
+      operationLimitsPlugin(options.config.limits.graphql),
+      trustedDocuments.plugin(),
+      ...(security.introspection ? [] : [introspectionGuard()]),
+    ],
+    // Enforced trusted documents register nothing on the fly: the gate resolves hashes itself.
+    ...(security.trustedDocuments === "enforce" ? { persistedQueries: false as const } : {}),
+    // introspectionGuard refuses it with its own code; "Did you mean" spells out the schema.
+    introspection: true,
+    hideSchemaDetailsFromClientErrors: !security.suggestions,
     // Refused before planning: tokens at parse, the rest at validation (see platform/graphql-limits.ts).
     ...graphQLLimitOptions(options.config.limits.graphql),
   });
@@ -90,11 +101,12 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     logger,
     limits: options.config.limits.http,
     ready: () => ready,
+    security,
     routes: createRestRoutes(auth, apollo),
-    context: async ({ requestId, request }) => {
+    context: async ({ requestId, request, graphql }) => {
       const { viewer, authorization, dpop } = await authenticate(auth.verifier, request, auth.proofs);
-      const rateLimit = await countGraphQLRequest(rateLimits, viewer.clientId);
-      return gatewayContext(auth.verifier, requestId, viewer, authorization, dpop, rateLimit);
+      const trustedDocument = await trustedDocuments.admit(viewer.clientId, graphql);
+      return { ...gatewayContext(auth.verifier, requestId, viewer, authorization, dpop), ...(trustedDocument !== undefined ? { trustedDocument } : {}) };
     },
   });
   // Subscriptions (graphql-ws) share the HTTP server and the /graphql path.
@@ -120,7 +132,6 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       await subscriptions.stop();
       await http.close();
       await apollo.stop();
-      await rateLimits.close();
       await prisma.$disconnect();
     },
   };

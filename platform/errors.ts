@@ -17,7 +17,15 @@ export const ERROR_CODES = {
   },
   OPERATION_RESOLUTION_FAILURE: { status: 400, doc: "No operation to run: `operationName` names none in the document, or the document holds several and none is named." },
   OPERATION_NOT_SUPPORTED: { status: 400, doc: "The operation's type is not served on this transport: subscriptions go over graphql-ws on /graphql, queries and mutations over HTTP POST." },
-  PERSISTED_QUERY_NOT_FOUND: { status: 400, doc: "An automatic persisted query hash is unknown; send the full query." },
+  PERSISTED_QUERY_NOT_FOUND: {
+    status: 400,
+    doc: "The document hash (`extensions.persistedQuery.sha256Hash` or `documentId`) is unknown. With trusted documents off, send the full query with it (automatic persisted queries); with them enforced, only documents registered for your client run, and sending the text does not register it.",
+  },
+  PERSISTED_QUERY_REQUIRED: {
+    status: 400,
+    doc: "The gateway enforces trusted documents (TRUSTED_DOCUMENTS=enforce, the production default): a request names a document registered for its client by its SHA-256 (`extensions.persistedQuery.sha256Hash` or `documentId`) instead of sending query text.",
+  },
+  INTROSPECTION_DISABLED: { status: 400, doc: "Schema introspection (`__schema`, `__type`) is off on this gateway (the production default); the schema is published with the API documentation." },
   UNAUTHENTICATED: { status: 401, doc: "No valid token: missing, expired, not yet valid, badly signed or revoked." },
   INVALID_DPOP_PROOF: {
     status: 401,

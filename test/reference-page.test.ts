@@ -43,8 +43,13 @@ describe("the REST reference page in a browser", { skip: missing }, () => {
     page.on("request", (request) => {
       if (!request.url().startsWith(origin)) elsewhere.push(request.url());
     });
+    const refusedByPolicy: string[] = [];
+    page.on("console", (message) => {
+      if (/Content Security Policy/i.test(message.text())) refusedByPolicy.push(message.text());
+    });
     const response = await page.goto(`${origin}/v1/docs`);
     assert.equal(response?.status(), 200);
+    assert.match(response?.headers()["content-security-policy"] ?? "", /style-src 'sha256-/);
     assert.match(await page.title(), /kamina-graph REST API/);
 
     const headings = await page.locator("section h3").allInnerTexts();
@@ -63,6 +68,9 @@ describe("the REST reference page in a browser", { skip: missing }, () => {
     assert.match(await schema.innerText(), /"issuer"/);
 
     assert.deepEqual(elsewhere, [], "requests to other hosts");
+    // The page's Content-Security-Policy lets its own inline style apply, and nothing was refused.
+    assert.equal(await page.locator(".method.get").first().evaluate((element) => (globalThis as unknown as { getComputedStyle(element: unknown): { backgroundColor: string } }).getComputedStyle(element).backgroundColor), "rgb(37, 99, 235)");
+    assert.deepEqual(refusedByPolicy, [], "what the page's policy refused");
     await page.close();
   });
 });

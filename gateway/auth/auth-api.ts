@@ -5,7 +5,6 @@ import { RefreshTokenStore } from "./refresh-tokens.ts";
 import type { AuthServices } from "./services.ts";
 import { TokenGrants } from "./token-grants.ts";
 import { TokenRevocation } from "./token-revocation.ts";
-import type { RateLimits } from "../rate-limit/rate-limits.ts";
 
 /** The consent and token operations the REST routes expose, wired once per gateway. */
 export interface AuthApi {
@@ -18,8 +17,6 @@ export interface AuthApi {
   appApiKey: string;
   /** DPoP proofs sent to the token endpoints (RFC 9449 §5). */
   proofs: AuthServices["proofs"];
-  /** Requests per client and consent prompts per person (rate-limit/). */
-  rateLimits: RateLimits;
 }
 
 export function createAuthApi(services: AuthServices): AuthApi {
@@ -27,13 +24,12 @@ export function createAuthApi(services: AuthServices): AuthApi {
   const refreshTokens = new RefreshTokenStore(prisma, config.tokens.refreshTtlSeconds);
   const consents = new ConsentService(prisma, refreshTokens);
   return {
-    clients: new ClientAuthenticator(prisma, services.rateLimits),
+    clients: new ClientAuthenticator(prisma),
     consents,
     grants: new TokenGrants(prisma, consents, refreshTokens, issuer, logger),
     revocation: new TokenRevocation(prisma, keys, config.tokens, refreshTokens),
     receipts: new ConsentReceipts(prisma),
     appApiKey: config.appApiKey,
     proofs: services.proofs,
-    rateLimits: services.rateLimits,
   };
 }

@@ -1,6 +1,23 @@
 // The browsable reference of the REST API, rendered on the server from the OpenAPI document: one
 // self-contained HTML page (no script, no font, no CDN), so it works offline and behind any proxy.
+import { createHash } from "node:crypto";
+
 type JsonObject = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+const STYLE = `
+body{font:15px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#1b1f24}
+code,pre{font:13px ui-monospace,monospace}pre{background:#f4f5f7;padding:.75rem;overflow:auto}
+section{border-top:1px solid #dde;padding:.5rem 0}.meta{color:#556}table{border-collapse:collapse}
+td,th{border:1px solid #dde;padding:.2rem .5rem;text-align:left}
+.method{display:inline-block;min-width:4.5rem;font:bold 12px ui-monospace,monospace;color:#fff;background:#555;padding:.15rem .4rem;border-radius:3px}
+.get{background:#2563eb}.post{background:#15803d}.delete{background:#b91c1c}
+`;
+
+/**
+ * The page's Content-Security-Policy: its one inline style, by hash, and nothing else (no
+ * script, no other host, no form, no frame).
+ */
+export const REFERENCE_PAGE_CSP = `default-src 'none'; style-src 'sha256-${createHash("sha256").update(STYLE).digest("base64")}'; img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`;
 
 const METHODS = ["get", "post", "put", "patch", "delete"];
 
@@ -51,14 +68,7 @@ export function referencePage(document: JsonObject): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escape(document.info?.title)} ${escape(document.info?.version)}</title>
-<style>
-body{font:15px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#1b1f24}
-code,pre{font:13px ui-monospace,monospace}pre{background:#f4f5f7;padding:.75rem;overflow:auto}
-section{border-top:1px solid #dde;padding:.5rem 0}.meta{color:#556}table{border-collapse:collapse}
-td,th{border:1px solid #dde;padding:.2rem .5rem;text-align:left}
-.method{display:inline-block;min-width:4.5rem;font:bold 12px ui-monospace,monospace;color:#fff;background:#555;padding:.15rem .4rem;border-radius:3px}
-.get{background:#2563eb}.post{background:#15803d}.delete{background:#b91c1c}
-</style></head><body>
+<style>${STYLE}</style></head><body>
 <h1>${escape(document.info?.title)} <small>${escape(document.info?.version)}</small></h1>
 <p>${escape(document.info?.description)}</p>
 <p>Machine-readable: <a href="/v1/openapi.json"><code>/v1/openapi.json</code></a> (OpenAPI 3.1). Contract suite: <code>npm run contract -- --base URL</code>.</p>

@@ -6,12 +6,11 @@ import { createAuthApi } from "../auth/auth-api.ts";
 import type { AuthServices } from "../auth/services.ts";
 import type { GatewayContext } from "../context.ts";
 import { addWebhookRoutes } from "../webhooks/webhook-routes.ts";
-import { addAuditRoutes } from "./audit-routes.ts";
 import { addConsentRoutes } from "./consent-routes.ts";
 import { addExportRoutes } from "./export-routes.ts";
 import { addFinanceRoutes } from "./finance-routes.ts";
 import { addGraphRoutes } from "./graph-routes.ts";
-import { referencePage } from "./reference-page.ts";
+import { REFERENCE_PAGE_CSP, referencePage } from "./reference-page.ts";
 import { addReportRoutes } from "./report-routes.ts";
 import { RestRoutes } from "./rest-routes.ts";
 import { addTokenRoutes } from "./token-routes.ts";
@@ -66,7 +65,6 @@ export function createRestRoutes(services: AuthServices, apollo: ApolloServer<Ga
   addGraphRoutes(router, apollo, services);
   addExportRoutes(router, services);
   addFinanceRoutes(router, apollo, services);
-  addAuditRoutes(router, api, services);
   // Built once the routes are in: the document describes exactly what this gateway serves.
   let document: Record<string, unknown> | undefined;
   const documentOf = () => (document ??= router.document({ title: "kamina-graph REST API", version: API_VERSION, description: API_DESCRIPTION }));
@@ -84,6 +82,8 @@ export function createRestRoutes(services: AuthServices, apollo: ApolloServer<Ga
     "/v1/docs",
     async (_request, response) => {
       response.setHeader("cache-control", "public, max-age=300");
+      // The JSON API's policy forbids the page's inline style; this one allows that style only.
+      response.setHeader("content-security-policy", REFERENCE_PAGE_CSP);
       response.writeHead(200, { "content-type": "text/html; charset=utf-8" }).end(referencePage(documentOf()));
     },
     { summary: "The browsable reference of this API, one self-contained page", tag: "contract", caller: "public", responses: { 200: { description: "The page", contentType: "text/html" } } },

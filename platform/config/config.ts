@@ -4,6 +4,7 @@ import { checkSecrets, LOCAL_KEY_ENCRYPTION_KEY, refusalMessage } from "./secret
 import { realtimeConfigSchema, toRealtimeConfig, type RealtimeConfig } from "./realtime-config.ts";
 import { limitsConfigSchema, toLimitsConfig, type LimitsConfig } from "./limits-config.ts";
 import { rateLimitConfigSchema, toRateLimitConfig, type RateLimitConfig } from "./rate-limit-config.ts";
+import { securityConfigSchema, toSecurityConfig, type SecurityConfig } from "./security-config.ts";
 
 export const SUBGRAPH_NAMES = ["wellness", "debts", "expenses", "coach", "alerts"] as const;
 export type SubgraphName = (typeof SUBGRAPH_NAMES)[number];
@@ -119,6 +120,8 @@ export interface Config {
   rateLimits: RateLimitConfig;
   /** What one request may cost: GraphQL operation limits, WebSocket and HTTP limits (limits-config.ts). */
   limits: LimitsConfig;
+  /** Trusted documents, introspection, suggestions, CORS and HSTS (security-config.ts). */
+  security: SecurityConfig;
   /** Batch exports (POST /v1/exports/wellness). */
   exports: {
     /** Where the local-filesystem export storage keeps files (EXPORT_DIR, default `<DATA_DIR>/exports`). */
@@ -178,6 +181,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     realtime: toRealtimeConfig(realtimeValues),
     rateLimits: toRateLimitConfig(parseOrThrow(rateLimitConfigSchema(), env)),
     limits: toLimitsConfig(parseOrThrow(limitsConfigSchema(), env)),
+    security: toSecurityConfig(parseOrThrow(securityConfigSchema(), env), values.PUBLIC_URL),
     exports: {
       dir: values.EXPORT_DIR ?? join(values.DATA_DIR, "exports"),
       urlTtlSeconds: values.EXPORT_URL_TTL_SECONDS,

@@ -7,10 +7,19 @@ import { serveInProcess, type InProcessAnswer, type InProcessRequest } from "./i
 import { DEFAULT_LIMITS, type LimitsConfig } from "../config/limits-config.ts";
 import { DATABASE_RETRY_AFTER_SECONDS, isDatabaseUnavailable } from "../database/unavailable.ts";
 import type { Logger } from "../logger.ts";
+import { applySecurityHeaders, type HttpSecurityPolicy } from "./security-headers.ts";
 
 export interface RequestInfo {
   requestId: string;
   request: IncomingMessage;
+  /** A GraphQL request's method, query string and parsed body, as Apollo receives them (context only). */
+  graphql?: GraphQLHttpRequest;
+}
+
+export interface GraphQLHttpRequest {
+  method: string;
+  search: string;
+  body: unknown;
 }
 
 /** Extra routes served beside /graphql and /healthz; answer true when handled. */
@@ -28,6 +37,8 @@ export interface GraphQLHttpServerOptions<TContext extends BaseContext> {
   maxBodyBytes?: number;
   /** Header, request and body timeouts (config.limits.http); the defaults when absent. */
   limits?: LimitsConfig["http"];
+  /** CORS origins and HSTS (security-headers.ts); absent: the security headers, no CORS, no HSTS. */
+  security?: HttpSecurityPolicy;
 }
 
 export interface RunningHttpServer {
@@ -69,6 +80,12 @@ export async function startGraphQLHttpServer<TContext extends BaseContext>(
   const server = createServer(timeouts, (request, response) => {
     const requestId = requestIdOf(request);
     response.setHeader("x-request-id", requestId);
+    // One line per answer at debug: never headers nor the query string, and the path with its ids masked (routePattern).
+    const started = performance.now();
+    response.once("finish", () => {
+      options.logger.debug({ requestId, method: request.method, path: routePattern(request.url), status: response.statusCode, ms: Math.round(performance.now() - started) }, "answered");
+    });
+    if (applySecurityHeaders(request, response, options.security ?? { corsOrigins: [], hsts: false })) return;
     handle(request, response, { requestId, request }).catch((error: unknown) => {
       if (!(error instanceof HttpError) && isDatabaseUnavailable(error)) {
         error = new HttpError(503, "SERVICE_UNAVAILABLE", "The database is unavailable for now; retry shortly");
@@ -106,7 +123,7 @@ export async function startGraphQLHttpServer<TContext extends BaseContext>(
 
   /** One GraphQL request through Apollo, whether it came over HTTP or from this process. */
   function executeGraphQL(method: string, headers: HeaderMap, search: string, body: unknown, info: RequestInfo) {
-    return options.apollo.executeHTTPGraphQLRequest({ httpGraphQLRequest: { method, headers, search, body }, context: () => contextOrUnavailable(options.context, info) });
+    return options.apollo.executeHTTPGraphQLRequest({ httpGraphQLRequest: { method, headers, search, body }, context: () => contextOrUnavailable(options.context, { ...info, graphql: { method, search, body } }) });
   }
 
   async function handleGraphQL(request: IncomingMessage, response: ServerResponse, url: URL, info: RequestInfo): Promise<void> {
@@ -177,6 +194,17 @@ export async function startGraphQLHttpServer<TContext extends BaseContext>(
         setTimeout(() => server.closeAllConnections(), 2_000).unref();
       }),
   };
+}
+
+/**
+ * The path as a log may show it: the route's words (lowercase, no run of three digits: `v1`,
+ * `consents`, `.well-known`, `jwks.json`) kept, any other segment (an id, or whatever a caller
+ * put there) as `:id`.
+ */
+function routePattern(url: string | undefined): string {
+  const path = new URL(url ?? "/", "http://localhost").pathname;
+  const word = (segment: string) => segment === "" || (/^[a-z.][a-z0-9.-]{0,31}$/.test(segment) && !/\d{3}/.test(segment));
+  return path.split("/").map((segment) => (word(segment) ? segment : ":id")).join("/");
 }
 
 function requestIdOf(request: IncomingMessage): string {
