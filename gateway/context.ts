@@ -1,5 +1,6 @@
 import type { TokenVerifier } from "../platform/auth/token-verifier.ts";
 import type { Viewer } from "../platform/auth/viewer.ts";
+import type { RequestMeter } from "./rate-limit/request-meter.ts";
 import type { ReceiptCollector } from "./scopes/receipts.ts";
 
 /** What the gateway knows about a request, built once from the verified token. */
@@ -12,6 +13,8 @@ export interface GatewayContext {
   dpop?: string;
   /** The gateway's seal of this request's token check, forwarded so subgraphs need not repeat it. */
   tokenCheck?: string;
+  /** What the request was counted against (rate-limit/): the RateLimit headers of its answer, and its cost is charged to it. */
+  rateLimit?: RequestMeter;
   /** What the subgraphs report they returned, per consent; set by the scoped gateway for each operation. */
   receipts?: ReceiptCollector;
   /** The registered text this HTTP request runs, when the gateway enforces trusted documents (trusted-document-gate.ts). */
@@ -19,7 +22,7 @@ export interface GatewayContext {
 }
 
 /** A request's context once its token is verified and checked; the check is sealed for the subgraphs. */
-export function gatewayContext(verifier: TokenVerifier, requestId: string, viewer: Viewer, authorization: string, dpop: string | undefined): GatewayContext {
+export function gatewayContext(verifier: TokenVerifier, requestId: string, viewer: Viewer, authorization: string, dpop: string | undefined, rateLimit?: RequestMeter): GatewayContext {
   const tokenCheck = verifier.sealFor(viewer);
-  return { requestId, viewer, authorization, ...(dpop ? { dpop } : {}), ...(tokenCheck ? { tokenCheck } : {}) };
+  return { requestId, viewer, authorization, ...(dpop ? { dpop } : {}), ...(tokenCheck ? { tokenCheck } : {}), ...(rateLimit ? { rateLimit } : {}) };
 }

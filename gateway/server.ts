@@ -9,6 +9,8 @@ import type { Logger } from "../platform/logger.ts";
 import { authenticate } from "../platform/auth/authenticate.ts";
 import { createPrismaClient, type DatabaseTarget } from "../platform/database/database.ts";
 import { createAuthServices, type AuthServices } from "./auth/services.ts";
+import { costCharger, countGraphQLRequest, rateLimitHeadersPlugin } from "./rate-limit/graphql-rate-limits.ts";
+import { startRateLimits } from "./rate-limit/rate-limits.ts";
 import { gatewayContext, type GatewayContext } from "./context.ts";
 import { ScopedGateway } from "./scopes/scoped-gateway.ts";
 import { introspectionGuard } from "./introspection-guard.ts";
@@ -52,7 +54,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const logger = options.logger.child({ component: "gateway" });
   const supergraphSdl = options.supergraphSdl ?? readSupergraph();
   const prisma = createPrismaClient(options.database);
-  const auth = await createAuthServices(prisma, options.config, logger);
+  const rateLimits = await startRateLimits(options.config.rateLimits, options.database, prisma, logger);
+  const auth = await createAuthServices(prisma, options.config, logger, rateLimits);
   const gateway = new ScopedGateway({
     supergraphSdl,
     gateway: {
@@ -79,7 +82,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     // Answers are no-store (personal data): no cache hints to compute.
     plugins: [
       ApolloServerPluginCacheControlDisabled(),
-      operationLimitsPlugin(options.config.limits.graphql),
+      operationLimitsPlugin(options.config.limits.graphql, { onCost: costCharger(rateLimits) }),
+      rateLimitHeadersPlugin(),
       trustedDocuments.plugin(),
       ...(security.introspection ? [] : [introspectionGuard()]),
     ],
@@ -105,8 +109,9 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     routes: createRestRoutes(auth, apollo),
     context: async ({ requestId, request, graphql }) => {
       const { viewer, authorization, dpop } = await authenticate(auth.verifier, request, auth.proofs);
+      const rateLimit = await countGraphQLRequest(rateLimits, viewer.clientId);
       const trustedDocument = await trustedDocuments.admit(viewer.clientId, graphql);
-      return { ...gatewayContext(auth.verifier, requestId, viewer, authorization, dpop), ...(trustedDocument !== undefined ? { trustedDocument } : {}) };
+      return { ...gatewayContext(auth.verifier, requestId, viewer, authorization, dpop, rateLimit), ...(trustedDocument !== undefined ? { trustedDocument } : {}) };
     },
   });
   // Subscriptions (graphql-ws) share the HTTP server and the /graphql path.
@@ -132,6 +137,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       await subscriptions.stop();
       await http.close();
       await apollo.stop();
+      await rateLimits.close();
       await prisma.$disconnect();
     },
   };

@@ -166,13 +166,18 @@ function documentContainsNul(document: DocumentNode): boolean {
   return found;
 }
 
+export interface OperationLimitsOptions<TContext> {
+  /** Told the estimated cost of each admitted operation before it runs (the gateway's per-client cost quota); may throw to refuse it. */
+  onCost?: (cost: number, context: TContext) => Promise<void>;
+}
+
 /**
  * Checks once the operation is known, before the gateway plans it or any resolver runs: that an
  * operation was chosen (an `operationName` naming none, or several operations with none named,
  * would reach the executor without one), that it is not a subscription (served over graphql-ws),
  * that no text carries a NUL (PostgreSQL refuses it in text), and that its cost is within limits.
  */
-export function operationLimitsPlugin<TContext extends BaseContext>(limits: GraphQLLimits): ApolloServerPlugin<TContext> {
+export function operationLimitsPlugin<TContext extends BaseContext>(limits: GraphQLLimits, options: OperationLimitsOptions<TContext> = {}): ApolloServerPlugin<TContext> {
   return {
     async requestDidStart() {
       return {
@@ -196,6 +201,7 @@ export function operationLimitsPlugin<TContext extends BaseContext>(limits: Grap
           if (cost > limits.maxCost) {
             throw operationTooComplex("cost", `The operation is over the cost limit: estimated ${Number.isFinite(cost) ? cost : "more than can be counted"}, at most ${limits.maxCost}. Ask for fewer items (\`first\`) or fewer fields.`, limits.maxCost);
           }
+          await options.onCost?.(cost, requestContext.contextValue);
         },
       };
     },

@@ -5,6 +5,7 @@ import { RefreshTokenStore } from "./refresh-tokens.ts";
 import type { AuthServices } from "./services.ts";
 import { TokenGrants } from "./token-grants.ts";
 import { TokenRevocation } from "./token-revocation.ts";
+import type { RateLimits } from "../rate-limit/rate-limits.ts";
 
 /** The consent and token operations the REST routes expose, wired once per gateway. */
 export interface AuthApi {
@@ -17,6 +18,8 @@ export interface AuthApi {
   appApiKey: string;
   /** DPoP proofs sent to the token endpoints (RFC 9449 §5). */
   proofs: AuthServices["proofs"];
+  /** Requests per client and consent prompts per person (rate-limit/). */
+  rateLimits: RateLimits;
 }
 
 export function createAuthApi(services: AuthServices): AuthApi {
@@ -24,12 +27,13 @@ export function createAuthApi(services: AuthServices): AuthApi {
   const refreshTokens = new RefreshTokenStore(prisma, config.tokens.refreshTtlSeconds);
   const consents = new ConsentService(prisma, refreshTokens);
   return {
-    clients: new ClientAuthenticator(prisma),
+    clients: new ClientAuthenticator(prisma, services.rateLimits),
     consents,
     grants: new TokenGrants(prisma, consents, refreshTokens, issuer, logger),
     revocation: new TokenRevocation(prisma, keys, config.tokens, refreshTokens),
     receipts: new ConsentReceipts(prisma),
     appApiKey: config.appApiKey,
     proofs: services.proofs,
+    rateLimits: services.rateLimits,
   };
 }

@@ -4,6 +4,12 @@ import type { PrismaClient } from "../../platform/database/database.ts";
 import { hashSecret, verifySecret } from "../../platform/secret-hash.ts";
 import { AuthError } from "./auth-error.ts";
 
+/** Counts failed authentications and refuses attempts past the quota (rate-limit/rate-limits.ts). */
+export interface AuthenticationGuard {
+  refuseLockedOut(clientId: string | undefined, address: string | undefined): Promise<void>;
+  authenticationFailed(clientId: string | undefined, address: string | undefined): Promise<void>;
+}
+
 /** One message for an unknown client and a wrong secret: the answer must not tell them apart. */
 export const CLIENT_AUTHENTICATION_FAILED = "Client authentication failed: send `Authorization: Basic` with a registered client id and its secret";
 const MAX_CREDENTIAL_LENGTH = 512;
@@ -18,15 +24,28 @@ export class ClientAuthenticator {
   /** Verified against when the client is unknown, so both failures cost the same scrypt work. */
   private decoy: Promise<string> | undefined;
 
-  constructor(private readonly prisma: PrismaClient) {}
+  constructor(
+    private readonly prisma: PrismaClient,
+    /** Failed attempts per client id and per source address: past the quota every attempt is refused, a right secret too. */
+    private readonly guard?: AuthenticationGuard,
+  ) {}
 
-  async authenticate(authorization: string | undefined): Promise<PartnerClient> {
+  /** `address`: where the request came from (the socket's peer), for the per-address count of failures. */
+  async authenticate(authorization: string | undefined, address?: string): Promise<PartnerClient> {
     const credentials = parseBasic(authorization);
-    if (!credentials) throw new AuthError("UNAUTHENTICATED", CLIENT_AUTHENTICATION_FAILED);
+    // Sending no credentials guesses nothing; malformed ones count against the address.
+    if (authorization !== undefined && authorization !== "") await this.guard?.refuseLockedOut(credentials?.id, address);
+    if (!credentials) {
+      if (authorization !== undefined && authorization !== "") await this.guard?.authenticationFailed(undefined, address);
+      throw new AuthError("UNAUTHENTICATED", CLIENT_AUTHENTICATION_FAILED);
+    }
     const client = await this.prisma.partnerClient.findUnique({ where: { id: credentials.id } });
     this.decoy ??= hashSecret(randomBytes(24).toString("base64url"));
     const matches = await verifySecret(credentials.secret, client?.secretHash ?? (await this.decoy));
-    if (!client || !matches) throw new AuthError("UNAUTHENTICATED", CLIENT_AUTHENTICATION_FAILED);
+    if (!client || !matches) {
+      await this.guard?.authenticationFailed(credentials.id, address);
+      throw new AuthError("UNAUTHENTICATED", CLIENT_AUTHENTICATION_FAILED);
+    }
     if (client.status !== "ACTIVE") throw new AuthError("FORBIDDEN", `Client ${client.id} is suspended`);
     return client;
   }

@@ -3,6 +3,7 @@ import type { Logger } from "../../platform/logger.ts";
 import type { PrismaClient } from "../../platform/database/database.ts";
 import type { ProofPolicy } from "../../platform/auth/dpop.ts";
 import { TokenVerifier } from "../../platform/auth/token-verifier.ts";
+import { localRateLimits, type RateLimits } from "../rate-limit/rate-limits.ts";
 import { PostgresProofReplayStore } from "../../platform/auth/dpop-replay-store.ts";
 import { requestUrl } from "./request-url.ts";
 import { SigningKeys } from "./signing-keys.ts";
@@ -18,9 +19,12 @@ export interface AuthServices {
   verifier: TokenVerifier;
   /** How the gateway checks DPoP proofs (RFC 9449): all of them, with one replay store for every instance. */
   proofs: Extract<ProofPolicy, { edge: true }>;
+  /** Per-client rate limits (rate-limit/), shared by every gateway instance. */
+  rateLimits: RateLimits;
 }
 
-export async function createAuthServices(prisma: PrismaClient, config: Config, logger: Logger): Promise<AuthServices> {
+/** `rateLimits`: the gateway's, in the shared store; without them (token minting in benchmarks) counted in this process. */
+export async function createAuthServices(prisma: PrismaClient, config: Config, logger: Logger, rateLimits: RateLimits = localRateLimits(config.rateLimits, prisma)): Promise<AuthServices> {
   const keys = new SigningKeys(prisma, config.tokens.keyEncryptionKey);
   await keys.ensureActiveKey();
   if (config.tokens.usingLocalKeyEncryptionKey && config.databaseUrl) {
@@ -41,5 +45,6 @@ export async function createAuthServices(prisma: PrismaClient, config: Config, l
       replay: new PostgresProofReplayStore(prisma, logger),
       requestUrl: (request) => requestUrl(config.publicUrl, request),
     },
+    rateLimits,
   };
 }

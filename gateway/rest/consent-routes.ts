@@ -5,6 +5,7 @@ import { sendJson } from "../../platform/http/graphql-http-server.ts";
 import type { AuthApi } from "../auth/auth-api.ts";
 import { DEFAULT_RECEIPT_PAGE, MAX_RECEIPT_PAGE } from "../auth/consent-receipts.ts";
 import type { ConsentRecord } from "../auth/consent-service.ts";
+import { meterOf } from "../rate-limit/request-meter.ts";
 import { requireApp, requireClient, requireClientOrApp } from "./callers.ts";
 import { RestError } from "./envelope.ts";
 import { pageLimit } from "./query-params.ts";
@@ -161,6 +162,8 @@ export function addConsentRoutes(router: RestRoutes, api: AuthApi): void {
     const client = await requireClient(api, request, response);
     const body = parseInput(consentRequest, await readBody(request));
     if (body.client_id !== client.id) throw new RestError("BAD_USER_INPUT", `\`client_id\` must be the client that authenticates (${client.id})`);
+    // Each request of a live client is a prompt in the person's app: a few per person and window.
+    await api.rateLimits.countConsentPrompt(meterOf(request), client, body.user_external_id);
     // RFC 9449 §5: a valid `DPoP` proof binds the tokens a sandbox consent brings at once.
     const jkt = await proofKey(api, request);
     const consent = await api.consents.request(client, {

@@ -7,6 +7,8 @@ import { DATABASE_RETRY_AFTER_SECONDS, isDatabaseUnavailable } from "../../platf
 import type { RequestInfo, RouteHandler } from "../../platform/http/graphql-http-server.ts";
 import type { Logger } from "../../platform/logger.ts";
 import { AuthError } from "../auth/auth-error.ts";
+import { RateLimitExceeded } from "../rate-limit/rate-limits.ts";
+import { headersOf, meterResponse } from "../rate-limit/request-meter.ts";
 import { RestError, sendError } from "./envelope.ts";
 import { parseQuery } from "./query-params.ts";
 import { routeConfig, SECURITY_SCHEMES, type HttpMethod } from "./route-openapi.ts";
@@ -62,6 +64,8 @@ export class RestRoutes {
     this.app.openAPIRegistry.registerPath(routeConfig(method, path, spec));
     this.app.on(method, path, async (context) => {
       const { incoming, outgoing, info } = context.env;
+      // Counts made while the request is served (rate-limit/) set the RateLimit headers of its answer.
+      meterResponse(incoming, outgoing);
       const params = context.req.param() as Record<string, string>;
       for (const [name, value] of Object.entries(params)) {
         if (/[\u0000-\u001f\u007f]/.test(value)) throw new RestError("BAD_USER_INPUT", `The path segment \`${name}\` holds a control character`);
@@ -122,6 +126,11 @@ export class RestRoutes {
       outgoing.destroy();
     } else if (error instanceof RestError) sendError(outgoing, error.code, error.message, error.retryAfterSeconds);
     else if (error instanceof AuthError) sendError(outgoing, error.code, error.message);
+    else if (error instanceof RateLimitExceeded) {
+      // A count through the request's meter has set the headers already; a lock-out before any count has not.
+      if (!outgoing.hasHeader("ratelimit")) for (const [field, value] of headersOf(error.states)) outgoing.setHeader(field, value);
+      sendError(outgoing, "RATE_LIMITED", error.message, error.retryAfterSeconds);
+    }
     else if (isDatabaseUnavailable(error)) {
       this.logger.warn({ err: error, requestId: info.requestId, path }, "REST route: the database is unavailable");
       sendError(outgoing, "SERVICE_UNAVAILABLE", "The database is unavailable for now; nothing was changed. Retry shortly", DATABASE_RETRY_AFTER_SECONDS);

@@ -6,6 +6,7 @@ import { createAuthApi } from "../auth/auth-api.ts";
 import type { AuthServices } from "../auth/services.ts";
 import type { GatewayContext } from "../context.ts";
 import { addWebhookRoutes } from "../webhooks/webhook-routes.ts";
+import { addAuditRoutes } from "./audit-routes.ts";
 import { addConsentRoutes } from "./consent-routes.ts";
 import { addExportRoutes } from "./export-routes.ts";
 import { addFinanceRoutes } from "./finance-routes.ts";
@@ -65,6 +66,7 @@ export function createRestRoutes(services: AuthServices, apollo: ApolloServer<Ga
   addGraphRoutes(router, apollo, services);
   addExportRoutes(router, services);
   addFinanceRoutes(router, apollo, services);
+  addAuditRoutes(router, api, services);
   // Built once the routes are in: the document describes exactly what this gateway serves.
   let document: Record<string, unknown> | undefined;
   const documentOf = () => (document ??= router.document({ title: "kamina-graph REST API", version: API_VERSION, description: API_DESCRIPTION }));

@@ -6,6 +6,7 @@ import type { RequestInfo } from "../../platform/http/graphql-http-server.ts";
 import { authenticate } from "../../platform/auth/authenticate.ts";
 import type { AuthServices } from "../auth/services.ts";
 import { gatewayContext, type GatewayContext } from "../context.ts";
+import { meterOf } from "../rate-limit/request-meter.ts";
 import { RestError } from "./envelope.ts";
 
 // The brief's REST routes are stored GraphQL operations run through the same gateway: the token,
@@ -58,14 +59,19 @@ export class StoredOperations {
 
   private async authenticate(request: IncomingMessage, info: RequestInfo): Promise<GatewayContext> {
     const { viewer, authorization, dpop } = await authenticateRest(this.auth, request);
-    return gatewayContext(this.auth.verifier, info.requestId, viewer, authorization, dpop);
+    return gatewayContext(this.auth.verifier, info.requestId, viewer, authorization, dpop, meterOf(request));
   }
 }
 
-/** The request's token, verified as on /graphql; a token that fails is a 401 in the REST envelope. */
-export async function authenticateRest(auth: Pick<AuthServices, "verifier" | "proofs">, request: IncomingMessage): ReturnType<typeof authenticate> {
+/**
+ * The request's token, verified as on /graphql; a token that fails is a 401 in the REST envelope.
+ * The request then counts against the token's client (429 RATE_LIMITED past its quota).
+ */
+export async function authenticateRest(auth: Pick<AuthServices, "verifier" | "proofs" | "rateLimits">, request: IncomingMessage): ReturnType<typeof authenticate> {
   try {
-    return await authenticate(auth.verifier, request, auth.proofs);
+    const authenticated = await authenticate(auth.verifier, request, auth.proofs);
+    await auth.rateLimits.countRequest(meterOf(request), authenticated.viewer.clientId);
+    return authenticated;
   } catch (error) {
     if (error instanceof GraphQLError) throw new RestError(error.extensions.code === "INVALID_DPOP_PROOF" ? "INVALID_DPOP_PROOF" : "UNAUTHENTICATED", error.message);
     throw error;

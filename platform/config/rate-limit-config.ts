@@ -9,6 +9,8 @@ import { z } from "zod";
 export interface RateLimitConfig {
   /** Redis holding the counters (REDIS_URL); unset means the database. */
   redisUrl: string | undefined;
+  /** Begins every counter's key (RATE_LIMIT_KEY_PREFIX): deployments that share one Redis keep their counts apart. */
+  keyPrefix: string;
   /** Requests and operation cost per partner client (and per consent token's client), per window. */
   clients: {
     windowSeconds: number;
@@ -40,6 +42,7 @@ const int = (min: number) => z.coerce.number().int().min(min);
 
 const environment = z.object({
   REDIS_URL: z.string().url().regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL").optional(),
+  RATE_LIMIT_KEY_PREFIX: z.string().regex(/^[\w.-]{1,40}$/, "must be 1 to 40 letters, digits, '_', '.' or '-'").default("kamina"),
   RATE_LIMIT_WINDOW_SECONDS: int(1).default(60),
   RATE_LIMIT_REQUESTS_SANDBOX: int(1).default(60_000),
   RATE_LIMIT_REQUESTS_LIVE: int(1).default(1_200),
@@ -50,7 +53,7 @@ const environment = z.object({
   RATE_LIMIT_AUTH_FAILURES_PER_ADDRESS: int(1).default(100),
   RATE_LIMIT_CONSENT_WINDOW_SECONDS: int(1).default(86_400),
   RATE_LIMIT_CONSENTS_PER_PERSON_SANDBOX: int(1).default(1_000),
-  RATE_LIMIT_CONSENTS_PER_PERSON_LIVE: int(1).default(5),
+  RATE_LIMIT_CONSENTS_PER_PERSON_LIVE: int(1).default(10),
 });
 
 /** Parsed with the rest of the configuration (platform/config/config.ts), once, at start. */
@@ -61,6 +64,7 @@ export function rateLimitConfigSchema() {
 export function toRateLimitConfig(values: z.infer<typeof environment>): RateLimitConfig {
   return {
     redisUrl: values.REDIS_URL,
+    keyPrefix: values.RATE_LIMIT_KEY_PREFIX,
     clients: {
       windowSeconds: values.RATE_LIMIT_WINDOW_SECONDS,
       requests: { sandbox: values.RATE_LIMIT_REQUESTS_SANDBOX, live: values.RATE_LIMIT_REQUESTS_LIVE },
