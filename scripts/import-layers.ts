@@ -20,6 +20,8 @@ interface Layer {
 export const LAYERS: readonly Layer[] = [
   { rank: 0, folder: "generated" }, // the generated Prisma client
   { rank: 1, folder: "platform" },
+  // What partners copy into their own projects: none of our modules (the generated types at most), one package.
+  { rank: 1, folder: "sdk", packages: ["graphql-ws"] },
   // No I/O and no GraphQL: zod validates the rules file, and nothing else comes from outside.
   { rank: 2, folder: "domain", packages: ["zod"] },
   { rank: 3, folder: "realtime" },

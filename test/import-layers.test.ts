@@ -73,7 +73,27 @@ describe("import layers", () => {
   });
 
   test("a module in a folder of no layer is named, so a new folder gets its place", () => {
-    assert.deepEqual(problemsOf({ "sdk/client.ts": `import { x } from "../platform/errors.ts";` }), ["sdk/client.ts is in no layer: add its folder to LAYERS"]);
+    assert.deepEqual(problemsOf({ "tools/client.ts": `import { x } from "../platform/errors.ts";` }), ["tools/client.ts is in no layer: add its folder to LAYERS"]);
+  });
+
+  test("the partner SDK imports none of our modules and no package but graphql-ws; tests may import it", () => {
+    assert.deepEqual(
+      problemsOf({
+        "sdk/js/alert-stream.ts": `import { createClient } from "graphql-ws";\nimport type { Country } from "../../generated/prisma/enums.ts";`,
+        "test/alert-stream-sdk.test.ts": `import { subscribeToAlerts } from "../sdk/js/alert-stream.ts";`,
+      }),
+      [],
+    );
+    assert.deepEqual(
+      problemsOf({
+        "sdk/js/alert-stream.ts": `import { errors } from "../../platform/errors.ts";\nimport WebSocket from "ws";`,
+        "platform/errors.ts": `export const errors = 1;`,
+      }).sort(),
+      [
+        "sdk/js/alert-stream.ts -> platform/errors.ts: sdk/ (rank 1) may not import platform/ (rank 1)",
+        "sdk/js/alert-stream.ts -> ws: sdk/ may use only graphql-ws",
+      ],
+    );
   });
 
   test("this repository's imports follow the layers", () => {
