@@ -40,7 +40,10 @@ export const ERROR_CODES = {
   REQUEST_TIMEOUT: { status: 408, doc: "The request's headers or body did not arrive in time (a slow or stalled client); send it again in one go." },
   PAYLOAD_TOO_LARGE: { status: 413, doc: "The request body exceeds the size limit." },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, doc: "The request body's `Content-Type` is not one the route reads (JSON, or a form on the token routes)." },
-  RATE_LIMITED: { status: 429, doc: "Too many requests; retry after `retry_after` seconds." },
+  RATE_LIMITED: {
+    status: 429,
+    doc: "The client is over one of its quotas per window (docs/operations.md#rate-limits): requests, the estimated cost of its operations, failed client authentications (per client id and per address: the right secret is refused too until the window passes) or consent requests for one person. Retry after `retry_after` seconds (`extensions.retryAfter` on /graphql, and the `Retry-After` header). Every answer of a limited route carries the `RateLimit-Policy` and `RateLimit` headers.",
+  },
   SERVICE_UNAVAILABLE: { status: 503, doc: "The database cannot be reached for now (down, restarting, out of connections); nothing was changed. Retry after `retry_after` seconds." },
   SUBGRAPH_UNAVAILABLE: { status: 502, doc: "A subgraph did not answer; the fields it owns come back null with this error, the rest of the data is returned." },
   INTERNAL_SERVER_ERROR: { status: 500, doc: "An unexpected failure. Details are logged with the request id, never sent to the client." },
