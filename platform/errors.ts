@@ -26,14 +26,20 @@ export const ERROR_CODES = {
     doc: "The gateway enforces trusted documents (TRUSTED_DOCUMENTS=enforce, the production default): a request names a document registered for its client by its SHA-256 (`extensions.persistedQuery.sha256Hash` or `documentId`) instead of sending query text.",
   },
   INTROSPECTION_DISABLED: { status: 400, doc: "Schema introspection (`__schema`, `__type`) is off on this gateway (the production default); the schema is published with the API documentation." },
-  UNAUTHENTICATED: { status: 401, doc: "No valid token: missing, expired, not yet valid, badly signed or revoked." },
+  UNAUTHENTICATED: {
+    status: 401,
+    doc: "No valid token: missing, expired, not yet valid, badly signed or revoked (the token itself, or every token of a suspended client). An expired access token asks for a refresh. A 401 carries `WWW-Authenticate`: `Bearer realm=\"kamina-graph\"` when no token came, with `error=\"invalid_token\"` when the one sent is refused (RFC 6750).",
+  },
   INVALID_DPOP_PROOF: {
     status: 401,
     doc: "A token or grant bound to a key (RFC 9449 DPoP) came without a valid proof: none, `Bearer` instead of the `DPoP` scheme, another key, another method, URL or access token, too old, or replayed; or an unbound token came with the `DPoP` scheme. The answer carries `WWW-Authenticate: DPoP error=\"invalid_dpop_proof\"`. The token endpoints answer it too, for a `DPoP` header that does not verify.",
   },
+  CONSENT_REVOKED: {
+    status: 401,
+    doc: "The consent behind the token was revoked (by the person or the client) or reached its end date: neither this token nor its refresh token will work again, so stop and ask the person for a new consent. Unlike `UNAUTHENTICATED`, a refresh cannot help. Carries `WWW-Authenticate` with `error=\"invalid_token\"`.",
+  },
   UNAUTHORIZED_FIELD_OR_TYPE: { status: 403, doc: "The token's scopes do not cover this field, or an argument passed to it (`@argumentRequiresScopes`); it comes back null and the rest of the operation runs." },
   FORBIDDEN: { status: 403, doc: "The caller may not perform this action." },
-  CONSENT_REVOKED: { status: 403, doc: "The consent behind the token was revoked or has expired." },
   NOT_FOUND: { status: 404, doc: "The resource does not exist or is not visible to the caller (the two are the same answer)." },
   METHOD_NOT_ALLOWED: { status: 405, doc: "The path exists but not for this method; the `Allow` header lists the methods it takes." },
   CONFLICT: { status: 409, doc: "The request conflicts with the current state (for example, seeding a database that already has data)." },

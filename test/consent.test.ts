@@ -129,6 +129,13 @@ describe("consent: asking, answering, reading, revoking", () => {
     assertEnvelope(await call("POST", "/v1/auth/consent", { headers: sandbox, raw: { contentType: "application/json", body: "{not json" } }), 400, "BAD_REQUEST", /not valid JSON/);
     assertEnvelope(await call("POST", "/v1/auth/consent", { headers: sandbox, raw: { contentType: "application/json", body: "[1,2]" } }), 400, "BAD_REQUEST", /JSON object/);
     assertEnvelope(await call("POST", "/v1/auth/consent", { headers: sandbox, raw: { contentType: "text/plain", body: "hello" } }), 415, "UNSUPPORTED_MEDIA_TYPE", /application\/json/);
+    // curl -d without -H sends a form's content type: the JSON was read as one nameless form field.
+    const json = JSON.stringify(BRIEF_CONSENT_REQUEST);
+    for (const contentType of ["application/x-www-form-urlencoded", ""]) {
+      const forgotten = await call("POST", "/v1/auth/consent", { headers: sandbox, raw: { contentType, body: json } });
+      assertEnvelope(forgotten, 415, "UNSUPPORTED_MEDIA_TYPE", /send Content-Type: application\/json$/);
+    }
+    assertEnvelope(await call("POST", "/v1/auth/consent", { headers: sandbox, raw: { contentType: "application/x-www-form-urlencoded", body: "client_id=of_lab_demo" } }), 415, "UNSUPPORTED_MEDIA_TYPE", /send Content-Type: application\/json/);
     assertEnvelope(await call("POST", "/v1/auth/consent", { headers: sandbox }), 400, "BAD_USER_INPUT", /`client_id` is required/);
     assertEnvelope(
       await call("POST", "/v1/auth/consent", { headers: sandbox, json: { ...BRIEF_CONSENT_REQUEST, user_external_id: "x".repeat(70_000) } }),
@@ -261,7 +268,8 @@ describe("consent: asking, answering, reading, revoking", () => {
 
     const answer = await me(created.body.access_token);
     assert.equal(answer.status, 401);
-    assert.equal(answer.body.errors![0]!.extensions!.code, "UNAUTHENTICATED");
+    assert.equal(answer.body.errors![0]!.extensions!.code, "CONSENT_REVOKED", "an ended consent, not an expired token: no refresh will help");
+    assert.match(answer.body.errors![0]!.message, new RegExp(`Consent ${id} behind this token has expired`));
     const read = await call("GET", `/v1/consents/${id}`, { headers: sandbox });
     assert.equal(read.body.status, "EXPIRED");
     assert.deepEqual(read.body.history.at(-1).status, "EXPIRED");
@@ -306,9 +314,18 @@ describe("consent: asking, answering, reading, revoking", () => {
 
     for (const answer of [await me(token), await debtsDirect(token)]) {
       assert.equal(answer.status, 401, JSON.stringify(answer.body));
-      assert.equal(answer.body.errors![0]!.extensions!.code, "UNAUTHENTICATED");
+      assert.equal(answer.body.errors![0]!.extensions!.code, "CONSENT_REVOKED", "a client tells a revoked consent from an expired token by its code");
+      assert.match(answer.body.errors![0]!.message, new RegExp(`Consent ${id} behind this token was revoked`));
       assert.equal(answer.body.data, undefined, "nothing leaks beside the error");
     }
+    for (const url of [kamina.graphqlUrl, kamina.subgraphs.debts!.url]) {
+      const raw = await fetch(url, { method: "POST", headers: { "content-type": "application/json", ...bearer(token) }, body: JSON.stringify({ query: "{ __typename }" }) });
+      assert.equal(raw.status, 401);
+      assert.match(raw.headers.get("www-authenticate") ?? "", /^Bearer realm="kamina-graph", error="invalid_token", error_description="Consent cns_\w+ behind this token was revoked/, url);
+    }
+    const overRest = await call("GET", "/v1/debts", { headers: bearer(token) });
+    assertEnvelope(overRest, 401, "CONSENT_REVOKED", /was revoked; ask the person for a new consent/);
+    assert.match(overRest.headers.get("www-authenticate") ?? "", /error="invalid_token"/);
     assertEnvelope(
       await call("POST", "/v1/auth/token", { headers: sandbox, json: { grant_type: "refresh_token", refresh_token: created.body.refresh_token } }),
       400,

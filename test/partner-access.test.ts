@@ -176,9 +176,11 @@ describe("partner (client-credentials) tokens reach only consented people, each 
     assert.equal(statements.debts, 0, "the debts subgraph was not asked");
   });
 
-  test("a partner token has no `me`", async () => {
+  test("a partner token has no `me`, and is told so", async () => {
     const { body } = await postGraphQL(kamina.graphqlUrl, `{ me { id } }`, {}, partner);
-    assert.deepEqual(body, { data: { me: null } });
+    assert.deepEqual(body.data, { me: null });
+    assert.deepEqual(body.errors!.map((error) => [error.path, error.extensions?.code]), [[["me"], "FORBIDDEN"]]);
+    assert.match(body.errors![0]!.message, /`me` is the person of a consent token; a partner \(client-credentials\) token has none/);
   });
 
   test("a revoked consent drops the person on the very next request", async () => {

@@ -85,6 +85,40 @@ describe("the brief's REST routes, served over the same graph", () => {
     assertEnvelope(await rest(origin, "GET", "/v1/diagnosis/latest?user_id=USR_00000001", { headers: partner }), 404, "NOT_FOUND");
   });
 
+  test("a 401 says how to authenticate: a bare Bearer challenge without a token, invalid_token with a refused one", async () => {
+    const none = await rest(origin, "GET", "/v1/diagnosis/latest");
+    assert.equal(none.headers.get("www-authenticate"), 'Bearer realm="kamina-graph"');
+    const bad = await rest(origin, "GET", "/v1/diagnosis/latest", { headers: { authorization: "Bearer not.a.token" } });
+    assert.match(bad.headers.get("www-authenticate") ?? "", /^Bearer realm="kamina-graph", error="invalid_token", error_description="The token is not valid"$/);
+    for (const [headers, expected] of [
+      [{}, /^Bearer realm="kamina-graph"$/],
+      [{ authorization: "Bearer not.a.token" }, /^Bearer realm="kamina-graph", error="invalid_token", error_description="/],
+    ] as const) {
+      const graphql = await fetch(kamina.graphqlUrl, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify({ query: "{ __typename }" }) });
+      assert.equal(graphql.status, 401);
+      assert.match(graphql.headers.get("www-authenticate") ?? "", expected);
+    }
+  });
+
+  test("a partner token on a person's route without user_id is a 400 naming user_id, on every such route", async () => {
+    const partner = bearer(await clientToken(kamina));
+    for (const [method, path] of [
+      ["GET", "/v1/diagnosis/latest"],
+      ["GET", "/v1/debts"],
+      ["GET", "/v1/expenses?from=2026-09-01&to=2026-09-30"],
+      ["GET", "/v1/alerts"],
+      ["GET", "/v1/coach/sessions"],
+    ] as const) {
+      assertEnvelope(await rest(origin, method, path, { headers: partner }), 400, "BAD_USER_INPUT", /^`user_id` is required with a partner \(client-credentials\) token/);
+    }
+    // The subgraph's own input errors come back under the REST body's names.
+    const run = await rest(origin, "POST", "/v1/diagnosis/run", { headers: partner });
+    assertEnvelope(run, 400, "BAD_USER_INPUT", /`user_id` is required/);
+    assert.doesNotMatch(run.body.message, /userId/);
+    const alert = await rest(origin, "POST", "/v1/sandbox/alerts", { headers: partner, json: { type: "income_drop" } });
+    assertEnvelope(alert, 400, "BAD_USER_INPUT", /`user_id` is required/);
+  });
+
   test("each route answers as GET /v1/openapi.json documents it, on success and on bad input", async () => {
     const document = await rest(origin, "GET", "/v1/openapi.json");
     assert.equal(document.status, 200);

@@ -217,7 +217,7 @@ describe("the sandbox alert trigger (POST /v1/sandbox/alerts)", () => {
     const response = await trigger(partner, { type: "credit_maxed", user_id: PERSON_A });
     assert.equal(response.status, 201, JSON.stringify(response.body));
     assert.equal(response.body.user_id, PERSON_A);
-    assertEnvelope(await trigger(partner, { type: "credit_maxed" }), 400, "BAD_USER_INPUT", /userId.*partner token/);
+    assertEnvelope(await trigger(partner, { type: "credit_maxed" }), 400, "BAD_USER_INPUT", /^`user_id` is required with a partner token/);
     assertEnvelope(await trigger(partner, { type: "credit_maxed", user_id: PERSON_B }), 404, "NOT_FOUND");
     assertEnvelope(await trigger(partner, { type: "credit_maxed", user_id: "USR_NOBODY" }), 404, "NOT_FOUND");
     await consentToken(kamina, PERSON_C, ["wellness.read"]);

@@ -12,7 +12,7 @@ import { USER_SCOPES } from "../platform/auth/scopes.ts";
 import { verifiedTokensFor } from "../platform/auth/token-verifier.ts";
 import { postGraphQL, startTestKamina, type GraphQLResponse } from "./support/kamina.ts";
 import { createTestDatabase, type TestDatabase } from "../testkit/postgres.ts";
-import { assertEnvelope, contractCalls, rest, type RestOptions } from "./support/rest.ts";
+import { assertEnvelope, contractCalls, rest, type RestOptions, type RestResponse } from "./support/rest.ts";
 import { BRIEF_CONSENT_REQUEST, basic, bearer, consentToken, DEMO_CLIENT, TEST_SANDBOX_SECRET } from "../testkit/tokens.ts";
 
 const OTHER = { id: "lab_other", secret: "other-secret-0123456789" };
@@ -34,9 +34,9 @@ describe("tokens: rotation, revocation, keys and attacks", () => {
   const me = (token: string) => postGraphQL(kamina.graphqlUrl, "{ me { id } }", undefined, bearer(token));
   const debtsDirect = (token: string) => postGraphQL(kamina.subgraphs.debts!.url, ENTITIES, { r: [{ __typename: "User", id: "USR_42891" }] }, bearer(token));
 
-  function assertRefused(answer: GraphQLResponse, what: string): void {
+  function assertRefused(answer: GraphQLResponse, what: string, code = "UNAUTHENTICATED"): void {
     assert.equal(answer.status, 401, `${what}: ${JSON.stringify(answer.body)}`);
-    assert.equal(answer.body.errors?.[0]?.extensions?.code, "UNAUTHENTICATED", what);
+    assert.equal(answer.body.errors?.[0]?.extensions?.code, code, what);
     assert.equal(answer.body.data, undefined, `${what}: no data beside the error`);
   }
 
@@ -135,6 +135,34 @@ describe("tokens: rotation, revocation, keys and attacks", () => {
       [{ raw: { contentType: "application/x-www-form-urlencoded", body: "grant_type=client_credentials&grant_type=refresh_token" } }, /`grant_type` is sent more than once/],
     ];
     for (const [options, message] of cases) assertEnvelope(await call("POST", "/v1/auth/token", { headers: sandbox, ...options }), 400, "BAD_USER_INPUT", message);
+    // A JSON body sent as a form (curl -d's default content type) is told what to send.
+    const jsonAsForm = await call("POST", "/v1/auth/token", { headers: sandbox, raw: { contentType: "application/x-www-form-urlencoded", body: '{"grant_type":"client_credentials"}' } });
+    assertEnvelope(jsonAsForm, 415, "UNSUPPORTED_MEDIA_TYPE", /reads as JSON: send Content-Type: application\/json/);
+  });
+
+  test("token endpoint errors carry RFC 6749's error and error_description beside the envelope", async () => {
+    await kamina.gateway!.auth.prisma.partnerClient.create({
+      data: { id: "lab_paused", name: "Paused lab", secretHash: await hashSecret("paused-secret-0123456789"), countries: ["MX"], allowedScopes: ["wellness.read"], clientScopes: [], status: "SUSPENDED", sandbox: true },
+    });
+    const token = (options: RestOptions) => call("POST", "/v1/auth/token", options);
+    const cases: [RestResponse, number, string, string][] = [
+      [await token({ form: { grant_type: "client_credentials" } }), 401, "UNAUTHENTICATED", "invalid_client"],
+      [await token({ headers: basic(DEMO_CLIENT, "wrong-secret"), form: { grant_type: "client_credentials" } }), 401, "UNAUTHENTICATED", "invalid_client"],
+      [await token({ headers: basic("lab_paused", "paused-secret-0123456789"), form: { grant_type: "client_credentials" } }), 403, "FORBIDDEN", "unauthorized_client"],
+      [await token({ headers: sandbox, form: {} }), 400, "BAD_USER_INPUT", "invalid_request"],
+      [await token({ headers: sandbox, raw: { contentType: "text/plain", body: "grant_type=client_credentials" } }), 415, "UNSUPPORTED_MEDIA_TYPE", "invalid_request"],
+      [await token({ headers: sandbox, form: { grant_type: "password" } }), 400, "BAD_USER_INPUT", "unsupported_grant_type"],
+      [await token({ headers: sandbox, form: { grant_type: "refresh_token", refresh_token: "rf_unknown" } }), 400, "INVALID_GRANT", "invalid_grant"],
+      [await token({ headers: sandbox, form: { grant_type: "client_credentials", scope: "coach.transcripts.write" } }), 403, "FORBIDDEN", "invalid_scope"],
+      [await call("POST", "/v1/auth/revoke", { headers: sandbox, form: {} }), 400, "BAD_USER_INPUT", "invalid_request"],
+      [await call("POST", "/v1/auth/revoke", { form: { token: "rf_unknown" } }), 401, "UNAUTHENTICATED", "invalid_client"],
+    ];
+    for (const [answer, status, code, error] of cases) {
+      assertEnvelope(answer, status, code);
+      assert.equal(answer.body.error, error, JSON.stringify(answer.body));
+      assert.equal(answer.body.error_description, answer.body.message.replace(/["\\]/g, ""));
+    }
+    assert.match(cases[0]![0].headers.get("www-authenticate") ?? "", /^Basic realm="kamina-graph"/, "invalid_client asks for the client's credentials");
   });
 
   test("client credentials: the partner's token carries its countries and scopes, or a narrower scope on request", async () => {
@@ -236,7 +264,7 @@ describe("tokens: rotation, revocation, keys and attacks", () => {
     }
   });
 
-  describe("tokens an attacker would try are 401 UNAUTHENTICATED at the gateway and at a subgraph", () => {
+  describe("tokens an attacker would try are 401 UNAUTHENTICATED (CONSENT_REVOKED for a revoked consent) at the gateway and at a subgraph", () => {
     let genuine: string;
     let claims: JWTPayload;
     let kid: string;
@@ -255,9 +283,9 @@ describe("tokens: rotation, revocation, keys and attacks", () => {
     }
 
     /** Refused at both hops, for the reason the attack should trip on. */
-    async function assertAttackRefused(what: string, token: string, reason: RegExp): Promise<void> {
+    async function assertAttackRefused(what: string, token: string, reason: RegExp, code = "UNAUTHENTICATED"): Promise<void> {
       for (const [where, answer] of [["gateway", await me(token)], ["subgraph", await debtsDirect(token)]] as const) {
-        assertRefused(answer, `${what}, at the ${where}`);
+        assertRefused(answer, `${what}, at the ${where}`, code);
         assert.match(answer.body.errors![0]!.message, reason, `${what}, at the ${where}`);
       }
     }
@@ -328,7 +356,8 @@ describe("tokens: rotation, revocation, keys and attacks", () => {
       assert.equal((await me(token)).status, 200);
       const revoked = await call("DELETE", `/v1/consents/${decodeJwt(token).consent_id}`, { headers: sandbox, json: { reason: "test" } });
       assert.equal(revoked.status, 200);
-      await assertAttackRefused("revoked consent", token, /no longer authorised/);
+      // Its own code: the consent is over, no refresh will help (an expired or revoked token is UNAUTHENTICATED).
+      await assertAttackRefused("revoked consent", token, /behind this token was revoked/, "CONSENT_REVOKED");
     });
 
     test("a revoked jti", async () => {

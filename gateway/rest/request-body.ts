@@ -5,10 +5,13 @@ import { RestError } from "./envelope.ts";
 const MAX_BODY_BYTES = 64 * 1024;
 
 /**
- * A REST request's body as an object: JSON, or a form (`application/x-www-form-urlencoded`,
- * what OAuth clients send to token endpoints). An empty body is `{}`.
+ * A REST request's body as an object: JSON, or on the token endpoints (`form`) a form
+ * (`application/x-www-form-urlencoded`, what OAuth clients send). An empty body is `{}`, with or
+ * without a content type. A body without a usable content type is a 415 that says which to send:
+ * `curl -d` sends a form's content type unless told otherwise, and read as a form, a JSON body
+ * was one nameless field, so the answer was that the first field was missing.
  */
-export async function readBody(request: IncomingMessage): Promise<Record<string, unknown>> {
+export async function readBody(request: IncomingMessage, options: { form?: boolean } = {}): Promise<Record<string, unknown>> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of request as AsyncIterable<Buffer>) {
@@ -29,7 +32,8 @@ export async function readBody(request: IncomingMessage): Promise<Record<string,
     if (typeof value !== "object" || value === null || Array.isArray(value)) throw new RestError("BAD_REQUEST", "The request body must be a JSON object");
     return value as Record<string, unknown>;
   }
-  if (type === "application/x-www-form-urlencoded") {
+  const looksLikeJson = /^\s*[{[]/.test(text);
+  if (type === "application/x-www-form-urlencoded" && options.form && !looksLikeJson) {
     const form: Record<string, unknown> = {};
     for (const [key, value] of new URLSearchParams(text)) {
       // RFC 6749 §3.2: a parameter must not be sent twice.
@@ -38,7 +42,9 @@ export async function readBody(request: IncomingMessage): Promise<Record<string,
     }
     return form;
   }
-  throw new RestError("UNSUPPORTED_MEDIA_TYPE", "Send the body as application/json (or application/x-www-form-urlencoded)");
+  const given = type === "" ? "no Content-Type" : `Content-Type ${type}`;
+  const accepted = options.form ? "application/json (or application/x-www-form-urlencoded)" : "application/json";
+  throw new RestError("UNSUPPORTED_MEDIA_TYPE", `The body came with ${given}${looksLikeJson ? " but reads as JSON" : ""}: send Content-Type: ${accepted}`);
 }
 
 /** Validates a body against its schema; the first problem becomes a BAD_USER_INPUT naming the field. */

@@ -3,13 +3,13 @@
 import type { RouteConfig } from "@hono/zod-openapi";
 import { z } from "zod";
 import { ERROR_CODES, type ErrorCode } from "../../platform/errors.ts";
-import type { RouteCaller, RouteSpec } from "./route-spec.ts";
+import { oauthErrorEnvelope, type RouteCaller, type RouteSpec } from "./route-spec.ts";
 
 export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
 
 /** Failures any route of a kind of caller may answer with. */
 const COMMON_ERRORS: Record<RouteCaller, readonly ErrorCode[]> = {
-  token: ["UNAUTHENTICATED", "INVALID_DPOP_PROOF", "RATE_LIMITED", "INTERNAL_SERVER_ERROR", "SERVICE_UNAVAILABLE"],
+  token: ["UNAUTHENTICATED", "CONSENT_REVOKED", "INVALID_DPOP_PROOF", "RATE_LIMITED", "INTERNAL_SERVER_ERROR", "SERVICE_UNAVAILABLE"],
   "partner-token": ["UNAUTHENTICATED", "INVALID_DPOP_PROOF", "FORBIDDEN", "RATE_LIMITED", "INTERNAL_SERVER_ERROR", "SERVICE_UNAVAILABLE"],
   client: ["UNAUTHENTICATED", "RATE_LIMITED", "INTERNAL_SERVER_ERROR", "SERVICE_UNAVAILABLE"],
   "client-or-app": ["UNAUTHENTICATED", "RATE_LIMITED", "INTERNAL_SERVER_ERROR", "SERVICE_UNAVAILABLE"],
@@ -71,7 +71,8 @@ export function routeConfig(method: HttpMethod, path: string, spec: RouteSpec): 
   const byStatus = new Map<number, ErrorCode[]>();
   for (const code of codes) byStatus.set(ERROR_CODES[code].status, [...(byStatus.get(ERROR_CODES[code].status) ?? []), code]);
   for (const [status, statusCodes] of [...byStatus].sort(([a], [b]) => a - b)) {
-    responses[String(status)] = { description: statusCodes.map((code) => `\`${code}\``).join(", "), content: { "application/json": { schema: ERROR_ENVELOPE_REF } } };
+    const schema = spec.oauthErrors ? oauthErrorEnvelope : ERROR_ENVELOPE_REF;
+    responses[String(status)] = { description: statusCodes.map((code) => `\`${code}\``).join(", "), content: { "application/json": { schema } } };
   }
   const request: NonNullable<RouteConfig["request"]> = {};
   if (pathNames.length > 0) request.params = z.object(Object.fromEntries(pathNames.map((name) => [name, z.string()])));

@@ -31,6 +31,8 @@ export interface RouteSpec {
   responses: Record<number, RouteResponse>;
   /** The error codes the route answers with, beyond those every route of its caller kind can (401, 405, 413, 415, 500). */
   errors?: readonly ErrorCode[];
+  /** An OAuth endpoint: its errors carry RFC 6749's `error` and `error_description` beside the envelope (oauthErrorEnvelope). */
+  oauthErrors?: boolean;
 }
 
 /** The brief's error envelope, as every REST failure answers. */
@@ -45,3 +47,29 @@ export const errorEnvelope = z
 
 /** A list's page: the brief's `page.next_cursor`. */
 export const pageOf = z.object({ next_cursor: z.string().nullable().describe("Pass as `cursor` for the next page; null on the last") });
+
+/** RFC 6749 §5.2's error codes (and RFC 9449's), as the token endpoints name them beside the envelope's own code. */
+export const OAUTH_ERRORS = [
+  "invalid_request",
+  "invalid_client",
+  "invalid_grant",
+  "unauthorized_client",
+  "unsupported_grant_type",
+  "invalid_scope",
+  "authorization_pending",
+  "invalid_dpop_proof",
+] as const;
+export type OAuthErrorCode = (typeof OAUTH_ERRORS)[number];
+
+/**
+ * The token endpoints' errors: the envelope, plus `error` and `error_description` so off-the-shelf
+ * OAuth clients read them (RFC 6749 §5.2). Both are absent where OAuth names no error (a 429, a 5xx).
+ */
+export const oauthErrorEnvelope = errorEnvelope
+  .extend({
+    error: z.enum(OAUTH_ERRORS).optional().describe("The OAuth error code (RFC 6749 §5.2, RFC 9449 §5)"),
+    error_description: z.string().optional().describe("`message` in the characters RFC 6749 allows (no quotes, backslashes or non-ASCII)"),
+  })
+  .describe("The brief's error envelope, with RFC 6749's error fields")
+  // One component of the document, referred to by every token endpoint's error answers.
+  .meta({ id: "OAuthErrorEnvelope" });

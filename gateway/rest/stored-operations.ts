@@ -14,6 +14,18 @@ import { RestError } from "./envelope.ts";
 
 export type Data = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
+/**
+ * GraphQL argument names as the REST routes call them, so an input error a subgraph raises names
+ * what the caller sent (`user_id`, not `userId`). A route's own `inputErrors` message wins.
+ */
+const REST_NAMES: Record<string, string> = { userId: "user_id", first: "limit", after: "cursor" };
+
+/** A subgraph's message with its argument's GraphQL name replaced by the REST one. */
+export function restMessage(message: string, argument: unknown): string {
+  const restName = typeof argument === "string" ? REST_NAMES[argument] : undefined;
+  return restName ? message.replaceAll(`\`${argument as string}\``, `\`${restName}\``) : message;
+}
+
 export interface RunOptions {
   /** The request's context when the route has already authenticated it. */
   context?: GatewayContext;
@@ -43,6 +55,10 @@ export class StoredOperations {
 
   async run(request: IncomingMessage, info: RequestInfo, query: string, variables: Record<string, unknown>, options: RunOptions = {}): Promise<Data> {
     const contextValue = options.context ?? (await this.context(request, info));
+    // `self` asks for the token's own person (`me`): a partner token has none, it names one.
+    if (variables.self === true && contextValue.viewer.kind === "client") {
+      throw new RestError("BAD_USER_INPUT", "`user_id` is required with a partner (client-credentials) token: name the person to read");
+    }
     const response = await this.apollo.executeOperation({ query, variables }, { contextValue });
     if (response.body.kind !== "single") throw new RestError("INTERNAL_SERVER_ERROR", "Unexpected incremental response");
     const { data, errors } = response.body.singleResult;
@@ -52,7 +68,7 @@ export class StoredOperations {
       const argument = first.extensions?.argumentName;
       const renamed = code === "BAD_USER_INPUT" && typeof argument === "string" ? options.inputErrors?.[argument] : undefined;
       const retryAfter = typeof first.extensions?.retryAfter === "number" ? first.extensions.retryAfter : null;
-      throw new RestError(isErrorCode(code) ? code : "INTERNAL_SERVER_ERROR", renamed ?? first.message, retryAfter);
+      throw new RestError(isErrorCode(code) ? code : "INTERNAL_SERVER_ERROR", renamed ?? (code === "BAD_USER_INPUT" ? restMessage(first.message, argument) : first.message), retryAfter);
     }
     return (data ?? {}) as Data;
   }
@@ -73,12 +89,18 @@ export async function authenticateRest(auth: Pick<AuthServices, "verifier" | "pr
     await auth.rateLimits.countRequest(meterOf(request), authenticated.viewer.clientId);
     return authenticated;
   } catch (error) {
-    if (error instanceof GraphQLError) throw new RestError(error.extensions.code === "INVALID_DPOP_PROOF" ? "INVALID_DPOP_PROOF" : "UNAUTHENTICATED", error.message);
+    if (error instanceof GraphQLError) {
+      const { code } = error.extensions;
+      throw new RestError(code === "INVALID_DPOP_PROOF" || code === "CONSENT_REVOKED" ? code : "UNAUTHENTICATED", error.message);
+    }
     throw error;
   }
 }
 
-/** Consent tokens read their own person; partner tokens name one with `user_id`. */
+/**
+ * Consent tokens read their own person; partner tokens name one with `user_id` (a partner token
+ * without it is refused by StoredOperations.run, which knows the token's kind).
+ */
 export function subject(request: IncomingMessage, body?: Record<string, unknown>): { userId: string; self: boolean } {
   const url = new URL(request.url ?? "/", "http://localhost");
   const given = (body?.user_id as string | undefined) ?? url.searchParams.get("user_id") ?? undefined;

@@ -2,12 +2,16 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { z } from "zod";
 import { sendJson } from "../../platform/http/graphql-http-server.ts";
 import { DpopError, verifyDpopProof } from "../../platform/auth/dpop.ts";
+import { quotable } from "../../platform/auth/www-authenticate.ts";
+import type { PartnerClient } from "../../generated/prisma/client.ts";
+import type { ErrorCode } from "../../platform/errors.ts";
 import type { AuthApi } from "../auth/auth-api.ts";
+import { AuthError } from "../auth/auth-error.ts";
 import { requireClient } from "./callers.ts";
-import { RestError } from "./envelope.ts";
+import { RestError, sendError } from "./envelope.ts";
 import { parseInput, readBody } from "./request-body.ts";
 import type { RestRoutes } from "./rest-routes.ts";
-import type { RouteSpec } from "./route-spec.ts";
+import type { OAuthErrorCode, RouteSpec } from "./route-spec.ts";
 
 export const CONSENT_GRANT = "urn:kamina:consent";
 const GRANT_TYPES = [CONSENT_GRANT, "refresh_token", "client_credentials"] as const;
@@ -65,6 +69,7 @@ const SPECS = {
     form: true,
     responses: { 200: { description: "The tokens", schema: tokenAnswer } },
     errors: ["FORBIDDEN", "INVALID_GRANT", "AUTHORISATION_PENDING", "INVALID_DPOP_PROOF"],
+    oauthErrors: true,
   },
   revoke: {
     summary: "Revoke a token (RFC 7009)",
@@ -76,14 +81,15 @@ const SPECS = {
     form: true,
     responses: { 200: { description: "Revoked, or nothing to revoke: an empty body" } },
     errors: ["FORBIDDEN"],
+    oauthErrors: true,
   },
 } satisfies Record<string, RouteSpec>;
 
 /** The token endpoint (RFC 6749) and token revocation (RFC 7009). */
 export function addTokenRoutes(router: RestRoutes, api: AuthApi): void {
-  router.add("POST", "/v1/auth/token", async (request, response) => {
-    const client = await requireClient(api, request, response);
-    const body = await readBody(request);
+  router.add("POST", "/v1/auth/token", async (request, response) => oauthAnswers(response, async () => {
+    const client = await tokenClient(api, request, response);
+    const body = await readBody(request, { form: true });
     const { grant_type: grantType, client_id: clientId } = parseInput(tokenRequest, body);
     if (clientId !== undefined && clientId !== client.id) throw new RestError("BAD_USER_INPUT", `\`client_id\` must be the client that authenticates (${client.id})`);
     // The request is checked in full before its DPoP proof is spent.
@@ -115,18 +121,69 @@ export function addTokenRoutes(router: RestRoutes, api: AuthApi): void {
         return;
       }
       default:
-        throw new RestError("BAD_USER_INPUT", `\`grant_type\` ${grantType} is not supported; use one of ${GRANT_TYPES.join(", ")}`);
+        throw new OAuthError("BAD_USER_INPUT", `\`grant_type\` ${grantType} is not supported; use one of ${GRANT_TYPES.join(", ")}`, "unsupported_grant_type");
     }
-  }, SPECS.token);
+  }), SPECS.token);
 
-  router.add("POST", "/v1/auth/revoke", async (request, response) => {
-    const client = await requireClient(api, request, response);
-    const { token } = parseInput(revocationRequest, await readBody(request));
+  router.add("POST", "/v1/auth/revoke", async (request, response) => oauthAnswers(response, async () => {
+    const client = await tokenClient(api, request, response);
+    const { token } = parseInput(revocationRequest, await readBody(request, { form: true }));
     await api.revocation.revoke(client, token);
     // The same answer for every token, known or not (RFC 7009 §2.2).
     response.writeHead(200, { "cache-control": "no-store", "content-length": 0 });
     response.end();
-  }, SPECS.revoke);
+  }), SPECS.revoke);
+}
+
+/** A failure whose OAuth error is not the one its code implies (OAUTH_ERROR_OF). */
+class OAuthError extends RestError {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    readonly oauth: OAuthErrorCode,
+  ) {
+    super(code, message);
+  }
+}
+
+/** RFC 6749 §5.2 (and RFC 9449 §5, RFC 8628 §3.5) for each code a token endpoint answers with. */
+const OAUTH_ERROR_OF: Partial<Record<ErrorCode, OAuthErrorCode>> = {
+  BAD_REQUEST: "invalid_request",
+  BAD_USER_INPUT: "invalid_request",
+  UNSUPPORTED_MEDIA_TYPE: "invalid_request",
+  PAYLOAD_TOO_LARGE: "invalid_request",
+  UNAUTHENTICATED: "invalid_client",
+  // The scope check is the only FORBIDDEN of a grant; a suspended client's is tokenClient's.
+  FORBIDDEN: "invalid_scope",
+  INVALID_GRANT: "invalid_grant",
+  AUTHORISATION_PENDING: "authorization_pending",
+  INVALID_DPOP_PROOF: "invalid_dpop_proof",
+};
+
+/** The authenticated client; a suspended one may use no grant (`unauthorized_client`). */
+async function tokenClient(api: AuthApi, request: IncomingMessage, response: ServerResponse): Promise<PartnerClient> {
+  try {
+    return await requireClient(api, request, response);
+  } catch (error) {
+    if (error instanceof AuthError && error.code === "FORBIDDEN") throw new OAuthError(error.code, error.message, "unauthorized_client");
+    throw error;
+  }
+}
+
+/**
+ * Runs a token endpoint: an expected failure answers the envelope with RFC 6749's `error` and
+ * `error_description` beside it, so off-the-shelf OAuth clients read it. The rest (a 5xx, a
+ * database outage) goes on to the router's own answer.
+ */
+async function oauthAnswers(response: ServerResponse, run: () => Promise<void>): Promise<void> {
+  try {
+    await run();
+  } catch (error) {
+    const failure = error instanceof RestError || error instanceof AuthError ? error : undefined;
+    const oauth = failure instanceof OAuthError ? failure.oauth : failure && OAUTH_ERROR_OF[failure.code];
+    if (!failure || !oauth || response.headersSent) throw error;
+    sendError(response, failure.code, failure.message, failure instanceof RestError ? failure.retryAfterSeconds : null, { error: oauth, error_description: quotable(failure.message) });
+  }
 }
 
 /**

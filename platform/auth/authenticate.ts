@@ -13,8 +13,9 @@ export interface Authenticated {
 
 /**
  * The one place a GraphQL request is authenticated, on the gateway and on every subgraph:
- * no token, or a token that fails verification, is a 401 UNAUTHENTICATED for the whole
- * request, never a partial answer. A token bound to a key (RFC 9449) without the `DPoP`
+ * no token, or a token that fails verification, is a 401 UNAUTHENTICATED (CONSENT_REVOKED when
+ * the consent behind it has ended) for the whole request, never a partial answer, with its
+ * `WWW-Authenticate` challenge. A token bound to a key (RFC 9449) without the `DPoP`
  * scheme and a valid proof is a 401 INVALID_DPOP_PROOF; `proofs` says how much of the proof
  * this server can check (the gateway all of it, a subgraph what survives forwarding).
  * `acceptGatewaySeal` (subgraphs only): a valid gateway seal for this token stands in for the
@@ -34,7 +35,7 @@ export async function authenticate(
     const dpop = await checkTokenBinding(presented(verified), dpopHeader(request), request, proofs);
     return { viewer: verified.viewer, authorization, dpop };
   } catch (error) {
-    if (error instanceof AuthenticationError) throw unauthenticated(error.reason);
+    if (error instanceof AuthenticationError) throw unauthenticated(error.reason, error.code, authorization);
     if (error instanceof DpopError) throw invalidDpopProof(error.message);
     throw error;
   }

@@ -1,3 +1,4 @@
+import { HeaderMap } from "@apollo/server";
 import { errors as joseErrors, jwtVerify, type JWTPayload } from "jose";
 import type { Country } from "../../generated/prisma/enums.ts";
 import { graphQLError } from "../errors.ts";
@@ -10,6 +11,7 @@ import { parseScopeClaim } from "./scopes.ts";
 import { StatementBatcher } from "../database/statement-batcher.ts";
 import { TokenCheckSeal, type CheckedState } from "./token-check-seal.ts";
 import type { Viewer } from "./viewer.ts";
+import { tokenChallenge } from "./www-authenticate.ts";
 
 export const TOKEN_ALGORITHMS = ["EdDSA"] as const;
 const CLOCK_TOLERANCE_SECONDS = 5;
@@ -64,14 +66,22 @@ export interface VerifiedToken {
   scheme: "Bearer" | "DPoP";
 }
 
+/**
+ * A token refused. `code` tells the client what to do: UNAUTHENTICATED (get a token, or
+ * refresh an expired one) or CONSENT_REVOKED (the consent is over: no refresh will help).
+ */
 export class AuthenticationError extends Error {
-  constructor(readonly reason: string) {
+  constructor(
+    readonly reason: string,
+    readonly code: "UNAUTHENTICATED" | "CONSENT_REVOKED" = "UNAUTHENTICATED",
+  ) {
     super(reason);
   }
 }
 
-export function unauthenticated(reason: string) {
-  return graphQLError("UNAUTHENTICATED", reason, { http: { status: 401 } });
+/** The GraphQL error for a refused token: 401 with its RFC 6750 challenge (www-authenticate.ts). */
+export function unauthenticated(reason: string, code: AuthenticationError["code"] = "UNAUTHENTICATED", authorization?: string) {
+  return graphQLError(code, reason, { http: { status: 401, headers: new HeaderMap([["www-authenticate", tokenChallenge(authorization, reason)]]) } });
 }
 
 /**
@@ -177,9 +187,13 @@ export class TokenVerifier {
       const state = await this.consentStates.add({ jti: tokenId, consentId: claims.consent_id, clientId: claims.client_id, userId: claims.sub });
       if (!state || state.revoked) throw new AuthenticationError("The token has been revoked");
       refuseSuspended(claims, state.clientStatus, state.tokensNotBefore);
-      if (state.status !== "AUTHORISED" || (state.expiresAt && state.expiresAt.getTime() <= Date.now())) {
-        throw new AuthenticationError("The consent behind this token is no longer authorised");
+      if (state.status === "REVOKED") {
+        throw new AuthenticationError(`Consent ${claims.consent_id} behind this token was revoked; ask the person for a new consent`, "CONSENT_REVOKED");
       }
+      if (state.status === "EXPIRED" || (state.expiresAt && state.expiresAt.getTime() <= Date.now())) {
+        throw new AuthenticationError(`Consent ${claims.consent_id} behind this token has expired (its end date passed); ask the person for a new consent`, "CONSENT_REVOKED");
+      }
+      if (state.status !== "AUTHORISED") throw new AuthenticationError("The consent behind this token is no longer authorised", "CONSENT_REVOKED");
       return { kind: "consent" };
     }
     if (claims.token_use === "client") {

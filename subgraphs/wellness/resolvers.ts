@@ -1,6 +1,6 @@
 import type { GraphQLResolverMap } from "@apollo/subgraph/dist/schema-helper/resolverMap.js";
 import type { WellnessBand } from "../../generated/prisma/enums.ts";
-import { badUserInput } from "../../platform/errors.ts";
+import { badUserInput, graphQLError } from "../../platform/errors.ts";
 import type { SubgraphContext } from "../shared/context.ts";
 import { connectionFrom, decodeCursor, encodeCursor, pageSize } from "../shared/pagination.ts";
 import { argumentRule, personAccess } from "../shared/person-access.ts";
@@ -13,7 +13,11 @@ type UserRef = { id: string };
 
 export const resolvers: GraphQLResolverMap<Context> = {
   Query: {
-    me: (_root, _args, { viewer, loaders }: Context) => (viewer.kind === "consent" ? loaders.user.load(viewer.userId) : null),
+    // A partner token stands for no person: say so rather than answer a silent null.
+    me: (_root, _args, { viewer, loaders }: Context) => {
+      if (viewer.kind !== "consent") throw graphQLError("FORBIDDEN", "`me` is the person of a consent token; a partner (client-credentials) token has none: read `user(id:)` or `users`");
+      return loaders.user.load(viewer.userId);
+    },
     user: (_root, { id }: { id: string }, { loaders }: Context) => loaders.user.load(id),
     users: async (_root, args: { first?: number | null; after?: string | null; band?: WellnessBand | null }, { service, loaders }: Context, info) => {
       const size = pageSize(args.first, USERS_PAGE);

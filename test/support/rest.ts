@@ -3,6 +3,8 @@ import assert from "node:assert/strict";
 import { ContractChecker } from "../../testkit/openapi-contract.ts";
 
 export interface RestResponse {
+  /** The path called, query included. */
+  path?: string;
   status: number;
   headers: Headers;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -40,14 +42,27 @@ export async function rest(origin: string, method: string, path: string, options
   } catch {
     // not JSON: keep the text
   }
-  return { status: response.status, headers: response.headers, body: parsed };
+  return { path, status: response.status, headers: response.headers, body: parsed };
 }
 
-/** The brief's error envelope, exactly: `code`, `message`, `retry_after`, plus the request id of the `x-request-id` header. */
+/** The OAuth endpoints, whose errors carry RFC 6749's `error` and `error_description` beside the envelope. */
+const OAUTH_PATHS = /^\/v1\/auth\/(token|revoke)\b/;
+
+/**
+ * The brief's error envelope, exactly: `code`, `message`, `retry_after`, plus the request id of the
+ * `x-request-id` header; on the token endpoints, RFC 6749's `error` and `error_description` too.
+ */
 export function assertEnvelope(response: RestResponse, status: number, code: string, message?: RegExp): void {
   const context = JSON.stringify(response.body);
   assert.equal(response.status, status, context);
-  assert.deepEqual(Object.keys(response.body ?? {}).sort(), ["code", "message", "request_id", "retry_after"], context);
+  const { error, error_description: description, ...envelope } = (response.body ?? {}) as Record<string, unknown>;
+  assert.deepEqual(Object.keys(envelope).sort(), ["code", "message", "request_id", "retry_after"], context);
+  if (OAUTH_PATHS.test(response.path ?? "") && status < 429) {
+    assert.equal(typeof error, "string", `an OAuth error beside the envelope: ${context}`);
+    assert.equal(typeof description, "string", context);
+  } else {
+    assert.deepEqual([error, description], [undefined, undefined], context);
+  }
   assert.equal(response.body.request_id, response.headers.get("x-request-id"), context);
   assert.equal(response.body.code, code, context);
   if (message) assert.match(response.body.message, message);
