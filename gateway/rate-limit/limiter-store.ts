@@ -27,7 +27,11 @@ export interface LimiterStore {
 
 export async function createLimiterStore(config: RateLimitConfig, database: DatabaseTarget, logger: Logger): Promise<LimiterStore> {
   if (config.redisUrl) return redisStore(config, logger);
-  return database.kind === "postgres" ? postgresStore(config, new pg.Pool({ connectionString: database.url, max: POOL_SIZE, idleTimeoutMillis: 30_000 })) : pgliteStore(config, database.pglite);
+  if (database.kind === "pglite") return pgliteStore(config, database.pglite);
+  const pool = new pg.Pool({ connectionString: database.url, max: POOL_SIZE, idleTimeoutMillis: 30_000 });
+  // An idle connection the server closes (a restart) is dropped by the pool; unheard, the error would end the process.
+  pool.on("error", (error) => logger.warn({ err: error }, "rate limits: an idle database connection failed; the pool opens another"));
+  return postgresStore(config, pool);
 }
 
 /** Counts in this process only: for pieces started without a gateway (benchmarks' token minting). */
