@@ -48,7 +48,7 @@ export const ERROR_CODES = {
   UNSUPPORTED_MEDIA_TYPE: { status: 415, doc: "The request body's `Content-Type` is not one the route reads (JSON, or a form on the token routes)." },
   RATE_LIMITED: {
     status: 429,
-    doc: "The client is over one of its quotas per window (docs/operations.md#rate-limits): requests, the estimated cost of its operations, failed client authentications (per client id and per address: the right secret is refused too until the window passes) or consent requests for one person. Retry after `retry_after` seconds (`extensions.retryAfter` on /graphql, and the `Retry-After` header). Every answer of a limited route carries the `RateLimit-Policy` and `RateLimit` headers.",
+    doc: "The client is over one of its quotas per window (docs/operations.md#rate-limits): requests, the estimated cost of its operations, failed client authentications (per client id and per address: the right secret is refused too until the window passes) or consent requests for one person. Retry after `retry_after` seconds (`extensions.retryAfter` on /graphql, and the `Retry-After` header). The answers a client gets once authenticated carry the `RateLimit-Policy` and `RateLimit` headers of the quotas it was counted against, and so does this 429.",
   },
   SERVICE_UNAVAILABLE: { status: 503, doc: "The database cannot be reached for now (down, restarting, out of connections); nothing was changed. Retry after `retry_after` seconds." },
   SUBGRAPH_UNAVAILABLE: { status: 502, doc: "A subgraph did not answer; the fields it owns come back null with this error, the rest of the data is returned." },
