@@ -94,6 +94,8 @@ export async function walkContract(options: WalkOptions): Promise<WalkReport> {
     const asApp = { "x-kamina-app-key": options.appKey };
     await call("authorise a consent already authorised (the app)", "POST", `/v1/consents/${consentId}/authorise`, { headers: asApp });
     await call("reject a consent already authorised (the app)", "POST", `/v1/consents/${consentId}/reject`, { headers: asApp, json: {} });
+    await call("export everything about the person (the app)", "POST", "/v1/data-subject/export", { headers: asApp, json: { user_external_id: options.userId } });
+    await call("erase a person not stored (the app)", "POST", "/v1/data-subject/erase", { headers: asApp, json: { user_external_id: "USR_NOT_STORED" } });
   }
   const refreshed = await call("refresh", "POST", "/v1/auth/token", { headers: basic, form: { grant_type: "refresh_token", refresh_token: String(consent.body.refresh_token ?? "") } });
   await call("refresh with a spent token", "POST", "/v1/auth/token", { headers: basic, form: { grant_type: "refresh_token", refresh_token: "rf_not_a_token" } });
@@ -145,6 +147,9 @@ export async function walkContract(options: WalkOptions): Promise<WalkReport> {
   await call("rotate its secret", "POST", `/v1/webhooks/${endpointId}/rotate-secret`, { headers: basic });
   await call("replay to it", "POST", `/v1/webhooks/${endpointId}/replay`, { headers: basic, json: {} });
   await call("replay, bad since", "POST", `/v1/webhooks/${endpointId}/replay`, { headers: basic, json: { since: "last week" } });
+  await call("replay delivered events of a window too", "POST", `/v1/webhooks/${endpointId}/replay`, { headers: basic, json: { since: new Date(Date.now() - 3_600_000).toISOString(), include_delivered: true } });
+  await call("its deliveries", "GET", `/v1/webhooks/${endpointId}/deliveries?limit=5`, { headers: basic });
+  await call("its deliveries, bad status", "GET", `/v1/webhooks/${endpointId}/deliveries?status=lost`, { headers: basic });
   await call("delete it", "DELETE", `/v1/webhooks/${endpointId}`, { headers: basic });
   await call("delete an unknown endpoint", "DELETE", "/v1/webhooks/whe_unknown", { headers: basic });
 

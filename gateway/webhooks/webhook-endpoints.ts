@@ -1,5 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { PartnerClient } from "../../generated/prisma/client.ts";
+import type { DeliveryStatus } from "../../generated/prisma/enums.ts";
+import { messageId } from "../../domain/alerts/alert-event.ts";
 import type { PrismaClient } from "../../platform/database/database.ts";
 import { checkDestination, type Resolver } from "../../platform/net/public-address.ts";
 import { RestError } from "../rest/envelope.ts";
@@ -7,6 +9,31 @@ import { generateSecret, SecretBox } from "../../realtime/webhooks/webhook-secre
 
 export const WEBHOOK_EVENTS = ["alert.created"] as const;
 export const MANAGE_SCOPE = "webhooks.manage";
+export const DELIVERY_STATUSES = ["pending", "delivered", "failed", "dead"] as const;
+export const DEFAULT_DELIVERY_PAGE = 50;
+export const MAX_DELIVERY_PAGE = 200;
+
+/** One delivery of one event to one endpoint, as a partner debugging its receiver sees it. */
+export interface DeliveryView {
+  id: string;
+  /** The `webhook-id` header every attempt carried (`msg_<event>`): what the receiver logs. */
+  message_id: string;
+  event: string;
+  status: (typeof DELIVERY_STATUSES)[number];
+  attempts: number;
+  last_status_code: number | null;
+  last_error: string | null;
+  next_attempt_at: string | null;
+  created_at: string;
+  delivered_at: string | null;
+}
+
+export interface ReplayOptions {
+  since?: Date;
+  until?: Date;
+  /** Delivered deliveries in the window go out again too (a receiver being debugged). */
+  includeDelivered?: boolean;
+}
 
 export interface EndpointView {
   id: string;
@@ -64,21 +91,91 @@ export class WebhookEndpoints {
     return { id, secret, previous_secret_valid_until: new Date(previousUntil).toISOString() };
   }
 
-  /** Dead (and failed) deliveries of the endpoint go back to the queue, attempts reset. */
-  async replay(client: PartnerClient, id: string, since: Date | undefined): Promise<{ id: string; replayed: number }> {
+  /**
+   * Dead (and failed) deliveries of the endpoint go back to the queue, attempts reset; with
+   * `includeDelivered`, the delivered ones of the window too (same `webhook-id` as before, so a
+   * receiver that deduplicates answers 2xx without acting again).
+   */
+  async replay(client: PartnerClient, id: string, options: ReplayOptions = {}): Promise<{ id: string; replayed: number }> {
+    await this.owned(client, id);
+    const statuses: DeliveryStatus[] = options.includeDelivered ? ["DEAD", "FAILED", "DELIVERED"] : ["DEAD", "FAILED"];
+    const window = options.since || options.until ? { createdAt: { ...(options.since ? { gte: options.since } : {}), ...(options.until ? { lt: options.until } : {}) } } : {};
+    const { count } = await this.prisma.webhookDelivery.updateMany({
+      // A row leased right now is being sent: left alone, or it could go out twice at once.
+      where: { endpointId: id, status: { in: statuses }, OR: [{ leasedUntil: null }, { leasedUntil: { lt: new Date() } }], ...window },
+      data: { status: "PENDING", attempts: 0, nextAttemptAt: new Date(), leasedUntil: null, lastError: null, deliveredAt: null },
+    });
+    return { id, replayed: count };
+  }
+
+  /** The endpoint's deliveries, newest event first, a page at a time, optionally of one status. */
+  async deliveries(
+    client: PartnerClient,
+    id: string,
+    page: { status?: (typeof DELIVERY_STATUSES)[number] | undefined; limit: number; cursor: string | undefined },
+  ): Promise<{ items: DeliveryView[]; nextCursor: string | null }> {
+    await this.owned(client, id);
+    const before = page.cursor === undefined ? undefined : decodeDeliveryCursor(page.cursor);
+    const rows = await this.prisma.webhookDelivery.findMany({
+      where: {
+        endpointId: id,
+        ...(page.status ? { status: page.status.toUpperCase() as DeliveryStatus } : {}),
+        ...(before !== undefined ? { eventId: { lt: before } } : {}),
+      },
+      orderBy: { eventId: "desc" },
+      take: page.limit + 1,
+    });
+    const items = rows.slice(0, page.limit);
+    const last = items.at(-1);
+    return { items: items.map(deliveryView), nextCursor: rows.length > page.limit && last ? encodeDeliveryCursor(last.eventId) : null };
+  }
+
+  private async owned(client: PartnerClient, id: string): Promise<void> {
     requireScope(client);
     const row = await this.prisma.webhookEndpoint.findFirst({ where: { id, clientId: client.id }, select: { id: true } });
     if (!row) throw new RestError("NOT_FOUND", `No webhook endpoint ${id}`);
-    const { count } = await this.prisma.webhookDelivery.updateMany({
-      where: { endpointId: id, status: { in: ["DEAD", "FAILED"] }, ...(since ? { createdAt: { gte: since } } : {}) },
-      data: { status: "PENDING", attempts: 0, nextAttemptAt: new Date(), leasedUntil: null, lastError: null },
-    });
-    return { id, replayed: count };
   }
 }
 
 function requireScope(client: PartnerClient): void {
   if (!client.clientScopes.includes(MANAGE_SCOPE)) throw new RestError("FORBIDDEN", `Managing webhooks needs the client scope ${MANAGE_SCOPE}`);
+}
+
+function deliveryView(row: {
+  id: string;
+  eventId: bigint;
+  status: DeliveryStatus;
+  attempts: number;
+  lastStatusCode: number | null;
+  lastError: string | null;
+  nextAttemptAt: Date;
+  createdAt: Date;
+  deliveredAt: Date | null;
+}): DeliveryView {
+  const waiting = row.status === "PENDING" || row.status === "FAILED";
+  return {
+    id: row.id,
+    message_id: messageId(row.eventId),
+    // The only event endpoints subscribe to today (WEBHOOK_EVENTS); deliveries are made for no other.
+    event: "alert.created",
+    status: row.status.toLowerCase() as DeliveryView["status"],
+    attempts: row.attempts,
+    last_status_code: row.lastStatusCode,
+    last_error: row.lastError,
+    next_attempt_at: waiting ? row.nextAttemptAt.toISOString() : null,
+    created_at: row.createdAt.toISOString(),
+    delivered_at: row.deliveredAt?.toISOString() ?? null,
+  };
+}
+
+function encodeDeliveryCursor(eventId: bigint): string {
+  return Buffer.from(`d:${eventId}`, "utf8").toString("base64url");
+}
+
+function decodeDeliveryCursor(cursor: string): bigint {
+  const match = /^d:(\d{1,19})$/.exec(Buffer.from(cursor, "base64url").toString("utf8"));
+  if (!match?.[1]) throw new RestError("BAD_USER_INPUT", "`cursor` is not a cursor this endpoint returned");
+  return BigInt(match[1]);
 }
 
 function view(row: { id: string; url: string; events: string[]; status: string; createdAt: Date }): EndpointView {

@@ -3,10 +3,12 @@ import { sendJson } from "../../platform/http/graphql-http-server.ts";
 import type { AuthApi } from "../auth/auth-api.ts";
 import type { AuthServices } from "../auth/services.ts";
 import { requireClient } from "../rest/callers.ts";
+import { RestError } from "../rest/envelope.ts";
+import { pageLimit, param } from "../rest/query-params.ts";
 import { parseInput, readBody } from "../rest/request-body.ts";
 import type { RestRoutes } from "../rest/rest-routes.ts";
-import type { RouteSpec } from "../rest/route-spec.ts";
-import { WEBHOOK_EVENTS, WebhookEndpoints } from "./webhook-endpoints.ts";
+import { pageOf, type RouteSpec } from "../rest/route-spec.ts";
+import { DEFAULT_DELIVERY_PAGE, DELIVERY_STATUSES, MAX_DELIVERY_PAGE, WEBHOOK_EVENTS, WebhookEndpoints } from "./webhook-endpoints.ts";
 
 const createBody = z.strictObject({
   url: z
@@ -20,10 +22,38 @@ const createBody = z.strictObject({
     .describe("The events to receive"),
 });
 
+const dateTime = () => z.iso.datetime({ offset: true, error: "must be an ISO 8601 date-time" });
+
 // Optional as a whole: an empty body (read as `{}`) replays every dead or failed delivery.
 const replayBody = z
-  .strictObject({ since: z.iso.datetime({ offset: true, error: "must be an ISO 8601 date-time" }).optional().describe("Only deliveries created at or after this time") })
+  .strictObject({
+    since: dateTime().optional().describe("Only deliveries created at or after this time (required with `include_delivered`)"),
+    until: dateTime().optional().describe("Only deliveries created before this time"),
+    include_delivered: z
+      .boolean({ error: "must be true or false" })
+      .optional()
+      .describe("Also re-send the deliveries already delivered in the window (`since` required), for a receiver being debugged; they keep their `webhook-id`"),
+  })
   .optional();
+
+const deliveriesQuery = z.object({
+  status: param(z.enum(DELIVERY_STATUSES).optional().describe("Only deliveries in this state"), `one of ${DELIVERY_STATUSES.join(", ")}`),
+  limit: pageLimit(MAX_DELIVERY_PAGE, `Deliveries per page, 1 to ${MAX_DELIVERY_PAGE} (default ${DEFAULT_DELIVERY_PAGE})`),
+  cursor: z.string().optional().describe("The `page.next_cursor` of the previous page"),
+});
+
+const delivery = z.object({
+  id: z.string().describe("The delivery's id"),
+  message_id: z.string().describe("The `webhook-id` header every attempt of it carried (`msg_...`): what your receiver logged"),
+  event: z.enum(WEBHOOK_EVENTS).describe("The event delivered"),
+  status: z.enum(DELIVERY_STATUSES).describe("pending: not tried yet (or replayed); failed: tried and waiting for its next attempt; delivered: a 2xx came back; dead: out of attempts (replay it)"),
+  attempts: z.number().int().describe("Attempts made so far"),
+  last_status_code: z.number().int().nullable().describe("The HTTP status the last attempt got; null when none came back (timeout, unreachable) or none was made"),
+  last_error: z.string().nullable().describe("Why the last attempt failed, in words; null after a success"),
+  next_attempt_at: z.string().nullable().describe("ISO 8601 date-time of the next attempt; null when delivered or dead"),
+  created_at: z.string().describe("ISO 8601 date-time the delivery was created (when the event was published)"),
+  delivered_at: z.string().nullable().describe("ISO 8601 date-time of the successful attempt, or null"),
+});
 
 const endpoint = z.object({
   id: z.string().describe("The endpoint's id, `whe_...`"),
@@ -80,9 +110,18 @@ const SPECS = {
     },
     errors: ["BAD_REQUEST", "FORBIDDEN", "NOT_FOUND"],
   },
+  deliveries: {
+    summary: "An endpoint's deliveries, newest first",
+    description: `Needs the client scope \`webhooks.manage\`. Each delivery's state, attempts, last HTTP status and error, and next attempt: what to look at when a receiver gets nothing or fails verification. ${endpointId}.`,
+    tag: "webhooks",
+    caller: "client",
+    query: deliveriesQuery,
+    responses: { 200: { description: "A page of deliveries", schema: z.object({ items: z.array(delivery).describe("Newest event first"), page: pageOf }) } },
+    errors: ["BAD_REQUEST", "FORBIDDEN", "NOT_FOUND"],
+  },
   replay: {
     summary: "Replay an endpoint's dead and failed deliveries",
-    description: `Needs the client scope \`webhooks.manage\`. The deliveries go back to the queue with their attempts reset. ${endpointId}.`,
+    description: `Needs the client scope \`webhooks.manage\`. The deliveries go back to the queue with their attempts reset; with \`include_delivered\`, the delivered ones created in the window too. ${endpointId}.`,
     tag: "webhooks",
     caller: "client",
     body: replayBody,
@@ -132,6 +171,23 @@ export function addWebhookRoutes(router: RestRoutes, api: AuthApi, services: Aut
   router.add("POST", "/v1/webhooks/:id/replay", async (request, response, params) => {
     const client = await requireClient(api, request, response);
     const body = parseInput(replayBody, await readBody(request));
-    sendJson(response, 202, await endpoints.replay(client, params.id!, body?.since ? new Date(body.since) : undefined));
+    if (body?.include_delivered && !body.since) throw new RestError("BAD_USER_INPUT", "`since` is required with `include_delivered`: delivered events are replayed from a window");
+    if (body?.since && body.until && Date.parse(body.until) <= Date.parse(body.since)) throw new RestError("BAD_USER_INPUT", "`until` must be after `since`");
+    sendJson(
+      response,
+      202,
+      await endpoints.replay(client, params.id!, {
+        ...(body?.since ? { since: new Date(body.since) } : {}),
+        ...(body?.until ? { until: new Date(body.until) } : {}),
+        includeDelivered: body?.include_delivered === true,
+      }),
+    );
   }, SPECS.replay);
+
+  router.add("GET", "/v1/webhooks/:id/deliveries", async (request, response, params, _info, query) => {
+    const client = await requireClient(api, request, response);
+    const { status, limit, cursor } = query();
+    const page = await endpoints.deliveries(client, params.id!, { status, limit: limit ?? DEFAULT_DELIVERY_PAGE, cursor });
+    sendJson(response, 200, { items: page.items, page: { next_cursor: page.nextCursor } });
+  }, SPECS.deliveries);
 }

@@ -182,10 +182,19 @@ export class WebhookDispatcher {
       }
     }
     const attempts = delivery.attempts + 1;
-    if (attempts >= this.settings.maxAttempts) return this.finish(delivery, "DEAD", status, failure);
+    const dead = attempts >= this.settings.maxAttempts;
+    const retryInMs = dead ? null : backoffMs(attempts, this.settings);
+    // One line per failed attempt, for the operator of a receiver that fails (verification, a
+    // crash, a wrong URL): which endpoint, which message, how it went. Never the URL (it may hold
+    // a token), the secret or the payload.
+    this.logger.warn(
+      { endpointId: delivery.endpointId, deliveryId: delivery.id, messageId: id, attempt: attempts, maxAttempts: this.settings.maxAttempts, status, error: failure, retryInMs, dead },
+      dead ? "webhook delivery attempt failed; no attempts left, the delivery is dead" : "webhook delivery attempt failed; retrying",
+    );
+    if (dead) return this.finish(delivery, "DEAD", status, failure);
     await this.prisma.$executeRaw`
       UPDATE webhook_delivery SET status = 'FAILED', attempts = ${attempts}, last_status_code = ${status}, last_error = ${failure.slice(0, MAX_ERROR_LENGTH)},
-        next_attempt_at = now() + ${backoffMs(attempts, this.settings)} * interval '1 millisecond', leased_until = NULL
+        next_attempt_at = now() + ${retryInMs} * interval '1 millisecond', leased_until = NULL
       WHERE id = ${delivery.id}`;
   }
 
