@@ -28,7 +28,9 @@ export interface LimiterStore {
 export async function createLimiterStore(config: RateLimitConfig, database: DatabaseTarget, logger: Logger): Promise<LimiterStore> {
   if (config.redisUrl) return redisStore(config, logger);
   if (database.kind === "pglite") return pgliteStore(config, database.pglite);
-  const pool = new pg.Pool({ connectionString: database.url, max: POOL_SIZE, idleTimeoutMillis: 30_000 });
+  // A count need not wait for its commit to reach the disk: a crash loses at most the last
+  // counts of a window, and waiting cost 3.2 ms a count here against 0.3 ms without.
+  const pool = new pg.Pool({ connectionString: database.url, max: POOL_SIZE, idleTimeoutMillis: 30_000, options: "-c synchronous_commit=off" });
   // An idle connection the server closes (a restart) is dropped by the pool; unheard, the error would end the process.
   pool.on("error", (error) => logger.warn({ err: error }, "rate limits: an idle database connection failed; the pool opens another"));
   return postgresStore(config, pool);
