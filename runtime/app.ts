@@ -76,7 +76,12 @@ export async function startKamina(options: StartOptions): Promise<RunningKamina>
       const { isEmpty, seedDatabase } = await import("../prisma/seed/index.ts");
       if (await isEmpty(database)) {
         logger.info({ users: config.seedUsers, seed: config.seed }, "empty database: seeding synthetic households");
-        const report = await seedDatabase(database, { users: config.seedUsers, seed: config.seed, sandboxClientSecret: config.sandboxClientSecret });
+        const report = await seedDatabase(database, {
+          users: config.seedUsers,
+          seed: config.seed,
+          sandboxClientSecret: config.sandboxClientSecret,
+          liveClientSecret: config.liveClientSecret,
+        });
         logger.info({ elapsedMs: report.elapsedMs }, "seeded");
       }
     }

@@ -59,7 +59,10 @@ async function main(): Promise<void> {
   if (kamina.gateway) {
     const shown = kamina.gateway.url.replace("//127.0.0.1:", "//localhost:");
     console.log(`\nkamina-graph is ready in ${ms} ms: GraphQL at ${shown}`);
-    if (!config.databaseUrl) console.log(`Sandbox client: of_lab_demo / ${config.sandboxClientSecret} (local use only; set SANDBOX_CLIENT_SECRET)`);
+    if (!config.databaseUrl) {
+      console.log(`Sandbox client: of_lab_demo / ${config.sandboxClientSecret} (consents authorised at once; local use only; set SANDBOX_CLIENT_SECRET)`);
+      console.log(`Live-flow client: of_lab_live / ${config.liveClientSecret} (consents wait for the person: docs/auth.md; set LIVE_CLIENT_SECRET)`);
+    }
   }
 }
 

@@ -2,7 +2,8 @@
 // synthetic data (the brief's demo client and user plus N-1 generated households).
 // Targets DATABASE_URL when set, else the embedded PGlite under ${DATA_DIR:-.data}/pglite,
 // applying pending migrations first. The demo client's secret comes from
-// SANDBOX_CLIENT_SECRET (default `kamina-sandbox-secret`); only its scrypt hash is stored.
+// SANDBOX_CLIENT_SECRET (default `kamina-sandbox-secret`), the live-flow client's from
+// LIVE_CLIENT_SECRET (default `kamina-live-secret`); only their scrypt hashes are stored.
 // Exit codes: 0 seeded, 1 failed or refused (database not empty), 2 bad arguments.
 import { openDatabaseFromEnvironment } from "../platform/database/database-from-environment.ts";
 import { applyMigrations } from "../platform/database/schema-engine.ts";
@@ -12,7 +13,8 @@ const USAGE = `usage: npm run seed -- [--users N] [--seed S]
   --users N   users to create, the demo user USR_42891 included (default 200)
   --seed S    integer seed; the same seed and day give the same data (default 42)
 environment: DATABASE_URL (else embedded PGlite under DATA_DIR, default .data),
-             SANDBOX_CLIENT_SECRET (default kamina-sandbox-secret)`;
+             SANDBOX_CLIENT_SECRET (default kamina-sandbox-secret),
+             LIVE_CLIENT_SECRET (default kamina-live-secret)`;
 
 const MAX_USERS = 10_000_000;
 
@@ -61,6 +63,7 @@ async function main(): Promise<number> {
   }
 
   const secret = process.env.SANDBOX_CLIENT_SECRET || "kamina-sandbox-secret";
+  const liveSecret = process.env.LIVE_CLIENT_SECRET || "kamina-live-secret";
   const { target, where, close } = await openDatabaseFromEnvironment(2);
 
   try {
@@ -75,6 +78,7 @@ async function main(): Promise<number> {
       users: args.users,
       seed: args.seed,
       sandboxClientSecret: secret,
+      liveClientSecret: liveSecret,
       onProgress(done, total) {
         // About twenty lines however large the run.
         if (done === total || done - lastPrinted >= Math.max(1, Math.floor(total / 20))) {

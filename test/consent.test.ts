@@ -208,6 +208,21 @@ describe("consent: asking, answering, reading, revoking", () => {
     );
   });
 
+  test("the seeded live-flow client `of_lab_live` runs docs/auth.md's non-sandbox flow with its local secret", async () => {
+    const live = basic("of_lab_live", "kamina-live-secret");
+    const asked = await askConsent({ ...BRIEF_CONSENT_REQUEST, client_id: "of_lab_live" }, live);
+    assert.equal(asked.status, 202, JSON.stringify(asked.body));
+    assert.deepEqual(Object.keys(asked.body).sort(), ["consent_id", "status"]);
+    assert.equal(asked.body.status, "AWAITING_AUTHORISATION");
+    const id: string = asked.body.consent_id;
+    assertEnvelope(await call("POST", "/v1/auth/token", { headers: live, form: { grant_type: "urn:kamina:consent", consent_id: id } }), 400, "AUTHORISATION_PENDING");
+    assert.equal((await call("POST", `/v1/consents/${id}/authorise`, { headers: appKey() })).status, 200);
+    const tokens = await call("POST", "/v1/auth/token", { headers: live, form: { grant_type: "urn:kamina:consent", consent_id: id } });
+    assert.equal(tokens.status, 200, JSON.stringify(tokens.body));
+    const read = await me(tokens.body.access_token);
+    assert.equal(read.body.data?.me.id, "USR_42891", JSON.stringify(read.body));
+  });
+
   test("the person can reject a waiting consent, and it then yields no tokens", async () => {
     const asked = await askConsent({ ...BRIEF_CONSENT_REQUEST, client_id: BANK.id }, asBank);
     const id: string = asked.body.consent_id;

@@ -12,11 +12,12 @@ import { ConfigError, loadConfig } from "../platform/config/config.ts";
 import { isLoopbackHost, LOCAL_KEY_ENCRYPTION_KEY } from "../platform/config/secret-policy.ts";
 
 const REPO_ROOT = fileURLToPath(new URL("../", import.meta.url));
-const SECRETS = ["KEY_ENCRYPTION_KEY", "APP_API_KEY", "SANDBOX_CLIENT_SECRET"] as const;
+const SECRETS = ["KEY_ENCRYPTION_KEY", "APP_API_KEY", "SANDBOX_CLIENT_SECRET", "LIVE_CLIENT_SECRET"] as const;
 const strong = () => ({
   KEY_ENCRYPTION_KEY: randomBytes(32).toString("base64url"),
   APP_API_KEY: randomBytes(32).toString("base64url"),
   SANDBOX_CLIENT_SECRET: randomBytes(24).toString("hex"),
+  LIVE_CLIENT_SECRET: randomBytes(24).toString("hex"),
 });
 
 /** The refusal's message, or a failure when loadConfig accepts `env`. */
@@ -77,6 +78,7 @@ describe("secrets with public defaults", () => {
       NODE_ENV: "production",
       APP_API_KEY: "kamina-app-local-key",
       SANDBOX_CLIENT_SECRET: "kamina-sandbox-secret",
+      LIVE_CLIENT_SECRET: "kamina-live-secret",
       KEY_ENCRYPTION_KEY: LOCAL_KEY_ENCRYPTION_KEY.toString("base64url"),
     });
     for (const variable of SECRETS) assert.match(message, new RegExp(`${variable} is set to its public default`), variable);
@@ -90,6 +92,7 @@ describe("secrets with public defaults", () => {
       assert.deepEqual(config.secrets.publicDefaults, []);
       assert.equal(config.appApiKey, secrets.APP_API_KEY);
       assert.equal(config.sandboxClientSecret, secrets.SANDBOX_CLIENT_SECRET);
+      assert.equal(config.liveClientSecret, secrets.LIVE_CLIENT_SECRET);
       assert.deepEqual(Buffer.from(config.tokens.keyEncryptionKey), Buffer.from(secrets.KEY_ENCRYPTION_KEY, "base64url"));
       assert.equal(config.tokens.usingLocalKeyEncryptionKey, false);
     }

@@ -202,6 +202,7 @@ describe("trusted documents", () => {
       KEY_ENCRYPTION_KEY: Buffer.from(Array.from({ length: 32 }, (_, index) => index * 7 + 1)).toString("base64url"),
       APP_API_KEY: "q8Zr2mX5vT1pL9wK4nB7cD3fG6hJ0sAe",
       SANDBOX_CLIENT_SECRET: "V3nR8tY1uI5oP2aS6dF9gH4jK7lZ0xCm",
+      LIVE_CLIENT_SECRET: "Lq4Wm8Zt2Xv6Bn0Rk3Hj7Gd1Fs5Ya9Pc",
     };
     const production = loadConfig({ NODE_ENV: "production", ...secrets }).security;
     assert.equal(production.trustedDocuments, "enforce");

@@ -31,6 +31,7 @@ const environment = z.object({
   SEED_USERS: z.coerce.number().int().min(0).default(200),
   SEED: z.coerce.number().int().default(42),
   SANDBOX_CLIENT_SECRET: z.string().min(12).default("kamina-sandbox-secret"),
+  LIVE_CLIENT_SECRET: z.string().min(12).default("kamina-live-secret"),
   TOKEN_ISSUER: z.string().min(1).default("urn:kamina-graph:local"),
   TOKEN_AUDIENCE: z.string().min(1).default("kamina-graph"),
   ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(3600),
@@ -81,6 +82,8 @@ export interface Config {
   seed: number;
   /** Secret of the sandbox partner client `of_lab_demo` (local use only). */
   sandboxClientSecret: string;
+  /** Secret of the live-flow demo client `of_lab_live`, a non-sandbox client the seed writes (local use only). */
+  liveClientSecret: string;
   logLevel: string;
   tokens: {
     issuer: string;
@@ -163,6 +166,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     seedUsers: values.SEED_USERS,
     seed: values.SEED,
     sandboxClientSecret: values.SANDBOX_CLIENT_SECRET,
+    liveClientSecret: values.LIVE_CLIENT_SECRET,
     logLevel: values.LOG_LEVEL,
     tokens: {
       issuer: values.TOKEN_ISSUER,

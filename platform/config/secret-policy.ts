@@ -1,6 +1,7 @@
 // The secrets whose defaults are public (they are in this repository): with them anyone can
 // forge the gateway's token-check seal (KEY_ENCRYPTION_KEY), authorise consents as if they were
-// the person (APP_API_KEY) or act as the sandbox partner (SANDBOX_CLIENT_SECRET). They exist so
+// the person (APP_API_KEY) or act as the sandbox partner (SANDBOX_CLIENT_SECRET) or the live-flow
+// demo partner (LIVE_CLIENT_SECRET). They exist so
 // `npm start` works on a laptop with no setup; anywhere else the process refuses to start while
 // one is in force, and refuses an explicit value that is plainly weak.
 import { createHash } from "node:crypto";
@@ -42,6 +43,7 @@ export const SECRET_SETTINGS: readonly SecretSetting[] = [
   },
   { variable: "APP_API_KEY", publicDefault: "kamina-app-local-key", weakness: textWeakness },
   { variable: "SANDBOX_CLIENT_SECRET", publicDefault: "kamina-sandbox-secret", weakness: textWeakness },
+  { variable: "LIVE_CLIENT_SECRET", publicDefault: "kamina-live-secret", weakness: textWeakness },
 ];
 
 function textWeakness(value: string): string | undefined {

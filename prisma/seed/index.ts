@@ -12,7 +12,7 @@ import { type CopyBatch, quoteIdentifier, TableWriter } from "./bulk-writer.ts";
 import { DAY_MS, type Day, dayOf, dayStartMs, isoDay } from "./calendar.ts";
 import { generateDemoHousehold } from "./demo-user.ts";
 import { generateHousehold, populationContext } from "./population.ts";
-import { CONSENT_TEXT_PUBLISHED_AT, CONSENT_TEXT_VERSION, consentTextSha256, demoClient } from "./reference-data.ts";
+import { CONSENT_TEXT_PUBLISHED_AT, CONSENT_TEXT_VERSION, consentTextSha256, demoClient, liveClient, LOCAL_LIVE_CLIENT_SECRET } from "./reference-data.ts";
 import { inTransaction, type SqlSession } from "./session.ts";
 import { consentTextTable, householdWriters, partnerClientTable } from "./tables.ts";
 
@@ -22,6 +22,8 @@ export interface SeedOptions {
   seed: number;
   /** The demo client's secret; only its scrypt hash is stored. */
   sandboxClientSecret: string;
+  /** The live-flow demo client's (`of_lab_live`); the public local default when absent. */
+  liveClientSecret?: string;
   /** Reference time; rounded down to the UTC day. Defaults to today. */
   now?: Date;
   /** Users per generated and written batch. */
@@ -86,6 +88,7 @@ export async function seedDatabase(target: DatabaseTarget, options: SeedOptions)
   const context = populationContext(options.seed, today);
   // Hash the secret before the transaction opens: scrypt is deliberately slow.
   const client = await demoClient(options.sandboxClientSecret, options.seed, dayStartMs(today) - 30 * DAY_MS);
+  const live = await liveClient(options.liveClientSecret || LOCAL_LIVE_CLIENT_SECRET, options.seed, dayStartMs(today) - 30 * DAY_MS);
 
   const counts: Record<string, number> = {};
   await inTransaction(target, async (session) => {
@@ -99,10 +102,11 @@ export async function seedDatabase(target: DatabaseTarget, options: SeedOptions)
 
     const clients = new TableWriter(partnerClientTable);
     clients.add(client);
+    clients.add(live);
     const texts = new TableWriter(consentTextTable);
     texts.add({ version: CONSENT_TEXT_VERSION, language: "es", sha256: consentTextSha256(), publishedAt: CONSENT_TEXT_PUBLISHED_AT });
     await copyAll(session, [clients.take(), texts.take()]);
-    counts[partnerClientTable.table] = 1;
+    counts[partnerClientTable.table] = 2;
     counts[consentTextTable.table] = 1;
 
     const { ordered, add } = householdWriters();

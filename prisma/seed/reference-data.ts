@@ -1,5 +1,6 @@
-// The fixed records every seeded database starts with: the brief's sandbox partner client
-// and the consent text version its consent example cites.
+// The fixed records every seeded database starts with: the brief's sandbox partner client, a
+// live (non-sandbox) one to try the person's side of the flow with, and the consent text version
+// their consent examples cite.
 import { createHash } from "node:crypto";
 import { CLIENT_SCOPES, USER_SCOPES } from "../../platform/auth/scopes.ts";
 import { hashSecret } from "../../platform/secret-hash.ts";
@@ -7,6 +8,14 @@ import { COUNTRIES } from "./catalogue.ts";
 
 export const DEMO_CLIENT_ID = "of_lab_demo";
 export const DEMO_CLIENT_NAME = "OpenFinance Lab demo";
+/**
+ * A client that is not a sandbox, so the live consent flow (docs/auth.md §1: 202, the person
+ * authorises in the app, the client exchanges the consent) can be tried on a laptop.
+ */
+export const LIVE_CLIENT_ID = "of_lab_live";
+export const LIVE_CLIENT_NAME = "OpenFinance Lab live-flow demo";
+/** Its local secret: public (it is here), so refused outside local use (secret-policy.ts). */
+export const LOCAL_LIVE_CLIENT_SECRET = "kamina-live-secret";
 
 // The scope catalogue is the one the token check enforces.
 export { CLIENT_SCOPES, USER_SCOPES };
@@ -43,6 +52,21 @@ export interface PartnerClientRecord {
  * The sandbox client from the brief. Its salt is derived from the seed so that the same
  * options produce the same row; the secret still never appears in the database.
  */
+/** The live-flow demo client: the sandbox client's countries and scopes, but its consents wait for the person. */
+export async function liveClient(liveClientSecret: string, seed: number, createdAt: number): Promise<PartnerClientRecord> {
+  const salt = createHash("sha256").update(`kamina-seed:${seed}:${LIVE_CLIENT_ID}`).digest().subarray(0, 16);
+  return {
+    id: LIVE_CLIENT_ID,
+    name: LIVE_CLIENT_NAME,
+    secretHash: await hashSecret(liveClientSecret, { salt }),
+    countries: COUNTRIES,
+    allowedScopes: USER_SCOPES,
+    clientScopes: CLIENT_SCOPES,
+    sandbox: false,
+    createdAt,
+  };
+}
+
 export async function demoClient(sandboxClientSecret: string, seed: number, createdAt: number): Promise<PartnerClientRecord> {
   const salt = createHash("sha256").update(`kamina-seed:${seed}:${DEMO_CLIENT_ID}`).digest().subarray(0, 16);
   return {
