@@ -2,17 +2,9 @@
 // what that answer must be. An attack's `expect` is the one refusal it must get (status and
 // code), never "anything but 200".
 import type { SecurityContext } from "./context.ts";
+import type { Outcome } from "./outcome.ts";
 
-/** What an attack saw: an HTTP answer, a closed socket, an exit code; `code` is the error code shown, null when none. */
-export interface Outcome {
-  status: number;
-  code: string | null;
-  /** The answer's body, parsed when JSON. */
-  body?: unknown;
-  headers?: Headers;
-  /** Anything else worth printing beside a mismatch. */
-  note?: string;
-}
+export type { Outcome };
 
 export interface Expectation {
   /** The HTTP status (or the WebSocket close code, or the process's exit code, as the attack says). */

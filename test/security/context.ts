@@ -12,7 +12,7 @@ import { hashSecret } from "../../platform/secret-hash.ts";
 import { createTestDatabase, type TestDatabase } from "../../testkit/postgres.ts";
 import { basic, CONSENT_TEXT_VERSION, DEMO_CLIENT, TEST_SANDBOX_SECRET } from "../../testkit/tokens.ts";
 import { startTestKamina } from "../support/kamina.ts";
-import type { Outcome } from "./attack.ts";
+import { toOutcome, type Outcome } from "./outcome.ts";
 
 type Kamina = Awaited<ReturnType<typeof startTestKamina>>;
 
@@ -76,20 +76,6 @@ export interface RestOptions {
   signal?: AbortSignal;
 }
 
-/** Reads an HTTP answer into an Outcome: the error code of the REST envelope or of GraphQL's first error. */
-export async function toOutcome(response: Response): Promise<Outcome> {
-  const text = await response.text();
-  let body: unknown = text;
-  try {
-    body = text === "" ? null : JSON.parse(text);
-  } catch {
-    // not JSON: keep the text
-  }
-  const record = (body ?? {}) as { code?: unknown; errors?: { extensions?: { code?: unknown } }[] };
-  const code = typeof record.code === "string" ? record.code : Array.isArray(record.errors) ? String(record.errors[0]?.extensions?.code ?? "") || null : null;
-  return { status: response.status, code, body, headers: response.headers };
-}
-
 async function liveClient(prisma: PrismaClient, id: string, options: { sandbox: boolean; countries: string[] }): Promise<Client> {
   const secret = `${id}-${randomBytes(12).toString("hex")}`;
   await prisma.partnerClient.create({
@@ -120,11 +106,14 @@ export async function createSecurityContext(): Promise<SecurityContext> {
       // Short waits, so that slow-client attacks take a second, not thirty.
       HTTP_BODY_TIMEOUT_MS: "800",
       HTTP_HEADERS_TIMEOUT_MS: "1000",
+      HTTP_REQUEST_TIMEOUT_MS: "2500",
       WS_CONNECTION_INIT_TIMEOUT_MS: "800",
       WS_MAX_CONNECTIONS_PER_CLIENT: "8",
       // Live quotas small enough for the rate-limit attacks to reach them in a few seconds; each is
       // spent by a client of its own, so no other attack comes near them.
       RATE_LIMIT_REQUESTS_LIVE: "150",
+      // No webhook dispatcher of the stack's own: the SSRF attacks run one with their own DNS, and no other may claim their deliveries.
+      REALTIME_WORKERS: "false",
       RATE_LIMIT_COST_LIVE: "200000",
     };
     kamina = await startTestKamina({ kind: "postgres", url: database.url, poolSize: 6 }, env);
@@ -185,7 +174,7 @@ export async function createSecurityContext(): Promise<SecurityContext> {
     const a = await consent(demo, people.a, USER_SCOPES);
     const b = await consent(demo, people.b, USER_SCOPES);
     // The live client asks person B; the person authorises it in the app; the client exchanges it.
-    const asked = await consent(clients.live, people.b, ["debts.read", "wellness.read"]);
+    const asked = await consent(clients.live, people.b, ["debts.read", "wellness.read", "alerts.read"]);
     const authorised = await call("POST", `/v1/consents/${asked.consent_id}/authorise`, { headers: { "x-kamina-app-key": env.APP_API_KEY! } });
     if (authorised.status !== 200) throw new Error(`authorising the live consent: ${authorised.status} ${JSON.stringify(authorised.body)}`);
     const exchanged = await call("POST", "/v1/auth/token", { headers: clients.live.basic, form: { grant_type: "urn:kamina:consent", consent_id: asked.consent_id } });

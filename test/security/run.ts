@@ -60,7 +60,8 @@ async function runOne(attack: Attack, ctx: SecurityContext): Promise<Result> {
   const serverError = outcome !== undefined && outcome.status >= 500 && outcome.status < 600;
   let verdict: Verdict;
   if (attack.pending) verdict = problem || serverError ? "pending-through" : "pending-refused";
-  else if (attack.knownHole) verdict = "hole";
+  // A known hole someone has closed counts as refused; the line printed says to drop the mark.
+  else if (attack.knownHole) verdict = problem || serverError ? "hole" : "refused";
   else if (serverError && attack.expect.status !== outcome!.status) verdict = "5xx";
   else verdict = problem ? "through" : "refused";
   return { attack, verdict, ms, ...(outcome ? { outcome } : {}), ...(problem ? { problem } : {}) };
@@ -121,6 +122,7 @@ async function main(): Promise<number> {
   const results: Result[] = [];
   const record = (result: Result) => {
     results.push(result);
+    if (result.attack.knownHole && result.verdict === "refused") console.log(`closed hole     ${result.attack.id}: refused as expected now; remove its knownHole mark`);
     if (verbose || !["refused", "pending-refused"].includes(result.verdict)) {
       console.log(`${pad(result.verdict, 15)} ${pad(result.ms.toFixed(0), 6, true)} ms  ${result.attack.id}${result.problem ? `: ${result.problem}` : ""}`);
     }

@@ -1,7 +1,7 @@
 // Not attacks: what several attack modules share (a setup done once, a graphql-ws socket as an
 // attacker drives it by hand).
 import WebSocket from "ws";
-import type { Outcome } from "./attack.ts";
+import type { Outcome } from "./outcome.ts";
 import type { SecurityContext } from "./context.ts";
 
 /** `make` runs once per context; every caller shares its promise. */
