@@ -7,6 +7,7 @@ import type { Logger } from "../platform/logger.ts";
 import { preventionConsumer } from "./prevention-consumer.ts";
 import { ExportWorker } from "../realtime/exports/export-worker.ts";
 import { createExportStorage } from "../realtime/exports/export-storage.ts";
+import { RetentionPurge, RetentionWorker } from "../realtime/retention/retention-purge.ts";
 
 export interface RunningRealtimeWorkers {
   relay: OutboxRelay;
@@ -16,7 +17,7 @@ export interface RunningRealtimeWorkers {
 
 /**
  * The outbox relay (positions, webhook fan-out, bus announcements), the webhook dispatcher and
- * prevention's outbox consumer (`wellness.diagnosed`). Safe to run in every instance: relays
+ * prevention's outbox consumer (`wellness.diagnosed`), the export worker and the retention purge. Safe to run in every instance: relays
  * serialise on an advisory lock, dispatchers share deliveries with leases and consumers their
  * position with a lease.
  */
@@ -39,10 +40,14 @@ export async function startRealtimeWorkers(config: Config, database: DatabaseTar
   });
   // Batch exports (POST /v1/exports/wellness): jobs are claimed with a lease, one instance each.
   const exports = new ExportWorker(prisma, createExportStorage(config.exports), log, { pollMs: config.exports.pollMs, retentionMs: config.exports.retentionMs });
+  // Retention (docs/compliance/retention.md): every RETENTION_PURGE_INTERVAL_MS, in every instance
+  // (each statement deletes rows no other instance has; the audit chains purge under a lock).
+  const retention = new RetentionWorker(new RetentionPurge(prisma, config.retention, log.child({ job: "retention" })), config.retention.purgeIntervalMs, log);
   await prevention.start();
   await relay.start();
   dispatcher.start();
   exports.start();
+  retention.start();
   return {
     relay,
     dispatcher,
@@ -51,6 +56,7 @@ export async function startRealtimeWorkers(config: Config, database: DatabaseTar
       await prevention.stop();
       await dispatcher.stop();
       await exports.stop();
+      await retention.stop();
       await bus.close();
       await prisma.$disconnect();
     },

@@ -8,6 +8,7 @@ import type { GatewayContext } from "../context.ts";
 import { addWebhookRoutes } from "../webhooks/webhook-routes.ts";
 import { addAuditRoutes } from "./audit-routes.ts";
 import { addConsentRoutes } from "./consent-routes.ts";
+import { addDataSubjectRoutes } from "./data-subject-routes.ts";
 import { addExportRoutes } from "./export-routes.ts";
 import { addFinanceRoutes } from "./finance-routes.ts";
 import { addGraphRoutes } from "./graph-routes.ts";
@@ -67,6 +68,7 @@ export function createRestRoutes(services: AuthServices, apollo: ApolloServer<Ga
   addExportRoutes(router, services);
   addFinanceRoutes(router, apollo, services);
   addAuditRoutes(router, api, services);
+  addDataSubjectRoutes(router, api, services);
   // Built once the routes are in: the document describes exactly what this gateway serves.
   let document: Record<string, unknown> | undefined;
   const documentOf = () => (document ??= router.document({ title: "kamina-graph REST API", version: API_VERSION, description: API_DESCRIPTION }));

@@ -3,6 +3,7 @@ import { z } from "zod";
 import { checkSecrets, LOCAL_KEY_ENCRYPTION_KEY, refusalMessage } from "./secret-policy.ts";
 import { realtimeConfigSchema, toRealtimeConfig, type RealtimeConfig } from "./realtime-config.ts";
 import { limitsConfigSchema, toLimitsConfig, type LimitsConfig } from "./limits-config.ts";
+import { retentionConfigSchema, toRetentionConfig, type RetentionConfig } from "./retention-config.ts";
 import { rateLimitConfigSchema, toRateLimitConfig, type RateLimitConfig } from "./rate-limit-config.ts";
 import { securityConfigSchema, toSecurityConfig, type SecurityConfig } from "./security-config.ts";
 
@@ -136,6 +137,8 @@ export interface Config {
     /** How often the export worker looks for queued jobs. */
     pollMs: number;
   };
+  /** How long each class of data is kept, per country, and the purge's schedule (retention-config.ts). */
+  retention: RetentionConfig;
 }
 
 export class ConfigError extends Error {}
@@ -192,6 +195,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       retentionMs: values.EXPORT_RETENTION_HOURS * 3600 * 1000,
       pollMs: values.EXPORT_POLL_MS,
     },
+    retention: toRetentionConfig(parseOrThrow(retentionConfigSchema(), env)),
   };
 }
 
