@@ -408,6 +408,11 @@ describe("consent: asking, answering, reading, revoking", () => {
     assertEnvelope(await call("GET", `/v1/consents/${id}/receipts?limit=0`, { headers: sandbox }), 400, "BAD_USER_INPUT", /`limit`/);
     assertEnvelope(await call("GET", `/v1/consents/${id}/receipts?limit=ten`, { headers: sandbox }), 400, "BAD_USER_INPUT", /`limit`/);
     assertEnvelope(await call("GET", `/v1/consents/${id}/receipts?cursor=bm9wZQ`, { headers: sandbox }), 400, "BAD_USER_INPUT", /`cursor`/);
+    // Well-formed cursors holding what PostgreSQL cannot store: an id past bigint, a year before 1 (they answered 500).
+    for (const key of [["2026-05-01T00:00:00.000Z", "9999999999999999999"], ["-271821-04-20T00:00:00.000Z", "1"]]) {
+      const cursor = Buffer.from(JSON.stringify(key)).toString("base64url");
+      assertEnvelope(await call("GET", `/v1/consents/${id}/receipts?cursor=${cursor}`, { headers: sandbox }), 400, "BAD_USER_INPUT", /`cursor`/);
+    }
     assertEnvelope(await call("GET", `/v1/consents/${id}/receipts`, { headers: asOther }), 404, "NOT_FOUND");
     assertEnvelope(await call("GET", `/v1/consents/${id}/receipts`), 401, "UNAUTHENTICATED");
   });

@@ -1,4 +1,5 @@
-import type { AuditEvent } from "../../generated/prisma/client.ts";
+import type { AuditEvent, Prisma } from "../../generated/prisma/client.ts";
+import { encodeCursor, readCursor } from "../../platform/cursor.ts";
 import type { PrismaClient } from "../../platform/database/database.ts";
 import { AuthError } from "./auth-error.ts";
 
@@ -30,38 +31,26 @@ export interface AuditPage {
 export class AuditLog {
   constructor(private readonly prisma: PrismaClient) {}
 
-  async list(query: AuditQuery): Promise<AuditPage> {
-    const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
+  list(query: AuditQuery): Promise<AuditPage> {
     const at = { ...(query.from ? { gte: query.from } : {}), ...(query.to ? { lt: query.to } : {}) };
-    const rows = await this.prisma.auditEvent.findMany({
-      where: {
-        clientId: query.clientId,
-        ...(query.consentId !== undefined ? { consentId: query.consentId } : {}),
-        ...(query.from || query.to ? { at } : {}),
-        ...(after ? { OR: [{ at: { lt: after.at } }, { at: after.at, id: { lt: after.id } }] } : {}),
-      },
-      orderBy: [{ at: "desc" }, { id: "desc" }],
-      take: query.limit + 1,
-    });
-    const events = rows.slice(0, query.limit);
-    const last = events.at(-1);
-    return { events, nextCursor: rows.length > query.limit && last ? encodeCursor(last) : null };
+    return auditPage(this.prisma, {
+      clientId: query.clientId,
+      ...(query.consentId !== undefined ? { consentId: query.consentId } : {}),
+      ...(query.from || query.to ? { at } : {}),
+    }, query);
   }
 }
 
-function encodeCursor(row: AuditEvent): string {
-  return Buffer.from(JSON.stringify([row.at.toISOString(), row.id.toString()]), "utf8").toString("base64url");
-}
-
-function decodeCursor(cursor: string): { at: Date; id: bigint } {
-  try {
-    const value: unknown = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
-    if (Array.isArray(value) && value.length === 2 && typeof value[0] === "string" && typeof value[1] === "string" && /^\d{1,18}$/.test(value[1])) {
-      const at = new Date(value[0]);
-      if (!Number.isNaN(at.getTime())) return { at, id: BigInt(value[1]) };
-    }
-  } catch {
-    // fall through to the one error below
-  }
-  throw new AuthError("BAD_USER_INPUT", "`cursor` is not a cursor this endpoint returned");
+/** A page of audit events matching `where`, newest first (at, then id), after a cursor this returned. */
+export async function auditPage(prisma: PrismaClient, where: Prisma.AuditEventWhereInput, page: { limit: number; cursor: string | undefined }): Promise<AuditPage> {
+  const after = page.cursor === undefined ? undefined : readCursor(page.cursor, ["timestamp", "int8"] as const);
+  if (page.cursor !== undefined && !after) throw new AuthError("BAD_USER_INPUT", "`cursor` is not a cursor this endpoint returned");
+  const rows = await prisma.auditEvent.findMany({
+    where: { ...where, ...(after ? { OR: [{ at: { lt: after[0] } }, { at: after[0], id: { lt: after[1] } }] } : {}) },
+    orderBy: [{ at: "desc" }, { id: "desc" }],
+    take: page.limit + 1,
+  });
+  const events = rows.slice(0, page.limit);
+  const last = events.at(-1);
+  return { events, nextCursor: rows.length > page.limit && last ? encodeCursor([last.at.toISOString(), last.id.toString()]) : null };
 }

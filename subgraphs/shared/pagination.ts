@@ -1,3 +1,4 @@
+import { readCursor, type CursorKind, type CursorValues } from "../../platform/cursor.ts";
 import { badUserInput } from "../../platform/errors.ts";
 
 export interface PageInfo {
@@ -18,59 +19,14 @@ export function pageSize(first: number | null | undefined, limits: { default: nu
   return first;
 }
 
-/** Cursors are opaque to clients: base64url of a JSON array of the sort key. */
-export function encodeCursor(key: readonly (string | number)[]): string {
-  return Buffer.from(JSON.stringify(key)).toString("base64url");
-}
+export { encodeCursor } from "../../platform/cursor.ts";
 
-/** What a cursor element holds: text, a number, a timestamp (ISO text) or a PostgreSQL bigint id (decimal text). */
-type CursorKind = "string" | "number" | "timestamp" | "int8";
-type CursorValue<Kind extends CursorKind> = Kind extends "string" ? string : Kind extends "number" ? number : Kind extends "timestamp" ? Date : bigint;
-
-const INT8_MAX = 2n ** 63n - 1n;
-/** Years PostgreSQL's timestamp and JavaScript's Date both hold, with room for any real row. */
-const FIRST_YEAR = 1;
-const LAST_YEAR = 9999;
-
-/** One element as its kind, or undefined when it is not one (a forged cursor). */
-function cursorValue(value: unknown, kind: CursorKind): unknown {
-  switch (kind) {
-    case "string":
-      return typeof value === "string" ? value : undefined;
-    case "number":
-      return typeof value === "number" && Number.isFinite(value) ? value : undefined;
-    case "timestamp": {
-      if (typeof value !== "string") return undefined;
-      const at = new Date(value);
-      const year = at.getUTCFullYear();
-      return Number.isNaN(at.getTime()) || year < FIRST_YEAR || year > LAST_YEAR ? undefined : at;
-    }
-    case "int8": {
-      if (typeof value !== "string" || !/^\d{1,19}$/.test(value)) return undefined;
-      const id = BigInt(value);
-      return id <= INT8_MAX ? id : undefined;
-    }
-  }
-}
-
-/**
- * The sort key a cursor holds, each element checked against its kind; anything else is
- * BAD_USER_INPUT, never a value the database would refuse (an id past bigint, a year it cannot store).
- */
-export function decodeCursor<const Shape extends readonly CursorKind[]>(
-  cursor: string | null | undefined,
-  shape: Shape,
-): { [I in keyof Shape]: CursorValue<Shape[I]> } | undefined {
+/** The sort key a cursor holds; anything else is BAD_USER_INPUT on `after` (platform/cursor.ts checks each element). */
+export function decodeCursor<const Shape extends readonly CursorKind[]>(cursor: string | null | undefined, shape: Shape): CursorValues<Shape> | undefined {
   if (cursor === null || cursor === undefined) return undefined;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
-  } catch {
-    parsed = undefined;
-  }
-  const values = Array.isArray(parsed) && parsed.length === shape.length ? parsed.map((value, index) => cursorValue(value, shape[index]!)) : undefined;
-  if (!values || values.some((value) => value === undefined)) throw badUserInput("`after` is not a cursor this field returned", "after");
-  return values as { [I in keyof Shape]: CursorValue<Shape[I]> };
+  const values = readCursor(cursor, shape);
+  if (!values) throw badUserInput("`after` is not a cursor this field returned", "after");
+  return values;
 }
 
 /** Builds a connection from rows fetched with one extra row to learn whether a next page exists. */
