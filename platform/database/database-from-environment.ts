@@ -3,6 +3,7 @@
 import type { PGlite } from "@electric-sql/pglite";
 import { DEFAULT_DATA_DIR } from "../config/config.ts";
 import { openEmbeddedDatabase, type DatabaseTarget } from "./database.ts";
+import { EmbeddedDatabaseInUseError } from "./embedded-lock.ts";
 
 export interface DatabaseFromEnvironment {
   target: DatabaseTarget;
@@ -20,6 +21,7 @@ export async function openDatabaseFromEnvironment(poolSize: number, env: NodeJS.
   try {
     pglite = await openEmbeddedDatabase(dataDir);
   } catch (error) {
+    if (error instanceof EmbeddedDatabaseInUseError) throw error;
     throw new Error(`cannot open the ${where}: ${error instanceof Error ? error.message : String(error)}`);
   }
   return { target: { kind: "pglite", pglite }, where, close: () => pglite.close() };

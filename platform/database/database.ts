@@ -1,9 +1,11 @@
 import { mkdirSync } from "node:fs";
+import { join } from "node:path";
 import { PGlite } from "@electric-sql/pglite";
 import { PrismaPg } from "@prisma/adapter-pg";
 import type { SqlMigrationAwareDriverAdapterFactory } from "@prisma/driver-adapter-utils";
 import { PrismaPGlite } from "pglite-prisma-adapter";
 import { PrismaClient } from "../../generated/prisma/client.ts";
+import { lockEmbeddedDatabase } from "./embedded-lock.ts";
 
 /** Where the data lives: a PostgreSQL server, or the embedded PGlite shared in-process. */
 export type DatabaseTarget =
@@ -52,10 +54,31 @@ export function createPrismaClient(target: DatabaseTarget, options: PrismaOption
 }
 
 /** Opens (creating if needed) the embedded PostgreSQL persisted under `dataDir`. */
+/**
+ * The embedded database under `dataDir`, for this process only: a second process is refused
+ * with EmbeddedDatabaseInUseError (embedded-lock.ts) rather than let into PGlite. Closing it
+ * releases the lock.
+ */
 export async function openEmbeddedDatabase(dataDir: string): Promise<PGlite> {
   mkdirSync(dataDir, { recursive: true });
-  const pglite = await PGlite.create(`${dataDir}/pglite`);
-  await pglite.waitReady;
+  const directory = join(dataDir, "pglite");
+  const release = lockEmbeddedDatabase(`${directory}.lock`, directory);
+  let pglite: PGlite;
+  try {
+    pglite = await PGlite.create(directory);
+    await pglite.waitReady;
+  } catch (error) {
+    release();
+    throw error;
+  }
+  const close = pglite.close.bind(pglite);
+  pglite.close = async () => {
+    try {
+      await close();
+    } finally {
+      release();
+    }
+  };
   return pglite;
 }
 
