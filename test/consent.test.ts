@@ -121,6 +121,9 @@ describe("consent: asking, answering, reading, revoking", () => {
       [{ ...BRIEF_CONSENT_REQUEST, consent_text_version: 20260501 }, "BAD_USER_INPUT", /`consent_text_version` must be a string/],
       [{ ...BRIEF_CONSENT_REQUEST, client_id: undefined }, "BAD_USER_INPUT", /`client_id` is required/],
       [{ ...BRIEF_CONSENT_REQUEST, scope: "wellness.read" }, "BAD_USER_INPUT", /Unknown field `scope`/],
+      // PostgreSQL text cannot hold NUL: it answered 500 (issue 16, cause 6).
+      [{ ...BRIEF_CONSENT_REQUEST, user_external_id: "USR_42891\u0000" }, "BAD_USER_INPUT", /NUL character/],
+      [{ ...BRIEF_CONSENT_REQUEST, scopes: ["wellness.read\u0000"] }, "BAD_USER_INPUT", /NUL character/],
       [{ ...BRIEF_CONSENT_REQUEST, client_id: OTHER.id }, "BAD_USER_INPUT", /`client_id` must be the client that authenticates \(of_lab_demo\)/],
       [{}, "BAD_USER_INPUT", /`client_id` is required/],
     ];
