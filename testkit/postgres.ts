@@ -13,7 +13,8 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-function adminUrl(): string {
+/** The server the tests create their databases on (`npm test`'s preflight checks it first). */
+export function adminUrl(): string {
   return process.env.TEST_DATABASE_ADMIN_URL || DEFAULT_ADMIN_URL;
 }
 
