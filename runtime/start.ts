@@ -1,6 +1,8 @@
 import { startKamina, type Component } from "./app.ts";
 import { ConfigError, loadConfig, SUBGRAPH_NAMES } from "../platform/config/config.ts";
 import { createLogger } from "../platform/logger.ts";
+import { pino, type DestinationStream } from "pino";
+import pretty from "pino-pretty";
 
 // `npm start`: everything in one process. `--only gateway`, `--only <subgraph>` or
 // `--only realtime` (the realtime workers: outbox relay, webhook dispatcher, prevention's outbox consumer, export worker): one piece.
@@ -17,10 +19,20 @@ function parseOnly(argv: readonly string[]): Component | undefined {
   return value as Component;
 }
 
+/**
+ * Readable lines when a person watches the terminal; one JSON object a line otherwise (a file, a
+ * pipe, a log collector). Written synchronously: pino's default buffers, and the ready banner
+ * (console.log) overtook the lines logged before it.
+ */
+function logDestination(): DestinationStream {
+  if (process.stdout.isTTY) return pretty({ sync: true, translateTime: "SYS:HH:MM:ss.l", ignore: "pid,hostname,name", singleLine: true });
+  return pino.destination({ dest: 1, sync: true });
+}
+
 async function main(): Promise<void> {
   const only = parseOnly(process.argv.slice(2));
   const config = loadConfig();
-  const logger = createLogger(config.logLevel);
+  const logger = createLogger(config.logLevel, undefined, logDestination());
   const defaults = config.secrets.publicDefaults;
   if (defaults.length > 0) {
     // Local use only (loadConfig refuses them anywhere else), but never silently.
