@@ -33,6 +33,8 @@ export interface Attack {
   phase?: Phase;
   run(ctx: SecurityContext): Promise<Outcome>;
   expect: Expectation;
+  /** How long the attack may take (default 20 s). */
+  timeoutMs?: number;
   /** The feature it needs is not on HEAD yet: run, reported apart, never counted as passed. */
   pending?: string;
   /** A hole this suite found and nobody has closed yet: reported apart and visibly, and it fails the run. */

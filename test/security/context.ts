@@ -63,6 +63,8 @@ export interface SecurityContext {
   };
   gql(url: string, query: string, variables?: Record<string, unknown>, headers?: Record<string, string>, extra?: Record<string, unknown>): Promise<Outcome>;
   rest(method: string, path: string, options?: RestOptions): Promise<Outcome>;
+  /** Runs `stop` (e.g. a second gateway an attack started) before the stack stops. */
+  onStop(stop: () => Promise<void>): void;
   stop(): Promise<void>;
 }
 
@@ -203,6 +205,7 @@ export async function createSecurityContext(): Promise<SecurityContext> {
 
     const running = kamina;
     const connection = sql;
+    const extra: (() => Promise<void>)[] = [];
     return {
       kamina: running,
       prisma,
@@ -216,7 +219,9 @@ export async function createSecurityContext(): Promise<SecurityContext> {
       tokens,
       gql,
       rest: call,
+      onStop: (stop) => extra.push(stop),
       stop: async () => {
+        for (const stopExtra of extra) await stopExtra().catch(() => undefined);
         await connection.end().catch(() => undefined);
         await running.stop().catch(() => undefined);
         await database.drop();

@@ -51,7 +51,7 @@ async function runOne(attack: Attack, ctx: SecurityContext): Promise<Result> {
   let outcome: Outcome | undefined;
   let problem: string | undefined;
   try {
-    outcome = await withTimeout(attack.run(ctx), ATTACK_TIMEOUT_MS);
+    outcome = await withTimeout(attack.run(ctx), attack.timeoutMs ?? ATTACK_TIMEOUT_MS);
     problem = mismatch(outcome, attack.expect);
   } catch (error) {
     problem = `the attack failed to run: ${error instanceof Error ? error.message : String(error)}`;
