@@ -37,6 +37,28 @@ const partnerDebtsOnly = once(async (ctx: SecurityContext) => {
 
 const crossPerson: Attack[] = [
   {
+    id: "cross-person/subscribe-other-user",
+    class: "cross-person",
+    description: "person A's consent token subscribes to B's alerts (alertCreated(userId: B))",
+    run: (ctx) => closeCode(ctx, { authorization: `Bearer ${ctx.tokens.a}` }, `subscription { alertCreated(userId: "${ctx.people.b}") { id user { id } } }`, 1_500),
+    expect: { status: 0, code: "FORBIDDEN", means: "the subscription refused, no result", check: noSubscriptionData },
+  },
+  {
+    id: "cross-client/subscribe-unconsented",
+    class: "cross-client",
+    description: "the second sandbox client's token subscribes to person A's alerts (no consent to it)",
+    run: (ctx) => closeCode(ctx, { authorization: `Bearer ${ctx.tokens.second}` }, `subscription { alertCreated(userId: "${ctx.people.a}") { id } }`, 1_500),
+    expect: { status: 0, code: null, means: "a person the client cannot see is one who does not exist: subscribed to nothing, no result", check: noSubscriptionData },
+  },
+  {
+    id: "cross-person/subgraph-receipts-extension",
+    class: "cross-person",
+    description: "a read at a subgraph port shows no internal receipts extension (issue 16, cause 5)",
+    run: (ctx) => ctx.gql(ctx.subgraphUrls.debts!, entities("debts { balance }"), { r: [{ __typename: "User", id: ctx.people.a }] }, asA(ctx)),
+    expect: { status: 200, code: null, means: "200, no extensions beside the data", check: (o) => ((o.body as { extensions?: unknown }).extensions === undefined ? undefined : `extensions: ${JSON.stringify((o.body as { extensions?: unknown }).extensions).slice(0, 200)}`) },
+    pending: "subgraphs that serve only the gateway (issue 16, cause 5): a subgraph port still shows its kaminaReceipts extension to any caller",
+  },
+  {
     id: "cross-person/user-by-id",
     class: "cross-person",
     description: "person A's consent token asks user(id: B)",
