@@ -14,6 +14,7 @@ import { startRateLimits } from "./rate-limit/rate-limits.ts";
 import { gatewayContext, type GatewayContext } from "./context.ts";
 import { ScopedGateway } from "./scopes/scoped-gateway.ts";
 import { introspectionGuard } from "./introspection-guard.ts";
+import { sandboxLandingPage, withLandingPage } from "./landing-page.ts";
 import { TrustedDocumentGate } from "./trusted-documents/trusted-document-gate.ts";
 import { TrustedDocumentStore } from "./trusted-documents/trusted-document-store.ts";
 import { createRestRoutes } from "./rest/router.ts";
@@ -82,6 +83,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     // Answers are no-store (personal data): no cache hints to compute.
     plugins: [
       ApolloServerPluginCacheControlDisabled(),
+      // GET /graphql in a browser: Apollo Sandbox, telemetry off (GET / is our own page).
+      sandboxLandingPage<GatewayContext>(),
       operationLimitsPlugin(options.config.limits.graphql, { onCost: costCharger(rateLimits) }),
       rateLimitHeadersPlugin(),
       trustedDocuments.plugin(),
@@ -106,7 +109,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     limits: options.config.limits.http,
     ready: () => ready,
     security,
-    routes: createRestRoutes(auth, apollo),
+    routes: withLandingPage(createRestRoutes(auth, apollo)),
     context: async ({ requestId, request, graphql }) => {
       const { viewer, authorization, dpop } = await authenticate(auth.verifier, request, auth.proofs);
       const rateLimit = await countGraphQLRequest(rateLimits, viewer.clientId);
@@ -126,6 +129,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     subgraphUrls: options.subgraphUrls,
     formatError,
     logger,
+    trustedDocuments,
   });
   return {
     url: `${http.origin}/graphql`,

@@ -11,6 +11,8 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import { createClient } from "graphql-ws";
+import WebSocket from "ws";
 import { startGateway, type RunningGateway } from "../gateway/server.ts";
 import { documentHash, FIRST_PARTY, TrustedDocumentStore } from "../gateway/trusted-documents/trusted-document-store.ts";
 import { CLIENT_SCOPES, USER_SCOPES } from "../platform/auth/scopes.ts";
@@ -157,6 +159,30 @@ describe("trusted documents", () => {
     // No token is still a 401, before anything about documents.
     const anonymous = await fetch(kamina.graphqlUrl, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ query: PING }) });
     assert.equal(anonymous.status, 401);
+  });
+
+  test("enforced: a subscription over graphql-ws runs only a registered document too", async () => {
+    const ALERTS = "subscription Alerts { alertCreated { id type } }";
+    await new TrustedDocumentStore(prisma).register(DEMO_CLIENT, [ALERTS]);
+    /** The first error the socket answers a subscription with (a refusal before it starts), or "started" once it is running. */
+    const firstAnswer = async (payload: { query: string; extensions?: Record<string, unknown> }) => {
+      const client = createClient({ url: kamina.graphqlUrl.replace(/^http/, "ws"), webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${consent}` }, retryAttempts: 0 });
+      try {
+        return await new Promise<string>((resolve) => {
+          client.subscribe(payload, {
+            next: (result) => resolve(String(result.errors?.[0]?.extensions?.code ?? "data")),
+            error: (errors) => resolve(String((errors as { extensions?: { code?: string } }[])[0]?.extensions?.code ?? errors)),
+            complete: () => resolve("complete"),
+          });
+        });
+      } finally {
+        await client.dispose();
+      }
+    };
+    assert.equal(await firstAnswer({ query: ALERTS }), "PERSISTED_QUERY_REQUIRED", "the text alone");
+    assert.equal(await firstAnswer({ query: "", extensions: { persistedQuery: { version: 1, sha256Hash: "0".repeat(64) } } }), "PERSISTED_QUERY_NOT_FOUND", "an unknown hash");
+    // Admitted by its hash, the registered text runs: the consent lacks alerts.read, so the field's own refusal answers.
+    assert.equal(await firstAnswer({ query: "", extensions: { persistedQuery: { version: 1, sha256Hash: documentHash(ALERTS) } } }), "UNAUTHORIZED_FIELD_OR_TYPE", "by hash");
   });
 
   test("enforced: APQ registration is off; sending the text registers nothing", async () => {

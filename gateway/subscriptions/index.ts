@@ -12,7 +12,7 @@ import { parseRevocationNotice, REVOCATION_CHANNEL } from "../auth/revocation-no
 import { SubgraphDataSource } from "../subgraph-data-source.ts";
 import { alertRoute, SubscriptionHub } from "./subscription-hub.ts";
 import { SubscriptionPlanner } from "./subscription-planner.ts";
-import { attachSubscriptionServer } from "./websocket-server.ts";
+import { attachSubscriptionServer, type SubscriptionServerOptions } from "./websocket-server.ts";
 
 export interface SubscriptionsOptions {
   server: Server;
@@ -26,6 +26,7 @@ export interface SubscriptionsOptions {
   subgraphUrls: Record<SubgraphName, string>;
   formatError: ReturnType<typeof createErrorFormatter>;
   logger: Logger;
+  trustedDocuments?: SubscriptionServerOptions["trustedDocuments"];
 }
 
 export interface RunningSubscriptions {
@@ -62,6 +63,7 @@ export async function startSubscriptions(options: SubscriptionsOptions): Promise
     recheckIntervalMs: config.realtime.subscriptionRecheckMs,
     keepAliveMs: config.realtime.subscriptionKeepAliveMs,
     limits: config.limits,
+    ...(options.trustedDocuments ? { trustedDocuments: options.trustedDocuments } : {}),
   });
   // Revocation closes the sockets it concerns at once (gateway/auth/revocation-notice.ts). On the
   // PostgreSQL this gateway shares with every other instance, whichever event bus carries alerts.

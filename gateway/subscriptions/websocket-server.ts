@@ -11,6 +11,7 @@ import type { Viewer } from "../../platform/auth/viewer.ts";
 import { CLOSE_CODES, closeCodeForRejectedToken, closeReason } from "./close-codes.ts";
 import { DocumentCache } from "./document-cache.ts";
 import { Rounds } from "./rounds.ts";
+import type { TrustedDocumentGate } from "../trusted-documents/trusted-document-gate.ts";
 import type { SubscriberConnection, SubscriptionHub } from "./subscription-hub.ts";
 
 export interface SubscriptionServerOptions {
@@ -27,6 +28,8 @@ export interface SubscriptionServerOptions {
   keepAliveMs: number;
   /** Message size, sockets per client and the `connection_init` wait (`websocket`); the operation limits (`graphql`). */
   limits: Pick<LimitsConfig, "websocket" | "graphql">;
+  /** With TRUSTED_DOCUMENTS=enforce, a subscription runs only a document registered for its client, as over HTTP. */
+  trustedDocuments?: Pick<TrustedDocumentGate, "admit">;
 }
 
 export interface RunningSubscriptionServer {
@@ -114,7 +117,18 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions): Ru
   const disposer = useServer<Record<string, unknown> | undefined, { connection?: Connection }>(
     {
       schema: hub.options.planner.apiSchema,
-      onSubscribe: (_ctx, _id, payload) => documents.prepare(payload),
+      onSubscribe: async (ctx, _id, payload) => {
+        const connection = ctx.extra.connection;
+        if (!connection || !options.trustedDocuments) return documents.prepare(payload);
+        try {
+          // graphql-ws requires a `query`: an empty one stands for "the hash names it".
+          const trusted = await options.trustedDocuments.admit(connection.viewer.clientId, { method: "POST", search: "", body: { ...payload, query: payload.query || undefined } });
+          return documents.prepare(trusted === undefined ? payload : { ...payload, query: trusted });
+        } catch (error) {
+          if (error instanceof GraphQLError) return [error];
+          throw error;
+        }
+      },
       onConnect: async (ctx) => {
         const socket = ctx.extra.socket;
         const params = ctx.connectionParams ?? {};
