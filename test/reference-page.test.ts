@@ -2,17 +2,14 @@
 // it renders every operation, its links and schema panels work, and it asks nothing of any other
 // host, so it works offline.
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
-import { chromium, type Browser } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { ContractChecker } from "../testkit/openapi-contract.ts";
 import { createTestDatabase, type TestDatabase } from "../testkit/postgres.ts";
+import { browserMissing, launchBrowser } from "./support/browser.ts";
 import { startTestKamina } from "./support/kamina.ts";
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-// .ci/run installs Debian's chromium; on a developer's machine without it the test says how to get it.
-const missing = existsSync(CHROMIUM) ? false : `no browser at ${CHROMIUM}: apt-get install chromium (or set CHROMIUM_PATH)`;
-if (missing && process.env.CI) throw new Error(missing);
+const missing = browserMissing();
 
 describe("the REST reference page in a browser", { skip: missing }, () => {
   let database: TestDatabase;
@@ -24,10 +21,7 @@ describe("the REST reference page in a browser", { skip: missing }, () => {
     database = await createTestDatabase();
     kamina = await startTestKamina({ kind: "postgres", url: database.url, poolSize: 2 });
     origin = kamina.gateway!.origin;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-    });
+    browser = await launchBrowser();
   });
 
   after(async () => {

@@ -61,6 +61,7 @@ class HttpError extends Error {
 const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 /** Answers carry personal data read under one token: no shared cache may keep them. */
 const NO_STORE = "no-store";
+const LANDING_PAGE_HEADER_CSP = "base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 /** Serves an Apollo Server on plain node:http: POST/GET /graphql, /healthz and extra routes. */
 export async function startGraphQLHttpServer<TContext extends BaseContext>(
@@ -135,6 +136,10 @@ export async function startGraphQLHttpServer<TContext extends BaseContext>(
     const result = await executeGraphQL(request.method ?? "GET", headers, url.search, body, info);
     response.setHeader("cache-control", NO_STORE);
     for (const [key, value] of result.headers) response.setHeader(key, value);
+    // Apollo's landing page (a browser's GET) carries its own script and style policy in a meta
+    // tag; the JSON answers' header policy would forbid all of it. The header keeps what a meta
+    // tag cannot say.
+    if (result.headers.get("content-type")?.startsWith("text/html")) response.setHeader("content-security-policy", LANDING_PAGE_HEADER_CSP);
     response.statusCode = result.status ?? 200;
     if (result.body.kind === "complete") {
       response.end(result.body.string);
