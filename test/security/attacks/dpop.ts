@@ -229,7 +229,7 @@ const more: Attack[] = [
       const { key, access } = await bound(ctx);
       const proof = await key.proof("GET", ctx.graphqlUrl, { accessToken: access });
       const frames = [JSON.stringify({ type: "connection_init", payload: { authorization: `DPoP ${access}`, dpop: proof } })];
-      const first = await socketRun(ctx.graphqlUrl, frames, 800);
+      const first = await socketRun(ctx.graphqlUrl, frames, 2_000);
       if (!first.acknowledged) throw new Error(`the first socket was refused: ${first.code} ${first.reason}`);
       return socketOutcome(await socketRun(ctx.graphqlUrl, frames, 2_500));
     },
