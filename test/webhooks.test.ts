@@ -132,6 +132,29 @@ describe("signed webhooks for alert.created", () => {
     await manage("DELETE", `/v1/webhooks/${created.body!.id}`);
   });
 
+  test("a suspended client's pending deliveries are held, not attempted, and go out once it is reinstated", async () => {
+    const created = await manage("POST", "/v1/webhooks", { url: `${receiver.origin}/suspended`, events: ["alert.created"] });
+    const { clientId } = await prisma.webhookEndpoint.findUniqueOrThrow({ where: { id: created.body!.id } });
+    await raiseAlert(prisma, PERSON_A);
+    await receiver.waitFor("/suspended", 1);
+    await waitFor(async () => (await prisma.webhookDelivery.findFirst({ where: { endpointId: created.body!.id } }))?.status === "DELIVERED");
+    // A retry still due when the client is suspended (the relay makes no new deliveries for a suspended client).
+    await prisma.partnerClient.update({ where: { id: clientId }, data: { status: "SUSPENDED" } });
+    const now = new Date();
+    await prisma.webhookDelivery.updateMany({ where: { endpointId: created.body!.id }, data: { status: "PENDING", deliveredAt: null, attempts: 1, nextAttemptAt: now } });
+    try {
+      await waitFor(async () => ((await prisma.webhookDelivery.findFirst({ where: { endpointId: created.body!.id } }))?.nextAttemptAt.getTime() ?? 0) > now.getTime());
+      const held = await prisma.webhookDelivery.findFirstOrThrow({ where: { endpointId: created.body!.id } });
+      assert.deepEqual([held.status, held.attempts], ["PENDING", 1], "put back without an attempt");
+      assert.equal(receiver.received.get("/suspended")!.length, 1, "nothing sent while suspended");
+    } finally {
+      await prisma.partnerClient.update({ where: { id: clientId }, data: { status: "ACTIVE" } });
+    }
+    await prisma.webhookDelivery.updateMany({ where: { endpointId: created.body!.id }, data: { nextAttemptAt: new Date() } });
+    await receiver.waitFor("/suspended", 2);
+    await manage("DELETE", `/v1/webhooks/${created.body!.id}`);
+  });
+
   test("a delivery held by a dispatcher that died mid-send is sent again when its lease ends, same id", async () => {
     const created = await manage("POST", "/v1/webhooks", { url: `${receiver.origin}/lease`, events: ["alert.created"] });
     await raiseAlert(prisma, PERSON_A);

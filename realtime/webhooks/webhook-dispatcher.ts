@@ -24,6 +24,7 @@ interface DeliveryContext {
   secretEncrypted: string;
   endpointStatus: string;
   clientId: string;
+  clientStatus: string;
   sandbox: boolean;
   userId: string | null;
   riskBand: string | null;
@@ -120,7 +121,7 @@ export class WebhookDispatcher {
 
   private async deliver(delivery: ClaimedDelivery): Promise<void> {
     const [context] = await this.prisma.$queryRaw<DeliveryContext[]>`
-      SELECT e.url, e.secret_encrypted AS "secretEncrypted", e.status::text AS "endpointStatus", e.client_id AS "clientId", p.sandbox,
+      SELECT e.url, e.secret_encrypted AS "secretEncrypted", e.status::text AS "endpointStatus", e.client_id AS "clientId", p.status::text AS "clientStatus", p.sandbox,
              a.user_id AS "userId", a.risk_band::text AS "riskBand", a.contributing_factors AS "contributingFactors",
              a.suggested_action AS "suggestedAction", a.created_at AS "alertCreatedAt",
              EXISTS (
@@ -138,7 +139,8 @@ export class WebhookDispatcher {
     if (!context.userId || !context.riskBand || !context.alertCreatedAt) return this.finish(delivery, "DEAD", null, "The alert no longer exists");
     // Consent is checked again at send time: a revocation since the event stops the delivery.
     if (!context.consented) return this.finish(delivery, "DEAD", null, "The person's consent no longer covers alerts.read for this client");
-    if (context.endpointStatus !== "ACTIVE") return this.postpone(delivery, this.settings.pollMs * 10);
+    // A paused endpoint, or a suspended client (suspension stops what its tokens could read, and this too): held, not attempted.
+    if (context.endpointStatus !== "ACTIVE" || context.clientStatus !== "ACTIVE") return this.postpone(delivery, this.settings.pollMs * 10);
     const wait = await this.limiter.take(delivery.endpointId);
     if (wait > 0) return this.postpone(delivery, wait);
 
