@@ -5,7 +5,6 @@ import { connect } from "node:net";
 import { bearer } from "../../../testkit/tokens.ts";
 import { allErrors, at, both, dataOf, noData, refused, type Attack, type Expectation, type Outcome } from "../attack.ts";
 import type { SecurityContext } from "../context.ts";
-import { toOutcome } from "../outcome.ts";
 
 const asA = (ctx: SecurityContext) => bearer(ctx.tokens.a);
 const ALLOWED_ORIGIN = "https://app.bank.example";
@@ -256,4 +255,3 @@ const slow: Attack[] = [
 ];
 
 export const attacks: Attack[] = [...csrf, ...cors, ...headers, ...batching, ...operationName, ...cursors, ...bodies, ...slow];
-export { toOutcome };

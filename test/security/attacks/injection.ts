@@ -28,6 +28,12 @@ async function timed(run: () => Promise<Outcome>): Promise<Outcome> {
 
 const quick = (outcome: Outcome): string | undefined => (Number.parseFloat(outcome.note ?? "0") < SLOW_MS ? undefined : `took ${outcome.note}: the database slept`);
 
+/** Row counts of the tables the payloads aim at, taken once, before the first payload is sent. */
+const rowCounts = once(async (ctx: SecurityContext) => {
+  const { rows } = await ctx.sql.query<{ users: string; clients: string }>(`SELECT (SELECT count(*) FROM app_user)::text AS users, (SELECT count(*) FROM partner_client)::text AS clients`);
+  return rows[0]!;
+});
+
 type Token = (ctx: SecurityContext) => string;
 const personA: Token = (ctx) => ctx.tokens.a;
 const partner: Token = (ctx) => ctx.tokens.demoClient;
@@ -76,7 +82,10 @@ const graphqlInjections: Attack[] = GRAPHQL_ARGUMENTS.flatMap((item) =>
     id: `sql-injection/${item.argument}/${name}`,
     class: "sql-injection",
     description: `${item.argument} = ${JSON.stringify(value)}`,
-    run: (ctx) => timed(() => ctx.gql(ctx.graphqlUrl, item.query, { v: value }, bearer(item.token(ctx)))),
+    run: async (ctx) => {
+      await rowCounts(ctx);
+      return timed(() => ctx.gql(ctx.graphqlUrl, item.query, { v: value }, bearer(item.token(ctx))));
+    },
     expect: { ...item.expect, check: both(item.expect.check ?? (() => undefined), quick) },
   })),
 );
@@ -141,19 +150,16 @@ const restInjections: Attack[] = REST_PARAMETERS.flatMap((item) =>
     id: `sql-injection/${item.parameter}/${name}`,
     class: "sql-injection",
     description: `${item.parameter} = ${JSON.stringify(value)}`,
-    run: (ctx) => timed(() => ctx.rest(item.method, item.path(ctx, value), { headers: item.auth(ctx) })),
+    run: async (ctx) => {
+      await rowCounts(ctx);
+      return timed(() => ctx.rest(item.method, item.path(ctx, value), { headers: item.auth(ctx) }));
+    },
     expect:
       name === "like-wildcard" && item.parameter.includes("{id}") && !item.parameter.includes("?")
         ? { status: 400, code: "BAD_REQUEST", means: "400: a '%' in a path segment is a malformed path", check: quick }
         : { ...item.expect, check: both(item.expect.check ?? (() => undefined), quick) },
   })),
 );
-
-/** The tables the payloads aimed at are all still there, with every row. */
-const rowCounts = once(async (ctx: SecurityContext) => {
-  const { rows } = await ctx.sql.query<{ users: string; clients: string }>(`SELECT (SELECT count(*) FROM app_user)::text AS users, (SELECT count(*) FROM partner_client)::text AS clients`);
-  return rows[0]!;
-});
 
 const integrity: Attack = {
   id: "sql-injection/tables-intact",
@@ -234,4 +240,3 @@ const nul: Attack[] = [
 ];
 
 export const attacks: Attack[] = [...graphqlInjections, ...subscriptionInjections, ...restInjections, integrity, ...nul];
-export { rowCounts };
