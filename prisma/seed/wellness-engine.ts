@@ -1,7 +1,7 @@
 // The seed's generated households diagnosed by the real engine (subgraphs/wellness/diagnosis):
 // today's snapshot is exactly what `runDiagnosis` computes from the same rows on the seed day,
-// and the year of history is the engine's score of the synthetic history walk. The demo user
-// keeps the brief's figures (demo-user.ts).
+// and the year of history is the engine's score of the synthetic history walk. The demo user's
+// rows are built so that the engine gives the brief's figures (demo-user.ts).
 import { COUNTRY_CURRENCY, convert, FIXED_BILL_MCCS, type Household } from "../../domain/household/household.ts";
 import { actionPlan } from "../../domain/diagnosis/action-plan.ts";
 import { type Diagnosis, nextReviewDay } from "../../domain/diagnosis/diagnose.ts";
@@ -85,8 +85,7 @@ export interface EngineSnapshotInput {
 }
 
 /**
- * Twelve monthly snapshots and today's, with the same dates, ids and random draws as the demo
- * user's (demo-wellness.ts). Earlier ones score the walk's values with the engine's model;
+ * Twelve monthly snapshots and today's, the demo user's included (demo-user.ts). Earlier ones score the walk's values with the engine's model;
  * their action plans use today's amounts (the walk has no amounts). The trend of each is
  * against the first of the month before, the history's own cadence.
  */
