@@ -33,6 +33,13 @@ export interface Attack {
   phase?: Phase;
   run(ctx: SecurityContext): Promise<Outcome>;
   expect: Expectation;
+  /**
+   * Sent to a subgraph's own port. Once subgraphs serve only the gateway (issue 16, cause 5; the
+   * stack tells by a probe), such a request must meet GATEWAY_SIGNATURE_REQUIRED before anything
+   * else: that replaces `expect` (plus `gatedCheck`, when given), and `pending` no longer applies.
+   */
+  subgraphPort?: boolean;
+  gatedCheck?: (outcome: Outcome) => string | undefined;
   /** How long the attack may take (default 20 s). */
   timeoutMs?: number;
   /** The feature it needs is not on HEAD yet: run, reported apart, never counted as passed. */
@@ -115,4 +122,16 @@ export function both(...checks: ((outcome: Outcome) => string | undefined)[]) {
     }
     return undefined;
   };
+}
+
+/** What a subgraph port answers a request the gateway did not sign (issue 16, cause 5). */
+export const GATEWAY_SIGNATURE_REQUIRED: Expectation = { status: 401, code: "GATEWAY_SIGNATURE_REQUIRED", means: "401: subgraphs serve only the gateway", check: noData };
+
+/** The expectation and pending mark that hold for this stack. */
+export function resolve(attack: Attack, subgraphsGated: boolean): { expect: Expectation; pending: string | undefined } {
+  if (attack.subgraphPort && subgraphsGated) {
+    const gatedCheck = attack.gatedCheck;
+    return { expect: gatedCheck ? { ...GATEWAY_SIGNATURE_REQUIRED, check: both(noData, gatedCheck) } : GATEWAY_SIGNATURE_REQUIRED, pending: undefined };
+  }
+  return { expect: attack.expect, pending: attack.pending };
 }

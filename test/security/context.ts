@@ -34,6 +34,8 @@ export interface SecurityContext {
   subgraphUrls: Record<string, string>;
   /** Secrets the server runs with (an attacker does not know them). */
   env: Record<string, string>;
+  /** The subgraph ports refuse what the gateway did not sign (issue 16, cause 5), as a probe found. */
+  subgraphsGated: boolean;
   people: { a: string; b: string; otherCountry: string; otherCountryCode: string };
   clients: { demo: Client; live: Client; second: Client; doomed: Client; rlRequests: Client; rlCost: Client; rlAuth: Client; rlConsent: Client };
   tokens: {
@@ -203,6 +205,9 @@ export async function createSecurityContext(): Promise<SecurityContext> {
       rlCost: await clientToken(clients.rlCost),
     };
 
+    const probe = await gql(kamina.subgraphs.wellness!.url, "{ __typename }", undefined, { authorization: `Bearer ${tokens.a}` });
+    const subgraphsGated = probe.code === "GATEWAY_SIGNATURE_REQUIRED";
+
     const running = kamina;
     const connection = sql;
     const extra: (() => Promise<void>)[] = [];
@@ -214,6 +219,7 @@ export async function createSecurityContext(): Promise<SecurityContext> {
       graphqlUrl: running.graphqlUrl,
       subgraphUrls: Object.fromEntries(Object.entries(running.subgraphs).map(([name, subgraph]) => [name, subgraph!.url])),
       env,
+      subgraphsGated,
       people,
       clients,
       tokens,

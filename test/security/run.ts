@@ -9,7 +9,7 @@
 //   npm run test:security -- --verbose         every attack's line, not only the failures
 import { readdirSync } from "node:fs";
 import { suspendClient } from "../../gateway/auth/client-status.ts";
-import { mismatch, type Attack, type Outcome, type Phase } from "./attack.ts";
+import { mismatch, resolve, type Attack, type Expectation, type Outcome, type Phase } from "./attack.ts";
 import { createSecurityContext, type SecurityContext } from "./context.ts";
 
 const POOL = 6;
@@ -19,6 +19,8 @@ type Verdict = "refused" | "through" | "5xx" | "pending-refused" | "pending-thro
 
 interface Result {
   attack: Attack;
+  expect: Expectation;
+  pending: string | undefined;
   verdict: Verdict;
   outcome?: Outcome;
   problem?: string;
@@ -48,24 +50,25 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
 }
 
 async function runOne(attack: Attack, ctx: SecurityContext): Promise<Result> {
+  const { expect, pending } = resolve(attack, ctx.subgraphsGated);
   const started = performance.now();
   let outcome: Outcome | undefined;
   let problem: string | undefined;
   try {
     outcome = await withTimeout(attack.run(ctx), attack.timeoutMs ?? ATTACK_TIMEOUT_MS);
-    problem = mismatch(outcome, attack.expect);
+    problem = mismatch(outcome, expect);
   } catch (error) {
     problem = `the attack failed to run: ${error instanceof Error ? error.message : String(error)}`;
   }
   const ms = performance.now() - started;
   const serverError = outcome !== undefined && outcome.status >= 500 && outcome.status < 600;
   let verdict: Verdict;
-  if (attack.pending) verdict = problem || serverError ? "pending-through" : "pending-refused";
+  if (pending) verdict = problem || serverError ? "pending-through" : "pending-refused";
   // A known hole someone has closed counts as refused; the line printed says to drop the mark.
   else if (attack.knownHole) verdict = problem || serverError ? "hole" : "refused";
-  else if (serverError && attack.expect.status !== outcome!.status) verdict = "5xx";
+  else if (serverError && expect.status !== outcome!.status) verdict = "5xx";
   else verdict = problem ? "through" : "refused";
-  return { attack, verdict, ms, ...(outcome ? { outcome } : {}), ...(problem ? { problem } : {}) };
+  return { attack, expect, pending, verdict, ms, ...(outcome ? { outcome } : {}), ...(problem ? { problem } : {}) };
 }
 
 async function pool(attacks: Attack[], ctx: SecurityContext, size: number, onResult: (result: Result) => void): Promise<void> {
@@ -99,14 +102,14 @@ function summary(results: Result[]): { table: string; failed: boolean } {
 }
 
 function describeFailure(result: Result): string {
-  const { attack, outcome } = result;
+  const { attack, outcome, expect } = result;
   const body = outcome ? JSON.stringify(outcome.body ?? null).slice(0, 400) : "";
   return [
     `  ${attack.id}: ${attack.description}`,
-    `    expected ${attack.expect.status}${attack.expect.code !== undefined ? ` ${attack.expect.code}` : ""}${attack.expect.means ? ` (${attack.expect.means})` : ""}; ${result.problem ?? "as expected"}`,
+    `    expected ${expect.status}${expect.code !== undefined ? ` ${expect.code}` : ""}${expect.means ? ` (${expect.means})` : ""}; ${result.problem ?? "as expected"}`,
     ...(outcome ? [`    answer: ${outcome.status} ${outcome.code ?? ""} ${body}${outcome.note ? ` [${outcome.note}]` : ""}`] : []),
     ...(attack.knownHole ? [`    known hole: ${attack.knownHole}`] : []),
-    ...(attack.pending ? [`    pending: ${attack.pending}`] : []),
+    ...(result.pending ? [`    pending: ${result.pending}`] : []),
   ].join("\n");
 }
 
@@ -120,7 +123,9 @@ async function main(): Promise<number> {
 
   const started = performance.now();
   const ctx = await createSecurityContext();
-  console.log(`security suite: ${attacks.length} attacks against ${ctx.origin} (stack up in ${((performance.now() - started) / 1000).toFixed(1)} s)`);
+  console.log(
+    `security suite: ${attacks.length} attacks against ${ctx.origin} (stack up in ${((performance.now() - started) / 1000).toFixed(1)} s; subgraph ports ${ctx.subgraphsGated ? "serve only the gateway" : "take partner tokens"})`,
+  );
   const results: Result[] = [];
   const record = (result: Result) => {
     results.push(result);
@@ -146,7 +151,7 @@ async function main(): Promise<number> {
   if (pending.length) {
     console.log(`pending (feature not there yet; run, not counted as refused):`);
     const byWhat = new Map<string, number>();
-    for (const result of pending) byWhat.set(result.attack.pending!, (byWhat.get(result.attack.pending!) ?? 0) + 1);
+    for (const result of pending) byWhat.set(result.pending!, (byWhat.get(result.pending!) ?? 0) + 1);
     for (const [what, count] of byWhat) console.log(`  ${count} × ${what}`);
   }
   const bad = results.filter((result) => ["through", "5xx", "hole"].includes(result.verdict));

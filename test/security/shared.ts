@@ -43,18 +43,26 @@ export function socketRun(url: string, frames: (string | Buffer)[], waitMs = 3_0
       resolve(run);
     };
     const timer = setTimeout(finish, waitMs);
+    let acknowledged: () => void = () => undefined;
+    const ack = new Promise<void>((done) => (acknowledged = done));
     socket.on("open", async () => {
       for (const frame of frames) {
         if (socket.readyState !== WebSocket.OPEN) break;
         socket.send(frame);
-        await new Promise((done) => setTimeout(done, 150));
+        // After connection_init, the next frame waits for the acknowledgement (or the close), as a
+        // client does: a subscribe sent before it would be refused by the protocol, not by the server.
+        const isInit = typeof frame === "string" && frame.startsWith('{"type":"connection_init"');
+        await Promise.race([isInit ? ack : new Promise((done) => setTimeout(done, 150)), new Promise((done) => setTimeout(done, isInit ? 2_000 : 150))]);
       }
     });
     socket.on("message", (data) => {
       try {
         const message = JSON.parse(String(data)) as Record<string, unknown>;
         run.messages.push(message);
-        if (message.type === "connection_ack") run.acknowledged = true;
+        if (message.type === "connection_ack") {
+          run.acknowledged = true;
+          acknowledged();
+        }
         // The subscription's answer is in: nothing more will come on it.
         if (message.type === "complete" || message.type === "error") setTimeout(finish, 50);
       } catch {
@@ -62,6 +70,7 @@ export function socketRun(url: string, frames: (string | Buffer)[], waitMs = 3_0
       }
     });
     socket.on("close", (code, reason) => {
+      acknowledged();
       run.code = code;
       run.reason = reason.toString();
       finish();

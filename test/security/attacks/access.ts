@@ -57,6 +57,7 @@ const crossPerson: Attack[] = [
     run: (ctx) => ctx.gql(ctx.subgraphUrls.debts!, entities("debts { balance }"), { r: [{ __typename: "User", id: ctx.people.a }] }, asA(ctx)),
     expect: { status: 200, code: null, means: "200, no extensions beside the data", check: (o) => ((o.body as { extensions?: unknown }).extensions === undefined ? undefined : `extensions: ${JSON.stringify((o.body as { extensions?: unknown }).extensions).slice(0, 200)}`) },
     pending: "subgraphs that serve only the gateway (issue 16, cause 5): a subgraph port still shows its kaminaReceipts extension to any caller",
+    subgraphPort: true,
   },
   {
     id: "cross-person/user-by-id",
@@ -78,6 +79,7 @@ const crossPerson: Attack[] = [
     description: "person A's consent token asks the debts subgraph port for B's debts through _entities",
     run: (ctx) => ctx.gql(ctx.subgraphUrls.debts!, entities("debts { balance issuer }"), { r: [{ __typename: "User", id: ctx.people.b }] }, asA(ctx)),
     expect: { status: 200, code: UNAUTHORIZED, check: both(allErrors(UNAUTHORIZED), revealsNothing) },
+    subgraphPort: true,
   },
   {
     id: "cross-person/alert-user-hop",
@@ -315,6 +317,7 @@ const fieldScope: Attack[] = [
         debtsOnly(ctx),
       ),
     expect: { status: 200, code: UNAUTHORIZED, check: both(allErrors(UNAUTHORIZED), revealsNothing) },
+    subgraphPort: true,
   })),
   ...(["wellness", "debts"] as const).map((subgraph): Attack => ({
     id: `field-scope/service-at-${subgraph}`,
@@ -323,6 +326,7 @@ const fieldScope: Attack[] = [
     run: (ctx) => ctx.gql(ctx.subgraphUrls[subgraph]!, "{ _service { sdl } }", undefined, debtsOnly(ctx)),
     expect: { status: 403, code: "FORBIDDEN", check: noData },
     pending: "subgraphs that serve only the gateway (requests signed by it; issue 16, cause 5): a partner's token at a subgraph port still reads _service",
+    subgraphPort: true,
   })),
   {
     id: "field-scope/subscription-without-alerts-read",
@@ -380,6 +384,7 @@ const argumentScopes: Attack[] = [
     description: "users(band:) with debts.read only, at the wellness subgraph port",
     run: (ctx) => ctx.gql(ctx.subgraphUrls.wellness!, "{ users(band: RED) { totalCount } }", undefined, debtsOnly(ctx)),
     expect: { status: 200, code: UNAUTHORIZED, check: noDataOrNull },
+    subgraphPort: true,
   },
   {
     id: "argument-scope/min-severity",

@@ -31,6 +31,7 @@ const suspension: Attack[] = [
     description: `the suspended client's consent token at the ${subgraph} subgraph port`,
     run: (ctx) => ctx.gql(ctx.subgraphUrls[subgraph]!, subgraph === "debts" ? ENTITIES : "{ __typename }", subgraph === "debts" ? { r: [{ __typename: "User", id: ctx.people.a }] } : undefined, bearer(ctx.tokens.doomedConsent)),
     expect: suspendedRead,
+    subgraphPort: true,
   })),
   {
     id: "suspended/new-subscription",

@@ -189,6 +189,7 @@ const more: Attack[] = [
     description: "a bound token as Bearer at the debts subgraph port",
     run: async (ctx) => ctx.gql(ctx.subgraphUrls.debts!, `query($r: [_Any!]!) { _entities(representations: $r) { ... on User { debts { balance } } } }`, { r: [{ __typename: "User", id: ctx.people.a }] }, { authorization: `Bearer ${(await bound(ctx)).access}` }),
     expect: invalidProof,
+    subgraphPort: true,
   },
   {
     id: "dpop/subgraph-replay-wrong-htm",
@@ -202,6 +203,7 @@ const more: Attack[] = [
     },
     expect: invalidProof,
     pending: "subgraphs that serve only the gateway or check htm/htu/replay themselves (issue 16, cause 5); docs/auth.md says subgraph ports do not",
+    subgraphPort: true,
   },
   {
     id: "dpop/ws-no-proof",

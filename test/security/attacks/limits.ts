@@ -66,6 +66,7 @@ const perTarget: Attack[] = TARGETS.flatMap((target) =>
       description: `an operation over the ${item.limit} limit at the ${target.name}`,
       run: (ctx) => timed(() => ctx.gql(target.url(ctx), item.operation(target), target.variables?.(ctx), bearer(ctx.tokens.a))),
       expect: limitRefusal(item.limit),
+      subgraphPort: target.name !== "gateway",
     }),
   ),
 );

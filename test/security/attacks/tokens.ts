@@ -97,6 +97,7 @@ const forgeries: Attack[] = FORGERIES.flatMap(([name, description, forge]) =>
     description: `${description}, at the ${target}`,
     run: async (ctx) => call(ctx, await forge(ctx, ctx.tokens.a)),
     expect: unauthenticated,
+    subgraphPort: target === "subgraph",
   })),
 );
 
@@ -129,7 +130,7 @@ const refreshAttacks: Attack[] = [
   { id: "refresh-reuse/newest-after-reuse", class: "refresh-reuse", description: "the family's newest refresh token, after a reuse", run: async (ctx) => refreshWith(ctx, (await reusedFamily(ctx)).first.refresh_token), expect: invalidGrant },
   { id: "refresh-reuse/family-access-gateway", class: "refresh-reuse", description: "an access token of the reused family, at the gateway", run: async (ctx) => ctx.gql(ctx.graphqlUrl, ME, undefined, bearer((await reusedFamily(ctx)).first.access_token)), expect: unauthenticated },
   { id: "refresh-reuse/first-access-gateway", class: "refresh-reuse", description: "the grant's first access token, after its family was revoked", run: async (ctx) => ctx.gql(ctx.graphqlUrl, ME, undefined, bearer((await reusedFamily(ctx)).granted.access)), expect: unauthenticated },
-  { id: "refresh-reuse/family-access-subgraph", class: "refresh-reuse", description: "an access token of the reused family, at the debts subgraph port", run: async (ctx) => targets[1]![1](ctx, (await reusedFamily(ctx)).first.access_token), expect: unauthenticated },
+  { id: "refresh-reuse/family-access-subgraph", class: "refresh-reuse", description: "an access token of the reused family, at the debts subgraph port", run: async (ctx) => targets[1]![1](ctx, (await reusedFamily(ctx)).first.access_token), expect: unauthenticated, subgraphPort: true },
   {
     id: "refresh-reuse/race",
     class: "refresh-reuse",
@@ -209,6 +210,7 @@ const revocationAttacks: Attack[] = [
       description: `a token whose ${kind} was revoked, at the ${subgraph} subgraph port`,
       run: async (ctx) => ctx.gql(ctx.subgraphUrls[subgraph]!, "{ __typename }", undefined, bearer((await revoked(ctx))[kind])),
       expect: { status: 401, code: revokedCode[kind], check: noData },
+      subgraphPort: true,
     })),
     ...SUBGRAPHS.flatMap((subgraph) =>
       SEALS.map(([name, description, seal]): Attack => ({
@@ -220,6 +222,7 @@ const revocationAttacks: Attack[] = [
           return ctx.gql(ctx.subgraphUrls[subgraph]!, "{ __typename }", undefined, { ...bearer(token), [TOKEN_CHECK_HEADER]: seal(token) });
         },
         expect: { status: 401, code: revokedCode[kind], check: noData },
+        subgraphPort: true,
       })),
     ),
   ]),
@@ -235,4 +238,36 @@ const revocationAttacks: Attack[] = [
   },
 ];
 
-export const attacks: Attack[] = [...forgeries, ...refreshAttacks, ...revocationAttacks];
+/** The header subgraphs read the gateway's signature from (issue 16, cause 5). */
+const GATEWAY_SIGNATURE_HEADER = "x-kamina-gateway-signature";
+const CAUSE_5 = "subgraphs that serve only the gateway: requests it signs with a per-deployment secret (issue 16, cause 5)";
+
+const SIGNATURES: [name: string, value: string | undefined][] = [
+  ["none", undefined],
+  ["random", `v1,${randomBytes(32).toString("base64")}`],
+  ["huge", "x".repeat(10_000)],
+  ["sql", "' OR '1'='1"],
+];
+
+const gateAttacks: Attack[] = [
+  ...SUBGRAPHS.map((subgraph): Attack => ({
+    id: `subgraph-gate/valid-token@${subgraph}`,
+    class: "subgraph-gate",
+    description: `a valid partner token straight to the ${subgraph} subgraph port, without the gateway's signature`,
+    run: (ctx) => ctx.gql(ctx.subgraphUrls[subgraph]!, "{ _service { sdl } }", undefined, bearer(ctx.tokens.demoClient)),
+    expect: { status: 401, code: "GATEWAY_SIGNATURE_REQUIRED", check: noData },
+    subgraphPort: true,
+    pending: CAUSE_5,
+  })),
+  ...SIGNATURES.filter(([name]) => name !== "none").map(([name, value]): Attack => ({
+    id: `subgraph-gate/forged-signature-${name}`,
+    class: "subgraph-gate",
+    description: `a valid consent token at the debts subgraph port with a forged ${GATEWAY_SIGNATURE_HEADER} (${name})`,
+    run: (ctx) => ctx.gql(ctx.subgraphUrls.debts!, ENTITIES, { r: [{ __typename: "User", id: ctx.people.a }] }, { ...bearer(ctx.tokens.a), [GATEWAY_SIGNATURE_HEADER]: value! }),
+    expect: { status: 401, code: "GATEWAY_SIGNATURE_REQUIRED", check: noData },
+    subgraphPort: true,
+    pending: CAUSE_5,
+  })),
+];
+
+export const attacks: Attack[] = [...forgeries, ...refreshAttacks, ...revocationAttacks, ...gateAttacks];
