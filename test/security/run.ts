@@ -5,7 +5,7 @@
 // holes already reported (`knownHole`) are listed apart too. Exits 1 when anything else got
 // through or answered 5xx.
 //   npm run test:security                      every attack
-//   npm run test:security -- --only ssrf,csrf  the classes named (or ids beginning with them)
+//   npm run test:security -- --only webhook-ssrf,csrf  the classes named (or ids beginning with them)
 //   npm run test:security -- --verbose         every attack's line, not only the failures
 import { readdirSync } from "node:fs";
 import { suspendClient } from "../../gateway/auth/client-status.ts";
