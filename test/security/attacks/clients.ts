@@ -231,6 +231,26 @@ const trustedDocuments: Attack[] = [
   { id: "trusted-documents/apq-registration", class: "trusted-documents", description: "automatic persisted query registration: text with its own hash", run: trusted(() => ({ query: "{ me { id debts { balance } } }", extensions: { persistedQuery: { version: 1, sha256Hash: documentHash("{ me { id debts { balance } } }") } } })), expect: { status: 400, code: "PERSISTED_QUERY_NOT_FOUND", check: noData } },
   { id: "trusted-documents/hash-with-other-text", class: "trusted-documents", description: "a registered hash sent with other query text", run: trusted((ids) => ({ query: "{ me { id debts { balance } } }", extensions: { persistedQuery: { version: 1, sha256Hash: ids.mine } } })), expect: { status: 400, code: "BAD_REQUEST", check: noData } },
   { id: "trusted-documents/batch", class: "trusted-documents", description: "a batch of registered documents", run: async (ctx) => ctx.rest("POST", "", { url: (await strict(ctx)).url, headers: bearer(ctx.tokens.a), json: [{ documentId: (await strict(ctx)).mine }, { documentId: (await strict(ctx)).mine }] }), expect: { status: 400, code: "BAD_REQUEST", check: noData } },
+  {
+    id: "trusted-documents/subscription-text",
+    class: "trusted-documents",
+    description: "a subscription's query text over graphql-ws to the enforcing gateway",
+    run: async (ctx) =>
+      socketOutcome(
+        await socketRun((await strict(ctx)).url, [JSON.stringify({ type: "connection_init", payload: { authorization: `Bearer ${ctx.tokens.a}` } }), JSON.stringify({ id: "1", type: "subscribe", payload: { query: "subscription { alertCreated { id user { debts { balance } } } }" } })], 2_500),
+      ),
+    expect: { status: 0, code: "PERSISTED_QUERY_REQUIRED", means: "the subscription refused, no result", check: noSubscriptionData },
+  },
+  {
+    id: "trusted-documents/subscription-unknown-hash",
+    class: "trusted-documents",
+    description: "a subscription naming a hash nobody registered, over graphql-ws",
+    run: async (ctx) =>
+      socketOutcome(
+        await socketRun((await strict(ctx)).url, [JSON.stringify({ type: "connection_init", payload: { authorization: `Bearer ${ctx.tokens.a}` } }), JSON.stringify({ id: "1", type: "subscribe", payload: { query: "", extensions: { persistedQuery: { version: 1, sha256Hash: "f".repeat(64) } } } })], 2_500),
+      ),
+    expect: { status: 0, code: "PERSISTED_QUERY_NOT_FOUND", means: "the subscription refused, no result", check: noSubscriptionData },
+  },
   { id: "trusted-documents/malformed-hash", class: "trusted-documents", description: "a documentId that is SQL", run: trusted(() => ({ documentId: "' OR '1'='1" })), expect: { status: 400, code: "PERSISTED_QUERY_NOT_FOUND", check: noData } },
 ];
 
