@@ -45,7 +45,7 @@ test("with no DATABASE_URL the embedded PostgreSQL migrates, seeds, serves the R
   assert.equal(before.body.errors, undefined, JSON.stringify(before.body.errors));
   assert.equal(before.body.data!.me.id, "USR_42891");
   assert.equal(before.body.data!.me.country, "MX");
-  assert.ok(before.body.data!.me.debts.some((debt: { issuer: string }) => debt.issuer === "Banco Pichincha"));
+  assert.ok(before.body.data!.me.debts.some((debt: { issuer: string }) => debt.issuer === "BBVA México"));
   assert.ok(before.body.data!.me.expenses.totalCount > 0);
   await stop(first.child);
 

@@ -11,7 +11,7 @@ const DEBT_KEYS = ["apr", "balance", "currency", "due_date", "issuer", "status",
 const EXPENSE_KEYS = ["amount", "category", "currency", "id", "mcc", "merchant", "occurred_at"];
 const SESSION_KEYS = ["ended_at", "id", "intent", "message_count", "sentiment", "sentiment_label", "started_at"];
 /** An issuer that needs RFC 4180 quoting: a comma, double quotes and a non-ASCII letter. */
-const AWKWARD_ISSUER = 'Cooperativa "Jardín Azuayo", Ltda.';
+const AWKWARD_ISSUER = 'Caja Popular "Mexicana", S.C. de A.P.';
 
 function day(offset: number): string {
   return new Date(Date.now() + offset * DAY_MS).toISOString().slice(0, 10);
@@ -35,7 +35,7 @@ describe("the brief's debt, expense and coach routes, served over the same graph
     asNarrowUser = bearer(await consentToken(seeded.kamina, narrowUser, ["wellness.read"]));
     await seeded.sql.query(
       `INSERT INTO debt (id, user_id, country, issuer, type, principal, balance, minimum_payment, currency, apr, due_date, status, opened_at)
-       SELECT 'dbt_csv_quoting', id, country, $1, 'PERSONAL_LOAN', 500.00, 450.10, 25.00, 'USD', 0.2875, current_date + 9, 'LATE', current_date - 200
+       SELECT 'dbt_csv_quoting', id, country, $1, 'PERSONAL_LOAN', 500.00, 450.10, 25.00, 'MXN', 0.2875, current_date + 9, 'LATE', current_date - 200
        FROM app_user WHERE id = 'USR_42891'`,
       [AWKWARD_ISSUER],
     );
@@ -60,10 +60,10 @@ describe("the brief's debt, expense and coach routes, served over the same graph
       assert.match(item.due_date, /^\d{4}-\d{2}-\d{2}$/);
       assert.notEqual(item.status, "paid_off");
     }
-    const pichincha = response.body.items.find((item: { issuer: string }) => item.issuer === "Banco Pichincha");
-    assert.deepEqual({ ...pichincha, due_date: undefined }, { issuer: "Banco Pichincha", type: "credit_card", balance: 1240.55, currency: "USD", apr: 0.42, due_date: undefined, status: "current" });
-    const diners = response.body.items.find((item: { issuer: string }) => item.issuer === "Diners Club");
-    assert.deepEqual([diners.type, diners.balance, diners.currency, diners.apr], ["installment", 800, "USD", 0.31]);
+    const card = response.body.items.find((item: { issuer: string }) => item.issuer === "BBVA México");
+    assert.deepEqual({ ...card, due_date: undefined }, { issuer: "BBVA México", type: "credit_card", balance: 12480.55, currency: "MXN", apr: 0.42, due_date: undefined, status: "current" });
+    const loan = response.body.items.find((item: { issuer: string }) => item.issuer === "Banorte");
+    assert.deepEqual([loan.type, loan.balance, loan.currency, loan.apr], ["installment", 28523.71, "MXN", 0.31]);
   });
 
   test("GET /v1/debts?status= narrows to one status, named as the brief writes enums", async () => {
@@ -110,8 +110,8 @@ describe("the brief's debt, expense and coach routes, served over the same graph
     assert.match(response.headers.get("content-disposition") ?? "", /^attachment; filename="debts_USR_42891_\d{4}-\d{2}-\d{2}\.csv"$/);
     assert.ok(text.startsWith("issuer,type,balance,currency,apr,due_date,status\r\n"), text);
     assert.ok(text.endsWith("\r\n"));
-    assert.ok(text.includes(`"Cooperativa ""Jardín Azuayo"", Ltda.",personal_loan,450.1,USD,0.2875,`), text);
-    assert.ok(text.includes("Banco Pichincha,credit_card,1240.55,USD,0.42,"), text);
+    assert.ok(text.includes(`"Caja Popular ""Mexicana"", S.C. de A.P.",personal_loan,450.1,MXN,0.2875,`), text);
+    assert.ok(text.includes("BBVA México,credit_card,12480.55,MXN,0.42,"), text);
 
     // csv-parse is strict by default: a stray quote or a short row is an error, not a guess.
     const rows = parse<Record<string, string>>(text, { columns: true, record_delimiter: "\r\n" });
