@@ -19,6 +19,7 @@ import { TrustedDocumentGate } from "./trusted-documents/trusted-document-gate.t
 import { TrustedDocumentStore } from "./trusted-documents/trusted-document-store.ts";
 import { createRestRoutes } from "./rest/router.ts";
 import { SubgraphDataSource } from "./subgraph-data-source.ts";
+import { GatewaySignature } from "../platform/auth/gateway-signature.ts";
 import { startSubscriptions, type RunningSubscriptions } from "./subscriptions/index.ts";
 
 export interface GatewayOptions {
@@ -57,13 +58,14 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const prisma = createPrismaClient(options.database);
   const rateLimits = await startRateLimits(options.config.rateLimits, options.database, prisma, logger);
   const auth = await createAuthServices(prisma, options.config, logger, rateLimits);
+  const signature = new GatewaySignature(options.config.tokens.keyEncryptionKey);
   const gateway = new ScopedGateway({
     supergraphSdl,
     gateway: {
       buildService: ({ name }) => {
         const url = options.subgraphUrls[name as SubgraphName];
         if (!url) throw new Error(`The supergraph names a subgraph "${name}" that has no configured URL`);
-        return new SubgraphDataSource(name, url, options.config.subgraphTimeoutMs);
+        return new SubgraphDataSource(name, url, options.config.subgraphTimeoutMs, signature);
       },
       logger,
     },

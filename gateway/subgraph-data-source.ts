@@ -4,6 +4,7 @@ import type { Fetcher, FetcherRequestInit, FetcherResponse } from "@apollo/utils
 import { graphQLError } from "../platform/errors.ts";
 import { callInProcess } from "../platform/http/in-process-http.ts";
 import { RECEIPTS_EXTENSION } from "../platform/auth/field-access.ts";
+import { GATEWAY_SIGNATURE_HEADER, type GatewaySignature } from "../platform/auth/gateway-signature.ts";
 import { TOKEN_CHECK_HEADER } from "../platform/auth/token-check-seal.ts";
 import type { GatewayContext } from "./context.ts";
 
@@ -11,24 +12,36 @@ import type { GatewayContext } from "./context.ts";
  * Sends subgraph fetches over Node's fetch (undici, pooled keep-alive connections) with a
  * deadline, or in-process to a subgraph running in this process (platform/http/in-process-http.ts);
  * a subgraph that is down or too slow becomes a coded GraphQL error for the fields it owns,
- * and the rest of the operation still answers.
+ * and the rest of the operation still answers. Every fetch is signed (gateway-signature.ts): the
+ * subgraphs serve nobody else.
  */
 export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> {
   constructor(
     readonly serviceName: string,
     url: string,
     timeoutMs: number,
+    signature: GatewaySignature,
   ) {
     super({ url });
     this.fetcher = (async (target: string, init: FetcherRequestInit = {}) => {
       try {
+        const method = init.method ?? "GET";
+        const body = init.body?.toString() ?? "";
+        const headers = { ...init.headers, [GATEWAY_SIGNATURE_HEADER]: signature.sign({ method, target, body }) };
         // A subgraph running in this process (`npm start`) is called without a socket.
-        const inProcess = callInProcess({ url: target, method: init.method ?? "GET", headers: init.headers ?? {}, body: init.body?.toString() ?? "" });
+        const inProcess = callInProcess({ url: target, method, headers, body });
         if (inProcess) {
           const answer = await withDeadline(inProcess, timeoutMs);
+          if (refusedSignature(answer.status, answer.body)) throw new Error(`${serviceName} refused the gateway's signature`);
           return new InProcessResponse(target, errorsAreTheAnswer(answer.status, answer.headers.get("content-type")) ? 200 : answer.status, new Headers([...answer.headers]), answer.body);
         }
-        const response = await fetch(target, { ...(init as RequestInit), signal: AbortSignal.timeout(timeoutMs) });
+        const response = await fetch(target, { ...(init as RequestInit), method, headers, body, signal: AbortSignal.timeout(timeoutMs) });
+        if (response.status === 401) {
+          // A subgraph with another KEY_ENCRYPTION_KEY (the subgraph logs why): the fields it owns are unavailable, not the caller's token.
+          const text = await response.text();
+          if (refusedSignature(response.status, text)) throw new Error(`${serviceName} refused the gateway's signature`);
+          return new Response(text, { status: response.status, headers: response.headers });
+        }
         if (errorsAreTheAnswer(response.status, response.headers.get("content-type"))) {
           return new Response(await response.text(), { status: 200, headers: response.headers });
         }
@@ -60,6 +73,10 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     }
     return response;
   }
+}
+
+function refusedSignature(status: number, body: string): boolean {
+  return status === 401 && body.includes('"GATEWAY_SIGNATURE_REQUIRED"');
 }
 
 /**

@@ -38,6 +38,10 @@ export const ERROR_CODES = {
     status: 401,
     doc: "The consent behind the token was revoked (by the person or the client) or reached its end date: neither this token nor its refresh token will work again, so stop and ask the person for a new consent. Unlike `UNAUTHENTICATED`, a refresh cannot help. Carries `WWW-Authenticate` with `error=\"invalid_token\"`.",
   },
+  GATEWAY_SIGNATURE_REQUIRED: {
+    status: 401,
+    doc: "A subgraph's own port was called without the gateway's signature (`x-kamina-gateway-signature`), or with one that is forged, older than 30 s, or made for another method, path or body. Subgraphs serve only the gateway; partners call the gateway.",
+  },
   UNAUTHORIZED_FIELD_OR_TYPE: { status: 403, doc: "The token's scopes do not cover this field, or an argument passed to it (`@argumentRequiresScopes`); it comes back null and the rest of the operation runs." },
   FORBIDDEN: { status: 403, doc: "The caller may not perform this action." },
   NOT_FOUND: { status: 404, doc: "The resource does not exist or is not visible to the caller (the two are the same answer)." },

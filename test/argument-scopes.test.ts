@@ -17,6 +17,7 @@ import { bearer, consentToken, sandboxCredentials } from "../testkit/tokens.ts";
 import { countStatements, postGraphQL, type GraphQLResponse, type startTestKamina } from "./support/kamina.ts";
 import { startSeededKamina, stopSeededKamina } from "./support/seeded-kamina.ts";
 import type pg from "pg";
+import { postAsGateway } from "../testkit/gateway-signature.ts";
 
 const DEMO_USER = "USR_42891";
 const UNAUTHORIZED = "UNAUTHORIZED_FIELD_OR_TYPE";
@@ -341,11 +342,11 @@ describe("the band filter through the running gateway", () => {
   });
 
   test("the wellness subgraph reached directly refuses the filter too", async () => {
-    const direct = await postGraphQL(kamina.subgraphs.wellness!.url, `{ users(band: RED) { totalCount } }`, {}, debtsOnly);
+    const direct = await postAsGateway(kamina, kamina.subgraphs.wellness!.url, `{ users(band: RED) { totalCount } }`, {}, debtsOnly);
     assert.equal(direct.body.data, null);
     assert.deepEqual(direct.body.errors!.map((error) => [error.extensions?.code, error.path]), [[UNAUTHORIZED, ["users"]]]);
     assert.match(direct.body.errors![0]!.message, /Query\.users\(band:\).*wellness\.read/);
-    const served = await postGraphQL(kamina.subgraphs.wellness!.url, `{ users(band: ${demoBand}) { totalCount } }`, {}, debtsAndWellness);
+    const served = await postAsGateway(kamina, kamina.subgraphs.wellness!.url, `{ users(band: ${demoBand}) { totalCount } }`, {}, debtsAndWellness);
     assert.deepEqual(served.body.data, { users: { totalCount: 1 } });
   });
 });

@@ -15,6 +15,7 @@ import { PERSON_A, createRealtimeDatabase, raiseAlert, TestSubscription } from "
 import { assertEnvelope, rest, type RestOptions } from "./support/rest.ts";
 import type { TestDatabase } from "../testkit/postgres.ts";
 import { basic, bearer, CONSENT_TEXT_VERSION, DEMO_CLIENT, TEST_SANDBOX_SECRET } from "../testkit/tokens.ts";
+import { postAsGateway } from "../testkit/gateway-signature.ts";
 
 type Kamina = Awaited<ReturnType<typeof startTestKamina>>;
 
@@ -59,7 +60,7 @@ describe("a suspended client", () => {
   const refresh = (refreshToken: string) => call("POST", "/v1/auth/token", { headers: sandbox, form: { grant_type: "refresh_token", refresh_token: refreshToken } });
   const me = (token: string) => postGraphQL(kamina.graphqlUrl, "{ me { id } }", undefined, bearer(token));
   /** A subgraph port called directly, as by anyone on the private network, with no gateway seal. */
-  const debtsDirect = (token: string) => postGraphQL(kamina.subgraphs.debts!.url, ENTITIES, { r: [{ __typename: "User", id: PERSON_A }] }, bearer(token));
+  const debtsDirect = (token: string) => postAsGateway(kamina, kamina.subgraphs.debts!.url, ENTITIES, { r: [{ __typename: "User", id: PERSON_A }] }, bearer(token));
   const subscribe = (token: string) => {
     const subscription = new TestSubscription(kamina.graphqlUrl, `Bearer ${token}`, ALERTS);
     open.push(subscription);
@@ -125,8 +126,12 @@ describe("a suspended client", () => {
     assertRefused(await me(access), revokedCode, "at the gateway");
     assertRefused(await debtsDirect(access), revokedCode, "at a subgraph port");
     for (const subgraph of Object.values(kamina.subgraphs)) {
+      // Behind the gateway's signature the subgraph checks the token itself...
+      const signed = await postAsGateway(kamina, subgraph.url, "{ __typename }", undefined, bearer(access));
+      assertRefused(signed, revokedCode, `at the ${subgraph.name} subgraph port, signed as the gateway`);
+      // ...and reached directly it refuses before the token is looked at.
       const direct = await postGraphQL(subgraph.url, "{ __typename }", undefined, bearer(access));
-      assertRefused(direct, revokedCode, `at the ${subgraph.name} subgraph port`);
+      assertRefused(direct, "GATEWAY_SIGNATURE_REQUIRED", `at the ${subgraph.name} subgraph port, unsigned`, /serves only the gateway/);
     }
     const refused = subscribe(access);
     const refusedClosed = await within(refused.closed, 5_000, "a new subscription");

@@ -9,6 +9,7 @@ import { postGraphQL, startTestKamina } from "./support/kamina.ts";
 import { createTestDatabase, type TestDatabase } from "../testkit/postgres.ts";
 import { assertEnvelope, contractCalls, rest, type RestOptions } from "./support/rest.ts";
 import { BRIEF_CONSENT_REQUEST, basic, bearer, consentToken, DEMO_CLIENT, TEST_SANDBOX_SECRET } from "../testkit/tokens.ts";
+import { gatewaySignatureHeader, postAsGateway } from "../testkit/gateway-signature.ts";
 
 
 /** A bank that is not a sandbox: its consents wait for the person. */
@@ -32,7 +33,7 @@ describe("consent: asking, answering, reading, revoking", () => {
   const call = (method: string, path: string, options: RestOptions = {}) => rest(kamina.gateway!.origin, method, path, options);
   const askConsent = (body: unknown, headers: Record<string, string> = sandbox) => call("POST", "/v1/auth/consent", { headers, json: body });
   const me = (token: string) => postGraphQL(kamina.graphqlUrl, "{ me { id } }", undefined, bearer(token));
-  const debtsDirect = (token: string) => postGraphQL(kamina.subgraphs.debts!.url, ENTITIES, { r: [{ __typename: "User", id: "USR_42891" }] }, bearer(token));
+  const debtsDirect = (token: string) => postAsGateway(kamina, kamina.subgraphs.debts!.url, ENTITIES, { r: [{ __typename: "User", id: "USR_42891" }] }, bearer(token));
 
   before(async () => {
     database = await createTestDatabase();
@@ -307,7 +308,7 @@ describe("consent: asking, answering, reading, revoking", () => {
     assert.deepEqual(history.map((event: { status: string }) => event.status), ["AWAITING_AUTHORISATION", "EXPIRED"]);
   });
 
-  test("revoking a consent takes effect on the very next request, at the gateway and at a subgraph reached directly", async () => {
+  test("revoking a consent takes effect on the very next request, at the gateway and at a subgraph behind it", async () => {
     const created = await askConsent(BRIEF_CONSENT_REQUEST);
     const id: string = created.body.consent_id;
     const token: string = created.body.access_token;
@@ -336,11 +337,18 @@ describe("consent: asking, answering, reading, revoking", () => {
       assert.match(answer.body.errors![0]!.message, new RegExp(`Consent ${id} behind this token was revoked`));
       assert.equal(answer.body.data, undefined, "nothing leaks beside the error");
     }
+    const typename = JSON.stringify({ query: "{ __typename }" });
     for (const url of [kamina.graphqlUrl, kamina.subgraphs.debts!.url]) {
-      const raw = await fetch(url, { method: "POST", headers: { "content-type": "application/json", ...bearer(token) }, body: JSON.stringify({ query: "{ __typename }" }) });
+      // At the subgraph, signed as the gateway signs: the token check is the subgraph's own.
+      const signed = url === kamina.graphqlUrl ? {} : gatewaySignatureHeader(kamina, { url, body: typename });
+      const raw = await fetch(url, { method: "POST", headers: { "content-type": "application/json", ...bearer(token), ...signed }, body: typename });
       assert.equal(raw.status, 401);
       assert.match(raw.headers.get("www-authenticate") ?? "", /^Bearer realm="kamina-graph", error="invalid_token", error_description="Consent cns_\w+ behind this token was revoked/, url);
     }
+    // A subgraph reached directly, as a partner would: refused before the token is even looked at.
+    const unsigned = await postGraphQL(kamina.subgraphs.debts!.url, ENTITIES, { r: [{ __typename: "User", id: "USR_42891" }] }, bearer(token));
+    assert.equal(unsigned.status, 401);
+    assert.equal(unsigned.body.errors![0]!.extensions!.code, "GATEWAY_SIGNATURE_REQUIRED");
     const overRest = await call("GET", "/v1/debts", { headers: bearer(token) });
     assertEnvelope(overRest, 401, "CONSENT_REVOKED", /was revoked; ask the person for a new consent/);
     assert.match(overRest.headers.get("www-authenticate") ?? "", /error="invalid_token"/);

@@ -16,6 +16,7 @@ import { createLogger } from "../platform/logger.ts";
 import { DpopError, verifyDpopProof, type ProofReplayStore } from "../platform/auth/dpop.ts";
 import type { PrismaClient } from "../platform/database/database.ts";
 import { postGraphQL, startTestKamina, type GraphQLResponse } from "./support/kamina.ts";
+import { postAsGateway } from "../testkit/gateway-signature.ts";
 import type { TestDatabase } from "../testkit/postgres.ts";
 import { PERSON_A, raiseAlert, createRealtimeDatabase } from "./support/realtime.ts";
 import { assertEnvelope, rest, type RestResponse } from "./support/rest.ts";
@@ -330,7 +331,7 @@ describe("DPoP device binding (RFC 9449)", () => {
     assertEnvelope(await rest(origin, "POST", "/v1/auth/token", once), 401, "INVALID_DPOP_PROOF", /used before/);
   });
 
-  test("a subgraph reached directly refuses a bound token without a valid proof by its key", async () => {
+  test("a subgraph behind the gateway refuses a bound token without a valid proof by its key; reached directly it refuses even a valid one", async () => {
     const { accessToken } = await boundTokens();
     const debts = kamina.subgraphs.debts!.url;
     const variables = { r: [{ __typename: "User", id: PERSON_A }] };
@@ -340,11 +341,16 @@ describe("DPoP device binding (RFC 9449)", () => {
       ["another key", dpopHeaders(accessToken, await otherKey.proof("POST", graphqlUrl, { accessToken })), /another key/],
       ["for another token", dpopHeaders(accessToken, await key.proof("POST", graphqlUrl, { accessToken: "x.y.z" })), /`ath`/],
     ] as const) {
-      assertRefused(await postGraphQL(debts, ENTITIES, variables, headers), reason, `at the subgraph: ${what}`);
+      assertRefused(await postAsGateway(kamina, debts, ENTITIES, variables, headers), reason, `at the subgraph: ${what}`);
     }
     // What the gateway forwards: the client's proof, made for the gateway's URL.
-    const forwarded = await postGraphQL(debts, ENTITIES, variables, dpopHeaders(accessToken, await key.proof("POST", graphqlUrl, { accessToken })));
+    const proof = await key.proof("POST", graphqlUrl, { accessToken });
+    const forwarded = await postAsGateway(kamina, debts, ENTITIES, variables, dpopHeaders(accessToken, proof));
     assert.equal(forwarded.status, 200, JSON.stringify(forwarded.body));
+    // Without the gateway's signature a spent proof (method, URL and replay are the gateway's checks) gets nowhere.
+    const replayed = await postGraphQL(debts, ENTITIES, variables, dpopHeaders(accessToken, proof));
+    assert.equal(replayed.status, 401);
+    assert.equal(replayed.body.errors?.[0]?.extensions?.code, "GATEWAY_SIGNATURE_REQUIRED");
   });
 
   test("subscriptions: a bound token without a proof in connection_init closes with 4401; with one it receives alerts, and its proof works once", async () => {

@@ -5,6 +5,7 @@ import { seedDatabase } from "../prisma/seed/index.ts";
 import { createTestDatabase, type TestDatabase } from "../testkit/postgres.ts";
 import { bearer, consentToken } from "../testkit/tokens.ts";
 import { postGraphQL, startTestKamina, type GraphQLResponse } from "./support/kamina.ts";
+import { postAsGateway } from "../testkit/gateway-signature.ts";
 
 const PERSON = "USR_42891";
 const REPRESENTATIONS = { r: [{ __typename: "User", id: PERSON }] };
@@ -12,7 +13,8 @@ const REPRESENTATIONS = { r: [{ __typename: "User", id: PERSON }] };
 /** Where an attack is sent: the gateway (selections under `me`) or the alerts subgraph's port (under `_entities`). */
 interface Target {
   name: string;
-  url: () => string;
+  /** Posts an operation there: to the gateway as a partner does, to a subgraph's port signed as the gateway does. */
+  post(query: string, variables: Record<string, unknown> | undefined, headers: Record<string, string>): Promise<GraphQLResponse>;
   /** The operation with `inner` selected on the person. */
   onPerson(inner: string, fragments?: string): string;
   /** `count` root fields. */
@@ -57,14 +59,14 @@ describe("operation limits: what one request may cost, refused before anything r
   const targets: Target[] = [
     {
       name: "the gateway",
-      url: () => kamina.graphqlUrl,
+      post: (query, variables, headers) => postGraphQL(kamina.graphqlUrl, query, variables, headers),
       onPerson: (inner, fragments = "") => `query { me { ${inner} } } ${fragments}`,
       rootFields: (count) => `query { ${repeat(count, () => "me { id }")} }`,
       room: 1,
     },
     {
       name: "a subgraph's own port",
-      url: () => kamina.subgraphs.alerts!.url,
+      post: (query, variables, headers) => postAsGateway(kamina, kamina.subgraphs.alerts!.url, query, variables, headers),
       onPerson: (inner, fragments = "") => `query($r: [_Any!]!) { _entities(representations: $r) { ... on User { ${inner} } } } ${fragments}`,
       rootFields: (count) => `query($r: [_Any!]!) { ${repeat(count, () => "_entities(representations: $r) { __typename }")} }`,
       variables: REPRESENTATIONS,
@@ -86,7 +88,7 @@ describe("operation limits: what one request may cost, refused before anything r
     for (const attack of attacks) {
       test(`${target.name} refuses an operation over the ${attack.limit} limit with OPERATION_TOO_COMPLEX naming it`, async () => {
         const started = performance.now();
-        const { status, body } = await postGraphQL(target.url(), attack.operation(target), target.variables, headers);
+        const { status, body } = await target.post(attack.operation(target), target.variables, headers);
         const elapsed = performance.now() - started;
         assert.equal(status, 400, JSON.stringify(body));
         assert.equal(body.data, undefined);
@@ -99,7 +101,7 @@ describe("operation limits: what one request may cost, refused before anything r
     }
 
     test(`${target.name} still serves an ordinary operation`, async () => {
-      const { status, body } = await postGraphQL(target.url(), target.onPerson("id alerts(first: 5) { id type user { id } }"), target.variables, headers);
+      const { status, body } = await target.post(target.onPerson("id alerts(first: 5) { id type user { id } }"), target.variables, headers);
       assert.equal(status, 200, JSON.stringify(body));
       assert.equal(body.errors, undefined, JSON.stringify(body.errors));
     });

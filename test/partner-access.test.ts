@@ -7,6 +7,7 @@ import { startSeededKamina, stopSeededKamina } from "./support/seeded-kamina.ts"
 import type { TestDatabase } from "../testkit/postgres.ts";
 import { bearer, clientToken } from "../testkit/tokens.ts";
 import { countStatements, postGraphQL, startTestKamina, type GraphQLResponse } from "./support/kamina.ts";
+import { postAsGateway } from "../testkit/gateway-signature.ts";
 
 const UNAUTHORIZED = "UNAUTHORIZED_FIELD_OR_TYPE";
 const CONSENTED = `
@@ -155,7 +156,7 @@ describe("partner (client-credentials) tokens reach only consented people, each 
     const { body } = await postGraphQL(kamina.graphqlUrl, `query($id: ID!) { user(id: $id) { id wellness { score } } }`, { id: stranger.rows[0]!.id }, partner);
     assert.equal(body.errors, undefined);
     assert.equal(body.data!.user, null);
-    const entities = await postGraphQL(kamina.subgraphs.debts!.url, `query($r: [_Any!]!) { _entities(representations: $r) { ... on User { debts { id } } } }`, {
+    const entities = await postAsGateway(kamina, kamina.subgraphs.debts!.url, `query($r: [_Any!]!) { _entities(representations: $r) { ... on User { debts { id } } } }`, {
       r: [{ __typename: "User", id: stranger.rows[0]!.id }],
     }, partner);
     assert.deepEqual(entities.body.data, { _entities: [{ debts: null }] }, "the subgraph itself refuses a person without a consent");
@@ -196,7 +197,7 @@ describe("partner (client-credentials) tokens reach only consented people, each 
     const afterRevocation = await postGraphQL(kamina.graphqlUrl, query, { id: victim }, partner);
     assert.equal(afterRevocation.body.data!.user, null);
     assert.ok(!afterRevocation.body.data!.users.edges.some((edge: { node: { id: string } }) => edge.node.id === victim));
-    const direct = await postGraphQL(kamina.subgraphs.debts!.url, `query($r: [_Any!]!) { _entities(representations: $r) { ... on User { debts { id } } } }`, {
+    const direct = await postAsGateway(kamina, kamina.subgraphs.debts!.url, `query($r: [_Any!]!) { _entities(representations: $r) { ... on User { debts { id } } } }`, {
       r: [{ __typename: "User", id: victim }],
     }, partner);
     assert.deepEqual(direct.body.data, { _entities: [{ debts: null }] });
@@ -213,7 +214,7 @@ describe("partner (client-credentials) tokens reach only consented people, each 
   }
 
   const DEBTS_OF = `query($r: [_Any!]!) { _entities(representations: $r) { ... on User { debts { id } } } }`;
-  const debtsDirect = (userId: string) => postGraphQL(kamina.subgraphs.debts!.url, DEBTS_OF, { r: [{ __typename: "User", id: userId }] }, partner);
+  const debtsDirect = (userId: string) => postAsGateway(kamina, kamina.subgraphs.debts!.url, DEBTS_OF, { r: [{ __typename: "User", id: userId }] }, partner);
 
   test("steady requests reuse a client's consent grants; any change to its consents makes the next request read them again", async () => {
     const query = `query($id: ID!) { user(id: $id) { id debts { id } expenses(first: 1) { totalCount } alerts { id } } }`;
@@ -282,7 +283,7 @@ describe("partner (client-credentials) tokens reach only consented people, each 
     assert.equal(listed.body.data!.users.totalCount, 1);
     const one = await postGraphQL(kamina.graphqlUrl, `query($id: ID!) { user(id: $id) { id } }`, { id: pe }, mxOnly);
     assert.equal(one.body.data!.user, null);
-    const direct = await postGraphQL(kamina.subgraphs.debts!.url, `query($r: [_Any!]!) { _entities(representations: $r) { ... on User { debts { id } } } }`, {
+    const direct = await postAsGateway(kamina, kamina.subgraphs.debts!.url, `query($r: [_Any!]!) { _entities(representations: $r) { ... on User { debts { id } } } }`, {
       r: [{ __typename: "User", id: pe }],
     }, mxOnly);
     assert.deepEqual(direct.body.data, { _entities: [{ debts: null }] });

@@ -13,6 +13,7 @@ import { assertEnvelope, rest } from "./support/rest.ts";
 import { ContractChecker } from "../testkit/openapi-contract.ts";
 import type { TestDatabase } from "../testkit/postgres.ts";
 import { basic, bearer, consentToken } from "../testkit/tokens.ts";
+import { postAsGateway } from "../testkit/gateway-signature.ts";
 
 type Kamina = Awaited<ReturnType<typeof startTestKamina>>;
 
@@ -312,7 +313,7 @@ describe("the prevention report (GET /v1/reports/prevention, Query.preventionRep
       assert.equal(graph.body.data?.preventionReport, null);
       assert.equal(graph.body.errors?.[0]?.extensions?.code, "UNAUTHORIZED_FIELD_OR_TYPE");
       // The alerts subgraph reached directly refuses it too.
-      const direct = await postGraphQL(kamina.subgraphs.alerts!.url, REPORT_QUERY, { period: "2026Q1" }, headers);
+      const direct = await postAsGateway(kamina, kamina.subgraphs.alerts!.url, REPORT_QUERY, { period: "2026Q1" }, headers);
       assert.equal(direct.body.data?.preventionReport, null);
       assert.equal(direct.body.errors?.[0]?.extensions?.code, "UNAUTHORIZED_FIELD_OR_TYPE");
     }

@@ -10,6 +10,7 @@ import { startSeededKamina, stopSeededKamina } from "./support/seeded-kamina.ts"
 import type { TestDatabase } from "../testkit/postgres.ts";
 import { bearer, consentToken } from "../testkit/tokens.ts";
 import { countStatements, postGraphQL, startTestKamina, type GraphQLResponse } from "./support/kamina.ts";
+import { postAsGateway } from "../testkit/gateway-signature.ts";
 
 const DEMO_USER = "USR_42891";
 const UNAUTHORIZED = "UNAUTHORIZED_FIELD_OR_TYPE";
@@ -189,26 +190,26 @@ describe("field-level scopes through the gateway", () => {
     const entities = `query($representations: [_Any!]!) { _entities(representations: $representations) { ... on User { id debts { id } } } }`;
     const mine = { representations: [{ __typename: "User", id: DEMO_USER }] };
 
-    const lacking = await postGraphQL(debtsUrl, entities, mine, wellnessOnly);
+    const lacking = await postAsGateway(kamina, debtsUrl, entities, mine, wellnessOnly);
     assert.equal(lacking.status, 200);
     assert.deepEqual(lacking.body.data, { _entities: [{ id: DEMO_USER, debts: null }] });
     assert.deepEqual(pathsWith(lacking.body.errors, UNAUTHORIZED), ["_entities.0.debts"]);
 
-    const granted = await postGraphQL(debtsUrl, entities, mine, everything);
+    const granted = await postAsGateway(kamina, debtsUrl, entities, mine, everything);
     assert.equal(granted.body.errors, undefined);
     assert.ok(granted.body.data!._entities[0].debts.length > 0);
 
-    const someoneElse = await postGraphQL(debtsUrl, entities, { representations: [{ __typename: "User", id: otherUser }] }, everything);
+    const someoneElse = await postAsGateway(kamina, debtsUrl, entities, { representations: [{ __typename: "User", id: otherUser }] }, everything);
     assert.deepEqual(someoneElse.body.data, { _entities: [{ id: otherUser, debts: null }] }, "a consent token reads nothing of another person");
     assert.deepEqual(pathsWith(someoneElse.body.errors, UNAUTHORIZED), ["_entities.0.debts"]);
 
-    const alerts = await postGraphQL(kamina.subgraphs.alerts!.url, `query($r: [_Any!]!) { _entities(representations: $r) { ... on Alert { id type } } }`, {
+    const alerts = await postAsGateway(kamina, kamina.subgraphs.alerts!.url, `query($r: [_Any!]!) { _entities(representations: $r) { ... on Alert { id type } } }`, {
       r: [{ __typename: "Alert", id: (await sql.query<{ id: string }>("SELECT id FROM alert WHERE user_id = $1 LIMIT 1", [DEMO_USER])).rows[0]!.id }],
     }, wellnessOnly);
     assert.deepEqual(alerts.body.data, { _entities: [null] }, "an Alert reached by its key needs alerts.read too");
     assert.deepEqual(pathsWith(alerts.body.errors, UNAUTHORIZED), ["_entities.0"]);
 
-    const anonymous = await postGraphQL(debtsUrl, entities, mine);
+    const anonymous = await postAsGateway(kamina, debtsUrl, entities, mine);
     assert.equal(anonymous.status, 401);
     assert.equal(anonymous.body.data, undefined);
     assert.deepEqual(anonymous.body.errors!.map((error) => error.extensions?.code), ["UNAUTHENTICATED"]);

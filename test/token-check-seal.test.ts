@@ -9,6 +9,7 @@ import { countStatements, postGraphQL, startTestKamina } from "./support/kamina.
 import { startSeededKamina, stopSeededKamina } from "./support/seeded-kamina.ts";
 import type { TestDatabase } from "../testkit/postgres.ts";
 import { bearer, clientToken, consentToken } from "../testkit/tokens.ts";
+import { postAsGateway } from "../testkit/gateway-signature.ts";
 
 const ENTITIES = `query($r: [_Any!]!) { _entities(representations: $r) { ... on User { debts { id } } } }`;
 const jtiOf = (token: string) => JSON.parse(Buffer.from(token.split(".")[1]!, "base64url").toString("utf8")).jti as string;
@@ -50,7 +51,7 @@ describe("the gateway seals its token check for the subgraphs it calls", () => {
 
   const seals = () => new TokenCheckSeal(kamina.gateway!.auth.config.tokens.keyEncryptionKey);
 
-  test("through the gateway a subgraph makes no token statement; called directly it does", async () => {
+  test("through the gateway a subgraph makes no token statement; signed as the gateway but without a seal it does", async () => {
     const token = await consentToken(kamina, "USR_42891", ["debts.read"]);
     const query = `{ me { id debts { id } } }`;
     await postGraphQL(kamina.graphqlUrl, query, {}, bearer(token)); // the subgraphs load the signing keys once
@@ -59,10 +60,10 @@ describe("the gateway seals its token check for the subgraphs it calls", () => {
       assert.ok(Array.isArray(body.data?.me?.debts), JSON.stringify(body));
     });
     const direct = await countStatements(kamina, async () => {
-      const { body } = await postGraphQL(kamina.subgraphs.debts!.url, ENTITIES, { r: [{ __typename: "User", id: "USR_42891" }] }, bearer(token));
+      const { body } = await postAsGateway(kamina, kamina.subgraphs.debts!.url, ENTITIES, { r: [{ __typename: "User", id: "USR_42891" }] }, bearer(token));
       assert.ok(Array.isArray(body.data?._entities?.[0]?.debts), JSON.stringify(body));
     });
-    assert.equal(direct.debts, viaGateway.debts! + 1, "the direct call checks the token in the database itself");
+    assert.equal(direct.debts, viaGateway.debts! + 1, "the call without a seal checks the token in the database itself");
   });
 
   test("a revoked token is refused at a subgraph even with a seal made before the revocation", async () => {
@@ -73,8 +74,12 @@ describe("the gateway seals its token check for the subgraphs it calls", () => {
     await sql.query("UPDATE consent SET status = 'REVOKED', revoked_at = now() WHERE id = $1", [consentId]);
     const atGateway = await postGraphQL(kamina.graphqlUrl, `{ me { id } }`, {}, { ...bearer(token), [TOKEN_CHECK_HEADER]: captured });
     assert.equal(atGateway.status, 401, "the gateway never takes a seal from a client");
-    // A seal vouches for one check, for 30 s: a subgraph honours it (as it would for the gateway's own request)...
-    const sealed = await postGraphQL(kamina.subgraphs.debts!.url, ENTITIES, { r: [{ __typename: "User", id: "USR_42891" }] }, { ...bearer(token), [TOKEN_CHECK_HEADER]: captured });
+    // Reached directly, a subgraph port refuses the request before it looks at the seal or the token.
+    const unsigned = await postGraphQL(kamina.subgraphs.debts!.url, ENTITIES, { r: [{ __typename: "User", id: "USR_42891" }] }, { ...bearer(token), [TOKEN_CHECK_HEADER]: captured });
+    assert.equal(unsigned.status, 401);
+    assert.equal(unsigned.body.errors?.[0]?.extensions?.code, "GATEWAY_SIGNATURE_REQUIRED");
+    // Behind the gateway's signature, a seal vouches for one check, for 30 s: a subgraph honours it (as it would for the gateway's own request)...
+    const sealed = await postAsGateway(kamina, kamina.subgraphs.debts!.url, ENTITIES, { r: [{ __typename: "User", id: "USR_42891" }] }, { ...bearer(token), [TOKEN_CHECK_HEADER]: captured });
     assert.equal(sealed.status, 200);
     // ...but no seal, a seal of another token, a forged one or a stale one leaves the check to the database.
     const other = await consentToken(kamina, "USR_42891", ["debts.read"]);
@@ -82,7 +87,7 @@ describe("the gateway seals its token check for the subgraphs it calls", () => {
     const stale = seals().seal(jtiOf(token), { kind: "consent" }, Date.now() - 31_000);
     for (const [what, seal] of [["none", undefined], ["another token's", seals().seal(jtiOf(other), { kind: "consent" })], ["forged", forged], ["stale", stale]] as const) {
       const headers = { ...bearer(token), ...(seal ? { [TOKEN_CHECK_HEADER]: seal } : {}) };
-      const answer = await postGraphQL(kamina.subgraphs.debts!.url, ENTITIES, { r: [{ __typename: "User", id: "USR_42891" }] }, headers);
+      const answer = await postAsGateway(kamina, kamina.subgraphs.debts!.url, ENTITIES, { r: [{ __typename: "User", id: "USR_42891" }] }, headers);
       assert.equal(answer.status, 401, `${what} seal: ${JSON.stringify(answer.body)}`);
     }
   });

@@ -14,6 +14,7 @@ import { postGraphQL, startTestKamina, type GraphQLResponse } from "./support/ka
 import { createTestDatabase, type TestDatabase } from "../testkit/postgres.ts";
 import { assertEnvelope, contractCalls, rest, type RestOptions, type RestResponse } from "./support/rest.ts";
 import { BRIEF_CONSENT_REQUEST, basic, bearer, consentToken, DEMO_CLIENT, TEST_SANDBOX_SECRET } from "../testkit/tokens.ts";
+import { postAsGateway } from "../testkit/gateway-signature.ts";
 
 const OTHER = { id: "lab_other", secret: "other-secret-0123456789" };
 const ENTITIES = `query($r: [_Any!]!) { _entities(representations: $r) { ... on User { debts { id } } } }`;
@@ -32,7 +33,7 @@ describe("tokens: rotation, revocation, keys and attacks", () => {
     call("POST", "/v1/auth/token", { headers, form: { grant_type: "refresh_token", refresh_token: refreshToken } });
   const revoke = (token: string, headers: Record<string, string> = sandbox) => call("POST", "/v1/auth/revoke", { headers, json: { token } });
   const me = (token: string) => postGraphQL(kamina.graphqlUrl, "{ me { id } }", undefined, bearer(token));
-  const debtsDirect = (token: string) => postGraphQL(kamina.subgraphs.debts!.url, ENTITIES, { r: [{ __typename: "User", id: "USR_42891" }] }, bearer(token));
+  const debtsDirect = (token: string) => postAsGateway(kamina, kamina.subgraphs.debts!.url, ENTITIES, { r: [{ __typename: "User", id: "USR_42891" }] }, bearer(token));
 
   function assertRefused(answer: GraphQLResponse, what: string, code = "UNAUTHENTICATED"): void {
     assert.equal(answer.status, 401, `${what}: ${JSON.stringify(answer.body)}`);

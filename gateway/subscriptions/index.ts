@@ -10,6 +10,7 @@ import type { TokenVerifier } from "../../platform/auth/token-verifier.ts";
 import type { DatabaseTarget, PrismaClient } from "../../platform/database/database.ts";
 import { parseRevocationNotice, REVOCATION_CHANNEL } from "../auth/revocation-notice.ts";
 import { SubgraphDataSource } from "../subgraph-data-source.ts";
+import { GatewaySignature } from "../../platform/auth/gateway-signature.ts";
 import { alertRoute, SubscriptionHub } from "./subscription-hub.ts";
 import { SubscriptionPlanner } from "./subscription-planner.ts";
 import { attachSubscriptionServer, type SubscriptionServerOptions } from "./websocket-server.ts";
@@ -40,8 +41,9 @@ export async function startSubscriptions(options: SubscriptionsOptions): Promise
   const bus = await createEventBus(config.realtime, options.prisma, options.database, logger);
   const feed = await EventFeed.start(bus, logger, alertRoute);
   const planner = new SubscriptionPlanner(options.supergraphSdl, !config.unsafeDisableScopeEnforcement);
+  const signature = new GatewaySignature(config.tokens.keyEncryptionKey);
   const services = Object.fromEntries(
-    Object.entries(options.subgraphUrls).map(([name, url]) => [name, new SubgraphDataSource(name, url, config.subgraphTimeoutMs)]),
+    Object.entries(options.subgraphUrls).map(([name, url]) => [name, new SubgraphDataSource(name, url, config.subgraphTimeoutMs, signature)]),
   );
   const hub = new SubscriptionHub({
     feed,

@@ -39,6 +39,25 @@ export interface GraphQLHttpServerOptions<TContext extends BaseContext> {
   limits?: LimitsConfig["http"];
   /** CORS origins and HSTS (security-headers.ts); absent: the security headers, no CORS, no HSTS. */
   security?: HttpSecurityPolicy;
+  /**
+   * Asked of every GraphQL request, over HTTP and in-process, with its raw body before it is parsed:
+   * a refusal is the answer and nothing else runs (the subgraphs' gateway signature).
+   */
+  admit?: (request: AdmissionRequest) => AdmissionRefusal | undefined;
+}
+
+export interface AdmissionRequest {
+  method: string;
+  /** Path and query string. */
+  target: string;
+  headers: Record<string, string | string[] | undefined>;
+  body: string | Uint8Array;
+}
+
+export interface AdmissionRefusal {
+  status: number;
+  code: string;
+  message: string;
 }
 
 export interface RunningHttpServer {
@@ -132,7 +151,10 @@ export async function startGraphQLHttpServer<TContext extends BaseContext>(
     for (const [key, value] of Object.entries(request.headers)) {
       if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(", ") : value);
     }
-    const body = request.method === "POST" ? await readJsonBody(request, maxBodyBytes, limits.bodyTimeoutMs) : undefined;
+    const raw = request.method === "POST" ? await readBody(request, maxBodyBytes, limits.bodyTimeoutMs) : Buffer.alloc(0);
+    const refusal = options.admit?.({ method: request.method ?? "GET", target: request.url ?? "/", headers: request.headers, body: raw });
+    if (refusal) throw new HttpError(refusal.status, refusal.code, refusal.message);
+    const body = request.method === "POST" ? parseJsonBody(request, raw) : undefined;
     const result = await executeGraphQL(request.method ?? "GET", headers, url.search, body, info);
     response.setHeader("cache-control", NO_STORE);
     for (const [key, value] of result.headers) response.setHeader(key, value);
@@ -169,6 +191,8 @@ export async function startGraphQLHttpServer<TContext extends BaseContext>(
     // What the context reads of a request (its headers) without a socket behind it.
     const pseudoRequest = { headers: Object.fromEntries(headers), method: request.method, url: url.pathname + url.search } as unknown as IncomingMessage;
     const info: RequestInfo = { requestId: requestIdOf(pseudoRequest), request: pseudoRequest };
+    const refusal = options.admit?.({ method: request.method, target: url.pathname + url.search, headers: pseudoRequest.headers, body: request.body });
+    if (refusal) return jsonAnswer(refusal.status, { errors: [{ message: refusal.message, extensions: { code: refusal.code } }] });
     let body: unknown;
     try {
       body = JSON.parse(request.body) as unknown;
@@ -248,9 +272,9 @@ function readBody(request: IncomingMessage, maxBytes: number, timeoutMs: number)
   });
 }
 
-async function readJsonBody(request: IncomingMessage, maxBytes: number, timeoutMs: number): Promise<unknown> {
+function parseJsonBody(request: IncomingMessage, raw: Buffer): unknown {
   const contentType = request.headers["content-type"] ?? "";
-  const text = (await readBody(request, maxBytes, timeoutMs)).toString("utf8");
+  const text = raw.toString("utf8");
   if (!contentType.includes("json")) {
     throw new HttpError(415, "UNSUPPORTED_MEDIA_TYPE", "POST /graphql needs Content-Type: application/json");
   }

@@ -8,11 +8,12 @@ import type { Config, SubgraphName } from "../../platform/config/config.ts";
 import { DEFAULT_LIMITS, type LimitsConfig } from "../../platform/config/limits-config.ts";
 import { graphQLLimitOptions, operationLimitsPlugin, subgraphLimits } from "../../platform/graphql-limits.ts";
 import { createErrorFormatter } from "../../platform/http/format-error.ts";
-import { startGraphQLHttpServer } from "../../platform/http/graphql-http-server.ts";
+import { startGraphQLHttpServer, type AdmissionRefusal, type AdmissionRequest } from "../../platform/http/graphql-http-server.ts";
 import type { Logger } from "../../platform/logger.ts";
 import { authenticate } from "../../platform/auth/authenticate.ts";
 import { ConsentGrants } from "../../platform/auth/consent-grants.ts";
 import { BEHIND_GATEWAY } from "../../platform/auth/dpop.ts";
+import { GATEWAY_SIGNATURE_HEADER, GatewaySignature } from "../../platform/auth/gateway-signature.ts";
 import { FieldAccess } from "../../platform/auth/field-access.ts";
 import { enforceScopes, receiptsPlugin } from "./scope-enforcement.ts";
 import { TokenVerifier, type TokenSettings } from "../../platform/auth/token-verifier.ts";
@@ -81,6 +82,8 @@ export async function startSubgraph<Service, Loaders, Mutations>(
   options: SubgraphOptions,
 ): Promise<RunningSubgraph> {
   const logger = options.logger.child({ subgraph: definition.name });
+  if (!options.tokens.keyEncryptionKey) throw new Error(`The ${definition.name} subgraph needs the key-encryption key: it verifies the gateway's signature with a key derived from it`);
+  const gatewaySignature = new GatewaySignature(options.tokens.keyEncryptionKey);
   let statements = 0;
   const prisma = createPrismaClient(options.database, options.countStatements ? { onStatement: () => void statements++ } : {});
   const verifier = new TokenVerifier(prisma, options.tokens);
@@ -110,8 +113,10 @@ export async function startSubgraph<Service, Loaders, Mutations>(
     port: options.port,
     logger,
     limits: limits.http,
+    admit: (request) => refuseUnsigned(gatewaySignature, request, logger),
     context: async ({ requestId, request }) => {
-      // Behind the gateway: a bound token's proof is checked for signature, `ath` and key only.
+      // Only the gateway gets here (admit), having checked the proof's method, URL, time and
+      // replay: a bound token's proof is checked for signature, `ath` and key only.
       const { viewer } = await authenticate(verifier, request, BEHIND_GATEWAY, { acceptGatewaySeal: true });
       const service = definition.createService(prisma, viewer, options.settings);
       const loaders = definition.createLoaders(service);
@@ -130,4 +135,16 @@ export async function startSubgraph<Service, Loaders, Mutations>(
       await prisma.$disconnect();
     },
   };
+}
+
+/**
+ * A subgraph serves only the gateway: a GraphQL request without its valid signature is refused
+ * before its body is parsed or any resolver runs (gateway-signature.ts). /healthz stays open.
+ */
+function refuseUnsigned(signature: GatewaySignature, request: AdmissionRequest, logger: Logger): AdmissionRefusal | undefined {
+  const header = request.headers[GATEWAY_SIGNATURE_HEADER];
+  const refusal = signature.verify(typeof header === "string" ? header : undefined, request);
+  if (refusal === undefined) return undefined;
+  logger.warn({ reason: refusal, method: request.method }, "refused a request not signed by the gateway");
+  return { status: 401, code: "GATEWAY_SIGNATURE_REQUIRED", message: "This port serves only the gateway: send the request to the gateway's /graphql" };
 }
