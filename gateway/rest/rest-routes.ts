@@ -66,6 +66,9 @@ export class RestRoutes {
       const { incoming, outgoing, info } = context.env;
       // Counts made while the request is served (rate-limit/) set the RateLimit headers of its answer.
       meterResponse(incoming, outgoing);
+      // Answers carry one person's data, read under one token: no shared cache may keep them. The
+      // public routes (keys, the contract) set their own caching.
+      outgoing.setHeader("cache-control", "no-store");
       const params = context.req.param() as Record<string, string>;
       for (const [name, value] of Object.entries(params)) {
         if (/[\u0000-\u001f\u007f]/.test(value)) throw new RestError("BAD_USER_INPUT", `The path segment \`${name}\` holds a control character`);

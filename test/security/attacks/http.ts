@@ -117,7 +117,6 @@ const headers: Attack[] = [
     description: "an answer with personal data (GET /v1/debts) is not cacheable",
     run: (ctx) => ctx.rest("GET", "/v1/debts", { headers: asA(ctx) }),
     expect: { status: 200, code: null, check: securityHeaders((o) => (/no-store/.test(o.headers?.get("cache-control") ?? "") ? undefined : "no Cache-Control: no-store")) },
-    knownHole: "GET /v1/debts (Authorization: Bearer <consent token>) answers a person's debts with no Cache-Control at all; docs/operations.md says data answers are Cache-Control: no-store (GraphQL's are)",
   },
   { id: "headers/subgraph", class: "security-headers", description: "a subgraph port's answer carries the security headers", run: (ctx) => ctx.gql(ctx.subgraphUrls.debts!, "{ __typename }"), expect: { ...refused.unauthenticated, check: securityHeaders() }, subgraphPort: true, gatedCheck: securityHeaders() },
   { id: "headers/not-found", class: "security-headers", description: "an unknown /v1 path: 404 with the headers", run: (ctx) => ctx.rest("GET", "/v1/../../etc/passwd"), expect: { status: 404, code: "NOT_FOUND", check: securityHeaders() } },
