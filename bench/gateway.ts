@@ -20,6 +20,7 @@ import { buildScenarios, type Scenario } from "./support/scenarios.ts";
 import { measure, sampleMachine, preflight, type Measurement, type Preflight } from "./support/load.ts";
 import { Cleanups, runBenchmarkCli } from "./support/lifecycle.ts";
 import { EXIT_GUARD_MARKER, startServerChild, type ServerChild } from "../testkit/server-child.ts";
+import { GATEWAY_SIGNATURE_HEADER, GatewaySignature } from "../platform/auth/gateway-signature.ts";
 
 const log = (message: string) => console.log(`[bench] ${message}`);
 /** Long enough for a server child started with NODE_ENV=production (platform/config/secret-policy.ts). */
@@ -67,7 +68,10 @@ async function run(options: BenchOptions): Promise<void> {
   // The graph answers nobody without a token: call it as the sandbox partner does.
   const token = await mintClientToken(database.url, server.config);
   log(`minted a client-credentials token for ${DEMO_CLIENT_ID}; every request carries it (the gateway and each subgraph verify it)`);
-  const scenarios = buildScenarios(server.gatewayUrl, server.subgraphUrls.wellness, { authorization: `Bearer ${token}` }).filter((scenario) => options.scenarios.includes(scenario.name));
+  // The direct scenario calls the wellness subgraph's port, which serves only requests signed as the gateway signs them.
+  const signature = new GatewaySignature(server.config.tokens.keyEncryptionKey);
+  const signDirect = (body: string) => ({ [GATEWAY_SIGNATURE_HEADER]: signature.sign({ method: "POST", target: server.subgraphUrls.wellness, body }) });
+  const scenarios = buildScenarios(server.gatewayUrl, server.subgraphUrls.wellness, { authorization: `Bearer ${token}` }, signDirect).filter((scenario) => options.scenarios.includes(scenario.name));
 
   // Check every operation before any load, so a broken setup fails before it can look fast.
   const checked = new Map<Scenario, Preflight>();

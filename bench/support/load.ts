@@ -37,10 +37,11 @@ export interface Measurement {
 }
 
 async function post(scenario: Scenario): Promise<{ status: number; text: string }> {
+  const body = JSON.stringify({ query: scenario.query });
   const response = await fetch(scenario.url, {
     method: "POST",
-    headers: { ...scenario.headers, "content-type": "application/json" },
-    body: JSON.stringify({ query: scenario.query }),
+    headers: { ...scenario.headers, ...scenario.sign?.(body), "content-type": "application/json" },
+    body,
     signal: AbortSignal.timeout(30_000),
   });
   return { status: response.status, text: await response.text() };
@@ -203,11 +204,16 @@ export async function sampleMachine(ms: number): Promise<MachineSample | undefin
 }
 
 function requestOptions(scenario: Scenario, connections: number, seconds: number): autocannon.Options {
+  const body = JSON.stringify({ query: scenario.query });
+  const headers = { ...scenario.headers, "content-type": "application/json" };
+  const { sign } = scenario;
   return {
     url: scenario.url,
     method: "POST",
-    headers: { ...scenario.headers, "content-type": "application/json" },
-    body: JSON.stringify({ query: scenario.query }),
+    headers,
+    body,
+    // A signature is good for 30 s: each request gets its own.
+    ...(sign ? { requests: [{ setupRequest: (request: autocannon.Request) => ({ ...request, headers: { ...headers, ...sign(body) } }) }] } : {}),
     connections,
     duration: seconds,
     timeout: 10,

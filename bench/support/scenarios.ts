@@ -15,6 +15,8 @@ export interface Scenario {
   query: string;
   /** Sent with every request (authorization). */
   headers: Record<string, string>;
+  /** Headers made afresh for each request's body: a subgraph port answers only requests signed as the gateway signs them. */
+  sign?: (body: string) => Record<string, string>;
   /** Throws when a response's data is not what the query asks for. */
   checkData(data: unknown): void;
 }
@@ -62,7 +64,8 @@ function checkFiveSubgraphs(data: unknown): void {
   someHave(nodes, "alerts");
 }
 
-export function buildScenarios(gatewayUrl: string, wellnessUrl: string, headers: Record<string, string>): Scenario[] {
+/** `signDirect` signs the direct scenario's requests as the gateway does (GatewaySignature over the deployment's key-encryption key). */
+export function buildScenarios(gatewayUrl: string, wellnessUrl: string, headers: Record<string, string>, signDirect?: (body: string) => Record<string, string>): Scenario[] {
   return [
     {
       name: "five-subgraphs",
@@ -86,6 +89,7 @@ export function buildScenarios(gatewayUrl: string, wellnessUrl: string, headers:
       url: wellnessUrl,
       query: WELLNESS_ONLY_QUERY,
       headers,
+      ...(signDirect ? { sign: signDirect } : {}),
       checkData: checkWellnessOnly,
     },
   ];
