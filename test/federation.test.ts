@@ -4,6 +4,7 @@ import pg from "pg";
 import { startSeededKamina, stopSeededKamina } from "./support/seeded-kamina.ts";
 import type { TestDatabase } from "../testkit/postgres.ts";
 import { bearer, clientToken, consentToken } from "../testkit/tokens.ts";
+import { gatewaySignatureHeader } from "../testkit/gateway-signature.ts";
 import { countStatements, postGraphQL, startTestKamina, type GraphQLResponse } from "./support/kamina.ts";
 
 const EVERYTHING = /* GraphQL */ `
@@ -63,8 +64,8 @@ describe("the federated graph over real PostgreSQL", () => {
     assert.equal(user.wellness.trend30d, -3);
     const weights = user.wellness.factors.reduce((sum: number, factor: { weight: number }) => sum + factor.weight, 0);
     assert.ok(Math.abs(weights - 1) < 1e-9, `factor weights sum to ${weights}`);
-    const pichincha = user.debts.find((debt: { issuer: string }) => debt.issuer === "Banco Pichincha");
-    assert.deepEqual({ balance: pichincha.balance, apr: pichincha.apr, type: pichincha.type }, { balance: "1240.55", apr: 0.42, type: "CREDIT_CARD" });
+    const card = user.debts.find((debt: { issuer: string }) => debt.issuer === "BBVA México");
+    assert.deepEqual({ balance: card.balance, apr: card.apr, type: card.type, currency: card.currency }, { balance: "12480.55", apr: 0.42, type: "CREDIT_CARD", currency: "MXN" });
 
     // Every list matches what the database holds for that user.
     const counts = await sql.query<{ debts: number; goals: number; income: number; coach: number; alerts: number; expenses: number; snapshots: number }>(
@@ -97,7 +98,8 @@ describe("the federated graph over real PostgreSQL", () => {
   test("no shared cache may keep an answer: the gateway and every subgraph say no-store", async () => {
     const query = JSON.stringify({ query: "{ me { id wellness { score } } }" });
     for (const url of [kamina.graphqlUrl, kamina.subgraphs.wellness!.url]) {
-      const response = await fetch(url, { method: "POST", headers: { "content-type": "application/json", ...asDemoUser }, body: query });
+      const signed = url === kamina.graphqlUrl ? {} : gatewaySignatureHeader(kamina, { url, body: query });
+      const response = await fetch(url, { method: "POST", headers: { "content-type": "application/json", ...asDemoUser, ...signed }, body: query });
       assert.equal(response.status, 200);
       assert.equal(response.headers.get("cache-control"), "no-store", url);
       await response.arrayBuffer();
