@@ -96,6 +96,7 @@ export async function startKamina(options: StartOptions): Promise<RunningKamina>
         limits: config.limits,
         countStatements: options.countStatements ?? false,
         enforceScopes: !config.unsafeDisableScopeEnforcement,
+        acceptUnsigned: config.unsafeUnsignedSubgraphRequests,
       });
     }
     if (everything || options.only === "gateway") {

@@ -10,7 +10,7 @@ import pg from "pg";
 import { startGateway, type RunningGateway } from "../gateway/server.ts";
 import { GATEWAY_SIGNATURE_HEADER, GatewaySignature } from "../platform/auth/gateway-signature.ts";
 import { RECEIPTS_EXTENSION } from "../platform/auth/field-access.ts";
-import { loadConfig, SUBGRAPH_NAMES, type SubgraphName } from "../platform/config/config.ts";
+import { ConfigError, loadConfig, SUBGRAPH_NAMES, type SubgraphName } from "../platform/config/config.ts";
 import { createLogger } from "../platform/logger.ts";
 import { gatewaySignatureHeader, postAsGateway } from "../testkit/gateway-signature.ts";
 import type { TestDatabase } from "../testkit/postgres.ts";
@@ -138,5 +138,32 @@ describe("subgraph ports serve only the gateway", () => {
     const refused = await postGraphQL(other.url, query, {}, bearer(token));
     assert.equal(refused.body.data?.me ?? null, null, JSON.stringify(refused.body));
     assert.equal(refused.body.errors?.[0]?.extensions?.code, "SUBGRAPH_UNAVAILABLE", JSON.stringify(refused.body));
+  });
+});
+
+describe("UNSAFE_UNSIGNED_SUBGRAPH_REQUESTS, for benchmarking other routers over these subgraphs", () => {
+  const strong = () => randomBytes(32).toString("base64url");
+  const deployment = { HOST: "127.0.0.1", NODE_ENV: "production", KEY_ENCRYPTION_KEY: strong(), APP_API_KEY: strong(), SANDBOX_CLIENT_SECRET: strong(), LIVE_CLIENT_SECRET: strong() };
+
+  test("is refused outside local use, where subgraphs serve only the gateway", () => {
+    assert.doesNotThrow(() => loadConfig(deployment));
+    assert.throws(() => loadConfig({ ...deployment, UNSAFE_UNSIGNED_SUBGRAPH_REQUESTS: "true" }), (error: unknown) => error instanceof ConfigError && /local benchmarks only/.test(error.message));
+    assert.throws(() => loadConfig({ ...deployment, NODE_ENV: "development", HOST: "0.0.0.0", UNSAFE_UNSIGNED_SUBGRAPH_REQUESTS: "true" }), ConfigError);
+    assert.equal(loadConfig({ HOST: "127.0.0.1", UNSAFE_UNSIGNED_SUBGRAPH_REQUESTS: "true" }).unsafeUnsignedSubgraphRequests, true);
+  });
+
+  test("in local use lets a subgraph serve an unsigned request (the token is still verified)", async () => {
+    const { database, kamina, sql } = await startSeededKamina({ users: 20, seed: 16, poolSize: 2 });
+    const unsigned = await startTestKamina(kamina.database, { UNSAFE_UNSIGNED_SUBGRAPH_REQUESTS: "true" });
+    try {
+      const token = await consentToken(kamina, "USR_42891", ["debts.read"]);
+      const served = await postGraphQL(unsigned.subgraphs.debts!.url, ENTITIES, PERSON, bearer(token));
+      assert.equal(served.status, 200, JSON.stringify(served.body));
+      assert.equal((await postGraphQL(unsigned.subgraphs.debts!.url, ENTITIES, PERSON)).status, 401, "no token, no answer");
+      assert.equal((await postGraphQL(kamina.subgraphs.debts!.url, ENTITIES, PERSON, bearer(token))).status, 401, "the other stack still refuses");
+    } finally {
+      await unsigned.stop();
+      await stopSeededKamina({ database, kamina, sql });
+    }
   });
 });

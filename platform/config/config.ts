@@ -51,6 +51,7 @@ const environment = z.object({
   SUBGRAPH_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
   REPORT_MIN_CELL: z.coerce.number().int().min(2).max(1000).default(10),
   UNSAFE_DISABLE_SCOPE_ENFORCEMENT: z.enum(["true", "false"]).default("false"),
+  UNSAFE_UNSIGNED_SUBGRAPH_REQUESTS: z.enum(["true", "false"]).default("false"),
   EXPORT_DIR: z.string().min(1).optional(),
   EXPORT_URL_TTL_SECONDS: z.coerce.number().int().min(10).max(7 * 86_400).default(3600),
   EXPORT_RETENTION_HOURS: z.coerce.number().int().min(1).default(24),
@@ -112,6 +113,13 @@ export interface Config {
    * Tokens are still verified, and which people a token can see (consent, tenant) still applies.
    */
   unsafeDisableScopeEnforcement: boolean;
+  /**
+   * Local use only (`UNSAFE_UNSIGNED_SUBGRAPH_REQUESTS=true`, refused anywhere else): the subgraphs
+   * serve requests the gateway did not sign, so that another router (stock `@apollo/gateway`, Hive
+   * Gateway) can be benchmarked over them. In local use the key-encryption key is usually the
+   * public default, with which anyone could sign anyway.
+   */
+  unsafeUnsignedSubgraphRequests: boolean;
   /** Aggregate reports (GET /v1/reports/prevention). */
   reports: {
     /** REPORT_MIN_CELL: a figure standing on fewer people than this (but not none) is withheld. */
@@ -149,6 +157,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // Public default secrets are for a laptop: anywhere else they unlock everything (secret-policy.ts).
   const secrets = checkSecrets(env, values.HOST, values.PUBLIC_URL);
   if (secrets.problems.length > 0) throw new ConfigError(refusalMessage(secrets));
+  if (values.UNSAFE_UNSIGNED_SUBGRAPH_REQUESTS === "true" && !secrets.localUse) {
+    throw new ConfigError(`UNSAFE_UNSIGNED_SUBGRAPH_REQUESTS=true is for local benchmarks only; this process is not in local use (${secrets.exposure.join("; ")}): unset it, subgraphs serve only the gateway`);
+  }
   const subgraphValues = parseOrThrow(subgraphEnvironment, env) as Record<string, unknown>;
   const realtimeValues = parseOrThrow(realtimeConfigSchema(), env);
   const subgraphs = Object.fromEntries(
@@ -183,6 +194,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     publicUrl: values.PUBLIC_URL?.replace(/\/+$/, ""),
     subgraphTimeoutMs: values.SUBGRAPH_TIMEOUT_MS,
     unsafeDisableScopeEnforcement: values.UNSAFE_DISABLE_SCOPE_ENFORCEMENT === "true",
+    unsafeUnsignedSubgraphRequests: values.UNSAFE_UNSIGNED_SUBGRAPH_REQUESTS === "true",
     reports: { minCell: values.REPORT_MIN_CELL },
     subgraphs,
     realtime: toRealtimeConfig(realtimeValues),

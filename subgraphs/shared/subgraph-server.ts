@@ -62,6 +62,8 @@ export interface SubgraphOptions {
    * Only `UNSAFE_DISABLE_SCOPE_ENFORCEMENT` turns it off, for benchmarks; the token is always verified.
    */
   enforceScopes?: boolean;
+  /** Serve requests the gateway did not sign (default false); only `UNSAFE_UNSIGNED_SUBGRAPH_REQUESTS`, local use only, sets it. */
+  acceptUnsigned?: boolean;
 }
 
 export interface RunningSubgraph {
@@ -84,6 +86,7 @@ export async function startSubgraph<Service, Loaders, Mutations>(
   const logger = options.logger.child({ subgraph: definition.name });
   if (!options.tokens.keyEncryptionKey) throw new Error(`The ${definition.name} subgraph needs the key-encryption key: it verifies the gateway's signature with a key derived from it`);
   const gatewaySignature = new GatewaySignature(options.tokens.keyEncryptionKey);
+  if (options.acceptUnsigned) logger.warn("UNSAFE_UNSIGNED_SUBGRAPH_REQUESTS is set: this subgraph serves requests the gateway did not sign (local benchmarks only)");
   let statements = 0;
   const prisma = createPrismaClient(options.database, options.countStatements ? { onStatement: () => void statements++ } : {});
   const verifier = new TokenVerifier(prisma, options.tokens);
@@ -113,7 +116,7 @@ export async function startSubgraph<Service, Loaders, Mutations>(
     port: options.port,
     logger,
     limits: limits.http,
-    admit: (request) => refuseUnsigned(gatewaySignature, request, logger),
+    ...(options.acceptUnsigned ? {} : { admit: (request: AdmissionRequest) => refuseUnsigned(gatewaySignature, request, logger) }),
     context: async ({ requestId, request }) => {
       // Only the gateway gets here (admit), having checked the proof's method, URL, time and
       // replay: a bound token's proof is checked for signature, `ath` and key only.
