@@ -15,6 +15,7 @@ const SENSITIVE_KEYS = [
   "set-cookie",
   "dpop",
   "x-kamina-token-check",
+  "x-kamina-gateway-signature",
   "token",
   "accessToken",
   "access_token",
@@ -54,7 +55,7 @@ export const REDACTED_PATHS: readonly string[] = [
     // Two levels down too (`err.meta.userId`, `delivery.headers.authorization`).
     return [quoted, `*${member}`, `*.*${member}`];
   }),
-  ...HEADER_CONTAINERS.flatMap((container) => SENSITIVE_KEYS.slice(0, 5).map((header) => `${container}["${header}"]`)),
+  ...HEADER_CONTAINERS.flatMap((container) => SENSITIVE_KEYS.slice(0, 6).map((header) => `${container}["${header}"]`)),
 ];
 
 /** Structured logs; never log tokens, secrets or personal data (REDACTED_PATHS catch what slips). */
