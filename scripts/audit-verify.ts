@@ -5,8 +5,7 @@
 // DATA_DIR (with the server stopped). Exit codes: 0 every chain verifies, 1 a chain is broken
 // (or the check failed), 2 bad arguments.
 import { verifyAuditChains } from "../platform/audit/audit-chain.ts";
-import { createPrismaClient } from "../platform/database/database.ts";
-import { openDatabaseFromEnvironment } from "../platform/database/database-from-environment.ts";
+import { runCommand, withDatabase } from "./operator-command.ts";
 
 const USAGE = `usage: npm run audit:verify [-- <chain> ...]   (chains: CL CO EC MX PE global; default all)
 environment: DATABASE_URL (else embedded PGlite under DATA_DIR, default .data)`;
@@ -16,9 +15,7 @@ async function main(argv: readonly string[]): Promise<number> {
     console.error(USAGE);
     return 2;
   }
-  const { target, where, close } = await openDatabaseFromEnvironment(1);
-  const prisma = createPrismaClient(target);
-  try {
+  return withDatabase(async (prisma, where) => {
     const reports = await verifyAuditChains(prisma, argv.length > 0 ? argv : undefined);
     const unknown = argv.filter((chain) => !reports.some((report) => report.chain === chain));
     if (unknown.length > 0) {
@@ -44,18 +41,7 @@ async function main(argv: readonly string[]): Promise<number> {
     }
     console.log(`OK: ${reports.length} chains, ${rows} rows verified (${where})`);
     return 0;
-  } finally {
-    await prisma.$disconnect();
-    await close();
-  }
+  });
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    console.error(`audit:verify: ${error instanceof Error ? error.message : String(error)}`);
-    process.exitCode = 1;
-  },
-);
+runCommand("audit:verify", main);

@@ -3,10 +3,8 @@
 // rule). Works on DATABASE_URL, else the embedded PGlite under DATA_DIR (then with the server
 // stopped: PGlite is one process's database). Exit codes: 0 done (or nothing to change),
 // 1 failed (no such client), 2 bad arguments.
-import { AuthError } from "../gateway/auth/auth-error.ts";
 import { reinstateClient, suspendClient } from "../gateway/auth/client-status.ts";
-import { createPrismaClient } from "../platform/database/database.ts";
-import { openDatabaseFromEnvironment } from "../platform/database/database-from-environment.ts";
+import { runCommand, withDatabase } from "./operator-command.ts";
 
 const ACTIONS = { suspend: suspendClient, reinstate: reinstateClient } as const;
 const USAGE = `usage: npm run client:suspend -- <client_id>
@@ -19,9 +17,7 @@ async function main(argv: readonly string[]): Promise<number> {
     console.error(USAGE);
     return 2;
   }
-  const { target, where, close } = await openDatabaseFromEnvironment(1);
-  const prisma = createPrismaClient(target);
-  try {
+  return withDatabase(async (prisma, where) => {
     const change = await ACTIONS[action as keyof typeof ACTIONS](prisma, clientId);
     if (!change.changed) {
       console.log(`client ${clientId} is already ${change.status} (${where}); nothing changed`);
@@ -34,24 +30,7 @@ async function main(argv: readonly string[]): Promise<number> {
       console.log(`client ${clientId} is ACTIVE again (${where}): the access tokens revoked by its suspension stay revoked; it refreshes to get new ones`);
     }
     return 0;
-  } catch (error) {
-    if (error instanceof AuthError) {
-      console.error(`client-status: ${error.message}`);
-      return 1;
-    }
-    throw error;
-  } finally {
-    await prisma.$disconnect();
-    await close();
-  }
+  });
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    console.error(`client-status: ${error instanceof Error ? error.message : String(error)}`);
-    process.exitCode = 1;
-  },
-);
+runCommand("client-status", main);

@@ -8,8 +8,7 @@
 // Exit codes: 0 done, 1 failed (no such client, a document that does not parse), 2 bad arguments.
 import { readFile } from "node:fs/promises";
 import { FIRST_PARTY, InvalidDocumentError, TrustedDocumentStore } from "../gateway/trusted-documents/trusted-document-store.ts";
-import { createPrismaClient } from "../platform/database/database.ts";
-import { openDatabaseFromEnvironment } from "../platform/database/database-from-environment.ts";
+import { runCommand, withDatabase } from "./operator-command.ts";
 
 const USAGE = `usage: npm run documents:push -- --client <client_id | '*'> <file.graphql>...
 environment: DATABASE_URL (else embedded PGlite under DATA_DIR, default .data)`;
@@ -31,34 +30,23 @@ async function main(argv: readonly string[]): Promise<number> {
     return 2;
   }
   const documents = await Promise.all(parsed.files.map((file) => readFile(file, "utf8").catch(() => Promise.reject(new Failure(`cannot read ${file}`)))));
-  const { target, where, close } = await openDatabaseFromEnvironment(1);
-  const prisma = createPrismaClient(target);
-  try {
-    if (parsed.clientId !== FIRST_PARTY && !(await prisma.partnerClient.findUnique({ where: { id: parsed.clientId }, select: { id: true } }))) {
-      throw new Failure(`no client ${parsed.clientId} (${where})`);
+  return withDatabase(async (prisma, where) => {
+    try {
+      if (parsed.clientId !== FIRST_PARTY && !(await prisma.partnerClient.findUnique({ where: { id: parsed.clientId }, select: { id: true } }))) {
+        throw new Failure(`no client ${parsed.clientId} (${where})`);
+      }
+      const registered = await new TrustedDocumentStore(prisma).register(parsed.clientId, documents);
+      const owner = parsed.clientId === FIRST_PARTY ? "the first-party set" : `client ${parsed.clientId}`;
+      registered.forEach((document, position) => {
+        console.log(`${document.sha256}  ${parsed.files[position]}${document.name ? ` (${document.name})` : ""}  ${document.created ? "registered" : "already registered"}`);
+      });
+      console.log(`${registered.filter((document) => document.created).length} new of ${registered.length} for ${owner} (${where})`);
+      return 0;
+    } catch (error) {
+      if (error instanceof InvalidDocumentError) throw new Failure(`${parsed.files[error.index]}: ${error.message}; nothing was registered`);
+      throw error;
     }
-    const registered = await new TrustedDocumentStore(prisma).register(parsed.clientId, documents);
-    const owner = parsed.clientId === FIRST_PARTY ? "the first-party set" : `client ${parsed.clientId}`;
-    registered.forEach((document, position) => {
-      console.log(`${document.sha256}  ${parsed.files[position]}${document.name ? ` (${document.name})` : ""}  ${document.created ? "registered" : "already registered"}`);
-    });
-    console.log(`${registered.filter((document) => document.created).length} new of ${registered.length} for ${owner} (${where})`);
-    return 0;
-  } catch (error) {
-    if (error instanceof InvalidDocumentError) throw new Failure(`${parsed.files[error.index]}: ${error.message}; nothing was registered`);
-    throw error;
-  } finally {
-    await prisma.$disconnect();
-    await close();
-  }
+  });
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    console.error(`documents:push: ${error instanceof Error ? error.message : String(error)}`);
-    process.exitCode = 1;
-  },
-);
+runCommand("documents:push", main);

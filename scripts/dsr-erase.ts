@@ -6,10 +6,8 @@
 // Works on DATABASE_URL, else the embedded PGlite under DATA_DIR (with the server stopped).
 // Exit codes: 0 erased, 1 failed (no such person), 2 bad arguments.
 import { parseArgs } from "node:util";
-import { AuthError } from "../gateway/auth/auth-error.ts";
 import { DataSubjectRequests } from "../gateway/privacy/data-subject.ts";
-import { createPrismaClient } from "../platform/database/database.ts";
-import { openDatabaseFromEnvironment } from "../platform/database/database-from-environment.ts";
+import { runCommand, withDatabase } from "./operator-command.ts";
 import { createLogger } from "../platform/logger.ts";
 
 const USAGE = "usage: npm run dsr:erase -- <user_id> --yes [--reference TICKET]   (cannot be undone)";
@@ -27,31 +25,12 @@ async function main(argv: string[]): Promise<number> {
     console.error(USAGE);
     return 2;
   }
-  const { target, where, close } = await openDatabaseFromEnvironment(1);
-  const prisma = createPrismaClient(target);
-  try {
+  return withDatabase(async (prisma, where) => {
     const report = await new DataSubjectRequests(prisma, createLogger("silent")).erase(userId, { kind: "operator", reference: parsed.values.reference ?? null });
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     console.error(`dsr:erase: ${userId} erased (${where}); receipt ${report.receipt_id}`);
     return 0;
-  } catch (error) {
-    if (error instanceof AuthError) {
-      console.error(`dsr:erase: ${error.message}`);
-      return 1;
-    }
-    throw error;
-  } finally {
-    await prisma.$disconnect();
-    await close();
-  }
+  });
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    console.error(`dsr:erase: ${error instanceof Error ? error.message : String(error)}`);
-    process.exitCode = 1;
-  },
-);
+runCommand("dsr:erase", main);

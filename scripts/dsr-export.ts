@@ -5,10 +5,8 @@
 // Exit codes: 0 done, 1 failed (no such person), 2 bad arguments.
 import { writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
-import { AuthError } from "../gateway/auth/auth-error.ts";
 import { DataSubjectRequests } from "../gateway/privacy/data-subject.ts";
-import { createPrismaClient } from "../platform/database/database.ts";
-import { openDatabaseFromEnvironment } from "../platform/database/database-from-environment.ts";
+import { runCommand, withDatabase } from "./operator-command.ts";
 import { createLogger } from "../platform/logger.ts";
 
 const USAGE = "usage: npm run dsr:export -- <user_id> [--reference TICKET] [--out FILE]";
@@ -26,9 +24,7 @@ async function main(argv: string[]): Promise<number> {
     console.error(USAGE);
     return 2;
   }
-  const { target, where, close } = await openDatabaseFromEnvironment(1);
-  const prisma = createPrismaClient(target);
-  try {
+  return withDatabase(async (prisma, where) => {
     const document = await new DataSubjectRequests(prisma, createLogger("silent")).export(userId, { kind: "operator", reference: parsed.values.reference ?? null });
     const json = `${JSON.stringify(document, null, 2)}\n`;
     if (parsed.values.out) {
@@ -38,24 +34,7 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write(json);
     }
     return 0;
-  } catch (error) {
-    if (error instanceof AuthError) {
-      console.error(`dsr:export: ${error.message}`);
-      return 1;
-    }
-    throw error;
-  } finally {
-    await prisma.$disconnect();
-    await close();
-  }
+  });
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    console.error(`dsr:export: ${error instanceof Error ? error.message : String(error)}`);
-    process.exitCode = 1;
-  },
-);
+runCommand("dsr:export", main);

@@ -4,8 +4,7 @@
 // records what it purged in the audit log. Idempotent. Works on DATABASE_URL, else the embedded
 // PGlite under DATA_DIR (with the server stopped). Exit codes: 0 done, 1 failed, 2 bad arguments.
 import { loadConfig } from "../platform/config/config.ts";
-import { createPrismaClient } from "../platform/database/database.ts";
-import { openDatabaseFromEnvironment } from "../platform/database/database-from-environment.ts";
+import { runCommand, withDatabase } from "./operator-command.ts";
 import { createLogger } from "../platform/logger.ts";
 import { RetentionPurge } from "../realtime/retention/retention-purge.ts";
 
@@ -15,9 +14,7 @@ async function main(argv: readonly string[]): Promise<number> {
     return 2;
   }
   const config = loadConfig();
-  const { target, where, close } = await openDatabaseFromEnvironment(1);
-  const prisma = createPrismaClient(target);
-  try {
+  return withDatabase(async (prisma, where) => {
     const report = await new RetentionPurge(prisma, config.retention, createLogger(config.logLevel).child({ job: "retention" })).run();
     if (report.total === 0) {
       console.log(`retention:purge: nothing older than its window (${where}); nothing purged`);
@@ -29,18 +26,7 @@ async function main(argv: readonly string[]): Promise<number> {
       console.log(`retention:purge: ${report.total} rows purged in ${report.durationMs} ms (${where}); recorded as audit event ${report.eventId}`);
     }
     return 0;
-  } finally {
-    await prisma.$disconnect();
-    await close();
-  }
+  });
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    console.error(`retention:purge: ${error instanceof Error ? error.message : String(error)}`);
-    process.exitCode = 1;
-  },
-);
+runCommand("retention:purge", main);
