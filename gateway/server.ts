@@ -17,6 +17,7 @@ import { introspectionGuard } from "./introspection-guard.ts";
 import { sandboxLandingPage, withLandingPage } from "./landing-page.ts";
 import { TrustedDocumentGate } from "./trusted-documents/trusted-document-gate.ts";
 import { TrustedDocumentStore } from "./trusted-documents/trusted-document-store.ts";
+import type { ExpenseImporter } from "./rest/import-routes.ts";
 import { createRestRoutes } from "./rest/router.ts";
 import { SubgraphDataSource } from "./subgraph-data-source.ts";
 import { GatewaySignature } from "../platform/auth/gateway-signature.ts";
@@ -31,6 +32,8 @@ export interface GatewayOptions {
   logger: Logger;
   /** Defaults to the committed schema/supergraph.graphql. */
   supergraphSdl?: string;
+  /** Serves POST /v1/imports (the runtime's: an import ends with the subgraphs' diagnosis and prevention). */
+  importer?: ExpenseImporter;
 }
 
 export interface RunningGateway {
@@ -111,7 +114,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     limits: options.config.limits.http,
     ready: () => ready,
     security,
-    routes: withLandingPage(createRestRoutes(auth, apollo)),
+    routes: withLandingPage(createRestRoutes(auth, apollo, options.importer)),
     context: async ({ requestId, request, graphql }) => {
       const { viewer, authorization, dpop } = await authenticate(auth.verifier, request, auth.proofs);
       const rateLimit = await countGraphQLRequest(rateLimits, viewer.clientId);

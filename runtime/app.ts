@@ -6,6 +6,7 @@ import { openEmbeddedDatabase, type DatabaseTarget } from "../platform/database/
 import { startSubgraph, type RunningSubgraph } from "../subgraphs/shared/subgraph-server.ts";
 import { SUBGRAPH_NAMES, type Config, type SubgraphName } from "../platform/config/config.ts";
 import type { Logger } from "../platform/logger.ts";
+import { importExpenses } from "./expense-imports.ts";
 import { startRealtimeWorkers, type RunningRealtimeWorkers } from "./realtime-workers.ts";
 
 /** One piece, for `--only`: the gateway, a subgraph, or the realtime workers (outbox relay, webhook dispatcher, prevention's outbox consumer, export worker). */
@@ -110,6 +111,7 @@ export async function startKamina(options: StartOptions): Promise<RunningKamina>
         port: config.port,
         subgraphUrls,
         logger,
+        importer: importExpenses,
       });
       if (config.realtime.workers) running.realtime = await startRealtimeWorkers(config, database, logger);
     }

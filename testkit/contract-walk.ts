@@ -46,7 +46,7 @@ export async function walkContract(options: WalkOptions): Promise<WalkReport> {
   const called = new Set<string>();
   const basic = { authorization: `Basic ${Buffer.from(`${options.clientId}:${options.clientSecret}`).toString("base64")}` };
 
-  async function call(name: string, method: string, path: string, init: { headers?: Record<string, string>; json?: unknown; form?: Record<string, string> } = {}): Promise<{ status: number; body: Json }> {
+  async function call(name: string, method: string, path: string, init: { headers?: Record<string, string>; json?: unknown; form?: Record<string, string>; csv?: string } = {}): Promise<{ status: number; body: Json }> {
     const headers: Record<string, string> = { ...init.headers };
     let body: string | undefined;
     if (init.json !== undefined) {
@@ -55,6 +55,9 @@ export async function walkContract(options: WalkOptions): Promise<WalkReport> {
     } else if (init.form) {
       headers["content-type"] = "application/x-www-form-urlencoded";
       body = new URLSearchParams(init.form).toString();
+    } else if (init.csv !== undefined) {
+      headers["content-type"] = "text/csv";
+      body = init.csv;
     }
     const url = path.startsWith("http") ? path : `${base}${path}`;
     const response = await fetch(url, { method, headers, ...(body !== undefined ? { body } : {}) });
@@ -96,6 +99,9 @@ export async function walkContract(options: WalkOptions): Promise<WalkReport> {
     await call("reject a consent already authorised (the app)", "POST", `/v1/consents/${consentId}/reject`, { headers: asApp, json: {} });
     await call("export everything about the person (the app)", "POST", "/v1/data-subject/export", { headers: asApp, json: { user_external_id: options.userId } });
     await call("erase a person not stored (the app)", "POST", "/v1/data-subject/erase", { headers: asApp, json: { user_external_id: "USR_NOT_STORED" } });
+    const monefy = `date,account,category,amount,currency,converted amount,currency,description\n${new Date().toISOString().slice(0, 10)},Cash,Eating out,-4.50,,-4.50,,"contract walk, coffee"\n`;
+    await call("import a Monefy export (the app)", "POST", `/v1/imports?format=monefy&user_id=${options.userId}`, { headers: asApp, csv: monefy });
+    await call("import a file with a bad row (the app)", "POST", `/v1/imports?format=monefy&user_id=${options.userId}`, { headers: asApp, csv: monefy.replace("-4.50,,", "four fifty,,") });
   }
   const refreshed = await call("refresh", "POST", "/v1/auth/token", { headers: basic, form: { grant_type: "refresh_token", refresh_token: String(consent.body.refresh_token ?? "") } });
   await call("refresh with a spent token", "POST", "/v1/auth/token", { headers: basic, form: { grant_type: "refresh_token", refresh_token: "rf_not_a_token" } });

@@ -12,6 +12,7 @@ import { addDataSubjectRoutes } from "./data-subject-routes.ts";
 import { addExportRoutes } from "./export-routes.ts";
 import { addFinanceRoutes } from "./finance-routes.ts";
 import { addGraphRoutes } from "./graph-routes.ts";
+import { addImportRoutes, type ExpenseImporter } from "./import-routes.ts";
 import { REFERENCE_PAGE_CSP, referencePage } from "./reference-page.ts";
 import { addReportRoutes } from "./report-routes.ts";
 import { RestRoutes } from "./rest-routes.ts";
@@ -24,7 +25,7 @@ const API_DESCRIPTION =
   "The brief's REST routes, each a stored GraphQL operation run through the same gateway: consent, field scopes and receipts apply exactly as on /graphql. Errors are the envelope `{code, message, retry_after, request_id}` (docs/errors.md).";
 
 /** Routes every gateway serves beside /graphql. Consent and token routes join here. */
-export function createRestRoutes(services: AuthServices, apollo: ApolloServer<GatewayContext>): RouteHandler {
+export function createRestRoutes(services: AuthServices, apollo: ApolloServer<GatewayContext>, importer?: ExpenseImporter): RouteHandler {
   const router = new RestRoutes(services.logger);
   router.add(
     "GET",
@@ -69,6 +70,7 @@ export function createRestRoutes(services: AuthServices, apollo: ApolloServer<Ga
   addFinanceRoutes(router, apollo, services);
   addAuditRoutes(router, api, services);
   addDataSubjectRoutes(router, api, services);
+  addImportRoutes(router, api, services, importer);
   // Built once the routes are in: the document describes exactly what this gateway serves.
   let document: Record<string, unknown> | undefined;
   const documentOf = () => (document ??= router.document({ title: "kamina-graph REST API", version: API_VERSION, description: API_DESCRIPTION }));
