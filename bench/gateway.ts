@@ -5,6 +5,11 @@
 // after the other: (a) a 20-user query over all five subgraphs through the gateway, (b) a
 // wellness-only query through the gateway and (c) that same query straight to the wellness
 // subgraph, the ceiling. Prints the table and the gateway's overhead, then cleans up.
+//
+// Every request of a scenario is the same page with the same token: the identical-pages load, in
+// which the gateway shares identical subgraph fetches in flight (SHARE_INFLIGHT_FETCHES, on by
+// default; the child inherits it). The figure without sharing:
+// `SHARE_INFLIGHT_FETCHES=false npm run bench:gateway -- ...`.
 import assert from "node:assert/strict";
 import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -63,6 +68,8 @@ async function run(options: BenchOptions): Promise<void> {
   const server: ServerChild = await startServerChild({ databaseUrl: database.url, nodeFlags, sandboxClientSecret: SANDBOX_CLIENT_SECRET, nodeEnv: options.production ? "production" : undefined });
   cleanups.add("the server child", () => server.stop());
   log(`server child ${server.pid} ready in ${Date.now() - started} ms: gateway ${server.gatewayUrl}, wellness ${server.subgraphUrls.wellness}`);
+  const sharing = `identical subgraph fetches in flight ${server.config.shareInflightFetches ? "shared" : "not shared (SHARE_INFLIGHT_FETCHES=false)"}`;
+  log(sharing);
   log(`subgraphs: ${Object.entries(server.subgraphUrls).map(([name, url]) => `${name} ${url}`).join(", ")}`);
 
   // The graph answers nobody without a token: call it as the sandbox partner does.
@@ -134,7 +141,7 @@ async function run(options: BenchOptions): Promise<void> {
   console.log(`Code: ${codeVersion()}`);
   console.log(
     `Load: ${options.connections} connections, ${options.duration} s measured after ${options.warmup} s warm-up per scenario; ${options.users} seeded users; ` +
-      `server NODE_ENV ${options.production ? "production" : "unset"}; server, PostgreSQL and load generator on the same machine`,
+      `server NODE_ENV ${options.production ? "production" : "unset"}; every request the same page (${sharing}); server, PostgreSQL and load generator on the same machine`,
   );
   console.log("");
   console.log(resultsTable(measurements));

@@ -68,7 +68,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       buildService: ({ name }) => {
         const url = options.subgraphUrls[name as SubgraphName];
         if (!url) throw new Error(`The supergraph names a subgraph "${name}" that has no configured URL`);
-        return new SubgraphDataSource(name, url, options.config.subgraphTimeoutMs, signature);
+        return new SubgraphDataSource(name, url, options.config.subgraphTimeoutMs, signature, options.config.shareInflightFetches);
       },
       logger,
     },

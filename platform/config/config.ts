@@ -49,6 +49,7 @@ const environment = z.object({
     .optional(),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   SUBGRAPH_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+  SHARE_INFLIGHT_FETCHES: z.enum(["true", "false"]).default("true"),
   REPORT_MIN_CELL: z.coerce.number().int().min(2).max(1000).default(10),
   UNSAFE_DISABLE_SCOPE_ENFORCEMENT: z.enum(["true", "false"]).default("false"),
   UNSAFE_UNSIGNED_SUBGRAPH_REQUESTS: z.enum(["true", "false"]).default("false"),
@@ -107,6 +108,8 @@ export interface Config {
    */
   publicUrl: string | undefined;
   subgraphTimeoutMs: number;
+  /** Identical subgraph queries in flight for the same caller and consent state share one fetch (gateway/inflight-fetches.ts). */
+  shareInflightFetches: boolean;
   /**
    * For benchmarks only (`UNSAFE_DISABLE_SCOPE_ENFORCEMENT=true`): the gateway and the subgraphs
    * skip the per-field `@requiresScopes`/`@authenticated` checks and write no consent receipts.
@@ -193,6 +196,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     appApiKey: values.APP_API_KEY,
     publicUrl: values.PUBLIC_URL?.replace(/\/+$/, ""),
     subgraphTimeoutMs: values.SUBGRAPH_TIMEOUT_MS,
+    shareInflightFetches: values.SHARE_INFLIGHT_FETCHES === "true",
     unsafeDisableScopeEnforcement: values.UNSAFE_DISABLE_SCOPE_ENFORCEMENT === "true",
     unsafeUnsignedSubgraphRequests: values.UNSAFE_UNSIGNED_SUBGRAPH_REQUESTS === "true",
     reports: { minCell: values.REPORT_MIN_CELL },

@@ -1,0 +1,244 @@
+// Identical queries in flight at once for the same caller share one subgraph fetch; different
+// people, different clients, mutations and a consent revoked meanwhile never do. A fetch is made
+// to wait by a real table lock held in another PostgreSQL session, so what is in flight is
+// visible: each fetch that reached the database is one backend waiting on that lock.
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
+import pg from "pg";
+import { seedDatabase } from "../prisma/seed/index.ts";
+import { hashSecret } from "../platform/secret-hash.ts";
+import { createTestDatabase, type TestDatabase } from "../testkit/postgres.ts";
+import { basic, bearer, CONSENT_TEXT_VERSION, consentToken, DEMO_CLIENT, TEST_SANDBOX_SECRET } from "../testkit/tokens.ts";
+import { countStatements, startTestKamina, type GraphQLResponse } from "./support/kamina.ts";
+import { rest } from "./support/rest.ts";
+
+const PAGE = `query Page { me { id wellness { score band } debts { id balance } } }`;
+/** Another sandbox client: the same person's data asked by two clients. */
+const OTHER = { id: "lab_shared_other", secret: "shared-other-secret-0123" };
+const LOCKED_TABLE = "wellness_snapshot";
+
+describe("identical subgraph fetches in flight", () => {
+  let database: TestDatabase;
+  let kamina: Awaited<ReturnType<typeof startTestKamina>>;
+  let sql: pg.Client;
+  let people: [string, string, string];
+  let requestCount = 0;
+
+  /** A request with an id of its own, so its receipts can be counted. */
+  const post = async (query: string, headers: Record<string, string>, variables?: Record<string, unknown>): Promise<GraphQLResponse & { requestId: string }> => {
+    const requestId = `shared-fetch-${process.pid}-${++requestCount}`;
+    const response = await fetch(kamina.graphqlUrl, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-request-id": requestId, ...headers },
+      body: JSON.stringify({ query, variables }),
+    });
+    return { status: response.status, body: (await response.json()) as GraphQLResponse["body"], requestId };
+  };
+
+  /** Backends of this test's database waiting on a lock: the fetches in flight behind it. */
+  const waiting = async (): Promise<number> => {
+    const rows = await sql.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'");
+    return rows.rows[0]!.n;
+  };
+
+  const waitForWaiting = async (count: number): Promise<void> => {
+    const deadline = Date.now() + 10_000;
+    while ((await waiting()) < count) {
+      if (Date.now() > deadline) throw new Error(`fewer than ${count} fetches reached the database in 10 s`);
+      await sleep(20);
+    }
+  };
+
+  /** Runs `during` while a second session holds the table every wellness fetch reads, then lets go. */
+  const whileLocked = async <T>(during: (locker: pg.Client) => Promise<T>): Promise<T> => {
+    const locker = new pg.Client({ connectionString: database.url });
+    await locker.connect();
+    try {
+      await locker.query("BEGIN");
+      await locker.query(`LOCK TABLE ${LOCKED_TABLE} IN ACCESS EXCLUSIVE MODE`);
+      return await during(locker);
+    } finally {
+      await locker.query("COMMIT").catch(() => undefined);
+      await locker.end();
+    }
+  };
+
+  const receiptsOf = async (requestId: string): Promise<number> => {
+    const rows = await sql.query("SELECT 1 FROM audit_event WHERE action = 'consent.receipt' AND request_id = $1", [requestId]);
+    return rows.rowCount ?? 0;
+  };
+
+  before(async () => {
+    database = await createTestDatabase();
+    await seedDatabase({ kind: "postgres", url: database.url, poolSize: 2 }, { users: 20, seed: 17, sandboxClientSecret: TEST_SANDBOX_SECRET });
+    kamina = await startTestKamina({ kind: "postgres", url: database.url, poolSize: 8 });
+    const { prisma } = kamina.gateway!.auth;
+    await prisma.partnerClient.create({
+      data: { id: OTHER.id, name: "Other lab", secretHash: await hashSecret(OTHER.secret), countries: ["EC", "MX", "PE", "CO", "CL"], allowedScopes: ["wellness.read", "debts.read"], clientScopes: [], sandbox: true },
+    });
+    const users = await prisma.user.findMany({ where: { snapshots: { some: {} }, debts: { some: {} }, consents: { none: {} } }, select: { id: true }, orderBy: { id: "asc" }, take: 3 });
+    assert.equal(users.length, 3, "the seed has three people with wellness, debts and no consent yet");
+    people = [users[0]!.id, users[1]!.id, users[2]!.id];
+    sql = new pg.Client({ connectionString: database.url });
+    await sql.connect();
+  });
+
+  after(async () => {
+    await sql?.end();
+    await kamina?.stop();
+    await database?.drop();
+  });
+
+  test("identical concurrent requests with one token share one fetch per subgraph, and each writes its own receipt", async () => {
+    const token = await consentToken(kamina, people[0]);
+    const alone = await post(PAGE, bearer(token));
+    assert.equal(alone.status, 200);
+    assert.equal(alone.body.errors, undefined);
+    assert.equal(alone.body.data!.me.id, people[0]);
+    const once = await countStatements(kamina, () => post(PAGE, bearer(token)));
+
+    const n = 6;
+    let answers: Awaited<ReturnType<typeof post>>[] = [];
+    const statements = await countStatements(kamina, () =>
+      whileLocked(async () => {
+        const requests = Array.from({ length: n }, () => post(PAGE, bearer(token)));
+        await waitForWaiting(1);
+        // Time for every request to pass the gateway's token check and reach the wellness fetch.
+        await sleep(1_000);
+        assert.equal(await waiting(), 1, "the six requests wait on one wellness fetch");
+        return requests;
+      }).then(async (requests) => {
+        answers = await Promise.all(requests);
+      }),
+    );
+
+    for (const answer of answers) {
+      assert.equal(answer.status, 200);
+      assert.deepEqual(answer.body, alone.body);
+    }
+    assert.equal(statements.wellness, once.wellness, "one wellness fetch for six requests");
+    assert.equal(statements.debts, once.debts, "one debts fetch for six requests");
+    for (const answer of answers) assert.equal(await receiptsOf(answer.requestId), 1, `request ${answer.requestId} wrote its own receipt`);
+  });
+
+  test("two people asking the same query at once are never shared: each gets their own answer", async () => {
+    const tokens = await Promise.all(people.slice(0, 2).map((id) => consentToken(kamina, id)));
+    const once = await countStatements(kamina, () => post(PAGE, bearer(tokens[0]!)));
+    let answers: Awaited<ReturnType<typeof post>>[] = [];
+    const statements = await countStatements(kamina, async () => {
+      const requests = await whileLocked(async () => {
+        const requests = tokens.map((token) => post(PAGE, bearer(token)));
+        await waitForWaiting(2);
+        return requests;
+      });
+      answers = await Promise.all(requests);
+    });
+    assert.deepEqual(answers.map((answer) => answer.body.data?.me.id), people.slice(0, 2));
+    assert.equal(statements.wellness, 2 * once.wellness!);
+    assert.equal(statements.debts, 2 * once.debts!);
+    for (const answer of answers) assert.equal(await receiptsOf(answer.requestId), 1);
+  });
+
+  test("one person's data asked by two clients at once is fetched once per client", async () => {
+    const ours = await consentToken(kamina, people[0]);
+    const user = await kamina.gateway!.auth.prisma.user.findUniqueOrThrow({ where: { id: people[0] }, select: { country: true } });
+    const asked = await rest(kamina.gateway!.origin, "POST", "/v1/auth/consent", {
+      headers: basic(OTHER.id, OTHER.secret),
+      json: { client_id: OTHER.id, user_external_id: people[0], scopes: ["wellness.read", "debts.read"], country: user.country, consent_text_version: CONSENT_TEXT_VERSION },
+    });
+    assert.equal(asked.status, 200, JSON.stringify(asked.body));
+    const theirs = asked.body.access_token as string;
+
+    const answers = await Promise.all(
+      await whileLocked(async () => {
+        const requests = [post(PAGE, bearer(ours)), post(PAGE, bearer(theirs))];
+        await waitForWaiting(2);
+        return requests;
+      }),
+    );
+    for (const answer of answers) {
+      assert.equal(answer.status, 200);
+      assert.equal(answer.body.data?.me.id, people[0]);
+      assert.equal(await receiptsOf(answer.requestId), 1);
+    }
+    const clients = await sql.query<{ client_id: string }>("SELECT client_id FROM audit_event WHERE action = 'consent.receipt' AND request_id = ANY($1) ORDER BY client_id", [answers.map((answer) => answer.requestId)]);
+    assert.deepEqual(clients.rows.map((row) => row.client_id).sort(), [DEMO_CLIENT, OTHER.id].sort());
+  });
+
+  test("a mutation sent twice at once is sent twice", async () => {
+    const token = await consentToken(kamina, people[1]);
+    const answers = await Promise.all(
+      await whileLocked(async () => {
+        const requests = [post("mutation { runDiagnosis { score } }", bearer(token)), post("mutation { runDiagnosis { score } }", bearer(token))];
+        await waitForWaiting(2);
+        return requests;
+      }),
+    );
+    for (const answer of answers) {
+      assert.equal(answer.status, 200);
+      assert.equal(answer.body.errors, undefined, JSON.stringify(answer.body.errors));
+      assert.equal(typeof answer.body.data?.runDiagnosis.score, "number");
+    }
+  });
+
+  test("a request started after its consent was revoked is refused, not served from the fetch already in flight", async () => {
+    const user = people[1];
+    const { prisma } = kamina.gateway!.auth;
+    const asked = await rest(kamina.gateway!.origin, "POST", "/v1/auth/consent", {
+      headers: basic(DEMO_CLIENT, TEST_SANDBOX_SECRET),
+      json: { client_id: DEMO_CLIENT, user_external_id: user, scopes: ["wellness.read", "debts.read"], country: (await prisma.user.findUniqueOrThrow({ where: { id: user } })).country, consent_text_version: CONSENT_TEXT_VERSION },
+    });
+    assert.equal(asked.status, 200, JSON.stringify(asked.body));
+    const token = asked.body.access_token as string;
+
+    const { first, afterRevocation } = await whileLocked(async () => {
+      const first = post(PAGE, bearer(token));
+      await waitForWaiting(1);
+      const revoked = await rest(kamina.gateway!.origin, "DELETE", `/v1/consents/${asked.body.consent_id as string}`, { headers: basic(DEMO_CLIENT, TEST_SANDBOX_SECRET), json: { reason: "the person withdrew" } });
+      assert.equal(revoked.status, 200, JSON.stringify(revoked.body));
+      // Answered while the first fetch is still held: it did not wait for, nor join, that fetch.
+      const afterRevocation = await post(PAGE, bearer(token));
+      assert.equal(await waiting(), 1, "the request after the revocation made no fetch of its own either");
+      return { first, afterRevocation };
+    });
+    await first;
+    assert.equal(afterRevocation.status, 401);
+    assert.equal(afterRevocation.body.data ?? null, null);
+    assert.ok(afterRevocation.body.errors?.some((error) => ["UNAUTHENTICATED", "CONSENT_REVOKED"].includes(error.extensions?.code as string)), JSON.stringify(afterRevocation.body));
+    assert.equal(await receiptsOf(afterRevocation.requestId), 0);
+  });
+
+  test("a partner's request started after one person revoked is not served that person from the fetch already in flight", async () => {
+    const user = people[2];
+    const { prisma } = kamina.gateway!.auth;
+    const sandbox = basic(DEMO_CLIENT, TEST_SANDBOX_SECRET);
+    const country = (await prisma.user.findUniqueOrThrow({ where: { id: user } })).country;
+    const asked = await rest(kamina.gateway!.origin, "POST", "/v1/auth/consent", {
+      headers: sandbox,
+      json: { client_id: DEMO_CLIENT, user_external_id: user, scopes: ["wellness.read", "debts.read"], country, consent_text_version: CONSENT_TEXT_VERSION },
+    });
+    assert.equal(asked.status, 200, JSON.stringify(asked.body));
+    const issued = await rest(kamina.gateway!.origin, "POST", "/v1/auth/token", { headers: sandbox, json: { grant_type: "client_credentials" } });
+    assert.equal(issued.status, 200, JSON.stringify(issued.body));
+    const partner = bearer(issued.body.access_token as string);
+    const ONE = `query One($id: ID!) { user(id: $id) { id wellness { score } } }`;
+    const before = await post(ONE, partner, { id: user });
+    assert.equal(before.body.data?.user?.id, user, JSON.stringify(before.body));
+
+    const { first, second } = await whileLocked(async () => {
+      const first = post(ONE, partner, { id: user });
+      await waitForWaiting(1);
+      const revoked = await rest(kamina.gateway!.origin, "DELETE", `/v1/consents/${asked.body.consent_id as string}`, { headers: sandbox, json: { reason: "the person withdrew" } });
+      assert.equal(revoked.status, 200, JSON.stringify(revoked.body));
+      const second = post(ONE, partner, { id: user });
+      // The gateway's check for the second request found another consent state: its own fetch.
+      await waitForWaiting(2);
+      return { first, second };
+    });
+    await first;
+    const answer = await second;
+    assert.equal(answer.body.data?.user ?? null, null, JSON.stringify(answer.body));
+    assert.equal(await receiptsOf(answer.requestId), 0);
+  });
+});
