@@ -59,8 +59,9 @@ const SPEC = {
   tag: "imports",
   caller: "app",
   query: importQuery,
+  fileBody: { contentTypes: ["text/csv", "multipart/form-data"], description: "The app's CSV export as it wrote it (UTF-8, with or without a byte-order mark), at most 4 MiB" },
   responses: { 200: { description: "The import", schema: importAnswer } },
-  errors: ["BAD_REQUEST", "BAD_USER_INPUT", "NOT_FOUND", "PAYLOAD_TOO_LARGE", "UNSUPPORTED_MEDIA_TYPE"],
+  errors: ["NOT_FOUND"],
 } satisfies RouteSpec;
 
 /** The file, from a CSV body or the first file of a multipart upload. */

@@ -66,7 +66,7 @@ export function routeConfig(method: HttpMethod, path: string, spec: RouteSpec): 
     };
   }
   const codes = new Set<ErrorCode>([...COMMON_ERRORS[spec.caller], ...(spec.errors ?? []), "METHOD_NOT_ALLOWED"]);
-  if (spec.body) codes.add("BAD_REQUEST").add("BAD_USER_INPUT").add("PAYLOAD_TOO_LARGE").add("UNSUPPORTED_MEDIA_TYPE");
+  if (spec.body || spec.fileBody) codes.add("BAD_REQUEST").add("BAD_USER_INPUT").add("PAYLOAD_TOO_LARGE").add("UNSUPPORTED_MEDIA_TYPE");
   if (spec.query || pathNames.length > 0) codes.add("BAD_USER_INPUT");
   const byStatus = new Map<number, ErrorCode[]>();
   for (const code of codes) byStatus.set(ERROR_CODES[code].status, [...(byStatus.get(ERROR_CODES[code].status) ?? []), code]);
@@ -82,6 +82,14 @@ export function routeConfig(method: HttpMethod, path: string, spec: RouteSpec): 
       required: !spec.body.safeParse(undefined).success,
       content: { "application/json": { schema: spec.body }, ...(spec.form ? { "application/x-www-form-urlencoded": { schema: spec.body } } : {}) },
     };
+  }
+  if (spec.fileBody) {
+    // The file as text; a multipart upload carries it as a part named `file`.
+    const fileSchema = (type: string) =>
+      type === "multipart/form-data"
+        ? { type: "object" as const, properties: { file: { type: "string" as const, contentMediaType: "text/csv" } }, required: ["file"] }
+        : { type: "string" as const };
+    request.body = { required: true, description: spec.fileBody.description, content: Object.fromEntries(spec.fileBody.contentTypes.map((type) => [type, { schema: fileSchema(type) }])) };
   }
   return {
     method: method.toLowerCase() as RouteConfig["method"],

@@ -27,6 +27,8 @@ export interface RouteSpec {
   body?: z.ZodType;
   /** Form bodies too (the OAuth token routes). */
   form?: boolean;
+  /** A body that is a file, not JSON (an app's CSV export): the content types it may come as. */
+  fileBody?: { contentTypes: readonly string[]; description: string };
   /** Answers other than errors, by status. */
   responses: Record<number, RouteResponse>;
   /** The error codes the route answers with, beyond those every route of its caller kind can (401, 405, 413, 415, 500). */
