@@ -3,6 +3,12 @@ import type { Viewer } from "../platform/auth/viewer.ts";
 import type { RequestMeter } from "./rate-limit/request-meter.ts";
 import type { ReceiptCollector } from "./scopes/receipts.ts";
 
+/** A billed call: its product, and whether one of its operations has counted it already. */
+export interface Billing {
+  product: string;
+  counted: boolean;
+}
+
 /** What the gateway knows about a request, built once from the verified token. */
 export interface GatewayContext {
   requestId: string;
@@ -17,6 +23,11 @@ export interface GatewayContext {
   rateLimit?: RequestMeter;
   /** What the subgraphs report they returned, per consent; set by the scoped gateway for each operation. */
   receipts?: ReceiptCollector;
+  /**
+   * What the request is billed as (pay-per-call metering), shared by every operation a REST route
+   * runs for one call so the call is counted once; none on /graphql, where each operation is one `graphql` call.
+   */
+  billing?: Billing;
   /** The registered text this HTTP request runs, when the gateway enforces trusted documents (trusted-document-gate.ts). */
   trustedDocument?: string;
 }

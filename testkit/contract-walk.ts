@@ -164,6 +164,10 @@ export async function walkContract(options: WalkOptions): Promise<WalkReport> {
   await call("consent receipts, bad limit", "GET", `/v1/consents/${consentId}/receipts?limit=-1`, { headers: basic });
   await call("the client's audit log for the consent", "GET", `/v1/audit?consent_id=${consentId}&limit=5`, { headers: basic });
   await call("the client's audit log, bad from", "GET", "/v1/audit?from=yesterday", { headers: basic });
+  await call("the client's usage today", "GET", `/v1/usage?from=${today}&to=${today}`, { headers: basic });
+  await call("the client's usage, bad to", "GET", `/v1/usage?from=${today}&to=soon`, { headers: basic });
+  await call("the client's invoice for this month", "GET", `/v1/usage/invoice?month=${today.slice(0, 7)}`, { headers: basic });
+  await call("the client's invoice, bad month", "GET", "/v1/usage/invoice?month=2026-13", { headers: basic });
   await call("revoke a token", "POST", "/v1/auth/revoke", { headers: basic, form: { token: String(refreshed.body.refresh_token ?? "rf_none") } });
   await call("revoke the consent, no body", "DELETE", `/v1/consents/${consentId}`, { headers: basic });
   await call("read after revocation", "GET", "/v1/debts", { headers: person });

@@ -5,6 +5,7 @@
 import { HeaderMap, type ApolloServerPlugin } from "@apollo/server";
 import type { GraphQLError } from "graphql";
 import { graphQLError } from "../../platform/errors.ts";
+import { PRODUCTS } from "../../platform/metering/usage-counter.ts";
 import type { GatewayContext } from "../context.ts";
 import { RateLimitExceeded, type RateLimits } from "./rate-limits.ts";
 import { headersOf, RequestMeter } from "./request-meter.ts";
@@ -15,11 +16,12 @@ export function graphQLRateLimited(error: RateLimitExceeded, meter?: RequestMete
   return graphQLError("RATE_LIMITED", error.message, { retryAfter: error.retryAfterSeconds, http: { status: 429, headers } });
 }
 
-/** Counts one /graphql request of the token's client; its meter goes in the request's context. */
+/** Counts one /graphql request of the token's client, and refuses it once its plan's operations are spent; its meter goes in the request's context. */
 export async function countGraphQLRequest(rateLimits: RateLimits, clientId: string): Promise<RequestMeter> {
   const meter = new RequestMeter();
   try {
     await rateLimits.countRequest(meter, clientId);
+    await rateLimits.spendQuota(meter, clientId, PRODUCTS.graphql);
   } catch (error) {
     throw error instanceof RateLimitExceeded ? graphQLRateLimited(error, meter) : error;
   }

@@ -14,6 +14,7 @@ import type { DatabaseTarget, PrismaClient } from "../../platform/database/datab
 import type { Logger } from "../../platform/logger.ts";
 import { LruMap } from "../../platform/lru-map.ts";
 import { createLimiterStore, memoryStore, type LimiterStore } from "./limiter-store.ts";
+import { PlanQuotas } from "./plan-quotas.ts";
 import type { LimitState, Policy, RequestMeter } from "./request-meter.ts";
 
 /** How long a client's sandbox flag is taken as read: it is set when the client is registered. */
@@ -47,6 +48,7 @@ export class RateLimits {
   private readonly failuresByClient: Limiter;
   private readonly failuresByAddress: Limiter;
   private readonly tiers = new LruMap<string, { sandbox: boolean; until: number }>(TIERS_KEPT);
+  private readonly planQuotas: PlanQuotas;
 
   constructor(
     private readonly store: LimiterStore,
@@ -63,6 +65,7 @@ export class RateLimits {
     this.consentPrompts = tiered("consent-prompts", config.consentPrompts.perPerson, config.consentPrompts.windowSeconds);
     this.failuresByClient = limiter("auth-failures-client", config.authFailures.perClient, config.authFailures.windowSeconds);
     this.failuresByAddress = limiter("auth-failures-address", config.authFailures.perAddress, config.authFailures.windowSeconds);
+    this.planQuotas = new PlanQuotas(prisma);
   }
 
   get storeKind(): LimiterStore["kind"] {
@@ -73,6 +76,14 @@ export class RateLimits {
   async countRequest(meter: RequestMeter, clientId: string, sandbox?: boolean): Promise<void> {
     const limiter = this.requests[(sandbox ?? (await this.isSandbox(clientId))) ? "sandbox" : "live"];
     await this.consume(meter, limiter, clientId, 1, `Client ${clientId} is over its ${limiter.policy.quota} requests per ${limiter.policy.windowSeconds} s`);
+  }
+
+  /** A billable call of `product` (metering): refused once the client's plan quota for the month is spent. */
+  async spendQuota(meter: RequestMeter, clientId: string, product: string): Promise<void> {
+    const standing = await this.planQuotas.check(clientId, product);
+    if (!standing) return;
+    meter.record(standing.state);
+    if (standing.refusal) throw new RateLimitExceeded(standing.refusal, standing.state.resetSeconds, [standing.state]);
   }
 
   /** The estimated cost of an operation the client runs (never 0 or less: nothing to count). */

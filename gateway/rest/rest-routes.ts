@@ -9,6 +9,7 @@ import type { Logger } from "../../platform/logger.ts";
 import { AuthError } from "../auth/auth-error.ts";
 import { RateLimitExceeded } from "../rate-limit/rate-limits.ts";
 import { headersOf, meterResponse } from "../rate-limit/request-meter.ts";
+import { nameBilledRoute } from "./billed-calls.ts";
 import { RestError, sendError } from "./envelope.ts";
 import { parseQuery } from "./query-params.ts";
 import { routeConfig, SECURITY_SCHEMES, type HttpMethod } from "./route-openapi.ts";
@@ -66,6 +67,7 @@ export class RestRoutes {
       const { incoming, outgoing, info } = context.env;
       // Counts made while the request is served (rate-limit/) set the RateLimit headers of its answer.
       meterResponse(incoming, outgoing);
+      nameBilledRoute(incoming, method, path);
       // Answers carry one person's data, read under one token: no shared cache may keep them. The
       // public routes (keys, the contract) set their own caching.
       outgoing.setHeader("cache-control", "no-store");

@@ -17,6 +17,7 @@ import { REFERENCE_PAGE_CSP, referencePage } from "./reference-page.ts";
 import { addReportRoutes } from "./report-routes.ts";
 import { RestRoutes } from "./rest-routes.ts";
 import { addTokenRoutes } from "./token-routes.ts";
+import { addUsageRoutes } from "./usage-routes.ts";
 
 /** The REST API's version in the OpenAPI document: bump it with any change a partner's client would notice. */
 const API_VERSION = "1.0.0";
@@ -71,6 +72,7 @@ export function createRestRoutes(services: AuthServices, apollo: ApolloServer<Ga
   addAuditRoutes(router, api, services);
   addDataSubjectRoutes(router, api, services);
   addImportRoutes(router, api, services, importer);
+  addUsageRoutes(router, api, services);
   // Built once the routes are in: the document describes exactly what this gateway serves.
   let document: Record<string, unknown> | undefined;
   const documentOf = () => (document ??= router.document({ title: "kamina-graph REST API", version: API_VERSION, description: API_DESCRIPTION }));

@@ -7,6 +7,7 @@ import { authenticate } from "../../platform/auth/authenticate.ts";
 import type { AuthServices } from "../auth/services.ts";
 import { gatewayContext, type GatewayContext } from "../context.ts";
 import { meterOf } from "../rate-limit/request-meter.ts";
+import { billedRouteOf } from "./billed-calls.ts";
 import { RestError } from "./envelope.ts";
 
 // The brief's REST routes are stored GraphQL operations run through the same gateway: the token,
@@ -75,7 +76,14 @@ export class StoredOperations {
 
   private async authenticate(request: IncomingMessage, info: RequestInfo): Promise<GatewayContext> {
     const { viewer, authorization, dpop } = await authenticateRest(this.auth, request);
-    return gatewayContext(this.auth.verifier, info.requestId, viewer, authorization, dpop, meterOf(request));
+    const context = gatewayContext(this.auth.verifier, info.requestId, viewer, authorization, dpop, meterOf(request));
+    // A data route is a billable call: refused once the plan's quota is spent, counted by its first operation.
+    const product = billedRouteOf(request);
+    if (product !== undefined) {
+      await this.auth.rateLimits.spendQuota(meterOf(request), viewer.clientId, product);
+      context.billing = { product, counted: false };
+    }
+    return context;
   }
 }
 

@@ -38,6 +38,8 @@ interface ReceiptRow {
   consent_id: string;
   fields: string[];
   detail: Record<string, unknown>;
+  /** The product the request is billed as (platform/metering/), when it is billed. */
+  product: string | undefined;
 }
 
 /**
@@ -50,6 +52,9 @@ interface ReceiptRow {
  * travel as parallel arrays (Prisma's createMany spends about ten times the CPU), which `unnest`
  * counts for the planner, so each consent is found by key; a JSON recordset is estimated at 100
  * rows, which the planner answered with a hash join over the whole consent table.
+ *
+ * A billed request (pay-per-call metering) is counted by the same statement, once per request
+ * whose receipts were written, so usage never disagrees with the receipts.
  */
 export class ReceiptWriter {
   private readonly batcher: StatementBatcher<ReceiptRow, void>;
@@ -58,25 +63,41 @@ export class ReceiptWriter {
     this.batcher = new StatementBatcher((rows) => this.insert(rows), 2000);
   }
 
-  async write(request: { requestId: string; viewer: Viewer; operationName: string | null }, receipts: readonly { consentId: string; fields: string[] }[]): Promise<void> {
+  /** `product`: what the request is billed as; none when it is not billed (a subscription's events, an operation already counted). */
+  async write(request: { requestId: string; viewer: Viewer; operationName: string | null; product?: string | undefined }, receipts: readonly { consentId: string; fields: string[] }[]): Promise<void> {
     const detail = { tokenUse: request.viewer.kind, operationName: request.operationName };
     await Promise.all(
       receipts.map((receipt) =>
-        this.batcher.add({ request_id: request.requestId, client_id: request.viewer.clientId, consent_id: receipt.consentId, fields: receipt.fields, detail }),
+        this.batcher.add({ request_id: request.requestId, client_id: request.viewer.clientId, consent_id: receipt.consentId, fields: receipt.fields, detail, product: request.product }),
       ),
     );
   }
 
   private async insert(rows: readonly ReceiptRow[]): Promise<void[]> {
     const column = <T>(pick: (row: ReceiptRow) => T): T[] => rows.map(pick);
-    const written = await this.prisma.$executeRaw`
-      INSERT INTO audit_event (action, request_id, client_id, user_id, consent_id, country, scopes, fields, detail)
-      SELECT ${RECEIPT_ACTION}, r.request_id, c.client_id, c.user_id, c.id, c.country, c.scopes,
-             ARRAY(SELECT jsonb_array_elements_text(r.fields)), r.detail
-      FROM unnest(${column((row) => row.request_id)}::text[], ${column((row) => row.client_id)}::text[], ${column((row) => row.consent_id)}::text[],
-                  ${column((row) => JSON.stringify(row.fields))}::jsonb[], ${column((row) => JSON.stringify(row.detail))}::jsonb[])
-             AS r(request_id, client_id, consent_id, fields, detail)
-      JOIN consent c ON c.id = r.consent_id AND c.client_id = r.client_id`;
+    const billed = new Map<string, { clientId: string; product: string }>();
+    for (const row of rows) if (row.product !== undefined) billed.set(row.request_id, { clientId: row.client_id, product: row.product });
+    const [result] = await this.prisma.$queryRaw<{ written: number }[]>`
+      WITH written AS (
+        INSERT INTO audit_event (action, request_id, client_id, user_id, consent_id, country, scopes, fields, detail)
+        SELECT ${RECEIPT_ACTION}, r.request_id, c.client_id, c.user_id, c.id, c.country, c.scopes,
+               ARRAY(SELECT jsonb_array_elements_text(r.fields)), r.detail
+        FROM unnest(${column((row) => row.request_id)}::text[], ${column((row) => row.client_id)}::text[], ${column((row) => row.consent_id)}::text[],
+                    ${column((row) => JSON.stringify(row.fields))}::jsonb[], ${column((row) => JSON.stringify(row.detail))}::jsonb[])
+               AS r(request_id, client_id, consent_id, fields, detail)
+        JOIN consent c ON c.id = r.consent_id AND c.client_id = r.client_id
+        RETURNING request_id
+      ), billed AS (
+        INSERT INTO usage_counter (client_id, product, day, count)
+        SELECT b.client_id, b.product, (now() AT TIME ZONE 'UTC')::date, count(*)
+        FROM unnest(${[...billed.keys()]}::text[], ${[...billed.values()].map((bill) => bill.clientId)}::text[], ${[...billed.values()].map((bill) => bill.product)}::text[])
+             AS b(request_id, client_id, product)
+        WHERE EXISTS (SELECT 1 FROM written w WHERE w.request_id = b.request_id)
+        GROUP BY b.client_id, b.product
+        ON CONFLICT (client_id, product, day) DO UPDATE SET count = usage_counter.count + EXCLUDED.count
+      )
+      SELECT count(*)::int AS written FROM written`;
+    const written = result?.written ?? 0;
     if (written !== rows.length) throw new Error(`${rows.length - written} of ${rows.length} consent receipts name no consent of their client`);
     return rows.map(() => undefined);
   }

@@ -5,6 +5,7 @@ import { graphQLError } from "../../platform/errors.ts";
 import { LruMap } from "../../platform/lru-map.ts";
 import type { Logger } from "../../platform/logger.ts";
 import type { PrismaClient } from "../../platform/database/database.ts";
+import { PRODUCTS, UsageCounter } from "../../platform/metering/usage-counter.ts";
 import type { GatewayContext } from "../context.ts";
 import { nullRemovedFields, OperationFilter, unauthorizedErrors, type FilteredOperation } from "./operation-filter.ts";
 import { ReceiptCollector, ReceiptWriter } from "./receipts.ts";
@@ -43,6 +44,7 @@ export class ScopedGateway implements GatewayInterface {
   private readonly security: SupergraphSecurity;
   private readonly filtered: LruMap<string, FilteredOperation & { queryHash: string }>;
   private readonly receiptWriter: ReceiptWriter;
+  private readonly usage: UsageCounter;
 
   constructor(private readonly options: ScopedGatewayOptions) {
     this.security = readSupergraphSecurity(options.supergraphSdl);
@@ -52,6 +54,7 @@ export class ScopedGateway implements GatewayInterface {
     this.inner = new ApolloGateway({ ...options.gateway, supergraphSdl: this.security.gatewaySdl } as GatewayConfig);
     this.filtered = new LruMap(options.filterCacheSize ?? 2000);
     this.receiptWriter = new ReceiptWriter(options.prisma);
+    this.usage = new UsageCounter(options.prisma);
     if (!options.enforce) options.logger.warn("UNSAFE_DISABLE_SCOPE_ENFORCEMENT is set: the gateway does not filter fields by scope and writes no consent receipts (benchmarks only)");
   }
 
@@ -87,12 +90,21 @@ export class ScopedGateway implements GatewayInterface {
     else result = await executor({ ...requestContext, document: operation.document, queryHash: operation.queryHash });
     if (operation.removals.length > 0) result = withRemovedFields(result, operation, requestContext.request.variables);
 
+    const product = billedProduct(context);
     if (!receipts.isEmpty) {
       try {
-        await this.receiptWriter.write({ requestId: context.requestId, viewer: context.viewer, operationName: requestContext.operationName }, receipts.entries());
+        // The call is counted by the receipts' own statement (metering).
+        await this.receiptWriter.write({ requestId: context.requestId, viewer: context.viewer, operationName: requestContext.operationName, product }, receipts.entries());
       } catch (error) {
         this.options.logger.error({ err: error, requestId: context.requestId }, "could not write the consent receipt; the response is withheld");
         return { errors: [graphQLError("INTERNAL_SERVER_ERROR", "The consent receipt could not be recorded; no data was returned", { http: { status: 500 } })] };
+      }
+    } else if (product !== undefined) {
+      try {
+        await this.usage.add(context.viewer.clientId, product);
+      } catch (error) {
+        // No personal data in this answer: it goes out, and the operator hears of the call not billed.
+        this.options.logger.error({ err: error, requestId: context.requestId, product }, "could not count a billable call");
       }
     }
     return result;
@@ -115,6 +127,15 @@ export class ScopedGateway implements GatewayInterface {
     this.filtered.set(key, entry);
     return entry;
   }
+}
+
+/** What this operation bills: `graphql` on /graphql; a REST call's product once, for its first operation. */
+function billedProduct(context: GatewayContext): string | undefined {
+  const billing = context.billing;
+  if (!billing) return PRODUCTS.graphql;
+  if (billing.counted) return undefined;
+  billing.counted = true;
+  return billing.product;
 }
 
 /**

@@ -3,6 +3,7 @@ import { stringify } from "csv-stringify";
 import type { Country } from "../../generated/prisma/enums.ts";
 import { activeConsentOf } from "../../platform/auth/consent-grants.ts";
 import type { PrismaClient } from "../../platform/database/database.ts";
+import { PRODUCTS } from "../../platform/metering/usage-counter.ts";
 import type { ExportFormat } from "./export-jobs.ts";
 
 /**
@@ -119,7 +120,8 @@ function toExportRow(row: BatchRow): WellnessExportRow {
 /**
  * One receipt per consent read under in this batch. Each person is in one batch only, so a job
  * writes at most one receipt per consent. The person, country and scopes come from the consent
- * row, joined on the client, as the gateway's receipts do.
+ * row, joined on the client, as the gateway's receipts do. The same statement counts the batch's
+ * rows as billable (metering: `export_row`), so the rows billed are those whose receipts were written.
  */
 async function writeReceipts(prisma: PrismaClient, job: WellnessExportJob, rows: readonly BatchRow[]): Promise<void> {
   const byConsent = new Map<string, Set<string>>();
@@ -132,11 +134,15 @@ async function writeReceipts(prisma: PrismaClient, job: WellnessExportJob, rows:
     if (row.wellnessConsent && row.score !== null) add(row.wellnessConsent, WELLNESS_FIELD);
     if (row.debtsConsent) add(row.debtsConsent, DEBTS_FIELD);
   }
-  if (byConsent.size === 0) return;
   const consentIds = [...byConsent.keys()];
   const fields = consentIds.map((id) => JSON.stringify([...byConsent.get(id)!].sort()));
   const detail = JSON.stringify({ tokenUse: "client", export: job.id });
   await prisma.$executeRaw`
+    WITH billed AS (
+      INSERT INTO usage_counter (client_id, product, day, count)
+      VALUES (${job.clientId}, ${PRODUCTS.exportRow}, (now() AT TIME ZONE 'UTC')::date, ${rows.length})
+      ON CONFLICT (client_id, product, day) DO UPDATE SET count = usage_counter.count + EXCLUDED.count
+    )
     INSERT INTO audit_event (action, request_id, client_id, user_id, consent_id, country, scopes, fields, detail)
     SELECT ${RECEIPT_ACTION}, ${job.id}, c.client_id, c.user_id, c.id, c.country, c.scopes,
            ARRAY(SELECT jsonb_array_elements_text(r.fields)), ${detail}::jsonb

@@ -1,6 +1,7 @@
 import { alertWebhookBody, messageId } from "../../domain/alerts/alert-event.ts";
 import { consentCovers } from "../../platform/auth/consent-coverage.ts";
 import type { Logger } from "../../platform/logger.ts";
+import { PRODUCTS } from "../../platform/metering/usage-counter.ts";
 import { DrainLoop } from "../events/drain-loop.ts";
 import type { RealtimeConfig } from "../../platform/config/realtime-config.ts";
 import type { PrismaClient } from "../../platform/database/database.ts";
@@ -202,7 +203,16 @@ export class WebhookDispatcher {
 
   private async finish(delivery: ClaimedDelivery, status: "DELIVERED" | "DEAD", code: number | null, error: string | null): Promise<void> {
     const counted = status === "DELIVERED" || code !== null || error?.startsWith("The endpoint") || error?.startsWith("No answer") ? 1 : 0;
+    // A delivered webhook is a billable call (metering), counted by the statement that records it delivered, once.
     await this.prisma.$executeRaw`
+      WITH before AS (
+        SELECT d.status, e.client_id FROM webhook_delivery d JOIN webhook_endpoint e ON e.id = d.endpoint_id WHERE d.id = ${delivery.id}
+      ), billed AS (
+        INSERT INTO usage_counter (client_id, product, day, count)
+        SELECT client_id, ${PRODUCTS.webhook}::text, (now() AT TIME ZONE 'UTC')::date, 1 FROM before
+        WHERE ${status === "DELIVERED"}::boolean AND status <> 'DELIVERED'
+        ON CONFLICT (client_id, product, day) DO UPDATE SET count = usage_counter.count + EXCLUDED.count
+      )
       UPDATE webhook_delivery SET status = ${status}::"DeliveryStatus", attempts = attempts + ${counted}, last_status_code = ${code},
         last_error = ${error?.slice(0, MAX_ERROR_LENGTH) ?? null}, delivered_at = ${status === "DELIVERED" ? new Date() : null}, leased_until = NULL
       WHERE id = ${delivery.id}`;
