@@ -20,8 +20,10 @@ interface Layer {
 export const LAYERS: readonly Layer[] = [
   { rank: 0, folder: "generated" }, // the generated Prisma client
   { rank: 1, folder: "platform" },
-  // What partners copy into their own projects: none of our modules (the generated types at most), one package.
-  { rank: 1, folder: "sdk", packages: ["graphql-ws"] },
+  // What partners copy into their own projects: none of our modules (the generated types at most),
+  // and only the SDK's own runtime dependencies (sdk/typescript/package.json): graphql-ws, jose
+  // for DPoP proofs, and the typed-document-node types the generated documents use.
+  { rank: 1, folder: "sdk", packages: ["graphql-ws", "jose", "@graphql-typed-document-node/core"] },
   // No I/O and no GraphQL: zod validates the rules file, and nothing else comes from outside.
   { rank: 2, folder: "domain", packages: ["zod"] },
   { rank: 3, folder: "realtime" },

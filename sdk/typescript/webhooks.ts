@@ -1,0 +1,65 @@
+// Standard Webhooks verification (https://www.standardwebhooks.com) for kamina-graph's
+// deliveries, on WebCrypto alone: Node 20+, Deno, Bun, browsers and edge runtimes.
+// The signed content is `<webhook-id>.<webhook-timestamp>.<raw body>`, HMAC-SHA256 keyed with the
+// base64 bytes after `whsec_`; `webhook-signature` lists `v1,<base64>` signatures, space-separated
+// (two while a secret rotates).
+
+/** How far `webhook-timestamp` may drift from now before a delivery is refused as a replay. */
+export const DEFAULT_TOLERANCE_SECONDS = 5 * 60;
+
+export type WebhookHeaders = { "webhook-id"?: string | null; "webhook-timestamp"?: string | null; "webhook-signature"?: string | null };
+export type VerifyResult = { ok: true } | { ok: false; reason: string };
+
+function base64ToBytes(value: string): Uint8Array {
+  const binary = atob(value);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}
+
+function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  let difference = 0;
+  for (let i = 0; i < a.length; i++) difference |= a[i]! ^ b[i]!;
+  return difference === 0;
+}
+
+/**
+ * Verifies one delivery: the headers (a `Headers` object or a plain record) and the raw body
+ * exactly as received (verify before parsing it). Signature first, then the timestamp tolerance.
+ */
+export async function verifyWebhook(
+  secret: string,
+  headers: Headers | WebhookHeaders,
+  body: string,
+  options: { nowSeconds?: number; toleranceSeconds?: number } = {},
+): Promise<VerifyResult> {
+  const header = (name: keyof WebhookHeaders) => (headers instanceof Headers ? headers.get(name) : headers[name]) ?? undefined;
+  const id = header("webhook-id");
+  const timestampText = header("webhook-timestamp");
+  const signatures = header("webhook-signature");
+  const timestamp = Number(timestampText);
+  if (!id || !timestampText || !Number.isInteger(timestamp) || !signatures) return { ok: false, reason: "missing headers" };
+  let key: Uint8Array;
+  try {
+    key = base64ToBytes(secret.startsWith("whsec_") ? secret.slice("whsec_".length) : secret);
+  } catch {
+    return { ok: false, reason: "the secret is not base64" };
+  }
+  const hmacKey = await crypto.subtle.importKey("raw", key, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  const expected = new Uint8Array(await crypto.subtle.sign("HMAC", hmacKey, new TextEncoder().encode(`${id}.${timestamp}.${body}`)));
+  let matched = false;
+  for (const candidate of signatures.split(" ")) {
+    const [version, value] = candidate.split(",", 2);
+    if (version !== "v1" || !value) continue;
+    try {
+      if (equalBytes(base64ToBytes(value), expected)) matched = true;
+    } catch {
+      // not base64: not a match
+    }
+  }
+  if (!matched) return { ok: false, reason: "no matching signature" };
+  const now = options.nowSeconds ?? Math.floor(Date.now() / 1000);
+  if (Math.abs(now - timestamp) > (options.toleranceSeconds ?? DEFAULT_TOLERANCE_SECONDS)) return { ok: false, reason: "timestamp outside the tolerance" };
+  return { ok: true };
+}
