@@ -9,7 +9,7 @@ import { RestError } from "./envelope.ts";
 import { parseInput, readBody } from "./request-body.ts";
 import { pageLimit, param } from "./query-params.ts";
 import type { RestRoutes } from "./rest-routes.ts";
-import type { RouteSpec } from "./route-spec.ts";
+import { PERSON_ID, type RouteSpec } from "./route-spec.ts";
 import { person, StoredOperations, subject, type Data } from "./stored-operations.ts";
 
 // The brief's diagnosis and alert routes, each a stored GraphQL operation (stored-operations.ts);
@@ -137,7 +137,7 @@ const sandboxAlertRequest = z.strictObject({
   /** With a partner (client-credentials) token: the person, who must have consented to this client with alerts.read. */
   user_id: z
     .string({ error: "must be a string" })
-    .regex(/^[\w-]{1,64}$/, "is not a valid id")
+    .regex(PERSON_ID, "is not a valid id")
     .optional()
     .describe("With a partner token (required then): the person, who must have consented to this client with alerts.read"),
 });
@@ -149,7 +149,7 @@ export const GRAPH_ERRORS = ["BAD_USER_INPUT", "UNAUTHORIZED_FIELD_OR_TYPE", "NO
 export const userIdParam = param(
   z
     .string()
-    .regex(/^[\w-]{1,64}$/)
+    .regex(PERSON_ID)
     .optional()
     .describe("With a partner token: the person to read, who must have consented to this client; a consent token reads its own person and needs none"),
   "an id of 1 to 64 letters, digits, _ or -",

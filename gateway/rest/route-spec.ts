@@ -37,6 +37,9 @@ export interface RouteSpec {
   oauthErrors?: boolean;
 }
 
+/** A person's id as the REST routes take it (`user_id`): what our ids and the partners' pseudonymous ones look like. */
+export const PERSON_ID = /^[\w-]{1,64}$/;
+
 /** The brief's error envelope, as every REST failure answers. */
 export const errorEnvelope = z
   .object({

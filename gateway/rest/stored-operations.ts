@@ -9,6 +9,7 @@ import { gatewayContext, type GatewayContext } from "../context.ts";
 import { meterOf } from "../rate-limit/request-meter.ts";
 import { billedRouteOf } from "./billed-calls.ts";
 import { RestError } from "./envelope.ts";
+import { PERSON_ID } from "./route-spec.ts";
 
 // The brief's REST routes are stored GraphQL operations run through the same gateway: the token,
 // scopes, consent and receipts apply exactly as on /graphql.
@@ -112,7 +113,7 @@ export async function authenticateRest(auth: Pick<AuthServices, "verifier" | "pr
 export function subject(request: IncomingMessage, body?: Record<string, unknown>): { userId: string; self: boolean } {
   const url = new URL(request.url ?? "/", "http://localhost");
   const given = (body?.user_id as string | undefined) ?? url.searchParams.get("user_id") ?? undefined;
-  if (given !== undefined && (typeof given !== "string" || !/^[\w-]{1,64}$/.test(given))) throw new RestError("BAD_USER_INPUT", "`user_id` is not a valid id");
+  if (given !== undefined && (typeof given !== "string" || !PERSON_ID.test(given))) throw new RestError("BAD_USER_INPUT", "`user_id` is not a valid id");
   return given ? { userId: given, self: false } : { userId: "", self: true };
 }
 
