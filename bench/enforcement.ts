@@ -139,7 +139,7 @@ async function run(options: Options): Promise<void> {
           const idle = await sampleMachine(3_000);
           if (idle) log(`before the load the machine was using ${idle.busyCores.toFixed(2)} cores`);
         }
-        const measurement = await measure(scenario, checked, { connections: options.connections, duration: options.duration, warmup: options.warmup, serverPid: child.pid });
+        const measurement = await measure(scenario, checked, { connections: options.connections, duration: options.duration, warmup: options.warmup, serverPids: { server: child.pid } });
         runs[side].push(measurement);
         const d = measurement.detail;
         log(

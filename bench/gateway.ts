@@ -21,7 +21,7 @@ import { DEMO_CLIENT_ID, grantFullConsents, mintClientToken } from "./support/au
 import { summariseProfile } from "./support/cpu-profile.ts";
 import { parseBenchOptions, USAGE, type BenchOptions } from "./support/options.ts";
 import { codeVersion, distinctLines, machineFacts, ratios, resultsTable } from "./support/report.ts";
-import { buildScenarios, type Scenario } from "./support/scenarios.ts";
+import { buildScenarios, pageCursors, type Scenario } from "./support/scenarios.ts";
 import { measure, sampleMachine, preflight, type Measurement, type Preflight } from "./support/load.ts";
 import { Cleanups, runBenchmarkCli } from "./support/lifecycle.ts";
 import { EXIT_GUARD_MARKER, startServerChild, type ServerChild } from "../testkit/server-child.ts";
@@ -65,20 +65,33 @@ async function run(options: BenchOptions): Promise<void> {
   }
 
   started = Date.now();
-  const server: ServerChild = await startServerChild({ databaseUrl: database.url, nodeFlags, sandboxClientSecret: SANDBOX_CLIENT_SECRET, nodeEnv: options.production ? "production" : undefined });
-  cleanups.add("the server child", () => server.stop());
-  log(`server child ${server.pid} ready in ${Date.now() - started} ms: gateway ${server.gatewayUrl}, wellness ${server.subgraphUrls.wellness}`);
+  // As the issue measures it: the subgraphs in one `npm start` (its own gateway idle), our gateway in a process of its own over them.
+  const subgraphsChild: ServerChild = await startServerChild({ databaseUrl: database.url, nodeFlags, sandboxClientSecret: SANDBOX_CLIENT_SECRET, nodeEnv: options.production ? "production" : undefined });
+  cleanups.add("the subgraphs' child", () => subgraphsChild.stop());
+  const server: ServerChild = await startServerChild({
+    databaseUrl: database.url,
+    nodeFlags,
+    sandboxClientSecret: SANDBOX_CLIENT_SECRET,
+    nodeEnv: options.production ? "production" : undefined,
+    gatewayOver: { subgraphUrls: subgraphsChild.subgraphUrls, keyEncryptionKey: Buffer.from(subgraphsChild.config.tokens.keyEncryptionKey).toString("base64url") },
+  });
+  cleanups.add("the gateway's child", () => server.stop());
+  log(`children ready in ${Date.now() - started} ms: gateway ${server.pid} at ${server.gatewayUrl}, subgraphs ${subgraphsChild.pid}`);
   const sharing = `identical subgraph fetches in flight ${server.config.shareInflightFetches ? "shared" : "not shared (SHARE_INFLIGHT_FETCHES=false)"}`;
   log(sharing);
-  log(`subgraphs: ${Object.entries(server.subgraphUrls).map(([name, url]) => `${name} ${url}`).join(", ")}`);
+  log(`subgraphs: ${Object.entries(subgraphsChild.subgraphUrls).map(([name, url]) => `${name} ${url}`).join(", ")}`);
 
   // The graph answers nobody without a token: call it as the sandbox partner does.
   const token = await mintClientToken(database.url, server.config);
   log(`minted a client-credentials token for ${DEMO_CLIENT_ID}; every request carries it (the gateway and each subgraph verify it)`);
   // The direct scenario calls the wellness subgraph's port, which serves only requests signed as the gateway signs them.
   const signature = new GatewaySignature(server.config.tokens.keyEncryptionKey);
-  const signDirect = (body: string) => ({ [GATEWAY_SIGNATURE_HEADER]: signature.sign({ method: "POST", target: server.subgraphUrls.wellness, body }) });
-  const scenarios = buildScenarios(server.gatewayUrl, server.subgraphUrls.wellness, { authorization: `Bearer ${token}` }, signDirect).filter((scenario) => options.scenarios.includes(scenario.name));
+  const wellnessUrl = subgraphsChild.subgraphUrls.wellness;
+  const signDirect = (body: string) => ({ [GATEWAY_SIGNATURE_HEADER]: signature.sign({ method: "POST", target: wellnessUrl, body }) });
+  const headers = { authorization: `Bearer ${token}` };
+  const pages = await pageCursors(server.gatewayUrl, headers);
+  log(`${pages.length} distinct full pages of 20 users for the distinct-pages loads`);
+  const scenarios = buildScenarios(server.gatewayUrl, wellnessUrl, headers, signDirect, pages).filter((scenario) => options.scenarios.includes(scenario.name));
 
   // Check every operation before any load, so a broken setup fails before it can look fast.
   const checked = new Map<Scenario, Preflight>();
@@ -115,7 +128,7 @@ async function run(options: BenchOptions): Promise<void> {
       connections: options.connections,
       duration: options.duration,
       warmup: options.warmup,
-      serverPid: server.pid,
+      serverPids: { gateway: server.pid, subgraphs: subgraphsChild.pid },
     });
     measurements.push(measurement);
     if (measurement.totalRequests === 0) throw new Error(`${scenario.name}: not one request completed in ${options.duration} s; no figure to report`);
@@ -128,8 +141,11 @@ async function run(options: BenchOptions): Promise<void> {
   }
 
   const memory = server.memory();
+  const subgraphsMemory = subgraphsChild.memory();
   cleanups.pop();
   await server.stop();
+  cleanups.pop();
+  await subgraphsChild.stop();
   const stderr = server.stderrTail().trim();
   const shutdown = stderr.includes(EXIT_GUARD_MARKER)
     ? `the server child did not shut down gracefully within 5 s of SIGTERM; testkit/exit-guard.ts ended it (${server.exitStatus()})`
@@ -141,7 +157,7 @@ async function run(options: BenchOptions): Promise<void> {
   console.log(`Code: ${codeVersion()}`);
   console.log(
     `Load: ${options.connections} connections, ${options.duration} s measured after ${options.warmup} s warm-up per scenario; ${options.users} seeded users; ` +
-      `server NODE_ENV ${options.production ? "production" : "unset"}; every request the same page (${sharing}); server, PostgreSQL and load generator on the same machine`,
+      `server NODE_ENV ${options.production ? "production" : "unset"}; ${sharing}; server, PostgreSQL and load generator on the same machine`,
   );
   console.log("");
   console.log(resultsTable(measurements));
@@ -149,7 +165,7 @@ async function run(options: BenchOptions): Promise<void> {
   for (const line of ratios(measurements)) console.log(line);
   console.log(
     memory
-      ? `server child RSS after the run: ${memory.rssMiB.toFixed(0)} MiB (peak ${memory.peakRssMiB.toFixed(0)} MiB), one process holding the gateway and the five subgraphs`
+      ? `RSS after the run: gateway ${memory.rssMiB.toFixed(0)} MiB (peak ${memory.peakRssMiB.toFixed(0)} MiB), subgraphs ${subgraphsMemory?.rssMiB.toFixed(0) ?? "n/a"} MiB (peak ${subgraphsMemory?.peakRssMiB.toFixed(0) ?? "n/a"} MiB)`
       : "server child RSS: unavailable (no /proc)",
   );
   console.log(shutdown);
@@ -157,11 +173,17 @@ async function run(options: BenchOptions): Promise<void> {
   if (stderr) console.log(`\nserver child stderr (distinct lines of the last 16 kB, with counts):\n${distinctLines(stderr).slice(-10).join("\n")}`);
 
   if (profileDir) {
-    const file = readdirSync(profileDir).filter((name) => name.endsWith(".cpuprofile")).map((name) => join(profileDir!, name))[0];
-    if (!file) console.log(`\nno .cpuprofile was written in ${profileDir}`);
-    else {
+    const files = readdirSync(profileDir).filter((name) => name.endsWith(".cpuprofile"));
+    for (const [label, pid] of [["gateway", server.pid], ["subgraphs", subgraphsChild.pid]] as const) {
+      // The main thread's profile (thread 0); worker threads write their own.
+      const name = files.find((file) => file.includes(`.${pid}.0.`));
+      if (!name) {
+        console.log(`\nno .cpuprofile of the ${label} child (${pid}) was written in ${profileDir}`);
+        continue;
+      }
+      const file = join(profileDir, name);
       const summary = summariseProfile(file);
-      console.log(`\nCPU profile of the server child (${file}${options.cpuProfDir ? "" : ", removed on exit"}): ${(summary.busyMs / 1000).toFixed(1)} s busy, ${(summary.idleMs / 1000).toFixed(1)} s idle`);
+      console.log(`\nCPU profile of the ${label} child (${file}${options.cpuProfDir ? "" : ", removed on exit"}): ${(summary.busyMs / 1000).toFixed(1)} s busy, ${(summary.idleMs / 1000).toFixed(1)} s idle`);
       console.log("self time by package or folder:");
       for (const spot of summary.packages) console.log(`  ${(100 * spot.share).toFixed(1).padStart(5)} %  ${spot.name}`);
       console.log("top functions by self time:");

@@ -26,6 +26,11 @@ export interface ServerChildOptions {
   readyTimeoutMs?: number;
   /** The script the child runs, relative to the repository root; default runtime/start.ts. */
   entry?: string;
+  /**
+   * Run the gateway alone (`--only gateway`, no realtime workers) over subgraphs another child
+   * serves: their URLs, and the key-encryption key they verify the gateway's signature with.
+   */
+  gatewayOver?: { subgraphUrls: Record<SubgraphName, string>; keyEncryptionKey: string };
 }
 
 export interface ServerChild {
@@ -70,7 +75,8 @@ export async function freePorts(count: number): Promise<number[]> {
 }
 
 export async function startServerChild(options: ServerChildOptions): Promise<ServerChild> {
-  const [gatewayPort, ...subgraphPorts] = await freePorts(1 + SUBGRAPH_NAMES.length);
+  const over = options.gatewayOver;
+  const [gatewayPort, ...subgraphPorts] = await freePorts(over ? 1 : 1 + SUBGRAPH_NAMES.length);
   const env: NodeJS.ProcessEnv = { ...process.env };
   // Nothing from the caller's environment may point the child elsewhere.
   for (const key of Object.keys(env)) if (/^SUBGRAPH_.*_(PORT|URL)$/.test(key)) delete env[key];
@@ -84,7 +90,7 @@ export async function startServerChild(options: ServerChildOptions): Promise<Ser
     SEED_USERS: "0",
     SANDBOX_CLIENT_SECRET: options.sandboxClientSecret,
     // A fresh key-encryption key per run: the signing keys it protects die with the database.
-    KEY_ENCRYPTION_KEY: randomBytes(32).toString("base64url"),
+    KEY_ENCRYPTION_KEY: over?.keyEncryptionKey ?? randomBytes(32).toString("base64url"),
     // No public default secret, so the child starts with NODE_ENV=production too.
     APP_API_KEY: randomBytes(32).toString("base64url"),
     LOG_LEVEL: "warn",
@@ -92,13 +98,19 @@ export async function startServerChild(options: ServerChildOptions): Promise<Ser
   });
   const subgraphUrls = {} as Record<SubgraphName, string>;
   SUBGRAPH_NAMES.forEach((name, index) => {
+    if (over) {
+      env[`SUBGRAPH_${name.toUpperCase()}_URL`] = subgraphUrls[name] = over.subgraphUrls[name];
+      return;
+    }
     const port = subgraphPorts[index]!;
     env[`SUBGRAPH_${name.toUpperCase()}_PORT`] = String(port);
     subgraphUrls[name] = `http://${HOST}:${port}/graphql`;
   });
+  // The subgraphs' child runs the realtime workers already.
+  if (over) env.REALTIME_WORKERS = "false";
   const config = loadConfig(env);
 
-  const child: ChildProcess = spawn(process.execPath, [...(options.nodeFlags ?? []), "--import", "tsx", "--import", EXIT_GUARD, options.entry ?? "runtime/start.ts"], {
+  const child: ChildProcess = spawn(process.execPath, [...(options.nodeFlags ?? []), "--import", "tsx", "--import", EXIT_GUARD, options.entry ?? "runtime/start.ts", ...(over ? ["--only", "gateway"] : [])], {
     cwd: REPO_ROOT,
     env,
     stdio: ["ignore", "pipe", "pipe"],

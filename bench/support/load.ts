@@ -23,8 +23,10 @@ export interface Measurement {
   errors: number;
   detail: { connectionErrors: number; timeouts: number; non2xx: number; mismatches: number };
   durationSeconds: number;
-  /** CPU the server child used over the measured run, in cores (1.0 = one core busy all the time). */
+  /** CPU the server children used over the measured run, in cores (1.0 = one core busy all the time). */
   serverCpuCores: number | undefined;
+  /** The same, per server child (gateway, subgraphs). */
+  processCpuCores: Record<string, number | undefined>;
   /** CPU this process (autocannon) used over the measured run, in cores. */
   loadGeneratorCpuCores: number;
   /** CPU all PostgreSQL processes used over the measured run, in cores. */
@@ -36,8 +38,13 @@ export interface Measurement {
   bodyBytes: number;
 }
 
+function bodyOf(scenario: Scenario, index = 0): string {
+  const { variables } = scenario;
+  return JSON.stringify(variables?.length ? { query: scenario.query, variables: variables[index % variables.length] } : { query: scenario.query });
+}
+
 async function post(scenario: Scenario): Promise<{ status: number; text: string }> {
-  const body = JSON.stringify({ query: scenario.query });
+  const body = bodyOf(scenario);
   const response = await fetch(scenario.url, {
     method: "POST",
     headers: { ...scenario.headers, ...scenario.sign?.(body), "content-type": "application/json" },
@@ -60,7 +67,9 @@ export async function preflight(scenario: Scenario): Promise<Preflight> {
     throw new Error(`${scenario.name}: unexpected answer: ${error instanceof Error ? error.message : String(error)}\n${first.text.slice(0, 500)}`);
   }
   const second = await post(scenario);
-  return { body: first.text, deterministic: second.status === 200 && second.text === first.text };
+  // Rotating variables answer a different page each time: those bodies are checked for errors only.
+  const rotating = (scenario.variables?.length ?? 0) > 1;
+  return { body: first.text, deterministic: !rotating && second.status === 200 && second.text === first.text };
 }
 
 export function cpuTicksOf(pid: number | string): number | undefined {
@@ -204,17 +213,22 @@ export async function sampleMachine(ms: number): Promise<MachineSample | undefin
 }
 
 function requestOptions(scenario: Scenario, connections: number, seconds: number): autocannon.Options {
-  const body = JSON.stringify({ query: scenario.query });
+  const body = bodyOf(scenario);
   const headers = { ...scenario.headers, "content-type": "application/json" };
-  const { sign } = scenario;
+  const { sign, variables } = scenario;
+  // Rotating variables: each request takes the next; a signature is good for 30 s: each request gets its own.
+  let sent = 0;
+  const setupRequest = (request: autocannon.Request) => {
+    const next = variables?.length ? bodyOf(scenario, sent++) : body;
+    return { ...request, body: next, headers: sign ? { ...headers, ...sign(next) } : headers };
+  };
   return {
     url: scenario.url,
     method: "POST",
     headers,
     body,
-    // A signature is good for 30 s: each request gets its own.
-    ...(sign ? { requests: [{ setupRequest: (request: autocannon.Request) => ({ ...request, headers: { ...headers, ...sign(body) } }) }] } : {}),
-    connections,
+    ...(sign || variables?.length ? { requests: [{ setupRequest }] } : {}),
+    connections: scenario.connections ?? connections,
     duration: seconds,
     timeout: 10,
   };
@@ -223,7 +237,7 @@ function requestOptions(scenario: Scenario, connections: number, seconds: number
 export async function measure(
   scenario: Scenario,
   checked: Preflight,
-  options: { connections: number; duration: number; warmup: number; serverPid: number },
+  options: { connections: number; duration: number; warmup: number; serverPids: Record<string, number> },
 ): Promise<Measurement> {
   if (options.warmup > 0) await autocannon(requestOptions(scenario, options.connections, options.warmup));
 
@@ -235,7 +249,8 @@ export async function measure(
         return text.startsWith("{") && !text.includes('"errors":');
       };
 
-  const cpuBefore = cpuTicksOf(options.serverPid);
+  const pids = Object.entries(options.serverPids);
+  const cpuBefore = pids.map(([, pid]) => cpuTicksOf(pid));
   const machineBefore = machineBusyTicks();
   const postgresBefore = postgresTicks();
   const ownBefore = process.cpuUsage();
@@ -243,12 +258,19 @@ export async function measure(
   const result = await autocannon({ ...requestOptions(scenario, options.connections, options.duration), verifyBody });
   const elapsed = Number(process.hrtime.bigint() - started) / 1e9;
   const own = process.cpuUsage(ownBefore);
-  const cpuAfter = cpuTicksOf(options.serverPid);
+  const cpuAfter = pids.map(([, pid]) => cpuTicksOf(pid));
   const machineAfter = machineBusyTicks();
   const postgresAfter = postgresTicks();
 
   const cores = (ticks: number) => ticks / TICKS_PER_SECOND / elapsed;
-  const serverCpuCores = cpuBefore !== undefined && cpuAfter !== undefined ? cores(cpuAfter - cpuBefore) : undefined;
+  const processCpuCores = Object.fromEntries(
+    pids.map(([name], index) => {
+      const [before, after] = [cpuBefore[index], cpuAfter[index]];
+      return [name, before !== undefined && after !== undefined ? cores(after - before) : undefined];
+    }),
+  );
+  const perProcess = Object.values(processCpuCores);
+  const serverCpuCores = perProcess.every((value) => value !== undefined) ? perProcess.reduce<number>((sum, value) => sum + value!, 0) : undefined;
   const machineCpuCores = machineBefore !== undefined && machineAfter !== undefined ? cores(machineAfter - machineBefore) : undefined;
   const postgresCpuCores = postgresAfter.size ? cores(postgresDelta(postgresBefore, postgresAfter)) : undefined;
   const loadGeneratorCpuCores = (own.user + own.system) / 1e6 / elapsed;
@@ -262,6 +284,7 @@ export async function measure(
     detail,
     durationSeconds: result.duration,
     serverCpuCores,
+    processCpuCores,
     loadGeneratorCpuCores,
     postgresCpuCores,
     machineCpuCores,

@@ -1,7 +1,7 @@
 // Command-line options of `npm run bench:gateway -- [options]`.
 import { parseArgs } from "node:util";
 
-export const SCENARIO_NAMES = ["five-subgraphs", "one-subgraph-via-gateway", "one-subgraph-direct"] as const;
+export const SCENARIO_NAMES = ["distinct-pages", "five-subgraphs", "single-connection", "one-subgraph-via-gateway", "one-subgraph-direct"] as const;
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
 
 export interface BenchOptions {

@@ -27,7 +27,8 @@ function row(cells: string[]): string {
 }
 
 export function resultsTable(measurements: Measurement[]): string {
-  const header = ["scenario", "req/s (mean)", "p50 ms", "p90 ms", "p99 ms", "mean ms", "requests", "errors", "server CPU ms/req", "server CPU", "PostgreSQL CPU", "autocannon CPU", "other CPU", "machine CPU"];
+  const processes = [...new Set(measurements.flatMap((m) => Object.keys(m.processCpuCores)))];
+  const header = ["scenario", "req/s (mean)", "p50 ms", "p90 ms", "p99 ms", "mean ms", "requests", "errors", ...processes.map((name) => `${name} CPU ms/req`), "server CPU", "PostgreSQL CPU", "autocannon CPU", "other CPU", "machine CPU"];
   const lines = [row(header), row(header.map((_cell, index) => (index === 0 ? "---" : "---:")))];
   for (const m of measurements) {
     lines.push(
@@ -40,7 +41,10 @@ export function resultsTable(measurements: Measurement[]): string {
         fixed(m.latency.mean, 1),
         String(m.totalRequests),
         String(m.errors),
-        fixed(m.serverCpuCores === undefined ? undefined : (1000 * m.serverCpuCores) / m.requestsPerSecond, 1),
+        ...processes.map((name) => {
+          const cores = m.processCpuCores[name];
+          return fixed(cores === undefined ? undefined : (1000 * cores) / m.requestsPerSecond, 2);
+        }),
         fixed(m.serverCpuCores, 2),
         fixed(m.postgresCpuCores, 2),
         fixed(m.loadGeneratorCpuCores, 2),
@@ -49,7 +53,7 @@ export function resultsTable(measurements: Measurement[]): string {
       ]),
     );
   }
-  return `${lines.join("\n")}\n\nserver CPU ms/req is the server child's CPU time per answered request (less sensitive to other load on the machine than req/s). The other CPU columns are cores busy over the measured run (2 = this whole machine of ${cpus().length} cores); the server child holds the gateway and all five subgraphs (one event loop: it cannot use much more than 1 core); PostgreSQL counts all its processes; other = machine minus the rest (other people's work, kernel).`;
+  return `${lines.join("\n")}\n\nCPU ms/req is each server child's CPU time per answered request (less sensitive to other load on the machine than req/s): the gateway runs alone in one child, the five subgraphs in another (the \`npm start\` of a server whose own gateway stays idle, and its realtime workers). The other CPU columns are cores busy over the measured run (2 = this whole machine of ${cpus().length} cores); server = both children; PostgreSQL counts all its processes; other = machine minus the rest (other people's work, kernel).`;
 }
 
 export function ratios(measurements: Measurement[]): string[] {

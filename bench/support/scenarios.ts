@@ -5,6 +5,9 @@ import type { ScenarioName } from "./options.ts";
 
 export const FIVE_SUBGRAPHS_QUERY = `query FiveSubgraphs { users(first: 20) { edges { node { id country wellness { score band } debts { issuer balance } debtSummary { openCount } expenses(first: 5) { totalCount edges { node { amount category } } } incomeStreams { monthlyAmount } coachSessions { intent } alerts { type severity } } } } }`;
 
+/** The same page, one page of the users connection after another: no two requests in flight are the same (the distinct-pages load). */
+export const FIVE_SUBGRAPHS_PAGE_QUERY = FIVE_SUBGRAPHS_QUERY.replace("query FiveSubgraphs {", "query FiveSubgraphsPage($after: String) {").replace("users(first: 20)", "users(first: 20, after: $after)");
+
 /** Wellness fields only: the gateway plans a single fetch, the same text the subgraph can answer alone. */
 export const WELLNESS_ONLY_QUERY = `query WellnessOnly { users(first: 20) { edges { node { id country wellness { score band } savingsGoals { kind progress } } } } }`;
 
@@ -15,6 +18,10 @@ export interface Scenario {
   query: string;
   /** Sent with every request (authorization). */
   headers: Record<string, string>;
+  /** Variables of each request in turn (a rotating cursor); none: every request the same. */
+  variables?: readonly Record<string, unknown>[];
+  /** Connections this scenario is driven with, whatever --connections says (the single-connection latency). */
+  connections?: number;
   /** Headers made afresh for each request's body: a subgraph port answers only requests signed as the gateway signs them. */
   sign?: (body: string) => Record<string, string>;
   /** Throws when a response's data is not what the query asks for. */
@@ -64,12 +71,41 @@ function checkFiveSubgraphs(data: unknown): void {
   someHave(nodes, "alerts");
 }
 
-/** `signDirect` signs the direct scenario's requests as the gateway does (GatewaySignature over the deployment's key-encryption key). */
-export function buildScenarios(gatewayUrl: string, wellnessUrl: string, headers: Record<string, string>, signDirect?: (body: string) => Record<string, string>): Scenario[] {
+/**
+ * `pages`: the `after` cursors of full pages of 20 users (pageCursors); the distinct-pages loads
+ * send them in turn. `signDirect` signs the direct scenario's requests as the gateway does.
+ */
+export function buildScenarios(
+  gatewayUrl: string,
+  wellnessUrl: string,
+  headers: Record<string, string>,
+  signDirect?: (body: string) => Record<string, string>,
+  pages: readonly (string | null)[] = [null],
+): Scenario[] {
+  const variables = pages.map((after) => ({ after }));
   return [
     {
+      name: "distinct-pages",
+      description: "gateway, the five-subgraph page with a rotating cursor: no two requests in flight the same",
+      url: gatewayUrl,
+      query: FIVE_SUBGRAPHS_PAGE_QUERY,
+      variables,
+      headers,
+      checkData: checkFiveSubgraphs,
+    },
+    {
+      name: "single-connection",
+      description: "gateway, the distinct pages one request at a time (latency)",
+      url: gatewayUrl,
+      query: FIVE_SUBGRAPHS_PAGE_QUERY,
+      variables,
+      connections: 1,
+      headers,
+      checkData: checkFiveSubgraphs,
+    },
+    {
       name: "five-subgraphs",
-      description: "gateway, 20 users with fields of all five subgraphs",
+      description: "gateway, 20 users with fields of all five subgraphs, every request the same page (identical pages)",
       url: gatewayUrl,
       query: FIVE_SUBGRAPHS_QUERY,
       headers,
@@ -93,4 +129,26 @@ export function buildScenarios(gatewayUrl: string, wellnessUrl: string, headers:
       checkData: checkWellnessOnly,
     },
   ];
+}
+
+/** The `after` cursors of every full page of 20 users the caller sees, the first page's (null) included. */
+export async function pageCursors(gatewayUrl: string, headers: Record<string, string>, max = 200): Promise<(string | null)[]> {
+  const cursors: (string | null)[] = [];
+  let after: string | null = null;
+  while (cursors.length < max) {
+    const response = await fetch(gatewayUrl, {
+      method: "POST",
+      headers: { ...headers, "content-type": "application/json" },
+      body: JSON.stringify({ query: "query Pages($after: String) { users(first: 20, after: $after) { edges { cursor } pageInfo { hasNextPage endCursor } } }", variables: { after } }),
+    });
+    const body = (await response.json()) as { data?: { users: { edges: unknown[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } } } };
+    const users = body.data?.users;
+    assert.ok(users, `listing the pages failed: ${JSON.stringify(body).slice(0, 300)}`);
+    if (users.edges.length < 20) break;
+    cursors.push(after);
+    if (!users.pageInfo.hasNextPage || users.pageInfo.endCursor === null) break;
+    after = users.pageInfo.endCursor;
+  }
+  assert.ok(cursors.length > 0, "no full page of 20 users: seed more users");
+  return cursors;
 }
