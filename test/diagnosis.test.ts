@@ -9,7 +9,7 @@ import { diagnose } from "../domain/diagnosis/diagnose.ts";
 import { measureFactors } from "../domain/diagnosis/measure.ts";
 import { bandOf, FACTOR_NAMES, FACTORS, type FactorValues, scoreOf, subScore } from "../domain/diagnosis/model.ts";
 import { diagnoseUser, diagnoseUsers, latestSnapshot } from "../subgraphs/wellness/diagnosis/service.ts";
-import { calmHousehold, debt, insertHousehold, instalments, NOW, TODAY } from "../testkit/households.ts";
+import { calmHousehold, debt, informalEarnerHousehold, insertHousehold, instalments, NOW, TODAY } from "../testkit/households.ts";
 import { postGraphQL, startTestKamina } from "./support/kamina.ts";
 import { startSeededKamina, stopSeededKamina } from "./support/seeded-kamina.ts";
 import { createTestDatabase, type TestDatabase } from "../testkit/postgres.ts";
@@ -24,21 +24,23 @@ function fortnightly(amounts: number[], fixed = false): Household["expenses"] {
 
 /** A household whose every factor sits exactly at its "prudent" anchor (the GREEN threshold). */
 function prudentHousehold(): Household {
-  // Income 1,000.00; debt service 360.00 (DTI 0.36) of which a card at 30 % of its limit.
-  // Spending 540.00 a month leaves 10 % of income; savings of 3 months of (spending + debt service).
-  // 1,596.72 spent in 90 days is 540.00 a month (to the cent): six fortnights of day-to-day
-  // spending alternating 70.00 / 130.00 (CV 0.30) and three rents of 332.24.
+  // Income 1,000.00, all of it variable and none lost (income stability 0.75); debt service
+  // 360.00 (DTI 0.36): a loan's 300.00 and a card's 60.00 minimum on 300.00 used of a 1,000.00
+  // limit (30 %) at 20 % APR, of which only the 5.00 of interest is an outgoing beside spending.
+  // Spending 595.00 a month leaves 10 % of income (1,000 - 595 - 300 - 5); savings of 3 months
+  // of those outgoings. 1,759.35 spent in 90 days is 595.00 a month: six fortnights of
+  // day-to-day spending alternating 70.00 / 130.00 (CV 0.30) and three rents of 386.45.
   const discretionary = [7_000, 13_000, 7_000, 13_000, 7_000, 13_000];
-  const rent = (159_672 - 60_000) / 3;
+  const rent = (175_935 - 60_000) / 3;
   return calmHousehold({
     userId: "USR_PRUDENT",
     income: [
-      { kind: "RECURRING", monthly: 50_000, startedDay: TODAY - 700, endedDay: null },
+      { kind: "VARIABLE", monthly: 50_000, startedDay: TODAY - 700, endedDay: null },
       { kind: "VARIABLE", monthly: 50_000, startedDay: TODAY - 700, endedDay: null },
     ],
     debts: [
       debt({ id: "loan", minimumPayment: 30_000 }),
-      debt({ id: "card", type: "CREDIT_CARD", balance: 30_000, creditLimit: 100_000, minimumPayment: 6_000 }),
+      debt({ id: "card", type: "CREDIT_CARD", balance: 30_000, creditLimit: 100_000, minimumPayment: 6_000, apr: 0.2 }),
     ],
     payments: instalments(20, (i) => (i === 7 ? "LATE" : "ON_TIME")).map((p, i) => ({ ...p, dueDay: TODAY - 1 - 18 * i })),
     expenses: [...fortnightly(discretionary), ...[5, 35, 65].map((ago) => ({ day: TODAY - ago, category: "housing", fixed: true, amount: rent, count: 1, max: rent }))],
@@ -53,7 +55,7 @@ describe("the wellness diagnosis on hand-built households", () => {
     });
     assert.equal(values(household).debt_to_income, 0.36);
     assert.equal(subScore("debt_to_income", 0.36), 70, "36 % (the conventional back-end limit) is the GREEN edge");
-    assert.equal(subScore("debt_to_income", 0.43), 40, "43 % (the qualified-mortgage limit) is the RED edge");
+    assert.equal(subScore("debt_to_income", 0.43), 40, "43 % (our calibration of the hard limit) is the RED edge");
     assert.equal(values(calmHousehold({ income: [] })).debt_to_income, 3, "debts and no income: the worst value");
     assert.equal(values(calmHousehold({ income: [], debts: [] })).debt_to_income, 0);
   });
@@ -114,7 +116,7 @@ describe("the wellness diagnosis on hand-built households", () => {
     assert.equal(values(calmHousehold()).credit_utilisation, 0, "no revolving credit");
   });
 
-  test("income_stability is income kept over 90 days times (0.5 + 0.5 x recurring share)", () => {
+  test("income_stability is income kept over 90 days times (0.75 + 0.25 x recurring share)", () => {
     const household = calmHousehold({
       income: [
         { kind: "RECURRING", monthly: 100_000, startedDay: TODAY - 700, endedDay: null },
@@ -123,7 +125,49 @@ describe("the wellness diagnosis on hand-built households", () => {
       ],
     });
     // Kept 1,500 of 2,000 (0.75); recurring share 1,000 / 1,500.
-    assert.equal(values(household).income_stability, 0.63); // 0.75 x (0.5 + 0.5 x 0.667) = 0.625
+    assert.equal(values(household).income_stability, 0.69); // 0.75 x (0.75 + 0.25 x 0.667) = 0.6875
+  });
+
+  test("a steady earner paid only variable income sits at the prudent line, not the hard one; losing income is what costs", () => {
+    const informal = informalEarnerHousehold();
+    assert.equal(values(informal).income_stability, 0.75);
+    assert.equal(subScore("income_stability", 0.75), 70, "all variable, none lost: the GREEN edge");
+    const diagnosis = diagnose(informal, TODAY);
+    assert.equal(diagnosis.band, "GREEN", "the calm household paid informally stays GREEN");
+    assert.equal(diagnosis.score, diagnose(calmHousehold(), TODAY).score - 3, "only income_stability differs: 0.10 x (100 - 70) points");
+    // The hard line (40 points): a third of variable income lost, or half of a salary.
+    const lostAThird = informalEarnerHousehold({
+      income: [
+        { kind: "VARIABLE", monthly: 60_000, startedDay: TODAY - 730, endedDay: null },
+        { kind: "VARIABLE", monthly: 30_000, startedDay: TODAY - 700, endedDay: TODAY - 20 },
+      ],
+    });
+    assert.equal(values(lostAThird).income_stability, 0.5);
+    const halfASalary = calmHousehold({
+      income: [
+        { kind: "RECURRING", monthly: 50_000, startedDay: TODAY - 700, endedDay: null },
+        { kind: "RECURRING", monthly: 50_000, startedDay: TODAY - 700, endedDay: TODAY - 20 },
+      ],
+    });
+    assert.equal(values(halfASalary).income_stability, 0.5);
+  });
+
+  test("card purchases count once: spending, plus the card's interest, not its minimum payment again", () => {
+    // 3,000.00 spent in 90 days = 1,014.58 a month; income 2,000.00. A card with 1,200.00 used at
+    // 30 % APR: 60.00 minimum, 30.00 of it interest. A loan's 100.00 instalment counts in full.
+    const household = calmHousehold({
+      income: [{ kind: "RECURRING", monthly: 200_000, startedDay: TODAY - 700, endedDay: null }],
+      debts: [debt({ minimumPayment: 10_000 }), debt({ id: "card", type: "CREDIT_CARD", balance: 120_000, creditLimit: 400_000, minimumPayment: 6_000, apr: 0.3 })],
+      expenses: [10, 40, 70].map((ago) => ({ day: TODAY - ago, category: "groceries", fixed: false, amount: 100_000, count: 1, max: 100_000 })),
+    });
+    const { values: measured, measurements } = measureFactors(household, TODAY);
+    assert.equal(measurements.debtService, 16_000, "debt_to_income keeps every minimum payment: it is the obligation");
+    assert.equal(measurements.debtOutgoings, 13_000, "the loan's 100.00 and the card's 30.00 of interest");
+    assert.equal(measured.debt_to_income, 0.08);
+    assert.equal(measured.savings_ratio, 0.43); // (2,000 - 1,014.58 - 130) / 2,000 = 0.4277
+    // A card whose interest exceeds its minimum payment counts its minimum payment, never more.
+    const interestOnly = calmHousehold({ debts: [debt({ type: "CREDIT_CARD", balance: 100_000, creditLimit: 100_000, minimumPayment: 1_000, apr: 0.6 })] });
+    assert.equal(measureFactors(interestOnly, TODAY).measurements.debtOutgoings, 1_000);
   });
 
   test("expense_volatility is the coefficient of variation of six fortnights of day-to-day spending", () => {
@@ -274,6 +318,7 @@ describe("the diagnosis against PostgreSQL", () => {
     database = await createTestDatabase();
     prisma = createPrismaClient({ kind: "postgres", url: database.url, poolSize: 4 }, { onStatement: () => void statements++ });
     await insertHousehold(prisma, prudentHousehold());
+    await insertHousehold(prisma, informalEarnerHousehold());
     for (let i = 0; i < 30; i++) await insertHousehold(prisma, calmHousehold({ userId: `USR_CALM_${String(i).padStart(2, "0")}`, history: [{ day: TODAY - 31, score: 60 + i }] }));
   });
 
@@ -288,6 +333,9 @@ describe("the diagnosis against PostgreSQL", () => {
     const expected = diagnose(prudentHousehold(), TODAY);
     assert.deepEqual({ ...stored.diagnosis, measurements: undefined }, { ...expected, measurements: undefined });
     assert.equal(stored.snapshot.score, 70);
+    const informal = await diagnoseUser(prisma, "USR_INFORMAL", NOW);
+    assert.equal(informal?.diagnosis.values.income_stability, 0.75, "variable streams read from the database as the hand-built household");
+    assert.equal(informal?.diagnosis.score, diagnose(informalEarnerHousehold(), TODAY).score);
   });
 
   test("a batch costs the same statements for 3 users as for 30", async () => {

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
+import { readFile } from "node:fs/promises";
 import { after, before, describe, test } from "node:test";
 import pg from "pg";
 import { firingsFor, evaluateUser, evaluateUsers } from "../subgraphs/alerts/prevention/evaluate.ts";
@@ -285,6 +286,7 @@ describe("the prevention rules on hand-built households", () => {
       id: "pv_test_v1",
       type: "test",
       description: "test",
+      basis: { kind: "calibration", note: "Our calibration, for this test only." },
       when: { var: "exp.food.sum.7d", op: ">", value: 1 },
       severity: "LOW",
       risk_band: "amber",
@@ -298,7 +300,21 @@ describe("the prevention rules on hand-built households", () => {
     assert.throws(() => parseRules({ ...file, rules: [{ ...rule, when: { var: "exp.food.summ.7d", op: ">", value: 1 } }] }), /unknown variable "exp.food.summ.7d"/);
     assert.throws(() => parseRules({ ...file, rules: [rule, { ...rule, id: "pv_test_v2" }] }), /two rules raise test/);
     assert.throws(() => parseRules({ ...file, rules: [{ ...rule, op: "~" }] }));
+    const { basis: _basis, ...unexplained } = rule;
+    assert.throws(() => parseRules({ ...file, rules: [unexplained] }), /basis/, "a rule must say what its thresholds rest on");
     assert.ok(RULES.rules.length >= 5);
+  });
+
+  test("every rule cites its source or says plainly that it is our calibration, and docs/prevention.md says the same", async () => {
+    const doc = await readFile(new URL("../docs/prevention.md", import.meta.url), "utf8");
+    for (const { definition } of RULES.rules) {
+      const { kind, note } = definition.basis;
+      if (kind === "calibration") assert.match(note, /^Our calibration/, `${definition.id} says it is our calibration first`);
+      else assert.doesNotMatch(note, /^Our calibration/, definition.id);
+      const row = doc.split("\n").find((line) => line.startsWith(`| \`${definition.type}\``));
+      assert.ok(row, `docs/prevention.md has a row for ${definition.type}`);
+      assert.match(row, kind === "calibration" ? /our calibration/ : /FinHealth/, `docs/prevention.md gives ${definition.type}'s basis`);
+    }
   });
 });
 

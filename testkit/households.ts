@@ -70,6 +70,22 @@ export function calmHousehold(overrides: Partial<Household> = {}): Household {
   };
 }
 
+/**
+ * An informal earner: the calm household, but paid only variable income (market stalls and
+ * deliveries, 600.00 + 400.00 a month) that has held steady for two years, none of it lost in
+ * the last 90 days. Income stability 0.75, the prudent line: variable pay alone is not a risk.
+ */
+export function informalEarnerHousehold(overrides: Partial<Household> = {}): Household {
+  return calmHousehold({
+    userId: "USR_INFORMAL",
+    income: [
+      { kind: "VARIABLE", monthly: 60_000, startedDay: TODAY - 730, endedDay: null },
+      { kind: "VARIABLE", monthly: 40_000, startedDay: TODAY - 700, endedDay: null },
+    ],
+    ...overrides,
+  });
+}
+
 const money = (cents: number): string => {
   if (!Number.isInteger(cents)) throw new Error(`test amounts in the database must be whole cents, got ${cents}`);
   return (cents / 100).toFixed(2);

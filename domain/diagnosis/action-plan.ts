@@ -58,7 +58,7 @@ function describe(name: FactorName, value: number, target: number, m: Measuremen
       };
     }
     case "liquidity_buffer": {
-      const outgoings = m.monthlySpending + m.debtService;
+      const outgoings = m.monthlyOutgoings;
       const add = target * outgoings - m.liquidSavings;
       return {
         code: "build_emergency_fund",

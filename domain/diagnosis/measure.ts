@@ -3,6 +3,7 @@
 import {
   DAYS_PER_MONTH,
   type Day,
+  type DebtEntry,
   type Household,
   isOpenDebt,
   monthlyIncomeOn,
@@ -19,13 +20,39 @@ export const INCOME_LOOKBACK_DAYS = 90;
 /** A household registered for less than this is still measured over this many days. */
 const MIN_SPENDING_DAYS = 30;
 
+/**
+ * income_stability of income that is all variable and none of it lost: the prudent line (70
+ * points). A steady earner paid only variable income, as informal workers in the region are,
+ * is not at risk for that alone; losing income is what moves the index down (docs/wellness.md).
+ */
+export const VARIABLE_INCOME_STABILITY = 0.75;
+
+function isRevolving(debt: DebtEntry): debt is DebtEntry & { creditLimit: number } {
+  return debt.creditLimit !== null && debt.creditLimit > 0;
+}
+
+/** A month's interest on a revolving balance at its APR. */
+function revolvingFinanceCharge(debt: DebtEntry): number {
+  return (debt.balance * debt.apr) / 12;
+}
+
 /** The amounts behind the factor values, for explanations and action steps (minor units). */
 export interface Measurements {
   monthlyIncome: number;
   recurringIncome: number;
   incomeBefore: number;
+  /** Minimum payments of open debts: the obligation debt_to_income measures. */
   debtService: number;
+  /**
+   * What debt service takes out of the month beside spending: instalment debts' minimum
+   * payments, and revolving credit's finance charge only (balance x APR / 12, at most its
+   * minimum payment). The rest of a card's payment repays purchases that are already in the
+   * expenses, so counting it again would count them twice.
+   */
+  debtOutgoings: number;
   monthlySpending: number;
+  /** Monthly spending + debtOutgoings: what savings_ratio and liquidity_buffer set against income and savings. */
+  monthlyOutgoings: number;
   /** Mean fortnightly day-to-day spending (fixed bills excluded). */
   fortnightlySpending: number;
   liquidSavings: number;
@@ -57,14 +84,18 @@ export function measureFactors(household: Household, today: Day): FactorMeasurem
   const incomeBefore = monthlyIncomeOn(household.income, today - INCOME_LOOKBACK_DAYS);
 
   let debtService = 0;
+  let debtOutgoings = 0;
   let revolvingBalance = 0;
   let revolvingLimit = 0;
   for (const debt of household.debts) {
     if (!isOpenDebt(debt)) continue;
     debtService += debt.minimumPayment;
-    if (debt.creditLimit !== null && debt.creditLimit > 0) {
+    if (isRevolving(debt)) {
       revolvingBalance += debt.balance;
       revolvingLimit += debt.creditLimit;
+      debtOutgoings += Math.min(debt.minimumPayment, revolvingFinanceCharge(debt));
+    } else {
+      debtOutgoings += debt.minimumPayment;
     }
   }
 
@@ -110,7 +141,7 @@ export function measureFactors(household: Household, today: Day): FactorMeasurem
     progressSum += goal.target > 0 ? Math.min(1, goal.saved / goal.target) : 1;
   }
 
-  const outgoings = monthlySpending + debtService;
+  const outgoings = monthlySpending + debtOutgoings;
   const retained = incomeBefore > 0 ? Math.min(1, income / incomeBefore) : income > 0 ? 1 : 0;
   const recurringShare = income > 0 ? recurring / income : 0;
 
@@ -118,10 +149,10 @@ export function measureFactors(household: Household, today: Day): FactorMeasurem
     // No income with debts to service is the worst case; no income and no debts is no burden.
     debt_to_income: income > 0 ? debtService / income : debtService > 0 ? Infinity : 0,
     on_time_payment_rate: due === 0 ? 1 : onTime / due,
-    savings_ratio: income > 0 ? (income - monthlySpending - debtService) / income : outgoings > 0 ? -Infinity : 0,
+    savings_ratio: income > 0 ? (income - outgoings) / income : outgoings > 0 ? -Infinity : 0,
     liquidity_buffer: outgoings > 0 ? liquidSavings / outgoings : liquidSavings > 0 ? Infinity : 0,
     credit_utilisation: revolvingLimit > 0 ? revolvingBalance / revolvingLimit : 0,
-    income_stability: retained * (0.5 + 0.5 * recurringShare),
+    income_stability: retained * (VARIABLE_INCOME_STABILITY + (1 - VARIABLE_INCOME_STABILITY) * recurringShare),
     expense_volatility: volatility,
     goal_progress: goalsCounted === 0 ? 0 : progressSum / goalsCounted,
   };
@@ -136,7 +167,9 @@ export function measureFactors(household: Household, today: Day): FactorMeasurem
       recurringIncome: recurring,
       incomeBefore,
       debtService,
+      debtOutgoings,
       monthlySpending,
+      monthlyOutgoings: outgoings,
       fortnightlySpending: mean,
       liquidSavings,
       revolvingBalance,

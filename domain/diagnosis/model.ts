@@ -2,11 +2,12 @@
 // sub-score by a piecewise-linear curve, and combined with fixed weights into a 0-100 score.
 // docs/wellness.md explains every number here; change them together.
 //
-// The curves share one calibration: the published "prudent" limit of each factor (36 % DTI,
-// 30 % card utilisation, 3 months of savings, 10 % of income saved, 95 % of instalments on
-// time, ...) scores exactly 70, the GREEN threshold, and the "hard" limit (43 % DTI, 50 %
-// utilisation, one month of savings, spending all income, 85 % on time, ...) scores exactly
-// 40, the RED threshold. A household that sits at every prudent limit scores 70.
+// The curves share one calibration: the "prudent" limit of each factor (36 % DTI, 30 % card
+// utilisation, 3 months of savings, 10 % of income saved, 95 % of instalments on time, ...)
+// scores exactly 70, the GREEN threshold, and the "hard" limit (43 % DTI, 50 % utilisation,
+// one month of savings, spending all income, 85 % on time, ...) scores exactly 40, the RED
+// threshold. A household that sits at every prudent limit scores 70. The limits are our
+// calibration, not regulations (docs/wellness.md says where each comes from).
 
 export const FACTOR_NAMES = [
   "debt_to_income",
@@ -64,7 +65,7 @@ export const FACTORS: Record<FactorName, FactorDefinition> = {
   savings_ratio: {
     weight: 0.14,
     better: "higher",
-    unit: "share of monthly income left after spending and debt service",
+    unit: "share of monthly income left after spending, instalments and card interest",
     range: [-1, 1],
     curve: [
       [-0.2, 0],
@@ -76,7 +77,7 @@ export const FACTORS: Record<FactorName, FactorDefinition> = {
   liquidity_buffer: {
     weight: 0.14,
     better: "higher",
-    unit: "months of spending and debt service covered by liquid savings",
+    unit: "months of outgoings (spending, instalments, card interest) covered by liquid savings",
     range: [0, 24],
     curve: [
       [0, 0],
@@ -101,7 +102,7 @@ export const FACTORS: Record<FactorName, FactorDefinition> = {
   income_stability: {
     weight: 0.1,
     better: "higher",
-    unit: "index 0-1: income kept over 90 days x (0.5 + 0.5 x recurring share)",
+    unit: "index 0-1: income kept over 90 days x (0.75 + 0.25 x recurring share)",
     range: [0, 1],
     curve: [
       [0, 0],

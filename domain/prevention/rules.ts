@@ -45,10 +45,20 @@ const escalationSchema = z.strictObject({
   suggested_action: code,
 });
 
+/**
+ * What a rule's thresholds rest on: a published source it names, or our own calibration, said
+ * plainly (issue 21). Every rule has one; docs/prevention.md lists them.
+ */
+const basisSchema = z.strictObject({
+  kind: z.enum(["published", "calibration"]),
+  note: z.string().min(20),
+});
+
 const ruleSchema = z.strictObject({
   id: z.string().regex(/^pv_[a-z0-9_]+_v\d+$/, "pv_<name>_v<version>"),
   type: code,
   description: z.string().min(1),
+  basis: basisSchema,
   when: condition,
   severity: z.enum(SEVERITIES),
   risk_band: z.enum(BANDS),

@@ -261,8 +261,8 @@ define(
   "goal.liquid_months",
   "goals",
   "months",
-  "Liquid savings / monthly outgoings (spending averaged over 90 days + debt service): the diagnosis's liquidity buffer, unclamped; undefined without outgoings.",
-  (c) => ratio(c.a.goals.liquid, c.diagnosis.measurements.monthlySpending + c.diagnosis.measurements.debtService),
+  "Liquid savings / monthly outgoings (spending averaged over 90 days + instalment payments + card interest): the diagnosis's liquidity buffer, unclamped; undefined without outgoings.",
+  (c) => ratio(c.a.goals.liquid, c.diagnosis.measurements.monthlyOutgoings),
 );
 GOAL_KINDS.forEach((kind, k) => {
   define(`goal.${kind}.saved`, "goals", "money", `Saved towards ${kind} goals not abandoned.`, (c) => major(c.a.goals.byKind[k]!.saved));
@@ -337,8 +337,8 @@ define(
   "ratio.outgoings_to_income",
   "ratios",
   "ratio",
-  "(Spending over 90 days scaled to a month + monthly debt service) / today's monthly income; undefined without income.",
-  (c) => ratio(c.diagnosis.measurements.monthlySpending + c.diagnosis.measurements.debtService, c.a.income.now),
+  "(Spending over 90 days scaled to a month + instalment payments + card interest, the diagnosis's outgoings) / today's monthly income; undefined without income.",
+  (c) => ratio(c.diagnosis.measurements.monthlyOutgoings, c.a.income.now),
 );
 define("ratio.debt_service_to_spending", "ratios", "ratio", "Monthly debt service / monthly spending (90-day average); undefined without spending.", (c) =>
   ratio(c.diagnosis.measurements.debtService, c.diagnosis.measurements.monthlySpending),
@@ -360,8 +360,8 @@ define(
 define("ratio.revolving_share", "ratios", "ratio", "Share of the outstanding balance on revolving credit (debts with a limit); undefined without debt.", (c) =>
   ratio(c.a.debt[debtSlot(ALL, DEBT.revolvingBalance)]!, balanceOf(c)),
 );
-define("ratio.liquidity_days", "ratios", "days", "Days of outgoings (spending + debt service) liquid savings would cover; undefined without outgoings.", (c) =>
-  ratio(c.a.goals.liquid, (c.diagnosis.measurements.monthlySpending + c.diagnosis.measurements.debtService) / 30.4375),
+define("ratio.liquidity_days", "ratios", "days", "Days of outgoings (spending + instalment payments + card interest) liquid savings would cover; undefined without outgoings.", (c) =>
+  ratio(c.a.goals.liquid, c.diagnosis.measurements.monthlyOutgoings / 30.4375),
 );
 
 // ----------------------------------------------------------------------------------------

@@ -44,7 +44,7 @@ const FREELANCE = 160_000;
 const INCOME = SALARY + FREELANCE;
 /** What the rest of the person's finances measure; with the brief's three values they score 64. */
 const LIQUIDITY_MONTHS = 4.5;
-const GOAL_PROGRESS = 0.6;
+const GOAL_PROGRESS = 0.5;
 
 function monthsBefore(today: Day, day: Day): number {
   const a = parts(firstOfMonth(today));
@@ -178,12 +178,13 @@ export function generateDemoHousehold(context: PopulationContext): Household {
   const plans = demoDebts(DEMO_USER_ID, input, today);
   const debts = plans.map((plan) => plan.debt);
   const debtPayments = demoPayments(plans, today);
-  const debtService = debts.reduce((sum, debt) => sum + debt.minimumPayment, 0);
-  // Spending that leaves the brief's 4 % of income after debt service, as volatile as the brief says.
-  const expenses = budgetedExpenses(finances.expenses, today, Math.round(INCOME * (1 - DEMO_FACTOR_VALUES.savings_ratio) - debtService), DEMO_FACTOR_VALUES.expense_volatility);
   const createdAt = dayStartMs(today - 400) + 16 * 3600 * 1000;
+  // What the debts take out of a month beside spending, as the engine counts it (the card's interest, the loan's instalment).
+  const { debtOutgoings } = diagnose(householdFromFinances(input, { ...finances, createdAt, incomeStreams, debts, debtPayments, expenses: [], goals: [] }), today).measurements;
+  // Spending that leaves the brief's 4 % of income after the debts, as volatile as the brief says.
+  const expenses = budgetedExpenses(finances.expenses, today, Math.round(INCOME * (1 - DEMO_FACTOR_VALUES.savings_ratio) - debtOutgoings), DEMO_FACTOR_VALUES.expense_volatility);
   const draft = householdFromFinances(input, { ...finances, createdAt, incomeStreams, debts, debtPayments, expenses, goals: [] });
-  const outgoings = diagnose(draft, today).measurements.monthlySpending + debtService;
+  const outgoings = diagnose(draft, today).measurements.monthlyOutgoings;
   const saved = Math.round(LIQUIDITY_MONTHS * outgoings);
   const goals: GoalRow[] = [
     {
