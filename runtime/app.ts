@@ -82,6 +82,7 @@ export async function startKamina(options: StartOptions): Promise<RunningKamina>
           seed: config.seed,
           sandboxClientSecret: config.sandboxClientSecret,
           liveClientSecret: config.liveClientSecret,
+          keyEncryptionKey: config.tokens.keyEncryptionKey,
         });
         logger.info({ elapsedMs: report.elapsedMs }, "seeded");
       }

@@ -5,6 +5,7 @@
 // SANDBOX_CLIENT_SECRET (default `kamina-sandbox-secret`), the live-flow client's from
 // LIVE_CLIENT_SECRET (default `kamina-live-secret`); only their scrypt hashes are stored.
 // Exit codes: 0 seeded, 1 failed or refused (database not empty), 2 bad arguments.
+import { loadConfig } from "../platform/config/config.ts";
 import { openDatabaseFromEnvironment } from "../platform/database/database-from-environment.ts";
 import { applyMigrations } from "../platform/database/schema-engine.ts";
 import { isEmpty, seedDatabase } from "../prisma/seed/index.ts";
@@ -14,7 +15,8 @@ const USAGE = `usage: npm run seed -- [--users N] [--seed S]
   --seed S    integer seed; the same seed and day give the same data (default 42)
 environment: DATABASE_URL (else embedded PGlite under DATA_DIR, default .data),
              SANDBOX_CLIENT_SECRET (default kamina-sandbox-secret),
-             LIVE_CLIENT_SECRET (default kamina-live-secret)`;
+             LIVE_CLIENT_SECRET (default kamina-live-secret),
+             KEY_ENCRYPTION_KEY (wraps the data keys sealing coach transcripts)`;
 
 const MAX_USERS = 10_000_000;
 
@@ -64,6 +66,8 @@ async function main(): Promise<number> {
 
   const secret = process.env.SANDBOX_CLIENT_SECRET || "kamina-sandbox-secret";
   const liveSecret = process.env.LIVE_CLIENT_SECRET || "kamina-live-secret";
+  // Coach transcripts are sealed under data keys wrapped by the server's KEY_ENCRYPTION_KEY.
+  const { keyEncryptionKey } = loadConfig().tokens;
   const { target, where, close } = await openDatabaseFromEnvironment(2);
 
   try {
@@ -79,6 +83,7 @@ async function main(): Promise<number> {
       seed: args.seed,
       sandboxClientSecret: secret,
       liveClientSecret: liveSecret,
+      keyEncryptionKey,
       onProgress(done, total) {
         // About twenty lines however large the run.
         if (done === total || done - lastPrinted >= Math.max(1, Math.floor(total / 20))) {

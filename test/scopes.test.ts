@@ -1,3 +1,8 @@
+import { LOCAL_KEY_ENCRYPTION_KEY } from "../platform/config/secret-policy.ts";
+import { DataKeyRing, DataKeyTable } from "../platform/encryption/data-keys.ts";
+import { COACH_TRANSCRIPT_TEXT } from "../platform/encryption/encrypted-columns.ts";
+import { FieldVault } from "../platform/encryption/field-vault.ts";
+import { LocalKeyEncryptionKeyProvider } from "../platform/encryption/key-encryption-key.ts";
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { composeServices } from "@apollo/composition";
@@ -133,7 +138,11 @@ describe("field-level scopes through the gateway", () => {
       [DEMO_USER],
     );
     assert.ok(texts.rowCount! > 0, "the demo user has transcripts");
-    const byId = new Map(texts.rows.map((row) => [row.session_id, row.text]));
+    // Stored sealed (test/encryption-at-rest.test.ts); opened here with the local KEK the seed used.
+    const vault = new FieldVault(new DataKeyRing(new DataKeyTable(async (text, params) => (await sql.query(text, params)).rows), new LocalKeyEncryptionKeyProvider(LOCAL_KEY_ENCRYPTION_KEY)));
+    const opened = await Promise.all(texts.rows.map(async (row) => [row.session_id, await vault.decrypt("MX", row.text, COACH_TRANSCRIPT_TEXT.context(row.session_id))] as const));
+    assert.ok(texts.rows.every((row) => row.text.startsWith("kge1:")), "sealed at rest");
+    const byId = new Map(opened);
     for (const session of both.body.data!.me.coachSessions as { id: string; transcript: string | null }[]) {
       assert.equal(session.transcript, byId.get(session.id) ?? null);
     }

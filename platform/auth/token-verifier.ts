@@ -45,6 +45,8 @@ export interface TokenSettings {
   audience: string;
   /** Shared by every instance; derives the key of the gateway's token-check seals (token-check-seal.ts). */
   keyEncryptionKey?: Uint8Array;
+  /** KEY_ENCRYPTION_KEY_PREVIOUS: during a KEK rotation, still unwraps the data keys of encryption at rest. */
+  previousKeyEncryptionKeys?: readonly Uint8Array[];
 }
 
 /** Claims kamina-graph puts in an access token beside the registered ones. */

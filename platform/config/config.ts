@@ -41,6 +41,10 @@ const environment = z.object({
     .string()
     .regex(/^[A-Za-z0-9_-]{43}$/, "must be 32 bytes, base64url-encoded (43 characters)")
     .optional(),
+  KEY_ENCRYPTION_KEY_PREVIOUS: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{43}(,[A-Za-z0-9_-]{43})*$/, "must be one or more 32-byte keys, base64url-encoded (43 characters), comma-separated")
+    .optional(),
   APP_API_KEY: z.string().min(16).default("kamina-app-local-key"),
   PUBLIC_URL: z
     .string()
@@ -93,8 +97,10 @@ export interface Config {
     audience: string;
     accessTtlSeconds: number;
     refreshTtlSeconds: number;
-    /** Encrypts signing keys and webhook secrets at rest. */
+    /** Encrypts signing keys and webhook secrets at rest, and wraps the tenants' data keys (platform/encryption). */
     keyEncryptionKey: Uint8Array;
+    /** KEY_ENCRYPTION_KEY_PREVIOUS: older KEKs that still unwrap data keys until `npm run keys:rotate` re-wraps them. */
+    previousKeyEncryptionKeys: Uint8Array[];
     /** True when no KEY_ENCRYPTION_KEY was given and the local development key is in use. */
     usingLocalKeyEncryptionKey: boolean;
   };
@@ -192,6 +198,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       refreshTtlSeconds: values.REFRESH_TOKEN_TTL_SECONDS,
       keyEncryptionKey: values.KEY_ENCRYPTION_KEY ? Buffer.from(values.KEY_ENCRYPTION_KEY, "base64url") : LOCAL_KEY_ENCRYPTION_KEY,
       usingLocalKeyEncryptionKey: !values.KEY_ENCRYPTION_KEY,
+      previousKeyEncryptionKeys: (values.KEY_ENCRYPTION_KEY_PREVIOUS ?? "").split(",").filter(Boolean).map((key) => Buffer.from(key, "base64url")),
     },
     appApiKey: values.APP_API_KEY,
     publicUrl: values.PUBLIC_URL?.replace(/\/+$/, ""),

@@ -7,6 +7,8 @@
 // (every date derives from `now` rounded down to the UTC day; bigserial ids are assigned
 // here, not by sequences).
 import type { DatabaseTarget } from "../../platform/database/database.ts";
+import { LOCAL_KEY_ENCRYPTION_KEY } from "../../platform/config/secret-policy.ts";
+import { type SeedDataKeys, seedDataKeys } from "./data-keys.ts";
 import { beginBulkLoad } from "./bulk-load.ts";
 import { type CopyBatch, quoteIdentifier, TableWriter } from "./bulk-writer.ts";
 import { DAY_MS, type Day, dayOf, dayStartMs, isoDay } from "./calendar.ts";
@@ -26,6 +28,8 @@ export interface SeedOptions {
   liveClientSecret?: string;
   /** Reference time; rounded down to the UTC day. Defaults to today. */
   now?: Date;
+  /** Wraps the tenants' data keys that seal coach transcripts (KEY_ENCRYPTION_KEY); the local development key when absent. */
+  keyEncryptionKey?: Uint8Array;
   /** Users per generated and written batch. */
   batchSize?: number;
   onProgress?(done: number, total: number): void;
@@ -109,7 +113,8 @@ export async function seedDatabase(target: DatabaseTarget, options: SeedOptions)
     counts[partnerClientTable.table] = 2;
     counts[consentTextTable.table] = 1;
 
-    const { ordered, add } = householdWriters();
+    const dataKeys: SeedDataKeys = await seedDataKeys(session, options.keyEncryptionKey ?? LOCAL_KEY_ENCRYPTION_KEY);
+    const { ordered, add } = householdWriters(dataKeys.sealTranscript);
     const bulkLoad = await beginBulkLoad(session, ordered.map((writer) => writer.spec.table));
     let writing: Promise<void> = Promise.resolve();
     for (let start = 0; start < total; start += batchSize) {

@@ -152,6 +152,11 @@ export interface TranscriptRow {
   text: string;
 }
 
+/** A transcript as stored: `text` sealed with the tenant's data key (platform/encryption). */
+export interface SealedTranscriptRow extends TranscriptRow {
+  dataKeyId: string;
+}
+
 export interface AlertRow {
   id: string;
   userId: string;

@@ -16,6 +16,7 @@ import {
   type Household,
   type IncomeRow,
   type SnapshotRow,
+  type SealedTranscriptRow,
   type TranscriptRow,
   type UserRow,
 } from "./rows.ts";
@@ -213,9 +214,9 @@ const coachSessionTable: TableSpec<CoachSessionRow> = {
   ],
 };
 
-const transcriptTable: TableSpec<TranscriptRow> = {
+const transcriptTable: TableSpec<SealedTranscriptRow> = {
   table: "coach_transcript",
-  columns: [code("session_id", (r) => r.sessionId), country(), text("text", (r) => r.text)],
+  columns: [code("session_id", (r) => r.sessionId), country(), text("text", (r) => r.text), code("data_key_id", (r) => r.dataKeyId)],
 };
 
 const snapshotTable: TableSpec<SnapshotRow> = {
@@ -254,8 +255,11 @@ const alertTable: TableSpec<AlertRow> = {
   ],
 };
 
-/** One writer per per-user table, in foreign-key order. */
-export function householdWriters() {
+/**
+ * One writer per per-user table, in foreign-key order. `sealTranscript` encrypts the raw coach
+ * text as it is written: no plaintext transcript reaches the database.
+ */
+export function householdWriters(sealTranscript: (row: TranscriptRow) => SealedTranscriptRow) {
   const writers = {
     users: new TableWriter(userTable),
     consents: new TableWriter(consentTable),
@@ -280,7 +284,7 @@ export function householdWriters() {
     for (const row of household.incomeStreams) writers.incomeStreams.add(row);
     for (const row of household.goals) writers.goals.add(row);
     for (const row of household.coachSessions) writers.coachSessions.add(row);
-    for (const row of household.transcripts) writers.transcripts.add(row);
+    for (const row of household.transcripts) writers.transcripts.add(sealTranscript(row));
     for (const row of household.snapshots) writers.snapshots.add(row);
     for (const row of household.alerts) writers.alerts.add(row);
   };

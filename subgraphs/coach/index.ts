@@ -8,7 +8,7 @@ export const coach: SubgraphDefinition<CoachService, CoachLoaders> = {
   name: "coach",
   typeDefs: loadTypeDefs(import.meta.url),
   resolvers,
-  createService: (prisma, viewer) => new CoachService(prisma, tenantOf(viewer)),
+  createService: (prisma, viewer, _settings, resources) => new CoachService(prisma, tenantOf(viewer), resources.vault),
   createLoaders,
   createMutations: () => undefined,
 };

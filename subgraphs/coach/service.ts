@@ -1,5 +1,7 @@
 import { Prisma, type PrismaClient } from "../../generated/prisma/client.ts";
 import type { Country } from "../../generated/prisma/enums.ts";
+import { COACH_TRANSCRIPT_TEXT } from "../../platform/encryption/encrypted-columns.ts";
+import type { FieldVault } from "../../platform/encryption/field-vault.ts";
 
 export interface CoachSessionRow {
   id: string;
@@ -24,6 +26,7 @@ export class CoachService {
     private readonly prisma: PrismaClient,
     /** The viewer's tenants: every query is confined to them. */
     private readonly tenant: readonly Country[],
+    private readonly vault: FieldVault,
   ) {}
 
   sessions(userIds: readonly string[], window: SessionWindow): Promise<CoachSessionRow[]> {
@@ -38,12 +41,21 @@ export class CoachService {
     });
   }
 
-  /** Raw coach text of these sessions; read only when a request asks for it and its scopes allow. */
-  transcripts(sessionIds: readonly string[]): Promise<{ sessionId: string; text: string }[]> {
-    return this.prisma.coachTranscript.findMany({
+  /**
+   * Raw coach text of these sessions; read only when a request asks for it and its scopes allow.
+   * Stored sealed with the tenant's data key (a row still without a key predates encryption).
+   */
+  async transcripts(sessionIds: readonly string[]): Promise<{ sessionId: string; text: string }[]> {
+    const rows = await this.prisma.coachTranscript.findMany({
       where: { sessionId: { in: [...sessionIds] }, country: { in: [...this.tenant] } },
-      select: { sessionId: true, text: true },
+      select: { sessionId: true, country: true, text: true, dataKeyId: true },
     });
+    return Promise.all(
+      rows.map(async (row) => ({
+        sessionId: row.sessionId,
+        text: row.dataKeyId === null ? row.text : await this.vault.decrypt(row.country, row.text, COACH_TRANSCRIPT_TEXT.context(row.sessionId)),
+      })),
+    );
   }
 }
 

@@ -21,6 +21,8 @@ import type { Viewer } from "../../platform/auth/viewer.ts";
 import type { SubgraphContext } from "./context.ts";
 import { createPrismaClient, type DatabaseTarget, type PrismaClient } from "../../platform/database/database.ts";
 import { scalarResolvers } from "./scalars.ts";
+import { createFieldVault } from "../../platform/encryption/vault-factory.ts";
+import type { FieldVault } from "../../platform/encryption/field-vault.ts";
 
 /** What a subgraph's mutations are built from, per request. */
 export interface MutationDependencies<Service, Loaders> {
@@ -33,13 +35,19 @@ export interface MutationDependencies<Service, Loaders> {
 /** The part of the configuration subgraphs' services read. */
 export type SubgraphSettings = Pick<Config, "reports">;
 
+/** What a subgraph's services share across requests, built once per process. */
+export interface SubgraphResources {
+  /** Opens (and seals) the fields encrypted at rest with their tenant's data keys. */
+  vault: FieldVault;
+}
+
 /** One subgraph: its SDL, its resolvers and what each request's context holds (see SubgraphContext). */
 export interface SubgraphDefinition<Service, Loaders, Mutations = undefined> {
   name: SubgraphName;
   typeDefs: DocumentNode;
   resolvers: GraphQLResolverMap<SubgraphContext<Service, Loaders, Mutations>>;
   /** The service for one request's viewer: its queries filter by the viewer's tenant. */
-  createService(prisma: PrismaClient, viewer: Viewer, settings: SubgraphSettings): Service;
+  createService(prisma: PrismaClient, viewer: Viewer, settings: SubgraphSettings, resources: SubgraphResources): Service;
   /** Fresh DataLoaders for each request, over that request's service. */
   createLoaders(service: Service): Loaders;
   /** The subgraph's mutations for one request (`() => undefined` in a subgraph without any). */
@@ -90,6 +98,9 @@ export async function startSubgraph<Service, Loaders, Mutations>(
   let statements = 0;
   const prisma = createPrismaClient(options.database, options.countStatements ? { onStatement: () => void statements++ } : {});
   const verifier = new TokenVerifier(prisma, options.tokens);
+  const resources: SubgraphResources = {
+    vault: createFieldVault(prisma, { keyEncryptionKey: options.tokens.keyEncryptionKey, previousKeyEncryptionKeys: options.tokens.previousKeyEncryptionKeys ?? [] }),
+  };
   const consentGrants = new ConsentGrants(prisma);
   const enforcing = options.enforceScopes ?? true;
   const limits = options.limits ?? DEFAULT_LIMITS;
@@ -121,7 +132,7 @@ export async function startSubgraph<Service, Loaders, Mutations>(
       // Only the gateway gets here (admit), having checked the proof's method, URL, time and
       // replay: a bound token's proof is checked for signature, `ath` and key only.
       const { viewer } = await authenticate(verifier, request, BEHIND_GATEWAY, { acceptGatewaySeal: true });
-      const service = definition.createService(prisma, viewer, options.settings);
+      const service = definition.createService(prisma, viewer, options.settings, resources);
       const loaders = definition.createLoaders(service);
       const mutations = definition.createMutations({ prisma, viewer, service, loaders });
       return { requestId, viewer, service, loaders, mutations, access: new FieldAccess(viewer, consentGrants) };

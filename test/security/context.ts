@@ -101,9 +101,11 @@ export async function createSecurityContext(): Promise<SecurityContext> {
   let kamina: Kamina | undefined;
   let sql: pg.Client | undefined;
   try {
-    await seedDatabase({ kind: "postgres", url: database.url, poolSize: 2 }, { users: 30, seed: 16, sandboxClientSecret: TEST_SANDBOX_SECRET });
+    // The seed seals coach transcripts under data keys wrapped by the server's own KEK.
+    const keyEncryptionKey = randomBytes(32);
+    await seedDatabase({ kind: "postgres", url: database.url, poolSize: 2 }, { users: 30, seed: 16, sandboxClientSecret: TEST_SANDBOX_SECRET, keyEncryptionKey });
     const env: Record<string, string> = {
-      KEY_ENCRYPTION_KEY: randomBytes(32).toString("base64url"),
+      KEY_ENCRYPTION_KEY: keyEncryptionKey.toString("base64url"),
       APP_API_KEY: randomBytes(32).toString("base64url"),
       SANDBOX_CLIENT_SECRET: TEST_SANDBOX_SECRET,
       CORS_ORIGINS: "https://app.bank.example",

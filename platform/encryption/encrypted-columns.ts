@@ -1,0 +1,27 @@
+// Every column encrypted at rest, for the re-encryption pass of `npm run keys:rotate`. A new
+// encrypted column adds itself here: its value column holds the envelope, its key column the
+// data key id (null only for a row written before the column was encrypted: plaintext).
+export interface EncryptedColumn {
+  table: string;
+  /** The row's primary key column (one column). */
+  idColumn: string;
+  /** The tenant column (`country`). */
+  countryColumn: string;
+  /** Holds the envelope (field-vault.ts). */
+  valueColumn: string;
+  /** Holds the data key id the value is sealed with. */
+  keyColumn: string;
+  /** The additional data the value is sealed under, from its row id. */
+  context(rowId: string): string;
+}
+
+export const COACH_TRANSCRIPT_TEXT: EncryptedColumn = {
+  table: "coach_transcript",
+  idColumn: "session_id",
+  countryColumn: "country",
+  valueColumn: "text",
+  keyColumn: "data_key_id",
+  context: (sessionId) => `coach_transcript.text|${sessionId}`,
+};
+
+export const ENCRYPTED_COLUMNS: readonly EncryptedColumn[] = [COACH_TRANSCRIPT_TEXT];
