@@ -410,6 +410,30 @@ describe("runDiagnosis through the gateway", () => {
     assert.equal(again.body.data?.runDiagnosis.score, 64);
   });
 
+  test("runDiagnosis writes only that day's snapshot: nothing the person entered, no earlier snapshot", async () => {
+    const person = "USR_42891";
+    const fingerprint = async () =>
+      (
+        await sql.query(
+          `SELECT (SELECT md5(string_agg(t::text, ',' ORDER BY t::text)) FROM debt t WHERE user_id = $1) AS debts,
+                  (SELECT md5(string_agg(t::text, ',' ORDER BY t::text)) FROM debt_payment t WHERE user_id = $1) AS payments,
+                  (SELECT md5(string_agg(t::text, ',' ORDER BY t::text)) FROM expense t WHERE user_id = $1) AS expenses,
+                  (SELECT md5(string_agg(t::text, ',' ORDER BY t::text)) FROM income_stream t WHERE user_id = $1) AS income,
+                  (SELECT md5(string_agg(t::text, ',' ORDER BY t::text)) FROM savings_goal t WHERE user_id = $1) AS goals,
+                  (SELECT md5(string_agg(t::text, ',' ORDER BY t::text)) FROM app_user t WHERE id = $1) AS person,
+                  (SELECT md5(string_agg(t::text, ',' ORDER BY t::text)) FROM wellness_snapshot t WHERE user_id = $1 AND snapshot_date < CURRENT_DATE) AS earlier`,
+          [person],
+        )
+      ).rows[0];
+    const token = bearer(await consentToken(kamina, person, ["wellness.read"]));
+    const before = await fingerprint();
+    const run = await postGraphQL(kamina.graphqlUrl, RUN, {}, token);
+    assert.equal(run.body.errors, undefined, JSON.stringify(run.body.errors));
+    assert.deepEqual(await fingerprint(), before);
+    const { rows } = await sql.query<{ snapshots: number }>("SELECT count(*)::int AS snapshots FROM wellness_snapshot WHERE user_id = $1 AND snapshot_date = CURRENT_DATE", [person]);
+    assert.deepEqual(rows, [{ snapshots: 1 }], "one snapshot for the day, replaced on a re-run");
+  });
+
   test("a consent token cannot run another person's diagnosis, nor without wellness.read", async () => {
     const [other] = (await sql.query<{ id: string }>("SELECT id FROM app_user WHERE id <> 'USR_42891' ORDER BY id LIMIT 1")).rows;
     const token = bearer(await consentToken(kamina, "USR_42891", ["wellness.read"]));

@@ -443,7 +443,7 @@ describe("alert status through the gateway", () => {
   }
 
   test("open -> acknowledged -> resolved; other moves are conflicts", async () => {
-    const token = bearer(await consentToken(kamina, "USR_42891", ["alerts.read"]));
+    const token = bearer(await consentToken(kamina, "USR_42891", ["alerts.read", "alerts.write"]));
     const id = await openAlert("USR_42891");
     const acknowledged = await postGraphQL(kamina.graphqlUrl, ACK, { id }, token);
     assert.deepEqual(acknowledged.body, { data: { acknowledgeAlert: { id, status: "ACKNOWLEDGED" } } });
@@ -459,14 +459,41 @@ describe("alert status through the gateway", () => {
     assert.deepEqual(rows[0], { status: "RESOLVED", acked: true, resolved: true });
   });
 
+  test("a consent to read alerts changes nothing: acknowledging and resolving need alerts.write", async () => {
+    const reader = bearer(await consentToken(kamina, "USR_42891", ["alerts.read"]));
+    const id = await openAlert("USR_42891");
+    for (const mutation of [ACK, RESOLVE]) {
+      const refused = await postGraphQL(kamina.graphqlUrl, mutation, { id }, reader);
+      assert.equal(refused.body.errors?.[0]?.extensions?.code, "UNAUTHORIZED_FIELD_OR_TYPE", JSON.stringify(refused.body));
+      assert.match(refused.body.errors?.[0]?.message ?? "", /alerts\.write/);
+    }
+    const writerWithoutRead = bearer(await consentToken(kamina, "USR_42891", ["alerts.write"]));
+    const blind = await postGraphQL(kamina.graphqlUrl, ACK, { id }, writerWithoutRead);
+    assert.equal(blind.body.errors?.[0]?.extensions?.code, "UNAUTHORIZED_FIELD_OR_TYPE", "the returned Alert needs alerts.read too");
+    const { rows } = await sql.query("SELECT status::text, acknowledged_at, resolved_at FROM alert WHERE id = $1", [id]);
+    assert.deepEqual(rows[0], { status: "OPEN", acknowledged_at: null, resolved_at: null });
+  });
+
+  test("a partner token acts only for a person whose own consent grants alerts.write", async () => {
+    const partner = bearer(await clientToken(kamina));
+    const [reader] = (await sql.query<{ id: string }>("SELECT id FROM app_user WHERE id <> 'USR_42891' ORDER BY id LIMIT 1 OFFSET 1")).rows;
+    await consentToken(kamina, reader!.id, ["alerts.read"]);
+    await sql.query("UPDATE consent SET status = 'REVOKED', revoked_at = now() WHERE user_id = $1 AND 'alerts.write' = ANY(scopes)", [reader!.id]);
+    const id = await openAlert(reader!.id);
+    const refused = await postGraphQL(kamina.graphqlUrl, RESOLVE, { id }, partner);
+    assert.ok(refused.body.errors?.[0], JSON.stringify(refused.body));
+    assert.equal((await sql.query("SELECT status::text FROM alert WHERE id = $1", [id])).rows[0]?.status, "OPEN");
+  });
+
   test("an open alert may be resolved directly; someone else's alert is not found", async () => {
     const partner = bearer(await clientToken(kamina));
+    await consentToken(kamina, "USR_42891", ["alerts.read", "alerts.write"]);
     const id = await openAlert("USR_42891");
     const resolved = await postGraphQL(kamina.graphqlUrl, RESOLVE, { id }, partner);
     assert.deepEqual(resolved.body, { data: { resolveAlert: { id, status: "RESOLVED" } } });
     const [other] = (await sql.query<{ id: string }>("SELECT id FROM app_user WHERE id <> 'USR_42891' ORDER BY id LIMIT 1")).rows;
     const foreign = await openAlert(other!.id);
-    const token = bearer(await consentToken(kamina, "USR_42891", ["alerts.read"]));
+    const token = bearer(await consentToken(kamina, "USR_42891", ["alerts.read", "alerts.write"]));
     const refused = await postGraphQL(kamina.graphqlUrl, ACK, { id: foreign }, token);
     assert.equal(refused.body.errors?.[0]?.extensions?.code, "NOT_FOUND", JSON.stringify(refused.body));
     const unknown = await postGraphQL(kamina.graphqlUrl, ACK, { id: "alr_nope" }, token);

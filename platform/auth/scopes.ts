@@ -1,4 +1,9 @@
-/** Per-user scopes: a person grants them to a client by consent. */
+/**
+ * Per-user scopes: a person grants them to a client by consent. Every one reads, except
+ * alerts.write: changing an alert's status (acknowledge, resolve) is a write of its own, so a
+ * consent to read never changes anything (runDiagnosis, under wellness.read, stores only that
+ * day's derived snapshot).
+ */
 export const USER_SCOPES = [
   "wellness.read",
   "debts.read",
@@ -7,6 +12,7 @@ export const USER_SCOPES = [
   "goals.read",
   "coach.read",
   "alerts.read",
+  "alerts.write",
   "coach.transcripts.read",
 ] as const;
 
@@ -16,6 +22,9 @@ export const CLIENT_SCOPES = ["reports.read", "exports.create", "webhooks.manage
 export type UserScope = (typeof USER_SCOPES)[number];
 export type ClientScope = (typeof CLIENT_SCOPES)[number];
 export type Scope = UserScope | ClientScope;
+
+/** The per-user scopes that only read: what a consent asks for when it asks to read "everything". */
+export const USER_READ_SCOPES = USER_SCOPES.filter((scope) => scope.endsWith(".read"));
 
 const ALL: ReadonlySet<string> = new Set([...USER_SCOPES, ...CLIENT_SCOPES]);
 

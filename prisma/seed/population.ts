@@ -9,7 +9,7 @@ import { buildAlerts, historyWalk } from "./diagnosis.ts";
 import { type Finances, generateFinances } from "./household.ts";
 import { type HouseholdInput, rowId } from "./household-context.ts";
 import { hash32, Rng } from "./prng.ts";
-import { CONSENT_TEXT_PUBLISHED_AT, CONSENT_TEXT_VERSION, DEMO_CLIENT_ID, USER_SCOPES } from "./reference-data.ts";
+import { CONSENT_TEXT_PUBLISHED_AT, CONSENT_TEXT_VERSION, DEMO_CLIENT_ID, USER_READ_SCOPES, USER_SCOPES } from "./reference-data.ts";
 import type { ConsentEventRow, ConsentRow, Household, SnapshotRow, UserRow } from "./rows.ts";
 import { engineSnapshots, householdFromFinances } from "./wellness-engine.ts";
 
@@ -76,7 +76,7 @@ export function cohortTags(finances: Finances, values: FactorValues): string[] {
 
 function consentFor(context: PopulationContext, index: number, user: UserRow, rng: Rng): { consent: ConsentRow; events: ConsentEventRow[] } {
   const { today } = context;
-  const readScopes: readonly string[] = USER_SCOPES.filter((s) => s !== "coach.transcripts.read");
+  const readScopes: readonly string[] = USER_READ_SCOPES.filter((s) => s !== "coach.transcripts.read");
   const scopes = rng.weighted<readonly string[]>([
     [readScopes, 0.7],
     [["wellness.read", "debts.read", "expenses.read"], 0.25],

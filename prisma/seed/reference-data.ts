@@ -2,7 +2,7 @@
 // live (non-sandbox) one to try the person's side of the flow with, and the consent text version
 // their consent examples cite.
 import { createHash } from "node:crypto";
-import { CLIENT_SCOPES, USER_SCOPES } from "../../platform/auth/scopes.ts";
+import { CLIENT_SCOPES, USER_READ_SCOPES, USER_SCOPES } from "../../platform/auth/scopes.ts";
 import { hashSecret } from "../../platform/secret-hash.ts";
 import { COUNTRIES } from "./catalogue.ts";
 
@@ -18,7 +18,7 @@ export const LIVE_CLIENT_NAME = "OpenFinance Lab live-flow demo";
 export const LOCAL_LIVE_CLIENT_SECRET = "kamina-live-secret";
 
 // The scope catalogue is the one the token check enforces.
-export { CLIENT_SCOPES, USER_SCOPES };
+export { CLIENT_SCOPES, USER_READ_SCOPES, USER_SCOPES };
 
 export const CONSENT_TEXT_VERSION = "2026-05-01";
 export const CONSENT_TEXT_PUBLISHED_AT = Date.UTC(2026, 4, 1);

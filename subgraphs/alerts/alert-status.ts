@@ -66,9 +66,9 @@ export async function transitionAlert(
 
 /**
  * `Mutation.acknowledgeAlert` / `Mutation.resolveAlert` for one request's viewer: the alert's
- * person must have granted the caller what the field needs in the SDL (alerts.read: acting on an
- * alert takes the same consent as reading it; a consent token: only its own person); what was
- * changed goes into the consent receipt.
+ * person must have granted the caller what the field needs in the SDL (alerts.write, and the
+ * returned Alert's alerts.read: a consent to read changes nothing; a consent token: only its
+ * own person); what was changed goes into the consent receipt.
  */
 export async function changeAlertStatus(prisma: PrismaClient, viewer: Viewer, person: PersonAccess, id: string, transition: AlertTransition): Promise<AlertRow> {
   const granted: { grant: ConsentGrant | null } = { grant: null };
