@@ -6,7 +6,7 @@
 // users: flat memory is the point of the batching. Writes snapshots and alerts like the jobs.
 import { loadConfig } from "../platform/config/config.ts";
 import { evaluateHouseholds, loadForPrevention } from "../subgraphs/alerts/prevention/evaluate.ts";
-import { createPrismaClient } from "../platform/database/database.ts";
+import { allTenants, createPrismaClient } from "../platform/database/database.ts";
 import { parseBatchArguments, runCli } from "../scripts/batch-cli.ts";
 import { dayOf } from "../domain/household/household.ts";
 import { keysetRange, loadHouseholds } from "../subgraphs/shared/household/load-households.ts";
@@ -44,7 +44,7 @@ runCli(async () => {
     console.error(`${USAGE}\n(the benchmark needs a seeded PostgreSQL database)`);
     return 2;
   }
-  const prisma = createPrismaClient({ kind: "postgres", url, poolSize: 8 });
+  const prisma = createPrismaClient({ kind: "postgres", url, poolSize: 8 }, { access: allTenants("bench-diagnosis") });
   const limit = args.limit === undefined ? {} : { limit: args.limit };
   try {
     const today = dayOf(args.now);

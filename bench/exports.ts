@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import pg from "pg";
-import { createPrismaClient } from "../platform/database/database.ts";
+import { allTenants, createPrismaClient } from "../platform/database/database.ts";
 import { createLogger } from "../platform/logger.ts";
 import { ExportJobs, EXPORT_FORMATS, type ExportFormat } from "../realtime/exports/export-jobs.ts";
 import { LocalExportStorage } from "../realtime/exports/export-storage.ts";
@@ -82,7 +82,7 @@ try {
   await seed(database.url);
   console.log(`seeded ${rows.toLocaleString("en")} people (consents, snapshots, ${(2 * rows).toLocaleString("en")} debts) in ${((performance.now() - mark) / 1000).toFixed(1)} s`);
 
-  const prisma = createPrismaClient({ kind: "postgres", url: database.url, poolSize: 4 });
+  const prisma = createPrismaClient({ kind: "postgres", url: database.url, poolSize: 4 }, { access: allTenants("bench-exports") });
   const storage = new LocalExportStorage(dir);
   const worker = new ExportWorker(prisma, storage, createLogger("silent"), { pollMs: 60_000, retentionMs: 3600_000, batchSize });
   const job = await new ExportJobs(prisma).create({ clientId: CLIENT, format, scopes: ["debts.read", "wellness.read"] });

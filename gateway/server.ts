@@ -7,7 +7,7 @@ import { graphQLLimitOptions, operationLimitsPlugin } from "../platform/graphql-
 import { startGraphQLHttpServer } from "../platform/http/graphql-http-server.ts";
 import type { Logger } from "../platform/logger.ts";
 import { authenticate } from "../platform/auth/authenticate.ts";
-import { createPrismaClient, type DatabaseTarget } from "../platform/database/database.ts";
+import { allTenants, createPrismaClient, type DatabaseTarget } from "../platform/database/database.ts";
 import { createAuthServices, type AuthServices } from "./auth/services.ts";
 import { costCharger, countGraphQLRequest, rateLimitHeadersPlugin } from "./rate-limit/graphql-rate-limits.ts";
 import { startRateLimits } from "./rate-limit/rate-limits.ts";
@@ -58,7 +58,7 @@ export function readSupergraph(): string {
 export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
   const logger = options.logger.child({ component: "gateway" });
   const supergraphSdl = options.supergraphSdl ?? readSupergraph();
-  const prisma = createPrismaClient(options.database);
+  const prisma = createPrismaClient(options.database, { access: allTenants("gateway") });
   const rateLimits = await startRateLimits(options.config.rateLimits, options.database, prisma, logger);
   const auth = await createAuthServices(prisma, options.config, logger, rateLimits);
   const signature = new GatewaySignature(options.config.tokens.keyEncryptionKey);

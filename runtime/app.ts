@@ -2,7 +2,7 @@ import type { PGlite } from "@electric-sql/pglite";
 import { startGateway, type RunningGateway } from "../gateway/server.ts";
 import { applyMigrations } from "../platform/database/schema-engine.ts";
 import { SUBGRAPHS } from "../subgraphs/index.ts";
-import { openEmbeddedDatabase, type DatabaseTarget } from "../platform/database/database.ts";
+import { EMBEDDED_ACCESS_WARNING, openEmbeddedDatabase, type DatabaseTarget } from "../platform/database/database.ts";
 import { startSubgraph, type RunningSubgraph } from "../subgraphs/shared/subgraph-server.ts";
 import { SUBGRAPH_NAMES, type Config, type SubgraphName } from "../platform/config/config.ts";
 import type { Logger } from "../platform/logger.ts";
@@ -52,6 +52,7 @@ export async function startKamina(options: StartOptions): Promise<RunningKamina>
       embedded = await openEmbeddedDatabase(config.dataDir);
       database = { kind: "pglite", pglite: embedded };
       logger.info({ dataDir: config.dataDir }, "using the embedded PostgreSQL (PGlite); set DATABASE_URL to use a server");
+      logger.warn(EMBEDDED_ACCESS_WARNING);
     }
   }
 

@@ -1,5 +1,5 @@
 import { WebhookDispatcher } from "../realtime/webhooks/webhook-dispatcher.ts";
-import { createPrismaClient, type DatabaseTarget } from "../platform/database/database.ts";
+import { allTenants, createPrismaClient, type DatabaseTarget } from "../platform/database/database.ts";
 import type { Config } from "../platform/config/config.ts";
 import { createEventBus } from "../realtime/events/create-event-bus.ts";
 import { OutboxRelay } from "../realtime/events/outbox-relay.ts";
@@ -23,7 +23,7 @@ export interface RunningRealtimeWorkers {
  */
 export async function startRealtimeWorkers(config: Config, database: DatabaseTarget, logger: Logger): Promise<RunningRealtimeWorkers> {
   const log = logger.child({ component: "realtime" });
-  const prisma = createPrismaClient(database);
+  const prisma = createPrismaClient(database, { access: allTenants("realtime-workers") });
   const bus = await createEventBus(config.realtime, prisma, database, log);
   const dispatcher = new WebhookDispatcher(prisma, config.realtime.webhooks, config.tokens.keyEncryptionKey, log);
   // The relay creates the webhook deliveries as it positions events, and wakes the dispatcher

@@ -2,7 +2,7 @@
 // arguments, the database from the environment (DATABASE_URL, else the embedded PGlite under
 // DATA_DIR), and a memory/time report. Exit codes: 0 done, 1 failed, 2 bad arguments.
 import { loadConfig } from "../platform/config/config.ts";
-import { createPrismaClient, type PrismaClient } from "../platform/database/database.ts";
+import { allTenants, createPrismaClient, type PrismaClient } from "../platform/database/database.ts";
 import { openDatabaseFromEnvironment } from "../platform/database/database-from-environment.ts";
 import { pipelineUserBatches } from "../subgraphs/shared/household/user-batches.ts";
 
@@ -53,7 +53,7 @@ export interface BatchDatabase {
 
 export async function openBatchDatabase(): Promise<BatchDatabase> {
   const { target, where, close } = await openDatabaseFromEnvironment(Math.min(loadConfig().dbPoolSize, 8));
-  const prisma = createPrismaClient(target);
+  const prisma = createPrismaClient(target, { access: allTenants("batch-job") });
   return {
     prisma,
     where,

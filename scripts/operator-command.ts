@@ -1,6 +1,6 @@
 // What every operator command (audit:verify, client:suspend, documents:push, dsr:*,
 // retention:purge) shares: the database it works on, and how it ends.
-import { createPrismaClient, type PrismaClient } from "../platform/database/database.ts";
+import { allTenants, createPrismaClient, type PrismaClient } from "../platform/database/database.ts";
 import { openDatabaseFromEnvironment } from "../platform/database/database-from-environment.ts";
 
 /**
@@ -22,7 +22,7 @@ export function runCommand(name: string, main: (argv: string[]) => Promise<numbe
 /** The configured database (DATABASE_URL, else the embedded PGlite under DATA_DIR) for one command; closed after `work`. */
 export async function withDatabase<T>(work: (prisma: PrismaClient, where: string) => Promise<T>): Promise<T> {
   const { target, where, close } = await openDatabaseFromEnvironment(1);
-  const prisma = createPrismaClient(target);
+  const prisma = createPrismaClient(target, { access: allTenants("operator-command") });
   try {
     return await work(prisma, where);
   } finally {

@@ -8,7 +8,7 @@ import pg from "pg";
 import { ReceiptWriter } from "../gateway/scopes/receipts.ts";
 import { applyMigrations } from "../platform/database/schema-engine.ts";
 import { readConsentTokenStates } from "../platform/auth/consent-token-states.ts";
-import { createPrismaClient, type PrismaClient } from "../platform/database/database.ts";
+import { allTenants, createPrismaClient, type PrismaClient } from "../platform/database/database.ts";
 import { createTestDatabase, rowsReadFrom } from "../testkit/postgres.ts";
 
 const PEOPLE = 3_000;
@@ -41,7 +41,7 @@ async function openPostgres(): Promise<Target> {
   await sql.connect();
   await sql.query(SEED);
   // One connection, so that the test can flush the statistics of the session that ran the statement.
-  const prisma = createPrismaClient({ kind: "postgres", url: database.url, poolSize: 1 });
+  const prisma = createPrismaClient({ kind: "postgres", url: database.url, poolSize: 1 }, { access: allTenants("test") });
   return {
     prisma,
     query: async (text) => (await sql.query(text)).rows,
@@ -62,7 +62,7 @@ async function openPGlite(): Promise<Target> {
   await pglite.waitReady;
   await applyMigrations({ kind: "pglite", pglite });
   await pglite.exec(SEED);
-  const prisma = createPrismaClient({ kind: "pglite", pglite });
+  const prisma = createPrismaClient({ kind: "pglite", pglite }, { access: allTenants("test") });
   return {
     prisma,
     query: async <Row,>(text: string) => (await pglite.query<Row>(text)).rows,

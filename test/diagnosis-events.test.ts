@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { WELLNESS_DIAGNOSED_TOPIC, wellnessDiagnosedOf } from "../domain/diagnosis/diagnosis-event.ts";
 import { loadConfig } from "../platform/config/config.ts";
-import { createPrismaClient, type PrismaClient } from "../platform/database/database.ts";
+import { allTenants, createPrismaClient, type PrismaClient } from "../platform/database/database.ts";
 import { createLogger } from "../platform/logger.ts";
 import { EventConsumer } from "../realtime/events/event-consumer.ts";
 import { PREVENTION_CONSUMER } from "../runtime/prevention-consumer.ts";
@@ -82,7 +82,7 @@ describe("the outbox consumer", () => {
 
   before(async () => {
     database = await createTestDatabase();
-    prisma = createPrismaClient({ kind: "postgres", url: database.url, poolSize: 4 });
+    prisma = createPrismaClient({ kind: "postgres", url: database.url, poolSize: 4 }, { access: allTenants("test") });
     await seedRealtimeWorld(prisma);
   });
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import pg from "pg";
-import { createPrismaClient, type PrismaClient } from "../platform/database/database.ts";
+import { allTenants, createPrismaClient, type PrismaClient } from "../platform/database/database.ts";
 import { addMonths, DAY_MS, type Household } from "../domain/household/household.ts";
 import { LOAD_STATEMENTS } from "../subgraphs/shared/household/load-households.ts";
 import { toDiagnosisJson } from "../domain/diagnosis/diagnosis-json.ts";
@@ -316,7 +316,7 @@ describe("the diagnosis against PostgreSQL", () => {
 
   before(async () => {
     database = await createTestDatabase();
-    prisma = createPrismaClient({ kind: "postgres", url: database.url, poolSize: 4 }, { onStatement: () => void statements++ });
+    prisma = createPrismaClient({ kind: "postgres", url: database.url, poolSize: 4 }, { access: allTenants("test"), onStatement: () => void statements++ });
     await insertHousehold(prisma, prudentHousehold());
     await insertHousehold(prisma, informalEarnerHousehold());
     for (let i = 0; i < 30; i++) await insertHousehold(prisma, calmHousehold({ userId: `USR_CALM_${String(i).padStart(2, "0")}`, history: [{ day: TODAY - 31, score: 60 + i }] }));

@@ -9,7 +9,7 @@ import { NatsEventBus } from "../realtime/events/nats-event-bus.ts";
 import { OutboxRelay } from "../realtime/events/outbox-relay.ts";
 import { EVENTS_CHANNEL, PostgresEventBus } from "../realtime/events/postgres-event-bus.ts";
 import { createLogger } from "../platform/logger.ts";
-import { createPrismaClient, type DatabaseTarget, type PrismaClient } from "../platform/database/database.ts";
+import { allTenants, createPrismaClient, type DatabaseTarget, type PrismaClient } from "../platform/database/database.ts";
 import { createTestDatabase, rowsReadFrom, type TestDatabase } from "../testkit/postgres.ts";
 
 const logger = createLogger(process.env.TEST_LOG_LEVEL ?? "silent");
@@ -28,7 +28,7 @@ interface Harness {
 
 async function harness(database: DatabaseTarget, busKind: "postgres" | "nats"): Promise<Harness> {
   let recordReads = 0;
-  const prisma = createPrismaClient(database, { onStatement: (text) => void (/FROM outbox_event WHERE position > /.test(text) && recordReads++) });
+  const prisma = createPrismaClient(database, { access: allTenants("test"), onStatement: (text) => void (/FROM outbox_event WHERE position > /.test(text) && recordReads++) });
   const bus = busKind === "nats" ? await NatsEventBus.connect(NATS_URL, prisma, logger) : new PostgresEventBus(prisma, database, logger);
   const relay = new OutboxRelay(prisma, database, bus, logger, { pollIntervalMs: 200 });
   // Test events name their route by their number: n % 4 == 0 "mine", 1 "other", else none.

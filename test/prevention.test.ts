@@ -6,7 +6,7 @@ import pg from "pg";
 import { firingsFor, evaluateUser, evaluateUsers } from "../subgraphs/alerts/prevention/evaluate.ts";
 import { parseRules, RULES } from "../domain/prevention/rules.ts";
 import { computeVariables, variable, VARIABLES } from "../domain/prevention/variables.ts";
-import { createPrismaClient, type PrismaClient } from "../platform/database/database.ts";
+import { allTenants, createPrismaClient, type PrismaClient } from "../platform/database/database.ts";
 import { DAY_MS, type Household } from "../domain/household/household.ts";
 import { LOAD_STATEMENTS } from "../subgraphs/shared/household/load-households.ts";
 import { diagnose } from "../domain/diagnosis/diagnose.ts";
@@ -327,7 +327,7 @@ describe("raising alerts against PostgreSQL", () => {
 
   before(async () => {
     database = await createTestDatabase();
-    prisma = createPrismaClient({ kind: "postgres", url: database.url, poolSize: 4 }, { onStatement: () => void statements++ });
+    prisma = createPrismaClient({ kind: "postgres", url: database.url, poolSize: 4 }, { access: allTenants("test"), onStatement: () => void statements++ });
     sql = new pg.Client({ connectionString: database.url });
     await sql.connect();
     for (const id of ["USR_A", "USR_B", "USR_C", "USR_D", "USR_E"]) await insertHousehold(prisma, missedHousehold(id));

@@ -5,7 +5,7 @@ import { after, before, describe, test } from "node:test";
 import { exportJWK, generateKeyPair } from "jose";
 import pg from "pg";
 import { PublicKeyStore } from "../platform/auth/public-keys.ts";
-import { createPrismaClient, type PrismaClient } from "../platform/database/database.ts";
+import { allTenants, createPrismaClient, type PrismaClient } from "../platform/database/database.ts";
 import { createTestDatabase, type TestDatabase } from "../testkit/postgres.ts";
 
 const REFRESH_MS = 100;
@@ -19,7 +19,7 @@ describe("the public key store", () => {
     database = await createTestDatabase();
     sql = new pg.Client({ connectionString: database.url });
     await sql.connect();
-    prisma = createPrismaClient({ kind: "postgres", url: database.url, poolSize: 2 });
+    prisma = createPrismaClient({ kind: "postgres", url: database.url, poolSize: 2 }, { access: allTenants("test") });
   });
   after(async () => {
     await prisma?.$disconnect();

@@ -11,7 +11,7 @@ import { Redis } from "ioredis";
 import pg from "pg";
 import { USER_SCOPES } from "../platform/auth/scopes.ts";
 import { DEFAULT_RATE_LIMITS } from "../platform/config/rate-limit-config.ts";
-import { createPrismaClient, type PrismaClient } from "../platform/database/database.ts";
+import { allTenants, createPrismaClient, type PrismaClient } from "../platform/database/database.ts";
 import { applyMigrations } from "../platform/database/schema-engine.ts";
 import { hashSecret } from "../platform/secret-hash.ts";
 import { createLimiterStore } from "../gateway/rate-limit/limiter-store.ts";
@@ -403,7 +403,7 @@ describe("the embedded database (PGlite) counts in its own rate_limit table", ()
     const pglite = new PGlite();
     const target = { kind: "pglite" as const, pglite };
     await applyMigrations(target);
-    const prisma = createPrismaClient(target);
+    const prisma = createPrismaClient(target, { access: allTenants("test") });
     const config = { ...DEFAULT_RATE_LIMITS, clients: { ...DEFAULT_RATE_LIMITS.clients, requests: { sandbox: 100, live: 2 } } };
     const limits = new RateLimits(await createLimiterStore(config, target, createLogger("silent")), config, prisma);
     try {

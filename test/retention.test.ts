@@ -7,7 +7,7 @@ import { after, before, describe, test } from "node:test";
 import { promisify } from "node:util";
 import { verifyAuditChains } from "../platform/audit/audit-chain.ts";
 import { loadConfig } from "../platform/config/config.ts";
-import { createPrismaClient, type PrismaClient } from "../platform/database/database.ts";
+import { allTenants, createPrismaClient, type PrismaClient } from "../platform/database/database.ts";
 import { createLogger } from "../platform/logger.ts";
 import { RetentionPurge, RetentionWorker, RETENTION_PURGE_ACTION } from "../realtime/retention/retention-purge.ts";
 import { createTestDatabase, type TestDatabase } from "../testkit/postgres.ts";
@@ -25,7 +25,7 @@ describe("retention: the scheduled purge", () => {
 
   before(async () => {
     database = await createTestDatabase();
-    prisma = createPrismaClient({ kind: "postgres", url: database.url, poolSize: 2 });
+    prisma = createPrismaClient({ kind: "postgres", url: database.url, poolSize: 2 }, { access: allTenants("test") });
     await prisma.partnerClient.create({ data: { id: "ret_client", name: "Retention lab", secretHash: "x", countries: ["MX", "PE"], allowedScopes: [], clientScopes: [] } });
     await prisma.user.createMany({ data: [{ id: "USR_RET_MX", country: "MX" }, { id: "USR_RET_PE", country: "PE" }] });
     const expense = (userId: string, country: "MX" | "PE", days: number, merchant: string) => ({

@@ -7,13 +7,13 @@
 import { createAuthServices } from "../../gateway/auth/services.ts";
 import type { Config } from "../../platform/config/config.ts";
 import { createLogger } from "../../platform/logger.ts";
-import { createPrismaClient } from "../../platform/database/database.ts";
+import { allTenants, createPrismaClient } from "../../platform/database/database.ts";
 
 export const DEMO_CLIENT_ID = "of_lab_demo";
 
 /** Adds, for every user in the demo client's countries, a newest AUTHORISED consent with all its allowed scopes. */
 export async function grantFullConsents(databaseUrl: string): Promise<number> {
-  const prisma = createPrismaClient({ kind: "postgres", url: databaseUrl, poolSize: 1 });
+  const prisma = createPrismaClient({ kind: "postgres", url: databaseUrl, poolSize: 1 }, { access: allTenants("bench-fixtures") });
   try {
     const client = await prisma.partnerClient.findUniqueOrThrow({ where: { id: DEMO_CLIENT_ID } });
     const text = await prisma.consentTextVersion.findFirstOrThrow({ orderBy: { publishedAt: "desc" } });
@@ -39,7 +39,7 @@ export async function grantFullConsents(databaseUrl: string): Promise<number> {
 
 /** A client token of the demo client carrying every scope the client may hold. */
 export async function mintClientToken(databaseUrl: string, config: Config): Promise<string> {
-  const prisma = createPrismaClient({ kind: "postgres", url: databaseUrl, poolSize: 1 });
+  const prisma = createPrismaClient({ kind: "postgres", url: databaseUrl, poolSize: 1 }, { access: allTenants("bench-fixtures") });
   try {
     const { issuer } = await createAuthServices(prisma, config, createLogger("silent"));
     const client = await prisma.partnerClient.findUniqueOrThrow({ where: { id: DEMO_CLIENT_ID } });

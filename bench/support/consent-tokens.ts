@@ -7,7 +7,7 @@ import { createAuthServices } from "../../gateway/auth/services.ts";
 import type { Country } from "../../generated/prisma/enums.ts";
 import type { Config } from "../../platform/config/config.ts";
 import { createLogger } from "../../platform/logger.ts";
-import { createPrismaClient } from "../../platform/database/database.ts";
+import { allTenants, createPrismaClient } from "../../platform/database/database.ts";
 import { DEMO_CLIENT_ID } from "./auth.ts";
 
 export interface BenchPerson {
@@ -17,7 +17,7 @@ export interface BenchPerson {
 
 /** The people grantFullConsents gave a full consent to the demo client, in id order. */
 export async function consentedPeople(databaseUrl: string): Promise<BenchPerson[]> {
-  const prisma = createPrismaClient({ kind: "postgres", url: databaseUrl, poolSize: 1 });
+  const prisma = createPrismaClient({ kind: "postgres", url: databaseUrl, poolSize: 1 }, { access: allTenants("bench-fixtures") });
   try {
     const consents = await prisma.consent.findMany({
       where: { clientId: DEMO_CLIENT_ID, id: { startsWith: "cns_bench_" }, status: "AUTHORISED" },
@@ -32,7 +32,7 @@ export async function consentedPeople(databaseUrl: string): Promise<BenchPerson[
 
 /** One access token per entry of `people` (repeat a person for several devices). */
 export async function mintConsentTokens(databaseUrl: string, config: Config, people: readonly BenchPerson[]): Promise<string[]> {
-  const prisma = createPrismaClient({ kind: "postgres", url: databaseUrl, poolSize: 1 });
+  const prisma = createPrismaClient({ kind: "postgres", url: databaseUrl, poolSize: 1 }, { access: allTenants("bench-fixtures") });
   try {
     const { issuer } = await createAuthServices(prisma, config, createLogger("silent"));
     const client = await prisma.partnerClient.findUniqueOrThrow({ where: { id: DEMO_CLIENT_ID } });

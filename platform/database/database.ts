@@ -2,9 +2,12 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { PGlite } from "@electric-sql/pglite";
 import { PrismaPg } from "@prisma/adapter-pg";
+import pg from "pg";
 import type { SqlMigrationAwareDriverAdapterFactory } from "@prisma/driver-adapter-utils";
 import { PrismaPGlite } from "pglite-prisma-adapter";
 import { PrismaClient } from "../../generated/prisma/client.ts";
+import type { Country } from "../../generated/prisma/enums.ts";
+import { BoundPool, bindingOf, tenantsAccess, type DatabaseAccess } from "./database-access.ts";
 import { lockEmbeddedDatabase } from "./embedded-lock.ts";
 
 /** Where the data lives: a PostgreSQL server, or the embedded PGlite shared in-process. */
@@ -13,6 +16,8 @@ export type DatabaseTarget =
   | { kind: "pglite"; pglite: PGlite };
 
 export interface PrismaOptions {
+  /** Which rows the client may touch: a tenant set, a named bypass, or the owner (database-access.ts). */
+  access: DatabaseAccess;
   /** Called once per SQL statement Prisma sends; used for statement counts. */
   onStatement?: (sql: string) => void;
 }
@@ -25,15 +30,25 @@ export interface PrismaOptions {
  */
 const WARM_CONNECTIONS = 2;
 
+/** A pool of connections to the server, as every pool of the services is configured. */
+export function sharedPool(target: Extract<DatabaseTarget, { kind: "postgres" }>): pg.Pool {
+  const max = target.poolSize ?? 10;
+  return new pg.Pool({ connectionString: target.url, max, min: Math.min(WARM_CONNECTIONS, max), idleTimeoutMillis: 30_000 });
+}
+
+/**
+ * The driver adapter for `target` as the login role itself (migrations, the schema engine). The
+ * services' clients go through createPrismaClient, which binds each connection to an access.
+ */
 export function adapterFactory(target: DatabaseTarget): SqlMigrationAwareDriverAdapterFactory {
   if (target.kind === "pglite") return new PrismaPGlite(target.pglite);
-  const max = target.poolSize ?? 10;
-  return new PrismaPg({
-    connectionString: target.url,
-    max,
-    min: Math.min(WARM_CONNECTIONS, max),
-    idleTimeoutMillis: 30_000,
-  });
+  return new PrismaPg(sharedPool(target), { disposeExternalPool: true });
+}
+
+/** A pool whose connections are bound to `access` before use (the owner's is the pool itself). */
+function accessPool(shared: pg.Pool, access: DatabaseAccess, ownsShared: boolean): pg.Pool {
+  const binding = bindingOf(access);
+  return binding ? new BoundPool(shared, binding, ownsShared) : shared;
 }
 
 /**
@@ -41,16 +56,94 @@ export function adapterFactory(target: DatabaseTarget): SqlMigrationAwareDriverA
  * "minimal": the other formats capture a stack trace at every call, to point at the caller if
  * the call fails (2.4% of the server's CPU in bench:realtime), and no Prisma message reaches a
  * client anyway (platform/http/format-error.ts); the logged error keeps its message and code.
+ *
+ * `access` is required: a client says which rows it may touch (database-access.ts). On the
+ * embedded PGlite (one connection shared by everything) no role is taken: see embeddedAccessWarning.
  */
-export function createPrismaClient(target: DatabaseTarget, options: PrismaOptions = {}): PrismaClient {
+export function createPrismaClient(target: DatabaseTarget, options: PrismaOptions): PrismaClient {
+  if (target.kind === "pglite") return prismaOver(new PrismaPGlite(target.pglite), options);
+  return prismaOver(new PrismaPg(accessPool(sharedPool(target), options.access, true), { disposeExternalPool: true }), options);
+}
+
+function prismaOver(adapter: SqlMigrationAwareDriverAdapterFactory, options: PrismaOptions): PrismaClient {
   const { onStatement } = options;
   const client = new PrismaClient({
-    adapter: adapterFactory(target),
+    adapter,
     errorFormat: "minimal",
     log: onStatement ? [{ level: "query", emit: "event" }] : [],
   });
   if (onStatement) client.$on("query", (event) => onStatement(event.query));
   return client;
+}
+
+/** What embedded mode says at start, once: PostgreSQL's row-level security is not in force there. */
+export const EMBEDDED_ACCESS_WARNING =
+  "EMBEDDED PGLITE DOES NOT ENFORCE TENANT ROW-LEVEL SECURITY: its one connection is shared by every request and runs as the owner, " +
+  "so tenant isolation rests on the services' own country filters alone. Local use only: set DATABASE_URL for PostgreSQL's per-tenant roles (docs/operations.md, Tenants)";
+
+/**
+ * The connections of one service: one pool to the server, whose connections are handed out bound
+ * to the access of whoever asks (a request's tenant set, or a named bypass). One Prisma client per
+ * distinct access, made when first asked for (at most one per set of countries). Raw `pg` reads
+ * take their pool from `pool(access)` so they are bound the same way.
+ */
+export class ServiceDatabase {
+  private readonly shared: pg.Pool | undefined;
+  private readonly clients = new Map<string, PrismaClient>();
+  private readonly pools = new Map<string, pg.Pool>();
+  private embedded: PrismaClient | undefined;
+
+  constructor(
+    private readonly target: DatabaseTarget,
+    private readonly options: Omit<PrismaOptions, "access"> = {},
+  ) {
+    this.shared = target.kind === "postgres" ? sharedPool(target) : undefined;
+  }
+
+  /** True when rows are not confined by PostgreSQL (the embedded PGlite). */
+  get enforcesRowSecurity(): boolean {
+    return this.shared !== undefined;
+  }
+
+  /** The Prisma client bound to `access`. */
+  client(access: DatabaseAccess): PrismaClient {
+    if (!this.shared) return (this.embedded ??= createPrismaClient(this.target, { ...this.options, access }));
+    const key = accessKey(access);
+    let client = this.clients.get(key);
+    if (!client) {
+      const pool = this.pool(access) ?? this.shared;
+      client = prismaOver(new PrismaPg(pool), { ...this.options, access });
+      this.clients.set(key, client);
+    }
+    return client;
+  }
+
+  /** The Prisma client of a request confined to `countries`. */
+  forTenants(countries: readonly Country[]): PrismaClient {
+    return this.client(tenantsAccess(countries));
+  }
+
+  /** A pg.Pool whose connections are bound to `access` (for raw prepared reads); undefined on PGlite. */
+  pool(access: DatabaseAccess): pg.Pool | undefined {
+    if (!this.shared) return undefined;
+    const key = accessKey(access);
+    let pool = this.pools.get(key);
+    if (!pool) {
+      pool = accessPool(this.shared, access, false);
+      this.pools.set(key, pool);
+    }
+    return pool;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.clients.values()].map((client) => client.$disconnect()));
+    await this.embedded?.$disconnect();
+    await this.shared?.end();
+  }
+}
+
+function accessKey(access: DatabaseAccess): string {
+  return bindingOf(access)?.key ?? `owner|${access.kind === "owner" ? access.why : ""}`;
 }
 
 /** Opens (creating if needed) the embedded PostgreSQL persisted under `dataDir`. */
@@ -83,3 +176,4 @@ export async function openEmbeddedDatabase(dataDir: string): Promise<PGlite> {
 }
 
 export type { PrismaClient };
+export { allTenants, tenantsAccess, type DatabaseAccess } from "./database-access.ts";

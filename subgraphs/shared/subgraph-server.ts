@@ -19,7 +19,8 @@ import { enforceScopes, receiptsPlugin } from "./scope-enforcement.ts";
 import { TokenVerifier, type TokenSettings } from "../../platform/auth/token-verifier.ts";
 import type { Viewer } from "../../platform/auth/viewer.ts";
 import type { SubgraphContext } from "./context.ts";
-import { createPrismaClient, type DatabaseTarget, type PrismaClient } from "../../platform/database/database.ts";
+import { allTenants, ServiceDatabase, type DatabaseTarget, type PrismaClient } from "../../platform/database/database.ts";
+import { tenantOf } from "../../platform/auth/tenant.ts";
 import { scalarResolvers } from "./scalars.ts";
 import { createFieldVault } from "../../platform/encryption/vault-factory.ts";
 import type { FieldVault } from "../../platform/encryption/field-vault.ts";
@@ -96,7 +97,10 @@ export async function startSubgraph<Service, Loaders, Mutations>(
   const gatewaySignature = new GatewaySignature(options.tokens.keyEncryptionKey);
   if (options.acceptUnsigned) logger.warn("UNSAFE_UNSIGNED_SUBGRAPH_REQUESTS is set: this subgraph serves requests the gateway did not sign (local benchmarks only)");
   let statements = 0;
-  const prisma = createPrismaClient(options.database, options.countStatements ? { onStatement: () => void statements++ } : {});
+  // One pool; the token check spans tenants (a token names its person's country only once it is
+  // verified), every resolver's statements are bound to the request's tenants (context below).
+  const database = new ServiceDatabase(options.database, options.countStatements ? { onStatement: () => void statements++ } : {});
+  const prisma = database.client(allTenants(`${definition.name}-token-check`));
   const verifier = new TokenVerifier(prisma, options.tokens);
   const resources: SubgraphResources = {
     vault: createFieldVault(prisma, { keyEncryptionKey: options.tokens.keyEncryptionKey, previousKeyEncryptionKeys: options.tokens.previousKeyEncryptionKeys ?? [] }),
@@ -132,9 +136,10 @@ export async function startSubgraph<Service, Loaders, Mutations>(
       // Only the gateway gets here (admit), having checked the proof's method, URL, time and
       // replay: a bound token's proof is checked for signature, `ath` and key only.
       const { viewer } = await authenticate(verifier, request, BEHIND_GATEWAY, { acceptGatewaySeal: true });
-      const service = definition.createService(prisma, viewer, options.settings, resources);
+      const tenantPrisma = database.forTenants(tenantOf(viewer));
+      const service = definition.createService(tenantPrisma, viewer, options.settings, resources);
       const loaders = definition.createLoaders(service);
-      const mutations = definition.createMutations({ prisma, viewer, service, loaders });
+      const mutations = definition.createMutations({ prisma: tenantPrisma, viewer, service, loaders });
       return { requestId, viewer, service, loaders, mutations, access: new FieldAccess(viewer, consentGrants) };
     },
   });
@@ -146,7 +151,7 @@ export async function startSubgraph<Service, Loaders, Mutations>(
     async stop() {
       await http.close();
       await apollo.stop();
-      await prisma.$disconnect();
+      await database.close();
     },
   };
 }

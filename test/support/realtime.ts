@@ -4,7 +4,7 @@ import { randomBytes } from "node:crypto";
 import { createClient, type Client, type FormattedExecutionResult } from "graphql-ws";
 import WebSocket from "ws";
 import { CLIENT_SCOPES, USER_SCOPES } from "../../platform/auth/scopes.ts";
-import { createPrismaClient, type PrismaClient } from "../../platform/database/database.ts";
+import { allTenants, createPrismaClient, type PrismaClient } from "../../platform/database/database.ts";
 import { hashSecret } from "../../platform/secret-hash.ts";
 import { createTestDatabase, type TestDatabase } from "../../testkit/postgres.ts";
 import { CONSENT_TEXT_VERSION, DEMO_CLIENT, TEST_SANDBOX_SECRET } from "../../testkit/tokens.ts";
@@ -17,7 +17,7 @@ export const PERSON_B = "USR_RT_B";
 /** A fresh database holding the realtime world, with a Prisma client on it. */
 export async function createRealtimeDatabase(): Promise<{ database: TestDatabase; prisma: PrismaClient }> {
   const database = await createTestDatabase();
-  const prisma = createPrismaClient({ kind: "postgres", url: database.url, poolSize: 2 });
+  const prisma = createPrismaClient({ kind: "postgres", url: database.url, poolSize: 2 }, { access: allTenants("test") });
   await seedRealtimeWorld(prisma);
   return { database, prisma };
 }
