@@ -8,7 +8,7 @@ import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { after, before, describe, test } from "node:test";
 import { promisify } from "node:util";
-import { createPrismaClient, type PrismaClient } from "../platform/database/database.ts";
+import { allTenants, createPrismaClient, type PrismaClient } from "../platform/database/database.ts";
 import { DecryptionError } from "../platform/encryption/aes-gcm.ts";
 import { DataKeyRing, DataKeyTable } from "../platform/encryption/data-keys.ts";
 import { COACH_TRANSCRIPT_TEXT } from "../platform/encryption/encrypted-columns.ts";
@@ -41,7 +41,7 @@ describe("encryption at rest: coach transcripts", () => {
   before(async () => {
     database = await createTestDatabase();
     await seedDatabase({ kind: "postgres", url: database.url, poolSize: 2 }, { users: 60, seed: 21, sandboxClientSecret: "kamina-sandbox-secret", keyEncryptionKey: KEK_1 });
-    prisma = createPrismaClient({ kind: "postgres", url: database.url, poolSize: 2 });
+    prisma = createPrismaClient({ kind: "postgres", url: database.url, poolSize: 2 }, { access: allTenants("test") });
   });
   after(async () => {
     await prisma?.$disconnect();

@@ -44,14 +44,15 @@ END';
 CREATE OR REPLACE FUNCTION "kamina_tenants"() RETURNS "Country"[] LANGUAGE sql STABLE
   AS E'SELECT coalesce(nullif(current_setting(''kamina.tenants'', true), ''''), ''{}'')::"Country"[]';
 
--- Every table whose rows belong to one person (and so to one country). audit_event is left out on
+-- Every table whose rows belong to one person (and so to one country), and the per-country data
+-- keys of encryption at rest (data_key). audit_event is left out on
 -- purpose: only the gateway and the workers (all tenants) write or read it, and its rows of no
 -- country (the `global` chain) belong to no tenant. test/tenant-isolation.test.ts fails when a
 -- table with a country column is neither here nor in its list of exceptions.
 DO E'DECLARE t text\073
 BEGIN
   FOREACH t IN ARRAY ARRAY[''app_user'', ''consent'', ''wellness_snapshot'', ''savings_goal'', ''debt'', ''debt_payment'',
-                           ''expense'', ''income_stream'', ''coach_session'', ''coach_transcript'', ''alert'', ''outbox_event''] LOOP
+                           ''expense'', ''income_stream'', ''coach_session'', ''coach_transcript'', ''alert'', ''outbox_event'', ''data_key''] LOOP
     EXECUTE format(''ALTER TABLE %I ENABLE ROW LEVEL SECURITY'', t)\073
     EXECUTE format(''CREATE POLICY tenant_isolation ON %I TO kamina_app USING (country = ANY ((SELECT kamina_tenants())::"Country"[])) WITH CHECK (country = ANY ((SELECT kamina_tenants())::"Country"[]))'', t)\073
     EXECUTE format(''CREATE POLICY all_tenants ON %I TO kamina_all_tenants USING (true) WITH CHECK (true)'', t)\073
