@@ -5,6 +5,7 @@ import { createEventBus } from "../realtime/events/create-event-bus.ts";
 import { OutboxRelay } from "../realtime/events/outbox-relay.ts";
 import type { Logger } from "../platform/logger.ts";
 import { preventionConsumer } from "./prevention-consumer.ts";
+import { householdChangeConsumer } from "./household-change-consumer.ts";
 import { ExportWorker } from "../realtime/exports/export-worker.ts";
 import { createExportStorage } from "../realtime/exports/export-storage.ts";
 import { RetentionPurge, RetentionWorker } from "../realtime/retention/retention-purge.ts";
@@ -17,7 +18,8 @@ export interface RunningRealtimeWorkers {
 
 /**
  * The outbox relay (positions, webhook fan-out, bus announcements), the webhook dispatcher and
- * prevention's outbox consumer (`wellness.diagnosed`), the export worker and the retention purge. Safe to run in every instance: relays
+ * prevention's outbox consumer (`wellness.diagnosed`), the household-change consumer
+ * (`household.changed`: the app's writes re-run the person's diagnosis and rules), the export worker and the retention purge. Safe to run in every instance: relays
  * serialise on an advisory lock, dispatchers share deliveries with leases and consumers their
  * position with a lease.
  */
@@ -31,11 +33,14 @@ export async function startRealtimeWorkers(config: Config, database: DatabaseTar
   // Prevention's consumer wakes when this process's relay positions an event of its topic; in
   // other instances (whose relays found the lock taken) its poll picks the event up.
   const prevention = preventionConsumer(prisma, log, { pollIntervalMs: config.realtime.relayPollMs });
+  // The Kamina app's writes and imports (household.changed): the person's diagnosis and rules again.
+  const householdChanges = householdChangeConsumer(prisma, log, { pollIntervalMs: config.realtime.relayPollMs });
   const relay = new OutboxRelay(prisma, database, bus, log, {
     pollIntervalMs: config.realtime.relayPollMs,
     onDeliveries: () => dispatcher.wake(),
     onPositioned: (events) => {
       if (events.some((event) => prevention.wants(event))) prevention.wake();
+      if (events.some((event) => householdChanges.wants(event))) householdChanges.wake();
     },
   });
   // Batch exports (POST /v1/exports/wellness): jobs are claimed with a lease, one instance each.
@@ -44,6 +49,7 @@ export async function startRealtimeWorkers(config: Config, database: DatabaseTar
   // (each statement deletes rows no other instance has; the audit chains purge under a lock).
   const retention = new RetentionWorker(new RetentionPurge(prisma, config.retention, log.child({ job: "retention" })), config.retention.purgeIntervalMs, log);
   await prevention.start();
+  await householdChanges.start();
   await relay.start();
   dispatcher.start();
   exports.start();
@@ -54,6 +60,7 @@ export async function startRealtimeWorkers(config: Config, database: DatabaseTar
     async stop() {
       await relay.stop();
       await prevention.stop();
+      await householdChanges.stop();
       await dispatcher.stop();
       await exports.stop();
       await retention.stop();

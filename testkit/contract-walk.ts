@@ -102,6 +102,34 @@ export async function walkContract(options: WalkOptions): Promise<WalkReport> {
     const monefy = `date,account,category,amount,currency,converted amount,currency,description\n${new Date().toISOString().slice(0, 10)},Cash,Eating out,-4.50,,-4.50,,"contract walk, coffee"\n`;
     await call("import a Monefy export (the app)", "POST", `/v1/imports?format=monefy&user_id=${options.userId}`, { headers: asApp, csv: monefy });
     await call("import a file with a bad row (the app)", "POST", `/v1/imports?format=monefy&user_id=${options.userId}`, { headers: asApp, csv: monefy.replace("-4.50,,", "four fifty,,") });
+    // The app's write path: each record kind created (with an Idempotency-Key) and updated.
+    const base = `/v1/app/users/${options.userId}`;
+    const once = (name: string) => ({ ...asApp, "idempotency-key": `walk-${name}-${Date.now()}-${Math.random().toString(36).slice(2)}` });
+    const yesterday = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
+    const expense = await call("write an expense (the app)", "POST", `${base}/expenses`, {
+      headers: once("expense"),
+      json: { amount: "4.50", currency: "USD", mcc: "5814", category: "food", merchant: "contract walk coffee", occurred_at: new Date(Date.now() - 3_600_000).toISOString() },
+    });
+    await call("write an expense, bad amount (the app)", "POST", `${base}/expenses`, { headers: once("bad"), json: { amount: "-1" } });
+    await call("update the expense (the app)", "PATCH", `${base}/expenses/${String(expense.body.id ?? "1")}`, { headers: asApp, json: { merchant: "contract walk tea" } });
+    const debt = await call("write a debt (the app)", "POST", `${base}/debts`, {
+      headers: once("debt"),
+      json: { issuer: "Contract Walk Bank", type: "INSTALLMENT", principal: "100", balance: "100", minimum_payment: "10", currency: "USD", apr: 0.3, due_date: yesterday, opened_at: yesterday },
+    });
+    const debtId = String(debt.body.id ?? "dbt_unknown");
+    await call("update the debt (the app)", "PATCH", `${base}/debts/${debtId}`, { headers: asApp, json: { balance: "90" } });
+    const payment = await call("write a debt payment (the app)", "POST", `${base}/debts/${debtId}/payments`, {
+      headers: once("payment"),
+      json: { due_date: yesterday, amount_due: "10", amount_paid: "10", paid_at: yesterday, status: "ON_TIME" },
+    });
+    await call("update the payment (the app)", "PATCH", `${base}/debts/${debtId}/payments/${String(payment.body.id ?? "1")}`, { headers: asApp, json: { amount_paid: "9.50" } });
+    const income = await call("write an income stream (the app)", "POST", `${base}/income-streams`, {
+      headers: once("income"),
+      json: { source: "contract walk", kind: "VARIABLE", monthly_amount: "50", currency: "USD", started_at: yesterday },
+    });
+    await call("update the income stream (the app)", "PATCH", `${base}/income-streams/${String(income.body.id ?? "inc_unknown")}`, { headers: asApp, json: { monthly_amount: "55" } });
+    const goal = await call("write a savings goal (the app)", "POST", `${base}/goals`, { headers: once("goal"), json: { kind: "travel", name: "contract walk", target_amount: "100", currency: "USD" } });
+    await call("update the savings goal (the app)", "PATCH", `${base}/goals/${String(goal.body.id ?? "gol_unknown")}`, { headers: asApp, json: { current_amount: "10" } });
   }
   const refreshed = await call("refresh", "POST", "/v1/auth/token", { headers: basic, form: { grant_type: "refresh_token", refresh_token: String(consent.body.refresh_token ?? "") } });
   await call("refresh with a spent token", "POST", "/v1/auth/token", { headers: basic, form: { grant_type: "refresh_token", refresh_token: "rf_not_a_token" } });

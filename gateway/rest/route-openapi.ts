@@ -77,6 +77,7 @@ export function routeConfig(method: HttpMethod, path: string, spec: RouteSpec): 
   const request: NonNullable<RouteConfig["request"]> = {};
   if (pathNames.length > 0) request.params = z.object(Object.fromEntries(pathNames.map((name) => [name, z.string()])));
   if (spec.query) request.query = spec.query;
+  if (spec.headers) request.headers = spec.headers;
   if (spec.body) {
     request.body = {
       required: !spec.body.safeParse(undefined).success,

@@ -23,6 +23,8 @@ export interface RouteSpec {
   description?: string;
   /** The query parameters, one key each. */
   query?: z.ZodObject;
+  /** Request headers the route reads beyond authentication (`Idempotency-Key`). */
+  headers?: z.ZodObject;
   /** A JSON body (or, on the token routes, a form with the same fields). */
   body?: z.ZodType;
   /** Form bodies too (the OAuth token routes). */

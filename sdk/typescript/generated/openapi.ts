@@ -582,6 +582,206 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/app/users/{user_id}/expenses": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create an expense of a person (Kamina app, for the person)
+         * @description Needs an `Idempotency-Key` header. Money is a decimal string (or number) with at most 2 decimals; currencies are the person's country's or USD; dates YYYY-MM-DD. The record must be the person's: another person's is NOT_FOUND, like one that does not exist. The write is announced on the outbox; the person's diagnosis and prevention rules run again within seconds, so alerts follow (subscriptions and webhooks).
+         */
+        post: operations["postAppUsersByUserIdExpenses"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/app/users/{user_id}/expenses/{expense_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Update an expense of a person (Kamina app, for the person)
+         * @description Changes only the fields sent (at least one); an `Idempotency-Key` is optional. Money is a decimal string (or number) with at most 2 decimals; currencies are the person's country's or USD; dates YYYY-MM-DD. The record must be the person's: another person's is NOT_FOUND, like one that does not exist. The write is announced on the outbox; the person's diagnosis and prevention rules run again within seconds, so alerts follow (subscriptions and webhooks).
+         */
+        patch: operations["patchAppUsersByUserIdExpensesByExpenseId"];
+        trace?: never;
+    };
+    "/v1/app/users/{user_id}/debts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create a debt of a person (Kamina app, for the person)
+         * @description Needs an `Idempotency-Key` header. Money is a decimal string (or number) with at most 2 decimals; currencies are the person's country's or USD; dates YYYY-MM-DD. The record must be the person's: another person's is NOT_FOUND, like one that does not exist. The write is announced on the outbox; the person's diagnosis and prevention rules run again within seconds, so alerts follow (subscriptions and webhooks).
+         */
+        post: operations["postAppUsersByUserIdDebts"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/app/users/{user_id}/debts/{debt_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Update a debt of a person (Kamina app, for the person)
+         * @description Changes only the fields sent (at least one); an `Idempotency-Key` is optional. Money is a decimal string (or number) with at most 2 decimals; currencies are the person's country's or USD; dates YYYY-MM-DD. The record must be the person's: another person's is NOT_FOUND, like one that does not exist. The write is announced on the outbox; the person's diagnosis and prevention rules run again within seconds, so alerts follow (subscriptions and webhooks).
+         */
+        patch: operations["patchAppUsersByUserIdDebtsByDebtId"];
+        trace?: never;
+    };
+    "/v1/app/users/{user_id}/debts/{debt_id}/payments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create a debt's payment (instalment) of a person (Kamina app, for the person)
+         * @description Needs an `Idempotency-Key` header. Money is a decimal string (or number) with at most 2 decimals; currencies are the person's country's or USD; dates YYYY-MM-DD. The record must be the person's: another person's is NOT_FOUND, like one that does not exist. The write is announced on the outbox; the person's diagnosis and prevention rules run again within seconds, so alerts follow (subscriptions and webhooks).
+         */
+        post: operations["postAppUsersByUserIdDebtsByDebtIdPayments"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/app/users/{user_id}/debts/{debt_id}/payments/{payment_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Update a debt's payment (instalment) of a person (Kamina app, for the person)
+         * @description Changes only the fields sent (at least one); an `Idempotency-Key` is optional. Money is a decimal string (or number) with at most 2 decimals; currencies are the person's country's or USD; dates YYYY-MM-DD. The record must be the person's: another person's is NOT_FOUND, like one that does not exist. The write is announced on the outbox; the person's diagnosis and prevention rules run again within seconds, so alerts follow (subscriptions and webhooks).
+         */
+        patch: operations["patchAppUsersByUserIdDebtsByDebtIdPaymentsByPaymentId"];
+        trace?: never;
+    };
+    "/v1/app/users/{user_id}/income-streams": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create an income stream of a person (Kamina app, for the person)
+         * @description Needs an `Idempotency-Key` header. Money is a decimal string (or number) with at most 2 decimals; currencies are the person's country's or USD; dates YYYY-MM-DD. The record must be the person's: another person's is NOT_FOUND, like one that does not exist. The write is announced on the outbox; the person's diagnosis and prevention rules run again within seconds, so alerts follow (subscriptions and webhooks).
+         */
+        post: operations["postAppUsersByUserIdIncomeStreams"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/app/users/{user_id}/income-streams/{income_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Update an income stream of a person (Kamina app, for the person)
+         * @description Changes only the fields sent (at least one); an `Idempotency-Key` is optional. Money is a decimal string (or number) with at most 2 decimals; currencies are the person's country's or USD; dates YYYY-MM-DD. The record must be the person's: another person's is NOT_FOUND, like one that does not exist. The write is announced on the outbox; the person's diagnosis and prevention rules run again within seconds, so alerts follow (subscriptions and webhooks).
+         */
+        patch: operations["patchAppUsersByUserIdIncomeStreamsByIncomeId"];
+        trace?: never;
+    };
+    "/v1/app/users/{user_id}/goals": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create a savings goal of a person (Kamina app, for the person)
+         * @description Needs an `Idempotency-Key` header. Money is a decimal string (or number) with at most 2 decimals; currencies are the person's country's or USD; dates YYYY-MM-DD. The record must be the person's: another person's is NOT_FOUND, like one that does not exist. The write is announced on the outbox; the person's diagnosis and prevention rules run again within seconds, so alerts follow (subscriptions and webhooks).
+         */
+        post: operations["postAppUsersByUserIdGoals"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/app/users/{user_id}/goals/{goal_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Update a savings goal of a person (Kamina app, for the person)
+         * @description Changes only the fields sent (at least one); an `Idempotency-Key` is optional. Money is a decimal string (or number) with at most 2 decimals; currencies are the person's country's or USD; dates YYYY-MM-DD. The record must be the person's: another person's is NOT_FOUND, like one that does not exist. The write is announced on the outbox; the person's diagnosis and prevention rules run again within seconds, so alerts follow (subscriptions and webhooks).
+         */
+        patch: operations["patchAppUsersByUserIdGoalsByGoalId"];
+        trace?: never;
+    };
     "/v1/usage": {
         parameters: {
             query?: never;
@@ -4782,6 +4982,1450 @@ export interface operations {
             };
             /** @description `METHOD_NOT_ALLOWED` */
             405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `PAYLOAD_TOO_LARGE` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `UNSUPPORTED_MEDIA_TYPE` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `INTERNAL_SERVER_ERROR` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `SERVICE_UNAVAILABLE` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    postAppUsersByUserIdExpenses: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description 8 to 128 visible ASCII characters, new for each new write (a UUID). A retry with the same key and body answers the first answer (header `idempotent-replayed: true`) and writes nothing; the same key with another body is a 409 CONFLICT. */
+                "idempotency-key": string;
+            };
+            path: {
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description amount: a decimal string (or number) with at most 2 decimals, 0 to 999999999.99, more than 0 */
+                    amount: string | number;
+                    /** @description ISO 4217: the person's own country's currency or USD (checked against the person) */
+                    currency: string;
+                    /** @description ISO 18245 merchant category code */
+                    mcc: string;
+                    /** @enum {string} */
+                    category: "food" | "groceries" | "transport" | "utilities" | "health" | "education" | "entertainment" | "clothing" | "housing" | "telecom" | "other";
+                    merchant: string;
+                    /**
+                     * Format: date-time
+                     * @description When the purchase happened, ISO 8601 with offset
+                     */
+                    occurred_at: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        user_id: string;
+                        /** @description Decimal string, two decimals */
+                        amount: string;
+                        currency: string;
+                        mcc: string;
+                        category: string;
+                        merchant: string;
+                        /** Format: date-time */
+                        occurred_at: string;
+                    };
+                };
+            };
+            /** @description `BAD_REQUEST`, `BAD_USER_INPUT` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `UNAUTHENTICATED` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `NOT_FOUND` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `METHOD_NOT_ALLOWED` */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `CONFLICT` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `PAYLOAD_TOO_LARGE` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `UNSUPPORTED_MEDIA_TYPE` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `INTERNAL_SERVER_ERROR` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `SERVICE_UNAVAILABLE` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    patchAppUsersByUserIdExpensesByExpenseId: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description 8 to 128 visible ASCII characters, new for each new write (a UUID). A retry with the same key and body answers the first answer (header `idempotent-replayed: true`) and writes nothing; the same key with another body is a 409 CONFLICT. */
+                "idempotency-key"?: string;
+            };
+            path: {
+                user_id: string;
+                expense_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description amount: a decimal string (or number) with at most 2 decimals, 0 to 999999999.99, more than 0 */
+                    amount?: string | number;
+                    /** @description ISO 4217: the person's own country's currency or USD (checked against the person) */
+                    currency?: string;
+                    /** @description ISO 18245 merchant category code */
+                    mcc?: string;
+                    /** @enum {string} */
+                    category?: "food" | "groceries" | "transport" | "utilities" | "health" | "education" | "entertainment" | "clothing" | "housing" | "telecom" | "other";
+                    merchant?: string;
+                    /**
+                     * Format: date-time
+                     * @description When the purchase happened, ISO 8601 with offset
+                     */
+                    occurred_at?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Updated */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        user_id: string;
+                        /** @description Decimal string, two decimals */
+                        amount: string;
+                        currency: string;
+                        mcc: string;
+                        category: string;
+                        merchant: string;
+                        /** Format: date-time */
+                        occurred_at: string;
+                    };
+                };
+            };
+            /** @description `BAD_REQUEST`, `BAD_USER_INPUT` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `UNAUTHENTICATED` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `NOT_FOUND` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `METHOD_NOT_ALLOWED` */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `CONFLICT` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `PAYLOAD_TOO_LARGE` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `UNSUPPORTED_MEDIA_TYPE` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `INTERNAL_SERVER_ERROR` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `SERVICE_UNAVAILABLE` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    postAppUsersByUserIdDebts: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description 8 to 128 visible ASCII characters, new for each new write (a UUID). A retry with the same key and body answers the first answer (header `idempotent-replayed: true`) and writes nothing; the same key with another body is a 409 CONFLICT. */
+                "idempotency-key": string;
+            };
+            path: {
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    issuer: string;
+                    /** @enum {string} */
+                    type: "CREDIT_CARD" | "INSTALLMENT" | "PERSONAL_LOAN" | "MORTGAGE" | "AUTO_LOAN" | "MICROCREDIT" | "PAYDAY";
+                    /** @description principal: a decimal string (or number) with at most 2 decimals, 0 to 999999999.99, more than 0 */
+                    principal: string | number;
+                    /** @description balance: a decimal string (or number) with at most 2 decimals, 0 to 999999999.99 */
+                    balance: string | number;
+                    /** @description credit_limit: a decimal string (or number) with at most 2 decimals, 0 to 999999999.99, more than 0 */
+                    credit_limit?: string | number | null;
+                    /** @description minimum_payment: a decimal string (or number) with at most 2 decimals, 0 to 999999999.99 */
+                    minimum_payment: string | number;
+                    /** @description ISO 4217: the person's own country's currency or USD (checked against the person) */
+                    currency: string;
+                    /** @description Annual percentage rate as a fraction */
+                    apr: number;
+                    /**
+                     * Format: date
+                     * @description due_date, YYYY-MM-DD
+                     */
+                    due_date: string;
+                    /**
+                     * @default CURRENT
+                     * @enum {string}
+                     */
+                    status?: "CURRENT" | "LATE" | "DEFAULTED" | "PAID_OFF";
+                    /**
+                     * Format: date
+                     * @description opened_at, YYYY-MM-DD, not in the future
+                     */
+                    opened_at: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        user_id: string;
+                        issuer: string;
+                        type: string;
+                        /** @description Decimal string, two decimals */
+                        principal: string;
+                        /** @description Decimal string, two decimals */
+                        balance: string;
+                        /** @description Decimal string, two decimals */
+                        credit_limit: string | null;
+                        /** @description Decimal string, two decimals */
+                        minimum_payment: string;
+                        currency: string;
+                        apr: number;
+                        /** Format: date */
+                        due_date: string | null;
+                        status: string;
+                        /** Format: date */
+                        opened_at: string | null;
+                    };
+                };
+            };
+            /** @description `BAD_REQUEST`, `BAD_USER_INPUT` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `UNAUTHENTICATED` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `NOT_FOUND` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `METHOD_NOT_ALLOWED` */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `CONFLICT` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `PAYLOAD_TOO_LARGE` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `UNSUPPORTED_MEDIA_TYPE` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `INTERNAL_SERVER_ERROR` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `SERVICE_UNAVAILABLE` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    patchAppUsersByUserIdDebtsByDebtId: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description 8 to 128 visible ASCII characters, new for each new write (a UUID). A retry with the same key and body answers the first answer (header `idempotent-replayed: true`) and writes nothing; the same key with another body is a 409 CONFLICT. */
+                "idempotency-key"?: string;
+            };
+            path: {
+                user_id: string;
+                debt_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    issuer?: string;
+                    /** @enum {string} */
+                    type?: "CREDIT_CARD" | "INSTALLMENT" | "PERSONAL_LOAN" | "MORTGAGE" | "AUTO_LOAN" | "MICROCREDIT" | "PAYDAY";
+                    /** @description principal: a decimal string (or number) with at most 2 decimals, 0 to 999999999.99, more than 0 */
+                    principal?: string | number;
+                    /** @description balance: a decimal string (or number) with at most 2 decimals, 0 to 999999999.99 */
+                    balance?: string | number;
+                    /** @description credit_limit: a decimal string (or number) with at most 2 decimals, 0 to 999999999.99, more than 0 */
+                    credit_limit?: string | number | null;
+                    /** @description minimum_payment: a decimal string (or number) with at most 2 decimals, 0 to 999999999.99 */
+                    minimum_payment?: string | number;
+                    /** @description ISO 4217: the person's own country's currency or USD (checked against the person) */
+                    currency?: string;
+                    /** @description Annual percentage rate as a fraction */
+                    apr?: number;
+                    /**
+                     * Format: date
+                     * @description due_date, YYYY-MM-DD
+                     */
+                    due_date?: string;
+                    /** @enum {string} */
+                    status?: "CURRENT" | "LATE" | "DEFAULTED" | "PAID_OFF";
+                    /**
+                     * Format: date
+                     * @description opened_at, YYYY-MM-DD, not in the future
+                     */
+                    opened_at?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Updated */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        user_id: string;
+                        issuer: string;
+                        type: string;
+                        /** @description Decimal string, two decimals */
+                        principal: string;
+                        /** @description Decimal string, two decimals */
+                        balance: string;
+                        /** @description Decimal string, two decimals */
+                        credit_limit: string | null;
+                        /** @description Decimal string, two decimals */
+                        minimum_payment: string;
+                        currency: string;
+                        apr: number;
+                        /** Format: date */
+                        due_date: string | null;
+                        status: string;
+                        /** Format: date */
+                        opened_at: string | null;
+                    };
+                };
+            };
+            /** @description `BAD_REQUEST`, `BAD_USER_INPUT` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `UNAUTHENTICATED` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `NOT_FOUND` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `METHOD_NOT_ALLOWED` */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `CONFLICT` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `PAYLOAD_TOO_LARGE` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `UNSUPPORTED_MEDIA_TYPE` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `INTERNAL_SERVER_ERROR` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `SERVICE_UNAVAILABLE` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    postAppUsersByUserIdDebtsByDebtIdPayments: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description 8 to 128 visible ASCII characters, new for each new write (a UUID). A retry with the same key and body answers the first answer (header `idempotent-replayed: true`) and writes nothing; the same key with another body is a 409 CONFLICT. */
+                "idempotency-key": string;
+            };
+            path: {
+                user_id: string;
+                debt_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * Format: date
+                     * @description due_date, YYYY-MM-DD
+                     */
+                    due_date: string;
+                    /** @description amount_due: a decimal string (or number) with at most 2 decimals, 0 to 999999999.99 */
+                    amount_due: string | number;
+                    /** @description amount_paid: a decimal string (or number) with at most 2 decimals, 0 to 999999999.99 */
+                    amount_paid: string | number;
+                    /**
+                     * Format: date
+                     * @description paid_at, YYYY-MM-DD, not in the future
+                     */
+                    paid_at?: string | null;
+                    /** @enum {string} */
+                    status: "ON_TIME" | "LATE" | "MISSED" | "PENDING";
+                };
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        debt_id: string;
+                        user_id: string;
+                        /** Format: date */
+                        due_date: string | null;
+                        /** @description Decimal string, two decimals */
+                        amount_due: string;
+                        /** @description Decimal string, two decimals */
+                        amount_paid: string;
+                        /** Format: date */
+                        paid_at: string | null;
+                        status: string;
+                    };
+                };
+            };
+            /** @description `BAD_REQUEST`, `BAD_USER_INPUT` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `UNAUTHENTICATED` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `NOT_FOUND` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `METHOD_NOT_ALLOWED` */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `CONFLICT` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `PAYLOAD_TOO_LARGE` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `UNSUPPORTED_MEDIA_TYPE` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `INTERNAL_SERVER_ERROR` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `SERVICE_UNAVAILABLE` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    patchAppUsersByUserIdDebtsByDebtIdPaymentsByPaymentId: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description 8 to 128 visible ASCII characters, new for each new write (a UUID). A retry with the same key and body answers the first answer (header `idempotent-replayed: true`) and writes nothing; the same key with another body is a 409 CONFLICT. */
+                "idempotency-key"?: string;
+            };
+            path: {
+                user_id: string;
+                debt_id: string;
+                payment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * Format: date
+                     * @description due_date, YYYY-MM-DD
+                     */
+                    due_date?: string;
+                    /** @description amount_due: a decimal string (or number) with at most 2 decimals, 0 to 999999999.99 */
+                    amount_due?: string | number;
+                    /** @description amount_paid: a decimal string (or number) with at most 2 decimals, 0 to 999999999.99 */
+                    amount_paid?: string | number;
+                    /**
+                     * Format: date
+                     * @description paid_at, YYYY-MM-DD, not in the future
+                     */
+                    paid_at?: string | null;
+                    /** @enum {string} */
+                    status?: "ON_TIME" | "LATE" | "MISSED" | "PENDING";
+                };
+            };
+        };
+        responses: {
+            /** @description Updated */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        debt_id: string;
+                        user_id: string;
+                        /** Format: date */
+                        due_date: string | null;
+                        /** @description Decimal string, two decimals */
+                        amount_due: string;
+                        /** @description Decimal string, two decimals */
+                        amount_paid: string;
+                        /** Format: date */
+                        paid_at: string | null;
+                        status: string;
+                    };
+                };
+            };
+            /** @description `BAD_REQUEST`, `BAD_USER_INPUT` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `UNAUTHENTICATED` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `NOT_FOUND` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `METHOD_NOT_ALLOWED` */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `CONFLICT` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `PAYLOAD_TOO_LARGE` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `UNSUPPORTED_MEDIA_TYPE` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `INTERNAL_SERVER_ERROR` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `SERVICE_UNAVAILABLE` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    postAppUsersByUserIdIncomeStreams: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description 8 to 128 visible ASCII characters, new for each new write (a UUID). A retry with the same key and body answers the first answer (header `idempotent-replayed: true`) and writes nothing; the same key with another body is a 409 CONFLICT. */
+                "idempotency-key": string;
+            };
+            path: {
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    source: string;
+                    /** @enum {string} */
+                    kind: "RECURRING" | "VARIABLE";
+                    /** @description monthly_amount: a decimal string (or number) with at most 2 decimals, 0 to 999999999.99, more than 0 */
+                    monthly_amount: string | number;
+                    /** @description ISO 4217: the person's own country's currency or USD (checked against the person) */
+                    currency: string;
+                    /**
+                     * Format: date
+                     * @description started_at, YYYY-MM-DD, not in the future
+                     */
+                    started_at: string;
+                    /**
+                     * Format: date
+                     * @description ended_at, YYYY-MM-DD
+                     */
+                    ended_at?: string | null;
+                };
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        user_id: string;
+                        source: string;
+                        kind: string;
+                        /** @description Decimal string, two decimals */
+                        monthly_amount: string;
+                        currency: string;
+                        /** Format: date */
+                        started_at: string | null;
+                        /** Format: date */
+                        ended_at: string | null;
+                    };
+                };
+            };
+            /** @description `BAD_REQUEST`, `BAD_USER_INPUT` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `UNAUTHENTICATED` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `NOT_FOUND` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `METHOD_NOT_ALLOWED` */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `CONFLICT` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `PAYLOAD_TOO_LARGE` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `UNSUPPORTED_MEDIA_TYPE` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `INTERNAL_SERVER_ERROR` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `SERVICE_UNAVAILABLE` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    patchAppUsersByUserIdIncomeStreamsByIncomeId: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description 8 to 128 visible ASCII characters, new for each new write (a UUID). A retry with the same key and body answers the first answer (header `idempotent-replayed: true`) and writes nothing; the same key with another body is a 409 CONFLICT. */
+                "idempotency-key"?: string;
+            };
+            path: {
+                user_id: string;
+                income_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    source?: string;
+                    /** @enum {string} */
+                    kind?: "RECURRING" | "VARIABLE";
+                    /** @description monthly_amount: a decimal string (or number) with at most 2 decimals, 0 to 999999999.99, more than 0 */
+                    monthly_amount?: string | number;
+                    /** @description ISO 4217: the person's own country's currency or USD (checked against the person) */
+                    currency?: string;
+                    /**
+                     * Format: date
+                     * @description started_at, YYYY-MM-DD, not in the future
+                     */
+                    started_at?: string;
+                    /**
+                     * Format: date
+                     * @description ended_at, YYYY-MM-DD
+                     */
+                    ended_at?: string | null;
+                };
+            };
+        };
+        responses: {
+            /** @description Updated */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        user_id: string;
+                        source: string;
+                        kind: string;
+                        /** @description Decimal string, two decimals */
+                        monthly_amount: string;
+                        currency: string;
+                        /** Format: date */
+                        started_at: string | null;
+                        /** Format: date */
+                        ended_at: string | null;
+                    };
+                };
+            };
+            /** @description `BAD_REQUEST`, `BAD_USER_INPUT` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `UNAUTHENTICATED` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `NOT_FOUND` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `METHOD_NOT_ALLOWED` */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `CONFLICT` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `PAYLOAD_TOO_LARGE` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `UNSUPPORTED_MEDIA_TYPE` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `INTERNAL_SERVER_ERROR` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `SERVICE_UNAVAILABLE` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    postAppUsersByUserIdGoals: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description 8 to 128 visible ASCII characters, new for each new write (a UUID). A retry with the same key and body answers the first answer (header `idempotent-replayed: true`) and writes nothing; the same key with another body is a 409 CONFLICT. */
+                "idempotency-key": string;
+            };
+            path: {
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    kind: "emergency_fund" | "education" | "home" | "travel" | "retirement";
+                    name: string;
+                    /** @description target_amount: a decimal string (or number) with at most 2 decimals, 0 to 999999999.99, more than 0 */
+                    target_amount: string | number;
+                    /**
+                     * @description current_amount: a decimal string (or number) with at most 2 decimals, 0 to 999999999.99
+                     * @default 0.00
+                     */
+                    current_amount?: string | number;
+                    /** @description ISO 4217: the person's own country's currency or USD (checked against the person) */
+                    currency: string;
+                    /**
+                     * Format: date
+                     * @description target_date, YYYY-MM-DD
+                     */
+                    target_date?: string | null;
+                    /**
+                     * @default ACTIVE
+                     * @enum {string}
+                     */
+                    status?: "ACTIVE" | "ACHIEVED" | "ABANDONED";
+                };
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        user_id: string;
+                        kind: string;
+                        name: string;
+                        /** @description Decimal string, two decimals */
+                        target_amount: string;
+                        /** @description Decimal string, two decimals */
+                        current_amount: string;
+                        currency: string;
+                        /** Format: date */
+                        target_date: string | null;
+                        status: string;
+                    };
+                };
+            };
+            /** @description `BAD_REQUEST`, `BAD_USER_INPUT` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `UNAUTHENTICATED` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `NOT_FOUND` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `METHOD_NOT_ALLOWED` */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `CONFLICT` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `PAYLOAD_TOO_LARGE` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `UNSUPPORTED_MEDIA_TYPE` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `INTERNAL_SERVER_ERROR` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `SERVICE_UNAVAILABLE` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    patchAppUsersByUserIdGoalsByGoalId: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description 8 to 128 visible ASCII characters, new for each new write (a UUID). A retry with the same key and body answers the first answer (header `idempotent-replayed: true`) and writes nothing; the same key with another body is a 409 CONFLICT. */
+                "idempotency-key"?: string;
+            };
+            path: {
+                user_id: string;
+                goal_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    kind?: "emergency_fund" | "education" | "home" | "travel" | "retirement";
+                    name?: string;
+                    /** @description target_amount: a decimal string (or number) with at most 2 decimals, 0 to 999999999.99, more than 0 */
+                    target_amount?: string | number;
+                    /** @description current_amount: a decimal string (or number) with at most 2 decimals, 0 to 999999999.99 */
+                    current_amount?: string | number;
+                    /** @description ISO 4217: the person's own country's currency or USD (checked against the person) */
+                    currency?: string;
+                    /**
+                     * Format: date
+                     * @description target_date, YYYY-MM-DD
+                     */
+                    target_date?: string | null;
+                    /** @enum {string} */
+                    status?: "ACTIVE" | "ACHIEVED" | "ABANDONED";
+                };
+            };
+        };
+        responses: {
+            /** @description Updated */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        user_id: string;
+                        kind: string;
+                        name: string;
+                        /** @description Decimal string, two decimals */
+                        target_amount: string;
+                        /** @description Decimal string, two decimals */
+                        current_amount: string;
+                        currency: string;
+                        /** Format: date */
+                        target_date: string | null;
+                        status: string;
+                    };
+                };
+            };
+            /** @description `BAD_REQUEST`, `BAD_USER_INPUT` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `UNAUTHENTICATED` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `NOT_FOUND` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `METHOD_NOT_ALLOWED` */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `CONFLICT` */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
