@@ -33,7 +33,12 @@ const WARM_CONNECTIONS = 2;
 /** A pool of connections to the server, as every pool of the services is configured. */
 export function sharedPool(target: Extract<DatabaseTarget, { kind: "postgres" }>): pg.Pool {
   const max = target.poolSize ?? 10;
-  return new pg.Pool({ connectionString: target.url, max, min: Math.min(WARM_CONNECTIONS, max), idleTimeoutMillis: 30_000 });
+  const pool = new pg.Pool({ connectionString: target.url, max, min: Math.min(WARM_CONNECTIONS, max), idleTimeoutMillis: 30_000 });
+  // An idle connection the server ends (restart, pg_terminate_backend) is emitted here; pg has
+  // already dropped it and the next query opens another (or answers 503). Unheard, the event
+  // would be an uncaught exception that stops the process.
+  pool.on("error", () => undefined);
+  return pool;
 }
 
 /**
