@@ -6,6 +6,7 @@ import { OutboxRelay } from "../realtime/events/outbox-relay.ts";
 import type { Logger } from "../platform/logger.ts";
 import { preventionConsumer } from "./prevention-consumer.ts";
 import { householdChangeConsumer } from "./household-change-consumer.ts";
+import { DailyBatch } from "./daily-batch.ts";
 import { ExportWorker } from "../realtime/exports/export-worker.ts";
 import { createExportStorage } from "../realtime/exports/export-storage.ts";
 import { RetentionPurge, RetentionWorker } from "../realtime/retention/retention-purge.ts";
@@ -48,12 +49,16 @@ export async function startRealtimeWorkers(config: Config, database: DatabaseTar
   // Retention (docs/compliance/retention.md): every RETENTION_PURGE_INTERVAL_MS, in every instance
   // (each statement deletes rows no other instance has; the audit chains purge under a lock).
   const retention = new RetentionWorker(new RetentionPurge(prisma, config.retention, log.child({ job: "retention" })), config.retention.purgeIntervalMs, log);
+  // The daily diagnosis and prevention batch at DAILY_BATCH_HOUR (UTC): once across all instances.
+  const { hourUtc, batchSize, checkEveryMs } = config.realtime.dailyBatch;
+  const dailyBatch = hourUtc === null ? undefined : new DailyBatch(prisma, log, { hourUtc, batchSize, checkEveryMs });
   await prevention.start();
   await householdChanges.start();
   await relay.start();
   dispatcher.start();
   exports.start();
   retention.start();
+  dailyBatch?.start();
   return {
     relay,
     dispatcher,
@@ -64,6 +69,7 @@ export async function startRealtimeWorkers(config: Config, database: DatabaseTar
       await dispatcher.stop();
       await exports.stop();
       await retention.stop();
+      await dailyBatch?.stop();
       await bus.close();
       await prisma.$disconnect();
     },

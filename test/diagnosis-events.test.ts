@@ -169,7 +169,7 @@ describe("the outbox consumer", () => {
   test("two instances of the realtime workers at once evaluate every diagnosed person, none skipped", async () => {
     const people = Array.from({ length: 8 }, (_, i) => `USR_DX_P${i}`);
     for (const id of people) await insertHousehold(prisma, paydayHousehold(id));
-    const config = loadConfig({ LOG_LEVEL: "silent", RELAY_POLL_MS: "100" });
+    const config = loadConfig({ LOG_LEVEL: "silent", RELAY_POLL_MS: "100", DAILY_BATCH_HOUR: "off" });
     const target = { kind: "postgres", url: database.url, poolSize: 4 } as const;
     const workers = await Promise.all([startRealtimeWorkers(config, target, logger), startRealtimeWorkers(config, target, logger)]);
     try {

@@ -66,7 +66,7 @@ describe("webhook deliveries a partner can see", () => {
         done();
       },
     });
-    workers = await startRealtimeWorkers(loadConfig({ LOG_LEVEL: "silent", ...WEBHOOKS }), target, pino({ level: "warn" }, sink));
+    workers = await startRealtimeWorkers(loadConfig({ LOG_LEVEL: "silent", DAILY_BATCH_HOUR: "off", ...WEBHOOKS }), target, pino({ level: "warn" }, sink));
     checker = new ContractChecker((await (await fetch(`${kamina.gateway!.origin}/v1/openapi.json`)).json()) as Json);
     await consentToken(kamina, PERSON_A, ["alerts.read"]);
   });

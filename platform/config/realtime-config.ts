@@ -13,6 +13,8 @@ export interface RealtimeConfig {
   subscriptionKeepAliveMs: number;
   /** Results queued for one subscriber before it is closed as too slow (4410). */
   subscriberQueue: number;
+  /** The daily diagnosis and prevention batch (runtime/daily-batch.ts); null hour: not scheduled here. */
+  dailyBatch: { hourUtc: number | null; batchSize: number; checkEveryMs: number };
   webhooks: {
     maxAttempts: number;
     backoffBaseMs: number;
@@ -35,6 +37,12 @@ const environment = z.object({
   SUBSCRIPTION_RECHECK_SECONDS: int(1).default(30),
   SUBSCRIPTION_KEEPALIVE_SECONDS: int(1).default(12),
   SUBSCRIPTION_QUEUE: int(1).default(100),
+  DAILY_BATCH_HOUR: z
+    .string()
+    .regex(/^(off|\d|1\d|2[0-3])$/, "must be an hour of the day in UTC, 0 to 23, or off")
+    .default("8"),
+  DAILY_BATCH_SIZE: int(1).default(500),
+  DAILY_BATCH_CHECK_MS: int(100).default(60_000),
   WEBHOOK_MAX_ATTEMPTS: int(1).default(10),
   WEBHOOK_BACKOFF_BASE_MS: int(1).default(5_000),
   WEBHOOK_BACKOFF_MAX_MS: int(1).default(6 * 3600 * 1000),
@@ -57,6 +65,11 @@ export function toRealtimeConfig(values: z.infer<typeof environment>): RealtimeC
     subscriptionRecheckMs: values.SUBSCRIPTION_RECHECK_SECONDS * 1000,
     subscriptionKeepAliveMs: values.SUBSCRIPTION_KEEPALIVE_SECONDS * 1000,
     subscriberQueue: values.SUBSCRIPTION_QUEUE,
+    dailyBatch: {
+      hourUtc: values.DAILY_BATCH_HOUR === "off" ? null : Number(values.DAILY_BATCH_HOUR),
+      batchSize: values.DAILY_BATCH_SIZE,
+      checkEveryMs: values.DAILY_BATCH_CHECK_MS,
+    },
     webhooks: {
       maxAttempts: values.WEBHOOK_MAX_ATTEMPTS,
       backoffBaseMs: values.WEBHOOK_BACKOFF_BASE_MS,
