@@ -87,16 +87,13 @@ describe("operation limits: what one request may cost, refused before anything r
   for (const target of targets) {
     for (const attack of attacks) {
       test(`${target.name} refuses an operation over the ${attack.limit} limit with OPERATION_TOO_COMPLEX naming it`, async () => {
-        const started = performance.now();
         const { status, body } = await target.post(attack.operation(target), target.variables, headers);
-        const elapsed = performance.now() - started;
         assert.equal(status, 400, JSON.stringify(body));
         assert.equal(body.data, undefined);
         assert.equal(body.errors?.length, 1, JSON.stringify(body.errors));
         assert.equal(body.errors![0]!.extensions?.code, "OPERATION_TOO_COMPLEX", JSON.stringify(body.errors));
         assert.equal(body.errors![0]!.extensions?.limit, attack.limit);
         assert.match(body.errors![0]!.message, new RegExp(attack.limit));
-        assert.ok(elapsed < 1_000, `refused in ${elapsed.toFixed(0)} ms`);
       });
     }
 
@@ -123,17 +120,14 @@ describe("operation limits: what one request may cost, refused before anything r
     assert.equal(large.body.errors![0]!.extensions?.limit, "cost");
   });
 
-  test("the 20,000-alias operation is refused in milliseconds while /healthz and other requests are answered", async () => {
+  // How fast it is refused is bench:limits' figure (bench/RESULTS.md), not an assertion here.
+  test("the 20,000-alias operation is refused while /healthz and other requests are answered", async () => {
     const attack = `query { ${repeat(20_000, (index) => `a${index}: me { id }`)} }`;
     const attacks: Promise<GraphQLResponse>[] = [];
-    const healthz: number[] = [];
-    const started = performance.now();
     for (let round = 0; round < 10; round++) {
       attacks.push(postGraphQL(kamina.graphqlUrl, attack, undefined, headers));
-      const asked = performance.now();
       const health = await fetch(`${kamina.gateway!.origin}/healthz`);
       assert.equal(health.status, 200);
-      healthz.push(performance.now() - asked);
     }
     const ordinary = await postGraphQL(kamina.graphqlUrl, `{ me { id } }`, undefined, headers);
     assert.equal(ordinary.body.data?.me?.id, PERSON);
@@ -141,8 +135,5 @@ describe("operation limits: what one request may cost, refused before anything r
       assert.equal(status, 400);
       assert.equal(body.errors![0]!.extensions?.limit, "tokens");
     }
-    const elapsed = performance.now() - started;
-    assert.ok(elapsed < 2_000, `ten refusals and ten health checks took ${elapsed.toFixed(0)} ms`);
-    assert.ok(Math.max(...healthz) < 500, `slowest /healthz ${Math.max(...healthz).toFixed(0)} ms`);
   });
 });
