@@ -2,69 +2,64 @@ import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from "@
 import { STATUS_CODES } from "node:http";
 import type { Fetcher, FetcherRequestInit, FetcherResponse } from "@apollo/utils.fetcher";
 import { graphQLError } from "../platform/errors.ts";
-import { callInProcess } from "../platform/http/in-process-http.ts";
 import { RECEIPTS_EXTENSION } from "../platform/auth/field-access.ts";
 import { GATEWAY_SIGNATURE_HEADER, type GatewaySignature } from "../platform/auth/gateway-signature.ts";
 import { TOKEN_CHECK_HEADER } from "../platform/auth/token-check-seal.ts";
 import type { GatewayContext } from "./context.ts";
 import { InflightFetches } from "./inflight-fetches.ts";
+import { SubgraphTimeout, SubgraphTransport, type SubgraphAnswer } from "./subgraph-transport.ts";
 
 /**
- * Sends subgraph fetches over Node's fetch (undici, pooled keep-alive connections) with a
- * deadline, or in-process to a subgraph running in this process (platform/http/in-process-http.ts);
- * a subgraph that is down or too slow becomes a coded GraphQL error for the fields it owns,
- * and the rest of the operation still answers. Every fetch is signed (gateway-signature.ts): the
- * subgraphs serve nobody else.
+ * Sends subgraph fetches through SubgraphTransport (node:http on keep-alive connections, or
+ * in-process to a subgraph running in this process) with a deadline; a subgraph that is down or
+ * too slow becomes a coded GraphQL error for the fields it owns, and the rest of the operation
+ * still answers. Every fetch is signed (gateway-signature.ts): the subgraphs serve nobody else.
+ * The answer is handed to Apollo as a small response object over its text (AnswerResponse), not
+ * a Fetch API Response.
  *
  * Identical queries in flight at once for the same caller share one fetch (inflight-fetches.ts,
  * sharingKey below); a mutation never does.
  */
 export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> {
   private readonly inflight = new InflightFetches<SubgraphAnswer>();
+  private readonly transport: SubgraphTransport;
 
   constructor(
     readonly serviceName: string,
     url: string,
     timeoutMs: number,
-    signature: GatewaySignature,
+    private readonly signature: GatewaySignature,
     /** Identical queries in flight for the same caller share one fetch (SHARE_INFLIGHT_FETCHES). */
-    shareInflightFetches = true,
+    private readonly shareInflightFetches = true,
   ) {
     super({ url });
-    const send = async (target: string, init: FetcherRequestInit, method: string, body: string): Promise<SubgraphAnswer> => {
-      const headers = { ...init.headers, [GATEWAY_SIGNATURE_HEADER]: signature.sign({ method, target, body }) };
-      // A subgraph running in this process (`npm start`) is called without a socket.
-      const inProcess = callInProcess({ url: target, method, headers, body });
-      if (inProcess) {
-        const answer = await withDeadline(inProcess, timeoutMs);
-        if (refusedSignature(answer.status, answer.body)) throw new Error(`${serviceName} refused the gateway's signature`);
-        return { inProcess: true, status: errorsAreTheAnswer(answer.status, answer.headers.get("content-type")) ? 200 : answer.status, headers: [...answer.headers], body: answer.body };
-      }
-      const response = await fetch(target, { ...(init as RequestInit), method, headers, body, signal: AbortSignal.timeout(timeoutMs) });
-      const text = await response.text();
-      // A 401 here is a subgraph with another KEY_ENCRYPTION_KEY (the subgraph logs why): the fields it owns are unavailable, not the caller's token.
-      if (refusedSignature(response.status, text)) throw new Error(`${serviceName} refused the gateway's signature`);
-      const status = errorsAreTheAnswer(response.status, response.headers.get("content-type")) ? 200 : response.status;
-      return { inProcess: false, status, headers: [...response.headers], body: text };
-    };
+    this.transport = new SubgraphTransport(url, timeoutMs);
     this.fetcher = (async (target: string, init: FetcherRequestInit = {}) => {
+      const method = init.method ?? "GET";
+      const body = init.body?.toString() ?? "";
+      const headers = (init.headers ?? {}) as Record<string, string>;
+      let answer: SubgraphAnswer;
       try {
-        const method = init.method ?? "GET";
-        const body = init.body?.toString() ?? "";
-        const key = shareInflightFetches ? sharingKey(target, method, body, init.headers ?? {}) : undefined;
-        const answer = await (key === undefined ? send(target, init, method, body) : this.inflight.run(key, () => send(target, init, method, body)));
-        // Each request gets a response of its own: Apollo parses it and didReceiveResponse takes
-        // its receipt report for this request's consent receipt, whoever made the fetch.
-        return answer.inProcess
-          ? new InProcessResponse(target, answer.status, new Headers(answer.headers), answer.body)
-          : new Response(answer.body, { status: answer.status, headers: answer.headers });
+        const key = this.shareInflightFetches ? sharingKey(target, method, body, headers) : undefined;
+        answer = await (key === undefined ? this.send(target, method, headers, body) : this.inflight.run(key, () => this.send(target, method, headers, body)));
       } catch (error) {
-        const timedOut = error instanceof DOMException && error.name === "TimeoutError";
-        throw graphQLError("SUBGRAPH_UNAVAILABLE", `The ${serviceName} service ${timedOut ? "did not answer in time" : "is unavailable"}`, {
+        throw graphQLError("SUBGRAPH_UNAVAILABLE", `The ${serviceName} service ${error instanceof SubgraphTimeout ? "did not answer in time" : "is unavailable"}`, {
           serviceName,
         });
       }
+      // Each request gets a response of its own: Apollo parses it and didReceiveResponse takes
+      // its receipt report for this request's consent receipt, whoever made the fetch.
+      return new AnswerResponse(target, answer);
     }) as Fetcher;
+  }
+
+  private async send(target: string, method: string, init: Record<string, string>, body: string): Promise<SubgraphAnswer> {
+    const headers = { ...init, [GATEWAY_SIGNATURE_HEADER]: this.signature.sign({ method, target, body }) };
+    const answer = await this.transport.send(target, method, headers, body);
+    const contentType = answer.headers.find(([name]) => name.toLowerCase() === "content-type")?.[1];
+    // A 401 here is a subgraph with another KEY_ENCRYPTION_KEY (the subgraph logs why): the fields it owns are unavailable, not the caller's token.
+    if (refusedSignature(answer.status, answer.body)) throw new Error(`${this.serviceName} refused the gateway's signature`);
+    return errorsAreTheAnswer(answer.status, contentType) ? { ...answer, status: 200 } : answer;
   }
 
   override willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>): void {
@@ -85,14 +80,6 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     }
     return response;
   }
-}
-
-/** What a subgraph answered, read once and handed to every request that shared the fetch. */
-interface SubgraphAnswer {
-  inProcess: boolean;
-  status: number;
-  headers: [string, string][];
-  body: string;
 }
 
 /** Headers made afresh per request that do not change the answer: never part of the sharing key. */
@@ -175,17 +162,24 @@ function errorsAreTheAnswer(status: number, contentType: string | null | undefin
   return status === 400 && contentType?.includes("json") === true;
 }
 
-/** An in-process answer as Apollo's fetcher contract (@apollo/utils.fetcher) reads a response. */
-class InProcessResponse implements FetcherResponse {
+/** A subgraph's answer as Apollo's fetcher contract (@apollo/utils.fetcher) reads a response. */
+class AnswerResponse implements FetcherResponse {
   readonly redirected = false;
   bodyUsed = false;
+  private headerMap: Headers | undefined;
 
   constructor(
     readonly url: string,
-    readonly status: number,
-    readonly headers: Headers,
-    private readonly body: string,
+    private readonly answer: SubgraphAnswer,
   ) {}
+
+  get status(): number {
+    return this.answer.status;
+  }
+
+  get headers(): Headers {
+    return (this.headerMap ??= new Headers(this.answer.headers));
+  }
 
   get ok(): boolean {
     return this.status >= 200 && this.status < 300;
@@ -197,7 +191,7 @@ class InProcessResponse implements FetcherResponse {
 
   text(): Promise<string> {
     this.bodyUsed = true;
-    return Promise.resolve(this.body);
+    return Promise.resolve(this.answer.body);
   }
 
   async json(): Promise<unknown> {
@@ -209,16 +203,7 @@ class InProcessResponse implements FetcherResponse {
     return bytes.buffer as ArrayBuffer;
   }
 
-  clone(): InProcessResponse {
-    return new InProcessResponse(this.url, this.status, new Headers(this.headers), this.body);
+  clone(): AnswerResponse {
+    return new AnswerResponse(this.url, this.answer);
   }
-}
-
-/** The same deadline as a fetch's AbortSignal.timeout, for an in-process call. */
-function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new DOMException("The operation timed out", "TimeoutError")), ms);
-  });
-  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
 }
