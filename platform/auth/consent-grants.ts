@@ -6,6 +6,7 @@ import { StatementBatcher } from "../database/statement-batcher.ts";
 import { consentIsActive } from "./consent-coverage.ts";
 import type { AccessRule } from "./access-rules.ts";
 import type { ScopeRequirement } from "./scopes.ts";
+import { queryRows } from "../database/prepared-reads.ts";
 
 /** One authorised, unexpired consent a person gave a client: what it lets that client read. */
 export interface ConsentGrant {
@@ -131,11 +132,11 @@ export class ConsentGrants {
   }
 
   private async grants(client: PartnerClient, userIds: readonly string[]): Promise<(readonly ConsentGrant[])[]> {
-    const rows = await this.prisma.$queryRaw<ConsentRow[]>`
+    const rows = await queryRows<ConsentRow>(this.prisma, Prisma.sql`
       SELECT c.id, c.user_id AS "userId", c.country::text AS country, c.scopes, c.expires_at AS "expiresAt"
       FROM consent c
       WHERE c.user_id = ANY(${[...new Set(userIds)]}::text[]) AND ${activeConsentOf(client)}
-      ORDER BY c.authorised_at DESC NULLS LAST, c.id`;
+      ORDER BY c.authorised_at DESC NULLS LAST, c.id`);
     const byUser = new Map<string, ConsentGrant[]>();
     for (const row of rows) {
       const grant: ConsentGrant = { consentId: row.id, userId: row.userId, country: row.country, scopes: new Set(row.scopes), expiresAt: row.expiresAt };

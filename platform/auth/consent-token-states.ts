@@ -1,4 +1,6 @@
+import { Prisma } from "../../generated/prisma/client.ts";
 import type { PrismaClient } from "../database/database.ts";
+import { queryRows } from "../database/prepared-reads.ts";
 
 /** What a consent token claims to stand on. */
 export interface ConsentTokenRef {
@@ -27,7 +29,7 @@ export interface ConsentTokenState {
  */
 export async function readConsentTokenStates(prisma: PrismaClient, tokens: readonly ConsentTokenRef[]): Promise<(ConsentTokenState | undefined)[]> {
   const column = (pick: (token: ConsentTokenRef) => string) => tokens.map(pick);
-  const rows = await prisma.$queryRaw<(ConsentTokenState & { n: number })[]>`
+  const rows = await queryRows<(ConsentTokenState & { n: number })>(prisma, Prisma.sql`
     SELECT t.n::int AS n, c.status::text AS status, c.expires_at AS "expiresAt",
            EXISTS (SELECT 1 FROM revoked_token r WHERE r.jti = t.jti) AS revoked,
            p.status::text AS "clientStatus", p.tokens_not_before AS "tokensNotBefore"
@@ -35,7 +37,7 @@ export async function readConsentTokenStates(prisma: PrismaClient, tokens: reado
                 ${column((token) => token.clientId)}::text[], ${column((token) => token.userId)}::text[])
            WITH ORDINALITY AS t(jti, consent_id, client_id, user_id, n)
     JOIN consent c ON c.id = t.consent_id AND c.client_id = t.client_id AND c.user_id = t.user_id
-    JOIN partner_client p ON p.id = c.client_id`;
+    JOIN partner_client p ON p.id = c.client_id`);
   const states: (ConsentTokenState | undefined)[] = tokens.map(() => undefined);
   for (const { n, ...state } of rows) states[n - 1] = state;
   return states;

@@ -3,6 +3,7 @@ import { errors as joseErrors, jwtVerify, type JWTPayload } from "jose";
 import type { Country } from "../../generated/prisma/enums.ts";
 import { graphQLError } from "../errors.ts";
 import { LruMap } from "../lru-map.ts";
+import { Prisma } from "../../generated/prisma/client.ts";
 import type { PrismaClient } from "../database/database.ts";
 import { issuedBeforeCutoff } from "./client-suspension-cutoff.ts";
 import { readConsentTokenStates, type ConsentTokenRef, type ConsentTokenState } from "./consent-token-states.ts";
@@ -12,6 +13,7 @@ import { StatementBatcher } from "../database/statement-batcher.ts";
 import { TokenCheckSeal, type CheckedState } from "./token-check-seal.ts";
 import type { Viewer } from "./viewer.ts";
 import { tokenChallenge } from "./www-authenticate.ts";
+import { queryRows } from "../database/prepared-reads.ts";
 
 export const TOKEN_ALGORITHMS = ["EdDSA"] as const;
 const CLOCK_TOLERANCE_SECONDS = 5;
@@ -199,10 +201,10 @@ export class TokenVerifier {
       return { kind: "consent" };
     }
     if (claims.token_use === "client") {
-      const [state] = await this.prisma.$queryRaw<{ status: string; countries: Country[]; consentVersion: string; revoked: boolean; tokensNotBefore: Date | null }[]>`
+      const [state] = await queryRows<{ status: string; countries: Country[]; consentVersion: string; revoked: boolean; tokensNotBefore: Date | null }>(this.prisma, Prisma.sql`
         SELECT p.status::text AS status, p.countries::text[] AS countries, p.consent_version::text AS "consentVersion",
                EXISTS (SELECT 1 FROM revoked_token r WHERE r.jti = ${tokenId}) AS revoked, p.tokens_not_before AS "tokensNotBefore"
-        FROM partner_client p WHERE p.id = ${claims.client_id}`;
+        FROM partner_client p WHERE p.id = ${claims.client_id}`);
       if (!state || state.revoked) throw new AuthenticationError("The token has been revoked");
       refuseSuspended(claims, state.status, state.tokensNotBefore);
       return { kind: "client", countries: state.countries, consentVersion: state.consentVersion };

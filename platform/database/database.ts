@@ -9,6 +9,7 @@ import { PrismaClient } from "../../generated/prisma/client.ts";
 import type { Country } from "../../generated/prisma/enums.ts";
 import { BoundPool, bindingOf, tenantsAccess, type DatabaseAccess } from "./database-access.ts";
 import { lockEmbeddedDatabase } from "./embedded-lock.ts";
+import { attachPool } from "./prepared-reads.ts";
 
 /** Where the data lives: a PostgreSQL server, or the embedded PGlite shared in-process. */
 export type DatabaseTarget =
@@ -67,10 +68,12 @@ function accessPool(shared: pg.Pool, access: DatabaseAccess, ownsShared: boolean
  */
 export function createPrismaClient(target: DatabaseTarget, options: PrismaOptions): PrismaClient {
   if (target.kind === "pglite") return prismaOver(new PrismaPGlite(target.pglite), options);
-  return prismaOver(new PrismaPg(accessPool(sharedPool(target), options.access, true), { disposeExternalPool: true }), options);
+  const pool = accessPool(sharedPool(target), options.access, true);
+  return prismaOver(new PrismaPg(pool, { disposeExternalPool: true }), options, pool);
 }
 
-function prismaOver(adapter: SqlMigrationAwareDriverAdapterFactory, options: PrismaOptions): PrismaClient {
+/** `pool`: the one the adapter uses; prepared reads asked through the client go to it too (prepared-reads.ts), bound the same way. */
+function prismaOver(adapter: SqlMigrationAwareDriverAdapterFactory, options: PrismaOptions, pool?: pg.Pool): PrismaClient {
   const { onStatement } = options;
   const client = new PrismaClient({
     adapter,
@@ -78,6 +81,7 @@ function prismaOver(adapter: SqlMigrationAwareDriverAdapterFactory, options: Pri
     log: onStatement ? [{ level: "query", emit: "event" }] : [],
   });
   if (onStatement) client.$on("query", (event) => onStatement(event.query));
+  if (pool) attachPool(client, pool, onStatement);
   return client;
 }
 
@@ -118,7 +122,7 @@ export class ServiceDatabase {
     let client = this.clients.get(key);
     if (!client) {
       const pool = this.pool(access) ?? this.shared;
-      client = prismaOver(new PrismaPg(pool), { ...this.options, access });
+      client = prismaOver(new PrismaPg(pool), { ...this.options, access }, pool);
       this.clients.set(key, client);
     }
     return client;

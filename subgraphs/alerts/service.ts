@@ -1,6 +1,7 @@
 import { Prisma, type PrismaClient } from "../../generated/prisma/client.ts";
 import type { AlertStatus, Country, Severity, WellnessBand } from "../../generated/prisma/enums.ts";
 import type { PreventionReports } from "./report-service.ts";
+import { queryRows } from "../../platform/database/prepared-reads.ts";
 
 export interface AlertRow {
   id: string;
@@ -38,7 +39,7 @@ export class AlertsService {
   /** The newest `limit` alerts of each user since `since`: one statement for all users. */
   recentAlerts(userIds: readonly string[], window: AlertWindow): Promise<AlertRow[]> {
     const since = window.since ?? new Date(0);
-    return this.prisma.$queryRaw<AlertRow[]>`
+    return queryRows<AlertRow>(this.prisma, Prisma.sql`
       SELECT recent.* FROM unnest(${[...userIds]}::text[]) AS u(id)
       CROSS JOIN LATERAL (
         SELECT ${ALERT_COLUMNS}
@@ -46,14 +47,14 @@ export class AlertsService {
         WHERE a.user_id = u.id AND a.country::text = ANY(${[...this.tenant]}::text[]) AND a.created_at >= ${since}
         ORDER BY a.created_at DESC, a.id DESC
         LIMIT ${window.limit}
-      ) recent`;
+      ) recent`);
   }
 
   /** Raw SQL rather than findMany: every alert delivered to a subscriber is read here, and a raw statement skips the model query's argument validation and query plan. */
   alertsByIds(ids: readonly string[]): Promise<AlertRow[]> {
-    return this.prisma.$queryRaw<AlertRow[]>`
+    return queryRows<AlertRow>(this.prisma, Prisma.sql`
       SELECT ${ALERT_COLUMNS}
       FROM alert a
-      WHERE a.id = ANY(${[...ids]}::text[]) AND a.country::text = ANY(${[...this.tenant]}::text[])`;
+      WHERE a.id = ANY(${[...ids]}::text[]) AND a.country::text = ANY(${[...this.tenant]}::text[])`);
   }
 }

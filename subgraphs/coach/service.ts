@@ -1,5 +1,6 @@
 import { Prisma, type PrismaClient } from "../../generated/prisma/client.ts";
 import type { Country } from "../../generated/prisma/enums.ts";
+import { queryRows } from "../../platform/database/prepared-reads.ts";
 import { COACH_TRANSCRIPT_TEXT } from "../../platform/encryption/encrypted-columns.ts";
 import type { FieldVault } from "../../platform/encryption/field-vault.ts";
 
@@ -30,15 +31,15 @@ export class CoachService {
   ) {}
 
   sessions(userIds: readonly string[], window: SessionWindow): Promise<CoachSessionRow[]> {
-    return this.prisma.coachSession.findMany({
-      where: {
-        userId: { in: [...userIds] },
-        country: { in: [...this.tenant] },
-        ...(window.from || window.to ? { startedAt: { ...(window.from ? { gte: window.from } : {}), ...(window.to ? { lt: window.to } : {}) } } : {}),
-      },
-      orderBy: [{ userId: "asc" }, { startedAt: "desc" }, { id: "asc" }],
-      select: { id: true, userId: true, startedAt: true, endedAt: true, intent: true, sentiment: true, messageCount: true },
-    });
+    const within = [
+      ...(window.from ? [Prisma.sql`AND s.started_at >= ${window.from}`] : []),
+      ...(window.to ? [Prisma.sql`AND s.started_at < ${window.to}`] : []),
+    ];
+    return queryRows<CoachSessionRow>(this.prisma, Prisma.sql`
+      SELECT s.id, s.user_id AS "userId", s.started_at AS "startedAt", s.ended_at AS "endedAt", s.intent, s.sentiment, s.message_count AS "messageCount"
+      FROM coach_session s
+      WHERE s.user_id = ANY(${[...userIds]}::text[]) AND s.country::text = ANY(${[...this.tenant]}::text[]) ${within.length ? Prisma.join(within, " ") : Prisma.empty}
+      ORDER BY s.user_id, s.started_at DESC, s.id`);
   }
 
   /**

@@ -1,5 +1,6 @@
 import { Prisma, type PrismaClient } from "../../generated/prisma/client.ts";
 import type { Country, DebtStatus, DebtType } from "../../generated/prisma/enums.ts";
+import { queryRows } from "../../platform/database/prepared-reads.ts";
 
 export interface DebtRow {
   id: string;
@@ -35,7 +36,7 @@ export class DebtsService {
 
   /** Debts of these users with their missed instalments of the last 6 months, in one statement. */
   debts(userIds: readonly string[]): Promise<DebtRow[]> {
-    return this.prisma.$queryRaw<DebtRow[]>`
+    return queryRows<DebtRow>(this.prisma, Prisma.sql`
       SELECT d.id, d.user_id AS "userId", d.issuer, d.type::text AS type, d.principal, d.balance,
              d.credit_limit AS "creditLimit", d.minimum_payment AS "minimumPayment", d.currency, d.apr,
              d.due_date AS "dueDate", d.status::text AS status, d.opened_at AS "openedAt",
@@ -46,7 +47,7 @@ export class DebtsService {
         WHERE p.debt_id = d.id AND p.status = 'MISSED' AND p.due_date >= CURRENT_DATE - INTERVAL '6 months'
       ) missed ON true
       WHERE d.user_id = ANY(${[...userIds]}::text[]) AND d.country::text = ANY(${[...this.tenant]}::text[])
-      ORDER BY d.user_id, d.due_date, d.id`;
+      ORDER BY d.user_id, d.due_date, d.id`);
   }
 }
 

@@ -1,5 +1,6 @@
 import { Prisma, type PrismaClient } from "../../generated/prisma/client.ts";
 import type { Country, IncomeKind } from "../../generated/prisma/enums.ts";
+import { queryRows } from "../../platform/database/prepared-reads.ts";
 
 export interface ExpenseRow {
   id: bigint;
@@ -50,7 +51,7 @@ export class ExpensesService {
   pageOfExpenses(userIds: readonly string[], args: ExpensePageArgs): Promise<ExpenseRow[]> {
     const conditions = filterConditions(args);
     if (args.after) conditions.push(Prisma.sql`(e.occurred_at, e.id) < (${args.after.occurredAt}, ${args.after.id})`);
-    return this.prisma.$queryRaw<ExpenseRow[]>`
+    return queryRows<ExpenseRow>(this.prisma, Prisma.sql`
       SELECT page.* FROM unnest(${[...userIds]}::text[]) AS u(id)
       CROSS JOIN LATERAL (
         SELECT e.id, e.user_id AS "userId", e.amount, e.currency, e.mcc, e.category, e.merchant, e.occurred_at AS "occurredAt"
@@ -58,22 +59,24 @@ export class ExpensesService {
         WHERE e.user_id = u.id AND e.country::text = ANY(${[...this.tenant]}::text[]) ${andAll(conditions)}
         ORDER BY e.occurred_at DESC, e.id DESC
         LIMIT ${args.limit}
-      ) page`;
+      ) page`);
   }
 
   countExpenses(userIds: readonly string[], filter: ExpenseFilter): Promise<{ userId: string; count: number }[]> {
-    return this.prisma.$queryRaw<{ userId: string; count: number }[]>`
+    return queryRows<{ userId: string; count: number }>(this.prisma, Prisma.sql`
       SELECT e.user_id AS "userId", count(*)::int AS count
       FROM expense e
       WHERE e.user_id = ANY(${[...userIds]}::text[]) AND e.country::text = ANY(${[...this.tenant]}::text[]) ${andAll(filterConditions(filter))}
-      GROUP BY e.user_id`;
+      GROUP BY e.user_id`);
   }
 
   incomeStreams(userIds: readonly string[]): Promise<IncomeRow[]> {
-    return this.prisma.incomeStream.findMany({
-      where: { userId: { in: [...userIds] }, country: { in: [...this.tenant] } },
-      orderBy: [{ userId: "asc" }, { startedAt: "asc" }, { id: "asc" }],
-    });
+    return queryRows<IncomeRow>(this.prisma, Prisma.sql`
+      SELECT i.id, i.user_id AS "userId", i.country::text AS country, i.source, i.kind::text AS kind, i.monthly_amount AS "monthlyAmount",
+             i.currency, i.started_at AS "startedAt", i.ended_at AS "endedAt"
+      FROM income_stream i
+      WHERE i.user_id = ANY(${[...userIds]}::text[]) AND i.country::text = ANY(${[...this.tenant]}::text[])
+      ORDER BY i.user_id, i.started_at, i.id`);
   }
 }
 

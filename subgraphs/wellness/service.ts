@@ -4,6 +4,7 @@ import type { AccessRule } from "../../platform/auth/access-rules.ts";
 import { activeConsentOf, consentCovers } from "../../platform/auth/consent-grants.ts";
 import { tenantOf } from "../../platform/auth/tenant.ts";
 import type { Viewer } from "../../platform/auth/viewer.ts";
+import { queryRows } from "../../platform/database/prepared-reads.ts";
 
 export interface UserRow {
   id: string;
@@ -75,7 +76,7 @@ export class WellnessService {
    * snapshot is one probe of the (user_id, snapshot_date) index when nobody asks for it.
    */
   async usersWithLatestSnapshot(ids: readonly string[]): Promise<(UserRow & { latest: SnapshotRow | null })[]> {
-    const rows = await this.prisma.$queryRaw<(UserRow & Nullable<SnapshotRow>)[]>`
+    const rows = await queryRows<(UserRow & Nullable<SnapshotRow>)>(this.prisma, Prisma.sql`
       SELECT u.id, u.country::text AS country, ${SNAPSHOT_COLUMNS}
       FROM app_user u
       LEFT JOIN LATERAL (
@@ -83,7 +84,7 @@ export class WellnessService {
         WHERE s.user_id = u.id AND s.country::text = ANY(${[...this.tenant]}::text[])
         ORDER BY s.snapshot_date DESC LIMIT 1
       ) s ON true
-      WHERE u.id = ANY(${[...ids]}::text[]) AND ${this.visible()}`;
+      WHERE u.id = ANY(${[...ids]}::text[]) AND ${this.visible()}`);
     return rows.map(({ id, country, ...snapshot }) => ({ id, country, latest: snapshot.userId === null ? null : (snapshot as SnapshotRow) }));
   }
 
@@ -91,13 +92,13 @@ export class WellnessService {
   pageOfUsers(options: { limit: number; afterId?: string; band?: BandFilter }): Promise<UserRow[]> {
     const after = options.afterId ?? "";
     if (!options.band) {
-      return this.prisma.$queryRaw<UserRow[]>`
+      return queryRows<UserRow>(this.prisma, Prisma.sql`
         SELECT u.id, u.country::text AS country FROM app_user u
         WHERE u.id > ${after} AND ${this.visible()}
         ORDER BY u.id
-        LIMIT ${options.limit}`;
+        LIMIT ${options.limit}`);
     }
-    return this.prisma.$queryRaw<UserRow[]>`
+    return queryRows<UserRow>(this.prisma, Prisma.sql`
       SELECT u.id, u.country::text AS country
       FROM app_user u
       JOIN LATERAL (
@@ -105,28 +106,28 @@ export class WellnessService {
       ) latest ON true
       WHERE u.id > ${after} AND latest.band = ${options.band.value}::"WellnessBand" AND ${this.visible(options.band.consentFor)}
       ORDER BY u.id
-      LIMIT ${options.limit}`;
+      LIMIT ${options.limit}`);
   }
 
   async countUsers(band?: BandFilter): Promise<number> {
     const [row] = band
-      ? await this.prisma.$queryRaw<{ count: bigint }[]>`
+      ? await queryRows<{ count: bigint }>(this.prisma, Prisma.sql`
           SELECT count(*) AS count
           FROM app_user u
           JOIN LATERAL (
             SELECT s.band FROM wellness_snapshot s WHERE s.user_id = u.id ORDER BY s.snapshot_date DESC LIMIT 1
           ) latest ON true
-          WHERE latest.band = ${band.value}::"WellnessBand" AND ${this.visible(band.consentFor)}`
-      : await this.prisma.$queryRaw<{ count: bigint }[]>`SELECT count(*) AS count FROM app_user u WHERE ${this.visible()}`;
+          WHERE latest.band = ${band.value}::"WellnessBand" AND ${this.visible(band.consentFor)}`)
+      : await queryRows<{ count: bigint }>(this.prisma, Prisma.sql`SELECT count(*) AS count FROM app_user u WHERE ${this.visible()}`);
     return Number(row?.count ?? 0);
   }
 
   latestSnapshots(userIds: readonly string[]): Promise<SnapshotRow[]> {
-    return this.prisma.$queryRaw<SnapshotRow[]>`
+    return queryRows<SnapshotRow>(this.prisma, Prisma.sql`
       SELECT DISTINCT ON (s.user_id) ${SNAPSHOT_COLUMNS}
       FROM wellness_snapshot s
       WHERE s.user_id = ANY(${[...userIds]}::text[]) AND s.country::text = ANY(${[...this.tenant]}::text[])
-      ORDER BY s.user_id, s.snapshot_date DESC`;
+      ORDER BY s.user_id, s.snapshot_date DESC`);
   }
 
   snapshotsSince(userIds: readonly string[], months: number): Promise<Pick<SnapshotRow, "userId" | "snapshotDate" | "score" | "band">[]> {
