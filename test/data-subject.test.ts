@@ -19,7 +19,7 @@ import { assertEnvelope, rest } from "./support/rest.ts";
 const run = promisify(execFile);
 const PERSON = "USR_42891";
 /** Tables with a user_id column: none may keep a row of an erased person's. */
-const PERSONAL_TABLES = ["consent", "wellness_snapshot", "savings_goal", "debt", "debt_payment", "expense", "income_stream", "coach_session", "alert", "audit_event"];
+const PERSONAL_TABLES = ["consent", "wellness_snapshot", "wellness_daily", "savings_goal", "debt", "debt_payment", "expense", "income_stream", "coach_session", "alert", "audit_event"];
 const READ = "{ me { id wellness { score } debts { id } expenses(first: 5) { edges { node { id } } } } }";
 
 describe("data-subject requests: export and erase everything about one person", () => {
@@ -74,7 +74,7 @@ describe("data-subject requests: export and erase everything about one person", 
       assert.equal(document[table].length, Number(rows[0]!.count), `${table}: every row`);
     }
     assert.ok(document.expenses.length > 0 && document.debts.length > 0);
-    for (const key of ["consents", "wellness_snapshots", "savings_goals", "debts", "debt_payments", "expenses", "income_streams", "coach_sessions", "alerts", "audit_events"]) {
+    for (const key of ["consents", "wellness_snapshots", "wellness_daily_scores", "savings_goals", "debts", "debt_payments", "expenses", "income_streams", "coach_sessions", "alerts", "audit_events"]) {
       assert.ok(Array.isArray(document[key]), key);
       for (const row of document[key]) if ("userId" in row) assert.equal(row.userId, PERSON, `${key}: only the person's rows`);
     }

@@ -39,6 +39,11 @@ describe("retention: the scheduled purge", () => {
       factors: [], actionPlan: [], computedAt: ago(days), nextReviewAt: ago(days - 30),
     });
     await prisma.wellnessSnapshot.createMany({ data: [snapshot("wsn_old", 800), snapshot("wsn_young", 10)] });
+    // Daily scores: a year wholly before the diagnoses' 730-day cutoff, the cutoff's year, and the next.
+    const cutoffYear = ago(730).getUTCFullYear();
+    await prisma.wellnessDaily.createMany({
+      data: [cutoffYear - 1, cutoffYear, cutoffYear + 1].map((year) => ({ userId: "USR_RET_MX", country: "MX" as const, year, scores: Array.from({ length: 365 }, () => 50) })),
+    });
     const session = (id: string, days: number) => ({
       id, userId: "USR_RET_MX", country: "MX" as const, startedAt: ago(days), endedAt: ago(days), intent: "budgeting", sentiment: "0.100", messageCount: 4,
     });
@@ -90,7 +95,7 @@ describe("retention: the scheduled purge", () => {
     assert.deepEqual(report.purged, {
       audit: { MX: 3 },
       expenses: { MX: 1 },
-      diagnoses: { MX: 1 },
+      diagnoses: { MX: ago(730).toISOString().endsWith("01-01T00:00:00.000Z") ? 2 : 3 },
       coach_sessions: { MX: 1 },
       coach_transcripts: { MX: 1 },
       alerts: { MX: 1 },
@@ -101,6 +106,14 @@ describe("retention: the scheduled purge", () => {
 
     assert.deepEqual((await prisma.expense.findMany({ select: { merchant: true }, orderBy: { merchant: "asc" } })).map((row) => row.merchant), ["old-pe", "young-mx"]);
     assert.deepEqual((await prisma.wellnessSnapshot.findMany({ select: { id: true } })).map((row) => row.id), ["wsn_young"]);
+    const cutoffYear = ago(730).getUTCFullYear();
+    const daily = await prisma.$queryRaw<{ year: number; older: number | null; younger: number | null }[]>`
+      SELECT year, scores[extract(doy FROM ${ago(732)}::date)::int] AS older, scores[extract(doy FROM ${ago(728)}::date)::int] AS younger
+      FROM wellness_daily ORDER BY year`;
+    assert.deepEqual(daily.map((row) => row.year), [cutoffYear, cutoffYear + 1], "the year before the cutoff's is gone");
+    if (ago(732).getUTCFullYear() === cutoffYear && ago(728).getUTCFullYear() === cutoffYear) {
+      assert.deepEqual({ older: daily[0]!.older, younger: daily[0]!.younger }, { older: null, younger: 50 }, "days before the cutoff are emptied, later ones kept");
+    }
     assert.deepEqual((await prisma.coachSession.findMany({ select: { id: true }, orderBy: { id: "asc" } })).map((row) => row.id), ["cs_mid", "cs_young"]);
     assert.deepEqual((await prisma.coachTranscript.findMany({ select: { sessionId: true } })).map((row) => row.sessionId), ["cs_young"], "the old session's went with it, the 100-day-old one's alone");
     assert.deepEqual((await prisma.alert.findMany({ select: { id: true } })).map((row) => row.id), ["alr_young"]);

@@ -37,6 +37,7 @@ const CHECKSUMMED: Record<string, string> = {
   coach_session: "id",
   coach_transcript: "session_id",
   wellness_snapshot: "id",
+  wellness_daily: "user_id",
   alert: "id",
 };
 
@@ -251,6 +252,23 @@ describe("seeding a fresh PostgreSQL database", () => {
     assert.deepEqual(ids, { bad_ids: "0", bad_digests: "0" });
     const [consentIds] = await sql<{ n: string }>(`SELECT count(*) AS n FROM consent WHERE id !~ '^cns_[0-9a-f]+$'`);
     assert.equal(Number(consentIds?.n), 0);
+  });
+
+  test("every person has 365 daily scores in at most two rows, equal to the diagnosis on each snapshot day", async () => {
+    const [shape] = await sql<{ people: string; too_many_rows: string; wrong_days: string; off_snapshot: string; out_of_range: string; first_day: string; last_day: string }>(
+      `WITH days AS (
+         SELECT d.user_id, make_date(d.year, 1, 1) + (t.i::int - 1) AS day, t.score
+         FROM wellness_daily d CROSS JOIN LATERAL unnest(d.scores) WITH ORDINALITY AS t(score, i) WHERE t.score IS NOT NULL)
+       SELECT
+         (SELECT count(DISTINCT user_id) FROM wellness_daily) AS people,
+         (SELECT count(*) FROM (SELECT user_id FROM wellness_daily GROUP BY user_id HAVING count(*) > 2) x) AS too_many_rows,
+         (SELECT count(*) FROM (SELECT user_id FROM days GROUP BY user_id HAVING count(*) <> 365 OR count(DISTINCT day) <> 365) x) AS wrong_days,
+         (SELECT count(*) FROM days JOIN wellness_snapshot s ON s.user_id = days.user_id AND s.snapshot_date = days.day WHERE s.score <> days.score) AS off_snapshot,
+         (SELECT count(*) FROM days WHERE score < 0 OR score > 100) AS out_of_range,
+         (SELECT to_char(min(day), 'YYYY-MM-DD') FROM days) AS first_day,
+         (SELECT to_char(max(day), 'YYYY-MM-DD') FROM days) AS last_day`,
+    );
+    assert.deepEqual(shape, { people: "300", too_many_rows: "0", wrong_days: "0", off_snapshot: "0", out_of_range: "0", first_day: "2025-05-09", last_day: "2026-05-08" });
   });
 
   test("wellness history is monthly, banded by score, and trends against the previous month", async () => {

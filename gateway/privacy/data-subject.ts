@@ -24,6 +24,8 @@ export interface SubjectExport {
   person: Record<string, unknown>;
   consents: unknown[];
   wellness_snapshots: unknown[];
+  /** One row per calendar year: `scores[d]` is the score of day-of-year d. */
+  wellness_daily_scores: unknown[];
   savings_goals: unknown[];
   debts: unknown[];
   debt_payments: unknown[];
@@ -69,9 +71,11 @@ export class DataSubjectRequests {
     const where = { userId };
     const person = await this.prisma.user.findUnique({ where: { id: userId } });
     if (!person) throw new AuthError("NOT_FOUND", `No person ${userId} is stored`);
-    const [consents, snapshots, goals, debts, payments, expenses, incomes, sessions, alerts, auditEvents] = await Promise.all([
+    const [consents, snapshots, dailyScores, goals, debts, payments, expenses, incomes, sessions, alerts, auditEvents] = await Promise.all([
       this.prisma.consent.findMany({ where, include: { history: { orderBy: { at: "asc" } } }, orderBy: { createdAt: "asc" } }),
       this.prisma.wellnessSnapshot.findMany({ where, orderBy: { snapshotDate: "asc" } }),
+      // Raw: a year's array holds NULL for days without a score, which Prisma's lists refuse.
+      this.prisma.$queryRaw<unknown[]>`SELECT user_id AS "userId", country::text AS country, year, scores FROM wellness_daily WHERE user_id = ${userId} ORDER BY year`,
       this.prisma.savingsGoal.findMany({ where, orderBy: { createdAt: "asc" } }),
       this.prisma.debt.findMany({ where, orderBy: { openedAt: "asc" } }),
       this.prisma.debtPayment.findMany({ where, orderBy: { dueDate: "asc" } }),
@@ -88,6 +92,7 @@ export class DataSubjectRequests {
     const counts = {
       consents: consents.length,
       wellness_snapshots: snapshots.length,
+      wellness_daily_scores: dailyScores.length,
       savings_goals: goals.length,
       debts: debts.length,
       debt_payments: payments.length,
@@ -109,6 +114,7 @@ export class DataSubjectRequests {
       person: plain(person) as Record<string, unknown>,
       consents: plain(consents) as unknown[],
       wellness_snapshots: plain(snapshots) as unknown[],
+      wellness_daily_scores: plain(dailyScores) as unknown[],
       savings_goals: plain(goals) as unknown[],
       debts: plain(debts) as unknown[],
       debt_payments: plain(payments) as unknown[],
@@ -191,9 +197,10 @@ export class DataSubjectRequests {
 
   private async countRows(tx: Prisma.TransactionClient, userId: string): Promise<Record<string, number>> {
     const where = { userId };
-    const [consents, snapshots, goals, debts, payments, expenses, incomes, sessions, transcripts, alerts] = await Promise.all([
+    const [consents, snapshots, dailyScores, goals, debts, payments, expenses, incomes, sessions, transcripts, alerts] = await Promise.all([
       tx.consent.count({ where }),
       tx.wellnessSnapshot.count({ where }),
+      tx.wellnessDaily.count({ where }),
       tx.savingsGoal.count({ where }),
       tx.debt.count({ where }),
       tx.debtPayment.count({ where }),
@@ -207,6 +214,7 @@ export class DataSubjectRequests {
       app_user: 1,
       consents,
       wellness_snapshots: snapshots,
+      wellness_daily_scores: dailyScores,
       savings_goals: goals,
       debts,
       debt_payments: payments,

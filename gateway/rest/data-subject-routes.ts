@@ -21,6 +21,7 @@ const exportAnswer = z
     person: z.record(z.string(), z.unknown()).describe("The person's own row"),
     consents: rows.describe("Every consent, with its history"),
     wellness_snapshots: rows,
+    wellness_daily_scores: rows.describe("A row per calendar year: `scores[d]` is the wellness score of day-of-year d"),
     savings_goals: rows,
     debts: rows,
     debt_payments: rows,

@@ -23,6 +23,7 @@ import { shifted } from "./diagnosis.ts";
 import { generateFinances } from "./household.ts";
 import { rowId } from "./household-context.ts";
 import { cohortTags, DEMO_USER_INDEX, householdInput, type PopulationContext } from "./population.ts";
+import { dailyScores } from "./daily-history.ts";
 import { hash32, Rng } from "./prng.ts";
 import type { AlertRow, CoachSessionRow, DebtPaymentRow, DebtRow, ExpenseRow, GoalRow, Household, IncomeRow, PaymentStatusCode } from "./rows.ts";
 import { engineSnapshots, householdFromFinances } from "./wellness-engine.ts";
@@ -271,6 +272,7 @@ export function generateDemoHousehold(context: PopulationContext): Household {
     consent: null,
     consentEvents: [],
     snapshots,
+    dailyScores: dailyScores(snapshots, today, new Rng(hash32(DEMO_USER_ID, "daily"))),
     goals,
     debts,
     debtPayments,

@@ -5,6 +5,7 @@ import { type Day, DAY_MS, dayStartMs } from "./calendar.ts";
 import { COUNTRIES, COUNTRY_MIX, type CountryCode } from "./catalogue.ts";
 import { diagnose } from "../../domain/diagnosis/diagnose.ts";
 import type { FactorValues } from "../../domain/diagnosis/model.ts";
+import { dailyScores } from "./daily-history.ts";
 import { buildAlerts, historyWalk } from "./diagnosis.ts";
 import { type Finances, generateFinances } from "./household.ts";
 import { type HouseholdInput, rowId } from "./household-context.ts";
@@ -160,6 +161,8 @@ export function generateHousehold(context: PopulationContext, index: number): Ho
     consent: consent?.consent ?? null,
     consentEvents: consent?.events ?? [],
     snapshots,
+    // Its own random stream, so the daily points leave every other row as it was.
+    dailyScores: dailyScores(snapshots, context.today, new Rng(hash32(context.seed, index, "daily"))),
     goals: finances.goals,
     debts: finances.debts,
     debtPayments: finances.debtPayments,

@@ -63,6 +63,14 @@ export interface SnapshotRow {
   nextReviewAt: Day;
 }
 
+/** One calendar year of a person's daily scores: `scores[i]` is day-of-year i + 1; holes are days without one. */
+export interface DailyScoresRow {
+  userId: string;
+  country: CountryCode;
+  year: number;
+  scores: (number | undefined)[];
+}
+
 export interface GoalRow {
   id: string;
   userId: string;
@@ -179,6 +187,7 @@ export interface Household {
   consent: ConsentRow | null;
   consentEvents: ConsentEventRow[];
   snapshots: SnapshotRow[];
+  dailyScores: DailyScoresRow[];
   goals: GoalRow[];
   debts: DebtRow[];
   debtPayments: DebtPaymentRow[];

@@ -8,6 +8,7 @@ import {
   type CoachSessionRow,
   type ConsentEventRow,
   type ConsentRow,
+  type DailyScoresRow,
   type DebtPaymentRow,
   type DebtRow,
   type ExpenseRow,
@@ -236,6 +237,22 @@ const snapshotTable: TableSpec<SnapshotRow> = {
   ],
 };
 
+/** `{NULL,NULL,64,63,...}`: the holes before a year's first day are NULL, so indexes stay days of the year. */
+function scoreArrayLiteral(scores: readonly (number | undefined)[]): string {
+  let text = "{";
+  for (let i = 0; i < scores.length; i++) {
+    if (i > 0) text += ",";
+    const score = scores[i];
+    text += score === undefined ? "NULL" : String(score);
+  }
+  return `${text}}`;
+}
+
+export const dailyScoresTable: TableSpec<DailyScoresRow> = {
+  table: "wellness_daily",
+  columns: [code("user_id", (r) => r.userId), country(), int("year", (r) => r.year), code("scores", (r) => scoreArrayLiteral(r.scores))],
+};
+
 const alertTable: TableSpec<AlertRow> = {
   table: "alert",
   columns: [
@@ -272,6 +289,7 @@ export function householdWriters(sealTranscript: (row: TranscriptRow) => SealedT
     coachSessions: new TableWriter(coachSessionTable),
     transcripts: new TableWriter(transcriptTable),
     snapshots: new TableWriter(snapshotTable),
+    dailyScores: new TableWriter(dailyScoresTable),
     alerts: new TableWriter(alertTable),
   };
   const add = (household: Household): void => {
@@ -286,6 +304,7 @@ export function householdWriters(sealTranscript: (row: TranscriptRow) => SealedT
     for (const row of household.coachSessions) writers.coachSessions.add(row);
     for (const row of household.transcripts) writers.transcripts.add(sealTranscript(row));
     for (const row of household.snapshots) writers.snapshots.add(row);
+    for (const row of household.dailyScores) writers.dailyScores.add(row);
     for (const row of household.alerts) writers.alerts.add(row);
   };
   const ordered: Writable[] = Object.values(writers);

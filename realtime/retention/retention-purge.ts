@@ -99,11 +99,34 @@ export class RetentionPurge {
       rows: await this.prisma.$executeRaw`
         DELETE FROM expense WHERE id IN (SELECT id FROM expense WHERE country = ${scope}::"Country" AND occurred_at < ${cutoff} LIMIT ${limit})`,
     }),
-    diagnoses: async (scope, cutoff, limit) => ({
-      rows: await this.prisma.$executeRaw`
-        DELETE FROM wellness_snapshot WHERE id IN (
-          SELECT id FROM wellness_snapshot WHERE country = ${scope}::"Country" AND snapshot_date < ${cutoff}::date LIMIT ${limit})`,
-    }),
+    diagnoses: async (scope, cutoff, limit) => {
+      // The daily scores (a row per person and year) go with the diagnoses: whole years before the
+      // cutoff's year, and in that year the days before the cutoff become NULL.
+      const [result] = await this.prisma.$queryRaw<{ rows: number }[]>`
+        WITH bounds AS (
+          SELECT extract(year FROM ${cutoff}::date)::int AS year,
+                 ${cutoff}::date - make_date(extract(year FROM ${cutoff}::date)::int, 1, 1) AS days_before
+        ), snapshots AS (
+          DELETE FROM wellness_snapshot WHERE id IN (
+            SELECT id FROM wellness_snapshot WHERE country = ${scope}::"Country" AND snapshot_date < ${cutoff}::date LIMIT ${limit})
+          RETURNING 1
+        ), old_years AS (
+          DELETE FROM wellness_daily WHERE (user_id, year) IN (
+            SELECT w.user_id, w.year FROM wellness_daily w, bounds b WHERE w.country = ${scope}::"Country" AND w.year < b.year LIMIT ${limit})
+          RETURNING 1
+        ), trimmed AS (
+          UPDATE wellness_daily d SET scores = array_fill(NULL::smallint, ARRAY[b.days_before]) || d.scores[b.days_before + 1:]
+          FROM bounds b
+          WHERE (d.user_id, d.year) IN (
+            SELECT w.user_id, w.year FROM wellness_daily w, bounds c
+            WHERE w.country = ${scope}::"Country" AND w.year = c.year AND c.days_before > 0
+              AND EXISTS (SELECT 1 FROM unnest(w.scores[1:c.days_before]) AS score WHERE score IS NOT NULL)
+            LIMIT ${limit})
+          RETURNING 1
+        )
+        SELECT ((SELECT count(*) FROM snapshots) + (SELECT count(*) FROM old_years) + (SELECT count(*) FROM trimmed))::int AS rows`;
+      return { rows: result?.rows ?? 0 };
+    },
     coach_sessions: async (scope, cutoff, limit) => ({
       // Transcripts go with their session (ON DELETE CASCADE).
       rows: await this.prisma.$executeRaw`

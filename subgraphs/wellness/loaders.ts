@@ -15,7 +15,7 @@ export function createLoaders(service: WellnessService) {
       return ids.map((id) => users.get(id) ?? null);
     }),
     latestSnapshot,
-    history: new PerUserLoader((ids, months: number) => service.snapshotsSince(ids, months), (row) => row.userId),
+    history: new PerUserLoader((ids, months: number) => service.dailyScoresSince(ids, months), (row) => row.userId),
     goals: new PerUserLoader((ids) => service.goals(ids), (row) => row.userId),
   };
 }

@@ -4,6 +4,7 @@ import { badUserInput, graphQLError } from "../../platform/errors.ts";
 import type { SubgraphContext } from "../shared/context.ts";
 import { connectionFrom, decodeCursor, encodeCursor, pageSize } from "../shared/pagination.ts";
 import { argumentRule, personAccess } from "../shared/person-access.ts";
+import { historyAt, type HistoryInterval } from "./history-interval.ts";
 import type { WellnessLoaders } from "./loaders.ts";
 import type { WellnessMutations } from "./mutations.ts";
 import { HISTORY_MONTHS, USERS_PAGE, type GoalRow, type UserRow, type WellnessService } from "./service.ts";
@@ -43,12 +44,11 @@ export const resolvers: GraphQLResolverMap<Context> = {
       const snapshot = await loaders.latestSnapshot.loadOne(user.id, undefined);
       return snapshot && { ...snapshot, factors: snapshot.factors ?? [], actionPlan: snapshot.actionPlan ?? [] };
     },
-    wellnessHistory: async (user: UserRef, { months }: { months: number }, { loaders }: Context) => {
+    wellnessHistory: async (user: UserRef, { months, interval }: { months: number; interval: HistoryInterval }, { loaders }: Context) => {
       if (!Number.isInteger(months) || months < HISTORY_MONTHS.min || months > HISTORY_MONTHS.max) {
         throw badUserInput(`\`months\` must be between ${HISTORY_MONTHS.min} and ${HISTORY_MONTHS.max}`, "months");
       }
-      const rows = await loaders.history.load(user.id, months);
-      return rows.map((row) => ({ date: row.snapshotDate, score: row.score, band: row.band }));
+      return historyAt(await loaders.history.load(user.id, months), interval);
     },
     savingsGoals: (user: UserRef, _args, { loaders }: Context) => loaders.goals.load(user.id, undefined),
   },

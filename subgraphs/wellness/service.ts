@@ -23,6 +23,13 @@ export interface SnapshotRow {
   nextReviewAt: Date;
 }
 
+/** A person's score on one day. */
+export interface DailyScoreRow {
+  userId: string;
+  date: Date;
+  score: number;
+}
+
 export interface GoalRow {
   id: string;
   userId: string;
@@ -130,12 +137,28 @@ export class WellnessService {
       ORDER BY s.user_id, s.snapshot_date DESC`);
   }
 
-  snapshotsSince(userIds: readonly string[], months: number): Promise<Pick<SnapshotRow, "userId" | "snapshotDate" | "score" | "band">[]> {
-    return this.prisma.wellnessSnapshot.findMany({
-      where: { userId: { in: [...userIds] }, country: { in: [...this.tenant] }, snapshotDate: { gte: monthsAgo(months) } },
-      orderBy: [{ userId: "asc" }, { snapshotDate: "asc" }],
-      select: { userId: true, snapshotDate: true, score: true, band: true },
-    });
+  /**
+   * Daily scores of the last `months` months, oldest first, in one statement: the compact daily
+   * rows (wellness_daily, one per person and year) with each day's diagnosis (wellness_snapshot)
+   * taking precedence over the stored score of that day.
+   */
+  dailyScoresSince(userIds: readonly string[], months: number): Promise<DailyScoreRow[]> {
+    const since = monthsAgo(months);
+    return this.prisma.$queryRaw<DailyScoreRow[]>`
+      WITH daily AS (
+        SELECT d.user_id, make_date(d.year, 1, 1) + (t.i::int - 1) AS day, t.score::int AS score
+        FROM wellness_daily d CROSS JOIN LATERAL unnest(d.scores) WITH ORDINALITY AS t(score, i)
+        WHERE d.user_id = ANY(${[...userIds]}::text[]) AND d.country::text = ANY(${[...this.tenant]}::text[])
+          AND d.year >= ${since.getUTCFullYear()} AND t.score IS NOT NULL
+      ), diagnosed AS (
+        SELECT s.user_id, s.snapshot_date AS day, s.score
+        FROM wellness_snapshot s
+        WHERE s.user_id = ANY(${[...userIds]}::text[]) AND s.country::text = ANY(${[...this.tenant]}::text[]) AND s.snapshot_date >= ${since}::date
+      )
+      SELECT coalesce(g.user_id, d.user_id) AS "userId", coalesce(g.day, d.day) AS "date", coalesce(g.score, d.score) AS score
+      FROM daily d FULL JOIN diagnosed g ON g.user_id = d.user_id AND g.day = d.day
+      WHERE coalesce(g.day, d.day) >= ${since}::date
+      ORDER BY 1, 2`;
   }
 
   goals(userIds: readonly string[]): Promise<GoalRow[]> {

@@ -4669,6 +4669,10 @@ export interface operations {
                         wellness_snapshots: {
                             [key: string]: unknown;
                         }[];
+                        /** @description A row per calendar year: `scores[d]` is the wellness score of day-of-year d */
+                        wellness_daily_scores: {
+                            [key: string]: unknown;
+                        }[];
                         savings_goals: {
                             [key: string]: unknown;
                         }[];
