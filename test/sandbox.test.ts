@@ -156,6 +156,8 @@ describe("the sandbox alert trigger (POST /v1/sandbox/alerts)", () => {
         suggested_action: rule.suggested_action,
         status: "open",
         created_at: undefined,
+        acknowledged_at: null,
+        resolved_at: null,
         sandbox: true,
       },
     );
@@ -176,6 +178,7 @@ describe("the sandbox alert trigger (POST /v1/sandbox/alerts)", () => {
       { user_id: payload.user_id, risk_band: payload.risk_band, contributing_factors: payload.contributing_factors, suggested_action: payload.suggested_action },
       { user_id: PERSON_A, risk_band: rule.risk_band, contributing_factors: rule.contributing_factors, suggested_action: rule.suggested_action },
     );
+    assert.deepEqual([payload.alert_id, payload.type, payload.severity], [created.id, "expense_spike_food", rule.severity.toLowerCase()], "the webhook names the alert to act on");
 
     // The same two rows a real alert has, marked as a test.
     const row = await prisma.alert.findUniqueOrThrow({ where: { id: created.id } });

@@ -64,7 +64,7 @@ describe("signed webhooks for alert.created", () => {
     await database?.drop();
   });
 
-  test("a partner registers an endpoint, sees the secret once, and receives the brief's payload, signed", async () => {
+  test("a partner registers an endpoint, sees the secret once, and receives the brief's payload with the alert's id, type and severity, signed", async () => {
     const created = await manage("POST", "/v1/webhooks", { url: `${receiver.origin}/ok`, events: ["alert.created"] });
     assert.equal(created.status, 201);
     assert.match(created.body!.secret, /^whsec_[A-Za-z0-9+/=]{40,}$/);
@@ -78,7 +78,11 @@ describe("signed webhooks for alert.created", () => {
     const [delivery] = await receiver.waitFor("/ok", 1);
     assert.ok(independentlyVerified(created.body!.secret, delivery!), "the signature verifies");
     const payload = JSON.parse(delivery!.body);
-    assert.deepEqual(Object.keys(payload).sort(), ["contributing_factors", "created_at", "event", "id", "risk_band", "suggested_action", "user_id"]);
+    // The brief's keys, the message id and time, and the alert's id, type and severity to act on it.
+    assert.deepEqual(Object.keys(payload).sort(), ["alert_id", "contributing_factors", "created_at", "event", "id", "risk_band", "severity", "suggested_action", "type", "user_id"]);
+    assert.equal(payload.alert_id, alertId);
+    assert.equal(payload.type, "expense_spike_food");
+    assert.equal(payload.severity, "high");
     assert.equal(payload.event, "alert.created");
     assert.equal(payload.user_id, PERSON_A);
     assert.equal(payload.risk_band, "red");

@@ -154,7 +154,13 @@ export async function walkContract(options: WalkOptions): Promise<WalkReport> {
   await call("debt export, JSON", "GET", "/v1/exports/debts?format=json", { headers: person });
   await call("debt export, CSV", "GET", "/v1/exports/debts?format=csv", { headers: person });
   await call("debt export, unknown format", "GET", "/v1/exports/debts?format=xml", { headers: person });
-  await call("a sandbox alert", "POST", "/v1/sandbox/alerts", { headers: person, json: { type: "expense_spike_food" } });
+  const sandboxAlert = await call("a sandbox alert", "POST", "/v1/sandbox/alerts", { headers: person, json: { type: "expense_spike_food" } });
+  const alertId = encodeURIComponent(String(sandboxAlert.body.id ?? "alr_missing"));
+  await call("acknowledge the alert (alerts.write)", "POST", `/v1/alerts/${alertId}/acknowledge`, { headers: person });
+  await call("resolve the alert (alerts.write)", "POST", `/v1/alerts/${alertId}/resolve`, { headers: person });
+  await call("resolve it again: a conflict", "POST", `/v1/alerts/${alertId}/resolve`, { headers: person });
+  await call("acknowledge an unknown alert", "POST", "/v1/alerts/alr_unknown/acknowledge", { headers: person });
+  await call("alerts, a page by cursor", "GET", "/v1/alerts?limit=1", { headers: person });
   await call("a sandbox alert of no type", "POST", "/v1/sandbox/alerts", { headers: person, json: { type: "no_such_rule" } });
 
   // The partner's own routes.

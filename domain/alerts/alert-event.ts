@@ -74,11 +74,19 @@ export function alertFactsOf(event: PublishedEvent): AlertFacts | undefined {
   return { alertId: event.aggregateId, userId: payload.user_id, severity: payload.severity.toUpperCase(), country: event.country };
 }
 
-/** The brief's `alert.created` webhook body (a contract), plus the message id and the alert's time. */
+/**
+ * The brief's `alert.created` webhook body (a contract: event, user_id, risk_band,
+ * contributing_factors, suggested_action), plus the message id, the alert's time and what a
+ * partner needs to act on the alert: its id (acknowledgeAlert / resolveAlert, GET /v1/alerts),
+ * type and severity.
+ */
 export interface AlertWebhookBody {
   id: string;
   event: typeof ALERT_CREATED_TOPIC;
   created_at: string;
+  alert_id: string;
+  type: string;
+  severity: Lowercase<Severity>;
   user_id: string;
   risk_band: string;
   contributing_factors: string[];
@@ -87,6 +95,9 @@ export interface AlertWebhookBody {
 
 /** What the webhook body says of an alert, as its row holds it. */
 export interface AlertForWebhook {
+  id: string;
+  type: string;
+  severity: Severity;
   userId: string;
   riskBand: string;
   contributingFactors: string[];
@@ -104,6 +115,9 @@ export function alertWebhookBody(outboxId: bigint, alert: AlertForWebhook): Aler
     id: messageId(outboxId),
     event: ALERT_CREATED_TOPIC,
     created_at: alert.createdAt.toISOString(),
+    alert_id: alert.id,
+    type: alert.type,
+    severity: alert.severity.toLowerCase() as Lowercase<Severity>,
     user_id: alert.userId,
     risk_band: alert.riskBand.toLowerCase(),
     contributing_factors: alert.contributingFactors,

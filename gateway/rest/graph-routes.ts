@@ -6,14 +6,13 @@ import { toDiagnosisJson } from "../../domain/diagnosis/diagnosis-json.ts";
 import type { AuthServices } from "../auth/services.ts";
 import type { GatewayContext } from "../context.ts";
 import { RestError } from "./envelope.ts";
-import { parseInput, readBody } from "./request-body.ts";
-import { pageLimit, param } from "./query-params.ts";
+import { param } from "./query-params.ts";
 import type { RestRoutes } from "./rest-routes.ts";
 import { PERSON_ID, type RouteSpec } from "./route-spec.ts";
 import { person, StoredOperations, subject, type Data } from "./stored-operations.ts";
 
-// The brief's diagnosis and alert routes, each a stored GraphQL operation (stored-operations.ts);
-// the debt, expense and coach routes are in finance-routes.ts.
+// The brief's diagnosis routes, each a stored GraphQL operation (stored-operations.ts); the alert
+// routes are in alert-routes.ts, the debt, expense and coach routes in finance-routes.ts.
 
 const WELLNESS_FIELDS = "score band trend30d factors { name weight value } actionPlan { code title expectedScoreDelta } nextReviewAt";
 
@@ -23,15 +22,6 @@ const OPERATIONS = {
     user(id: $userId) @skip(if: $self) { id wellness { ${WELLNESS_FIELDS} } }
   }`,
   runDiagnosis: `mutation RunDiagnosis($userId: ID) { runDiagnosis(userId: $userId) { ${WELLNESS_FIELDS} } }`,
-  alerts: `query Alerts($userId: ID!, $self: Boolean!, $since: DateTime, $first: Int) {
-    me @include(if: $self) { id alerts(since: $since, first: $first) { ...AlertFields } }
-    user(id: $userId) @skip(if: $self) { id alerts(since: $since, first: $first) { ...AlertFields } }
-  }
-  fragment AlertFields on Alert { id type riskBand severity contributingFactors suggestedAction status createdAt }`,
-  raiseSandboxAlert: `mutation RaiseSandboxAlert($type: String!, $userId: ID) {
-    raiseSandboxAlert(type: $type, userId: $userId) { ...AlertFields user { id } }
-  }
-  fragment AlertFields on Alert { id type riskBand severity contributingFactors suggestedAction status createdAt }`,
 };
 
 export function addGraphRoutes(router: RestRoutes, apollo: ApolloServer<GatewayContext>, auth: AuthServices): void {
@@ -83,64 +73,7 @@ export function addGraphRoutes(router: RestRoutes, apollo: ApolloServer<GatewayC
     const data = await operations.run(request, info, "query { me { id } }", {});
     return (data.me?.id as string | undefined) ?? "";
   }
-
-  router.add(
-    "GET",
-    "/v1/alerts",
-    async (request, response, _params, info, query) => {
-      await operations.context(request, info);
-      const { since, limit } = query();
-      const found = person(await operations.run(request, info, OPERATIONS.alerts, { ...subject(request), since: since ? new Date(since).toISOString() : null, first: limit ?? null }));
-      sendJson(response, 200, { items: ((found.alerts ?? []) as Data[]).map((alert) => alertJson(alert, found.id as string)) });
-    },
-    {
-      summary: "The person's prevention alerts, newest first",
-      description: "Scenario 1: `since` reads the alerts raised at or after an instant. Needs alerts.read.",
-      tag: "alerts",
-      caller: "token",
-      query: alertsQuery,
-      responses: { 200: { description: "The alerts", schema: z.object({ items: z.array(alertResponse) }) } },
-      errors: GRAPH_ERRORS,
-    },
-  );
-
-  // Sandbox only (docs/realtime.md): a test alert through the same path as a real one. The token
-  // is checked before the body, so a request without one is a 401 whatever it sends.
-  router.add(
-    "POST",
-    "/v1/sandbox/alerts",
-    async (request, response, _params, info) => {
-      const context = await operations.context(request, info);
-      const input = parseInput(sandboxAlertRequest, await readBody(request));
-      const data = await operations.run(request, info, OPERATIONS.raiseSandboxAlert, { type: input.type, userId: input.user_id ?? null }, { context });
-      const alert = data.raiseSandboxAlert as Data;
-      sendJson(response, 201, { ...alertJson(alert, alert.user.id as string), sandbox: true });
-    },
-    {
-      summary: "Raise a test alert (sandbox clients only)",
-      description: "A test alert through the same path as a real one: subscribers and webhooks get it, marked as a test (docs/realtime.md). Needs alerts.read; a live client is refused.",
-      tag: "sandbox",
-      caller: "token",
-      body: sandboxAlertRequest,
-      responses: { 201: { description: "The alert raised", schema: alertResponse.extend({ sandbox: z.literal(true).describe("Always true: a test alert") }) } },
-      errors: [...GRAPH_ERRORS, "FORBIDDEN"],
-    },
-  );
 }
-
-const sandboxAlertRequest = z.strictObject({
-  type: z
-    .string({ error: "must be a string" })
-    .min(1, "must not be empty")
-    .max(64, "is too long")
-    .describe("An alert type of the prevention rules, e.g. missed_due_date, income_drop, expense_spike_food"),
-  /** With a partner (client-credentials) token: the person, who must have consented to this client with alerts.read. */
-  user_id: z
-    .string({ error: "must be a string" })
-    .regex(PERSON_ID, "is not a valid id")
-    .optional()
-    .describe("With a partner token (required then): the person, who must have consented to this client with alerts.read"),
-});
 
 /** What the stored operations answer with beyond a token route's common failures. */
 export const GRAPH_ERRORS = ["BAD_USER_INPUT", "UNAUTHORIZED_FIELD_OR_TYPE", "NOT_FOUND", "SUBGRAPH_UNAVAILABLE"] as const satisfies RouteSpec["errors"];
@@ -160,13 +93,6 @@ const runDiagnosisRequest = z
   .object({ user_id: userIdParam })
   .optional()
   .describe("Optional: with a partner token, the person (or `user_id` in the query)");
-
-/** GET /v1/alerts' parameters; the handler's own checks decide. */
-const alertsQuery = z.object({
-  since: param(z.iso.datetime({ offset: true }).optional().describe("Alerts created at or after this instant (ISO 8601)"), "an ISO 8601 date-time, such as 2026-05-01T00:00:00Z"),
-  limit: pageLimit(100, "How many alerts at most (default 20, at most 100)"),
-  user_id: userIdParam,
-});
 
 const diagnosisResponse = z.object({
   user_id: z.string().describe("The person"),
@@ -196,34 +122,6 @@ const runDiagnosisResponse = diagnosisResponse.extend({
     )
     .describe("Ranked steps that would raise the score most"),
 });
-
-/** An alert as alertJson() writes it. */
-const alertResponse = z.object({
-  id: z.string(),
-  user_id: z.string().describe("The person the alert is about"),
-  type: z.string().describe("missed_due_date, expense_spike_food, dti_above_limit, income_drop, savings_depleted, ..."),
-  risk_band: z.enum(["green", "amber", "red"]).describe("The risk band the alert puts the person in"),
-  severity: z.enum(["low", "medium", "high", "critical"]),
-  contributing_factors: z.array(z.string()).describe("The alert's own type and factors first, then the other alert types that hold at the same time"),
-  suggested_action: z.string().describe("The playbook a partner should run, e.g. soft_outreach_v2"),
-  status: z.enum(["open", "acknowledged", "resolved"]),
-  created_at: z.iso.datetime({ offset: true }).describe("When the alert was raised (ISO 8601)"),
-});
-
-/** An alert in the brief's snake_case, as GET /v1/alerts lists it. */
-function alertJson(alert: Data, userId: string): Record<string, unknown> {
-  return {
-    id: alert.id,
-    user_id: userId,
-    type: alert.type,
-    risk_band: String(alert.riskBand).toLowerCase(),
-    severity: String(alert.severity).toLowerCase(),
-    contributing_factors: alert.contributingFactors,
-    suggested_action: alert.suggestedAction,
-    status: String(alert.status).toLowerCase(),
-    created_at: alert.createdAt,
-  };
-}
 
 async function readOptionalJson(request: IncomingMessage): Promise<Record<string, unknown> | undefined> {
   const chunks: Buffer[] = [];

@@ -12,6 +12,7 @@ import { addConsentRoutes } from "./consent-routes.ts";
 import { addDataSubjectRoutes } from "./data-subject-routes.ts";
 import { addExportRoutes } from "./export-routes.ts";
 import { addFinanceRoutes } from "./finance-routes.ts";
+import { addAlertRoutes } from "./alert-routes.ts";
 import { addGraphRoutes } from "./graph-routes.ts";
 import { addImportRoutes, type ExpenseImporter } from "./import-routes.ts";
 import { REFERENCE_PAGE_CSP, referencePage } from "./reference-page.ts";
@@ -68,6 +69,7 @@ export function createRestRoutes(services: AuthServices, apollo: ApolloServer<Ga
   addWebhookRoutes(router, api, services);
   addReportRoutes(router, apollo, services);
   addGraphRoutes(router, apollo, services);
+  addAlertRoutes(router, apollo, services);
   addExportRoutes(router, services);
   addFinanceRoutes(router, apollo, services);
   addAuditRoutes(router, api, services);

@@ -1,4 +1,5 @@
 import { alertWebhookBody, messageId } from "../../domain/alerts/alert-event.ts";
+import type { Severity } from "../../generated/prisma/enums.ts";
 import { consentCovers } from "../../platform/auth/consent-coverage.ts";
 import type { Logger } from "../../platform/logger.ts";
 import { PRODUCTS } from "../../platform/metering/usage-counter.ts";
@@ -27,6 +28,9 @@ interface DeliveryContext {
   clientId: string;
   clientStatus: string;
   sandbox: boolean;
+  alertId: string | null;
+  alertType: string | null;
+  severity: Severity | null;
   userId: string | null;
   riskBand: string | null;
   contributingFactors: string[] | null;
@@ -123,6 +127,7 @@ export class WebhookDispatcher {
   private async deliver(delivery: ClaimedDelivery): Promise<void> {
     const [context] = await this.prisma.$queryRaw<DeliveryContext[]>`
       SELECT e.url, e.secret_encrypted AS "secretEncrypted", e.status::text AS "endpointStatus", e.client_id AS "clientId", p.status::text AS "clientStatus", p.sandbox,
+             a.id AS "alertId", a.type AS "alertType", a.severity::text AS "severity",
              a.user_id AS "userId", a.risk_band::text AS "riskBand", a.contributing_factors AS "contributingFactors",
              a.suggested_action AS "suggestedAction", a.created_at AS "alertCreatedAt",
              EXISTS (
@@ -137,7 +142,7 @@ export class WebhookDispatcher {
       LEFT JOIN alert a ON a.id = o.aggregate_id
       WHERE d.id = ${delivery.id}`;
     if (!context) return;
-    if (!context.userId || !context.riskBand || !context.alertCreatedAt) return this.finish(delivery, "DEAD", null, "The alert no longer exists");
+    if (!context.alertId || !context.alertType || !context.severity || !context.userId || !context.riskBand || !context.alertCreatedAt) return this.finish(delivery, "DEAD", null, "The alert no longer exists");
     // Consent is checked again at send time: a revocation since the event stops the delivery.
     if (!context.consented) return this.finish(delivery, "DEAD", null, "The person's consent no longer covers alerts.read for this client");
     // A paused endpoint, or a suspended client (suspension stops what its tokens could read, and this too): held, not attempted.
@@ -148,6 +153,9 @@ export class WebhookDispatcher {
     const id = messageId(delivery.eventId);
     const body = JSON.stringify(
       alertWebhookBody(delivery.eventId, {
+        id: context.alertId,
+        type: context.alertType,
+        severity: context.severity,
         userId: context.userId,
         riskBand: context.riskBand,
         contributingFactors: context.contributingFactors ?? [],

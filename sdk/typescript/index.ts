@@ -12,7 +12,7 @@ import type { TypedDocumentString } from "./generated/graphql.ts";
 export * from "./generated/graphql.ts";
 export type { Method, Operation, PathsFor, RequestOptions, SuccessBody, paths } from "./rest.ts";
 export { createDpopProof, htuOf, type DpopKeyPair } from "./dpop.ts";
-export { DEFAULT_TOLERANCE_SECONDS, verifyWebhook, type VerifyResult, type WebhookHeaders } from "./webhooks.ts";
+export { type AlertCreatedWebhook, DEFAULT_TOLERANCE_SECONDS, verifyWebhook, type VerifyResult, type WebhookHeaders } from "./webhooks.ts";
 export * from "../js/alert-stream.ts";
 
 export interface Tokens {

@@ -7,6 +7,27 @@
 /** How far `webhook-timestamp` may drift from now before a delivery is refused as a replay. */
 export const DEFAULT_TOLERANCE_SECONDS = 5 * 60;
 
+/**
+ * The body of an `alert.created` delivery (parse it after verifyWebhook says ok): the brief's
+ * keys, the message id and time, and the alert's id, type and severity to act on it
+ * (acknowledgeAlert / resolveAlert need alerts.write). Ignore keys you do not know.
+ */
+export interface AlertCreatedWebhook {
+  /** The message id, also the `webhook-id` header: the same on every retry. */
+  id: string;
+  event: "alert.created";
+  /** When the alert was raised (ISO 8601). */
+  created_at: string;
+  alert_id: string;
+  /** missed_due_date, expense_spike_food, dti_above_limit, income_drop, ... */
+  type: string;
+  severity: "low" | "medium" | "high" | "critical";
+  user_id: string;
+  risk_band: "green" | "amber" | "red";
+  contributing_factors: string[];
+  suggested_action: string;
+}
+
 export type WebhookHeaders = { "webhook-id"?: string | null; "webhook-timestamp"?: string | null; "webhook-signature"?: string | null };
 export type VerifyResult = { ok: true } | { ok: false; reason: string };
 

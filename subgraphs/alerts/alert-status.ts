@@ -29,6 +29,8 @@ const SELECT_ALERT = {
   suggestedAction: true,
   status: true,
   createdAt: true,
+  acknowledgedAt: true,
+  resolvedAt: true,
 } as const;
 
 export function alertNotFound(id: string) {
@@ -55,7 +57,7 @@ export async function transitionAlert(
     const data =
       to === "ACKNOWLEDGED" ? { status: to, acknowledgedAt: now } : { status: to, resolvedAt: now, ...(current.status === "OPEN" ? { acknowledgedAt: now } : {}) };
     const { count } = await prisma.alert.updateMany({ where: { id, status: current.status }, data });
-    if (count === 1) return { ...current, status: to };
+    if (count === 1) return { ...current, ...data };
   }
   const latest = await prisma.alert.findUnique({ where: { id }, select: { status: true } });
   const status = latest?.status ?? current.status;

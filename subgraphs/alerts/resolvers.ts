@@ -2,6 +2,7 @@ import type { GraphQLResolverMap } from "@apollo/subgraph/dist/schema-helper/res
 import type { SubgraphContext } from "../shared/context.ts";
 import { personAccess } from "../shared/person-access.ts";
 import { pageSize } from "../shared/pagination.ts";
+import { ALERT_FEED_PAGE, alertFeedOf, checkFeedCursor } from "./alert-feed.ts";
 import type { AlertsLoaders } from "./loaders.ts";
 import type { AlertsMutations } from "./mutations.ts";
 import { ALERTS_PAGE, type AlertRow, type AlertsService } from "./service.ts";
@@ -14,6 +15,11 @@ export const resolvers: GraphQLResolverMap<Context> = {
     __resolveReference: (ref: Ref) => ref,
     alerts: (user: Ref, args: { since?: Date | null; first?: number | null }, { loaders }: Context) =>
       loaders.recentAlerts.load(user.id, { limit: pageSize(args.first, ALERTS_PAGE), ...(args.since ? { since: args.since } : {}) }),
+    alertFeed: async (user: Ref, args: { since?: Date | null; after?: string | null; first?: number | null }, { loaders }: Context) => {
+      checkFeedCursor(args.after);
+      const window = { limit: pageSize(args.first, ALERT_FEED_PAGE), ...(args.since ? { since: args.since } : {}), ...(args.after ? { after: args.after } : {}) };
+      return alertFeedOf(await loaders.alertFeed.load(user.id, window), window);
+    },
   },
   Query: {
     preventionReport: (_root, { period }: { period: string }, { service }: Context) => service.reports.report(period),

@@ -87,5 +87,7 @@ export async function raiseSandboxAlert(
     suggestedAction: alert.suggestedAction,
     status: "OPEN",
     createdAt: alert.createdAt,
+    acknowledgedAt: null,
+    resolvedAt: null,
   };
 }

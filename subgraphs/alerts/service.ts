@@ -1,31 +1,18 @@
 import { Prisma, type PrismaClient } from "../../generated/prisma/client.ts";
-import type { AlertStatus, Country, Severity, WellnessBand } from "../../generated/prisma/enums.ts";
+import type { Country } from "../../generated/prisma/enums.ts";
+import { ALERT_COLUMNS, type AlertRow } from "./alert-row.ts";
+import { alertFeedRows, type AlertFeedWindow } from "./alert-feed.ts";
 import type { PreventionReports } from "./report-service.ts";
 import { queryRows } from "../../platform/database/prepared-reads.ts";
-
-export interface AlertRow {
-  id: string;
-  userId: string;
-  type: string;
-  riskBand: WellnessBand;
-  severity: Severity;
-  contributingFactors: string[];
-  suggestedAction: string;
-  status: AlertStatus;
-  createdAt: Date;
-}
 
 export interface AlertWindow {
   since?: Date;
   limit: number;
 }
 
-export const ALERTS_PAGE = { default: 20, max: 100 } as const;
+export type { AlertRow };
 
-/** An alert's columns as AlertRow names them, from `alert a`. */
-const ALERT_COLUMNS = Prisma.sql`a.id, a.user_id AS "userId", a.type, a.risk_band::text AS "riskBand", a.severity::text AS severity,
-  a.contributing_factors AS "contributingFactors", a.suggested_action AS "suggestedAction",
-  a.status::text AS status, a.created_at AS "createdAt"`;
+export const ALERTS_PAGE = { default: 20, max: 100 } as const;
 
 export class AlertsService {
   constructor(
@@ -48,6 +35,11 @@ export class AlertsService {
         ORDER BY a.created_at DESC, a.id DESC
         LIMIT ${window.limit}
       ) recent`);
+  }
+
+  /** Each user's page of User.alertFeed (alert-feed.ts): one statement for all users. */
+  alertFeed(userIds: readonly string[], window: AlertFeedWindow) {
+    return alertFeedRows(this.prisma, this.tenant, userIds, window);
   }
 
   /** Raw SQL rather than findMany: every alert delivered to a subscriber is read here, and a raw statement skips the model query's argument validation and query plan. */

@@ -306,8 +306,25 @@ class KaminaClient:
         return self._as_person("POST", "/v1/diagnosis/run", user_id=user_id)
 
     def alerts_since(self, since: Any, *, limit: int | None = None, user_id: str | None = None) -> list[dict[str, Any]]:
-        """``GET /v1/alerts?since=``: the person's alerts since an instant (a datetime or ISO 8601)."""
+        """``GET /v1/alerts?since=``: the first page of the person's alerts since an instant (a
+        datetime or ISO 8601), oldest first in publication order. To poll, use :meth:`alerts_page`."""
         return self._as_person("GET", "/v1/alerts", user_id=user_id, query={"since": since, "limit": limit})["items"]
+
+    def alerts_page(
+        self, *, since: Any = None, cursor: str | None = None, limit: int | None = None, user_id: str | None = None
+    ) -> dict[str, Any]:
+        """One page of ``GET /v1/alerts``: ``{"items", "page": {"next_cursor", "has_more"}}``. Keep
+        ``page["next_cursor"]`` and pass it back as ``cursor`` (again while ``has_more``, then on every
+        poll): no alert is missed, one published a moment ago may come twice (dedupe by ``id``)."""
+        return self._as_person("GET", "/v1/alerts", user_id=user_id, query={"since": since, "cursor": cursor, "limit": limit})
+
+    def acknowledge_alert(self, alert_id: str) -> dict[str, Any]:
+        """``POST /v1/alerts/{id}/acknowledge`` (needs ``alerts.write``): the alert, ``acknowledged``."""
+        return self._as_person("POST", f"/v1/alerts/{urllib.parse.quote(alert_id, safe='')}/acknowledge")
+
+    def resolve_alert(self, alert_id: str) -> dict[str, Any]:
+        """``POST /v1/alerts/{id}/resolve`` (needs ``alerts.write``): the alert, ``resolved``."""
+        return self._as_person("POST", f"/v1/alerts/{urllib.parse.quote(alert_id, safe='')}/resolve")
 
     def debts(self, *, status: str | None = None, user_id: str | None = None) -> list[dict[str, Any]]:
         """``GET /v1/debts``: open debts (every status but ``paid_off``), or those of one ``status``."""

@@ -172,8 +172,30 @@ class TestRestRoutes(unittest.TestCase):
         raised = self.client.raise_sandbox_alert("expense_spike_food")
         self.assertTrue(raised["sandbox"])
         since = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=1)
-        alerts = self.client.alerts_since(since.isoformat().replace("+00:00", "Z"))
+        alerts = self.client.alerts_since(since.isoformat().replace("+00:00", "Z"), limit=100)
         self.assertIn(raised["id"], [alert["id"] for alert in alerts])
+
+    def test_alerts_page_by_cursor_then_acknowledge_and_resolve(self):
+        writer = consented(ALL_SCOPES + ["alerts.write"])
+        raised = writer.raise_sandbox_alert("expense_spike_food")
+        seen, cursor = [], None
+        while True:
+            page = writer.alerts_page(cursor=cursor, limit=5)
+            seen += [alert["id"] for alert in page["items"]]
+            cursor = page["page"]["next_cursor"]
+            if not page["page"]["has_more"]:
+                break
+        self.assertIn(raised["id"], seen)
+        self.assertEqual(writer.alerts_page(cursor=cursor)["page"]["next_cursor"], cursor, "nothing new: the same cursor")
+        with self.assertRaises(KaminaError) as refused:
+            self.client.acknowledge_alert(raised["id"])  # a consent to read alerts changes nothing
+        self.assertEqual(refused.exception.code, "UNAUTHORIZED_FIELD_OR_TYPE")
+        acknowledged = writer.acknowledge_alert(raised["id"])
+        self.assertEqual(acknowledged["status"], "acknowledged")
+        self.assertTrue(acknowledged["acknowledged_at"])
+        resolved = writer.resolve_alert(raised["id"])
+        self.assertEqual((resolved["status"], resolved["acknowledged_at"]), ("resolved", acknowledged["acknowledged_at"]))
+        self.assertTrue(resolved["resolved_at"])
 
     def test_expenses_page_by_page(self):
         today = dt.date.today()

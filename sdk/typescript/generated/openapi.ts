@@ -330,12 +330,52 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * The person's prevention alerts, newest first
-         * @description Scenario 1: `since` reads the alerts raised at or after an instant. Needs alerts.read.
+         * The person's prevention alerts, in the order they were published
+         * @description Scenario 1: the alerts raised at or after `since`, oldest first, in the order they were published (the outbox position subscriptions resume from). A poller passes `page.next_cursor` back as `cursor`, now while `page.has_more` is true and again on its next poll, and never misses an alert, even one committed while it was paging; an alert published a moment ago may come twice (dedupe by `id`). Needs alerts.read.
          */
         get: operations["getAlerts"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/alerts/{alert_id}/acknowledge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Acknowledge an alert
+         * @description The partner has seen the alert and is acting on it (open -> acknowledged); sets `acknowledged_at`. Needs alerts.write (and alerts.read) in the person's consent: a consent to read alerts changes nothing. Any other move is 409 CONFLICT naming the current status; an alert the token cannot see is 404.
+         */
+        post: operations["postAlertsByAlertIdAcknowledge"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/alerts/{alert_id}/resolve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Resolve an alert
+         * @description The situation behind the alert is handled (open or acknowledged -> resolved); sets `resolved_at` (and `acknowledged_at` when it was open). Needs alerts.write (and alerts.read) in the person's consent: a consent to read alerts changes nothing. Any other move is 409 CONFLICT naming the current status; an alert the token cannot see is 404.
+         */
+        post: operations["postAlertsByAlertIdResolve"];
         delete?: never;
         options?: never;
         head?: never;
@@ -3310,6 +3350,8 @@ export interface operations {
                 since?: string;
                 /** @description How many alerts at most (default 20, at most 100) */
                 limit?: number;
+                /** @description A page.next_cursor this route returned: the alerts published after it */
+                cursor?: string;
                 /** @description With a partner token: the person to read, who must have consented to this client; a consent token reads its own person and needs none */
                 user_id?: string;
             };
@@ -3319,7 +3361,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The alerts */
+            /** @description A page of alerts */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -3350,7 +3392,23 @@ export interface operations {
                              * @description When the alert was raised (ISO 8601)
                              */
                             created_at: string;
+                            /**
+                             * Format: date-time
+                             * @description When it was acknowledged (resolving an open alert acknowledges it at the same instant); null while open
+                             */
+                            acknowledged_at: string | null;
+                            /**
+                             * Format: date-time
+                             * @description When it was resolved; null until then
+                             */
+                            resolved_at: string | null;
                         }[];
+                        page: {
+                            /** @description Where to continue: pass it as `cursor` for the next page now, or on the next poll for what was published since. Null only when nothing has been listed yet */
+                            next_cursor: string | null;
+                            /** @description Whether more alerts are waiting now, after next_cursor */
+                            has_more: boolean;
+                        };
                     };
                 };
             };
@@ -3392,6 +3450,298 @@ export interface operations {
             };
             /** @description `METHOD_NOT_ALLOWED` */
             405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `RATE_LIMITED` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `INTERNAL_SERVER_ERROR` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `SUBGRAPH_UNAVAILABLE` */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `SERVICE_UNAVAILABLE` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    postAlertsByAlertIdAcknowledge: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                alert_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The alert as it is now */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        /** @description The person the alert is about */
+                        user_id: string;
+                        /** @description missed_due_date, expense_spike_food, dti_above_limit, income_drop, savings_depleted, ... */
+                        type: string;
+                        /**
+                         * @description The risk band the alert puts the person in
+                         * @enum {string}
+                         */
+                        risk_band: "green" | "amber" | "red";
+                        /** @enum {string} */
+                        severity: "low" | "medium" | "high" | "critical";
+                        /** @description The alert's own type and factors first, then the other alert types that hold at the same time */
+                        contributing_factors: string[];
+                        /** @description The playbook a partner should run, e.g. soft_outreach_v2 */
+                        suggested_action: string;
+                        /** @enum {string} */
+                        status: "open" | "acknowledged" | "resolved";
+                        /**
+                         * Format: date-time
+                         * @description When the alert was raised (ISO 8601)
+                         */
+                        created_at: string;
+                        /**
+                         * Format: date-time
+                         * @description When it was acknowledged (resolving an open alert acknowledges it at the same instant); null while open
+                         */
+                        acknowledged_at: string | null;
+                        /**
+                         * Format: date-time
+                         * @description When it was resolved; null until then
+                         */
+                        resolved_at: string | null;
+                    };
+                };
+            };
+            /** @description `BAD_USER_INPUT` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `UNAUTHENTICATED`, `CONSENT_REVOKED`, `INVALID_DPOP_PROOF` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `UNAUTHORIZED_FIELD_OR_TYPE` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `NOT_FOUND` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `METHOD_NOT_ALLOWED` */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `CONFLICT` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `RATE_LIMITED` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `INTERNAL_SERVER_ERROR` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `SUBGRAPH_UNAVAILABLE` */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `SERVICE_UNAVAILABLE` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    postAlertsByAlertIdResolve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                alert_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The alert as it is now */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        /** @description The person the alert is about */
+                        user_id: string;
+                        /** @description missed_due_date, expense_spike_food, dti_above_limit, income_drop, savings_depleted, ... */
+                        type: string;
+                        /**
+                         * @description The risk band the alert puts the person in
+                         * @enum {string}
+                         */
+                        risk_band: "green" | "amber" | "red";
+                        /** @enum {string} */
+                        severity: "low" | "medium" | "high" | "critical";
+                        /** @description The alert's own type and factors first, then the other alert types that hold at the same time */
+                        contributing_factors: string[];
+                        /** @description The playbook a partner should run, e.g. soft_outreach_v2 */
+                        suggested_action: string;
+                        /** @enum {string} */
+                        status: "open" | "acknowledged" | "resolved";
+                        /**
+                         * Format: date-time
+                         * @description When the alert was raised (ISO 8601)
+                         */
+                        created_at: string;
+                        /**
+                         * Format: date-time
+                         * @description When it was acknowledged (resolving an open alert acknowledges it at the same instant); null while open
+                         */
+                        acknowledged_at: string | null;
+                        /**
+                         * Format: date-time
+                         * @description When it was resolved; null until then
+                         */
+                        resolved_at: string | null;
+                    };
+                };
+            };
+            /** @description `BAD_USER_INPUT` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `UNAUTHENTICATED`, `CONSENT_REVOKED`, `INVALID_DPOP_PROOF` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `UNAUTHORIZED_FIELD_OR_TYPE` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `NOT_FOUND` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `METHOD_NOT_ALLOWED` */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `CONFLICT` */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3485,6 +3835,16 @@ export interface operations {
                          * @description When the alert was raised (ISO 8601)
                          */
                         created_at: string;
+                        /**
+                         * Format: date-time
+                         * @description When it was acknowledged (resolving an open alert acknowledges it at the same instant); null while open
+                         */
+                        acknowledged_at: string | null;
+                        /**
+                         * Format: date-time
+                         * @description When it was resolved; null until then
+                         */
+                        resolved_at: string | null;
                         /**
                          * @description Always true: a test alert
                          * @enum {boolean}

@@ -68,6 +68,8 @@ const GRAPHQL_ARGUMENTS: ArgumentCase[] = [
   { argument: "User.expenses(from:)", token: personA, query: "query($v: Date) { me { expenses(from: $v) { totalCount } } }", expect: fieldError("BAD_USER_INPUT", ["me", "expenses"]) },
   { argument: "User.expenses(to:)", token: personA, query: "query($v: Date) { me { expenses(to: $v) { totalCount } } }", expect: fieldError("BAD_USER_INPUT", ["me", "expenses"]) },
   { argument: "User.alerts(since:)", token: personA, query: "query($v: DateTime) { me { alerts(since: $v) { id } } }", expect: fieldError("BAD_USER_INPUT", ["me", "alerts"]) },
+  { argument: "User.alertFeed(since:)", token: personA, query: "query($v: DateTime) { me { alertFeed(since: $v) { pageInfo { endCursor } } } }", expect: fieldError("BAD_USER_INPUT", ["me", "alertFeed"]) },
+  { argument: "User.alertFeed(after:)", token: personA, query: "query($v: String) { me { alertFeed(after: $v) { pageInfo { endCursor } } } }", expect: fieldError("BAD_USER_INPUT", ["me", "alertFeed"]) },
   { argument: "User.coachSessions(from:)", token: personA, query: "query($v: DateTime) { me { coachSessions(from: $v) { intent } } }", expect: fieldError("BAD_USER_INPUT", ["me", "coachSessions"]) },
   { argument: "User.coachSessions(to:)", token: personA, query: "query($v: DateTime) { me { coachSessions(to: $v) { intent } } }", expect: fieldError("BAD_USER_INPUT", ["me", "coachSessions"]) },
   { argument: "Mutation.acknowledgeAlert(id:)", token: personA, query: "mutation($v: ID!) { acknowledgeAlert(id: $v) { id } }", expect: fieldError("NOT_FOUND", ["acknowledgeAlert"]) },
