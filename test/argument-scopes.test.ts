@@ -30,6 +30,7 @@ const HARMLESS_ARGUMENTS: readonly { name: string; type: string; why: string }[]
   { name: "first", type: "Int", why: "pagination: how many rows, never which ones" },
   { name: "after", type: "String", why: "an opaque cursor a previous answer handed out: where to resume, keyed by ids the caller was already shown" },
   { name: "id", type: "ID!", why: "names the person or row to read or act on; the field's own rule and the person's consent decide what comes back" },
+  { name: "country", type: "Country", why: "filters by tenant, which `User.country` shows any authenticated caller (no scope); a country the caller does not serve matches nobody" },
   { name: "userId", type: "ID", why: "names the person to act on; a person the caller cannot see answers as one who does not exist" },
 ];
 

@@ -97,6 +97,25 @@ describe("the federated graph over real PostgreSQL", () => {
     assert.deepEqual(dates, [...dates].sort().reverse(), "expenses come newest first");
   });
 
+  test("a partner's users(country:) lists only that country's consented people, and counts them", async () => {
+    const query = "query ($country: Country, $after: String) { users(first: 100, after: $after, country: $country) { totalCount pageInfo { hasNextPage endCursor } edges { node { id country } } } }";
+    const everyone: { id: string; country: string }[] = [];
+    for (let after: string | null = null, more = true; more; ) {
+      const page: GraphQLResponse = await postGraphQL(kamina.graphqlUrl, query, { after }, asPartner);
+      everyone.push(...page.body.data!.users.edges.map((edge: { node: { id: string; country: string } }) => edge.node));
+      ({ hasNextPage: more, endCursor: after } = page.body.data!.users.pageInfo);
+    }
+    const mexico = await postGraphQL(kamina.graphqlUrl, query, { country: "MX" }, asPartner);
+    assert.equal(mexico.body.errors, undefined, JSON.stringify(mexico.body.errors));
+    const nodes = mexico.body.data!.users.edges.map((edge: { node: { id: string; country: string } }) => edge.node);
+    const expected = everyone.filter((node) => node.country === "MX");
+    assert.ok(expected.length > 0);
+    assert.equal(mexico.body.data!.users.totalCount, expected.length);
+    assert.deepEqual(nodes.map((node: { id: string }) => node.id), expected.slice(0, 100).map((node) => node.id));
+    const wrong = await postGraphQL(kamina.graphqlUrl, query, { country: "US" }, asPartner);
+    assert.equal(wrong.body.errors?.[0]?.extensions?.code, "BAD_USER_INPUT");
+  });
+
   test("@apollo/gateway's own telemetry to Apollo's servers is off", () => {
     assert.equal(process.env.APOLLO_TELEMETRY_DISABLED, "true");
   });

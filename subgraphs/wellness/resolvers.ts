@@ -1,5 +1,5 @@
 import type { GraphQLResolverMap } from "@apollo/subgraph/dist/schema-helper/resolverMap.js";
-import type { WellnessBand } from "../../generated/prisma/enums.ts";
+import type { Country, WellnessBand } from "../../generated/prisma/enums.ts";
 import { badUserInput, graphQLError } from "../../platform/errors.ts";
 import type { SubgraphContext } from "../shared/context.ts";
 import { connectionFrom, decodeCursor, encodeCursor, pageSize } from "../shared/pagination.ts";
@@ -20,16 +20,17 @@ export const resolvers: GraphQLResolverMap<Context> = {
       return loaders.user.load(viewer.userId);
     },
     user: (_root, { id }: { id: string }, { loaders }: Context) => loaders.user.load(id),
-    users: async (_root, args: { first?: number | null; after?: string | null; band?: WellnessBand | null }, { service, loaders }: Context, info) => {
+    users: async (_root, args: { first?: number | null; after?: string | null; band?: WellnessBand | null; country?: Country | null }, { service, loaders }: Context, info) => {
       const size = pageSize(args.first, USERS_PAGE);
       const [afterId] = decodeCursor(args.after, ["string"] as const) ?? [];
       // The band is a person's wellness: only people whose consent covers it may match.
       const band = args.band ? { value: args.band, consentFor: argumentRule(info, "band") } : undefined;
-      const rows = await service.pageOfUsers({ limit: size + 1, ...(afterId !== undefined ? { afterId } : {}), ...(band ? { band } : {}) });
+      const country = args.country ?? undefined;
+      const rows = await service.pageOfUsers({ limit: size + 1, ...(afterId !== undefined ? { afterId } : {}), ...(band ? { band } : {}), ...(country ? { country } : {}) });
       for (const row of rows) loaders.user.prime(row.id, row);
       return {
         ...connectionFrom(rows, size, (row: UserRow) => encodeCursor([row.id]), (row) => row),
-        totalCount: () => service.countUsers(band),
+        totalCount: () => service.countUsers(band, country),
       };
     },
   },

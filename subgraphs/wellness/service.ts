@@ -96,12 +96,13 @@ export class WellnessService {
   }
 
   /** Visible users ordered by id after `afterId`, optionally only those whose latest band is `band`; one extra row tells whether more exist. */
-  pageOfUsers(options: { limit: number; afterId?: string; band?: BandFilter }): Promise<UserRow[]> {
+  pageOfUsers(options: { limit: number; afterId?: string; band?: BandFilter; country?: Country }): Promise<UserRow[]> {
     const after = options.afterId ?? "";
+    const inCountry = countryCondition(options.country);
     if (!options.band) {
       return queryRows<UserRow>(this.prisma, Prisma.sql`
         SELECT u.id, u.country::text AS country FROM app_user u
-        WHERE u.id > ${after} AND ${this.visible()}
+        WHERE u.id > ${after} AND ${inCountry} AND ${this.visible()}
         ORDER BY u.id
         LIMIT ${options.limit}`);
     }
@@ -111,12 +112,13 @@ export class WellnessService {
       JOIN LATERAL (
         SELECT s.band FROM wellness_snapshot s WHERE s.user_id = u.id ORDER BY s.snapshot_date DESC LIMIT 1
       ) latest ON true
-      WHERE u.id > ${after} AND latest.band = ${options.band.value}::"WellnessBand" AND ${this.visible(options.band.consentFor)}
+      WHERE u.id > ${after} AND ${inCountry} AND latest.band = ${options.band.value}::"WellnessBand" AND ${this.visible(options.band.consentFor)}
       ORDER BY u.id
       LIMIT ${options.limit}`);
   }
 
-  async countUsers(band?: BandFilter): Promise<number> {
+  async countUsers(band?: BandFilter, country?: Country): Promise<number> {
+    const inCountry = countryCondition(country);
     const [row] = band
       ? await queryRows<{ count: bigint }>(this.prisma, Prisma.sql`
           SELECT count(*) AS count
@@ -124,8 +126,8 @@ export class WellnessService {
           JOIN LATERAL (
             SELECT s.band FROM wellness_snapshot s WHERE s.user_id = u.id ORDER BY s.snapshot_date DESC LIMIT 1
           ) latest ON true
-          WHERE latest.band = ${band.value}::"WellnessBand" AND ${this.visible(band.consentFor)}`)
-      : await queryRows<{ count: bigint }>(this.prisma, Prisma.sql`SELECT count(*) AS count FROM app_user u WHERE ${this.visible()}`);
+          WHERE ${inCountry} AND latest.band = ${band.value}::"WellnessBand" AND ${this.visible(band.consentFor)}`)
+      : await queryRows<{ count: bigint }>(this.prisma, Prisma.sql`SELECT count(*) AS count FROM app_user u WHERE ${inCountry} AND ${this.visible()}`);
     return Number(row?.count ?? 0);
   }
 
@@ -179,6 +181,11 @@ export class WellnessService {
     return Prisma.sql`(u.country::text = ANY(${[...viewer.countries]}::text[])
       AND EXISTS (SELECT 1 FROM consent c WHERE c.user_id = u.id AND ${activeConsentOf(viewer)} ${grants}))`;
   }
+}
+
+/** `app_user u` in `country`, or no condition. */
+function countryCondition(country: Country | undefined): Prisma.Sql {
+  return country ? Prisma.sql`u.country = ${country}::"Country"` : Prisma.sql`true`;
 }
 
 function monthsAgo(months: number): Date {
