@@ -13,6 +13,8 @@ import { parseArgs } from "node:util";
 import pg from "pg";
 import { allTenants, createPrismaClient } from "../platform/database/database.ts";
 import { createLogger } from "../platform/logger.ts";
+import { PairwiseIds } from "../platform/auth/pairwise-ids.ts";
+import { loadConfig } from "../platform/config/config.ts";
 import { ExportJobs, EXPORT_FORMATS, type ExportFormat } from "../realtime/exports/export-jobs.ts";
 import { LocalExportStorage } from "../realtime/exports/export-storage.ts";
 import { ExportWorker } from "../realtime/exports/export-worker.ts";
@@ -84,7 +86,7 @@ try {
 
   const prisma = createPrismaClient({ kind: "postgres", url: database.url, poolSize: 4 }, { access: allTenants("bench-exports") });
   const storage = new LocalExportStorage(dir);
-  const worker = new ExportWorker(prisma, storage, createLogger("silent"), { pollMs: 60_000, retentionMs: 3600_000, batchSize });
+  const worker = new ExportWorker(prisma, storage, createLogger("silent"), { pollMs: 60_000, retentionMs: 3600_000, batchSize, pairwiseIds: new PairwiseIds(loadConfig({}).tokens.pairwiseIdKey) });
   const job = await new ExportJobs(prisma).create({ clientId: CLIENT, format, scopes: ["debts.read", "wellness.read"] });
 
   const before = process.memoryUsage().rss;

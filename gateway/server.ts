@@ -13,6 +13,8 @@ import { costCharger, countGraphQLRequest, rateLimitHeadersPlugin } from "./rate
 import { startRateLimits } from "./rate-limit/rate-limits.ts";
 import { gatewayContext, type GatewayContext } from "./context.ts";
 import { ScopedGateway } from "./scopes/scoped-gateway.ts";
+import { GraphQLPersonIds } from "./pairwise/graphql-person-ids.ts";
+import { PairwiseIds } from "../platform/auth/pairwise-ids.ts";
 import { introspectionGuard } from "./introspection-guard.ts";
 import { sandboxLandingPage, withLandingPage } from "./landing-page.ts";
 import { TrustedDocumentGate } from "./trusted-documents/trusted-document-gate.ts";
@@ -75,6 +77,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     prisma,
     logger,
     enforce: !options.config.unsafeDisableScopeEnforcement,
+    personIds: new GraphQLPersonIds(new PairwiseIds(options.config.tokens.pairwiseIdKey)),
   });
   const formatError = createErrorFormatter(logger, SAFE_GATEWAY_CODES);
   const { security } = options.config;

@@ -203,7 +203,7 @@ describe("argument scopes in a subgraph reached directly", () => {
     ]),
   );
   const viewer = (scopes: string[]) => ({
-    kind: "consent" as const,
+    kind: "consent" as const, environment: "live" as const,
     clientId: "of_test",
     userId: "USR_1",
     consentId: "CNS_1",

@@ -116,7 +116,7 @@ function consentLookups(name: string, open: () => Promise<Target>) {
 
     test("a batch of receipts reads each receipt's consent and writes one audit event for each", async () => {
       const writer = new ReceiptWriter(target.prisma);
-      const viewer = { kind: "client" as const, clientId: CLIENT, countries: ["MX" as const], consentVersion: "0", scopes: new Set<string>(), tokenId: "jti_receipts" };
+      const viewer = { kind: "client" as const, environment: "live" as const, clientId: CLIENT, countries: ["MX" as const], consentVersion: "0", scopes: new Set<string>(), tokenId: "jti_receipts" };
       const before = await target.consentRowsRead?.();
       await Promise.all([
         writer.write({ requestId: "lookup-receipts-1", viewer, operationName: "Lookups" }, [

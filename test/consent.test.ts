@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { decodeJwt, decodeProtectedHeader } from "jose";
 import { seedDatabase } from "../prisma/seed/index.ts";
+import { PairwiseIds } from "../platform/auth/pairwise-ids.ts";
 import { hashSecret } from "../platform/secret-hash.ts";
 import { postGraphQL, startTestKamina } from "./support/kamina.ts";
 import { createTestDatabase, type TestDatabase } from "../testkit/postgres.ts";
@@ -32,6 +33,7 @@ describe("consent: asking, answering, reading, revoking", () => {
   const appKey = () => ({ "x-kamina-app-key": kamina.gateway!.auth.config.appApiKey });
   const call = (method: string, path: string, options: RestOptions = {}) => rest(kamina.gateway!.origin, method, path, options);
   const askConsent = (body: unknown, headers: Record<string, string> = sandbox) => call("POST", "/v1/auth/consent", { headers, json: body });
+  const theirs = (clientId: string, person: string) => new PairwiseIds(kamina.gateway!.auth.config.tokens.pairwiseIdKey).external(clientId, "live", person);
   const me = (token: string) => postGraphQL(kamina.graphqlUrl, "{ me { id } }", undefined, bearer(token));
   const debtsDirect = (token: string) => postAsGateway(kamina, kamina.subgraphs.debts!.url, ENTITIES, { r: [{ __typename: "User", id: "USR_42891" }] }, bearer(token));
 
@@ -149,8 +151,8 @@ describe("consent: asking, answering, reading, revoking", () => {
   });
 
   test("a user who does not exist, or who lives in another country, is 404 NOT_FOUND", async () => {
-    assertEnvelope(await askConsent({ ...BRIEF_CONSENT_REQUEST, user_external_id: "USR_00000000" }), 404, "NOT_FOUND", /No user USR_00000000 in MX/);
-    assertEnvelope(await askConsent({ ...BRIEF_CONSENT_REQUEST, user_external_id: peruvian }), 404, "NOT_FOUND", new RegExp(`No user ${peruvian} in MX`));
+    assertEnvelope(await askConsent({ ...BRIEF_CONSENT_REQUEST, user_external_id: "USR_00000000" }), 404, "NOT_FOUND", /No such person in MX/);
+    assertEnvelope(await askConsent({ ...BRIEF_CONSENT_REQUEST, user_external_id: peruvian }), 404, "NOT_FOUND", /No such person in MX/);
     assert.equal((await askConsent({ ...BRIEF_CONSENT_REQUEST, user_external_id: peruvian, country: "PE" })).status, 200, "the same user in their own country");
   });
 
@@ -201,7 +203,8 @@ describe("consent: asking, answering, reading, revoking", () => {
     assert.deepEqual(Object.keys(tokens.body).sort(), ["access_token", "consent_id", "expires_in", "refresh_token", "scope", "token_type"]);
     assert.equal(tokens.body.token_type, "Bearer");
     assert.equal(tokens.body.scope, "wellness.read debts.read expenses.read");
-    assert.equal((await me(tokens.body.access_token)).body.data!.me.id, "USR_42891");
+    // A live client reads the person under its own pairwise id (docs/compliance/pseudonymous-ids.md).
+    assert.equal((await me(tokens.body.access_token)).body.data!.me.id, theirs(BANK.id, "USR_42891"));
 
     assertEnvelope(await exchange(), 400, "INVALID_GRANT", /already issued/);
     assertEnvelope(
@@ -224,7 +227,7 @@ describe("consent: asking, answering, reading, revoking", () => {
     const tokens = await call("POST", "/v1/auth/token", { headers: live, form: { grant_type: "urn:kamina:consent", consent_id: id } });
     assert.equal(tokens.status, 200, JSON.stringify(tokens.body));
     const read = await me(tokens.body.access_token);
-    assert.equal(read.body.data?.me.id, "USR_42891", JSON.stringify(read.body));
+    assert.equal(read.body.data?.me.id, theirs("of_lab_live", "USR_42891"), JSON.stringify(read.body));
   });
 
   test("the person can reject a waiting consent, and it then yields no tokens", async () => {

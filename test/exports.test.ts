@@ -1,6 +1,7 @@
 // The brief's scenario 4 (a CRM's nightly batch): POST /v1/exports/wellness queues an export,
 // the export worker writes it, and the partner downloads it from a signed URL. Real servers,
 // real HTTP, a seeded PostgreSQL.
+import { PairwiseIds } from "../platform/auth/pairwise-ids.ts";
 import assert from "node:assert/strict";
 import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -227,7 +228,10 @@ describe("wellness exports", () => {
     const done = await finished(otherToken, theirs.body.id);
     assert.equal(done.body.rows, 1);
     const text = await (await fetch(done.body.download_url)).text();
-    assert.deepEqual(parseCsv(text), asCsvRows(await expectedRows(OTHER.id)));
+    // The other (sandbox, not the brief's demo) client's rows name people by its own pairwise ids.
+    const people = new PairwiseIds(kamina.gateway!.auth.config.tokens.pairwiseIdKey);
+    const expected = (await expectedRows(OTHER.id)).map((row) => ({ ...row, user_id: people.external(OTHER.id, "sandbox", String(row.user_id)) }));
+    assert.deepEqual(parseCsv(text), asCsvRows(expected));
     assert.equal(parseCsv(text)[0]!.debt_open_count, "", "the other client's consent has no debts.read");
 
     assertRefused(await rest(origin(), "GET", `/v1/exports/wellness/${mine.body.id}`, { headers: bearer(otherToken) }), 404, "NOT_FOUND");

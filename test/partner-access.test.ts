@@ -1,3 +1,4 @@
+import { PairwiseIds } from "../platform/auth/pairwise-ids.ts";
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import pg from "pg";
@@ -163,7 +164,7 @@ describe("partner (client-credentials) tokens reach only consented people, each 
   });
 
   test("a partner token's own scopes bound every person's: the gateway removes what the token lacks before any subgraph is asked", async () => {
-    const { accessToken } = await kamina.gateway!.auth.issuer.issueClientToken({ clientId: "of_lab_demo", countries: ["EC", "MX", "PE", "CO", "CL"], scopes: ["wellness.read"] });
+    const { accessToken } = await kamina.gateway!.auth.issuer.issueClientToken({ clientId: "of_lab_demo", environment: "sandbox", countries: ["EC", "MX", "PE", "CO", "CL"], scopes: ["wellness.read"] });
     const statements = await countStatements(kamina, async () => {
       const { body } = await postGraphQL(kamina.graphqlUrl, `{ users(first: 5) { edges { node { id wellness { score } debts { id } } } } }`, {}, bearer(accessToken));
       const edges = body.data!.users.edges as { node: Node }[];
@@ -275,13 +276,15 @@ describe("partner (client-credentials) tokens reach only consented people, each 
         [`cns_tenant_${user}`, user, country, [...USER_SCOPES]],
       );
     }
-    const { accessToken } = await kamina.gateway!.auth.issuer.issueClientToken({ clientId: "of_lab_mx_only", countries: ["MX"], scopes: [...USER_SCOPES] });
+    const { accessToken } = await kamina.gateway!.auth.issuer.issueClientToken({ clientId: "of_lab_mx_only", environment: "sandbox", countries: ["MX"], scopes: [...USER_SCOPES] });
     const mxOnly = bearer(accessToken);
     const listed = await postGraphQL(kamina.graphqlUrl, `{ users(first: 100) { totalCount edges { node { id country debts { id } } } } }`, {}, mxOnly);
     assert.equal(listed.body.errors, undefined);
-    assert.deepEqual(listed.body.data!.users.edges.map((edge: { node: { id: string } }) => edge.node.id), [mx]);
+    // In the client's own pairwise ids (docs/compliance/pseudonymous-ids.md).
+    const theirs = (person: string) => new PairwiseIds(kamina.gateway!.auth.config.tokens.pairwiseIdKey).external("of_lab_mx_only", "sandbox", person);
+    assert.deepEqual(listed.body.data!.users.edges.map((edge: { node: { id: string } }) => edge.node.id), [theirs(mx)]);
     assert.equal(listed.body.data!.users.totalCount, 1);
-    const one = await postGraphQL(kamina.graphqlUrl, `query($id: ID!) { user(id: $id) { id } }`, { id: pe }, mxOnly);
+    const one = await postGraphQL(kamina.graphqlUrl, `query($id: ID!) { user(id: $id) { id } }`, { id: theirs(pe) }, mxOnly);
     assert.equal(one.body.data!.user, null);
     const direct = await postAsGateway(kamina, kamina.subgraphs.debts!.url, `query($r: [_Any!]!) { _entities(representations: $r) { ... on User { debts { id } } } }`, {
       r: [{ __typename: "User", id: pe }],

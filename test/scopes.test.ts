@@ -256,7 +256,7 @@ describe("field-level scopes through the gateway", () => {
 
   test("a receipt naming a consent of another client is refused, and nothing is written", async () => {
     const writer = new ReceiptWriter(kamina.gateway!.auth.prisma);
-    const forger = { kind: "client" as const, clientId: "of_someone_else", countries: ["MX" as const], consentVersion: "0", scopes: new Set<string>(), tokenId: "forged" };
+    const forger = { kind: "client" as const, environment: "live" as const, clientId: "of_someone_else", countries: ["MX" as const], consentVersion: "0", scopes: new Set<string>(), tokenId: "forged" };
     const consentId = claimsOf(wellnessOnlyToken).consent_id as string;
     await assert.rejects(writer.write({ requestId: "forged-receipt", viewer: forger, operationName: null }, [{ consentId, fields: ["User.wellness"] }]));
     const rows = await sql.query("SELECT 1 FROM audit_event WHERE request_id = 'forged-receipt'");

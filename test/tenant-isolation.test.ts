@@ -8,6 +8,7 @@ import pg from "pg";
 import { CLIENT_SCOPES, USER_SCOPES } from "../platform/auth/scopes.ts";
 import { createLogger } from "../platform/logger.ts";
 import { ServiceDatabase, type PrismaClient } from "../platform/database/database.ts";
+import { PairwiseIds } from "../platform/auth/pairwise-ids.ts";
 import { hashSecret } from "../platform/secret-hash.ts";
 import { startSubgraph, type RunningSubgraph } from "../subgraphs/shared/subgraph-server.ts";
 import { postAsGateway } from "../testkit/gateway-signature.ts";
@@ -150,6 +151,8 @@ describe("row-level security confines every statement to the request's tenants",
   describe("through the API: a client limited to MX", () => {
     let mxClient: Record<string, string>;
     let buggy: RunningSubgraph;
+    /** The client's own (pairwise) id for a person. */
+    const theirs = (person: string) => new PairwiseIds(seeded.kamina.gateway!.auth.config.tokens.pairwiseIdKey).external("rls_live_mx", "sandbox", person);
 
     before(async () => {
       const prisma = seeded.kamina.gateway!.auth.prisma;
@@ -175,12 +178,12 @@ describe("row-level security confines every statement to the request's tenants",
     test("users() lists its MX person and never the PE one it holds a (mis-recorded) consent of", async () => {
       const { body } = await postGraphQL(seeded.kamina.graphqlUrl, "{ users(first: 100) { totalCount edges { node { id country } } } }", {}, mxClient);
       const nodes = body.data!.users.edges.map((edge: { node: { id: string; country: string } }) => edge.node);
-      assert.deepEqual(nodes, [{ id: mxPerson, country: "MX" }]);
+      assert.deepEqual(nodes, [{ id: theirs(mxPerson), country: "MX" }], "in the client's pairwise ids");
       assert.equal(body.data!.users.totalCount, 1);
     });
 
     test("user(id:) and _entities for the PE person come back empty", async () => {
-      const one = await postGraphQL(seeded.kamina.graphqlUrl, "query ($id: ID!) { user(id: $id) { id wellness { score } } }", { id: pePerson }, mxClient);
+      const one = await postGraphQL(seeded.kamina.graphqlUrl, "query ($id: ID!) { user(id: $id) { id wellness { score } } }", { id: theirs(pePerson) }, mxClient);
       assert.equal(one.body.data?.user ?? null, null);
       const entities = await postAsGateway(
         seeded.kamina,
@@ -194,7 +197,7 @@ describe("row-level security confines every statement to the request's tenants",
     });
 
     test("REST: the PE person's debts are not found", async () => {
-      const response = await fetch(`${seeded.kamina.gateway!.origin}/v1/users/${pePerson}/debts`, { headers: mxClient });
+      const response = await fetch(`${seeded.kamina.gateway!.origin}/v1/debts?user_id=${theirs(pePerson)}`, { headers: mxClient });
       assert.ok(response.status === 404 || response.status === 403, `status ${response.status}`);
     });
 

@@ -44,7 +44,7 @@ export async function mintClientToken(databaseUrl: string, config: Config): Prom
     const { issuer } = await createAuthServices(prisma, config, createLogger("silent"));
     const client = await prisma.partnerClient.findUniqueOrThrow({ where: { id: DEMO_CLIENT_ID } });
     const { accessToken } = await issuer.issueClientToken({
-      clientId: client.id,
+      clientId: client.id, environment: "sandbox",
       countries: client.countries,
       scopes: [...client.allowedScopes, ...client.clientScopes],
     });

@@ -39,7 +39,7 @@ export async function mintConsentTokens(databaseUrl: string, config: Config, peo
     const tokens: string[] = [];
     for (const person of people) {
       const { accessToken } = await issuer.issueConsentToken({
-        clientId: client.id,
+        clientId: client.id, environment: "sandbox",
         userId: person.id,
         consentId: `cns_bench_${person.id}`,
         country: person.country,

@@ -6,6 +6,8 @@ import type { AuthServices } from "./services.ts";
 import { TokenGrants } from "./token-grants.ts";
 import { TokenRevocation } from "./token-revocation.ts";
 import type { RateLimits } from "../rate-limit/rate-limits.ts";
+import { ClientPersonIds } from "../pairwise/client-person-ids.ts";
+import { PairwiseIds } from "../../platform/auth/pairwise-ids.ts";
 
 /** The consent and token operations the REST routes expose, wired once per gateway. */
 export interface AuthApi {
@@ -20,6 +22,8 @@ export interface AuthApi {
   proofs: AuthServices["proofs"];
   /** Requests per client and consent prompts per person (rate-limit/). */
   rateLimits: RateLimits;
+  /** Each client's pairwise ids for people (issue 16, item 6). */
+  people: ClientPersonIds;
 }
 
 export function createAuthApi(services: AuthServices): AuthApi {
@@ -35,5 +39,6 @@ export function createAuthApi(services: AuthServices): AuthApi {
     appApiKey: config.appApiKey,
     proofs: services.proofs,
     rateLimits: services.rateLimits,
+    people: new ClientPersonIds(new PairwiseIds(config.tokens.pairwiseIdKey)),
   };
 }

@@ -49,7 +49,7 @@ export class ConsentService {
     await this.requireCurrentText(request.consentTextVersion);
     // The user must live in the tenant asked for: same answer whether absent or elsewhere.
     const user = await this.prisma.user.findFirst({ where: { id: request.userId, country: request.country }, select: { id: true } });
-    if (!user) throw new AuthError("NOT_FOUND", `No user ${request.userId} in ${request.country}`);
+    if (!user) throw new AuthError("NOT_FOUND", `No such person in ${request.country} for this client`);
 
     const now = new Date();
     const authorised = client.sandbox;

@@ -1,3 +1,4 @@
+import { PairwiseIds } from "../../platform/auth/pairwise-ids.ts";
 import type { Config } from "../../platform/config/config.ts";
 import type { Logger } from "../../platform/logger.ts";
 import type { PrismaClient } from "../../platform/database/database.ts";
@@ -38,7 +39,7 @@ export async function createAuthServices(prisma: PrismaClient, config: Config, l
     config,
     logger,
     keys,
-    issuer: new TokenIssuer(keys, config.tokens),
+    issuer: new TokenIssuer(keys, config.tokens, new PairwiseIds(config.tokens.pairwiseIdKey)),
     verifier: new TokenVerifier(prisma, config.tokens),
     proofs: {
       edge: true,

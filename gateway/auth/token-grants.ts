@@ -1,4 +1,5 @@
 import type { PartnerClient } from "../../generated/prisma/client.ts";
+import { environmentOf } from "../../platform/auth/pairwise-ids.ts";
 import type { Logger } from "../../platform/logger.ts";
 import type { PrismaClient } from "../../platform/database/database.ts";
 import { AuthError } from "./auth-error.ts";
@@ -52,7 +53,7 @@ export class TokenGrants {
     }
     if (consent.status !== "AUTHORISED") throw new AuthError("INVALID_GRANT", `Consent ${consent.id} is ${consent.status}`);
 
-    const access = await this.accessTokenFor(consent, jkt);
+    const access = await this.accessTokenFor(client, consent, jkt);
     const refreshToken = await this.prisma.$transaction(async (tx) => {
       // The row lock makes "once" hold when two exchanges race.
       const locked = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM consent WHERE id = ${consent.id} AND status = 'AUTHORISED' FOR UPDATE`;
@@ -87,7 +88,7 @@ export class TokenGrants {
     const consent = await this.consents.get({ kind: "client", clientId: client.id }, row.consentId);
     if (consent.status !== "AUTHORISED") throw new AuthError("INVALID_GRANT", `Consent ${consent.id} is ${consent.status}`);
 
-    const access = await this.accessTokenFor(consent, jkt);
+    const access = await this.accessTokenFor(client, consent, jkt);
     const next = await this.prisma.$transaction(async (tx) => {
       if (!(await this.refreshTokens.spend(tx, row.id))) return null;
       return this.refreshTokens.issue(tx, { consentId: consent.id, familyId: row.familyId, notAfter: consent.expiresAt, access, dpopJkt: row.dpopJkt });
@@ -104,7 +105,7 @@ export class TokenGrants {
     for (const scope of scopes) {
       if (!allowed.includes(scope)) throw new AuthError("FORBIDDEN", `Client ${client.id} may not ask for \`${scope}\``);
     }
-    const issued = await this.issuer.issueClientToken({ clientId: client.id, countries: client.countries, scopes, ...(jkt ? { jkt } : {}) });
+    const issued = await this.issuer.issueClientToken({ clientId: client.id, environment: environmentOf(client), countries: client.countries, scopes, ...(jkt ? { jkt } : {}) });
     return { accessToken: issued.accessToken, expiresIn: issued.expiresIn, scopes };
   }
 
@@ -117,9 +118,10 @@ export class TokenGrants {
     );
   }
 
-  private accessTokenFor(consent: ConsentRecord, jkt: string | undefined): Promise<IssuedAccessToken> {
+  private accessTokenFor(client: PartnerClient, consent: ConsentRecord, jkt: string | undefined): Promise<IssuedAccessToken> {
     return this.issuer.issueConsentToken({
       clientId: consent.clientId,
+      environment: environmentOf(client),
       userId: consent.userId,
       consentId: consent.id,
       country: consent.country,

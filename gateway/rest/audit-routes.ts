@@ -1,3 +1,4 @@
+import type { ShowPerson } from "../pairwise/client-person-ids.ts";
 import { z } from "zod";
 import type { AuditEvent } from "../../generated/prisma/client.ts";
 import { Country } from "../../generated/prisma/enums.ts";
@@ -74,11 +75,11 @@ export function addAuditRoutes(router: RestRoutes, api: AuthApi, services: AuthS
       limit: limit ?? DEFAULT_AUDIT_PAGE,
       cursor,
     });
-    sendJson(response, 200, { items: page.events.map(auditEventView), page: { next_cursor: page.nextCursor } });
+    sendJson(response, 200, { items: page.events.map((event) => auditEventView(event, api.people.showTo(client))), page: { next_cursor: page.nextCursor } });
   }, SPEC);
 }
 
-function auditEventView(event: AuditEvent) {
+function auditEventView(event: AuditEvent, show: ShowPerson) {
   return {
     event_id: event.id.toString(),
     at: event.at.toISOString(),
@@ -86,7 +87,7 @@ function auditEventView(event: AuditEvent) {
     request_id: event.requestId,
     client_id: event.clientId,
     consent_id: event.consentId,
-    user_external_id: event.userId,
+    user_external_id: event.userId === null ? null : show(event.userId),
     country: event.country,
     scopes: event.scopes,
     fields: event.fields,

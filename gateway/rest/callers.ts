@@ -1,3 +1,4 @@
+import { APP_SEES_OUR_IDS, type ShowPerson } from "../pairwise/client-person-ids.ts";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { PartnerClient } from "../../generated/prisma/client.ts";
 import type { AuthApi } from "../auth/auth-api.ts";
@@ -33,11 +34,11 @@ export function requireApp(api: AuthApi, request: IncomingMessage): void {
 }
 
 /** The app when it sends its key, otherwise a partner client. */
-export async function requireClientOrApp(api: AuthApi, request: IncomingMessage, response: ServerResponse): Promise<ConsentActor> {
+export async function requireClientOrApp(api: AuthApi, request: IncomingMessage, response: ServerResponse): Promise<{ actor: ConsentActor; show: ShowPerson }> {
   if (request.headers[APP_KEY_HEADER] !== undefined) {
     requireApp(api, request);
-    return { kind: "app" };
+    return { actor: { kind: "app" }, show: APP_SEES_OUR_IDS };
   }
   const client = await requireClient(api, request, response);
-  return { kind: "client", clientId: client.id };
+  return { actor: { kind: "client", clientId: client.id }, show: api.people.showTo(client) };
 }

@@ -7,6 +7,7 @@ import { DEFAULT_RECEIPT_PAGE, MAX_RECEIPT_PAGE } from "../auth/consent-receipts
 import type { ConsentRecord } from "../auth/consent-service.ts";
 import { meterOf } from "../rate-limit/request-meter.ts";
 import { requireApp, requireClient, requireClientOrApp } from "./callers.ts";
+import { APP_SEES_OUR_IDS, type ShowPerson } from "../pairwise/client-person-ids.ts";
 import { RestError } from "./envelope.ts";
 import { pageLimit } from "./query-params.ts";
 import { parseInput, readBody } from "./request-body.ts";
@@ -162,12 +163,15 @@ export function addConsentRoutes(router: RestRoutes, api: AuthApi): void {
     const client = await requireClient(api, request, response);
     const body = parseInput(consentRequest, await readBody(request));
     if (body.client_id !== client.id) throw new RestError("BAD_USER_INPUT", `\`client_id\` must be the client that authenticates (${client.id})`);
+    // The person as this client knows them: its pairwise id for them (sandbox: our id too).
+    const userId = api.people.ours(client, body.user_external_id);
+    if (userId === undefined) throw new RestError("NOT_FOUND", `No person ${body.user_external_id} for client ${client.id}`);
     // Each request of a live client is a prompt in the person's app: a few per person and window.
-    await api.rateLimits.countConsentPrompt(meterOf(request), client, body.user_external_id);
+    await api.rateLimits.countConsentPrompt(meterOf(request), client, userId);
     // RFC 9449 §5: a valid `DPoP` proof binds the tokens a sandbox consent brings at once.
     const jkt = await proofKey(api, request);
     const consent = await api.consents.request(client, {
-      userId: body.user_external_id,
+      userId,
       scopes: body.scopes,
       country: body.country,
       consentTextVersion: body.consent_text_version,
@@ -189,26 +193,26 @@ export function addConsentRoutes(router: RestRoutes, api: AuthApi): void {
   }, SPECS.ask);
 
   router.add("GET", "/v1/consents/:id", async (request, response, params) => {
-    const actor = await requireClientOrApp(api, request, response);
-    sendJson(response, 200, consentView(await api.consents.get(actor, params.id!)));
+    const { actor, show } = await requireClientOrApp(api, request, response);
+    sendJson(response, 200, consentView(await api.consents.get(actor, params.id!), show));
   }, SPECS.read);
 
   router.add("DELETE", "/v1/consents/:id", async (request, response, params, _info, query) => {
-    const actor = await requireClientOrApp(api, request, response);
+    const { actor, show } = await requireClientOrApp(api, request, response);
     const body = await readBody(request);
     const { reason } = body.reason === undefined ? query() : parseInput(reasonBody, body);
-    sendJson(response, 200, consentView(await api.consents.revoke(actor, params.id!, reason ?? null)));
+    sendJson(response, 200, consentView(await api.consents.revoke(actor, params.id!, reason ?? null), show));
   }, SPECS.revoke);
 
   router.add("POST", "/v1/consents/:id/authorise", async (request, response, params) => {
     requireApp(api, request);
-    sendJson(response, 200, consentView(await api.consents.authorise(params.id!)));
+    sendJson(response, 200, consentView(await api.consents.authorise(params.id!), APP_SEES_OUR_IDS));
   }, SPECS.authorise);
 
   router.add("POST", "/v1/consents/:id/reject", async (request, response, params) => {
     requireApp(api, request);
     const { reason } = parseInput(reasonBody, await readBody(request));
-    sendJson(response, 200, consentView(await api.consents.reject(params.id!, reason)));
+    sendJson(response, 200, consentView(await api.consents.reject(params.id!, reason), APP_SEES_OUR_IDS));
   }, SPECS.reject);
 
   router.add("GET", "/v1/consents/:id/receipts", async (request, response, params, _info, query) => {
@@ -216,15 +220,15 @@ export function addConsentRoutes(router: RestRoutes, api: AuthApi): void {
     const { limit, cursor } = query();
     const consent = await api.consents.get({ kind: "client", clientId: client.id }, params.id!);
     const page = await api.receipts.list(consent.id, { limit: limit ?? DEFAULT_RECEIPT_PAGE, cursor });
-    sendJson(response, 200, { items: page.receipts.map(receiptView), page: { next_cursor: page.nextCursor } });
+    sendJson(response, 200, { items: page.receipts.map((receipt) => receiptView(receipt, api.people.showTo(client))), page: { next_cursor: page.nextCursor } });
   }, SPECS.receipts);
 }
 
-function consentView(consent: ConsentRecord) {
+function consentView(consent: ConsentRecord, show: ShowPerson) {
   return {
     consent_id: consent.id,
     client_id: consent.clientId,
-    user_external_id: consent.userId,
+    user_external_id: show(consent.userId),
     country: consent.country,
     status: consent.status,
     scopes: consent.scopes,
@@ -239,13 +243,13 @@ function consentView(consent: ConsentRecord) {
   };
 }
 
-function receiptView(receipt: AuditEvent) {
+function receiptView(receipt: AuditEvent, show: ShowPerson) {
   return {
     receipt_id: receipt.id.toString(),
     at: receipt.at.toISOString(),
     request_id: receipt.requestId,
     client_id: receipt.clientId,
-    user_external_id: receipt.userId,
+    user_external_id: receipt.userId === null ? null : show(receipt.userId),
     consent_id: receipt.consentId,
     country: receipt.country,
     scopes: receipt.scopes,

@@ -9,6 +9,8 @@ import { PRODUCTS, UsageCounter } from "../../platform/metering/usage-counter.ts
 import type { GatewayContext } from "../context.ts";
 import { nullRemovedFields, OperationFilter, unauthorizedErrors, type FilteredOperation } from "./operation-filter.ts";
 import { ReceiptCollector, ReceiptWriter } from "./receipts.ts";
+import type { GraphQLPersonIds } from "../pairwise/graphql-person-ids.ts";
+import { print } from "graphql";
 import { readSupergraphSecurity, type SupergraphSecurity } from "./supergraph-rules.ts";
 
 type GatewayInterface = ApolloServerOptionsWithGateway<GatewayContext>["gateway"];
@@ -25,6 +27,8 @@ export interface ScopedGatewayOptions {
   logger: Logger;
   /** False only under UNSAFE_DISABLE_SCOPE_ENFORCEMENT (benchmarks): no field filtering, no receipts. */
   enforce: boolean;
+  /** Translates person ids between the client's pairwise ones and ours. */
+  personIds: GraphQLPersonIds;
   /** Filtered operations kept, per operation and set of scopes. */
   filterCacheSize?: number;
 }
@@ -69,9 +73,28 @@ export class ScopedGateway implements GatewayInterface {
 
   async load(options: Parameters<GatewayInterface["load"]>[0]) {
     const { schema, executor } = await this.inner.load(options);
-    if (!this.options.enforce) return { executor };
-    const filter = new OperationFilter(schema, this.security.fieldRules, this.security.argumentRules);
-    return { executor: (requestContext: GatewayRequestContext) => this.execute(requestContext, executor, filter) };
+    let scoped: GatewayExecutor = executor;
+    if (this.options.enforce) {
+      const filter = new OperationFilter(schema, this.security.fieldRules, this.security.argumentRules);
+      scoped = (requestContext: GatewayRequestContext) => this.execute(requestContext, executor, filter);
+    }
+    return { executor: (requestContext: GatewayRequestContext) => this.withPairwiseIds(requestContext, scoped) };
+  }
+
+  /** The client's pairwise person ids in, ours inside, the client's out (graphql-person-ids.ts). */
+  private async withPairwiseIds(requestContext: GatewayRequestContext, executor: GatewayExecutor): Promise<GatewayResult> {
+    const viewer = (requestContext.context as GatewayContext).viewer;
+    const { personIds } = this.options;
+    const translation = personIds.translateArguments(requestContext.schema, requestContext.document, requestContext.request.variables, viewer);
+    const queryHash = translation.documentChanged ? createHash("sha256").update(requestContext.queryHash).update("\u0000persons\u0000").update(print(translation.document)).digest("hex") : requestContext.queryHash;
+    const result = await executor({
+      ...requestContext,
+      document: translation.document,
+      queryHash,
+      request: { ...requestContext.request, ...(translation.variables ? { variables: translation.variables } : {}) },
+    });
+    if (result.data) personIds.translateResult(requestContext.schema, requestContext.document, requestContext.operationName, result.data, viewer);
+    return result;
   }
 
   stop(): Promise<void> {

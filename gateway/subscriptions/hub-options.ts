@@ -1,3 +1,4 @@
+import type { GraphQLPersonIds } from "../pairwise/graphql-person-ids.ts";
 import type { GraphQLDataSource } from "@apollo/gateway";
 import type { EventFeed } from "../../realtime/events/event-feed.ts";
 import type { createErrorFormatter } from "../../platform/http/format-error.ts";
@@ -16,6 +17,8 @@ export interface HubOptions {
   verifier: TokenVerifier;
   logger: Logger;
   formatError: ReturnType<typeof createErrorFormatter>;
+  /** Person ids as each subscriber's client sees them (issue 16, item 6). */
+  personIds: GraphQLPersonIds;
   /** Results waiting for one subscriber before it is closed as too slow. */
   maxQueuedPerSubscriber?: number;
   /** Unsent bytes on one socket before it is closed as too slow. */

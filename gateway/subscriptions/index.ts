@@ -1,3 +1,5 @@
+import { GraphQLPersonIds } from "../pairwise/graphql-person-ids.ts";
+import { PairwiseIds } from "../../platform/auth/pairwise-ids.ts";
 import type { Server } from "node:http";
 import type { Config, SubgraphName } from "../../platform/config/config.ts";
 import { createEventBus } from "../../realtime/events/create-event-bus.ts";
@@ -53,6 +55,7 @@ export async function startSubscriptions(options: SubscriptionsOptions): Promise
     verifier: options.verifier,
     logger,
     formatError: options.formatError,
+    personIds: new GraphQLPersonIds(new PairwiseIds(config.tokens.pairwiseIdKey)),
     maxQueuedPerSubscriber: config.realtime.subscriberQueue,
   });
   const server = attachSubscriptionServer({

@@ -70,6 +70,8 @@ export class SubscriptionHub implements StreamHost {
     if (streamArgs instanceof GraphQLError) return errorResult(streamArgs);
 
     const { viewer } = connection;
+    // `userId` is the client's pairwise id for the person; the stream filters on ours.
+    if (streamArgs.userId !== undefined) streamArgs.userId = this.options.personIds.inbound(viewer, streamArgs.userId);
     if (viewer.kind === "consent" && streamArgs.userId !== undefined && streamArgs.userId !== viewer.userId) {
       return errorResult(graphQLError("FORBIDDEN", "A consent token sees only the alerts of the person who gave the consent; leave `userId` out or use theirs"));
     }
@@ -104,7 +106,7 @@ export class SubscriptionHub implements StreamHost {
       stream = new SharedStream(this, key, plan, connection, variables, args.operationName ?? null, streamArgs);
       this.streams.set(key, stream);
     }
-    return stream.join(connection);
+    return withClientIds(stream.join(connection), (data) => this.options.personIds.translateResult(planner.apiSchema, args.document, args.operationName, data, viewer));
   }
 
   /** @internal */
@@ -186,4 +188,27 @@ function printOnce(document: DocumentNode): string {
   let text = printedDocuments.get(document);
   if (text === undefined) printedDocuments.set(document, (text = print(document)));
   return text;
+}
+
+/**
+ * Each result as the subscriber's client sees it: `User.id` in its pairwise ids. A copy, since a
+ * stream's results may be shared.
+ */
+function withClientIds(
+  results: AsyncIterableIterator<ExecutionResult>,
+  translate: (data: Record<string, unknown>) => void,
+): AsyncIterableIterator<ExecutionResult> {
+  return {
+    async next() {
+      const next = await results.next();
+      if (next.done || !next.value.data) return next;
+      const data = structuredClone(next.value.data) as Record<string, unknown>;
+      translate(data);
+      return { value: { ...next.value, data }, done: false };
+    },
+    return: () => results.return?.() ?? Promise.resolve({ value: undefined, done: true }),
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
 }

@@ -12,6 +12,7 @@ import { parseScopeClaim } from "./scopes.ts";
 import { StatementBatcher } from "../database/statement-batcher.ts";
 import { TokenCheckSeal, type CheckedState } from "./token-check-seal.ts";
 import type { Viewer } from "./viewer.ts";
+import { PairwiseIds, type Environment } from "./pairwise-ids.ts";
 import { tokenChallenge } from "./www-authenticate.ts";
 import { queryRows } from "../database/prepared-reads.ts";
 
@@ -49,6 +50,8 @@ export interface TokenSettings {
   keyEncryptionKey?: Uint8Array;
   /** KEY_ENCRYPTION_KEY_PREVIOUS: during a KEK rotation, still unwraps the data keys of encryption at rest. */
   previousKeyEncryptionKeys?: readonly Uint8Array[];
+  /** Reads a consent token's `sub`, the person's pairwise id for the client (pairwise-ids.ts). */
+  pairwiseIdKey?: Uint8Array;
 }
 
 /** Claims kamina-graph puts in an access token beside the registered ones. */
@@ -59,6 +62,8 @@ export interface AccessTokenClaims extends JWTPayload {
   consent_id?: string;
   country?: Country;
   countries?: Country[];
+  /** The client's environment: which pairwise ids it is given (`sub` of a consent token is one). */
+  env?: Environment;
   /** RFC 9449: the thumbprint of the DPoP key the token is bound to. */
   cnf?: { jkt: string };
 }
@@ -110,6 +115,7 @@ export class TokenVerifier {
    */
   private readonly consentStates = new StatementBatcher<ConsentTokenRef, ConsentTokenState | undefined>((tokens) => readConsentTokenStates(this.prisma, tokens));
   private readonly seals: TokenCheckSeal | undefined;
+  private readonly pairwise: PairwiseIds | undefined;
 
   constructor(
     private readonly prisma: PrismaClient,
@@ -118,6 +124,7 @@ export class TokenVerifier {
     this.keys = new PublicKeyStore(prisma);
     this.verified = verifiedTokensFor(settings);
     this.seals = settings.keyEncryptionKey ? new TokenCheckSeal(settings.keyEncryptionKey) : undefined;
+    this.pairwise = settings.pairwiseIdKey ? new PairwiseIds(settings.pairwiseIdKey) : undefined;
   }
 
   /** The gateway's seal of a token it has just checked, for the subgraphs it calls (undefined: none configured). */
@@ -139,10 +146,22 @@ export class TokenVerifier {
     if (!match?.[1] || !match[2]) throw new AuthenticationError("Authorization must be `Bearer <access token>` or `DPoP <access token>`");
     const scheme = match[1].toLowerCase() === "dpop" ? "DPoP" : "Bearer";
     const token = match[2];
-    const claims = await this.verifySignature(token);
+    const claims = this.withOurSubject(await this.verifySignature(token));
     const sealed = gatewaySeal === undefined ? undefined : this.seals?.open(gatewaySeal, claims.jti!);
     const viewer = viewerFrom(claims, sealed ?? (await this.checkState(claims)));
     return { viewer, claims, token, scheme };
+  }
+
+  /**
+   * A consent token's `sub` is the person's pairwise id for its client (pairwise-ids.ts); inside,
+   * the person is our id. A `sub` that is not this client's id for anyone is not a valid token.
+   */
+  private withOurSubject(claims: AccessTokenClaims): AccessTokenClaims {
+    if (claims.token_use !== "consent" || claims.env === undefined || !claims.sub) return claims;
+    if (!this.pairwise) throw new AuthenticationError("The token is not valid");
+    const sub = this.pairwise.internal(claims.client_id, claims.env, claims.sub);
+    if (sub === undefined) throw new AuthenticationError("The token is not valid");
+    return { ...claims, sub };
   }
 
   private async verifySignature(token: string): Promise<AccessTokenClaims> {
@@ -236,6 +255,7 @@ function viewerFrom(claims: AccessTokenClaims, state: CheckedState): Viewer {
       userId: claims.sub,
       consentId: claims.consent_id,
       country: claims.country,
+      environment: claims.env ?? "live",
       scopes: parseScopeClaim(claims.scope),
       tokenId,
     };
@@ -247,6 +267,7 @@ function viewerFrom(claims: AccessTokenClaims, state: CheckedState): Viewer {
       clientId: claims.client_id,
       countries: state.countries,
       consentVersion: state.consentVersion,
+      environment: claims.env ?? "live",
       scopes: parseScopeClaim(claims.scope),
       tokenId,
     };

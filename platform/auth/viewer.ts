@@ -1,4 +1,5 @@
 import type { Country } from "../../generated/prisma/enums.ts";
+import type { Environment } from "./pairwise-ids.ts";
 
 /**
  * Who is asking, from a verified token.
@@ -13,6 +14,8 @@ export type Viewer =
       userId: string;
       consentId: string;
       country: Country;
+      /** The client's environment (the token's `env`): with the client, which pairwise ids it is shown. */
+      environment: Environment;
       scopes: ReadonlySet<string>;
       tokenId: string;
     }
@@ -22,6 +25,7 @@ export type Viewer =
       countries: readonly Country[];
       /** The client's consent version read with the token (see ConsentGrants). */
       consentVersion: string;
+      environment: Environment;
       /** Per-client scopes, plus the user scopes this client may ask for (each person's consent narrows them). */
       scopes: ReadonlySet<string>;
       tokenId: string;

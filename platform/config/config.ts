@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import { z } from "zod";
+import { pairwiseSecret } from "../auth/pairwise-ids.ts";
 import { checkSecrets, LOCAL_KEY_ENCRYPTION_KEY, refusalMessage } from "./secret-policy.ts";
 import { realtimeConfigSchema, toRealtimeConfig, type RealtimeConfig } from "./realtime-config.ts";
 import { limitsConfigSchema, toLimitsConfig, type LimitsConfig } from "./limits-config.ts";
@@ -44,6 +45,10 @@ const environment = z.object({
   KEY_ENCRYPTION_KEY_PREVIOUS: z
     .string()
     .regex(/^[A-Za-z0-9_-]{43}(,[A-Za-z0-9_-]{43})*$/, "must be one or more 32-byte keys, base64url-encoded (43 characters), comma-separated")
+    .optional(),
+  PAIRWISE_ID_KEY: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{43}$/, "must be 32 bytes, base64url-encoded (43 characters)")
     .optional(),
   APP_API_KEY: z.string().min(16).default("kamina-app-local-key"),
   PUBLIC_URL: z
@@ -103,6 +108,8 @@ export interface Config {
     previousKeyEncryptionKeys: Uint8Array[];
     /** True when no KEY_ENCRYPTION_KEY was given and the local development key is in use. */
     usingLocalKeyEncryptionKey: boolean;
+    /** Derives each client's pairwise person ids (PAIRWISE_ID_KEY, else derived from the key-encryption key; platform/auth/pairwise-ids.ts). */
+    pairwiseIdKey: Uint8Array;
   };
   /** Authenticates the Kamina app's calls that stand in for the person (authorising a consent). */
   appApiKey: string;
@@ -198,6 +205,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       refreshTtlSeconds: values.REFRESH_TOKEN_TTL_SECONDS,
       keyEncryptionKey: values.KEY_ENCRYPTION_KEY ? Buffer.from(values.KEY_ENCRYPTION_KEY, "base64url") : LOCAL_KEY_ENCRYPTION_KEY,
       usingLocalKeyEncryptionKey: !values.KEY_ENCRYPTION_KEY,
+      pairwiseIdKey: pairwiseSecret(
+        values.PAIRWISE_ID_KEY ? Buffer.from(values.PAIRWISE_ID_KEY, "base64url") : undefined,
+        values.KEY_ENCRYPTION_KEY ? Buffer.from(values.KEY_ENCRYPTION_KEY, "base64url") : LOCAL_KEY_ENCRYPTION_KEY,
+      ),
       previousKeyEncryptionKeys: (values.KEY_ENCRYPTION_KEY_PREVIOUS ?? "").split(",").filter(Boolean).map((key) => Buffer.from(key, "base64url")),
     },
     appApiKey: values.APP_API_KEY,

@@ -1,3 +1,4 @@
+import { environmentOf, type PairwiseIds } from "../../platform/auth/pairwise-ids.ts";
 import { randomUUID } from "node:crypto";
 import type { ExportJob } from "../../generated/prisma/client.ts";
 import type { PrismaClient } from "../../platform/database/database.ts";
@@ -16,6 +17,8 @@ export interface ExportWorkerOptions {
   leaseMs?: number;
   /** People read per statement (default 1000). */
   batchSize?: number;
+  /** Each client's pairwise person ids: the `user_id` of a row is the exporting client's (issue 16, item 6). */
+  pairwiseIds: PairwiseIds;
 }
 
 /**
@@ -88,7 +91,7 @@ export class ExportWorker {
     const fileKey = `${job.id}.${job.attempts}.${format}`;
     let written = false;
     try {
-      const client = await this.prisma.partnerClient.findUnique({ where: { id: job.clientId }, select: { status: true, countries: true } });
+      const client = await this.prisma.partnerClient.findUnique({ where: { id: job.clientId }, select: { status: true, countries: true, sandbox: true } });
       if (!client || client.status !== "ACTIVE") {
         await this.jobs.fail(job.id, this.owner, "The client is not active");
         return;
@@ -101,7 +104,7 @@ export class ExportWorker {
           yield row;
         }
       };
-      const source = wellnessExportRows(this.prisma, { id: job.id, clientId: job.clientId, countries: client.countries, scopes: job.scopes }, { batchSize: this.options.batchSize ?? 1000, signal });
+      const source = wellnessExportRows(this.prisma, this.options.pairwiseIds, { id: job.id, clientId: job.clientId, countries: client.countries, scopes: job.scopes, environment: environmentOf(client) }, { batchSize: this.options.batchSize ?? 1000, signal });
       const { bytes } = await this.storage.write(fileKey, exportFile(counted(source), format), { signal });
       written = true;
       const recorded = await this.jobs.succeed(job.id, this.owner, { rows, bytes, fileKey, expiresAt: new Date(Date.now() + this.options.retentionMs) });

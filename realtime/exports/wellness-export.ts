@@ -1,3 +1,4 @@
+import type { Environment, PairwiseIds } from "../../platform/auth/pairwise-ids.ts";
 import { Readable, Transform } from "node:stream";
 import { stringify } from "csv-stringify";
 import type { Country } from "../../generated/prisma/enums.ts";
@@ -36,6 +37,8 @@ export interface WellnessExportJob {
   countries: readonly Country[];
   /** The user scopes of the token that asked; each person's consent narrows them. */
   scopes: readonly string[];
+  /** The client's environment: with the client, which pairwise id each row's `user_id` is. */
+  environment: Environment;
 }
 
 interface BatchRow {
@@ -59,7 +62,7 @@ interface BatchRow {
  * Before a batch's rows are handed on, one statement writes its consent receipts (one per
  * consent, with the fields read under it), so no row leaves without its receipt.
  */
-export async function* wellnessExportRows(prisma: PrismaClient, job: WellnessExportJob, options: { batchSize?: number; signal?: AbortSignal } = {}): AsyncGenerator<WellnessExportRow> {
+export async function* wellnessExportRows(prisma: PrismaClient, people: PairwiseIds, job: WellnessExportJob, options: { batchSize?: number; signal?: AbortSignal } = {}): AsyncGenerator<WellnessExportRow> {
   const batchSize = options.batchSize ?? 1000;
   const wellness = job.scopes.includes("wellness.read");
   const debts = job.scopes.includes("debts.read");
@@ -96,15 +99,15 @@ export async function* wellnessExportRows(prisma: PrismaClient, job: WellnessExp
       ORDER BY p.user_id`;
     if (rows.length === 0) return;
     await writeReceipts(prisma, job, rows);
-    for (const row of rows) yield toExportRow(row);
+    for (const row of rows) yield toExportRow(row, people.external(job.clientId, job.environment, row.userId));
     if (rows.length < batchSize) return;
     after = rows.at(-1)!.userId;
   }
 }
 
-function toExportRow(row: BatchRow): WellnessExportRow {
+function toExportRow(row: BatchRow, userId: string): WellnessExportRow {
   return {
-    user_id: row.userId,
+    user_id: userId,
     country: row.country,
     wellness_score: row.score,
     wellness_band: row.band?.toLowerCase() ?? null,

@@ -1,3 +1,4 @@
+import { environmentOf, PairwiseIds, pairwiseSecret } from "../../platform/auth/pairwise-ids.ts";
 import { alertWebhookBody, messageId } from "../../domain/alerts/alert-event.ts";
 import type { Severity } from "../../generated/prisma/enums.ts";
 import { consentCovers } from "../../platform/auth/consent-coverage.ts";
@@ -73,6 +74,8 @@ export class WebhookDispatcher {
   private readonly inFlight = new Set<Promise<void>>();
   private readonly agents = new WebhookAgents();
 
+  private readonly people: PairwiseIds;
+
   constructor(
     private readonly prisma: PrismaClient,
     private readonly settings: WebhookSettings,
@@ -80,8 +83,11 @@ export class WebhookDispatcher {
     private readonly logger: Logger,
     /** How endpoint host names are resolved at each send (tests stand in a DNS of their own). */
     private readonly resolve: Resolver = systemResolver,
+    /** Each client's pairwise person ids (PAIRWISE_ID_KEY); derived from the key-encryption key when not given, as configuration does. */
+    pairwiseIds?: PairwiseIds,
   ) {
     this.box = new SecretBox(keyEncryptionKey);
+    this.people = pairwiseIds ?? new PairwiseIds(pairwiseSecret(undefined, keyEncryptionKey));
     this.limiter = new EndpointRateLimit(prisma, settings.ratePerSecond);
   }
 
@@ -156,7 +162,8 @@ export class WebhookDispatcher {
         id: context.alertId,
         type: context.alertType,
         severity: context.severity,
-        userId: context.userId,
+        // The person as this endpoint's client knows them (issue 16, item 6).
+        userId: this.people.external(context.clientId, environmentOf(context), context.userId),
         riskBand: context.riskBand,
         contributingFactors: context.contributingFactors ?? [],
         suggestedAction: context.suggestedAction ?? "",

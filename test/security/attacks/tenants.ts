@@ -2,11 +2,14 @@
 // another country must stay out of its reach on every path; underneath, the application role
 // bound to MX must not read or write another country's rows whatever SQL it sends.
 import pg from "pg";
+import { PairwiseIds } from "../../../platform/auth/pairwise-ids.ts";
 import { bearer } from "../../../testkit/tokens.ts";
 import { dataOf, type Attack, type Outcome } from "../attack.ts";
 import type { SecurityContext } from "../context.ts";
 
 const asLive = (ctx: SecurityContext) => bearer(ctx.tokens.live);
+/** The other country's person under the id the live client would have for them (its pairwise id). */
+const otherAsLiveSees = (ctx: SecurityContext) => new PairwiseIds(ctx.kamina.gateway!.auth.config.tokens.pairwiseIdKey).external(ctx.clients.live.id, "live", ctx.people.otherCountry);
 
 /** Runs `statement` on a connection of the application role bound to MX, as the subgraphs bind theirs. */
 async function asMxApp(ctx: SecurityContext, statement: string, values: unknown[]): Promise<Outcome> {
@@ -36,14 +39,14 @@ export const attacks: Attack[] = [
     id: "tenants/user-of-another-country",
     class: "tenants",
     description: "the MX-only live client reads user(id:) of a person in another country",
-    run: (ctx) => ctx.gql(ctx.graphqlUrl, "query ($id: ID!) { user(id: $id) { id country debts { balance } } }", { id: ctx.people.otherCountry }, asLive(ctx)),
+    run: (ctx) => ctx.gql(ctx.graphqlUrl, "query ($id: ID!) { user(id: $id) { id country debts { balance } } }", { id: otherAsLiveSees(ctx) }, asLive(ctx)),
     expect: { status: 200, code: null, means: "200, user null: a person of another tenant does not exist for it", check: (o) => ((dataOf(o) as { user?: unknown } | null)?.user == null ? undefined : `user came back: ${JSON.stringify(dataOf(o))}`) },
   },
   {
     id: "tenants/rest-debts-of-another-country",
     class: "tenants",
-    description: "the MX-only live client reads GET /v1/users/{other country's person}/debts",
-    run: (ctx) => ctx.rest("GET", `/v1/users/${ctx.people.otherCountry}/debts`, { headers: asLive(ctx) }),
+    description: "the MX-only live client reads GET /v1/debts?user_id={the other country's person}",
+    run: (ctx) => ctx.rest("GET", `/v1/debts?user_id=${otherAsLiveSees(ctx)}`, { headers: asLive(ctx) }),
     expect: { status: 404, code: "NOT_FOUND", means: "404: no such person for this client" },
   },
   {
