@@ -24,6 +24,9 @@ import { createRestRoutes } from "./rest/router.ts";
 import { SubgraphDataSource } from "./subgraph-data-source.ts";
 import { GatewaySignature } from "../platform/auth/gateway-signature.ts";
 import { startSubscriptions, type RunningSubscriptions } from "./subscriptions/index.ts";
+import { operationMetricsPlugin } from "../platform/observability/operation-metrics-plugin.ts";
+import { countSubscriptions } from "../platform/observability/metrics.ts";
+import { databaseReadiness } from "../platform/database/readiness.ts";
 
 export interface GatewayOptions {
   config: Config;
@@ -46,6 +49,8 @@ export interface RunningGateway {
   auth: AuthServices;
   /** graphql-ws subscriptions on the same /graphql. */
   subscriptions: RunningSubscriptions;
+  /** Whether its database answers (/readyz). */
+  ready(): Promise<boolean>;
   stop(): Promise<void>;
 }
 
@@ -91,6 +96,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     // Answers are no-store (personal data): no cache hints to compute.
     plugins: [
       ApolloServerPluginCacheControlDisabled(),
+      // Per-operation counts, errors and latency, and the operation on the trace (off: nothing).
+      operationMetricsPlugin<GatewayContext>(),
       // GET /graphql in a browser: Apollo Sandbox, telemetry off (GET / is our own page).
       sandboxLandingPage<GatewayContext>(),
       operationLimitsPlugin(options.config.limits.graphql, { onCost: costCharger(rateLimits) }),
@@ -107,6 +114,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     ...graphQLLimitOptions(options.config.limits.graphql),
   });
   let ready = false;
+  const readiness = databaseReadiness(prisma);
   await apollo.start();
   ready = true;
   const http = await startGraphQLHttpServer({
@@ -116,6 +124,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     logger,
     limits: options.config.limits.http,
     ready: () => ready,
+    readiness,
     security,
     routes: withLandingPage(createRestRoutes(auth, apollo, options.importer)),
     context: async ({ requestId, request, graphql }) => {
@@ -139,13 +148,16 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     logger,
     trustedDocuments,
   });
+  const uncountSubscriptions = countSubscriptions(() => subscriptions.hub.size.subscribers);
   return {
     url: `${http.origin}/graphql`,
     origin: http.origin,
     auth,
     subscriptions,
+    ready: readiness,
     async stop() {
       ready = false;
+      uncountSubscriptions();
       await subscriptions.stop();
       await http.close();
       await apollo.stop();

@@ -8,6 +8,8 @@ import { TOKEN_CHECK_HEADER } from "../platform/auth/token-check-seal.ts";
 import type { GatewayContext } from "./context.ts";
 import { InflightFetches } from "./inflight-fetches.ts";
 import { SubgraphTimeout, SubgraphTransport, type SubgraphAnswer } from "./subgraph-transport.ts";
+import { inClientSpan } from "../platform/observability/tracing.ts";
+import { activeMetrics } from "../platform/observability/metrics.ts";
 
 /**
  * Sends subgraph fetches through SubgraphTransport (node:http on keep-alive connections, or
@@ -53,8 +55,28 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     }) as Fetcher;
   }
 
-  private async send(target: string, method: string, init: Record<string, string>, body: string): Promise<SubgraphAnswer> {
-    const headers = { ...init, [GATEWAY_SIGNATURE_HEADER]: this.signature.sign({ method, target, body }) };
+  /**
+   * One client span per fetch sent (a shared fetch is one span, under the request that sent it),
+   * whose traceparent the subgraph continues; and its latency per subgraph when metrics are kept.
+   */
+  private send(target: string, method: string, init: Record<string, string>, body: string): Promise<SubgraphAnswer> {
+    return inClientSpan(`subgraph ${this.serviceName}`, { "kamina.subgraph": this.serviceName, "http.request.method": method }, async (traceHeaders) => {
+      const metrics = activeMetrics();
+      if (!metrics) return this.sendSigned(target, method, init, body, traceHeaders);
+      const started = performance.now();
+      let outcome = "unavailable";
+      try {
+        const answer = await this.sendSigned(target, method, init, body, traceHeaders);
+        outcome = answer.status < 400 ? "ok" : "error";
+        return answer;
+      } finally {
+        metrics.subgraphFetchDuration.observe({ subgraph: this.serviceName, outcome }, (performance.now() - started) / 1000);
+      }
+    });
+  }
+
+  private async sendSigned(target: string, method: string, init: Record<string, string>, body: string, traceHeaders: Record<string, string>): Promise<SubgraphAnswer> {
+    const headers = { ...init, ...traceHeaders, [GATEWAY_SIGNATURE_HEADER]: this.signature.sign({ method, target, body }) };
     const answer = await this.transport.send(target, method, headers, body);
     const contentType = answer.headers.find(([name]) => name.toLowerCase() === "content-type")?.[1];
     // A 401 here is a subgraph with another KEY_ENCRYPTION_KEY (the subgraph logs why): the fields it owns are unavailable, not the caller's token.

@@ -1,4 +1,5 @@
 import { pino, type DestinationStream, type Logger } from "pino";
+import { activeTraceIds } from "./observability/tracing.ts";
 
 export type { Logger };
 
@@ -60,6 +61,8 @@ export const REDACTED_PATHS: readonly string[] = [
 
 /** Structured logs; never log tokens, secrets or personal data (REDACTED_PATHS catch what slips). */
 export function createLogger(level: string, name = "kamina-graph", destination?: DestinationStream): Logger {
-  const options = { name, level, redact: { paths: [...REDACTED_PATHS], censor: "[redacted]" } };
+  // trace_id and span_id on every line written inside a traced request. A fresh object each time:
+  // pino merges the line's own fields into what the mixin returns.
+  const options = { name, level, redact: { paths: [...REDACTED_PATHS], censor: "[redacted]" }, mixin: () => activeTraceIds() ?? {} };
   return destination ? pino(options, destination) : pino(options);
 }

@@ -33,6 +33,8 @@ export interface RunningKamina {
   database: DatabaseTarget;
   /** The realtime workers, when this process runs them. */
   realtime: RunningRealtimeWorkers | undefined;
+  /** Every piece in this process reaches its database (the metrics port's /readyz). */
+  ready(): Promise<boolean>;
   stop(): Promise<void>;
 }
 
@@ -61,6 +63,10 @@ export async function startKamina(options: StartOptions): Promise<RunningKamina>
     subgraphs: {},
     database,
     realtime: undefined,
+    async ready() {
+      const pieces = [running.gateway, running.realtime, ...Object.values(running.subgraphs)].filter((piece) => piece !== undefined);
+      return (await Promise.all(pieces.map((piece) => piece.ready()))).every(Boolean);
+    },
     async stop() {
       await running.realtime?.stop();
       await running.gateway?.stop();

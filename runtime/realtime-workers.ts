@@ -11,10 +11,14 @@ import { DailyBatch } from "./daily-batch.ts";
 import { ExportWorker } from "../realtime/exports/export-worker.ts";
 import { createExportStorage } from "../realtime/exports/export-storage.ts";
 import { RetentionPurge, RetentionWorker } from "../realtime/retention/retention-purge.ts";
+import { databaseReadiness } from "../platform/database/readiness.ts";
+import { reportOutboxBacklog } from "../platform/observability/metrics.ts";
 
 export interface RunningRealtimeWorkers {
   relay: OutboxRelay;
   dispatcher: WebhookDispatcher;
+  /** Whether its database answers (/readyz on the metrics port). */
+  ready(): Promise<boolean>;
   stop(): Promise<void>;
 }
 
@@ -53,6 +57,13 @@ export async function startRealtimeWorkers(config: Config, database: DatabaseTar
   // The daily diagnosis and prevention batch at DAILY_BATCH_HOUR (UTC): once across all instances.
   const { hourUtc, batchSize, checkEveryMs } = config.realtime.dailyBatch;
   const dailyBatch = hourUtc === null ? undefined : new DailyBatch(prisma, log, { hourUtc, batchSize, checkEveryMs });
+  // kamina_outbox_lag_seconds, read at scrape time only (no query unless Prometheus asks).
+  const unreport = reportOutboxBacklog(async () => {
+    const [row] = await prisma.$queryRaw<{ pending: number; oldest: number }[]>`
+      SELECT count(*)::int AS pending, COALESCE(EXTRACT(EPOCH FROM now() - min(created_at)), 0)::float8 AS oldest
+      FROM (SELECT created_at FROM outbox_event WHERE published_at IS NULL ORDER BY published_at, id LIMIT 100000) AS waiting`;
+    return { pending: row?.pending ?? 0, oldestSeconds: row?.oldest ?? 0 };
+  });
   await prevention.start();
   await householdChanges.start();
   await relay.start();
@@ -63,7 +74,9 @@ export async function startRealtimeWorkers(config: Config, database: DatabaseTar
   return {
     relay,
     dispatcher,
+    ready: databaseReadiness(prisma),
     async stop() {
+      unreport();
       await relay.stop();
       await prevention.stop();
       await householdChanges.stop();

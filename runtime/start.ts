@@ -3,6 +3,10 @@ import { ConfigError, loadConfig, SUBGRAPH_NAMES } from "../platform/config/conf
 import { createLogger } from "../platform/logger.ts";
 import { pino, type DestinationStream } from "pino";
 import pretty from "pino-pretty";
+import { startTracing, stopTracing } from "../platform/observability/tracing.ts";
+import { TracingSettingsError } from "../platform/observability/tracing-settings.ts";
+import { enableMetrics } from "../platform/observability/metrics.ts";
+import { startMetricsServer, type RunningMetricsServer } from "../platform/observability/metrics-server.ts";
 
 // `npm start`: everything in one process. `--only gateway`, `--only <subgraph>` or
 // `--only realtime` (the realtime workers: outbox relay, webhook dispatcher, prevention's outbox consumer, export worker): one piece.
@@ -43,7 +47,16 @@ async function main(): Promise<void> {
     );
   }
   const started = Date.now();
+  // Before any server exists, so that every request is traced (OTEL_*; off by default).
+  if (await startTracing({ serviceName: `kamina-graph-${only ?? "all"}` })) logger.info("OpenTelemetry tracing on");
+  const { metricsPort, metricsHost, metricsToken } = config.observability;
+  const metrics = metricsPort === undefined ? undefined : enableMetrics();
   const kamina = await startKamina({ config, logger, ...(only ? { only } : {}) });
+  let metricsServer: RunningMetricsServer | undefined;
+  if (metrics && metricsPort !== undefined) {
+    metricsServer = await startMetricsServer({ metrics, host: metricsHost ?? config.host, port: metricsPort, token: metricsToken, live: () => true, ready: () => kamina.ready(), logger });
+    logger.info({ url: `${metricsServer.origin}/metrics` }, "metrics listening");
+  }
 
   let stopping = false;
   const shutdown = (signal: string) => {
@@ -54,13 +67,17 @@ async function main(): Promise<void> {
       logger.error("shutdown took longer than 15 s; exiting anyway");
       process.exit(1);
     }, 15_000).unref();
-    kamina.stop().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        logger.error({ err: error }, "shutdown failed");
-        process.exit(1);
-      },
-    );
+    kamina
+      .stop()
+      .then(() => metricsServer?.close())
+      .then(() => stopTracing())
+      .then(
+        () => process.exit(0),
+        (error: unknown) => {
+          logger.error({ err: error }, "shutdown failed");
+          process.exit(1);
+        },
+      );
   };
   process.on("SIGINT", () => shutdown("SIGINT"));
   process.on("SIGTERM", () => shutdown("SIGTERM"));
@@ -79,7 +96,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  if (error instanceof ConfigError) console.error(error.message);
+  if (error instanceof ConfigError || error instanceof TracingSettingsError) console.error(error.message);
   else console.error(`kamina-graph failed to start: ${error instanceof Error ? error.message : String(error)}`);
   process.exit(1);
 });

@@ -13,6 +13,7 @@ import type { RateLimitConfig, Tier } from "../../platform/config/rate-limit-con
 import type { DatabaseTarget, PrismaClient } from "../../platform/database/database.ts";
 import type { Logger } from "../../platform/logger.ts";
 import { LruMap } from "../../platform/lru-map.ts";
+import { activeMetrics } from "../../platform/observability/metrics.ts";
 import { createLimiterStore, memoryStore, type LimiterStore } from "./limiter-store.ts";
 import { PlanQuotas } from "./plan-quotas.ts";
 import type { LimitState, Policy, RequestMeter } from "./request-meter.ts";
@@ -31,6 +32,8 @@ export class RateLimitExceeded extends Error {
     readonly states: readonly LimitState[],
   ) {
     super(message);
+    // The policies are a fixed set (requests, cost, consent prompts, failed authentications, a plan quota per product).
+    activeMetrics()?.rateLimitRefusals.inc({ limit: states[0]?.policy.name ?? "unknown" });
   }
 }
 

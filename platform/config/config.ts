@@ -7,6 +7,7 @@ import { limitsConfigSchema, toLimitsConfig, type LimitsConfig } from "./limits-
 import { retentionConfigSchema, toRetentionConfig, type RetentionConfig } from "./retention-config.ts";
 import { rateLimitConfigSchema, toRateLimitConfig, type RateLimitConfig } from "./rate-limit-config.ts";
 import { securityConfigSchema, toSecurityConfig, type SecurityConfig } from "./security-config.ts";
+import { observabilityConfigSchema, toObservabilityConfig, type ObservabilityConfig } from "./observability-config.ts";
 
 export const SUBGRAPH_NAMES = ["wellness", "debts", "expenses", "coach", "alerts"] as const;
 export type SubgraphName = (typeof SUBGRAPH_NAMES)[number];
@@ -163,6 +164,8 @@ export interface Config {
   };
   /** How long each class of data is kept, per country, and the purge's schedule (retention-config.ts). */
   retention: RetentionConfig;
+  /** The metrics listener (METRICS_PORT, METRICS_HOST, METRICS_TOKEN); traces follow OTEL_* (observability-config.ts). */
+  observability: ObservabilityConfig;
 }
 
 export class ConfigError extends Error {}
@@ -230,6 +233,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       pollMs: values.EXPORT_POLL_MS,
     },
     retention: toRetentionConfig(parseOrThrow(retentionConfigSchema(), env)),
+    observability: toObservabilityConfig(parseOrThrow(observabilityConfigSchema(), env)),
   };
 }
 

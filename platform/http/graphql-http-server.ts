@@ -7,6 +7,7 @@ import { serveInProcess, type InProcessAnswer, type InProcessRequest } from "./i
 import { DEFAULT_LIMITS, type LimitsConfig } from "../config/limits-config.ts";
 import { DATABASE_RETRY_AFTER_SECONDS, isDatabaseUnavailable } from "../database/unavailable.ts";
 import type { Logger } from "../logger.ts";
+import { inServerSpan } from "../observability/tracing.ts";
 import { applySecurityHeaders, type HttpSecurityPolicy } from "./security-headers.ts";
 
 export interface RequestInfo {
@@ -33,6 +34,8 @@ export interface GraphQLHttpServerOptions<TContext extends BaseContext> {
   logger: Logger;
   /** Whether the service can take traffic; /healthz answers 503 until it can. */
   ready?: () => boolean;
+  /** /readyz: whether it can serve now, its database answering (platform/database/readiness.ts); absent, /readyz follows `ready`. */
+  readiness?: () => Promise<boolean>;
   routes?: RouteHandler;
   maxBodyBytes?: number;
   /** Header, request and body timeouts (config.limits.http); the defaults when absent. */
@@ -133,11 +136,17 @@ export async function startGraphQLHttpServer<TContext extends BaseContext>(
       sendJson(response, ready ? 200 : 503, { status: ready ? "ok" : "starting" });
       return;
     }
-    if (url.pathname === "/graphql") {
-      await handleGraphQL(request, response, url, info);
+    if (url.pathname === "/readyz") {
+      const ready = (options.ready ? options.ready() : true) && (options.readiness ? await options.readiness() : true);
+      sendJson(response, ready ? 200 : 503, { status: ready ? "ready" : "unavailable" });
       return;
     }
-    if (options.routes && (await options.routes(request, response, info))) return;
+    if (url.pathname === "/graphql") {
+      await inServerSpan(`${request.method ?? "GET"} /graphql`, request.headers, { "http.request.method": request.method ?? "GET", "url.path": "/graphql" }, () => handleGraphQL(request, response, url, info));
+      return;
+    }
+    const routes = options.routes;
+    if (routes && (await inServerSpan(`${request.method ?? "GET"} ${routePattern(request.url)}`, request.headers, { "http.request.method": request.method ?? "GET" }, () => routes(request, response, info)))) return;
     sendJson(response, 404, { errors: [{ message: `No route for ${request.method} ${url.pathname}`, extensions: { code: "NOT_FOUND" } }] });
   }
 
@@ -183,7 +192,11 @@ export async function startGraphQLHttpServer<TContext extends BaseContext>(
   const origin = `http://${host}:${address.port}`;
 
   /** POST /graphql for callers in this process (in-process-http.ts): the same pipeline, no socket. */
-  async function handleInProcess(request: InProcessRequest): Promise<InProcessAnswer> {
+  function handleInProcess(request: InProcessRequest): Promise<InProcessAnswer> {
+    return inServerSpan("POST /graphql", request.headers, { "http.request.method": "POST", "url.path": "/graphql" }, () => answerInProcess(request));
+  }
+
+  async function answerInProcess(request: InProcessRequest): Promise<InProcessAnswer> {
     const url = new URL(request.url);
     if (url.pathname !== "/graphql" || request.method !== "POST") return jsonAnswer(404, { errors: [{ message: "In-process calls serve POST /graphql only", extensions: { code: "NOT_FOUND" } }] });
     const headers = new HeaderMap();

@@ -1,6 +1,7 @@
 import { environmentOf, PairwiseIds, pairwiseSecret } from "../../platform/auth/pairwise-ids.ts";
 import { alertWebhookBody, messageId } from "../../domain/alerts/alert-event.ts";
 import type { Severity } from "../../generated/prisma/enums.ts";
+import { activeMetrics } from "../../platform/observability/metrics.ts";
 import { consentCovers } from "../../platform/auth/consent-coverage.ts";
 import type { Logger } from "../../platform/logger.ts";
 import { PRODUCTS } from "../../platform/metering/usage-counter.ts";
@@ -193,12 +194,16 @@ export class WebhookDispatcher {
           { timeoutMs: this.settings.timeoutMs, agent: this.agents.agent(context.sandbox, destination.url.protocol) },
         );
         // A redirect could point anywhere, private networks included: it is never followed and counts as a failure.
-        if (status >= 200 && status < 300) return this.finish(delivery, "DELIVERED", status, null);
+        if (status >= 200 && status < 300) {
+          activeMetrics()?.webhookAttempts.inc({ outcome: "delivered" });
+          return this.finish(delivery, "DELIVERED", status, null);
+        }
         failure = `The endpoint answered ${status}`;
       } catch (error) {
         failure = error instanceof WebhookTimeout ? `No answer within ${this.settings.timeoutMs} ms` : "The endpoint could not be reached";
       }
     }
+    activeMetrics()?.webhookAttempts.inc({ outcome: status === null ? "unreachable" : "failed" });
     const attempts = delivery.attempts + 1;
     const dead = attempts >= this.settings.maxAttempts;
     const retryInMs = dead ? null : backoffMs(attempts, this.settings);
@@ -217,6 +222,7 @@ export class WebhookDispatcher {
   }
 
   private async finish(delivery: ClaimedDelivery, status: "DELIVERED" | "DEAD", code: number | null, error: string | null): Promise<void> {
+    if (status === "DEAD") activeMetrics()?.webhookDeadLetters.inc();
     const counted = status === "DELIVERED" || code !== null || error?.startsWith("The endpoint") || error?.startsWith("No answer") ? 1 : 0;
     // A delivered webhook is a billable call (metering), counted by the statement that records it delivered, once.
     await this.prisma.$executeRaw`

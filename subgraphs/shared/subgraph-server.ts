@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { databaseReadiness } from "../../platform/database/readiness.ts";
 import { ApolloServer } from "@apollo/server";
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled } from "@apollo/server/plugin/disabled";
 import { buildSubgraphSchema } from "@apollo/subgraph";
@@ -80,6 +81,8 @@ export interface RunningSubgraph {
   url: string;
   /** SQL statements sent since start (0 unless countStatements). */
   statementCount(): number;
+  /** Whether its database answers (/readyz). */
+  ready(): Promise<boolean>;
   stop(): Promise<void>;
 }
 
@@ -125,12 +128,14 @@ export async function startSubgraph<Service, Loaders, Mutations>(
     ...graphQLLimitOptions(operationLimits),
   });
   await apollo.start();
+  const readiness = databaseReadiness(prisma);
   const http = await startGraphQLHttpServer({
     apollo,
     host: options.host,
     port: options.port,
     logger,
     limits: limits.http,
+    readiness,
     ...(options.acceptUnsigned ? {} : { admit: (request: AdmissionRequest) => refuseUnsigned(gatewaySignature, request, logger) }),
     context: async ({ requestId, request }) => {
       // Only the gateway gets here (admit), having checked the proof's method, URL, time and
@@ -148,6 +153,7 @@ export async function startSubgraph<Service, Loaders, Mutations>(
     name: definition.name,
     url: `${http.origin}/graphql`,
     statementCount: () => statements,
+    ready: readiness,
     async stop() {
       await http.close();
       await apollo.stop();
