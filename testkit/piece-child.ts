@@ -2,6 +2,7 @@
 // a process of its own, for tests that kill pieces the way a machine dies (SIGKILL).
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { isHealthy } from "./server-child.ts";
 
 const REPO_ROOT = fileURLToPath(new URL("../", import.meta.url));
 const EXIT_GUARD = new URL("./exit-guard.ts", import.meta.url).href;
@@ -64,7 +65,7 @@ export async function startPiece(options: PieceOptions): Promise<PieceChild> {
     },
   };
   const deadline = Date.now() + (options.readyTimeoutMs ?? 300_000);
-  while (!(await answers(options.healthUrl))) {
+  while (!(await isHealthy(options.healthUrl))) {
     if (status !== "running" || Date.now() > deadline) {
       await piece.kill();
       throw new Error(`${options.name} did not become ready (${status}):\n${stderr}`);
@@ -74,12 +75,3 @@ export async function startPiece(options: PieceOptions): Promise<PieceChild> {
   return piece;
 }
 
-async function answers(url: string): Promise<boolean> {
-  try {
-    const response = await fetch(url, { signal: AbortSignal.timeout(2_000) });
-    await response.arrayBuffer();
-    return response.ok;
-  } catch {
-    return false;
-  }
-}

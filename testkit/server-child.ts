@@ -178,7 +178,8 @@ export async function startServerChild(options: ServerChildOptions): Promise<Ser
   }
 }
 
-async function isHealthy(url: string): Promise<boolean> {
+/** The URL answers 2xx within 2 s (a health probe of a child being started). */
+export async function isHealthy(url: string): Promise<boolean> {
   try {
     const response = await fetch(url, { signal: AbortSignal.timeout(2_000) });
     await response.arrayBuffer();

@@ -1,8 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
 import { HeaderMap, type ApolloServer, type BaseContext } from "@apollo/server";
 import { GraphQLError } from "graphql";
+import { listen } from "./listen.ts";
 import { serveInProcess, type InProcessAnswer, type InProcessRequest } from "./in-process-http.ts";
 import { DEFAULT_LIMITS, type LimitsConfig } from "../config/limits-config.ts";
 import { DATABASE_RETRY_AFTER_SECONDS, isDatabaseUnavailable } from "../database/unavailable.ts";
@@ -180,16 +180,7 @@ export async function startGraphQLHttpServer<TContext extends BaseContext>(
     response.end();
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.port, options.host, () => {
-      server.off("error", reject);
-      resolve();
-    });
-  });
-  const address = server.address() as AddressInfo;
-  const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
-  const origin = `http://${host}:${address.port}`;
+  const origin = await listen(server, options.port, options.host);
 
   /** POST /graphql for callers in this process (in-process-http.ts): the same pipeline, no socket. */
   function handleInProcess(request: InProcessRequest): Promise<InProcessAnswer> {

@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import { listen } from "../http/listen.ts";
 import type { Logger } from "../logger.ts";
 import type { KaminaMetrics } from "./metrics.ts";
 
@@ -48,17 +48,9 @@ export async function startMetricsServer(options: MetricsServerOptions): Promise
     }
     send(response, 200, options.metrics.registry.contentType, await options.metrics.registry.metrics());
   }
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.port, options.host, () => {
-      server.off("error", reject);
-      resolve();
-    });
-  });
-  const address = server.address() as AddressInfo;
-  const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
+  const origin = await listen(server, options.port, options.host);
   return {
-    origin: `http://${host}:${address.port}`,
+    origin,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
