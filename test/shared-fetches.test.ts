@@ -7,6 +7,7 @@ import { after, before, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import pg from "pg";
 import { seedDatabase } from "../prisma/seed/index.ts";
+import { PairwiseIds } from "../platform/auth/pairwise-ids.ts";
 import { hashSecret } from "../platform/secret-hash.ts";
 import { createTestDatabase, type TestDatabase } from "../testkit/postgres.ts";
 import { basic, bearer, CONSENT_TEXT_VERSION, consentToken, DEMO_CLIENT, TEST_SANDBOX_SECRET } from "../testkit/tokens.ts";
@@ -157,9 +158,12 @@ describe("identical subgraph fetches in flight", () => {
         return requests;
       }),
     );
+    // Each client names the person in its own ids (pairwise, docs/compliance/pseudonymous-ids.md).
+    const theirId = new PairwiseIds(kamina.gateway!.auth.config.tokens.pairwiseIdKey).external(OTHER.id, "sandbox", people[0]!);
+    assert.deepEqual(answers.map((answer) => answer.body.data?.me.id), [people[0], theirId]);
+    assert.notEqual(theirId, people[0]);
     for (const answer of answers) {
       assert.equal(answer.status, 200);
-      assert.equal(answer.body.data?.me.id, people[0]);
       assert.equal(await receiptsOf(answer.requestId), 1);
     }
     const clients = await sql.query<{ client_id: string }>("SELECT client_id FROM audit_event WHERE action = 'consent.receipt' AND request_id = ANY($1) ORDER BY client_id", [answers.map((answer) => answer.requestId)]);
