@@ -1,4 +1,4 @@
-import type { ServerResponse } from "node:http";
+import { sendCsv } from "./csv-response.ts";
 import type { ApolloServer } from "@apollo/server";
 import { stringify } from "csv-stringify/sync";
 import { spreadsheetSafeText } from "../../platform/csv-cell.ts";
@@ -259,13 +259,4 @@ function sessionItem(session: Data): Record<string, unknown> {
     sentiment_label: String(session.sentimentLabel).toLowerCase(),
     message_count: session.messageCount,
   };
-}
-
-function sendCsv(response: ServerResponse, filename: string, body: string): void {
-  response.writeHead(200, {
-    "content-type": "text/csv; charset=utf-8",
-    "content-disposition": `attachment; filename="${filename}"`,
-    "content-length": Buffer.byteLength(body),
-  });
-  response.end(body);
 }

@@ -1,4 +1,4 @@
-import type { ServerResponse } from "node:http";
+import { sendCsv } from "./csv-response.ts";
 import { stringify } from "csv-stringify/sync";
 import { z } from "zod";
 import { sendJson } from "../../platform/http/graphql-http-server.ts";
@@ -89,13 +89,4 @@ export function addUsageRoutes(router: RestRoutes, api: AuthApi, services: AuthS
     ];
     sendCsv(response, `usage-${client.id.replace(/[^\w-]/g, "_")}-${month}.csv`, stringify(rows, { header: true, columns: ["product", "count", "unit_price", "amount", "currency"] }));
   }, INVOICE_SPEC);
-}
-
-function sendCsv(response: ServerResponse, filename: string, body: string): void {
-  response.writeHead(200, {
-    "content-type": "text/csv; charset=utf-8",
-    "content-disposition": `attachment; filename="${filename}"`,
-    "content-length": Buffer.byteLength(body),
-  });
-  response.end(body);
 }
