@@ -3,6 +3,8 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import pg from "pg";
+import { isDatabaseUnavailable } from "../platform/database/unavailable.ts";
+import { sharedPool } from "../platform/database/database.ts";
 import { bearer, consentToken } from "../testkit/tokens.ts";
 import { postGraphQL } from "./support/kamina.ts";
 import { assertEnvelope, rest } from "./support/rest.ts";
@@ -51,5 +53,23 @@ describe("a database outage", () => {
     await admin.query(`ALTER DATABASE "${name}" ALLOW_CONNECTIONS true`);
     assert.equal((await calls.debts()).status, 200);
     assert.equal((await calls.graphql()).body.data?.me.debts.length > 0, true);
+  });
+
+  test("a connection the server ends while it is handed out neither stops the process nor reads as a bug", async () => {
+    const pool = sharedPool({ kind: "postgres", url: seeded.database.url, poolSize: 1 });
+    try {
+      const client = await pool.connect();
+      const { rows } = await client.query<{ pid: number }>("SELECT pg_backend_pid() AS pid");
+      await admin.query("SELECT pg_terminate_backend($1)", [rows[0]!.pid]);
+      // The server's goodbye reaches the idle, handed-out connection as an error event: unheard, it would end this process.
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const failure = await client.query("SELECT 1").then(() => undefined, (error: unknown) => error);
+      client.release(failure instanceof Error ? failure : undefined);
+      assert.ok(failure instanceof Error, "a query on the ended connection fails");
+      assert.equal(isDatabaseUnavailable(failure), true, `read as an outage: ${failure.message}`);
+      assert.equal((await pool.query("SELECT 1 AS one")).rows[0].one, 1, "the pool opens another connection");
+    } finally {
+      await pool.end();
+    }
   });
 });

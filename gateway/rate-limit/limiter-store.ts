@@ -9,6 +9,7 @@ import { RateLimiterMemory, RateLimiterPostgres, RateLimiterRedis, type RateLimi
 import type { RateLimitConfig } from "../../platform/config/rate-limit-config.ts";
 import type { DatabaseTarget } from "../../platform/database/database.ts";
 import type { Logger } from "../../platform/logger.ts";
+import { surviveConnectionErrors } from "../../platform/database/pool-errors.ts";
 
 /** The table of prisma/schema.prisma's RateLimitCounter. */
 const TABLE = "rate_limit";
@@ -31,8 +32,7 @@ export async function createLimiterStore(config: RateLimitConfig, database: Data
   // A count need not wait for its commit to reach the disk: a crash loses at most the last
   // counts of a window, and waiting cost 3.2 ms a count here against 0.3 ms without.
   const pool = new pg.Pool({ connectionString: database.url, max: POOL_SIZE, idleTimeoutMillis: 30_000, options: "-c synchronous_commit=off" });
-  // An idle connection the server closes (a restart) is dropped by the pool; unheard, the error would end the process.
-  pool.on("error", (error) => logger.warn({ err: error }, "rate limits: an idle database connection failed; the pool opens another"));
+  surviveConnectionErrors(pool, (error) => logger.warn({ err: error }, "rate limits: an idle database connection failed; the pool opens another"));
   return postgresStore(config, pool);
 }
 

@@ -5,6 +5,7 @@
 // to another's.
 import pg from "pg";
 import type { Country } from "../../generated/prisma/enums.ts";
+import { isDatabaseUnavailable } from "./unavailable.ts";
 
 /**
  * What a database client is allowed to see:
@@ -70,7 +71,9 @@ export async function bindConnection(client: pg.PoolClient, binding: Binding): P
   } catch (error) {
     boundTo.delete(client);
     client.release(error instanceof Error ? error : new Error(String(error)));
-    throw new Error(`cannot bind a database connection to ${binding.role} (${binding.tenants || binding.applicationName}); have the migrations run (npm run db:migrate)? ${error instanceof Error ? error.message : String(error)}`);
+    // A connection the server ended is an outage (503 with a retry), not a missing migration.
+    if (isDatabaseUnavailable(error)) throw error;
+    throw new Error(`cannot bind a database connection to ${binding.role} (${binding.tenants || binding.applicationName}); have the migrations run (npm run db:migrate)? ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   }
   boundTo.set(client, binding.key);
 }

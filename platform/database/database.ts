@@ -10,6 +10,7 @@ import type { Country } from "../../generated/prisma/enums.ts";
 import { BoundPool, bindingOf, tenantsAccess, type DatabaseAccess } from "./database-access.ts";
 import { lockEmbeddedDatabase } from "./embedded-lock.ts";
 import { attachPool } from "./prepared-reads.ts";
+import { surviveConnectionErrors } from "./pool-errors.ts";
 
 /** Where the data lives: a PostgreSQL server, or the embedded PGlite shared in-process. */
 export type DatabaseTarget =
@@ -34,12 +35,7 @@ const WARM_CONNECTIONS = 2;
 /** A pool of connections to the server, as every pool of the services is configured. */
 export function sharedPool(target: Extract<DatabaseTarget, { kind: "postgres" }>): pg.Pool {
   const max = target.poolSize ?? 10;
-  const pool = new pg.Pool({ connectionString: target.url, max, min: Math.min(WARM_CONNECTIONS, max), idleTimeoutMillis: 30_000 });
-  // An idle connection the server ends (restart, pg_terminate_backend) is emitted here; pg has
-  // already dropped it and the next query opens another (or answers 503). Unheard, the event
-  // would be an uncaught exception that stops the process.
-  pool.on("error", () => undefined);
-  return pool;
+  return surviveConnectionErrors(new pg.Pool({ connectionString: target.url, max, min: Math.min(WARM_CONNECTIONS, max), idleTimeoutMillis: 30_000 }));
 }
 
 /**
