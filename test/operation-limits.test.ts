@@ -120,6 +120,19 @@ describe("operation limits: what one request may cost, refused before anything r
     assert.equal(large.body.errors![0]!.extensions?.limit, "cost");
   });
 
+  test("a subgraph's cost estimate counts the representations of each request to the same document", async () => {
+    const operation = `query($r: [_Any!]!) { _entities(representations: $r) { ... on User { alerts(first: 100) { user { alerts(first: 100) { id } } } } } }`;
+    const alerts = kamina.subgraphs.alerts!.url;
+    const representations = (count: number) => ({ r: Array.from({ length: count }, () => ({ __typename: "User", id: PERSON })) });
+    for (const [count, refused] of [[1, false], [50, true], [2, false], [50, true]] as const) {
+      const { status, body } = await postAsGateway(kamina, alerts, operation, representations(count), headers);
+      if (refused) {
+        assert.equal(status, 400, `${count} representations: ${JSON.stringify(body)}`);
+        assert.equal(body.errors![0]!.extensions?.limit, "cost");
+      } else assert.equal(body.errors, undefined, `${count} representations: ${JSON.stringify(body.errors)}`);
+    }
+  });
+
   // How fast it is refused is bench:limits' figure (bench/RESULTS.md), not an assertion here.
   test("the 20,000-alias operation is refused while /healthz and other requests are answered", async () => {
     const attack = `query { ${repeat(20_000, (index) => `a${index}: me { id }`)} }`;
