@@ -48,6 +48,8 @@ COPY --from=build --chown=node:node /app/schema ./schema
 COPY --from=build --chown=node:node /app/prisma ./prisma
 COPY --from=build --chown=node:node /app/scripts ./scripts
 COPY --from=build --chown=node:node /app/docs ./docs
+# The dashboard's bundle only (its sources and Vite stay in the build stage).
+COPY --from=build --chown=node:node /app/web/dashboard/dist ./web/dashboard/dist
 # The node image's unprivileged user (uid 1000); the manifests also run it as non-root, read-only.
 USER node
 EXPOSE 4000 4001 4002 4003 4004 4005 9464

@@ -17,6 +17,7 @@ import { GraphQLPersonIds } from "./pairwise/graphql-person-ids.ts";
 import { PairwiseIds } from "../platform/auth/pairwise-ids.ts";
 import { introspectionGuard } from "./introspection-guard.ts";
 import { sandboxLandingPage, withLandingPage } from "./landing-page.ts";
+import { withDashboard } from "./dashboard/dashboard-routes.ts";
 import { TrustedDocumentGate } from "./trusted-documents/trusted-document-gate.ts";
 import { TrustedDocumentStore } from "./trusted-documents/trusted-document-store.ts";
 import type { ExpenseImporter } from "./rest/import-routes.ts";
@@ -126,7 +127,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     ready: () => ready,
     readiness,
     security,
-    routes: withLandingPage(createRestRoutes(auth, apollo, options.importer)),
+    routes: withDashboard(withLandingPage(createRestRoutes(auth, apollo, options.importer)), auth),
     context: async ({ requestId, request, graphql }) => {
       const { viewer, authorization, dpop } = await authenticate(auth.verifier, request, auth.proofs);
       const rateLimit = await countGraphQLRequest(rateLimits, viewer.clientId);

@@ -1,6 +1,7 @@
 import { startKamina, type Component } from "./app.ts";
 import { ConfigError, loadConfig, SUBGRAPH_NAMES } from "../platform/config/config.ts";
 import { createLogger } from "../platform/logger.ts";
+import { ensureDashboardBuilt } from "./dashboard-build.ts";
 import { pino, type DestinationStream } from "pino";
 import pretty from "pino-pretty";
 import { startTracing, stopTracing } from "../platform/observability/tracing.ts";
@@ -51,6 +52,11 @@ async function main(): Promise<void> {
   if (await startTracing({ serviceName: `kamina-graph-${only ?? "all"}` })) logger.info("OpenTelemetry tracing on");
   const { metricsPort, metricsHost, metricsToken } = config.observability;
   const metrics = metricsPort === undefined ? undefined : enableMetrics();
+  if (only === undefined || only === "gateway") {
+    const dashboard = await ensureDashboardBuilt();
+    if (dashboard.built) logger.info("built the dashboard (web/dashboard/dist)");
+    if (dashboard.problem) logger.warn(`/dashboard: ${dashboard.problem}`);
+  }
   const kamina = await startKamina({ config, logger, ...(only ? { only } : {}) });
   let metricsServer: RunningMetricsServer | undefined;
   if (metrics && metricsPort !== undefined) {
@@ -88,6 +94,7 @@ async function main(): Promise<void> {
   if (kamina.gateway) {
     const shown = kamina.gateway.url.replace("//127.0.0.1:", "//localhost:");
     console.log(`\nkamina-graph is ready in ${ms} ms: GraphQL at ${shown}`);
+    if (config.secrets.localUse) console.log(`Dashboard: open ${shown.replace(/\/graphql$/, "/dashboard")} (signs in as the sandbox client)`);
     if (!config.databaseUrl) {
       console.log(`Sandbox client: of_lab_demo / ${config.sandboxClientSecret} (consents authorised at once; local use only; set SANDBOX_CLIENT_SECRET)`);
       console.log(`Live-flow client: of_lab_live / ${config.liveClientSecret} (consents wait for the person: docs/auth.md; set LIVE_CLIENT_SECRET)`);

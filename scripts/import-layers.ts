@@ -23,6 +23,8 @@ export const LAYERS: readonly Layer[] = [
   // What partners copy into their own projects: none of our modules (the generated types at most),
   // and only the SDK's own runtime dependencies (sdk/typescript/package.json): graphql-ws, jose
   // for DPoP proofs, and the typed-document-node types the generated documents use.
+  // The dashboard's browser code (and its Vite config): none of our server modules, only its front-end packages.
+  { rank: 1, folder: "web", packages: ["preact", "preact/hooks", "@urql/preact", "@urql/core", "graphql-ws", "uplot", "uplot/dist/uPlot.min.css", "vite", "node:url"] },
   { rank: 1, folder: "sdk", packages: ["graphql-ws", "jose", "@graphql-typed-document-node/core"] },
   // No I/O and no GraphQL: zod validates the rules file, and nothing else comes from outside.
   { rank: 2, folder: "domain", packages: ["zod"] },

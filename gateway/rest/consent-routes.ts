@@ -224,7 +224,7 @@ export function addConsentRoutes(router: RestRoutes, api: AuthApi): void {
   }, SPECS.receipts);
 }
 
-function consentView(consent: ConsentRecord, show: ShowPerson) {
+export function consentView(consent: ConsentRecord, show: ShowPerson) {
   return {
     consent_id: consent.id,
     client_id: consent.clientId,
@@ -243,7 +243,7 @@ function consentView(consent: ConsentRecord, show: ShowPerson) {
   };
 }
 
-function receiptView(receipt: AuditEvent, show: ShowPerson) {
+export function receiptView(receipt: AuditEvent, show: ShowPerson) {
   return {
     receipt_id: receipt.id.toString(),
     at: receipt.at.toISOString(),
