@@ -139,6 +139,27 @@ function consentLookups(name: string, open: () => Promise<Target>) {
         assert.ok(read <= FEW, `writing 3 receipts read ${read} consent rows`);
       }
     });
+
+    test("a receipt naming a consent the client does not hold fails the write, and its statement writes nothing", async () => {
+      const writer = new ReceiptWriter(target.prisma);
+      const viewer = { kind: "client" as const, environment: "live" as const, clientId: "of_other_client", countries: ["MX" as const], consentVersion: "0", scopes: new Set<string>(), tokenId: "jti_foreign" };
+      await assert.rejects(
+        writer.write({ requestId: "lookup-foreign-1", viewer, operationName: 'Odd "name" \\ here' }, [
+          { consentId: "cns_lookup_31", fields: ["User.wellness"] },
+        ]),
+        /name no consent of their client/,
+      );
+      const rows = await target.query<{ n: number }>("SELECT count(*)::int AS n FROM audit_event WHERE request_id = 'lookup-foreign-1'");
+      assert.deepEqual(rows, [{ n: 0 }]);
+    });
+
+    test("a receipt's text arrives as sent, quotes and backslashes included", async () => {
+      const writer = new ReceiptWriter(target.prisma);
+      const viewer = { kind: "client" as const, environment: "live" as const, clientId: CLIENT, countries: ["MX" as const], consentVersion: "0", scopes: new Set<string>(), tokenId: "jti_text" };
+      await writer.write({ requestId: "lookup-text-1", viewer, operationName: 'Odd "name" \\ here {a,b}' }, [{ consentId: "cns_lookup_33", fields: ['User."quoted"', "User.back\\slash"] }]);
+      const rows = await target.query<{ fields: string[]; detail: unknown }>("SELECT fields, detail FROM audit_event WHERE request_id = 'lookup-text-1'");
+      assert.deepEqual(rows, [{ fields: ['User."quoted"', "User.back\\slash"], detail: { tokenUse: "client", operationName: 'Odd "name" \\ here {a,b}' } }]);
+    });
   });
 }
 

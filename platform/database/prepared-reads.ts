@@ -1,8 +1,9 @@
 /**
- * The hot reads (what a page of the graph costs per subgraph, and the gateway's token check) as
- * named prepared statements sent through `pg` on the same pool, and so the same connections
- * with the same session settings, as the Prisma client they are asked through. Prisma keeps the
- * schema, the migrations and the writes; a raw read through Prisma costs, per statement, its
+ * The hot reads (what a page of the graph costs per subgraph, and the gateway's token check) and
+ * the one hot write (the gateway's consent receipts, gateway/scopes/receipts.ts) as named
+ * prepared statements sent through `pg` on the same pool, and so the same connections with the
+ * same session settings, as the Prisma client they are asked through. Prisma keeps the schema,
+ * the migrations and the other writes; a raw statement through Prisma costs, per statement, its
  * request pipeline, the query compiler and a mapping of every value (Prisma's packages were about
  * a sixth of the subgraphs' CPU under bench:gateway's distinct-pages load), and its statements are
  * unnamed, so PostgreSQL parses and plans each one again.
@@ -29,7 +30,8 @@ export function attachPool(client: PrismaClient, pool: pg.Pool, onStatement?: (s
 }
 
 /**
- * The rows of one read-only statement, built with `Prisma.sql` exactly as for `$queryRaw`. The
+ * The rows of one statement, built with `Prisma.sql` exactly as for `$queryRaw`: a read, or a
+ * write that answers rows (RETURNING), run on its own outside any transaction as `$queryRaw` is. The
  * statement is prepared once per connection under a name derived from its text; values are
  * always bound parameters, never spliced into the text.
  */
