@@ -14,6 +14,7 @@ import pg from "pg";
 import { allTenants, createPrismaClient } from "../platform/database/database.ts";
 import { createLogger } from "../platform/logger.ts";
 import { PairwiseIds } from "../platform/auth/pairwise-ids.ts";
+import { partnerIdsOver } from "../platform/partner-ids/partner-ids.ts";
 import { loadConfig } from "../platform/config/config.ts";
 import { ExportJobs, EXPORT_FORMATS, type ExportFormat } from "../realtime/exports/export-jobs.ts";
 import { LocalExportStorage } from "../realtime/exports/export-storage.ts";
@@ -86,7 +87,7 @@ try {
 
   const prisma = createPrismaClient({ kind: "postgres", url: database.url, poolSize: 4 }, { access: allTenants("bench-exports") });
   const storage = new LocalExportStorage(dir);
-  const worker = new ExportWorker(prisma, storage, createLogger("silent"), { pollMs: 60_000, retentionMs: 3600_000, batchSize, pairwiseIds: new PairwiseIds(loadConfig({}).tokens.pairwiseIdKey) });
+  const worker = new ExportWorker(prisma, storage, createLogger("silent"), { pollMs: 60_000, retentionMs: 3600_000, batchSize, pairwiseIds: new PairwiseIds(loadConfig({}).tokens.pairwiseIdKey), partnerIds: partnerIdsOver(prisma, loadConfig({}).tokens) });
   const job = await new ExportJobs(prisma).create({ clientId: CLIENT, format, scopes: ["debts.read", "wellness.read"] });
 
   const before = process.memoryUsage().rss;

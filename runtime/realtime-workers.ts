@@ -1,4 +1,5 @@
 import { PairwiseIds } from "../platform/auth/pairwise-ids.ts";
+import { partnerIdsOver } from "../platform/partner-ids/partner-ids.ts";
 import { WebhookDispatcher } from "../realtime/webhooks/webhook-dispatcher.ts";
 import { allTenants, createPrismaClient, type DatabaseTarget } from "../platform/database/database.ts";
 import type { Config } from "../platform/config/config.ts";
@@ -33,7 +34,8 @@ export async function startRealtimeWorkers(config: Config, database: DatabaseTar
   const log = logger.child({ component: "realtime" });
   const prisma = createPrismaClient(database, { access: allTenants("realtime-workers") });
   const bus = await createEventBus(config.realtime, prisma, database, log);
-  const dispatcher = new WebhookDispatcher(prisma, config.realtime.webhooks, config.tokens.keyEncryptionKey, log, undefined, new PairwiseIds(config.tokens.pairwiseIdKey));
+  const partnerIds = partnerIdsOver(prisma, config.tokens);
+  const dispatcher = new WebhookDispatcher(prisma, config.realtime.webhooks, config.tokens.keyEncryptionKey, log, undefined, new PairwiseIds(config.tokens.pairwiseIdKey), partnerIds);
   // The relay creates the webhook deliveries as it positions events, and wakes the dispatcher
   // when a run created some (the dispatcher also polls on its own).
   // Prevention's consumer wakes when this process's relay positions an event of its topic; in
@@ -50,7 +52,7 @@ export async function startRealtimeWorkers(config: Config, database: DatabaseTar
     },
   });
   // Batch exports (POST /v1/exports/wellness): jobs are claimed with a lease, one instance each.
-  const exports = new ExportWorker(prisma, createExportStorage(config.exports), log, { pollMs: config.exports.pollMs, retentionMs: config.exports.retentionMs, pairwiseIds: new PairwiseIds(config.tokens.pairwiseIdKey) });
+  const exports = new ExportWorker(prisma, createExportStorage(config.exports), log, { pollMs: config.exports.pollMs, retentionMs: config.exports.retentionMs, pairwiseIds: new PairwiseIds(config.tokens.pairwiseIdKey), partnerIds });
   // Retention (docs/compliance/retention.md): every RETENTION_PURGE_INTERVAL_MS, in every instance
   // (each statement deletes rows no other instance has; the audit chains purge under a lock).
   const retention = new RetentionWorker(new RetentionPurge(prisma, config.retention, log.child({ job: "retention" })), config.retention.purgeIntervalMs, log);

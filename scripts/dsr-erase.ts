@@ -7,6 +7,8 @@
 // Exit codes: 0 erased, 1 failed (no such person), 2 bad arguments.
 import { parseArgs } from "node:util";
 import { DataSubjectRequests } from "../gateway/privacy/data-subject.ts";
+import { loadConfig } from "../platform/config/config.ts";
+import { partnerIdsOver } from "../platform/partner-ids/partner-ids.ts";
 import { runCommand, withDatabase } from "./operator-command.ts";
 import { createLogger } from "../platform/logger.ts";
 
@@ -26,7 +28,7 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   return withDatabase(async (prisma, where) => {
-    const report = await new DataSubjectRequests(prisma, createLogger("silent")).erase(userId, { kind: "operator", reference: parsed.values.reference ?? null });
+    const report = await new DataSubjectRequests(prisma, createLogger("silent"), partnerIdsOver(prisma, loadConfig().tokens)).erase(userId, { kind: "operator", reference: parsed.values.reference ?? null });
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     console.error(`dsr:erase: ${userId} erased (${where}); receipt ${report.receipt_id}`);
     return 0;

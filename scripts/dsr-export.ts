@@ -6,6 +6,8 @@
 import { writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { DataSubjectRequests } from "../gateway/privacy/data-subject.ts";
+import { loadConfig } from "../platform/config/config.ts";
+import { partnerIdsOver } from "../platform/partner-ids/partner-ids.ts";
 import { runCommand, withDatabase } from "./operator-command.ts";
 import { createLogger } from "../platform/logger.ts";
 
@@ -25,7 +27,7 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   return withDatabase(async (prisma, where) => {
-    const document = await new DataSubjectRequests(prisma, createLogger("silent")).export(userId, { kind: "operator", reference: parsed.values.reference ?? null });
+    const document = await new DataSubjectRequests(prisma, createLogger("silent"), partnerIdsOver(prisma, loadConfig().tokens)).export(userId, { kind: "operator", reference: parsed.values.reference ?? null });
     const json = `${JSON.stringify(document, null, 2)}\n`;
     if (parsed.values.out) {
       await writeFile(parsed.values.out, json, { mode: 0o600 });

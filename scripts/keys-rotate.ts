@@ -4,12 +4,14 @@
 //                     old KEK must still be listed in KEY_ENCRYPTION_KEY_PREVIOUS
 //   --new-data-keys   gives every tenant a fresh data key; the old ones stay to open old values
 //   --reencrypt       seals every encrypted column's rows again with the active data keys, in
-//                     batches (also seals rows still plaintext from before encryption)
+//                     batches (also seals rows still plaintext from before encryption), and
+//                     rewrites the partner ids' lookup digests under the current KEK
 // Works on DATABASE_URL, else the embedded PGlite under DATA_DIR (with the server stopped).
 // Exit codes: 0 done, 1 failed, 2 bad arguments.
 import { loadConfig } from "../platform/config/config.ts";
 import { DataKeyRing, DataKeyTable } from "../platform/encryption/data-keys.ts";
 import { ENCRYPTED_COLUMNS } from "../platform/encryption/encrypted-columns.ts";
+import { PartnerIds } from "../platform/partner-ids/partner-ids.ts";
 import { FieldVault } from "../platform/encryption/field-vault.ts";
 import { reencryptColumn, rewrapDataKeys, rotateDataKeys } from "../platform/encryption/key-rotation.ts";
 import { keyEncryptionKeyProvider, prismaQuery } from "../platform/encryption/vault-factory.ts";
@@ -76,6 +78,9 @@ async function main(argv: string[]): Promise<number> {
         });
         console.log(`${report.table}.${column.valueColumn}: ${report.resealed} rows sealed with the active keys (${report.wasPlaintext} were plaintext)`);
       }
+      // Lookup digests are keyed by the KEK, not the data keys: rewritten under the current one.
+      const digests = await new PartnerIds(prisma, vault, [tokens.keyEncryptionKey]).refreshDigests(args.batchSize);
+      console.log(`partner_person_id.digest: ${digests} rows rewritten under the current KEY_ENCRYPTION_KEY`);
     }
     return 0;
   });

@@ -120,7 +120,7 @@ describe("consent: asking, answering, reading, revoking", () => {
       [{ ...BRIEF_CONSENT_REQUEST, scopes: [] }, "BAD_USER_INPUT", /`scopes` must name at least one scope/],
       [{ ...BRIEF_CONSENT_REQUEST, scopes: [42] }, "BAD_USER_INPUT", /`scopes.0` must hold strings/],
       [{ ...BRIEF_CONSENT_REQUEST, country: "AR" }, "BAD_USER_INPUT", /`country` must be one of EC, MX, PE, CO, CL/],
-      [{ ...BRIEF_CONSENT_REQUEST, user_external_id: undefined }, "BAD_USER_INPUT", /`user_external_id` is required/],
+      [{ ...BRIEF_CONSENT_REQUEST, user_external_id: undefined }, "BAD_USER_INPUT", /exactly one of `user_external_id` and `customer_id`/],
       [{ ...BRIEF_CONSENT_REQUEST, consent_text_version: 20260501 }, "BAD_USER_INPUT", /`consent_text_version` must be a string/],
       [{ ...BRIEF_CONSENT_REQUEST, client_id: undefined }, "BAD_USER_INPUT", /`client_id` is required/],
       [{ ...BRIEF_CONSENT_REQUEST, scope: "wellness.read" }, "BAD_USER_INPUT", /Unknown field `scope`/],

@@ -79,7 +79,7 @@ describe("signed webhooks for alert.created", () => {
     assert.ok(independentlyVerified(created.body!.secret, delivery!), "the signature verifies");
     const payload = JSON.parse(delivery!.body);
     // The brief's keys, the message id and time, and the alert's id, type and severity to act on it.
-    assert.deepEqual(Object.keys(payload).sort(), ["alert_id", "contributing_factors", "created_at", "event", "id", "risk_band", "severity", "suggested_action", "type", "user_id"]);
+    assert.deepEqual(Object.keys(payload).sort(), ["alert_id", "contributing_factors", "created_at", "event", "id", "partner_ref", "risk_band", "severity", "suggested_action", "type", "user_id"]);
     assert.equal(payload.alert_id, alertId);
     assert.equal(payload.type, "expense_spike_food");
     assert.equal(payload.severity, "high");

@@ -130,6 +130,16 @@ export async function walkContract(options: WalkOptions): Promise<WalkReport> {
     await call("update the income stream (the app)", "PATCH", `${base}/income-streams/${String(income.body.id ?? "inc_unknown")}`, { headers: asApp, json: { monthly_amount: "55" } });
     const goal = await call("write a savings goal (the app)", "POST", `${base}/goals`, { headers: once("goal"), json: { kind: "travel", name: "contract walk", target_amount: "100", currency: "USD" } });
     await call("update the savings goal (the app)", "PATCH", `${base}/goals/${String(goal.body.id ?? "gol_unknown")}`, { headers: asApp, json: { current_amount: "10" } });
+    // The client's own ids, linked by the person through the app; the client then names the person by its customer id.
+    const customerId = `WALK-${Date.now()}`;
+    await call("link the client's own ids (the app)", "PUT", `${base}/partner-ids/${options.clientId}`, { headers: asApp, json: { customer_id: customerId, bureau_id: `${customerId}-B` } });
+    await call("link a malformed customer id (the app)", "PUT", `${base}/partner-ids/${options.clientId}`, { headers: asApp, json: { customer_id: "not an id" } });
+    await call("ask for consent by the client's customer id", "POST", "/v1/auth/consent", {
+      headers: basic,
+      json: { client_id: options.clientId, customer_id: customerId, scopes: ["wellness.read"], country: options.country, consent_text_version: options.consentTextVersion },
+    });
+    await call("unlink the client's own ids (the app)", "DELETE", `${base}/partner-ids/${options.clientId}`, { headers: asApp });
+    await call("unlink ids not linked (the app)", "DELETE", `${base}/partner-ids/${options.clientId}`, { headers: asApp });
   }
   const refreshed = await call("refresh", "POST", "/v1/auth/token", { headers: basic, form: { grant_type: "refresh_token", refresh_token: String(consent.body.refresh_token ?? "") } });
   await call("refresh with a spent token", "POST", "/v1/auth/token", { headers: basic, form: { grant_type: "refresh_token", refresh_token: "rf_not_a_token" } });

@@ -88,6 +88,8 @@ export interface AlertWebhookBody {
   type: string;
   severity: Lowercase<Severity>;
   user_id: string;
+  /** The receiving client's own ids for the person, when the person linked them (issue 21, item 1); null otherwise. */
+  partner_ref: { customer_id: string; bureau_id: string | null } | null;
   risk_band: string;
   contributing_factors: string[];
   suggested_action: string;
@@ -99,6 +101,8 @@ export interface AlertForWebhook {
   type: string;
   severity: Severity;
   userId: string;
+  /** The receiving client's own ids for the person; null when not linked. */
+  partnerRef: { customerId: string; bureauId: string | null } | null;
   riskBand: string;
   contributingFactors: string[];
   suggestedAction: string;
@@ -119,6 +123,7 @@ export function alertWebhookBody(outboxId: bigint, alert: AlertForWebhook): Aler
     type: alert.type,
     severity: alert.severity.toLowerCase() as Lowercase<Severity>,
     user_id: alert.userId,
+    partner_ref: alert.partnerRef && { customer_id: alert.partnerRef.customerId, bureau_id: alert.partnerRef.bureauId },
     risk_band: alert.riskBand.toLowerCase(),
     contributing_factors: alert.contributingFactors,
     suggested_action: alert.suggestedAction,

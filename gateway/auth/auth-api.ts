@@ -8,6 +8,7 @@ import { TokenRevocation } from "./token-revocation.ts";
 import type { RateLimits } from "../rate-limit/rate-limits.ts";
 import { ClientPersonIds } from "../pairwise/client-person-ids.ts";
 import { PairwiseIds } from "../../platform/auth/pairwise-ids.ts";
+import { partnerIdsOver, type PartnerIds } from "../../platform/partner-ids/partner-ids.ts";
 
 /** The consent and token operations the REST routes expose, wired once per gateway. */
 export interface AuthApi {
@@ -24,6 +25,8 @@ export interface AuthApi {
   rateLimits: RateLimits;
   /** Each client's pairwise ids for people (issue 16, item 6). */
   people: ClientPersonIds;
+  /** Each client's own ids for people (customer and bureau ids), encrypted at rest (issue 21, item 1). */
+  partnerIds: PartnerIds;
 }
 
 export function createAuthApi(services: AuthServices): AuthApi {
@@ -40,5 +43,6 @@ export function createAuthApi(services: AuthServices): AuthApi {
     proofs: services.proofs,
     rateLimits: services.rateLimits,
     people: new ClientPersonIds(new PairwiseIds(config.tokens.pairwiseIdKey)),
+    partnerIds: partnerIdsOver(prisma, config.tokens),
   };
 }

@@ -9,6 +9,7 @@ import type { PrismaClient } from "../../platform/database/database.ts";
 import type { Logger } from "../../platform/logger.ts";
 import { AuthError } from "../auth/auth-error.ts";
 import { announceRevocation } from "../auth/revocation-notice.ts";
+import type { PartnerIds } from "../../platform/partner-ids/partner-ids.ts";
 
 export const EXPORT_ACTION = "data_subject.export";
 export const ERASE_ACTION = "data_subject.erase";
@@ -33,6 +34,8 @@ export interface SubjectExport {
   income_streams: unknown[];
   coach_sessions: unknown[];
   alerts: unknown[];
+  /** The partner clients' own ids for the person (customer and bureau ids), opened: the person's own data. */
+  partner_ids: unknown[];
   /** Who read the person's data and when (consent receipts), and the other audit events about them. */
   audit_events: unknown[];
 }
@@ -64,6 +67,7 @@ export class DataSubjectRequests {
   constructor(
     private readonly prisma: PrismaClient,
     private readonly logger: Logger,
+    private readonly partnerIds: PartnerIds,
   ) {}
 
   /** Everything stored about `userId`, and the export's receipt. NOT_FOUND for a person not stored. */
@@ -71,7 +75,7 @@ export class DataSubjectRequests {
     const where = { userId };
     const person = await this.prisma.user.findUnique({ where: { id: userId } });
     if (!person) throw new AuthError("NOT_FOUND", `No person ${userId} is stored`);
-    const [consents, snapshots, dailyScores, goals, debts, payments, expenses, incomes, sessions, alerts, auditEvents] = await Promise.all([
+    const [consents, snapshots, dailyScores, goals, debts, payments, expenses, incomes, sessions, alerts, partnerIds, auditEvents] = await Promise.all([
       this.prisma.consent.findMany({ where, include: { history: { orderBy: { at: "asc" } } }, orderBy: { createdAt: "asc" } }),
       this.prisma.wellnessSnapshot.findMany({ where, orderBy: { snapshotDate: "asc" } }),
       // Raw: a year's array holds NULL for days without a score, which Prisma's lists refuse.
@@ -83,6 +87,7 @@ export class DataSubjectRequests {
       this.prisma.incomeStream.findMany({ where, orderBy: { startedAt: "asc" } }),
       this.prisma.coachSession.findMany({ where, include: { transcript: true }, orderBy: { startedAt: "asc" } }),
       this.prisma.alert.findMany({ where, orderBy: { createdAt: "asc" } }),
+      this.partnerIds.allOf(userId),
       this.prisma.auditEvent.findMany({
         where,
         select: { id: true, at: true, action: true, requestId: true, clientId: true, consentId: true, country: true, scopes: true, fields: true, detail: true, chain: true, seq: true, hash: true },
@@ -100,6 +105,7 @@ export class DataSubjectRequests {
       income_streams: incomes.length,
       coach_sessions: sessions.length,
       alerts: alerts.length,
+      partner_ids: partnerIds.length,
       audit_events: auditEvents.length,
     };
     const receipt = await this.prisma.auditEvent.create({
@@ -122,6 +128,7 @@ export class DataSubjectRequests {
       income_streams: plain(incomes) as unknown[],
       coach_sessions: plain(sessions) as unknown[],
       alerts: plain(alerts) as unknown[],
+      partner_ids: partnerIds,
       audit_events: plain(auditEvents) as unknown[],
     };
   }
@@ -197,7 +204,7 @@ export class DataSubjectRequests {
 
   private async countRows(tx: Prisma.TransactionClient, userId: string): Promise<Record<string, number>> {
     const where = { userId };
-    const [consents, snapshots, dailyScores, goals, debts, payments, expenses, incomes, sessions, transcripts, alerts] = await Promise.all([
+    const [consents, snapshots, dailyScores, goals, debts, payments, expenses, incomes, sessions, transcripts, alerts, partnerIds] = await Promise.all([
       tx.consent.count({ where }),
       tx.wellnessSnapshot.count({ where }),
       tx.wellnessDaily.count({ where }),
@@ -209,6 +216,7 @@ export class DataSubjectRequests {
       tx.coachSession.count({ where }),
       tx.coachTranscript.count({ where: { session: { userId } } }),
       tx.alert.count({ where }),
+      tx.partnerPersonId.count({ where }),
     ]);
     return {
       app_user: 1,
@@ -223,6 +231,7 @@ export class DataSubjectRequests {
       coach_sessions: sessions,
       coach_transcripts: transcripts,
       alerts,
+      partner_person_ids: partnerIds,
     };
   }
 }

@@ -1,5 +1,6 @@
 import { z } from "zod";
-import type { AuditEvent } from "../../generated/prisma/client.ts";
+import type { AuditEvent, PartnerClient } from "../../generated/prisma/client.ts";
+import { PARTNER_ID, PARTNER_ID_RULE } from "../../platform/partner-ids/partner-ids.ts";
 import { ConsentStatus, Country } from "../../generated/prisma/enums.ts";
 import { sendJson } from "../../platform/http/graphql-http-server.ts";
 import type { AuthApi } from "../auth/auth-api.ts";
@@ -18,10 +19,24 @@ import { proofKey, sendTokens, tokenType } from "./token-routes.ts";
 const COUNTRIES = Object.values(Country);
 const MAX_REASON = 500;
 
-/** The brief's consent request, exactly: an unknown field is refused rather than ignored. */
+/**
+ * The brief's consent request: an unknown field is refused rather than ignored. The person is
+ * named by `user_external_id` (the brief's) or, instead, by `customer_id`: the client's own
+ * customer id the person linked in the Kamina app (issue 21, item 1). Exactly one of the two.
+ */
 const consentRequest = z.strictObject({
   client_id: z.string({ error: "must be a string" }).min(1, "must not be empty"),
-  user_external_id: z.string({ error: "must be a string" }).min(1, "must not be empty").max(128, "is too long"),
+  user_external_id: z
+    .string({ error: "must be a string" })
+    .min(1, "must not be empty")
+    .max(128, "is too long")
+    .optional()
+    .describe("The person: the id they gave the client (the brief's `USR_...`) or the client's pairwise id for them. Either this or `customer_id`"),
+  customer_id: z
+    .string({ error: "must be a string" })
+    .regex(PARTNER_ID, `must be ${PARTNER_ID_RULE}`)
+    .optional()
+    .describe("The person, by this client's own customer id, once the person linked it in the Kamina app; resolved for this client only. Either this or `user_external_id`"),
   scopes: z.array(z.string({ error: "must hold strings" }), { error: "must be an array of scope names" }).min(1, "must name at least one scope").max(32, "names too many scopes"),
   country: z.enum(COUNTRIES, { error: `must be one of ${COUNTRIES.join(", ")}` }),
   consent_text_version: z.string({ error: "must be a string" }).min(1, "must not be empty").max(64, "is too long"),
@@ -163,9 +178,7 @@ export function addConsentRoutes(router: RestRoutes, api: AuthApi): void {
     const client = await requireClient(api, request, response);
     const body = parseInput(consentRequest, await readBody(request));
     if (body.client_id !== client.id) throw new RestError("BAD_USER_INPUT", `\`client_id\` must be the client that authenticates (${client.id})`);
-    // The person as this client knows them: its pairwise id for them (sandbox: our id too).
-    const userId = api.people.ours(client, body.user_external_id);
-    if (userId === undefined) throw new RestError("NOT_FOUND", `No person ${body.user_external_id} for client ${client.id}`);
+    const userId = await personNamed(api, client, body);
     // Each request of a live client is a prompt in the person's app: a few per person and window.
     await api.rateLimits.countConsentPrompt(meterOf(request), client, userId);
     // RFC 9449 §5: a valid `DPoP` proof binds the tokens a sandbox consent brings at once.
@@ -222,6 +235,25 @@ export function addConsentRoutes(router: RestRoutes, api: AuthApi): void {
     const page = await api.receipts.list(consent.id, { limit: limit ?? DEFAULT_RECEIPT_PAGE, cursor });
     sendJson(response, 200, { items: page.receipts.map((receipt) => receiptView(receipt, api.people.showTo(client))), page: { next_cursor: page.nextCursor } });
   }, SPECS.receipts);
+}
+
+/**
+ * The person a consent request names, as this client knows them: its pairwise id for them
+ * (sandbox: our id too), or its own customer id, which finds a person for this client only.
+ * Neither id is echoed in the 404.
+ */
+async function personNamed(api: AuthApi, client: PartnerClient, body: { user_external_id?: string | undefined; customer_id?: string | undefined }): Promise<string> {
+  if ((body.user_external_id === undefined) === (body.customer_id === undefined)) {
+    throw new RestError("BAD_USER_INPUT", "Name the person with exactly one of `user_external_id` and `customer_id`");
+  }
+  if (body.customer_id !== undefined) {
+    const found = await api.partnerIds.personFor(client.id, body.customer_id);
+    if (found === undefined) throw new RestError("NOT_FOUND", `No person has linked this \`customer_id\` to client ${client.id}`);
+    return found;
+  }
+  const found = api.people.ours(client, body.user_external_id!);
+  if (found === undefined) throw new RestError("NOT_FOUND", `No person ${body.user_external_id} for client ${client.id}`);
+  return found;
 }
 
 export function consentView(consent: ConsentRecord, show: ShowPerson) {

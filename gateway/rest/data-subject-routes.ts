@@ -29,6 +29,7 @@ const exportAnswer = z
     income_streams: rows,
     coach_sessions: rows.describe("With the raw transcript, if one is kept"),
     alerts: rows,
+    partner_ids: rows.describe("The partner clients' own ids for the person (`client_id`, `kind` CUSTOMER or BUREAU, `value`, `linked_at`), decrypted"),
     audit_events: rows.describe("Who read the person's data and when (consent receipts), and every other audit event about them"),
   })
   .describe("Everything stored about the person, as stored (money and ids as strings)");
@@ -69,7 +70,7 @@ const SPECS = {
 
 /** The person's own data-subject requests, made through the Kamina app. */
 export function addDataSubjectRoutes(router: RestRoutes, api: AuthApi, services: AuthServices): void {
-  const requests = new DataSubjectRequests(services.prisma, services.logger.child({ component: "data-subject" }));
+  const requests = new DataSubjectRequests(services.prisma, services.logger.child({ component: "data-subject" }), api.partnerIds);
   router.add("POST", "/v1/data-subject/export", async (request, response) => {
     requireApp(api, request);
     const { user_external_id: userId } = parseInput(subjectRequest, await readBody(request));

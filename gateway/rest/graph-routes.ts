@@ -1,7 +1,7 @@
 import type { IncomingMessage } from "node:http";
 import type { ApolloServer } from "@apollo/server";
 import { z } from "zod";
-import { sendJson, type RequestInfo } from "../../platform/http/graphql-http-server.ts";
+import { sendJson } from "../../platform/http/graphql-http-server.ts";
 import { toDiagnosisJson } from "../../domain/diagnosis/diagnosis-json.ts";
 import type { AuthServices } from "../auth/services.ts";
 import type { GatewayContext } from "../context.ts";
@@ -16,10 +16,17 @@ import { person, StoredOperations, subject, type Data } from "./stored-operation
 
 const WELLNESS_FIELDS = "score band trend30d factors { name weight value } actionPlan { code title expectedScoreDelta } nextReviewAt";
 
+/** The calling client's own ids for the person (issue 21, item 1), beside our (pairwise) id. */
+const PARTNER_REF_FIELDS = "partnerRef { customerId bureauId }";
+
 const OPERATIONS = {
   latestDiagnosis: `query LatestDiagnosis($userId: ID!, $self: Boolean!) {
-    me @include(if: $self) { id wellness { ${WELLNESS_FIELDS} } }
-    user(id: $userId) @skip(if: $self) { id wellness { ${WELLNESS_FIELDS} } }
+    me @include(if: $self) { id ${PARTNER_REF_FIELDS} wellness { ${WELLNESS_FIELDS} } }
+    user(id: $userId) @skip(if: $self) { id ${PARTNER_REF_FIELDS} wellness { ${WELLNESS_FIELDS} } }
+  }`,
+  owner: `query DiagnosisOwner($userId: ID!, $self: Boolean!) {
+    me @include(if: $self) { id ${PARTNER_REF_FIELDS} }
+    user(id: $userId) @skip(if: $self) { id ${PARTNER_REF_FIELDS} }
   }`,
   runDiagnosis: `mutation RunDiagnosis($userId: ID) { runDiagnosis(userId: $userId) { ${WELLNESS_FIELDS} } }`,
 };
@@ -33,7 +40,7 @@ export function addGraphRoutes(router: RestRoutes, apollo: ApolloServer<GatewayC
     async (request, response, _params, info) => {
       const found = person(await operations.run(request, info, OPERATIONS.latestDiagnosis, subject(request)));
       if (!found.wellness) throw new RestError("NOT_FOUND", "This user has no diagnosis yet; POST /v1/diagnosis/run computes one");
-      sendJson(response, 200, toDiagnosisJson({ userId: found.id, ...found.wellness }));
+      sendJson(response, 200, withPartnerRef(toDiagnosisJson({ userId: found.id, ...found.wellness }), found.partnerRef));
     },
     {
       summary: "The person's latest financial wellness diagnosis",
@@ -54,8 +61,9 @@ export function addGraphRoutes(router: RestRoutes, apollo: ApolloServer<GatewayC
       const { userId, self } = subject(request, body);
       const data = await operations.run(request, info, OPERATIONS.runDiagnosis, self ? {} : { userId });
       const wellness = data.runDiagnosis as Data;
-      const owner = self ? await ownerOf(request, info) : userId;
-      sendJson(response, 200, toDiagnosisJson({ userId: owner, ...(wellness as { score: number; band: string; trend30d: number; factors: unknown; nextReviewAt: string }), actionPlan: wellness.actionPlan }, { actionPlan: true }));
+      const owner = person(await operations.run(request, info, OPERATIONS.owner, { userId, self }));
+      const json = toDiagnosisJson({ userId: owner.id as string, ...(wellness as { score: number; band: string; trend30d: number; factors: unknown; nextReviewAt: string }), actionPlan: wellness.actionPlan }, { actionPlan: true });
+      sendJson(response, 200, withPartnerRef(json, owner.partnerRef));
     },
     {
       summary: "Compute a new diagnosis now, with its action plan",
@@ -68,11 +76,17 @@ export function addGraphRoutes(router: RestRoutes, apollo: ApolloServer<GatewayC
       errors: GRAPH_ERRORS,
     },
   );
+}
 
-  async function ownerOf(request: IncomingMessage, info: RequestInfo): Promise<string> {
-    const data = await operations.run(request, info, "query { me { id } }", {});
-    return (data.me?.id as string | undefined) ?? "";
-  }
+/**
+ * The diagnosis with the calling client's own ids for the person beside `user_id`, once the person
+ * linked them; without them the answer is the brief's, key for key.
+ */
+function withPartnerRef<Json extends { user_id: string }>(json: Json, ref: unknown): Json & { partner_ref?: { customer_id: string; bureau_id: string | null } } {
+  const linked = ref as { customerId: string; bureauId: string | null } | null | undefined;
+  if (!linked) return json;
+  const { user_id, ...rest } = json;
+  return { user_id, partner_ref: { customer_id: linked.customerId, bureau_id: linked.bureauId }, ...rest } as Json & { partner_ref: { customer_id: string; bureau_id: string | null } };
 }
 
 /** What the stored operations answer with beyond a token route's common failures. */
@@ -96,6 +110,10 @@ const runDiagnosisRequest = z
 
 const diagnosisResponse = z.object({
   user_id: z.string().describe("The person"),
+  partner_ref: z
+    .object({ customer_id: z.string(), bureau_id: z.string().nullable() })
+    .optional()
+    .describe("The calling client's own customer id (and bureau id) for the person, only once the person linked them in the Kamina app (absent otherwise: the brief's keys exactly). Only this client sees them"),
   score: z.number().int().min(0).max(100).describe("0 (crisis) to 100 (thriving)"),
   band: z.enum(["green", "amber", "red"]).describe("green 70-100, amber 40-69, red 0-39"),
   trend_30d: z.number().int().describe("Change of the score against the diagnosis 30 days earlier"),

@@ -7,6 +7,7 @@ import type { AuthServices } from "../auth/services.ts";
 import type { GatewayContext } from "../context.ts";
 import { addWebhookRoutes } from "../webhooks/webhook-routes.ts";
 import { addAppWriteRoutes } from "./app-write-routes.ts";
+import { addPartnerIdRoutes } from "./partner-id-routes.ts";
 import { addAuditRoutes } from "./audit-routes.ts";
 import { addConsentRoutes } from "./consent-routes.ts";
 import { addDataSubjectRoutes } from "./data-subject-routes.ts";
@@ -76,6 +77,7 @@ export function createRestRoutes(services: AuthServices, apollo: ApolloServer<Ga
   addDataSubjectRoutes(router, api, services);
   addImportRoutes(router, api, services, importer);
   addAppWriteRoutes(router, api, services);
+  addPartnerIdRoutes(router, api, services);
   addUsageRoutes(router, api, services);
   // Built once the routes are in: the document describes exactly what this gateway serves.
   let document: Record<string, unknown> | undefined;

@@ -24,4 +24,14 @@ export const COACH_TRANSCRIPT_TEXT: EncryptedColumn = {
   context: (sessionId) => `coach_transcript.text|${sessionId}`,
 };
 
-export const ENCRYPTED_COLUMNS: readonly EncryptedColumn[] = [COACH_TRANSCRIPT_TEXT];
+/** A partner's own id for a person (platform/partner-ids/); its lookup digest is not sealed, it is a keyed hash. */
+export const PARTNER_PERSON_ID_VALUE: EncryptedColumn = {
+  table: "partner_person_id",
+  idColumn: "id",
+  countryColumn: "country",
+  valueColumn: "value",
+  keyColumn: "data_key_id",
+  context: (id) => `partner_person_id.value|${id}`,
+};
+
+export const ENCRYPTED_COLUMNS: readonly EncryptedColumn[] = [COACH_TRANSCRIPT_TEXT, PARTNER_PERSON_ID_VALUE];

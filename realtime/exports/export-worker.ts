@@ -1,4 +1,5 @@
 import { environmentOf, type PairwiseIds } from "../../platform/auth/pairwise-ids.ts";
+import type { PartnerIds } from "../../platform/partner-ids/partner-ids.ts";
 import { randomUUID } from "node:crypto";
 import type { ExportJob } from "../../generated/prisma/client.ts";
 import type { PrismaClient } from "../../platform/database/database.ts";
@@ -19,6 +20,8 @@ export interface ExportWorkerOptions {
   batchSize?: number;
   /** Each client's pairwise person ids: the `user_id` of a row is the exporting client's (issue 16, item 6). */
   pairwiseIds: PairwiseIds;
+  /** Each client's own ids for people: a row's `customer_id` and `bureau_id` are the exporting client's (issue 21, item 1). */
+  partnerIds: PartnerIds;
 }
 
 /**
@@ -104,7 +107,7 @@ export class ExportWorker {
           yield row;
         }
       };
-      const source = wellnessExportRows(this.prisma, this.options.pairwiseIds, { id: job.id, clientId: job.clientId, countries: client.countries, scopes: job.scopes, environment: environmentOf(client) }, { batchSize: this.options.batchSize ?? 1000, signal });
+      const source = wellnessExportRows(this.prisma, this.options.pairwiseIds, this.options.partnerIds, { id: job.id, clientId: job.clientId, countries: client.countries, scopes: job.scopes, environment: environmentOf(client) }, { batchSize: this.options.batchSize ?? 1000, signal });
       const { bytes } = await this.storage.write(fileKey, exportFile(counted(source), format), { signal });
       written = true;
       const recorded = await this.jobs.succeed(job.id, this.owner, { rows, bytes, fileKey, expiresAt: new Date(Date.now() + this.options.retentionMs) });

@@ -4,6 +4,7 @@ import { stringify } from "csv-stringify";
 import type { Country } from "../../generated/prisma/enums.ts";
 import { activeConsentOf } from "../../platform/auth/consent-grants.ts";
 import type { PrismaClient } from "../../platform/database/database.ts";
+import type { PartnerIds, PartnerRef } from "../../platform/partner-ids/partner-ids.ts";
 import { PRODUCTS } from "../../platform/metering/usage-counter.ts";
 import type { ExportFormat } from "./export-jobs.ts";
 
@@ -14,6 +15,9 @@ import type { ExportFormat } from "./export-jobs.ts";
  */
 export const WELLNESS_EXPORT_COLUMNS = [
   "user_id",
+  // The exporting client's own ids for the person (issue 21, item 1), empty until the person links them.
+  "customer_id",
+  "bureau_id",
   "country",
   "wellness_score",
   "wellness_band",
@@ -62,7 +66,7 @@ interface BatchRow {
  * Before a batch's rows are handed on, one statement writes its consent receipts (one per
  * consent, with the fields read under it), so no row leaves without its receipt.
  */
-export async function* wellnessExportRows(prisma: PrismaClient, people: PairwiseIds, job: WellnessExportJob, options: { batchSize?: number; signal?: AbortSignal } = {}): AsyncGenerator<WellnessExportRow> {
+export async function* wellnessExportRows(prisma: PrismaClient, people: PairwiseIds, partnerIds: PartnerIds, job: WellnessExportJob, options: { batchSize?: number; signal?: AbortSignal } = {}): AsyncGenerator<WellnessExportRow> {
   const batchSize = options.batchSize ?? 1000;
   const wellness = job.scopes.includes("wellness.read");
   const debts = job.scopes.includes("debts.read");
@@ -99,15 +103,18 @@ export async function* wellnessExportRows(prisma: PrismaClient, people: Pairwise
       ORDER BY p.user_id`;
     if (rows.length === 0) return;
     await writeReceipts(prisma, job, rows);
-    for (const row of rows) yield toExportRow(row, people.external(job.clientId, job.environment, row.userId));
+    const refs = await partnerIds.refsFor(job.clientId, rows.map((row) => row.userId));
+    for (const row of rows) yield toExportRow(row, people.external(job.clientId, job.environment, row.userId), refs.get(row.userId));
     if (rows.length < batchSize) return;
     after = rows.at(-1)!.userId;
   }
 }
 
-function toExportRow(row: BatchRow, userId: string): WellnessExportRow {
+function toExportRow(row: BatchRow, userId: string, ref: PartnerRef | undefined): WellnessExportRow {
   return {
     user_id: userId,
+    customer_id: ref?.customerId ?? null,
+    bureau_id: ref?.bureauId ?? null,
     country: row.country,
     wellness_score: row.score,
     wellness_band: row.band?.toLowerCase() ?? null,

@@ -1,4 +1,5 @@
 import { environmentOf, PairwiseIds, pairwiseSecret } from "../../platform/auth/pairwise-ids.ts";
+import { partnerIdsOver, type PartnerIds } from "../../platform/partner-ids/partner-ids.ts";
 import { alertWebhookBody, messageId } from "../../domain/alerts/alert-event.ts";
 import type { Severity } from "../../generated/prisma/enums.ts";
 import { activeMetrics } from "../../platform/observability/metrics.ts";
@@ -76,6 +77,7 @@ export class WebhookDispatcher {
   private readonly agents = new WebhookAgents();
 
   private readonly people: PairwiseIds;
+  private readonly partnerIds: PartnerIds;
 
   constructor(
     private readonly prisma: PrismaClient,
@@ -86,9 +88,12 @@ export class WebhookDispatcher {
     private readonly resolve: Resolver = systemResolver,
     /** Each client's pairwise person ids (PAIRWISE_ID_KEY); derived from the key-encryption key when not given, as configuration does. */
     pairwiseIds?: PairwiseIds,
+    /** Each client's own ids for people (issue 21, item 1); sealed under data keys the key-encryption key unwraps when not given. */
+    partnerIds?: PartnerIds,
   ) {
     this.box = new SecretBox(keyEncryptionKey);
     this.people = pairwiseIds ?? new PairwiseIds(pairwiseSecret(undefined, keyEncryptionKey));
+    this.partnerIds = partnerIds ?? partnerIdsOver(prisma, { keyEncryptionKey });
     this.limiter = new EndpointRateLimit(prisma, settings.ratePerSecond);
   }
 
@@ -158,6 +163,8 @@ export class WebhookDispatcher {
     if (wait > 0) return this.postpone(delivery, wait);
 
     const id = messageId(delivery.eventId);
+    // The endpoint's client's own ids for the person, beside its pairwise id; never another client's.
+    const ref = (await this.partnerIds.refsFor(context.clientId, [context.userId])).get(context.userId);
     const body = JSON.stringify(
       alertWebhookBody(delivery.eventId, {
         id: context.alertId,
@@ -165,6 +172,7 @@ export class WebhookDispatcher {
         severity: context.severity,
         // The person as this endpoint's client knows them (issue 16, item 6).
         userId: this.people.external(context.clientId, environmentOf(context), context.userId),
+        partnerRef: ref ? { customerId: ref.customerId, bureauId: ref.bureauId } : null,
         riskBand: context.riskBand,
         contributingFactors: context.contributingFactors ?? [],
         suggestedAction: context.suggestedAction ?? "",

@@ -22,7 +22,10 @@ export interface AlertCreatedWebhook {
   /** missed_due_date, expense_spike_food, dti_above_limit, income_drop, ... */
   type: string;
   severity: "low" | "medium" | "high" | "critical";
+  /** The person, as your client knows them (your pairwise id). */
   user_id: string;
+  /** Your own customer id (and the person's bureau id) for the person, once they linked them in the Kamina app; null otherwise. */
+  partner_ref: { customer_id: string; bureau_id: string | null } | null;
   risk_band: "green" | "amber" | "red";
   contributing_factors: string[];
   suggested_action: string;

@@ -1,5 +1,6 @@
 import DataLoader from "dataloader";
 import { PerUserLoader } from "../shared/per-user-loader.ts";
+import type { PartnerRef } from "../../platform/partner-ids/partner-ids.ts";
 import type { UserRow, WellnessService } from "./service.ts";
 
 export function createLoaders(service: WellnessService) {
@@ -15,6 +16,11 @@ export function createLoaders(service: WellnessService) {
       return ids.map((id) => users.get(id) ?? null);
     }),
     latestSnapshot,
+    /** The calling client's own ids for a person, or null. */
+    partnerRef: new DataLoader<string, PartnerRef | null>(async (ids) => {
+      const refs = await service.partnerRefs(ids);
+      return ids.map((id) => refs.get(id) ?? null);
+    }),
     history: new PerUserLoader((ids, months: number) => service.dailyScoresSince(ids, months), (row) => row.userId),
     goals: new PerUserLoader((ids) => service.goals(ids), (row) => row.userId),
   };

@@ -41,6 +41,7 @@ export const resolvers: GraphQLResolverMap<Context> = {
   User: {
     __resolveReference: (ref: UserRef, { loaders }: Context) => loaders.user.load(ref.id),
     country: async (user: UserRef & { country?: string }, _args, { loaders }: Context) => user.country ?? (await loaders.user.load(user.id))?.country,
+    partnerRef: (user: UserRef, _args, { loaders }: Context) => loaders.partnerRef.load(user.id),
     wellness: async (user: UserRef, _args, { loaders }: Context) => {
       const snapshot = await loaders.latestSnapshot.loadOne(user.id, undefined);
       return snapshot && { ...snapshot, factors: snapshot.factors ?? [], actionPlan: snapshot.actionPlan ?? [] };

@@ -5,6 +5,7 @@ import { activeConsentOf, consentCovers } from "../../platform/auth/consent-gran
 import { tenantOf } from "../../platform/auth/tenant.ts";
 import type { Viewer } from "../../platform/auth/viewer.ts";
 import { queryRows } from "../../platform/database/prepared-reads.ts";
+import type { PartnerIds, PartnerRef } from "../../platform/partner-ids/partner-ids.ts";
 
 export interface UserRow {
   id: string;
@@ -72,8 +73,14 @@ export class WellnessService {
   constructor(
     private readonly prisma: PrismaClient,
     private readonly viewer: Viewer,
+    private readonly partnerIds: PartnerIds,
   ) {
     this.tenant = tenantOf(viewer);
+  }
+
+  /** The viewer's client's own ids for these people (issue 21, item 1); never another client's. */
+  partnerRefs(ids: readonly string[]): Promise<Map<string, PartnerRef>> {
+    return this.partnerIds.refsFor(this.viewer.clientId, ids);
   }
 
   /**

@@ -108,8 +108,10 @@ def verify_webhook(
     """Verifies a delivery with ``secret`` (``whsec_...``) and returns its parsed JSON payload.
 
     An ``alert.created`` payload holds ``id`` (the message id), ``event``, ``created_at``,
-    ``alert_id``, ``type``, ``severity`` (``low`` to ``critical``), ``user_id``, ``risk_band``,
-    ``contributing_factors`` and ``suggested_action``; ignore keys you do not know.
+    ``alert_id``, ``type``, ``severity`` (``low`` to ``critical``), ``user_id``, ``partner_ref``
+    (your own ``customer_id`` and ``bureau_id`` for the person once they linked them, else
+    ``None``), ``risk_band``, ``contributing_factors`` and ``suggested_action``; ignore keys you
+    do not know.
 
     Raises :class:`WebhookVerificationError` when a header is missing, the timestamp is outside
     ``tolerance_seconds`` of ``now`` (replay protection) or no ``v1`` signature matches.

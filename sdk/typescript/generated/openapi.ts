@@ -822,6 +822,30 @@ export interface paths {
         patch: operations["patchAppUsersByUserIdGoalsByGoalId"];
         trace?: never;
     };
+    "/v1/app/users/{user_id}/partner-ids/{client_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Link a partner client's own ids to a person (Kamina app, for the person)
+         * @description The person confirms in the app that they are this client's customer: the client's customer id, and optionally their credit-bureau id, are stored encrypted and replace what was linked for this client before. Only that client is shown them (GraphQL `User.partnerRef`, REST `partner_ref`, webhooks, exports), and only it may name the person by its customer id at POST /v1/auth/consent (`customer_id`). Idempotent: sending the same ids again changes nothing. A customer or bureau id that already names another person for this client is a 409 CONFLICT; an unknown person or client is NOT_FOUND; a client that does not serve the person's country is FORBIDDEN.
+         */
+        put: operations["putAppUsersByUserIdPartnerIdsByClientId"];
+        post?: never;
+        /**
+         * Unlink a partner client's own ids from a person (Kamina app, for the person)
+         * @description The client no longer sees them nor finds the person by them. NOT_FOUND when nothing was linked.
+         */
+        delete: operations["deleteAppUsersByUserIdPartnerIdsByClientId"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/usage": {
         parameters: {
             query?: never;
@@ -1009,7 +1033,10 @@ export interface operations {
             content: {
                 "application/json": {
                     client_id: string;
-                    user_external_id: string;
+                    /** @description The person: the id they gave the client (the brief's `USR_...`) or the client's pairwise id for them. Either this or `customer_id` */
+                    user_external_id?: string;
+                    /** @description The person, by this client's own customer id, once the person linked it in the Kamina app; resolved for this client only. Either this or `user_external_id` */
+                    customer_id?: string;
                     scopes: string[];
                     /** @enum {string} */
                     country: "EC" | "MX" | "PE" | "CO" | "CL";
@@ -3072,6 +3099,11 @@ export interface operations {
                     "application/json": {
                         /** @description The person */
                         user_id: string;
+                        /** @description The calling client's own customer id (and bureau id) for the person, only once the person linked them in the Kamina app (absent otherwise: the brief's keys exactly). Only this client sees them */
+                        partner_ref?: {
+                            customer_id: string;
+                            bureau_id: string | null;
+                        };
                         /** @description 0 (crisis) to 100 (thriving) */
                         score: number;
                         /**
@@ -3209,6 +3241,11 @@ export interface operations {
                     "application/json": {
                         /** @description The person */
                         user_id: string;
+                        /** @description The calling client's own customer id (and bureau id) for the person, only once the person linked them in the Kamina app (absent otherwise: the brief's keys exactly). Only this client sees them */
+                        partner_ref?: {
+                            customer_id: string;
+                            bureau_id: string | null;
+                        };
                         /** @description 0 (crisis) to 100 (thriving) */
                         score: number;
                         /**
@@ -5055,6 +5092,10 @@ export interface operations {
                         alerts: {
                             [key: string]: unknown;
                         }[];
+                        /** @description The partner clients' own ids for the person (`client_id`, `kind` CUSTOMER or BUREAU, `value`, `linked_at`), decrypted */
+                        partner_ids: {
+                            [key: string]: unknown;
+                        }[];
                         /** @description Who read the person's data and when (consent receipts), and every other audit event about them */
                         audit_events: {
                             [key: string]: unknown;
@@ -6808,6 +6849,218 @@ export interface operations {
             };
             /** @description `UNSUPPORTED_MEDIA_TYPE` */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `INTERNAL_SERVER_ERROR` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `SERVICE_UNAVAILABLE` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    putAppUsersByUserIdPartnerIdsByClientId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: string;
+                client_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description The client's own customer id for the person (1 to 64 letters, digits, `.`, `_`, `-`, `:` or `/`, starting with a letter or digit); unique per client */
+                    customer_id: string;
+                    /** @description The person's credit-bureau id as the client knows it; absent or null unlinks a bureau id linked before */
+                    bureau_id?: string | null;
+                };
+            };
+        };
+        responses: {
+            /** @description The ids now linked */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description The person (our id, as the app knows it) */
+                        user_id: string;
+                        /** @description The partner client the ids belong to */
+                        client_id: string;
+                        customer_id: string;
+                        bureau_id: string | null;
+                        /** Format: date-time */
+                        linked_at: string;
+                    };
+                };
+            };
+            /** @description `BAD_USER_INPUT`, `BAD_REQUEST` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `UNAUTHENTICATED` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `FORBIDDEN` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `NOT_FOUND` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `METHOD_NOT_ALLOWED` */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `CONFLICT` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `PAYLOAD_TOO_LARGE` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `UNSUPPORTED_MEDIA_TYPE` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `INTERNAL_SERVER_ERROR` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `SERVICE_UNAVAILABLE` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    deleteAppUsersByUserIdPartnerIdsByClientId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: string;
+                client_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The ids were removed */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        user_id: string;
+                        client_id: string;
+                        unlinked: number;
+                    };
+                };
+            };
+            /** @description `BAD_USER_INPUT` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `UNAUTHENTICATED` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `NOT_FOUND` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `METHOD_NOT_ALLOWED` */
+            405: {
                 headers: {
                     [name: string]: unknown;
                 };
