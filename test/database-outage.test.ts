@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import pg from "pg";
+import WebSocket from "ws";
 import { isDatabaseUnavailable } from "../platform/database/unavailable.ts";
 import { sharedPool } from "../platform/database/database.ts";
 import { bearer, consentToken } from "../testkit/tokens.ts";
@@ -48,7 +49,9 @@ describe("a database outage", () => {
     const graph = await calls.graphql();
     assert.equal(graph.status, 503, JSON.stringify(graph.body));
     assert.deepEqual(graph.body.errors?.map((error) => error.extensions?.code), ["SERVICE_UNAVAILABLE"]);
-    assert.doesNotMatch(JSON.stringify([debts.body, graph.body]), /accepting connections|terminating|kamina_test/, "no database message reaches a client");
+    const socket = await subscriptionRefusal(seeded.kamina.graphqlUrl, token.authorization!);
+    assert.equal(socket.code, 1013, `a subscription socket is told to try again later: ${socket.code} ${socket.reason}`);
+    assert.doesNotMatch(JSON.stringify([debts.body, graph.body, socket.reason]), /accepting connections|terminating|kamina_test|ECONN/, "no database message reaches a client");
 
     await admin.query(`ALTER DATABASE "${name}" ALLOW_CONNECTIONS true`);
     assert.equal((await calls.debts()).status, 200);
@@ -73,3 +76,14 @@ describe("a database outage", () => {
     }
   });
 });
+
+/** Opens a graphql-ws socket with `authorization` in connection_init; resolves with how the gateway closed it. */
+function subscriptionRefusal(url: string, authorization: string): Promise<{ code: number; reason: string }> {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(url.replace(/^http/, "ws"), "graphql-transport-ws");
+    socket.on("open", () => socket.send(JSON.stringify({ type: "connection_init", payload: { authorization } })));
+    socket.on("message", (data) => reject(new Error(`admitted while the database is down: ${String(data)}`)));
+    socket.on("close", (code, reason) => resolve({ code, reason: reason.toString() }));
+    socket.on("error", reject);
+  });
+}

@@ -23,6 +23,11 @@ export const CLOSE_CODES = {
   TOO_SLOW: 4410,
   /** The gateway is shutting down: reconnect (to another instance) and resume with `after`. */
   GOING_AWAY: 1001,
+  /**
+   * An event could not be read for now (a subgraph or the database unreachable): reconnect with
+   * back-off and resume with `after`, so the event is delivered once it can be, never skipped.
+   */
+  TRY_AGAIN_LATER: 1013,
 } as const;
 
 /** Close reasons are limited to 123 bytes by the WebSocket protocol. */

@@ -84,6 +84,11 @@ export function translatePrimary(operation: string, entityType: string): Primary
 export class PrimaryFetchSource implements GraphQLDataSource<GatewayContext> {
   /** Whether the subgraph returned the event's entity (it returns null when this token may not see it). */
   found = false;
+  /**
+   * Why the entity could not be read at all (the subgraph unreachable, timed out, or its read
+   * failed): unlike a null entity, this says nothing about whether the event is the subscriber's.
+   */
+  failure: Error | undefined;
 
   constructor(
     private readonly inner: GraphQLDataSource<GatewayContext>,
@@ -96,14 +101,22 @@ export class PrimaryFetchSource implements GraphQLDataSource<GatewayContext> {
     const given = options.request.variables ?? {};
     const variables: Record<string, unknown> = { representations: [this.representation] };
     for (const name of this.translation.variables) if (name in given) variables[name] = given[name];
-    const response = await this.inner.process({
-      ...options,
-      request: { ...options.request, query: this.translation.query, operationName: this.translation.operationName, variables },
-      document: this.translation.document,
-    } as GraphQLDataSourceProcessOptions<GatewayContext>);
+    let response: Awaited<ReturnType<GraphQLDataSource<GatewayContext>["process"]>>;
+    try {
+      response = await this.inner.process({
+        ...options,
+        request: { ...options.request, query: this.translation.query, operationName: this.translation.operationName, variables },
+        document: this.translation.document,
+      } as GraphQLDataSourceProcessOptions<GatewayContext>);
+    } catch (error) {
+      this.failure = error instanceof Error ? error : new Error(String(error));
+      throw error;
+    }
     const entities = (response.data as { _entities?: unknown[] } | null | undefined)?._entities;
     const key = this.translation.responseKey;
     this.found = entities?.[0] !== null && entities?.[0] !== undefined;
+    // A hidden entity is a null without an error; a null with one is a read that failed.
+    if (!this.found && response.errors?.length) this.failure = new Error(`the ${this.representation.__typename} could not be read: ${response.errors.map((error) => error.extensions?.code ?? error.message).join(", ")}`);
     return {
       ...response,
       data: response.data === undefined ? undefined : { [key]: entities?.[0] ?? null },

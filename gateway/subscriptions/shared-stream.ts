@@ -4,11 +4,12 @@ import { ALERT_CREATED_TOPIC, alertFactsOf, type AlertFacts } from "../../domain
 import { encodeCursor, type BusEvent } from "../../realtime/events/event-bus.ts";
 import type { Follower } from "../../realtime/events/event-feed.ts";
 import { AuthenticationError } from "../../platform/auth/token-verifier.ts";
+import { isDatabaseUnavailable } from "../../platform/database/unavailable.ts";
 import type { Viewer } from "../../platform/auth/viewer.ts";
 import type { GatewayContext } from "../context.ts";
 import { nullRemovedFields, unauthorizedErrors } from "../scopes/operation-filter.ts";
 import { ReceiptCollector, type ReceiptWriter } from "../scopes/receipts.ts";
-import { closeCodeForRejectedToken, closeReason } from "./close-codes.ts";
+import { CLOSE_CODES, closeCodeForRejectedToken, closeReason } from "./close-codes.ts";
 import type { HubOptions } from "./hub-options.ts";
 import { Member } from "./member.ts";
 import { PrimaryFetchSource, translatePrimary } from "./primary-fetch.ts";
@@ -23,6 +24,13 @@ export interface StreamHost {
   alertFacts(event: BusEvent): Promise<AlertFacts | null>;
   clientMaySee(event: BusEvent, clientId: string, facts: AlertFacts): Promise<boolean>;
   dropStream(stream: SharedStream): void;
+}
+
+/** An event's entity could not be read (not: it is hidden from this token); skipping it would lose it. */
+class EventUnreadable extends Error {
+  constructor(position: bigint, cause: Error) {
+    super(`event ${position}: ${cause.message}`, { cause });
+  }
 }
 
 const SEVERITY_RANK: Record<string, number> = { LOW: 0, MEDIUM: 1, HIGH: 2, CRITICAL: 3 };
@@ -52,6 +60,11 @@ export class SharedStream {
       handle: (event) => this.handle(event),
       accepts: (event) => this.mayConcern(event),
       onFailure: (error) => {
+        if (error instanceof EventUnreadable || isDatabaseUnavailable(error)) {
+          hub.options.logger.warn({ err: error }, "a subscription stream could not read an event; its subscribers resume with `after`");
+          this.closeAll(CLOSE_CODES.TRY_AGAIN_LATER, "An event could not be read for now: reconnect and resume with `after`");
+          return;
+        }
         hub.options.logger.error({ err: error }, "a subscription stream failed");
         this.closeAll(4500, "Internal error: resume with `after`");
       },
@@ -168,6 +181,7 @@ export class SharedStream {
       options.planner.supergraphSchema,
       options.planner.api,
     );
+    if (primary.failure) throw new EventUnreadable(event.position, primary.failure);
     if (!primary.found) return undefined;
     const data = (result.data ?? null) as Record<string, unknown> | null;
     if (data) nullRemovedFields(data, plan.filtered);

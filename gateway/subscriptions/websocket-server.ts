@@ -1,6 +1,7 @@
 import type { Server } from "node:http";
 import { GraphQLError } from "graphql";
-import { useServer } from "graphql-ws/use/ws";
+import type { Context } from "graphql-ws";
+import { useServer, type Extra } from "graphql-ws/use/ws";
 import { WebSocket, WebSocketServer } from "ws";
 import type { LimitsConfig } from "../../platform/config/limits-config.ts";
 import type { Logger } from "../../platform/logger.ts";
@@ -8,6 +9,7 @@ import { presented } from "../../platform/auth/authenticate.ts";
 import { checkTokenBinding, DpopError, type ProofPolicy } from "../../platform/auth/dpop.ts";
 import { AuthenticationError, type TokenVerifier } from "../../platform/auth/token-verifier.ts";
 import type { Viewer } from "../../platform/auth/viewer.ts";
+import { isDatabaseUnavailable } from "../../platform/database/unavailable.ts";
 import { CLOSE_CODES, closeCodeForRejectedToken, closeReason } from "./close-codes.ts";
 import { DocumentCache } from "./document-cache.ts";
 import { Rounds } from "./rounds.ts";
@@ -40,6 +42,9 @@ export interface RunningSubscriptionServer {
 }
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** What graphql-ws hands onConnect: the socket, its upgrade request and, once admitted, its Connection. */
+type ConnectContext = Context<Record<string, unknown> | undefined, Extra & Partial<{ connection?: Connection }>>;
 
 class Connection implements SubscriberConnection {
   private readonly timers: NodeJS.Timeout[] = [];
@@ -114,6 +119,60 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions): Ru
 
   const documents = new DocumentCache(hub.options.planner.apiSchema, options.limits.graphql);
 
+  /** Checks a socket's connection_init: its token, its DPoP proof and the client's socket count. */
+  const admit = async (ctx: ConnectContext): Promise<boolean> => {
+    const socket = ctx.extra.socket;
+    const params = ctx.connectionParams ?? {};
+    const given = params.authorization ?? params.Authorization;
+    const authorization = typeof given === "string" ? given : undefined;
+    if (!authorization) {
+      socket.close(CLOSE_CODES.UNAUTHENTICATED, 'Send connection_init with { "authorization": "Bearer <access token>" }');
+      return false;
+    }
+    let verified;
+    try {
+      verified = await verifier.verifyAuthorization(authorization);
+    } catch (error) {
+      if (!(error instanceof AuthenticationError)) throw error;
+      // The code a live socket would close with for the same refusal: a revoked consent is 4403 here too.
+      socket.close(closeCodeForRejectedToken(error), closeReason(error.reason));
+      return false;
+    }
+    if (!verified) {
+      socket.close(CLOSE_CODES.UNAUTHENTICATED, "A bearer access token is required");
+      return false;
+    }
+    // A token bound to a key (RFC 9449) needs its proof in connection_init (`dpop`), made for
+    // GET on the http(s) URL of /graphql; the gateway forwards it with every event's fetches.
+    let dpop: string | undefined;
+    try {
+      dpop = await checkTokenBinding(presented(verified), typeof params.dpop === "string" ? params.dpop : undefined, ctx.extra.request, options.proofs);
+    } catch (error) {
+      if (!(error instanceof DpopError || error instanceof AuthenticationError)) throw error;
+      socket.close(CLOSE_CODES.UNAUTHENTICATED, closeReason(error.message));
+      return false;
+    }
+    // Closed while its token was checked: nothing to count or watch.
+    if (socket.readyState !== WebSocket.OPEN) return false;
+    const clientId = verified.viewer.clientId;
+    const open = perClient.get(clientId) ?? 0;
+    if (open >= socketLimits.maxConnectionsPerClient) {
+      socket.close(CLOSE_CODES.TOO_MANY_CONNECTIONS, closeReason(`This client already has ${open} open subscription sockets, the most it may`));
+      return false;
+    }
+    perClient.set(clientId, open + 1);
+    const connection = new Connection(socket, verified.viewer, authorization, dpop);
+    if (verified.claims.exp) {
+      const untilExpiry = verified.claims.exp * 1000 - Date.now();
+      connection.track(setTimeout(() => connection.close(CLOSE_CODES.UNAUTHENTICATED, "The token has expired"), Math.min(Math.max(untilExpiry, 0), MAX_TIMER_MS)));
+    }
+    rechecks.add(connection);
+    pings.add(connection);
+    connections.set(socket, connection);
+    ctx.extra.connection = connection;
+    return true;
+  };
+
   const disposer = useServer<Record<string, unknown> | undefined, { connection?: Connection }>(
     {
       schema: hub.options.planner.apiSchema,
@@ -130,56 +189,19 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions): Ru
         }
       },
       onConnect: async (ctx) => {
-        const socket = ctx.extra.socket;
-        const params = ctx.connectionParams ?? {};
-        const given = params.authorization ?? params.Authorization;
-        const authorization = typeof given === "string" ? given : undefined;
-        if (!authorization) {
-          socket.close(CLOSE_CODES.UNAUTHENTICATED, 'Send connection_init with { "authorization": "Bearer <access token>" }');
-          return false;
-        }
-        let verified;
         try {
-          verified = await verifier.verifyAuthorization(authorization);
+          return await admit(ctx);
         } catch (error) {
-          if (!(error instanceof AuthenticationError)) throw error;
-          // The code a live socket would close with for the same refusal: a revoked consent is 4403 here too.
-          socket.close(closeCodeForRejectedToken(error), closeReason(error.reason));
+          // graphql-ws would close with 4500 and the error's own message: neither is for a client.
+          const unavailable = isDatabaseUnavailable(error);
+          if (unavailable) logger.warn({ err: error }, "a subscription socket could not be admitted: the database is unavailable");
+          else logger.error({ err: error }, "a subscription socket could not be admitted");
+          ctx.extra.socket.close(
+            unavailable ? CLOSE_CODES.TRY_AGAIN_LATER : 4500,
+            unavailable ? "The database is unavailable for now: reconnect and resume with `after`" : "Internal server error",
+          );
           return false;
         }
-        if (!verified) {
-          socket.close(CLOSE_CODES.UNAUTHENTICATED, "A bearer access token is required");
-          return false;
-        }
-        // A token bound to a key (RFC 9449) needs its proof in connection_init (`dpop`), made for
-        // GET on the http(s) URL of /graphql; the gateway forwards it with every event's fetches.
-        let dpop: string | undefined;
-        try {
-          dpop = await checkTokenBinding(presented(verified), typeof params.dpop === "string" ? params.dpop : undefined, ctx.extra.request, options.proofs);
-        } catch (error) {
-          if (!(error instanceof DpopError || error instanceof AuthenticationError)) throw error;
-          socket.close(CLOSE_CODES.UNAUTHENTICATED, closeReason(error.message));
-          return false;
-        }
-        // Closed while its token was checked: nothing to count or watch.
-        if (socket.readyState !== WebSocket.OPEN) return false;
-        const clientId = verified.viewer.clientId;
-        const open = perClient.get(clientId) ?? 0;
-        if (open >= socketLimits.maxConnectionsPerClient) {
-          socket.close(CLOSE_CODES.TOO_MANY_CONNECTIONS, closeReason(`This client already has ${open} open subscription sockets, the most it may`));
-          return false;
-        }
-        perClient.set(clientId, open + 1);
-        const connection = new Connection(socket, verified.viewer, authorization, dpop);
-        if (verified.claims.exp) {
-          const untilExpiry = verified.claims.exp * 1000 - Date.now();
-          connection.track(setTimeout(() => connection.close(CLOSE_CODES.UNAUTHENTICATED, "The token has expired"), Math.min(Math.max(untilExpiry, 0), MAX_TIMER_MS)));
-        }
-        rechecks.add(connection);
-        pings.add(connection);
-        connections.set(socket, connection);
-        ctx.extra.connection = connection;
-        return true;
       },
       subscribe: (args) => {
         const connection = (args.contextValue as { connection?: Connection } | undefined)?.connection;

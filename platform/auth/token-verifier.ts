@@ -15,6 +15,7 @@ import type { Viewer } from "./viewer.ts";
 import { PairwiseIds, type Environment } from "./pairwise-ids.ts";
 import { tokenChallenge } from "./www-authenticate.ts";
 import { queryRows } from "../database/prepared-reads.ts";
+import { isDatabaseUnavailable } from "../database/unavailable.ts";
 
 export const TOKEN_ALGORITHMS = ["EdDSA"] as const;
 const CLOCK_TOLERANCE_SECONDS = 5;
@@ -196,6 +197,8 @@ export class TokenVerifier {
       return payload;
     } catch (error) {
       if (error instanceof AuthenticationError) throw error;
+      // The signing keys could not be read: an outage (503, or 1013 on a socket), not a bad token.
+      if (isDatabaseUnavailable(error)) throw error;
       if (error instanceof joseErrors.JWTExpired) throw new AuthenticationError("The token has expired");
       if (error instanceof joseErrors.JWTClaimValidationFailed) throw new AuthenticationError(`The token's \`${error.claim}\` claim is not valid`);
       throw new AuthenticationError("The token is not valid");

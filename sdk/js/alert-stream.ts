@@ -55,7 +55,7 @@ export interface AlertMeta {
  * - `unauthenticated` (4401): the token is refused and `getToken` could not give one that works (or there is no `getToken`).
  * - `rejected`: the gateway refused the operation itself (bad query, a `userId` the token may not see, a bad `after`).
  * - `too_many_connections` (4429): the client holds as many sockets as it may.
- * - `protocol`: another close code the docs say not to retry (1009, 4400, 4406, 4408, 4409, 4500, ...).
+ * - `protocol`: another close code the docs say not to retry (1009, 4400, 4406, 4409, 4500, ...).
  * - `handler_failed`: `onAlert` threw; the cursor is that of the last alert it accepted.
  * - `retries_exhausted`: `retry.maxAttempts` failed connections in a row.
  * - `stopped`: you called `stop()`.
@@ -141,7 +141,10 @@ type Outcome =
   | { kind: "stopped" };
 
 /** Close codes after which the gateway asks for a new connection, resumed with `after` (docs/realtime.md). */
-const RETRY_CODES = new Set([1001, 1006, 1011, 1012, 1013, 1014, 4410, 4499]);
+const RETRY_CODES = new Set([1001, 1006, 1011, 1012, 1013, 1014, 4410, 4499,
+  // "No connection_init in time": this client sends it as soon as the socket opens, so the
+  // gateway was too busy to read it (an overloaded or restarting instance); another try is right.
+  4408]);
 
 /**
  * Subscribes to `alertCreated` and keeps the subscription going: after a restart of the
