@@ -225,4 +225,10 @@ describe("a partner's own ids for a person", () => {
     assertEnvelope(await rest(origin(), "DELETE", `/v1/app/users/${PERSON_B}/partner-ids/bank_b`, { headers: appKey() }), 404, "NOT_FOUND");
     assertEnvelope(await askConsent("bank_b", { customer_id: CUSTOMER_ID }), 404, "NOT_FOUND");
   });
+
+  test("identical links racing each other all succeed and leave one row (a PUT)", async () => {
+    const answers = await Promise.all(Array.from({ length: 6 }, () => link(PERSON_B, "bank_a", { customer_id: "CIF-RACE-1" })));
+    assert.deepEqual(answers.map((answer) => answer.status), [200, 200, 200, 200, 200, 200], JSON.stringify(answers.map((answer) => answer.body)));
+    assert.equal(await prisma.partnerPersonId.count({ where: { userId: PERSON_B, clientId: "bank_a" } }), 1);
+  });
 });

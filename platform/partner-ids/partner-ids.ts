@@ -70,7 +70,8 @@ export class PartnerIds {
   /**
    * Links the client's ids to the person, replacing what was linked before (PUT semantics). In
    * one transaction; the conflict when an id already names another person for this client
-   * (unique per client, kind and value, checked by the database, so two racing links cannot both win).
+   * (unique per client, kind and value, enforced by the database, so two racing links for two
+   * people cannot both win, while two racing identical links both succeed).
    */
   async link(link: PartnerIdLink): Promise<PartnerRef | PartnerIdConflict> {
     const wanted: [PartnerIdKind, string | null][] = [
@@ -85,9 +86,11 @@ export class PartnerIds {
         return { kind, value, id, digest: digest!, older, envelope: await this.vault.encrypt(link.country, value, PARTNER_PERSON_ID_VALUE.context(id)) };
       }),
     );
-    try {
-      const linkedAt = new Date();
-      return await this.db.$transaction(async (tx) => {
+    const linkedAt = new Date();
+    const replace = () =>
+      this.db.$transaction(async (tx) => {
+        // Links of one client for one person take turns, so identical PUTs racing each other all succeed.
+        await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`partner_person_id|${link.clientId}|${link.userId}`}))`;
         for (const row of sealed) {
           const key = { clientId: link.clientId, userId: link.userId, kind: row.kind };
           if (row.value === null) {
@@ -107,11 +110,16 @@ export class PartnerIds {
         }
         return { customerId: link.customerId, bureauId: link.bureauId ?? null, linkedAt };
       });
-    } catch (error) {
-      if (error instanceof TakenByAnother) return { conflict: error.kind };
-      // Another link of the same id for another person committed between the check and the insert.
-      if (isUniqueViolation(error)) return { conflict: null };
-      throw error;
+    // A unique index refusing the insert means a concurrent link of the same id for another
+    // person committed first: the retry's check names it.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await replace();
+      } catch (error) {
+        if (error instanceof TakenByAnother) return { conflict: error.kind };
+        if (!isUniqueViolation(error)) throw error;
+        if (attempt === 3) return { conflict: null };
+      }
     }
   }
 
