@@ -1,57 +1,25 @@
 // Prevention rules are data (rules.json): each names an alert type, a condition over the
-// prevention variables, a severity, a risk band, contributing factors, a suggested action and
-// a cool-down. This module validates the file against the variable catalogue when it loads
-// (an unknown variable is a start-up error, not a silent false) and evaluates the rules.
-//
-// Conditions: { "all": [...] } | { "any": [...] } | { "not": c } | a comparison
-//   { "var": name, "op": ">" | ">=" | "<" | "<=" | "==" | "!=", "value": number }
-//   { "var": name, "op": ..., "ref": other variable, "times": number (default 1) }
-// A comparison with an undefined variable is false (so `not` of it is true).
+// prevention variables (conditions.ts), a severity, a risk band, contributing factors, a
+// suggested action and a cool-down. This module validates the file against the variable
+// catalogue when it loads and evaluates the rules.
 import { z } from "zod";
 import type { Severity } from "../../generated/prisma/enums.ts";
 import type { Band } from "../diagnosis/model.ts";
+import { basisSchema, compileCondition, conditionSchema, type Predicate, variableIndexOf } from "./conditions.ts";
 import rulesFile from "./rules.json" with { type: "json" };
 import { VARIABLE_INDEX } from "./variables.ts";
 
-const OPERATORS = [">", ">=", "<", "<=", "==", "!="] as const;
-type Operator = (typeof OPERATORS)[number];
 const SEVERITIES = ["LOW", "MEDIUM", "HIGH", "CRITICAL"] as const satisfies readonly Severity[];
 const BANDS = ["green", "amber", "red"] as const;
-
-export type Condition =
-  | { all: Condition[] }
-  | { any: Condition[] }
-  | { not: Condition }
-  | { var: string; op: Operator; value: number }
-  | { var: string; op: Operator; ref: string; times?: number };
-
-const condition: z.ZodType<Condition> = z.lazy(() =>
-  z.union([
-    z.strictObject({ all: z.array(condition).min(1) }),
-    z.strictObject({ any: z.array(condition).min(1) }),
-    z.strictObject({ not: condition }),
-    z.strictObject({ var: z.string(), op: z.enum(OPERATORS), value: z.number() }),
-    z.strictObject({ var: z.string(), op: z.enum(OPERATORS), ref: z.string(), times: z.number().optional() }),
-  ]),
-);
 
 const code = z.string().regex(/^[a-z][a-z0-9_]*$/, "lower_snake_case");
 
 const escalationSchema = z.strictObject({
   description: z.string().min(1),
-  when: condition,
+  when: conditionSchema,
   severity: z.enum(SEVERITIES),
   risk_band: z.enum(BANDS),
   suggested_action: code,
-});
-
-/**
- * What a rule's thresholds rest on: a published source it names, or our own calibration, said
- * plainly (issue 21). Every rule has one; docs/prevention.md lists them.
- */
-const basisSchema = z.strictObject({
-  kind: z.enum(["published", "calibration"]),
-  note: z.string().min(20),
 });
 
 const ruleSchema = z.strictObject({
@@ -59,7 +27,7 @@ const ruleSchema = z.strictObject({
   type: code,
   description: z.string().min(1),
   basis: basisSchema,
-  when: condition,
+  when: conditionSchema,
   severity: z.enum(SEVERITIES),
   risk_band: z.enum(BANDS),
   contributing_factors: z.array(code).min(1),
@@ -78,8 +46,6 @@ const ruleFileSchema = z.strictObject({
 export type RuleFile = z.infer<typeof ruleFileSchema>;
 export type RuleDefinition = z.infer<typeof ruleSchema>;
 
-type Predicate = (values: Float64Array) => boolean;
-
 export interface Rule {
   definition: RuleDefinition;
   holds: Predicate;
@@ -95,53 +61,6 @@ export interface RuleSet {
   maxCoolDownDays: number;
 }
 
-function indexOf(name: string, where: string): number {
-  const index = VARIABLE_INDEX.get(name);
-  if (index === undefined) throw new Error(`${where}: unknown variable "${name}"`);
-  return index;
-}
-
-function compare(op: Operator, left: number, right: number): boolean {
-  if (Number.isNaN(left) || Number.isNaN(right)) return false;
-  switch (op) {
-    case ">":
-      return left > right;
-    case ">=":
-      return left >= right;
-    case "<":
-      return left < right;
-    case "<=":
-      return left <= right;
-    case "==":
-      return left === right;
-    case "!=":
-      return left !== right;
-  }
-}
-
-function compile(node: Condition, where: string): Predicate {
-  if ("all" in node) {
-    const parts = node.all.map((part) => compile(part, where));
-    return (values) => parts.every((part) => part(values));
-  }
-  if ("any" in node) {
-    const parts = node.any.map((part) => compile(part, where));
-    return (values) => parts.some((part) => part(values));
-  }
-  if ("not" in node) {
-    const inner = compile(node.not, where);
-    return (values) => !inner(values);
-  }
-  const left = indexOf(node.var, where);
-  if ("ref" in node) {
-    const right = indexOf(node.ref, where);
-    const times = node.times ?? 1;
-    return (values) => compare(node.op, values[left]!, values[right]! * times);
-  }
-  const value = node.value;
-  return (values) => compare(node.op, values[left]!, value);
-}
-
 /** Validates a rule file (shape, variable names, unique ids and types) and compiles it. */
 export function parseRules(json: unknown): RuleSet {
   const file = ruleFileSchema.parse(json);
@@ -152,11 +71,11 @@ export function parseRules(json: unknown): RuleSet {
     if (types.has(definition.type)) throw new Error(`two rules raise ${definition.type}; one rule per alert type (its cool-down is per type)`);
     ids.add(definition.id);
     types.add(definition.type);
-    for (const name of definition.evidence) indexOf(name, `${definition.id} evidence`);
+    for (const name of definition.evidence) variableIndexOf(name, `${definition.id} evidence`);
     return {
       definition,
-      holds: compile(definition.when, definition.id),
-      escalations: definition.escalations.map((escalation, i) => ({ definition: escalation, holds: compile(escalation.when, `${definition.id} escalation ${i}`) })),
+      holds: compileCondition(definition.when, definition.id),
+      escalations: definition.escalations.map((escalation, i) => ({ definition: escalation, holds: compileCondition(escalation.when, `${definition.id} escalation ${i}`) })),
     };
   });
   return {
