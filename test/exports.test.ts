@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import pg from "pg";
+import { inFileOrder } from "../domain/cohorts/cohorts.ts";
 import { DownloadSigner } from "../gateway/exports/download-signature.ts";
 import { hashSecret } from "../platform/secret-hash.ts";
 import { createLogger } from "../platform/logger.ts";
@@ -98,6 +99,10 @@ describe("wellness exports", () => {
           row.debt_total_balance = totals.rows.map((total) => total.balance).join(";");
           row.debt_currency = totals.rows.map((total) => total.currency).join(";");
         }
+      }
+      if (person.scopes.includes("cohorts.read")) {
+        const tags = await sql.query<{ tag: string }>(`SELECT tag FROM cohort_tag WHERE user_id = $1`, [person.user_id]);
+        row.cohort_tags = inFileOrder(tags.rows).map((tag) => tag.tag).join(";");
       }
       expected.push(row);
     }
@@ -203,8 +208,9 @@ describe("wellness exports", () => {
     assert.ok(receipts.rows.length >= expected.length - 1, `${receipts.rows.length} receipts for ${expected.length} people`);
     assert.equal(new Set(receipts.rows.map((receipt) => receipt.consent_id)).size, receipts.rows.length);
     const narrowedReceipt = receipts.rows.find((receipt) => receipt.user_id === narrowed)!;
-    assert.deepEqual(narrowedReceipt.fields, ["User.debtSummary"]);
-    for (const receipt of receipts.rows) assert.ok(receipt.fields.every((field) => field === "User.wellness" || field === "User.debtSummary"));
+    assert.ok(!narrowedReceipt.fields.includes("User.wellness"), narrowedReceipt.fields.join());
+    assert.ok(narrowedReceipt.fields.includes("User.debtSummary"));
+    for (const receipt of receipts.rows) assert.ok(receipt.fields.every((field) => ["User.wellness", "User.debtSummary", "User.cohorts"].includes(field)));
   });
 
   test("a JSON Lines export holds the same rows, null where a column is not granted", async () => {

@@ -139,6 +139,8 @@ describe("seeding a fresh PostgreSQL database", () => {
       // Beyond the brief: changing an alert's status is a write of its own (issue 21, item 5).
       "alerts.write",
       "coach.transcripts.read",
+      // Beyond the brief: behavioural cohort tags have a scope of their own (issue 21, item 2).
+      "cohorts.read",
     ]);
     assert.deepEqual(demo.client_scopes, ["reports.read", "exports.create", "webhooks.manage"]);
     assert.match(demo.secret_hash, /^scrypt\$16384\$8\$1\$[A-Za-z0-9+/]+=*\$[A-Za-z0-9+/]+=*$/);

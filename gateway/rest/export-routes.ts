@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { pipeline } from "node:stream/promises";
 import { z } from "zod";
 import type { ExportJob } from "../../generated/prisma/client.ts";
+import { cohortTags } from "../../domain/cohorts/cohorts.ts";
 import { USER_SCOPES } from "../../platform/auth/scopes.ts";
 import type { Viewer } from "../../platform/auth/viewer.ts";
 import { sendJson } from "../../platform/http/graphql-http-server.ts";
@@ -18,6 +19,7 @@ import type { RouteSpec } from "./route-spec.ts";
 import { authenticateRest } from "./stored-operations.ts";
 
 const EXPORT_SCOPE = "exports.create";
+const COHORTS_SCOPE = "cohorts.read";
 const JOBS_PATH = "/v1/exports/wellness";
 const FILES_PATH = "/v1/exports/files";
 
@@ -28,6 +30,10 @@ const createBody = z
       .enum(EXPORT_FORMATS, { error: `must be one of ${EXPORT_FORMATS.join(", ")}` })
       .optional()
       .describe("The file's format: `csv` (the default) or `jsonl` (JSON Lines)"),
+    cohort: z
+      .enum(cohortTags(), { error: `must be one of ${cohortTags().join(", ")} (docs/cohorts.md)` })
+      .optional()
+      .describe("Only the people who carry this behavioural cohort tag now (docs/cohorts.md) and whose consent grants cohorts.read; needs cohorts.read"),
   })
   .optional();
 
@@ -78,10 +84,11 @@ const SPECS = {
   create: {
     summary: "Queue a wellness export",
     description:
-      "The brief's scenario 4: every person who consented to the client, each with only what their consent (and the token's scopes) grants. Needs a partner (client-credentials) token with the client scope `exports.create`; answers a `Location` header to poll.",
+      "The brief's scenario 4: every person who consented to the client, each with only what their consent (and the token's scopes) grants. Needs a partner (client-credentials) token with the client scope `exports.create`; answers a `Location` header to poll. `cohort` narrows the file to one behavioural cohort tag (the CRM's segment) and needs cohorts.read.",
     tag: "exports",
     caller: "partner-token",
     body: createBody,
+    errors: ["UNAUTHORIZED_FIELD_OR_TYPE"],
     responses: {
       202: {
         description: "Queued",
@@ -132,7 +139,8 @@ export function addExportRoutes(router: RestRoutes, services: AuthServices): voi
     const viewer = await exporter(request);
     const body = parseInput(createBody, await readBody(request));
     const format: ExportFormat = body?.format ?? "csv";
-    const job = await jobs.create({ clientId: viewer.clientId, format, scopes: [...viewer.scopes].filter((scope) => userScopes.has(scope)).sort() });
+    if (body?.cohort !== undefined && !viewer.scopes.has(COHORTS_SCOPE)) throw new RestError("UNAUTHORIZED_FIELD_OR_TYPE", `Filtering by \`cohort\` needs ${COHORTS_SCOPE}`);
+    const job = await jobs.create({ clientId: viewer.clientId, format, scopes: [...viewer.scopes].filter((scope) => userScopes.has(scope)).sort(), cohort: body?.cohort });
     response.setHeader("location", `${JOBS_PATH}/${job.id}`);
     sendJson(response, 202, { id: job.id, status: "queued", format, poll_url: `${JOBS_PATH}/${job.id}` });
   }, SPECS.create);

@@ -12,6 +12,7 @@ import { addAuditRoutes } from "./audit-routes.ts";
 import { addConsentRoutes } from "./consent-routes.ts";
 import { addDataSubjectRoutes } from "./data-subject-routes.ts";
 import { addExportRoutes } from "./export-routes.ts";
+import { addCohortRoutes } from "./cohort-routes.ts";
 import { addFinanceRoutes } from "./finance-routes.ts";
 import { addAlertRoutes } from "./alert-routes.ts";
 import { addGraphRoutes } from "./graph-routes.ts";
@@ -73,6 +74,7 @@ export function createRestRoutes(services: AuthServices, apollo: ApolloServer<Ga
   addAlertRoutes(router, apollo, services);
   addExportRoutes(router, services);
   addFinanceRoutes(router, apollo, services);
+  addCohortRoutes(router, apollo, services);
   addAuditRoutes(router, api, services);
   addDataSubjectRoutes(router, api, services);
   addImportRoutes(router, api, services, importer);

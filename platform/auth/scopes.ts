@@ -14,6 +14,7 @@ export const USER_SCOPES = [
   "alerts.read",
   "alerts.write",
   "coach.transcripts.read",
+  "cohorts.read",
 ] as const;
 
 /** Per-client scopes: granted to the partner client itself, not by a person. */

@@ -21,8 +21,8 @@ export function newExportId(): string {
 export class ExportJobs {
   constructor(private readonly prisma: PrismaClient) {}
 
-  create(job: { clientId: string; format: ExportFormat; scopes: readonly string[] }): Promise<ExportJob> {
-    return this.prisma.exportJob.create({ data: { id: newExportId(), clientId: job.clientId, format: job.format, scopes: [...job.scopes] } });
+  create(job: { clientId: string; format: ExportFormat; scopes: readonly string[]; cohort?: string | undefined }): Promise<ExportJob> {
+    return this.prisma.exportJob.create({ data: { id: newExportId(), clientId: job.clientId, format: job.format, scopes: [...job.scopes], cohort: job.cohort ?? null } });
   }
 
   /** The job by id and client together: another client's job and no job are the same answer. */

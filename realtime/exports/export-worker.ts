@@ -107,7 +107,7 @@ export class ExportWorker {
           yield row;
         }
       };
-      const source = wellnessExportRows(this.prisma, this.options.pairwiseIds, this.options.partnerIds, { id: job.id, clientId: job.clientId, countries: client.countries, scopes: job.scopes, environment: environmentOf(client) }, { batchSize: this.options.batchSize ?? 1000, signal });
+      const source = wellnessExportRows(this.prisma, this.options.pairwiseIds, this.options.partnerIds, { id: job.id, clientId: job.clientId, countries: client.countries, scopes: job.scopes, environment: environmentOf(client), cohort: job.cohort }, { batchSize: this.options.batchSize ?? 1000, signal });
       const { bytes } = await this.storage.write(fileKey, exportFile(counted(source), format), { signal });
       written = true;
       const recorded = await this.jobs.succeed(job.id, this.owner, { rows, bytes, fileKey, expiresAt: new Date(Date.now() + this.options.retentionMs) });

@@ -2,6 +2,7 @@ import type { Environment, PairwiseIds } from "../../platform/auth/pairwise-ids.
 import { Readable, Transform } from "node:stream";
 import { stringify } from "csv-stringify";
 import type { Country } from "../../generated/prisma/enums.ts";
+import { inFileOrder } from "../../domain/cohorts/cohorts.ts";
 import { activeConsentOf } from "../../platform/auth/consent-grants.ts";
 import type { PrismaClient } from "../../platform/database/database.ts";
 import type { PartnerIds, PartnerRef } from "../../platform/partner-ids/partner-ids.ts";
@@ -26,6 +27,7 @@ export const WELLNESS_EXPORT_COLUMNS = [
   "debt_open_count",
   "debt_total_balance",
   "debt_currency",
+  "cohort_tags",
 ] as const;
 
 export type WellnessExportRow = Record<(typeof WELLNESS_EXPORT_COLUMNS)[number], string | number | null>;
@@ -34,6 +36,7 @@ export type WellnessExportRow = Record<(typeof WELLNESS_EXPORT_COLUMNS)[number],
 const RECEIPT_ACTION = "consent.receipt";
 const WELLNESS_FIELD = "User.wellness";
 const DEBTS_FIELD = "User.debtSummary";
+const COHORTS_FIELD = "User.cohorts";
 
 export interface WellnessExportJob {
   id: string;
@@ -43,6 +46,8 @@ export interface WellnessExportJob {
   scopes: readonly string[];
   /** The client's environment: with the client, which pairwise id each row's `user_id` is. */
   environment: Environment;
+  /** Only the people who carry this cohort tag and whose consent grants cohorts.read (the CRM's filter). */
+  cohort?: string | null;
 }
 
 interface BatchRow {
@@ -50,6 +55,8 @@ interface BatchRow {
   country: string;
   wellnessConsent: string | null;
   debtsConsent: string | null;
+  cohortsConsent: string | null;
+  tags: string[] | null;
   score: number | null;
   band: string | null;
   trend30d: number | null;
@@ -70,6 +77,8 @@ export async function* wellnessExportRows(prisma: PrismaClient, people: Pairwise
   const batchSize = options.batchSize ?? 1000;
   const wellness = job.scopes.includes("wellness.read");
   const debts = job.scopes.includes("debts.read");
+  const cohorts = job.scopes.includes("cohorts.read");
+  const cohort = job.cohort ?? null;
   const client = { clientId: job.clientId, countries: job.countries };
   let after = "";
   for (;;) {
@@ -78,14 +87,18 @@ export async function* wellnessExportRows(prisma: PrismaClient, people: Pairwise
       WITH people AS (
         SELECT c.user_id, min(c.country::text) AS country,
                (array_agg(c.id ORDER BY c.authorised_at DESC NULLS LAST, c.id) FILTER (WHERE ${wellness}::boolean AND 'wellness.read' = ANY(c.scopes)))[1] AS wellness_consent,
-               (array_agg(c.id ORDER BY c.authorised_at DESC NULLS LAST, c.id) FILTER (WHERE ${debts}::boolean AND 'debts.read' = ANY(c.scopes)))[1] AS debts_consent
+               (array_agg(c.id ORDER BY c.authorised_at DESC NULLS LAST, c.id) FILTER (WHERE ${debts}::boolean AND 'debts.read' = ANY(c.scopes)))[1] AS debts_consent,
+               (array_agg(c.id ORDER BY c.authorised_at DESC NULLS LAST, c.id) FILTER (WHERE ${cohorts}::boolean AND 'cohorts.read' = ANY(c.scopes)))[1] AS cohorts_consent
         FROM consent c
         WHERE ${activeConsentOf(client)} AND c.user_id > ${after}
+          AND (${cohort}::text IS NULL OR EXISTS (SELECT 1 FROM cohort_tag t WHERE t.user_id = c.user_id AND t.country = c.country AND t.tag = ${cohort}::text))
         GROUP BY c.user_id
+        HAVING ${cohort}::text IS NULL OR bool_or(${cohorts}::boolean AND 'cohorts.read' = ANY(c.scopes))
         ORDER BY c.user_id
         LIMIT ${batchSize}
       )
       SELECT p.user_id AS "userId", p.country, p.wellness_consent AS "wellnessConsent", p.debts_consent AS "debtsConsent",
+             p.cohorts_consent AS "cohortsConsent", CASE WHEN p.cohorts_consent IS NULL THEN NULL ELSE COALESCE(t.tags, '{}') END AS tags,
              w.score, w.band::text AS band, w.trend_30d AS "trend30d", to_char(w.next_review_at, 'YYYY-MM-DD') AS "nextReviewAt",
              CASE WHEN p.debts_consent IS NULL THEN NULL ELSE COALESCE(d.open_count, 0) END AS "openCount", d.balances, d.currencies
       FROM people p
@@ -100,6 +113,10 @@ export async function* wellnessExportRows(prisma: PrismaClient, people: Pairwise
               WHERE p.debts_consent IS NOT NULL AND d.user_id = p.user_id AND d.country::text = p.country AND d.status <> 'PAID_OFF'
               GROUP BY d.currency) t
       ) d ON true
+      LEFT JOIN LATERAL (
+        SELECT array_agg(t.tag) AS tags FROM cohort_tag t
+        WHERE p.cohorts_consent IS NOT NULL AND t.user_id = p.user_id AND t.country::text = p.country
+      ) t ON true
       ORDER BY p.user_id`;
     if (rows.length === 0) return;
     await writeReceipts(prisma, job, rows);
@@ -124,6 +141,8 @@ function toExportRow(row: BatchRow, userId: string, ref: PartnerRef | undefined)
     // A person's open debts in several currencies: one total per currency, `;`-separated in both columns.
     debt_total_balance: row.balances?.join(";") ?? null,
     debt_currency: row.currencies?.join(";") ?? null,
+    // In docs/cohorts.md's order, `;`-separated; empty when the person carries none.
+    cohort_tags: row.tags ? inFileOrder(row.tags.map((tag) => ({ tag }))).map((t) => t.tag).join(";") : null,
   };
 }
 
@@ -143,6 +162,7 @@ async function writeReceipts(prisma: PrismaClient, job: WellnessExportJob, rows:
   for (const row of rows) {
     if (row.wellnessConsent && row.score !== null) add(row.wellnessConsent, WELLNESS_FIELD);
     if (row.debtsConsent) add(row.debtsConsent, DEBTS_FIELD);
+    if (row.cohortsConsent) add(row.cohortsConsent, COHORTS_FIELD);
   }
   const consentIds = [...byConsent.keys()];
   const fields = consentIds.map((id) => JSON.stringify([...byConsent.get(id)!].sort()));

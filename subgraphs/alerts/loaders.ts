@@ -6,6 +6,7 @@ import type { AlertRow, AlertWindow, AlertsService } from "./service.ts";
 export function createLoaders(service: AlertsService) {
   return {
     recentAlerts: new PerUserLoader((ids, window: AlertWindow) => service.recentAlerts(ids, window), (row) => row.userId),
+    cohortTags: new PerUserLoader((ids) => service.cohortTags(ids), (row) => row.userId),
     alertFeed: new PerUserLoader((ids, window: AlertFeedWindow) => service.alertFeed(ids, window), (row) => row.userId),
     alert: new DataLoader<string, AlertRow | null>(async (ids) => {
       const rows = new Map((await service.alertsByIds(ids)).map((row) => [row.id, row]));

@@ -12,6 +12,12 @@ export interface AlertWindow {
 
 export type { AlertRow };
 
+export interface CohortTagRow {
+  userId: string;
+  tag: string;
+  since: Date;
+}
+
 export const ALERTS_PAGE = { default: 20, max: 100 } as const;
 
 export class AlertsService {
@@ -40,6 +46,14 @@ export class AlertsService {
   /** Each user's page of User.alertFeed (alert-feed.ts): one statement for all users. */
   alertFeed(userIds: readonly string[], window: AlertFeedWindow) {
     return alertFeedRows(this.prisma, this.tenant, userIds, window);
+  }
+
+  /** The current cohort tags of each user (cohort_tag): one statement for all users. */
+  cohortTags(userIds: readonly string[]): Promise<CohortTagRow[]> {
+    return queryRows<CohortTagRow>(this.prisma, Prisma.sql`
+      SELECT c.user_id AS "userId", c.tag, c.since
+      FROM cohort_tag c
+      WHERE c.user_id = ANY(${[...userIds]}::text[]) AND c.country::text = ANY(${[...this.tenant]}::text[])`);
   }
 
   /** Raw SQL rather than findMany: every alert delivered to a subscriber is read here, and a raw statement skips the model query's argument validation and query plan. */

@@ -413,7 +413,7 @@ export interface paths {
         put?: never;
         /**
          * Queue a wellness export
-         * @description The brief's scenario 4: every person who consented to the client, each with only what their consent (and the token's scopes) grants. Needs a partner (client-credentials) token with the client scope `exports.create`; answers a `Location` header to poll.
+         * @description The brief's scenario 4: every person who consented to the client, each with only what their consent (and the token's scopes) grants. Needs a partner (client-credentials) token with the client scope `exports.create`; answers a `Location` header to poll. `cohort` narrows the file to one behavioural cohort tag (the CRM's segment) and needs cohorts.read.
          */
         post: operations["postExportsWellness"];
         delete?: never;
@@ -534,6 +534,26 @@ export interface paths {
          * @description Scenario 4: what each session was about and how the person felt; never the conversation itself. Needs coach.read.
          */
         get: operations["getCoachSessions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/cohorts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The person's behavioural cohort tags
+         * @description The tags the person carries now (informal_earner, over_indebted, ...), in the order docs/cohorts.md lists them, each with when it was first found. Recomputed with every diagnosis and prevention run; empty before the first. Needs cohorts.read.
+         */
+        get: operations["getCohorts"];
         put?: never;
         post?: never;
         delete?: never;
@@ -4006,6 +4026,11 @@ export interface operations {
                      * @enum {string}
                      */
                     format?: "csv" | "jsonl";
+                    /**
+                     * @description Only the people who carry this behavioural cohort tag now (docs/cohorts.md) and whose consent grants cohorts.read; needs cohorts.read
+                     * @enum {string}
+                     */
+                    cohort?: "informal_earner" | "revolving_credit_user" | "high_essential_burden" | "savings_builder" | "thin_buffer" | "over_indebted" | "high_cost_borrower" | "reliable_payer" | "debt_free" | "improving_trend" | "worsening_trend" | "coach_engaged";
                 };
             };
         };
@@ -4049,7 +4074,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description `FORBIDDEN` */
+            /** @description `FORBIDDEN`, `UNAUTHORIZED_FIELD_OR_TYPE` */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4798,6 +4823,124 @@ export interface operations {
                             /** @description Pass as `cursor` for the next page; null on the last */
                             next_cursor: string | null;
                         };
+                    };
+                };
+            };
+            /** @description `BAD_USER_INPUT` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `UNAUTHENTICATED`, `CONSENT_REVOKED`, `INVALID_DPOP_PROOF` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `UNAUTHORIZED_FIELD_OR_TYPE` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `NOT_FOUND` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `METHOD_NOT_ALLOWED` */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `RATE_LIMITED` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `INTERNAL_SERVER_ERROR` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `SUBGRAPH_UNAVAILABLE` */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `SERVICE_UNAVAILABLE` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    getCohorts: {
+        parameters: {
+            query?: {
+                /** @description With a partner token: the person to read, who must have consented to this client; a consent token reads its own person and needs none */
+                user_id?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The person's current tags */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description The person */
+                        user_id: string;
+                        items: {
+                            /** @description The tag's code, e.g. informal_earner (docs/cohorts.md defines each) */
+                            tag: string;
+                            /** @description The tag's name for people, e.g. Informal earner */
+                            title: string;
+                            /**
+                             * Format: date-time
+                             * @description When an evaluation first found it (ISO 8601); it has held at every evaluation since
+                             */
+                            since: string;
+                        }[];
                     };
                 };
             };

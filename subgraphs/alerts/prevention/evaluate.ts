@@ -3,7 +3,8 @@
 // to raise, re-reads their recent alerts (cool-downs are decided under the lock, so two
 // evaluations of the same person at once cannot both raise the same type), and writes each
 // alert with its `alert.created` outbox event. An alert is never stored without its event,
-// nor an event without its alert.
+// nor an event without its alert. The same pass stores each person's behavioural cohort tags
+// (domain/cohorts/), read from the same variables, in one more statement.
 import { randomBytes } from "node:crypto";
 import { Prisma, type PrismaClient } from "../../../generated/prisma/client.ts";
 import { ALERT_CREATED_TOPIC, alertCreatedEvent, type RaisedAlert } from "../../../domain/alerts/alert-event.ts";
@@ -12,6 +13,8 @@ import { keysetRange, loadHouseholds, type LoadOptions } from "../../shared/hous
 import { diagnose, type Diagnosis, TREND_DAYS } from "../../../domain/diagnosis/diagnose.ts";
 import { evaluateRules, type Firing, RULES, type RuleSet } from "../../../domain/prevention/rules.ts";
 import { computeVariables } from "../../../domain/prevention/variables.ts";
+import { cohortsOf } from "../../../domain/cohorts/cohorts.ts";
+import { writeCohorts } from "./cohort-store.ts";
 
 /**
  * Alerts raised by the sandbox trigger (`raiseSandboxAlert`) keep their rule's id behind this
@@ -37,11 +40,11 @@ export interface EvaluationOptions {
   rules?: RuleSet;
 }
 
-/** The alerts the rules would raise for one household today (pure: no cool-downs, no writes). */
-export function firingsFor(household: Household, today: Day, rules: RuleSet = RULES): { diagnosis: Diagnosis; firings: Firing[] } {
+/** The alerts the rules would raise for one household today, and its cohort tags (pure: no cool-downs, no writes). */
+export function firingsFor(household: Household, today: Day, rules: RuleSet = RULES): { diagnosis: Diagnosis; firings: Firing[]; cohorts: string[] } {
   const diagnosis = diagnose(household, today);
-  const firings = evaluateRules(rules, computeVariables(household, diagnosis), diagnosis.band);
-  return { diagnosis, firings };
+  const values = computeVariables(household, diagnosis);
+  return { diagnosis, firings: evaluateRules(rules, values, diagnosis.band), cohorts: cohortsOf(values) };
 }
 
 export interface Candidate {
@@ -55,14 +58,18 @@ export function loadForPrevention(prisma: PrismaClient, userIds: readonly string
   return loadHouseholds(prisma, userIds, today, { ...preventionLoadOptions(today), ...keysetRange(userIds, options.keysetPage) });
 }
 
-/** Evaluates loaded households as of `now` and raises the alerts that are not cooling down. */
+/** Evaluates loaded households as of `now`: stores their cohort tags and raises the alerts that are not cooling down. */
 export async function evaluateHouseholds(prisma: PrismaClient, households: readonly Household[], now: Date, options: EvaluationOptions = {}): Promise<EvaluationReport> {
   const rules = options.rules ?? RULES;
   const today = dayOf(now);
   const candidates: Candidate[] = [];
+  const tagged: { userId: string; country: Household["country"]; tags: string[] }[] = [];
   for (const household of households) {
-    for (const firing of firingsFor(household, today, rules).firings) candidates.push({ household, firing });
+    const { firings, cohorts } = firingsFor(household, today, rules);
+    for (const firing of firings) candidates.push({ household, firing });
+    tagged.push({ userId: household.userId, country: household.country, tags: cohorts });
   }
+  await writeCohorts(prisma, tagged, now);
   const report: EvaluationReport = { evaluated: households.length, raised: [], suppressed: [] };
   if (candidates.length === 0) return report;
 
