@@ -1,8 +1,9 @@
 // What a browser sees at the gateway. GET / is our own page: one self-contained HTML document (no
 // script, no font, no other host), so it says what this server is and where to go next even
-// offline. GET /graphql in a browser is Apollo's Sandbox, which comes from Apollo's CDN: opted into
-// by going there, with its telemetry and cookies off, and with an offline fallback that points back
-// here instead of Apollo's "Welcome to Apollo Server".
+// offline. GET /graphql in a browser is GraphiQL, bundled with the dashboard (gateway/dashboard/);
+// only when that bundle is not built is it Apollo's Sandbox, which comes from Apollo's CDN, with its
+// telemetry and cookies off, and with an offline fallback that points back here instead of
+// Apollo's "Welcome to Apollo Server".
 import { createHash } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { ApolloServerPlugin, BaseContext } from "@apollo/server";
@@ -44,8 +45,9 @@ only under that person's explicit, versioned, revocable consent, enforced field 
 <ul>
 <li><a href="/v1/docs">/v1/docs</a>: the REST reference, every route with its parameters and schemas (works offline)</li>
 <li><a href="/v1/openapi.json">/v1/openapi.json</a>: the same as an OpenAPI 3.1 document</li>
-<li><a href="/graphql">/graphql</a>: POST GraphQL here; opened in a browser it is Apollo Sandbox, which loads from
-Apollo's CDN (needs internet; telemetry off) and needs a token in its Headers tab: <code>Authorization: Bearer &lt;access_token&gt;</code></li>
+<li><a href="/dashboard">/dashboard</a>: the reference dashboard (a person's wellness, live alerts, the CRM view, the consent), signed in as the sandbox client (works offline)</li>
+<li><a href="/graphql">/graphql</a>: POST GraphQL here; opened in a browser it is GraphiQL (bundled, works offline), its
+<code>Authorization: Bearer &lt;access_token&gt;</code> header filled in by the sandbox sign-in on a laptop</li>
 <li><a href="/healthz">/healthz</a>: whether the gateway takes traffic</li>
 <li><code>README.md</code> at the root of the repository: the consent flow, copy-paste, and every setting
 (including <code>CORS_ORIGINS</code> for browser apps); <code>docs/</code> beside it holds the rest</li>

@@ -99,7 +99,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       ApolloServerPluginCacheControlDisabled(),
       // Per-operation counts, errors and latency, and the operation on the trace (off: nothing).
       operationMetricsPlugin<GatewayContext>(),
-      // GET /graphql in a browser: Apollo Sandbox, telemetry off (GET / is our own page).
+      // GET /graphql in a browser when the dashboard's bundle (and its GraphiQL) is not built: Apollo Sandbox, telemetry off.
       sandboxLandingPage<GatewayContext>(),
       operationLimitsPlugin(options.config.limits.graphql, { onCost: costCharger(rateLimits) }),
       rateLimitHeadersPlugin(),

@@ -29,15 +29,20 @@ describe("the dashboard in a browser", { skip: missing }, () => {
     mkdirSync(SCREENSHOTS, { recursive: true });
     seeded = await startSeededKamina({ users: 30, seed: 19 });
     browser = await launchBrowser();
-    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    page.on("console", (message) => {
+    page = await watchedPage();
+  });
+
+  /** A page whose console errors and warnings are kept, and which reaches nothing but the gateway (offline). */
+  async function watchedPage(): Promise<Page> {
+    const opened = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    opened.on("console", (message) => {
       if (message.type() === "error" || message.type() === "warning") consoleErrors.push(`${message.type()}: ${message.text()}`);
     });
-    page.on("pageerror", (error) => consoleErrors.push(`page error: ${error.message}`));
-    // Offline: nothing but this origin may load.
+    opened.on("pageerror", (error) => consoleErrors.push(`page error: ${error.message}`));
     const origin = seeded.kamina!.gateway!.origin;
-    await page.route("**/*", (route) => (route.request().url().startsWith(origin) || route.request().url().startsWith("ws") ? route.continue() : route.abort("internetdisconnected")));
-  });
+    await opened.route("**/*", (route) => (route.request().url().startsWith(origin) ? route.continue() : route.abort("internetdisconnected")));
+    return opened;
+  }
 
   after(async () => {
     await browser?.close();
@@ -134,6 +139,20 @@ describe("the dashboard in a browser", { skip: missing }, () => {
     await check.waitFor();
     assert.match(await check.innerText(), /socket closed 44\d\d/);
     await screenshot("access-ended");
+  });
+
+  test("GET /graphql in a browser is GraphiQL, bundled, with the sandbox sign-in's token in its headers, and runs a query", async () => {
+    const graphiql = await watchedPage();
+    const response = await graphiql.goto(`${seeded.kamina!.gateway!.origin}/graphql`);
+    assert.equal(response?.status(), 200);
+    assert.match(response?.headers()["content-security-policy"] ?? "", /script-src 'self'/);
+    await graphiql.locator(".graphiql-container").waitFor();
+    await graphiql.getByText(/"Authorization": "Bearer ey/).waitFor();
+    await graphiql.locator(".graphiql-execute-button").click();
+    await graphiql.locator(".result-window", { hasText: '"score"' }).waitFor();
+    assert.match(await graphiql.locator(".result-window").innerText(), /"id": "USR_42891"/);
+    await graphiql.screenshot({ path: new URL("graphiql.png", SCREENSHOTS).pathname });
+    await graphiql.close();
   });
 
   test("no errors or warnings reached the browser's console", () => {

@@ -1,7 +1,6 @@
 // What a browser sees at the gateway with nothing but loopback reachable (offline, or behind a
 // proxy that lets nothing out): GET / is our own page, complete, asking nothing of any other
-// host; GET /graphql is Apollo Sandbox with telemetry off, whose fallback, when its CDN cannot
-// load, still says what this is and links to what works offline.
+// host. GET /graphql in a browser is GraphiQL, bundled with the dashboard: test/dashboard-browser.test.ts.
 import assert from "node:assert/strict";
 import { get } from "node:http";
 import { after, before, describe, test } from "node:test";
@@ -71,25 +70,6 @@ describe("the gateway's pages in a browser that cannot reach the internet", { sk
     assert.match(await page.title(), /kamina-graph REST API/);
     assert.deepEqual(requests.filter((url) => !loopback(url)), [], "requests that left loopback");
     assert.deepEqual(refusedByPolicy, [], "what the page's policy refused");
-    await page.close();
-  });
-
-  test("GET /graphql in a browser is Apollo Sandbox with telemetry off; offline it falls back to links that work", async () => {
-    const { page, requests } = await offlinePage();
-    const response = await page.goto(`${origin}/graphql`);
-    assert.equal(response?.status(), 200);
-    const html = (await response?.text()) ?? "";
-    assert.match(html, /"runTelemetry":false/);
-    assert.match(html, /"includeCookies":false/);
-    const fallback = page.locator(".fallback");
-    await fallback.getByText("Apollo Sandbox did not load").waitFor();
-    await page.waitForFunction(() => Number((globalThis as unknown as { getComputedStyle(e: unknown): { opacity: string } }).getComputedStyle((globalThis as unknown as { document: { querySelector(s: string): unknown } }).document.querySelector(".fallback")).opacity) === 1);
-    const links = await fallback.locator("a").evaluateAll((anchors) => anchors.map((a) => a.getAttribute("href")));
-    assert.deepEqual(links, ["/v1/docs", "/v1/openapi.json", "/"]);
-    // The only hosts tried are Apollo's (refused here): no telemetry or font host.
-    const elsewhere = requests.filter((url) => !loopback(url)).map((url) => new URL(url).hostname);
-    assert.ok(elsewhere.length > 0, "the Sandbox tried its CDN");
-    for (const host of elsewhere) assert.match(host, /\.cdn\.apollographql\.com$|^fonts\.googleapis\.com$/);
     await page.close();
   });
 

@@ -11,6 +11,9 @@ export const DASHBOARD_DIST = fileURLToPath(new URL("../../web/dashboard/dist/",
 export const DASHBOARD_CSP =
   "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; font-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
+/** GraphiQL's page: the dashboard's policy, plus the fonts and icons its stylesheet embeds as data: URLs. */
+export const GRAPHIQL_CSP = DASHBOARD_CSP.replace("img-src 'self'", "img-src 'self' data:").replace("font-src 'self'", "font-src 'self' data:");
+
 const CONTENT_TYPES: Record<string, string> = {
   ".html": "text/html; charset=utf-8",
   ".js": "text/javascript; charset=utf-8",

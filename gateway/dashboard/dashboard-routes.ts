@@ -3,14 +3,14 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { z } from "zod";
 import { AuthenticationError } from "../../platform/auth/token-verifier.ts";
-import { sendJson, type RequestInfo, type RouteHandler } from "../../platform/http/graphql-http-server.ts";
+import { browserOpensGraphQL, sendJson, type RequestInfo, type RouteHandler } from "../../platform/http/graphql-http-server.ts";
 import { createAuthApi } from "../auth/auth-api.ts";
 import { AuthError } from "../auth/auth-error.ts";
 import type { AuthServices } from "../auth/services.ts";
 import type { Logger } from "../../platform/logger.ts";
 import { RestError, sendError } from "../rest/envelope.ts";
 import { parseInput, readBody } from "../rest/request-body.ts";
-import { DASHBOARD_CSP, DASHBOARD_DIST, dashboardFile } from "./dashboard-files.ts";
+import { DASHBOARD_CSP, DASHBOARD_DIST, dashboardFile, GRAPHIQL_CSP } from "./dashboard-files.ts";
 import { DEFAULT_PERSON, SandboxSession } from "./sandbox-session.ts";
 
 const signInBody = z.strictObject({
@@ -22,14 +22,16 @@ const NOT_BUILT = `<!doctype html><html lang="en"><head><meta charset="utf-8"><t
 <body><h1>The dashboard is not built</h1><p>Run <code>npm run dashboard:build</code> (npm start builds it when its
 development dependencies are installed).</p></body></html>`;
 
-/** Serves /dashboard and /dashboard/api/*; everything else goes on to `next`. */
+/** Serves /dashboard, /dashboard/api/* and GraphiQL at GET /graphql for browsers; everything else goes on to `next`. */
 export function withDashboard(next: RouteHandler, services: AuthServices, dist: string = DASHBOARD_DIST): RouteHandler {
   const session = new SandboxSession(services, createAuthApi(services));
   // Signing in as the sandbox client with the server's own secret is for a laptop, never an exposed gateway.
   const signInOpen = services.config.secrets.localUse;
   return async (request, response, info) => {
-    const path = new URL(request.url ?? "/", "http://localhost").pathname;
-    if (path !== "/dashboard" && !path.startsWith("/dashboard/")) return next(request, response, info);
+    const url = new URL(request.url ?? "/", "http://localhost");
+    const path = url.pathname;
+    const graphiql = browserOpensGraphQL(request, url);
+    if (!graphiql && path !== "/dashboard" && !path.startsWith("/dashboard/")) return next(request, response, info);
     if (path.startsWith("/dashboard/api/")) {
       await answerApi(request, response, info, path, session, signInOpen, services.logger);
       return true;
@@ -39,13 +41,15 @@ export function withDashboard(next: RouteHandler, services: AuthServices, dist: 
       sendError(response, "METHOD_NOT_ALLOWED", `${request.method} is not allowed on ${path}; use GET`);
       return true;
     }
-    const file = await dashboardFile(path, dist);
+    const file = await dashboardFile(graphiql ? "/dashboard/graphiql.html" : path, dist);
+    // Not built: a browser at /graphql gets Apollo's page (landing-page.ts) as before.
+    if (graphiql && !file) return next(request, response, info);
     if (!file && path.startsWith("/dashboard/assets/")) {
       sendError(response, "NOT_FOUND", `No dashboard file ${path}`);
       return true;
     }
     const body = file?.body ?? Buffer.from(NOT_BUILT);
-    response.setHeader("content-security-policy", DASHBOARD_CSP);
+    response.setHeader("content-security-policy", graphiql ? GRAPHIQL_CSP : DASHBOARD_CSP);
     response.setHeader("cache-control", file?.immutable ? "public, max-age=31536000, immutable" : "no-cache");
     response.writeHead(file ? 200 : 503, { "content-type": file?.contentType ?? "text/html; charset=utf-8", "content-length": body.length });
     response.end(request.method === "HEAD" ? undefined : body);

@@ -85,6 +85,11 @@ const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 const NO_STORE = "no-store";
 const LANDING_PAGE_HEADER_CSP = "base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
+/** A browser navigating to /graphql: GET or HEAD, asking for HTML, no operation in the query string. */
+export function browserOpensGraphQL(request: IncomingMessage, url: URL): boolean {
+  return url.pathname === "/graphql" && (request.method === "GET" || request.method === "HEAD") && !url.searchParams.has("query") && (request.headers.accept ?? "").includes("text/html");
+}
+
 /** Serves an Apollo Server on plain node:http: POST/GET /graphql, /healthz and extra routes. */
 export async function startGraphQLHttpServer<TContext extends BaseContext>(
   options: GraphQLHttpServerOptions<TContext>,
@@ -141,6 +146,8 @@ export async function startGraphQLHttpServer<TContext extends BaseContext>(
       sendJson(response, ready ? 200 : 503, { status: ready ? "ready" : "unavailable" });
       return;
     }
+    // A browser opening /graphql may be given a page by the routes (GraphiQL); an operation never is.
+    if (browserOpensGraphQL(request, url) && options.routes && (await options.routes(request, response, info))) return;
     if (url.pathname === "/graphql") {
       await inServerSpan(`${request.method ?? "GET"} /graphql`, request.headers, { "http.request.method": request.method ?? "GET", "url.path": "/graphql" }, () => handleGraphQL(request, response, url, info));
       return;

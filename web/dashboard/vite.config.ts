@@ -5,9 +5,8 @@ import { defineConfig } from "vite";
 export default defineConfig({
   root: fileURLToPath(new URL(".", import.meta.url)),
   base: "/dashboard/",
-  // Preact's automatic JSX runtime, without a plugin.
+  // Preact's automatic JSX runtime, without a plugin (GraphiQL's entry asks for React's in a pragma).
   esbuild: { jsx: "automatic", jsxImportSource: "preact" },
-  resolve: { alias: { react: "preact/compat", "react-dom": "preact/compat" } },
   build: {
     outDir: "dist",
     emptyOutDir: true,
@@ -15,6 +14,8 @@ export default defineConfig({
     assetsInlineLimit: 0,
     sourcemap: true,
     reportCompressedSize: false,
+    // Two pages: the dashboard, and GraphiQL (served at GET /graphql to browsers).
+    rollupOptions: { input: { dashboard: fileURLToPath(new URL("index.html", import.meta.url)), graphiql: fileURLToPath(new URL("graphiql.html", import.meta.url)) } },
   },
   logLevel: "warn",
 });
