@@ -154,6 +154,7 @@ export async function walkContract(options: WalkOptions): Promise<WalkReport> {
   await call("alerts since", "GET", "/v1/alerts?since=2026-01-01T00:00:00Z", { headers: person });
   await call("alerts, bad since", "GET", "/v1/alerts?since=yesterday", { headers: person });
   await call("debts", "GET", "/v1/debts", { headers: person });
+  await call("cohort tags (cohorts.read)", "GET", "/v1/cohorts", { headers: person });
   await call("debts, bad status", "GET", "/v1/debts?status=whatever", { headers: person });
   const today = new Date().toISOString().slice(0, 10);
   const ninetyDaysAgo = new Date(Date.now() - 90 * 86_400_000).toISOString().slice(0, 10);
