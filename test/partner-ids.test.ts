@@ -10,6 +10,8 @@ import { PAIRWISE_PREFIX } from "../platform/auth/pairwise-ids.ts";
 import { CLIENT_SCOPES, USER_SCOPES } from "../platform/auth/scopes.ts";
 import type { PrismaClient } from "../platform/database/database.ts";
 import { hashSecret } from "../platform/secret-hash.ts";
+import { createFieldVault } from "../platform/encryption/vault-factory.ts";
+import { PartnerIds } from "../platform/partner-ids/partner-ids.ts";
 import type { TestDatabase } from "../testkit/postgres.ts";
 import { basic, bearer, CONSENT_TEXT_VERSION } from "../testkit/tokens.ts";
 import { Receiver } from "../testkit/webhook-receiver.ts";
@@ -230,5 +232,18 @@ describe("a partner's own ids for a person", () => {
     const answers = await Promise.all(Array.from({ length: 6 }, () => link(PERSON_B, "bank_a", { customer_id: "CIF-RACE-1" })));
     assert.deepEqual(answers.map((answer) => answer.status), [200, 200, 200, 200, 200, 200], JSON.stringify(answers.map((answer) => answer.body)));
     assert.equal(await prisma.partnerPersonId.count({ where: { userId: PERSON_B, clientId: "bank_a" } }), 1);
+  });
+
+  test("after a change of KEK, lookups find digests under the previous one, and the rotation's digest pass moves them to the new one", async () => {
+    assert.equal((await link(PERSON_B, "bank_a", { customer_id: "CIF-ROT-1" })).status, 200);
+    const previous = kamina.gateway!.auth.config.tokens.keyEncryptionKey;
+    const keys = { keyEncryptionKey: randomBytes(32), previousKeyEncryptionKeys: [previous] };
+    const duringRotation = new PartnerIds(prisma, createFieldVault(prisma, keys), [keys.keyEncryptionKey, previous]);
+    const afterRotation = new PartnerIds(prisma, createFieldVault(prisma, keys), [keys.keyEncryptionKey]);
+    assert.equal(await duringRotation.personFor("bank_a", "CIF-ROT-1"), PERSON_B);
+    assert.equal(await afterRotation.personFor("bank_a", "CIF-ROT-1"), undefined, "the digest is still the previous KEK's");
+    assert.ok((await duringRotation.refreshDigests(2)) >= 1);
+    assert.equal(await afterRotation.personFor("bank_a", "CIF-ROT-1"), PERSON_B);
+    assert.equal((await afterRotation.refsFor("bank_a", [PERSON_B])).get(PERSON_B)?.customerId, "CIF-ROT-1");
   });
 });
