@@ -76,7 +76,7 @@ describe("subscription sockets: message size, sockets per client and the connect
     await seedDatabase({ kind: "postgres", url: database.url, poolSize: 2 }, { users: 10, seed: 9, sandboxClientSecret: "kamina-sandbox-secret" });
     kamina = await startTestKamina(
       { kind: "postgres", url: database.url, poolSize: 2 },
-      { WS_MAX_PAYLOAD_BYTES: String(64 * 1024), WS_MAX_CONNECTIONS_PER_CLIENT: "2", WS_CONNECTION_INIT_TIMEOUT_MS: "300" },
+      { WS_MAX_PAYLOAD_BYTES: String(64 * 1024), WS_MAX_CONNECTIONS_PER_CLIENT: "2", WS_CONNECTION_INIT_TIMEOUT_MS: "1000" },
     );
     init = { authorization: `Bearer ${await consentToken(kamina, PERSON)}` };
   });
@@ -130,7 +130,7 @@ describe("subscription sockets: message size, sockets per client and the connect
     const started = performance.now();
     const opened = await open(kamina.graphqlUrl, undefined);
     assert.equal(opened.closed?.code, 4408);
-    assert.ok(performance.now() - started < 2_000, `closed after ${(performance.now() - started).toFixed(0)} ms`);
+    assert.ok(performance.now() - started < 2_500, `closed after the configured second, not the default 3 s: ${(performance.now() - started).toFixed(0)} ms`);
   });
 
   test("a subscription over the depth limit is refused on its socket with OPERATION_TOO_COMPLEX", async () => {

@@ -6,7 +6,7 @@ import type { DatabaseTarget } from "../../platform/database/database.ts";
 
 export async function startTestKamina(database: DatabaseTarget, env: Record<string, string> = {}): Promise<RunningKamina & { graphqlUrl: string }> {
   const freePorts = Object.fromEntries(SUBGRAPH_NAMES.map((name) => [`SUBGRAPH_${name.toUpperCase()}_PORT`, "0"]));
-  const config = loadConfig({ PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "silent", SUBGRAPH_TIMEOUT_MS: "3000", DAILY_BATCH_HOUR: "off", ...freePorts, ...env });
+  const config = loadConfig({ PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "silent", SUBGRAPH_TIMEOUT_MS: "10000", DAILY_BATCH_HOUR: "off", ...freePorts, ...env });
   const kamina = await startKamina({
     config,
     logger: createLogger(process.env.TEST_LOG_LEVEL ?? "silent"),
