@@ -2,7 +2,8 @@
 // a partner's developer signs in as the sandbox client, sees a person's year of daily scores
 // drawn, raises an alert and sees it arrive live, acknowledges it, pages the CRM view, revokes
 // the consent and sees access end; by keyboard alone, with focus visible; no console errors.
-// Each view's screenshot is written to docs/screenshots/ for the README.
+// Each view's screenshot is written to test-results/screenshots/ (git-ignored), or with
+// SCREENSHOTS=docs to docs/screenshots/, the README's, so a test run leaves the tree as it was.
 import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
@@ -12,7 +13,7 @@ import { browserMissing, launchBrowser } from "./support/browser.ts";
 import { startSeededKamina, stopSeededKamina, type SeededKamina } from "./support/seeded-kamina.ts";
 
 const missing = browserMissing();
-const SCREENSHOTS = new URL("../docs/screenshots/", import.meta.url);
+const SCREENSHOTS = new URL(process.env.SCREENSHOTS === "docs" ? "../docs/screenshots/" : "../test-results/screenshots/", import.meta.url);
 
 describe("the dashboard in a browser", { skip: missing }, () => {
   let seeded: Partial<SeededKamina> = {};
