@@ -64,6 +64,8 @@ describe("data-subject requests: export and erase everything about one person", 
   });
 
   test("the export holds every row of the person's, who read their data, and nobody else's rows; it leaves a receipt", async () => {
+    // A cohort tag as an evaluation would store it (the seed runs none).
+    await sql.query(`INSERT INTO cohort_tag (user_id, country, tag, since) SELECT id, country, 'reliable_payer', '2026-11-02T10:00:00Z' FROM app_user WHERE id = $1`, [PERSON]);
     const answer = await call("/v1/data-subject/export", { user_external_id: PERSON });
     assert.equal(answer.status, 200, JSON.stringify(answer.body));
     assert.equal(answer.headers.get("cache-control"), "no-store");
@@ -74,7 +76,8 @@ describe("data-subject requests: export and erase everything about one person", 
       assert.equal(document[table].length, Number(rows[0]!.count), `${table}: every row`);
     }
     assert.ok(document.expenses.length > 0 && document.debts.length > 0);
-    for (const key of ["consents", "wellness_snapshots", "wellness_daily_scores", "savings_goals", "debts", "debt_payments", "expenses", "income_streams", "coach_sessions", "alerts", "audit_events"]) {
+    assert.deepEqual(document.cohort_tags, [{ tag: "reliable_payer", since: "2026-11-02T10:00:00.000Z" }]);
+    for (const key of ["consents", "wellness_snapshots", "wellness_daily_scores", "savings_goals", "debts", "debt_payments", "expenses", "income_streams", "coach_sessions", "alerts", "cohort_tags", "audit_events"]) {
       assert.ok(Array.isArray(document[key]), key);
       for (const row of document[key]) if ("userId" in row) assert.equal(row.userId, PERSON, `${key}: only the person's rows`);
     }
@@ -112,6 +115,8 @@ describe("data-subject requests: export and erase everything about one person", 
     const report = answer.body;
     assert.ok(report.revoked_consents.includes(consentId));
     assert.equal(report.deleted.expenses, Number(expenses.rows[0]!.count));
+    assert.equal(report.deleted.cohort_tags, 1, "the tag the export showed");
+    assert.equal((await sql.query("SELECT 1 FROM cohort_tag WHERE user_id = $1", [PERSON])).rowCount, 0);
     assert.equal(report.pseudonymised_audit_events, Number(before.rows[0]!.count));
 
     // Nothing of the person's reads through the API any more.

@@ -36,6 +36,8 @@ export interface SubjectExport {
   alerts: unknown[];
   /** The partner clients' own ids for the person (customer and bureau ids), opened: the person's own data. */
   partner_ids: unknown[];
+  /** The behavioural cohort tags the rules give the person now, each with since-when (docs/cohorts.md). */
+  cohort_tags: unknown[];
   /** Who read the person's data and when (consent receipts), and the other audit events about them. */
   audit_events: unknown[];
 }
@@ -75,7 +77,7 @@ export class DataSubjectRequests {
     const where = { userId };
     const person = await this.prisma.user.findUnique({ where: { id: userId } });
     if (!person) throw new AuthError("NOT_FOUND", `No person ${userId} is stored`);
-    const [consents, snapshots, dailyScores, goals, debts, payments, expenses, incomes, sessions, alerts, partnerIds, auditEvents] = await Promise.all([
+    const [consents, snapshots, dailyScores, goals, debts, payments, expenses, incomes, sessions, alerts, partnerIds, cohortTags, auditEvents] = await Promise.all([
       this.prisma.consent.findMany({ where, include: { history: { orderBy: { at: "asc" } } }, orderBy: { createdAt: "asc" } }),
       this.prisma.wellnessSnapshot.findMany({ where, orderBy: { snapshotDate: "asc" } }),
       // Raw: a year's array holds NULL for days without a score, which Prisma's lists refuse.
@@ -88,6 +90,7 @@ export class DataSubjectRequests {
       this.prisma.coachSession.findMany({ where, include: { transcript: true }, orderBy: { startedAt: "asc" } }),
       this.prisma.alert.findMany({ where, orderBy: { createdAt: "asc" } }),
       this.partnerIds.allOf(userId),
+      this.prisma.cohortMembership.findMany({ where, select: { tag: true, since: true }, orderBy: { tag: "asc" } }),
       this.prisma.auditEvent.findMany({
         where,
         select: { id: true, at: true, action: true, requestId: true, clientId: true, consentId: true, country: true, scopes: true, fields: true, detail: true, chain: true, seq: true, hash: true },
@@ -106,6 +109,7 @@ export class DataSubjectRequests {
       coach_sessions: sessions.length,
       alerts: alerts.length,
       partner_ids: partnerIds.length,
+      cohort_tags: cohortTags.length,
       audit_events: auditEvents.length,
     };
     const receipt = await this.prisma.auditEvent.create({
@@ -129,6 +133,7 @@ export class DataSubjectRequests {
       coach_sessions: plain(sessions) as unknown[],
       alerts: plain(alerts) as unknown[],
       partner_ids: partnerIds,
+      cohort_tags: plain(cohortTags) as unknown[],
       audit_events: plain(auditEvents) as unknown[],
     };
   }
@@ -204,7 +209,7 @@ export class DataSubjectRequests {
 
   private async countRows(tx: Prisma.TransactionClient, userId: string): Promise<Record<string, number>> {
     const where = { userId };
-    const [consents, snapshots, dailyScores, goals, debts, payments, expenses, incomes, sessions, transcripts, alerts, partnerIds] = await Promise.all([
+    const [consents, snapshots, dailyScores, goals, debts, payments, expenses, incomes, sessions, transcripts, alerts, partnerIds, cohortTags] = await Promise.all([
       tx.consent.count({ where }),
       tx.wellnessSnapshot.count({ where }),
       tx.wellnessDaily.count({ where }),
@@ -217,6 +222,7 @@ export class DataSubjectRequests {
       tx.coachTranscript.count({ where: { session: { userId } } }),
       tx.alert.count({ where }),
       tx.partnerPersonId.count({ where }),
+      tx.cohortMembership.count({ where }),
     ]);
     return {
       app_user: 1,
@@ -232,6 +238,7 @@ export class DataSubjectRequests {
       coach_transcripts: transcripts,
       alerts,
       partner_person_ids: partnerIds,
+      cohort_tags: cohortTags,
     };
   }
 }

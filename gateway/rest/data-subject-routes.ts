@@ -30,6 +30,7 @@ const exportAnswer = z
     coach_sessions: rows.describe("With the raw transcript, if one is kept"),
     alerts: rows,
     partner_ids: rows.describe("The partner clients' own ids for the person (`client_id`, `kind` CUSTOMER or BUREAU, `value`, `linked_at`), decrypted"),
+    cohort_tags: rows.describe("The behavioural cohort tags the rules give the person now (`tag`, `since`): docs/cohorts.md"),
     audit_events: rows.describe("Who read the person's data and when (consent receipts), and every other audit event about them"),
   })
   .describe("Everything stored about the person, as stored (money and ids as strings)");

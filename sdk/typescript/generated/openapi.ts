@@ -5239,6 +5239,10 @@ export interface operations {
                         partner_ids: {
                             [key: string]: unknown;
                         }[];
+                        /** @description The behavioural cohort tags the rules give the person now (`tag`, `since`): docs/cohorts.md */
+                        cohort_tags: {
+                            [key: string]: unknown;
+                        }[];
                         /** @description Who read the person's data and when (consent receipts), and every other audit event about them */
                         audit_events: {
                             [key: string]: unknown;
