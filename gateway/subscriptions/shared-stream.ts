@@ -71,6 +71,11 @@ export class SharedStream {
     });
   }
 
+  /** The last position this stream has handled or passed over: a member joining now gets what comes after it. */
+  get position(): bigint {
+    return this.follower.position;
+  }
+
   get memberCount(): number {
     return this.members.size;
   }

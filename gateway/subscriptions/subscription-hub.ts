@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import {
   GraphQLError,
   Kind,
@@ -101,10 +101,18 @@ export class SubscriptionHub implements StreamHost {
       .update("\u0000")
       .update(connection.dpop ?? "")
       .digest("base64url");
-    let stream = this.streams.get(key);
+    let streamKey = key;
+    let stream = this.streams.get(streamKey);
+    // Resuming with `after`: a stream of the same key that has already gone past it would skip, for
+    // the newcomer, what it delivered in between (two subscribers closed with 4410 at one cursor,
+    // the second rejoining late): such a stream is left to its members and one of its own starts.
+    if (stream && streamArgs.after !== undefined && stream.position > streamArgs.after) {
+      streamKey = `${key}:${randomUUID()}`;
+      stream = undefined;
+    }
     if (!stream) {
-      stream = new SharedStream(this, key, plan, connection, variables, args.operationName ?? null, streamArgs);
-      this.streams.set(key, stream);
+      stream = new SharedStream(this, streamKey, plan, connection, variables, args.operationName ?? null, streamArgs);
+      this.streams.set(streamKey, stream);
     }
     return withClientIds(stream.join(connection), (data) => this.options.personIds.translateResult(planner.apiSchema, args.document, args.operationName, data, viewer));
   }
