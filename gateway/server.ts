@@ -84,6 +84,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     logger,
     enforce: !options.config.unsafeDisableScopeEnforcement,
     personIds: new GraphQLPersonIds(new PairwiseIds(options.config.tokens.pairwiseIdKey)),
+    shareInflightOperations: options.config.shareInflightFetches,
   });
   const formatError = createErrorFormatter(logger, SAFE_GATEWAY_CODES);
   const { security } = options.config;

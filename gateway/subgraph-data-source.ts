@@ -7,6 +7,7 @@ import { GATEWAY_SIGNATURE_HEADER, type GatewaySignature } from "../platform/aut
 import { TOKEN_CHECK_HEADER } from "../platform/auth/token-check-seal.ts";
 import type { GatewayContext } from "./context.ts";
 import { InflightFetches } from "./inflight-fetches.ts";
+import { dpopKey, sealedState } from "./caller-state.ts";
 import { SubgraphTimeout, SubgraphTransport, type SubgraphAnswer } from "./subgraph-transport.ts";
 import { inClientSpan } from "../platform/observability/tracing.ts";
 import { activeMetrics } from "../platform/observability/metrics.ts";
@@ -147,28 +148,6 @@ export function sharingKey(target: string, method: string, body: string, headers
 /** Apollo sends `{"query":"...` first; the operations it plans start with their type, or `{` for a query. */
 function isQuery(body: string): boolean {
   return /^\{"query":"(?:\s|\\n)*(?:query\b|\{)/.test(body);
-}
-
-/** The public key a DPoP proof is signed with (its protected header's `jwk`), as JSON. */
-function dpopKey(proof: string): string | undefined {
-  try {
-    const header = JSON.parse(Buffer.from(proof.slice(0, proof.indexOf(".")), "base64url").toString("utf8")) as { jwk?: unknown };
-    return header.jwk === undefined ? undefined : JSON.stringify(header.jwk);
-  } catch {
-    return undefined;
-  }
-}
-
-/** The seal's body without its expiry: what the gateway's token check found for this request. */
-function sealedState(seal: string): string | undefined {
-  try {
-    const dot = seal.indexOf(".");
-    if (dot <= 0) return undefined;
-    const { e: _expiry, ...state } = JSON.parse(Buffer.from(seal.slice(0, dot), "base64url").toString("utf8")) as Record<string, unknown>;
-    return JSON.stringify(state);
-  } catch {
-    return undefined;
-  }
 }
 
 function refusedSignature(status: number, body: string): boolean {

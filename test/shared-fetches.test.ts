@@ -13,6 +13,7 @@ import { createTestDatabase, type TestDatabase } from "../testkit/postgres.ts";
 import { basic, bearer, CONSENT_TEXT_VERSION, consentToken, DEMO_CLIENT, TEST_SANDBOX_SECRET } from "../testkit/tokens.ts";
 import { countStatements, startTestKamina, type GraphQLResponse } from "./support/kamina.ts";
 import { rest } from "./support/rest.ts";
+import { disableMetrics, enableMetrics, type KaminaMetrics } from "../platform/observability/metrics.ts";
 
 const PAGE = `query Page { me { id wellness { score band } debts { id balance } } }`;
 /** Another sandbox client: the same person's data asked by two clients. */
@@ -25,6 +26,9 @@ describe("identical subgraph fetches in flight", () => {
   let sql: pg.Client;
   let people: [string, string, string];
   let requestCount = 0;
+  let metrics: KaminaMetrics;
+  /** Queries the gateway answered from an identical one in flight (kamina_gateway_shared_operations_total). */
+  const sharedOperations = async (): Promise<number> => (await metrics.sharedOperations.get()).values[0]?.value ?? 0;
 
   /** A request with an id of its own, so its receipts can be counted. */
   const post = async (query: string, headers: Record<string, string>, variables?: Record<string, unknown>): Promise<GraphQLResponse & { requestId: string }> => {
@@ -71,6 +75,7 @@ describe("identical subgraph fetches in flight", () => {
   };
 
   before(async () => {
+    metrics = enableMetrics();
     database = await createTestDatabase();
     await seedDatabase({ kind: "postgres", url: database.url, poolSize: 2 }, { users: 20, seed: 17, sandboxClientSecret: TEST_SANDBOX_SECRET });
     kamina = await startTestKamina({ kind: "postgres", url: database.url, poolSize: 8 });
@@ -89,6 +94,7 @@ describe("identical subgraph fetches in flight", () => {
     await sql?.end();
     await kamina?.stop();
     await database?.drop();
+    disableMetrics();
   });
 
   test("identical concurrent requests with one token share one fetch per subgraph, and each writes its own receipt", async () => {
@@ -100,6 +106,7 @@ describe("identical subgraph fetches in flight", () => {
     const once = await countStatements(kamina, () => post(PAGE, bearer(token)));
 
     const n = 6;
+    const sharedBefore = await sharedOperations();
     let answers: Awaited<ReturnType<typeof post>>[] = [];
     const statements = await countStatements(kamina, () =>
       whileLocked(async () => {
@@ -120,10 +127,12 @@ describe("identical subgraph fetches in flight", () => {
     }
     assert.equal(statements.wellness, once.wellness, "one wellness fetch for six requests");
     assert.equal(statements.debts, once.debts, "one debts fetch for six requests");
+    assert.equal((await sharedOperations()) - sharedBefore, n - 1, "five requests took the first one's execution");
     for (const answer of answers) assert.equal(await receiptsOf(answer.requestId), 1, `request ${answer.requestId} wrote its own receipt`);
   });
 
   test("two people asking the same query at once are never shared: each gets their own answer", async () => {
+    const sharedBefore = await sharedOperations();
     const tokens = await Promise.all(people.slice(0, 2).map((id) => consentToken(kamina, id)));
     const once = await countStatements(kamina, () => post(PAGE, bearer(tokens[0]!)));
     let answers: Awaited<ReturnType<typeof post>>[] = [];
@@ -139,6 +148,7 @@ describe("identical subgraph fetches in flight", () => {
     assert.equal(statements.wellness, 2 * once.wellness!);
     assert.equal(statements.debts, 2 * once.debts!);
     for (const answer of answers) assert.equal(await receiptsOf(answer.requestId), 1);
+    assert.equal(await sharedOperations(), sharedBefore, "no execution was shared");
   });
 
   test("one person's data asked by two clients at once is fetched once per client", async () => {
@@ -244,5 +254,45 @@ describe("identical subgraph fetches in flight", () => {
     const answer = await second;
     assert.equal(answer.body.data?.user ?? null, null, JSON.stringify(answer.body));
     assert.equal(await receiptsOf(answer.requestId), 0);
+  });
+
+  test("a partner's identical queries share one execution, and each answer names people in the partner's ids once", async () => {
+    // The other client names people by pairwise ids, rewritten in each answer's data in place.
+    const other = basic(OTHER.id, OTHER.secret);
+    const { prisma } = kamina.gateway!.auth;
+    for (const user of people.slice(1)) {
+      const country = (await prisma.user.findUniqueOrThrow({ where: { id: user } })).country;
+      const asked = await rest(kamina.gateway!.origin, "POST", "/v1/auth/consent", {
+        headers: other,
+        json: { client_id: OTHER.id, user_external_id: user, scopes: ["wellness.read", "debts.read"], country, consent_text_version: CONSENT_TEXT_VERSION },
+      });
+      assert.equal(asked.status, 200, JSON.stringify(asked.body));
+    }
+    const issued = await rest(kamina.gateway!.origin, "POST", "/v1/auth/token", { headers: other, json: { grant_type: "client_credentials" } });
+    assert.equal(issued.status, 200, JSON.stringify(issued.body));
+    const partner = bearer(issued.body.access_token as string);
+    const LIST = `query List { users(first: 5) { edges { node { id wellness { score } } } } }`;
+    const alone = await post(LIST, partner);
+    assert.equal(alone.status, 200);
+    const ids = alone.body.data?.users.edges.map((edge: { node: { id: string } }) => edge.node.id) ?? [];
+    const pairwise = new PairwiseIds(kamina.gateway!.auth.config.tokens.pairwiseIdKey);
+    assert.ok(ids.includes(pairwise.external(OTHER.id, "sandbox", people[1]!)), JSON.stringify(alone.body));
+    const sharedBefore = await sharedOperations();
+    const answers = await Promise.all(
+      await whileLocked(async () => {
+        const requests = Array.from({ length: 4 }, () => post(LIST, partner));
+        await waitForWaiting(1);
+        await sleep(1_000);
+        return requests;
+      }),
+    );
+    assert.equal((await sharedOperations()) - sharedBefore, 3);
+    // The ids are rewritten in place per answer (pairwise ids): a shared result rewritten twice would differ.
+    const receipts = await receiptsOf(alone.requestId);
+    assert.ok(receipts > 0, "one receipt per person's consent");
+    for (const answer of answers) {
+      assert.deepEqual(answer.body, alone.body);
+      assert.equal(await receiptsOf(answer.requestId), receipts, `request ${answer.requestId} wrote its own receipts`);
+    }
   });
 });

@@ -24,6 +24,11 @@ export class ReceiptCollector {
     }
   }
 
+  /** What was collected, in the form `add` takes. */
+  report(): ReceiptReport {
+    return Object.fromEntries([...this.byConsent].map(([consentId, fields]) => [consentId, [...fields]]));
+  }
+
   get isEmpty(): boolean {
     return this.byConsent.size === 0;
   }

@@ -12,6 +12,10 @@ import { ReceiptCollector, ReceiptWriter } from "./receipts.ts";
 import type { GraphQLPersonIds } from "../pairwise/graphql-person-ids.ts";
 import { print } from "graphql";
 import { readSupergraphSecurity, type SupergraphSecurity } from "./supergraph-rules.ts";
+import { InflightFetches } from "../inflight-fetches.ts";
+import { callerState } from "../caller-state.ts";
+import { activeMetrics } from "../../platform/observability/metrics.ts";
+import type { ReceiptReport } from "../../platform/auth/field-access.ts";
 
 type GatewayInterface = ApolloServerOptionsWithGateway<GatewayContext>["gateway"];
 type GatewayExecutor = NonNullable<Awaited<ReturnType<GatewayInterface["load"]>>["executor"]>;
@@ -31,6 +35,14 @@ export interface ScopedGatewayOptions {
   personIds: GraphQLPersonIds;
   /** Filtered operations kept, per operation and set of scopes. */
   filterCacheSize?: number;
+  /** Identical queries in flight for the same caller share one execution (SHARE_INFLIGHT_FETCHES; default true). */
+  shareInflightOperations?: boolean;
+}
+
+/** An execution as its sharers get it: the result and what the subgraphs reported it returned. */
+interface SharedExecution {
+  result: GatewayResult;
+  receipts: ReceiptReport;
 }
 
 
@@ -49,6 +61,7 @@ export class ScopedGateway implements GatewayInterface {
   private readonly filtered: LruMap<string, FilteredOperation & { queryHash: string }>;
   private readonly receiptWriter: ReceiptWriter;
   private readonly usage: UsageCounter;
+  private readonly executions = new InflightFetches<SharedExecution>(copyExecution);
 
   constructor(private readonly options: ScopedGatewayOptions) {
     this.security = readSupergraphSecurity(options.supergraphSdl);
@@ -108,9 +121,11 @@ export class ScopedGateway implements GatewayInterface {
 
     const operation = this.filter(requestContext, context, filter);
     let result: GatewayResult;
-    if (operation.removals.length === 0) result = await executor(requestContext);
-    else if (operation.dataIsNull) result = { data: null };
-    else result = await executor({ ...requestContext, document: operation.document, queryHash: operation.queryHash });
+    if (operation.dataIsNull) result = { data: null };
+    else {
+      const filtered = operation.removals.length === 0 ? requestContext : { ...requestContext, document: operation.document, queryHash: operation.queryHash };
+      result = await this.executeShared(filtered, operation.queryHash, context, receipts, executor);
+    }
     if (operation.removals.length > 0) result = withRemovedFields(result, operation, requestContext.request.variables);
 
     const product = billedProduct(context);
@@ -133,6 +148,26 @@ export class ScopedGateway implements GatewayInterface {
     return result;
   }
 
+  /**
+   * Runs the operation, or waits for an identical one in flight for the same caller (a query
+   * with the same text, operation name and variables, the same token, DPoP key and checked
+   * consent state: caller-state.ts) and takes a copy of its result and of what its subgraphs
+   * reported. Everything per request stays per request: authentication, rate limits and cost,
+   * this request's own receipt (written by execute), pairwise ids. Never a mutation.
+   */
+  private async executeShared(requestContext: GatewayRequestContext, queryHash: string, context: GatewayContext, receipts: ReceiptCollector, executor: GatewayExecutor): Promise<GatewayResult> {
+    const key = this.options.shareInflightOperations === false ? undefined : sharingKey(requestContext, queryHash, context);
+    if (key === undefined) return executor(requestContext);
+    if (this.executions.has(key)) activeMetrics()?.sharedOperations.inc();
+    const execution = await this.executions.run(key, async () => {
+      const result = await executor(requestContext);
+      return { result, receipts: receipts.report() };
+    });
+    // The one that ran it has its receipts collected already; adding them again changes nothing.
+    receipts.add(execution.receipts);
+    return execution.result;
+  }
+
   private filter(requestContext: GatewayRequestContext, context: GatewayContext, filter: OperationFilter): FilteredOperation & { queryHash: string } {
     const scopes = [...context.viewer.scopes].sort().join(" ");
     const operationName = requestContext.request.operationName ?? "";
@@ -150,6 +185,21 @@ export class ScopedGateway implements GatewayInterface {
     this.filtered.set(key, entry);
     return entry;
   }
+}
+
+/** The key identical queries of one caller share an execution under; undefined for anything else. */
+function sharingKey(requestContext: GatewayRequestContext, queryHash: string, context: GatewayContext): string | undefined {
+  if (requestContext.operation.operation !== "query") return undefined;
+  const caller = callerState(context);
+  if (caller === undefined) return undefined;
+  const variables = requestContext.request.variables;
+  return `${queryHash}\n${requestContext.operationName ?? ""}\n${variables ? JSON.stringify(variables) : ""}\n${caller}`;
+}
+
+/** A sharer's own copy: the result's data is changed in place afterwards (removed fields, pairwise ids). */
+function copyExecution(execution: SharedExecution): SharedExecution {
+  const { result } = execution;
+  return { receipts: execution.receipts, result: { ...result, ...(result.data ? { data: structuredClone(result.data) } : {}), ...(result.errors ? { errors: [...result.errors] } : {}) } };
 }
 
 /** What this operation bills: `graphql` on /graphql; a REST call's product once, for its first operation. */

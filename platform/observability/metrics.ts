@@ -14,6 +14,7 @@ export interface KaminaMetrics {
   webhookAttempts: Counter<"outcome">;
   webhookDeadLetters: Counter;
   rateLimitRefusals: Counter<"limit">;
+  sharedOperations: Counter;
 }
 
 /** Subscriptions held by a gateway in this process (several in tests). */
@@ -74,6 +75,7 @@ export function enableMetrics(): KaminaMetrics {
     webhookAttempts: new Counter({ name: "kamina_webhook_attempts_total", help: "Webhook delivery attempts, by outcome (delivered; failed: the endpoint answered otherwise; unreachable: no answer, a timeout or a refused address)", labelNames: ["outcome"], registers }),
     webhookDeadLetters: new Counter({ name: "kamina_webhook_dead_letters_total", help: "Webhook deliveries that gave up after their last attempt", registers }),
     rateLimitRefusals: new Counter({ name: "kamina_rate_limit_refusals_total", help: "Requests refused with RATE_LIMITED, by limit", labelNames: ["limit"], registers }),
+    sharedOperations: new Counter({ name: "kamina_gateway_shared_operations_total", help: "GraphQL queries answered from an identical one in flight for the same caller (SHARE_INFLIGHT_FETCHES)", registers }),
   };
   return metrics;
 }
