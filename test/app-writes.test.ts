@@ -7,10 +7,8 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import type { PrismaClient } from "../platform/database/database.ts";
-import { seedDatabase } from "../prisma/seed/index.ts";
-import { createTestDatabase, type TestDatabase } from "../testkit/postgres.ts";
-import { bearer, consentToken, TEST_SANDBOX_SECRET } from "../testkit/tokens.ts";
-import { startTestKamina } from "./support/kamina.ts";
+import { bearer, consentToken } from "../testkit/tokens.ts";
+import { startSeededKamina, stopSeededKamina, type SeededKamina } from "./support/seeded-kamina.ts";
 import { TestSubscription } from "./support/realtime.ts";
 import { assertEnvelope, rest, type RestResponse } from "./support/rest.ts";
 
@@ -19,8 +17,8 @@ const ago = (days: number) => new Date(Date.now() - days * DAY);
 const dayAgo = (days: number) => ago(days).toISOString().slice(0, 10);
 
 describe("the Kamina app's write path", () => {
-  let database: TestDatabase;
-  let kamina: Awaited<ReturnType<typeof startTestKamina>>;
+  let seeded: SeededKamina;
+  let kamina: SeededKamina["kamina"];
   let prisma: PrismaClient;
   let counter = 0;
   const appKey = () => ({ "x-kamina-app-key": kamina.gateway!.auth.config.appApiKey });
@@ -37,15 +35,11 @@ describe("the Kamina app's write path", () => {
   });
 
   before(async () => {
-    database = await createTestDatabase();
-    await seedDatabase({ kind: "postgres", url: database.url, poolSize: 2 }, { users: 2, seed: 11, sandboxClientSecret: TEST_SANDBOX_SECRET });
-    kamina = await startTestKamina({ kind: "postgres", url: database.url, poolSize: 6 }, { RELAY_POLL_MS: "200" });
+    seeded = await startSeededKamina({ users: 2, seed: 11, poolSize: 6, env: { RELAY_POLL_MS: "200" } });
+    ({ kamina } = seeded);
     prisma = kamina.gateway!.auth.prisma;
   });
-  after(async () => {
-    await kamina?.stop();
-    await database?.drop();
-  });
+  after(() => stopSeededKamina(seeded));
 
   test("an expense written by the app raises the matching alert to a subscriber within seconds", async () => {
     const person = await newPerson();

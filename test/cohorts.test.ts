@@ -13,13 +13,12 @@ import { PairwiseIds } from "../platform/auth/pairwise-ids.ts";
 import { partnerIdsOver } from "../platform/partner-ids/partner-ids.ts";
 import { USER_SCOPES } from "../platform/auth/scopes.ts";
 import type { PrismaClient } from "../platform/database/database.ts";
-import { seedDatabase } from "../prisma/seed/index.ts";
 import { wellnessExportRows, type WellnessExportRow } from "../realtime/exports/wellness-export.ts";
 import { evaluateUser, evaluateUsers, firingsFor } from "../subgraphs/alerts/prevention/evaluate.ts";
 import { calmHousehold, debt, informalEarnerHousehold, insertHousehold, instalments, NOW, TODAY } from "../testkit/households.ts";
-import { createTestDatabase, type TestDatabase } from "../testkit/postgres.ts";
-import { bearer, clientToken, consentToken, DEMO_CLIENT, TEST_SANDBOX_SECRET } from "../testkit/tokens.ts";
-import { postGraphQL, startTestKamina } from "./support/kamina.ts";
+import { bearer, clientToken, consentToken, DEMO_CLIENT } from "../testkit/tokens.ts";
+import { postGraphQL } from "./support/kamina.ts";
+import { startSeededKamina, stopSeededKamina, type SeededKamina } from "./support/seeded-kamina.ts";
 import { assertEnvelope, rest } from "./support/rest.ts";
 
 const tagsOf = (household: Household): string[] => firingsFor(household, TODAY).cohorts;
@@ -127,8 +126,8 @@ describe("behavioural cohort tags on hand-built households", () => {
 });
 
 describe("cohort tags stored and served", () => {
-  let database: TestDatabase;
-  let kamina: Awaited<ReturnType<typeof startTestKamina>>;
+  let seeded: SeededKamina;
+  let kamina: SeededKamina["kamina"];
   let prisma: PrismaClient;
   let counter = 0;
   const DAY = 86_400_000;
@@ -157,15 +156,11 @@ describe("cohort tags stored and served", () => {
   };
 
   before(async () => {
-    database = await createTestDatabase();
-    await seedDatabase({ kind: "postgres", url: database.url, poolSize: 2 }, { users: 2, seed: 11, sandboxClientSecret: TEST_SANDBOX_SECRET });
-    kamina = await startTestKamina({ kind: "postgres", url: database.url, poolSize: 6 }, { RELAY_POLL_MS: "200" });
+    seeded = await startSeededKamina({ users: 2, seed: 11, poolSize: 6, env: { RELAY_POLL_MS: "200" } });
+    ({ kamina } = seeded);
     prisma = kamina.gateway!.auth.prisma;
   });
-  after(async () => {
-    await kamina?.stop();
-    await database?.drop();
-  });
+  after(() => stopSeededKamina(seeded));
 
   test("each evaluation stores the person's tags: a tag still held keeps its `since`, one no longer held is removed", async () => {
     const household = calmHousehold({ userId: `USR_COH_CALM_${process.pid}` });

@@ -12,11 +12,12 @@ export interface SeededKamina {
   sql: pg.Client;
 }
 
-export async function startSeededKamina(options: { users: number; seed: number; poolSize?: number }): Promise<SeededKamina> {
+/** `env`: configuration for the started kamina, over the test defaults (startTestKamina). */
+export async function startSeededKamina(options: { users: number; seed: number; poolSize?: number; env?: Record<string, string> }): Promise<SeededKamina> {
   const database = await createTestDatabase();
   const poolSize = options.poolSize ?? 4;
   await seedDatabase({ kind: "postgres", url: database.url, poolSize }, { users: options.users, seed: options.seed, sandboxClientSecret: TEST_SANDBOX_SECRET });
-  const kamina = await startTestKamina({ kind: "postgres", url: database.url, poolSize });
+  const kamina = await startTestKamina({ kind: "postgres", url: database.url, poolSize }, options.env);
   const sql = new pg.Client({ connectionString: database.url });
   await sql.connect();
   return { database, kamina, sql };
