@@ -14,6 +14,7 @@ import { print } from "graphql";
 import { readSupergraphSecurity, type SupergraphSecurity } from "./supergraph-rules.ts";
 import { InflightFetches } from "../inflight-fetches.ts";
 import { callerState } from "../caller-state.ts";
+import { copyJson } from "../../platform/json-copy.ts";
 import { activeMetrics } from "../../platform/observability/metrics.ts";
 import type { ReceiptReport } from "../../platform/auth/field-access.ts";
 
@@ -199,7 +200,7 @@ function sharingKey(requestContext: GatewayRequestContext, queryHash: string, co
 /** A sharer's own copy: the result's data is changed in place afterwards (removed fields, pairwise ids). */
 function copyExecution(execution: SharedExecution): SharedExecution {
   const { result } = execution;
-  return { receipts: execution.receipts, result: { ...result, ...(result.data ? { data: structuredClone(result.data) } : {}), ...(result.errors ? { errors: [...result.errors] } : {}) } };
+  return { receipts: execution.receipts, result: { ...result, ...(result.data ? { data: copyJson(result.data) } : {}), ...(result.errors ? { errors: [...result.errors] } : {}) } };
 }
 
 /** What this operation bills: `graphql` on /graphql; a REST call's product once, for its first operation. */
