@@ -17,11 +17,11 @@ import { join, resolve } from "node:path";
 import pg from "pg";
 import { seedDatabase } from "../prisma/seed/index.ts";
 import { createTestDatabase, type TestDatabase } from "../testkit/postgres.ts";
-import { DEMO_CLIENT_ID, grantFullConsents, mintClientToken } from "./support/auth.ts";
+import { DEMO_CLIENT_ID, grantFullConsents, mintClientToken, registerTrustedDocuments } from "./support/auth.ts";
 import { summariseProfile } from "./support/cpu-profile.ts";
 import { parseBenchOptions, USAGE, type BenchOptions } from "./support/options.ts";
 import { codeVersion, distinctLines, machineFacts, ratios, resultsTable } from "./support/report.ts";
-import { buildScenarios, pageCursors, type Scenario } from "./support/scenarios.ts";
+import { buildScenarios, FIVE_SUBGRAPHS_PAGE_QUERY, FIVE_SUBGRAPHS_QUERY, pageCursors, PAGES_QUERY, WELLNESS_ONLY_QUERY, type Scenario } from "./support/scenarios.ts";
 import { measure, sampleMachine, preflight, type Measurement, type Preflight } from "./support/load.ts";
 import { Cleanups, runBenchmarkCli } from "./support/lifecycle.ts";
 import { EXIT_GUARD_MARKER, startServerChild, type ServerChild } from "../testkit/server-child.ts";
@@ -89,9 +89,15 @@ async function run(options: BenchOptions): Promise<void> {
   const wellnessUrl = subgraphsChild.subgraphUrls.wellness;
   const signDirect = (body: string) => ({ [GATEWAY_SIGNATURE_HEADER]: signature.sign({ method: "POST", target: wellnessUrl, body }) });
   const headers = { authorization: `Bearer ${token}` };
-  const pages = await pageCursors(server.gatewayUrl, headers);
+  // In production the gateway runs only trusted documents: register them, then send their hashes.
+  const byHash = server.config.security.trustedDocuments === "enforce";
+  if (byHash) {
+    await registerTrustedDocuments(database.url, [PAGES_QUERY, FIVE_SUBGRAPHS_PAGE_QUERY, FIVE_SUBGRAPHS_QUERY, WELLNESS_ONLY_QUERY]);
+    log(`the gateway enforces trusted documents: registered the bench's 4 for ${DEMO_CLIENT_ID}; requests send their SHA-256 only`);
+  }
+  const pages = await pageCursors(server.gatewayUrl, headers, byHash);
   log(`${pages.length} distinct full pages of 20 users for the distinct-pages loads`);
-  const scenarios = buildScenarios(server.gatewayUrl, wellnessUrl, headers, signDirect, pages).filter((scenario) => options.scenarios.includes(scenario.name));
+  const scenarios = buildScenarios(server.gatewayUrl, wellnessUrl, headers, signDirect, pages, byHash).filter((scenario) => options.scenarios.includes(scenario.name));
 
   // Check every operation before any load, so a broken setup fails before it can look fast.
   const checked = new Map<Scenario, Preflight>();

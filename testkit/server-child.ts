@@ -93,6 +93,7 @@ export async function startServerChild(options: ServerChildOptions): Promise<Ser
     KEY_ENCRYPTION_KEY: over?.keyEncryptionKey ?? randomBytes(32).toString("base64url"),
     // No public default secret, so the child starts with NODE_ENV=production too.
     APP_API_KEY: randomBytes(32).toString("base64url"),
+    LIVE_CLIENT_SECRET: randomBytes(32).toString("base64url"),
     LOG_LEVEL: "warn",
     // The daily batch would run at start in every test after its hour; tests that want it say so.
     DAILY_BATCH_HOUR: "off",

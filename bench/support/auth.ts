@@ -8,6 +8,7 @@ import { createAuthServices } from "../../gateway/auth/services.ts";
 import type { Config } from "../../platform/config/config.ts";
 import { createLogger } from "../../platform/logger.ts";
 import { allTenants, createPrismaClient } from "../../platform/database/database.ts";
+import { TrustedDocumentStore } from "../../gateway/trusted-documents/trusted-document-store.ts";
 
 export const DEMO_CLIENT_ID = "of_lab_demo";
 
@@ -49,6 +50,19 @@ export async function mintClientToken(databaseUrl: string, config: Config): Prom
       scopes: [...client.allowedScopes, ...client.clientScopes],
     });
     return accessToken;
+  } finally {
+    await prisma.$disconnect();
+  }
+}
+
+/**
+ * Registers `documents` as the demo client's trusted documents, as a partner does with
+ * `npm run documents:push` before calling a production gateway (TRUSTED_DOCUMENTS=enforce).
+ */
+export async function registerTrustedDocuments(databaseUrl: string, documents: readonly string[]): Promise<void> {
+  const prisma = createPrismaClient({ kind: "postgres", url: databaseUrl, poolSize: 1 }, { access: allTenants("bench-fixtures") });
+  try {
+    await new TrustedDocumentStore(prisma).register(DEMO_CLIENT_ID, documents);
   } finally {
     await prisma.$disconnect();
   }

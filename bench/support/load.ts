@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
 import autocannon from "autocannon";
-import type { Scenario } from "./scenarios.ts";
+import { requestBody, type Scenario } from "./scenarios.ts";
 
 export interface Preflight {
   /** The body the scenario answers with; also what every response under load is compared with. */
@@ -40,7 +40,7 @@ export interface Measurement {
 
 function bodyOf(scenario: Scenario, index = 0): string {
   const { variables } = scenario;
-  return JSON.stringify(variables?.length ? { query: scenario.query, variables: variables[index % variables.length] } : { query: scenario.query });
+  return requestBody(scenario.query, variables?.length ? variables[index % variables.length] : undefined, scenario.byHash);
 }
 
 async function post(scenario: Scenario): Promise<{ status: number; text: string }> {

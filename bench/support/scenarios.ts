@@ -2,11 +2,24 @@
 // fail loudly rather than produce fast numbers.
 import assert from "node:assert/strict";
 import type { ScenarioName } from "./options.ts";
+import { documentHash } from "../../gateway/trusted-documents/trusted-document-store.ts";
 
 export const FIVE_SUBGRAPHS_QUERY = `query FiveSubgraphs { users(first: 20) { edges { node { id country wellness { score band } debts { issuer balance } debtSummary { openCount } expenses(first: 5) { totalCount edges { node { amount category } } } incomeStreams { monthlyAmount } coachSessions { intent } alerts { type severity } } } } }`;
 
 /** The same page, one page of the users connection after another: no two requests in flight are the same (the distinct-pages load). */
 export const FIVE_SUBGRAPHS_PAGE_QUERY = FIVE_SUBGRAPHS_QUERY.replace("query FiveSubgraphs {", "query FiveSubgraphsPage($after: String) {").replace("users(first: 20)", "users(first: 20, after: $after)");
+
+/** Lists the full pages' cursors before the distinct-pages loads. */
+export const PAGES_QUERY = "query Pages($after: String) { users(first: 20, after: $after) { edges { cursor } pageInfo { hasNextPage endCursor } } }";
+
+/**
+ * A request's body: the query's text, or (`byHash`, a gateway that runs only trusted documents)
+ * only its registered document's SHA-256, as a partner's client sends it in production.
+ */
+export function requestBody(query: string, variables: Record<string, unknown> | undefined, byHash = false): string {
+  const document = byHash ? { extensions: { persistedQuery: { version: 1, sha256Hash: documentHash(query) } } } : { query };
+  return JSON.stringify(variables === undefined ? document : { ...document, variables });
+}
 
 /** Wellness fields only: the gateway plans a single fetch, the same text the subgraph can answer alone. */
 export const WELLNESS_ONLY_QUERY = `query WellnessOnly { users(first: 20) { edges { node { id country wellness { score band } savingsGoals { kind progress } } } } }`;
@@ -18,6 +31,8 @@ export interface Scenario {
   query: string;
   /** Sent with every request (authorization). */
   headers: Record<string, string>;
+  /** Send the document's hash instead of its text (the gateway enforces trusted documents). */
+  byHash?: boolean;
   /** Variables of each request in turn (a rotating cursor); none: every request the same. */
   variables?: readonly Record<string, unknown>[];
   /** Connections this scenario is driven with, whatever --connections says (the single-connection latency). */
@@ -81,9 +96,11 @@ export function buildScenarios(
   headers: Record<string, string>,
   signDirect?: (body: string) => Record<string, string>,
   pages: readonly (string | null)[] = [null],
+  byHash = false,
 ): Scenario[] {
   const variables = pages.map((after) => ({ after }));
-  return [
+  const viaGateway = (scenario: Scenario): Scenario => (byHash ? { ...scenario, byHash } : scenario);
+  return ([
     {
       name: "distinct-pages",
       description: "gateway, the five-subgraph page with a rotating cursor: no two requests in flight the same",
@@ -128,18 +145,18 @@ export function buildScenarios(
       ...(signDirect ? { sign: signDirect } : {}),
       checkData: checkWellnessOnly,
     },
-  ];
+  ] satisfies Scenario[]).map((scenario) => (scenario.url === gatewayUrl ? viaGateway(scenario) : scenario));
 }
 
 /** The `after` cursors of every full page of 20 users the caller sees, the first page's (null) included. */
-export async function pageCursors(gatewayUrl: string, headers: Record<string, string>, max = 200): Promise<(string | null)[]> {
+export async function pageCursors(gatewayUrl: string, headers: Record<string, string>, byHash = false, max = 200): Promise<(string | null)[]> {
   const cursors: (string | null)[] = [];
   let after: string | null = null;
   while (cursors.length < max) {
     const response = await fetch(gatewayUrl, {
       method: "POST",
       headers: { ...headers, "content-type": "application/json" },
-      body: JSON.stringify({ query: "query Pages($after: String) { users(first: 20, after: $after) { edges { cursor } pageInfo { hasNextPage endCursor } } }", variables: { after } }),
+      body: requestBody(PAGES_QUERY, { after }, byHash),
     });
     const body = (await response.json()) as { data?: { users: { edges: unknown[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } } } };
     const users = body.data?.users;
