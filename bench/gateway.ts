@@ -14,47 +14,24 @@ import assert from "node:assert/strict";
 import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import pg from "pg";
-import { seedDatabase } from "../prisma/seed/index.ts";
-import { createTestDatabase, type TestDatabase } from "../testkit/postgres.ts";
-import { DEMO_CLIENT_ID, grantFullConsents, mintClientToken, registerTrustedDocuments } from "./support/auth.ts";
+import { DEMO_CLIENT_ID, mintClientToken, registerTrustedDocuments } from "./support/auth.ts";
+import { startBenchStack } from "./support/bench-stack.ts";
 import { summariseProfile } from "./support/cpu-profile.ts";
 import { parseBenchOptions, USAGE, type BenchOptions } from "./support/options.ts";
 import { codeVersion, distinctLines, machineFacts, ratios, resultsTable } from "./support/report.ts";
 import { buildScenarios, FIVE_SUBGRAPHS_PAGE_QUERY, FIVE_SUBGRAPHS_QUERY, pageCursors, PAGES_QUERY, WELLNESS_ONLY_QUERY, type Scenario } from "./support/scenarios.ts";
 import { measure, sampleMachine, preflight, type Measurement, type Preflight } from "./support/load.ts";
 import { Cleanups, runBenchmarkCli } from "./support/lifecycle.ts";
-import { EXIT_GUARD_MARKER, startServerChild, type ServerChild } from "../testkit/server-child.ts";
+import { EXIT_GUARD_MARKER } from "../testkit/server-child.ts";
 import { GATEWAY_SIGNATURE_HEADER, GatewaySignature } from "../platform/auth/gateway-signature.ts";
 
 const log = (message: string) => console.log(`[bench] ${message}`);
-/** Long enough for a server child started with NODE_ENV=production (platform/config/secret-policy.ts). */
-const SANDBOX_CLIENT_SECRET = "bench-sandbox-secret-for-production-runs";
 
 const cleanups = new Cleanups(20_000);
 
 async function run(options: BenchOptions): Promise<void> {
   log(`machine: ${machineFacts()}`);
   log(`${options.users} users, ${options.connections} connections, ${options.warmup} s warm-up + ${options.duration} s per scenario, server NODE_ENV ${options.production ? "production" : "unset"}`);
-
-  let started = Date.now();
-  const database: TestDatabase = await createTestDatabase();
-  cleanups.add("the database", () => database.drop());
-  log(`created and migrated ${new URL(database.url).pathname.slice(1)} in ${Date.now() - started} ms`);
-
-  started = Date.now();
-  await seedDatabase({ kind: "postgres", url: database.url, poolSize: 4 }, { users: options.users, seed: options.seed, sandboxClientSecret: SANDBOX_CLIENT_SECRET });
-  const consents = await grantFullConsents(database.url);
-  log(`every one of ${consents} users in ${DEMO_CLIENT_ID}'s countries gave it a consent with all its scopes`);
-  // Fresh tables have no planner statistics until autovacuum gets to them; a live database has them.
-  const sql = new pg.Client({ connectionString: database.url });
-  await sql.connect();
-  try {
-    await sql.query("ANALYZE");
-  } finally {
-    await sql.end();
-  }
-  log(`seeded and analysed ${options.users} users in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 
   let profileDir: string | undefined;
   const nodeFlags: string[] = [];
@@ -63,21 +40,8 @@ async function run(options: BenchOptions): Promise<void> {
     nodeFlags.push("--cpu-prof", `--cpu-prof-dir=${profileDir}`);
     if (!options.cpuProfDir) cleanups.add("the profile folder", async () => rmSync(profileDir!, { recursive: true, force: true }));
   }
-
-  started = Date.now();
-  // As the issue measures it: the subgraphs in one `npm start` (its own gateway idle), our gateway in a process of its own over them.
-  const subgraphsChild: ServerChild = await startServerChild({ databaseUrl: database.url, nodeFlags, sandboxClientSecret: SANDBOX_CLIENT_SECRET, nodeEnv: options.production ? "production" : undefined });
-  cleanups.add("the subgraphs' child", () => subgraphsChild.stop());
-  const server: ServerChild = await startServerChild({
-    databaseUrl: database.url,
-    nodeFlags,
-    sandboxClientSecret: SANDBOX_CLIENT_SECRET,
-    nodeEnv: options.production ? "production" : undefined,
-    gatewayOver: { subgraphUrls: subgraphsChild.subgraphUrls, keyEncryptionKey: Buffer.from(subgraphsChild.config.tokens.keyEncryptionKey).toString("base64url") },
-  });
-  cleanups.add("the gateway's child", () => server.stop());
-  log(`children ready in ${Date.now() - started} ms: gateway ${server.pid} at ${server.gatewayUrl}, subgraphs ${subgraphsChild.pid}`);
-  const sharing = `identical subgraph fetches in flight ${server.config.shareInflightFetches ? "shared" : "not shared (SHARE_INFLIGHT_FETCHES=false)"}`;
+  const { database, subgraphs: subgraphsChild, gateway: server } = await startBenchStack({ users: options.users, seed: options.seed, nodeFlags, production: options.production }, cleanups, log);
+  const sharing = `identical queries and subgraph fetches in flight ${server.config.shareInflightFetches ? "shared per caller" : "not shared (SHARE_INFLIGHT_FETCHES=false)"}`;
   log(sharing);
   log(`subgraphs: ${Object.entries(subgraphsChild.subgraphUrls).map(([name, url]) => `${name} ${url}`).join(", ")}`);
 
