@@ -1,17 +1,19 @@
 import { environmentOf, PairwiseIds, pairwiseSecret } from "../../platform/auth/pairwise-ids.ts";
 import { partnerIdsOver, type PartnerIds } from "../../platform/partner-ids/partner-ids.ts";
 import { alertWebhookBody, messageId } from "../../domain/alerts/alert-event.ts";
-import type { Severity } from "../../generated/prisma/enums.ts";
+import { Prisma } from "../../generated/prisma/client.ts";
 import { activeMetrics } from "../../platform/observability/metrics.ts";
-import { consentCovers } from "../../platform/auth/consent-coverage.ts";
 import type { Logger } from "../../platform/logger.ts";
-import { PRODUCTS } from "../../platform/metering/usage-counter.ts";
+import { queryRows } from "../../platform/database/prepared-reads.ts";
+import { StatementBatcher } from "../../platform/database/statement-batcher.ts";
+import { LruMap } from "../../platform/lru-map.ts";
 import { DrainLoop } from "../events/drain-loop.ts";
 import type { RealtimeConfig } from "../../platform/config/realtime-config.ts";
 import type { PrismaClient } from "../../platform/database/database.ts";
 import { checkDestination, systemResolver, type Resolver } from "../../platform/net/public-address.ts";
 import { EndpointRateLimit } from "./endpoint-rate-limit.ts";
-import { liveSecrets, SecretBox } from "./webhook-secrets.ts";
+import { DeliveryRecords } from "./delivery-records.ts";
+import { liveSecrets, SecretBox, type EndpointSecrets } from "./webhook-secrets.ts";
 import { signatureHeader } from "./webhook-signature.ts";
 import { postPinned, WebhookAgents, WebhookTimeout } from "./webhook-request.ts";
 
@@ -24,27 +26,11 @@ interface ClaimedDelivery {
   attempts: number;
 }
 
-interface DeliveryContext {
-  url: string;
-  secretEncrypted: string;
-  endpointStatus: string;
-  clientId: string;
-  clientStatus: string;
-  sandbox: boolean;
-  alertId: string | null;
-  alertType: string | null;
-  severity: Severity | null;
-  userId: string | null;
-  riskBand: string | null;
-  contributingFactors: string[] | null;
-  suggestedAction: string | null;
-  alertCreatedAt: Date | null;
-  consented: boolean;
-}
-
-const CLAIM_BATCH = 50;
+const CLAIM_BATCH = 200;
 /** Deliveries one dispatcher has on the wire at once; a slow endpoint holds only its own. */
-const MAX_IN_FLIGHT = 200;
+const MAX_IN_FLIGHT = 400;
+/** Opened endpoint secrets, by their sealed text (a rotation seals anew, so it is a new key). */
+const SECRETS_KEPT = 1_000;
 const MAX_ERROR_LENGTH = 500;
 
 /** Exponential back-off with "equal jitter": half the step fixed, half random, capped. */
@@ -75,6 +61,10 @@ export class WebhookDispatcher {
   );
   private readonly inFlight = new Set<Promise<void>>();
   private readonly agents = new WebhookAgents();
+  private readonly records: DeliveryRecords;
+  private readonly secrets = new LruMap<string, Promise<EndpointSecrets>>(SECRETS_KEPT);
+  /** The partner refs of the deliveries starting at the same moment: one read per client. */
+  private readonly refs = new StatementBatcher<{ clientId: string; userId: string }, { customerId: string; bureauId: string | null } | undefined>((asked) => this.readRefs(asked), 500);
 
   private readonly people: PairwiseIds;
   private readonly partnerIds: PartnerIds;
@@ -95,6 +85,7 @@ export class WebhookDispatcher {
     this.people = pairwiseIds ?? new PairwiseIds(pairwiseSecret(undefined, keyEncryptionKey));
     this.partnerIds = partnerIds ?? partnerIdsOver(prisma, { keyEncryptionKey });
     this.limiter = new EndpointRateLimit(prisma, settings.ratePerSecond);
+    this.records = new DeliveryRecords(prisma);
   }
 
   start(): void {
@@ -111,7 +102,7 @@ export class WebhookDispatcher {
     const room = Math.min(CLAIM_BATCH, MAX_IN_FLIGHT - this.inFlight.size);
     if (room <= 0) return 0;
     const leaseMs = this.settings.timeoutMs * 2 + 5_000;
-    const claimed = await this.prisma.$queryRaw<ClaimedDelivery[]>`
+    const claimed = await queryRows<ClaimedDelivery>(this.prisma, Prisma.sql`
       UPDATE webhook_delivery d SET leased_until = now() + ${leaseMs} * interval '1 millisecond'
       WHERE d.id IN (
         SELECT id FROM webhook_delivery
@@ -119,7 +110,7 @@ export class WebhookDispatcher {
         ORDER BY next_attempt_at LIMIT ${room}
         FOR UPDATE SKIP LOCKED
       )
-      RETURNING d.id, d.endpoint_id AS "endpointId", d.event_id AS "eventId", d.attempts`;
+      RETURNING d.id, d.endpoint_id AS "endpointId", d.event_id AS "eventId", d.attempts`);
     for (const delivery of claimed) this.send(delivery);
     return claimed.length;
   }
@@ -137,22 +128,7 @@ export class WebhookDispatcher {
   }
 
   private async deliver(delivery: ClaimedDelivery): Promise<void> {
-    const [context] = await this.prisma.$queryRaw<DeliveryContext[]>`
-      SELECT e.url, e.secret_encrypted AS "secretEncrypted", e.status::text AS "endpointStatus", e.client_id AS "clientId", p.status::text AS "clientStatus", p.sandbox,
-             a.id AS "alertId", a.type AS "alertType", a.severity::text AS "severity",
-             a.user_id AS "userId", a.risk_band::text AS "riskBand", a.contributing_factors AS "contributingFactors",
-             a.suggested_action AS "suggestedAction", a.created_at AS "alertCreatedAt",
-             EXISTS (
-               SELECT 1 FROM consent c
-               WHERE c.client_id = e.client_id AND c.user_id = a.user_id AND c.country = a.country
-                 AND ${consentCovers("c", "alerts.read")}
-             ) AS consented
-      FROM webhook_delivery d
-      JOIN webhook_endpoint e ON e.id = d.endpoint_id
-      JOIN partner_client p ON p.id = e.client_id
-      JOIN outbox_event o ON o.id = d.event_id
-      LEFT JOIN alert a ON a.id = o.aggregate_id
-      WHERE d.id = ${delivery.id}`;
+    const context = await this.records.context(delivery.id);
     if (!context) return;
     if (!context.alertId || !context.alertType || !context.severity || !context.userId || !context.riskBand || !context.alertCreatedAt) return this.finish(delivery, "DEAD", null, "The alert no longer exists");
     // Consent is checked again at send time: a revocation since the event stops the delivery.
@@ -164,7 +140,7 @@ export class WebhookDispatcher {
 
     const id = messageId(delivery.eventId);
     // The endpoint's client's own ids for the person, beside its pairwise id; never another client's.
-    const ref = (await this.partnerIds.refsFor(context.clientId, [context.userId])).get(context.userId);
+    const ref = await this.refs.add({ clientId: context.clientId, userId: context.userId });
     const body = JSON.stringify(
       alertWebhookBody(delivery.eventId, {
         id: context.alertId,
@@ -172,7 +148,7 @@ export class WebhookDispatcher {
         severity: context.severity,
         // The person as this endpoint's client knows them (issue 16, item 6).
         userId: this.people.external(context.clientId, environmentOf(context), context.userId),
-        partnerRef: ref ? { customerId: ref.customerId, bureauId: ref.bureauId } : null,
+        partnerRef: ref ?? null,
         riskBand: context.riskBand,
         contributingFactors: context.contributingFactors ?? [],
         suggestedAction: context.suggestedAction ?? "",
@@ -180,7 +156,7 @@ export class WebhookDispatcher {
       }),
     );
     const timestamp = Math.floor(Date.now() / 1000);
-    const secrets = liveSecrets(await this.box.open(context.secretEncrypted));
+    const secrets = liveSecrets(await this.openSecrets(context.secretEncrypted));
     let status: number | null = null;
     let failure: string;
     const destination = await checkDestination(context.url, { sandbox: context.sandbox, resolve: this.resolve });
@@ -231,20 +207,33 @@ export class WebhookDispatcher {
 
   private async finish(delivery: ClaimedDelivery, status: "DELIVERED" | "DEAD", code: number | null, error: string | null): Promise<void> {
     if (status === "DEAD") activeMetrics()?.webhookDeadLetters.inc();
-    const counted = status === "DELIVERED" || code !== null || error?.startsWith("The endpoint") || error?.startsWith("No answer") ? 1 : 0;
-    // A delivered webhook is a billable call (metering), counted by the statement that records it delivered, once.
-    await this.prisma.$executeRaw`
-      WITH before AS (
-        SELECT d.status, e.client_id FROM webhook_delivery d JOIN webhook_endpoint e ON e.id = d.endpoint_id WHERE d.id = ${delivery.id}
-      ), billed AS (
-        INSERT INTO usage_counter (client_id, product, day, count)
-        SELECT client_id, ${PRODUCTS.webhook}::text, (now() AT TIME ZONE 'UTC')::date, 1 FROM before
-        WHERE ${status === "DELIVERED"}::boolean AND status <> 'DELIVERED'
-        ON CONFLICT (client_id, product, day) DO UPDATE SET count = usage_counter.count + EXCLUDED.count
-      )
-      UPDATE webhook_delivery SET status = ${status}::"DeliveryStatus", attempts = attempts + ${counted}, last_status_code = ${code},
-        last_error = ${error?.slice(0, MAX_ERROR_LENGTH) ?? null}, delivered_at = ${status === "DELIVERED" ? new Date() : null}, leased_until = NULL
-      WHERE id = ${delivery.id}`;
+    const counted = status === "DELIVERED" || code !== null || error?.startsWith("The endpoint") === true || error?.startsWith("No answer") === true;
+    await this.records.finish({ id: delivery.id, status, code, error: error?.slice(0, MAX_ERROR_LENGTH) ?? null, counted });
+  }
+
+  private openSecrets(sealed: string): Promise<EndpointSecrets> {
+    let opened = this.secrets.get(sealed);
+    if (!opened) {
+      opened = this.box.open(sealed);
+      this.secrets.set(sealed, opened);
+      opened.catch(() => this.secrets.delete(sealed));
+    }
+    return opened;
+  }
+
+  private async readRefs(asked: readonly { clientId: string; userId: string }[]): Promise<({ customerId: string; bureauId: string | null } | undefined)[]> {
+    const byClient = new Map<string, Set<string>>();
+    for (const { clientId, userId } of asked) {
+      let people = byClient.get(clientId);
+      if (!people) byClient.set(clientId, (people = new Set()));
+      people.add(userId);
+    }
+    const found = new Map<string, Awaited<ReturnType<PartnerIds["refsFor"]>>>();
+    await Promise.all([...byClient].map(async ([clientId, people]) => found.set(clientId, await this.partnerIds.refsFor(clientId, [...people]))));
+    return asked.map(({ clientId, userId }) => {
+      const ref = found.get(clientId)?.get(userId);
+      return ref ? { customerId: ref.customerId, bureauId: ref.bureauId } : undefined;
+    });
   }
 
   /** Not an attempt (rate limit, paused endpoint): back in the queue after `ms`. */
