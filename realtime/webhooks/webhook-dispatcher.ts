@@ -27,6 +27,7 @@ interface ClaimedDelivery {
 }
 
 const CLAIM_BATCH = 200;
+const MIN_CLAIM = CLAIM_BATCH / 4;
 /** Deliveries one dispatcher has on the wire at once; a slow endpoint holds only its own. */
 const MAX_IN_FLIGHT = 400;
 /** Opened endpoint secrets, by their sealed text (a rotation seals anew, so it is a new key). */
@@ -100,7 +101,9 @@ export class WebhookDispatcher {
   /** Claims due deliveries and starts sending them; returns how many it claimed. */
   async runOnce(): Promise<number> {
     const room = Math.min(CLAIM_BATCH, MAX_IN_FLIGHT - this.inFlight.size);
-    if (room <= 0) return 0;
+    // While deliveries are on the wire, each one ending wakes the loop: claim when a good share of
+    // a batch fits, not one row per statement.
+    if (room <= 0 || (this.inFlight.size > 0 && room < MIN_CLAIM)) return 0;
     const leaseMs = this.settings.timeoutMs * 2 + 5_000;
     const claimed = await queryRows<ClaimedDelivery>(this.prisma, Prisma.sql`
       UPDATE webhook_delivery d SET leased_until = now() + ${leaseMs} * interval '1 millisecond'
