@@ -45,6 +45,7 @@ export async function startRealtimeWorkers(config: Config, database: DatabaseTar
   const householdChanges = householdChangeConsumer(prisma, log, { pollIntervalMs: config.realtime.relayPollMs });
   const relay = new OutboxRelay(prisma, database, bus, log, {
     pollIntervalMs: config.realtime.relayPollMs,
+    batchWindowMs: config.realtime.relayBatchWindowMs,
     onDeliveries: () => dispatcher.wake(),
     onPositioned: (events) => {
       if (events.some((event) => prevention.wants(event))) prevention.wake();

@@ -402,3 +402,45 @@ describe("the relay's statement on a large outbox", () => {
     });
   }
 });
+
+describe("the relay's batch window (RELAY_BATCH_WINDOW_MS)", () => {
+  let database: TestDatabase;
+  let sql: pg.Client;
+  let prisma: PrismaClient;
+  let relay: OutboxRelay;
+  before(async () => {
+    database = await createTestDatabase();
+    const target: DatabaseTarget = { kind: "postgres", url: database.url, poolSize: 4 };
+    prisma = createPrismaClient(target, { access: allTenants("test") });
+    // No poll in the test's time: only the outbox trigger's notices wake the relay.
+    relay = new OutboxRelay(prisma, target, new PostgresEventBus(prisma, target, logger), logger, { pollIntervalMs: 600_000, batchWindowMs: 3_000 });
+    await relay.start();
+    sql = new pg.Client({ connectionString: database.url });
+    await sql.connect();
+  });
+  after(async () => {
+    await sql?.end();
+    await relay?.stop();
+    await prisma?.$disconnect();
+    await database?.drop();
+  });
+
+  const insert = (name: string) => sql.query(`INSERT INTO outbox_event (topic, aggregate_id, country, payload) VALUES ('test.event', $1, 'MX', '{}')`, [name]);
+  const positioned = async (names: string[]) =>
+    (await sql.query<{ name: string; run: string }>(`SELECT aggregate_id AS name, published_at::text AS run FROM outbox_event WHERE aggregate_id = ANY($1) AND position IS NOT NULL`, [names])).rows;
+
+  test("after a quiet spell a commit is positioned at once; the commits of the next window share one run", async () => {
+    await insert("quiet");
+    // The first wake-up after the start's own run falls within the window: wait it out, then go quiet.
+    await waitFor(async () => (await positioned(["quiet"])).length === 1, 5_000);
+    await new Promise((resolve) => setTimeout(resolve, 3_100));
+    await insert("alone");
+    await waitFor(async () => (await positioned(["alone"])).length === 1, 2_500);
+    // Three commits, each with its own notice, right after a run: one run positions them all.
+    const busy = ["busy-1", "busy-2", "busy-3"];
+    for (const name of busy) await insert(name);
+    await waitFor(async () => (await positioned(busy)).length === 3, 5_000);
+    const runs = new Set((await positioned(busy)).map((row) => row.run));
+    assert.equal(runs.size, 1, `the three commits were positioned by ${runs.size} runs`);
+  });
+});

@@ -7,6 +7,8 @@ export interface RealtimeConfig {
   /** Run the outbox relay and the webhook dispatcher in this process (any number of instances may). */
   workers: boolean;
   relayPollMs: number;
+  /** A busy relay runs at most once per this many ms, so one run positions and announces the commits of that moment together. */
+  relayBatchWindowMs: number;
   /** How often an open subscription's token is checked again without events. */
   subscriptionRecheckMs: number;
   /** How often each subscription socket is pinged; one that misses a ping's answer is dropped. */
@@ -34,6 +36,7 @@ const environment = z.object({
   NATS_URL: z.string().url().optional(),
   REALTIME_WORKERS: z.enum(["true", "false"]).default("true"),
   RELAY_POLL_MS: int(10).default(1_000),
+  RELAY_BATCH_WINDOW_MS: int(0).default(5),
   SUBSCRIPTION_RECHECK_SECONDS: int(1).default(30),
   SUBSCRIPTION_KEEPALIVE_SECONDS: int(1).default(12),
   SUBSCRIPTION_QUEUE: int(1).default(100),
@@ -62,6 +65,7 @@ export function toRealtimeConfig(values: z.infer<typeof environment>): RealtimeC
     natsUrl: values.NATS_URL,
     workers: values.REALTIME_WORKERS === "true",
     relayPollMs: values.RELAY_POLL_MS,
+    relayBatchWindowMs: values.RELAY_BATCH_WINDOW_MS,
     subscriptionRecheckMs: values.SUBSCRIPTION_RECHECK_SECONDS * 1000,
     subscriptionKeepAliveMs: values.SUBSCRIPTION_KEEPALIVE_SECONDS * 1000,
     subscriberQueue: values.SUBSCRIPTION_QUEUE,

@@ -1,4 +1,6 @@
+import { Prisma } from "../../generated/prisma/client.ts";
 import type { DatabaseTarget, PrismaClient } from "../../platform/database/database.ts";
+import { queryRows } from "../../platform/database/prepared-reads.ts";
 import type { Logger } from "../../platform/logger.ts";
 import { listen } from "../../platform/database/database-listener.ts";
 import { DrainLoop } from "./drain-loop.ts";
@@ -12,6 +14,12 @@ export interface RelayOptions {
   batchSize?: number;
   /** Safety net beside the trigger's NOTIFY. */
   pollIntervalMs?: number;
+  /**
+   * A wake-up within this many ms of the last run's start waits for the window to end, so the
+   * commits of a busy moment are positioned and announced by one run (RELAY_BATCH_WINDOW_MS); a
+   * wake-up after a quiet spell runs at once. 0: every wake-up runs as soon as it can.
+   */
+  batchWindowMs?: number;
   /** Called after a run that created webhook deliveries has announced its events (the in-process dispatcher wakes up). */
   onDeliveries?: (created: number) => void;
   /** Called with the events each run positioned (an in-process outbox consumer wakes up for its topics). */
@@ -39,6 +47,8 @@ export class OutboxRelay {
   /** Look for rows positioned but never announced (a relay that died in between): at start and on every poll. */
   private sweepDue = true;
   private readonly store: OutboxStore;
+  private lastRunAt = Number.NEGATIVE_INFINITY;
+  private windowTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly prisma: PrismaClient,
@@ -57,7 +67,13 @@ export class OutboxRelay {
   }
 
   wake(): void {
-    this.loop.wake();
+    if (this.windowTimer) return;
+    const wait = this.lastRunAt + (this.options.batchWindowMs ?? 0) - performance.now();
+    if (wait <= 0) return this.loop.wake();
+    this.windowTimer = setTimeout(() => {
+      this.windowTimer = undefined;
+      this.loop.wake();
+    }, wait);
   }
 
   /**
@@ -65,10 +81,11 @@ export class OutboxRelay {
    * in position order); returns how many it positioned when the batch was full, else 0.
    */
   async runOnce(): Promise<number> {
+    this.lastRunAt = performance.now();
     const batch = this.options.batchSize ?? 500;
     // On the PostgreSQL bus the statement also announces them (NOTIFY on commit) and stamps them.
     const channel = this.bus.notifyChannel ?? null;
-    const rows = await this.prisma.$queryRaw<PositionedRow[]>`SELECT * FROM relay_outbox(${batch}::int, ${channel}::text)`;
+    const rows = await queryRows<PositionedRow>(this.prisma, Prisma.sql`SELECT * FROM relay_outbox(${batch}::int, ${channel}::text)`);
     const positioned = rows.map(toBusEvent);
     if (this.sweepDue) {
       this.sweepDue = false;
@@ -93,6 +110,8 @@ export class OutboxRelay {
   }
 
   async stop(): Promise<void> {
+    clearTimeout(this.windowTimer);
+    this.windowTimer = undefined;
     await this.unlisten?.();
     await this.loop.stop();
   }
