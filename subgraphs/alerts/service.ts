@@ -4,6 +4,7 @@ import { ALERT_COLUMNS, type AlertRow } from "./alert-row.ts";
 import { alertFeedRows, type AlertFeedWindow } from "./alert-feed.ts";
 import type { PreventionReports } from "./report-service.ts";
 import { queryRows } from "../../platform/database/prepared-reads.ts";
+import { alertsById } from "./alerts-by-id.ts";
 
 export interface AlertWindow {
   since?: Date;
@@ -56,11 +57,8 @@ export class AlertsService {
       WHERE c.user_id = ANY(${[...userIds]}::text[]) AND c.country::text = ANY(${[...this.tenant]}::text[])`);
   }
 
-  /** Raw SQL rather than findMany: every alert delivered to a subscriber is read here, and a raw statement skips the model query's argument validation and query plan. */
+  /** Every alert delivered to a subscriber is read here; concurrent requests share one statement (alerts-by-id.ts). */
   alertsByIds(ids: readonly string[]): Promise<AlertRow[]> {
-    return queryRows<AlertRow>(this.prisma, Prisma.sql`
-      SELECT ${ALERT_COLUMNS}
-      FROM alert a
-      WHERE a.id = ANY(${[...ids]}::text[]) AND a.country::text = ANY(${[...this.tenant]}::text[])`);
+    return alertsById(this.prisma, this.tenant, ids);
   }
 }
