@@ -5,6 +5,7 @@ import { activeConsentOf, consentCovers } from "../../platform/auth/consent-gran
 import { tenantOf } from "../../platform/auth/tenant.ts";
 import type { Viewer } from "../../platform/auth/viewer.ts";
 import { queryRows } from "../../platform/database/prepared-reads.ts";
+import { consentUsersWithLatestSnapshot } from "./consent-users.ts";
 import type { PartnerIds, PartnerRef } from "../../platform/partner-ids/partner-ids.ts";
 
 export interface UserRow {
@@ -90,7 +91,11 @@ export class WellnessService {
    * snapshot is one probe of the (user_id, snapshot_date) index when nobody asks for it.
    */
   async usersWithLatestSnapshot(ids: readonly string[]): Promise<(UserRow & { latest: SnapshotRow | null })[]> {
-    const rows = await queryRows<(UserRow & Nullable<SnapshotRow>)>(this.prisma, Prisma.sql`
+    const viewer = this.viewer;
+    // A consent token's requests of one moment (alerts delivered with their person's wellness) share a statement.
+    const rows = viewer.kind === "consent"
+      ? await consentUsersWithLatestSnapshot<UserRow & Nullable<SnapshotRow>>(this.prisma, SNAPSHOT_COLUMNS, viewer, ids)
+      : await queryRows<(UserRow & Nullable<SnapshotRow>)>(this.prisma, Prisma.sql`
       SELECT u.id, u.country::text AS country, ${SNAPSHOT_COLUMNS}
       FROM app_user u
       LEFT JOIN LATERAL (
