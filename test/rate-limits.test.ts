@@ -14,6 +14,7 @@ import { DEFAULT_RATE_LIMITS } from "../platform/config/rate-limit-config.ts";
 import { allTenants, createPrismaClient, type PrismaClient } from "../platform/database/database.ts";
 import { applyMigrations } from "../platform/database/schema-engine.ts";
 import { hashSecret } from "../platform/secret-hash.ts";
+import { BatchedCounts } from "../gateway/rate-limit/batched-counts.ts";
 import { createLimiterStore } from "../gateway/rate-limit/limiter-store.ts";
 import { RateLimitExceeded, RateLimits } from "../gateway/rate-limit/rate-limits.ts";
 import { RequestMeter } from "../gateway/rate-limit/request-meter.ts";
@@ -311,6 +312,40 @@ describe("per-client rate limits, counted in PostgreSQL and shared by two gatewa
       assert.equal(rows[0]?.points, REQUESTS + 2, "one row, every gateway's requests in it");
     } finally {
       await sql.end();
+    }
+  });
+
+  test("counts asked at the same moment share statements, and each is told exactly what a statement of its own would have: the quota admits that many, no more", async () => {
+    const pool = new pg.Pool({ connectionString: database.url, max: 3 });
+    let statements = 0;
+    const query = pool.query.bind(pool) as (...args: unknown[]) => unknown;
+    (pool as unknown as { query: (...args: unknown[]) => unknown }).query = (...args) => {
+      statements++;
+      return query(...args);
+    };
+    const counts = new BatchedCounts(pool, "rate_limit", 3);
+    const requests = counts.limiter({ storeClient: pool, storeType: "pool", tableName: "rate_limit", tableCreated: true, clearExpiredByTimeout: false, keyPrefix: "batched:requests", points: 30, duration: 60 });
+    const cost = counts.limiter({ storeClient: pool, storeType: "pool", tableName: "rate_limit", tableCreated: true, clearExpiredByTimeout: false, keyPrefix: "batched:cost", points: 1000, duration: 60 });
+    try {
+      const asked = Array.from({ length: 40 }, (_, index) => [requests.consume(index % 2 ? "a" : "b"), cost.consume("a", 7)]).flat();
+      const answers = await Promise.allSettled(asked);
+      assert.ok(statements < asked.length / 4, `${statements} statements for ${asked.length} counts`);
+      const consumed = (key: number) =>
+        answers.filter((_, index) => index % 2 === 0 && ((index / 2) % 2 ? 1 : 0) === key).map((answer) => (answer.status === "fulfilled" ? answer.value.consumedPoints : (answer.reason as { consumedPoints: number }).consumedPoints));
+      // 20 counts per key, each told a different total, 1 to 20, all admitted (quota 30).
+      assert.deepEqual(consumed(1).sort((x, y) => x - y), Array.from({ length: 20 }, (_, index) => index + 1));
+      assert.deepEqual(consumed(0).sort((x, y) => x - y), Array.from({ length: 20 }, (_, index) => index + 1));
+      const costs = answers.filter((_, index) => index % 2 === 1);
+      // 7 points each against 1,000: 142 fit, so all 40 (280 points) pass, each told its running total.
+      assert.deepEqual(costs.map((answer) => (answer.status === "fulfilled" ? answer.value.consumedPoints : -1)).sort((x, y) => x - y), Array.from({ length: 40 }, (_, index) => 7 * (index + 1)));
+      // Past the quota: 15 more of key "a" at once, 10 of them fit (20 + 10 = 30), 5 refused, told 31 to 35.
+      const more = await Promise.allSettled(Array.from({ length: 15 }, () => requests.consume("a")));
+      assert.equal(more.filter((answer) => answer.status === "fulfilled").length, 10);
+      assert.deepEqual(more.filter((answer) => answer.status === "rejected").map((answer) => (answer.reason as { consumedPoints: number }).consumedPoints).sort((x, y) => x - y), [31, 32, 33, 34, 35]);
+      const { rows } = await pool.query<{ key: string; points: number }>("SELECT key, points FROM rate_limit WHERE key LIKE 'batched:%' ORDER BY key");
+      assert.deepEqual(rows.map((row) => [row.key, row.points]), [["batched:cost:a", 280], ["batched:requests:a", 35], ["batched:requests:b", 20]]);
+    } finally {
+      await pool.end();
     }
   });
 });

@@ -1,7 +1,8 @@
 // Where the rate limits count: one store shared by every gateway instance. rate-limiter-flexible
 // gives the same limiter over each: RateLimiterPostgres (the `rate_limit` table, made by our
-// migration, one atomic INSERT ... ON CONFLICT per count) on a small pg pool of its own or on the
-// embedded PGlite; RateLimiterRedis (one Lua script per count) when REDIS_URL is set.
+// migration, one atomic INSERT ... ON CONFLICT per statement, the counts asked at the same moment
+// sharing one: batched-counts.ts) on a small pg pool of its own, or on the embedded PGlite (one
+// per count); RateLimiterRedis (one Lua script per count) when REDIS_URL is set.
 import type { PGlite } from "@electric-sql/pglite";
 import { Redis } from "ioredis";
 import pg from "pg";
@@ -10,6 +11,7 @@ import type { RateLimitConfig } from "../../platform/config/rate-limit-config.ts
 import type { DatabaseTarget } from "../../platform/database/database.ts";
 import type { Logger } from "../../platform/logger.ts";
 import { surviveConnectionErrors } from "../../platform/database/pool-errors.ts";
+import { BatchedCounts } from "./batched-counts.ts";
 
 /** The table of prisma/schema.prisma's RateLimitCounter. */
 const TABLE = "rate_limit";
@@ -47,13 +49,14 @@ export function memoryStore(config: Pick<RateLimitConfig, "keyPrefix">): Limiter
 
 function postgresStore(config: RateLimitConfig, pool: pg.Pool): LimiterStore {
   let sweeper = true;
+  const counts = new BatchedCounts(pool, TABLE, POOL_SIZE);
   return {
     kind: "postgres",
     limiter(name, quota, windowSeconds) {
       // Every limiter shares the table: one of them deleting expired rows (every five minutes) is enough.
       const clearExpiredByTimeout = sweeper;
       sweeper = false;
-      return new RateLimiterPostgres({ storeClient: pool, storeType: "pool", tableName: TABLE, tableCreated: true, clearExpiredByTimeout, keyPrefix: `${config.keyPrefix}:${name}`, points: quota, duration: windowSeconds });
+      return counts.limiter({ storeClient: pool, storeType: "pool", tableName: TABLE, tableCreated: true, clearExpiredByTimeout, keyPrefix: `${config.keyPrefix}:${name}`, points: quota, duration: windowSeconds });
     },
     close: () => pool.end(),
   };
