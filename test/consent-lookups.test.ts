@@ -7,6 +7,7 @@ import { PGlite } from "@electric-sql/pglite";
 import pg from "pg";
 import { ReceiptWriter } from "../gateway/scopes/receipts.ts";
 import { applyMigrations } from "../platform/database/schema-engine.ts";
+import { readClientTokenStates } from "../platform/auth/client-token-states.ts";
 import { readConsentTokenStates } from "../platform/auth/consent-token-states.ts";
 import { allTenants, createPrismaClient, type PrismaClient } from "../platform/database/database.ts";
 import { createTestDatabase, rowsReadFrom } from "../testkit/postgres.ts";
@@ -108,6 +109,21 @@ function consentLookups(name: string, open: () => Promise<Target>) {
         const read = (await target.consentRowsRead!()) - before;
         assert.ok(read <= FEW, `checking 5 tokens read ${read} consent rows`);
       }
+    });
+
+    test("a batch of client token checks reads each token's client once, in the order asked", async () => {
+      const states = await readClientTokenStates(target.prisma, [
+        { jti: "jti_a", clientId: CLIENT },
+        { jti: "jti_revoked", clientId: CLIENT },
+        { jti: "jti_a", clientId: CLIENT },
+        { jti: "jti_b", clientId: "of_no_such_client" },
+      ]);
+      assert.deepEqual(
+        states.map((state) => state && { status: state.status, revoked: state.revoked, countries: state.countries }),
+        [{ status: "ACTIVE", revoked: false, countries: ["MX"] }, { status: "ACTIVE", revoked: true, countries: ["MX"] }, { status: "ACTIVE", revoked: false, countries: ["MX"] }, undefined],
+      );
+      assert.notEqual(states[0]!.countries, states[2]!.countries, "each caller gets its own copy");
+      assert.deepEqual(await readClientTokenStates(target.prisma, []), []);
     });
 
     test("no tokens, no rows", async () => {

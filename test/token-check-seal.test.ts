@@ -5,6 +5,8 @@ import { randomBytes } from "node:crypto";
 import { after, before, describe, test } from "node:test";
 import pg from "pg";
 import { TOKEN_CHECK_HEADER, TokenCheckSeal } from "../platform/auth/token-check-seal.ts";
+import { AuthenticationError, TokenVerifier } from "../platform/auth/token-verifier.ts";
+import { allTenants, createPrismaClient } from "../platform/database/database.ts";
 import { countStatements, postGraphQL, startTestKamina } from "./support/kamina.ts";
 import { startSeededKamina, stopSeededKamina } from "./support/seeded-kamina.ts";
 import type { TestDatabase } from "../testkit/postgres.ts";
@@ -89,6 +91,22 @@ describe("the gateway seals its token check for the subgraphs it calls", () => {
       const headers = { ...bearer(token), ...(seal ? { [TOKEN_CHECK_HEADER]: seal } : {}) };
       const answer = await postAsGateway(kamina, kamina.subgraphs.debts!.url, ENTITIES, { r: [{ __typename: "User", id: "USR_42891" }] }, headers);
       assert.equal(answer.status, 401, `${what} seal: ${JSON.stringify(answer.body)}`);
+    }
+  });
+
+  test("concurrent checks of one partner token share one statement, and a revocation is seen by the very next check", async () => {
+    let statements = 0;
+    const prisma = createPrismaClient({ kind: "postgres", url: database.url, poolSize: 2 }, { access: allTenants("test"), onStatement: (text) => void (/FROM unnest\(.*partner_client/s.test(text) && statements++) });
+    const verifier = new TokenVerifier(prisma, kamina.gateway!.auth.config.tokens);
+    try {
+      const token = await clientToken(kamina);
+      const checked = await Promise.all(Array.from({ length: 12 }, () => verifier.verifyAuthorization(`Bearer ${token}`)));
+      assert.ok(checked.every((verified) => verified?.viewer.kind === "client" && verified.viewer.countries.length > 0));
+      assert.ok(statements >= 1 && statements <= 2, `${statements} statements for 12 checks of one token`);
+      await sql.query("INSERT INTO revoked_token (jti, expires_at) VALUES ($1, now() + interval '1 hour')", [jtiOf(token)]);
+      await assert.rejects(verifier.verifyAuthorization(`Bearer ${token}`), (error: unknown) => error instanceof AuthenticationError && /revoked/.test(error.reason));
+    } finally {
+      await prisma.$disconnect();
     }
   });
 

@@ -3,9 +3,9 @@ import { errors as joseErrors, jwtVerify, type JWTPayload } from "jose";
 import type { Country } from "../../generated/prisma/enums.ts";
 import { graphQLError } from "../errors.ts";
 import { LruMap } from "../lru-map.ts";
-import { Prisma } from "../../generated/prisma/client.ts";
 import type { PrismaClient } from "../database/database.ts";
 import { issuedBeforeCutoff } from "./client-suspension-cutoff.ts";
+import { readClientTokenStates, type ClientTokenRef, type ClientTokenState } from "./client-token-states.ts";
 import { readConsentTokenStates, type ConsentTokenRef, type ConsentTokenState } from "./consent-token-states.ts";
 import { PublicKeyStore } from "./public-keys.ts";
 import { parseScopeClaim } from "./scopes.ts";
@@ -14,7 +14,6 @@ import { TokenCheckSeal, type CheckedState } from "./token-check-seal.ts";
 import type { Viewer } from "./viewer.ts";
 import { PairwiseIds, type Environment } from "./pairwise-ids.ts";
 import { tokenChallenge } from "./www-authenticate.ts";
-import { queryRows } from "../database/prepared-reads.ts";
 import { isDatabaseUnavailable } from "../database/unavailable.ts";
 
 export const TOKEN_ALGORITHMS = ["EdDSA"] as const;
@@ -115,6 +114,8 @@ export class TokenVerifier {
    * streams one event reaches, concurrent requests) share one statement.
    */
   private readonly consentStates = new StatementBatcher<ConsentTokenRef, ConsentTokenState | undefined>((tokens) => readConsentTokenStates(this.prisma, tokens));
+  /** Client tokens likewise: a partner's concurrent requests, most often with one token, share one statement. */
+  private readonly clientStates = new StatementBatcher<ClientTokenRef, ClientTokenState | undefined>((tokens) => readClientTokenStates(this.prisma, tokens));
   private readonly seals: TokenCheckSeal | undefined;
   private readonly pairwise: PairwiseIds | undefined;
 
@@ -223,10 +224,7 @@ export class TokenVerifier {
       return { kind: "consent" };
     }
     if (claims.token_use === "client") {
-      const [state] = await queryRows<{ status: string; countries: Country[]; consentVersion: string; revoked: boolean; tokensNotBefore: Date | null }>(this.prisma, Prisma.sql`
-        SELECT p.status::text AS status, p.countries::text[] AS countries, p.consent_version::text AS "consentVersion",
-               EXISTS (SELECT 1 FROM revoked_token r WHERE r.jti = ${tokenId}) AS revoked, p.tokens_not_before AS "tokensNotBefore"
-        FROM partner_client p WHERE p.id = ${claims.client_id}`);
+      const state = await this.clientStates.add({ jti: tokenId, clientId: claims.client_id });
       if (!state || state.revoked) throw new AuthenticationError("The token has been revoked");
       refuseSuspended(claims, state.status, state.tokensNotBefore);
       return { kind: "client", countries: state.countries, consentVersion: state.consentVersion };
