@@ -8,6 +8,7 @@ import {
   isObjectType,
   Kind,
   visit,
+  type ArgumentNode,
   type DocumentNode,
   type FragmentDefinitionNode,
   type GraphQLCompositeType,
@@ -33,7 +34,16 @@ export interface PersonIdTranslation {
   documentChanged: boolean;
 }
 
+interface PersonArguments {
+  /** The variables that stand for a person. */
+  variables: string[];
+  /** Whether a person is named by a literal (the document is rewritten per viewer). */
+  literals: boolean;
+}
+
 export class GraphQLPersonIds {
+  private readonly found = new WeakMap<GraphQLSchema, WeakMap<DocumentNode, PersonArguments>>();
+
   constructor(private readonly ids: PairwiseIds) {}
 
   /** Our id for what the viewer's client sent. */
@@ -47,56 +57,48 @@ export class GraphQLPersonIds {
 
   /** The operation with every person argument (literal or variable) in our ids. */
   translateArguments(schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown> | undefined, viewer: Viewer): PersonIdTranslation {
-    const personVariables = new Set<string>();
-    let documentChanged = false;
-    const rootTypes: Record<string, string | undefined> = {
-      query: schema.getQueryType()?.name,
-      mutation: schema.getMutationType()?.name,
-      subscription: schema.getSubscriptionType()?.name,
-    };
-    let root: string | undefined;
-    let depth = 0;
-    const translated = visit(document, {
-      OperationDefinition: {
-        enter: (node) => {
-          root = rootTypes[node.operation];
-          depth = 0;
-        },
-      },
-      SelectionSet: {
-        enter: () => void depth++,
-        leave: () => void depth--,
-      },
-      Field: (field) => {
-        // Person arguments are all on root fields.
-        if (depth !== 1 || !root || !field.arguments?.length) return undefined;
-        let changed = false;
-        const args = field.arguments.map((argument) => {
-          if (!PERSON_ID_ARGUMENTS.has(`${root}.${field.name.value}(${argument.name.value}:)`)) return argument;
-          if (argument.value.kind === Kind.VARIABLE) {
-            personVariables.add(argument.value.name.value);
-            return argument;
-          }
-          if (argument.value.kind !== Kind.STRING) return argument;
-          changed = true;
-          return { ...argument, value: { ...argument.value, value: this.inbound(viewer, argument.value.value) } };
-        });
-        if (!changed) return undefined;
-        documentChanged = true;
-        return { ...field, arguments: args };
-      },
-    });
-    if (personVariables.size === 0 || !variables) return { document: translated, variables, documentChanged };
+    const found = this.personArgumentsOf(schema, document);
+    const translated = found.literals ? this.rewriteLiterals(schema, document, viewer) : document;
+    if (found.variables.length === 0 || !variables) return { document: translated, variables, documentChanged: found.literals };
     const inbound = { ...variables };
-    for (const name of personVariables) {
+    for (const name of found.variables) {
       const value = inbound[name];
       if (typeof value === "string") inbound[name] = this.inbound(viewer, value);
     }
-    return { document: translated, variables: inbound, documentChanged };
+    return { document: translated, variables: inbound, documentChanged: found.literals };
+  }
+
+  /**
+   * Where `document` names a person, found once per parsed document (Apollo keeps one per query
+   * text): a walk of the whole document per request was about a fortieth of the gateway's CPU.
+   */
+  private personArgumentsOf(schema: GraphQLSchema, document: DocumentNode): PersonArguments {
+    let bySchema = this.found.get(schema);
+    if (!bySchema) this.found.set(schema, (bySchema = new WeakMap()));
+    let found = bySchema.get(document);
+    if (!found) {
+      const variables = new Set<string>();
+      let literals = false;
+      forEachPersonArgument(schema, document, (argument) => {
+        if (argument.value.kind === Kind.VARIABLE) variables.add(argument.value.name.value);
+        else if (argument.value.kind === Kind.STRING) literals = true;
+        return undefined;
+      });
+      bySchema.set(document, (found = { variables: [...variables], literals }));
+    }
+    return found;
+  }
+
+  /** The document with every literal person argument in our id. */
+  private rewriteLiterals(schema: GraphQLSchema, document: DocumentNode, viewer: Viewer): DocumentNode {
+    return forEachPersonArgument(schema, document, (argument) =>
+      argument.value.kind === Kind.STRING ? { ...argument, value: { ...argument.value, value: this.inbound(viewer, argument.value.value) } } : undefined,
+    );
   }
 
   /** Rewrites, in place, every `User.id` of `data` (the answer to `document`'s operation) as the viewer's client sees it. */
   translateResult(schema: GraphQLSchema, document: DocumentNode, operationName: string | null | undefined, data: Record<string, unknown>, viewer: Viewer): void {
+    if (this.ids.keepsOwnIds(viewer.clientId, viewer.environment)) return;
     const fragments = new Map<string, FragmentDefinitionNode>();
     let operation: Extract<DocumentNode["definitions"][number], { kind: Kind.OPERATION_DEFINITION }> | undefined;
     for (const definition of document.definitions) {
@@ -140,6 +142,45 @@ export class GraphQLPersonIds {
     };
     walk(operation.selectionSet, root, data, new Set());
   }
+}
+
+/**
+ * Calls `each` with every argument of a root field that names a person (PERSON_ID_ARGUMENTS);
+ * an argument it answers replaces that one in the document returned.
+ */
+function forEachPersonArgument(schema: GraphQLSchema, document: DocumentNode, each: (argument: ArgumentNode) => ArgumentNode | undefined): DocumentNode {
+  const rootTypes: Record<string, string | undefined> = {
+    query: schema.getQueryType()?.name,
+    mutation: schema.getMutationType()?.name,
+    subscription: schema.getSubscriptionType()?.name,
+  };
+  let root: string | undefined;
+  let depth = 0;
+  return visit(document, {
+    OperationDefinition: {
+      enter: (node) => {
+        root = rootTypes[node.operation];
+        depth = 0;
+      },
+    },
+    SelectionSet: {
+      enter: () => void depth++,
+      leave: () => void depth--,
+    },
+    Field: (field) => {
+      // Person arguments are all on root fields.
+      if (depth !== 1 || !root || !field.arguments?.length) return undefined;
+      let changed = false;
+      const args = field.arguments.map((argument) => {
+        if (!PERSON_ID_ARGUMENTS.has(`${root}.${field.name.value}(${argument.name.value}:)`)) return argument;
+        const replaced = each(argument);
+        if (replaced === undefined) return argument;
+        changed = true;
+        return replaced;
+      });
+      return changed ? { ...field, arguments: args } : undefined;
+    },
+  });
 }
 
 /** A fragment on an object type applies to a value of another type only when it says nothing of its type. */

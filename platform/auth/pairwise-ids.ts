@@ -34,6 +34,11 @@ export class PairwiseIds {
   /** `secret`: the deployment's key (PAIRWISE_ID_KEY, else derived from KEY_ENCRYPTION_KEY). */
   constructor(private readonly secret: Uint8Array) {}
 
+  /** Whether `clientId` sees our own ids in `environment` (OWN_ID_CLIENTS): nothing to translate. */
+  keepsOwnIds(clientId: string, environment: Environment): boolean {
+    return sameIds(clientId, environment);
+  }
+
   /** The id `clientId` sees in `environment` for our person `internalId`. */
   external(clientId: string, environment: Environment, internalId: string): string {
     if (sameIds(clientId, environment)) return internalId;
