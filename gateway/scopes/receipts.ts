@@ -85,16 +85,33 @@ export class ReceiptWriter {
 
   private async insert(rows: readonly ReceiptRow[]): Promise<void[]> {
     const column = <T>(pick: (row: ReceiptRow) => T): T[] => rows.map(pick);
+    // The fields and the detail as JSON, each distinct one sent once and named by its place (from 1):
+    // a request's receipts share their detail, and a page's people most often their fields, and
+    // each JSON text in an array parameter is escaped character by character on the way out.
+    const documents: string[] = [];
+    const placeOf = new Map<string, number>();
+    const place = (json: string): number => {
+      let found = placeOf.get(json);
+      if (found === undefined) placeOf.set(json, (found = documents.push(json)));
+      return found;
+    };
+    const details = new Map<object, number>();
+    const detailPlace = (detail: object): number => {
+      let found = details.get(detail);
+      if (found === undefined) details.set(detail, (found = place(JSON.stringify(detail))));
+      return found;
+    };
     const billed = new Map<string, { clientId: string; product: string }>();
     for (const row of rows) if (row.product !== undefined) billed.set(row.request_id, { clientId: row.client_id, product: row.product });
     const [result] = await queryRows<{ written: number }>(this.prisma, Prisma.sql`
       WITH written AS (
         INSERT INTO audit_event (action, request_id, client_id, user_id, consent_id, country, scopes, fields, detail)
         SELECT ${RECEIPT_ACTION}, r.request_id, c.client_id, c.user_id, c.id, c.country, c.scopes,
-               ARRAY(SELECT jsonb_array_elements_text(r.fields)), r.detail
+               ARRAY(SELECT jsonb_array_elements_text(d.documents[r.fields_at])), d.documents[r.detail_at]
         FROM unnest(${column((row) => row.request_id)}::text[], ${column((row) => row.client_id)}::text[], ${column((row) => row.consent_id)}::text[],
-                    ${column((row) => JSON.stringify(row.fields))}::jsonb[], ${column((row) => JSON.stringify(row.detail))}::jsonb[])
-               AS r(request_id, client_id, consent_id, fields, detail)
+                    ${column((row) => place(JSON.stringify(row.fields)))}::int[], ${column((row) => detailPlace(row.detail))}::int[])
+               AS r(request_id, client_id, consent_id, fields_at, detail_at)
+        CROSS JOIN (SELECT ${documents}::jsonb[] AS documents) AS d
         JOIN consent c ON c.id = r.consent_id AND c.client_id = r.client_id
         RETURNING request_id
       ), billed AS (
