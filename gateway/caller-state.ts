@@ -5,6 +5,7 @@
  * the same state are the same caller seeing the same consents; a revocation in between moves
  * the state, so the later request never shares the earlier one's work.
  */
+import { LruMap } from "../platform/lru-map.ts";
 
 /** The public key a DPoP proof is signed with (its protected header's `jwk`), as JSON. */
 export function dpopKey(proof: string): string | undefined {
@@ -16,8 +17,17 @@ export function dpopKey(proof: string): string | undefined {
   }
 }
 
+/** Seals read lately: a request's seal is read for its operation and again for each of its fetches. */
+const sealedStates = new LruMap<string, string | null>(1024);
+
 /** The seal's body without its expiry: what the gateway's token check found for this request. */
 export function sealedState(seal: string): string | undefined {
+  let state = sealedStates.get(seal);
+  if (state === undefined) sealedStates.set(seal, (state = readSealedState(seal) ?? null));
+  return state ?? undefined;
+}
+
+function readSealedState(seal: string): string | undefined {
   try {
     const dot = seal.indexOf(".");
     if (dot <= 0) return undefined;
