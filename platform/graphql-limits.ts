@@ -242,36 +242,54 @@ export interface OperationLimitsOptions<TContext> {
 }
 
 /**
- * Checks once the operation is known, before the gateway plans it or any resolver runs: that an
- * operation was chosen (an `operationName` naming none, or several operations with none named,
- * would reach the executor without one), that it is not a subscription (served over graphql-ws),
- * that no text carries a NUL (PostgreSQL refuses it in text), and that its cost is within limits.
+ * The checks made once the operation is known, before the gateway plans it or any resolver runs:
+ * that an operation was chosen (an `operationName` naming none, or several operations with none
+ * named, would reach the executor without one), that it is not a subscription (served over
+ * graphql-ws), that no text carries a NUL (PostgreSQL refuses it in text), and that its cost is
+ * within limits. Throws the refusal; answers the cost of an admitted operation.
  */
-export function operationLimitsPlugin<TContext extends BaseContext>(limits: GraphQLLimits, options: OperationLimitsOptions<TContext> = {}): ApolloServerPlugin<TContext> {
+export type OperationCheck = (
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operation: OperationDefinitionNode | null | undefined,
+  request: { operationName?: string | null | undefined; variables?: Record<string, unknown> | null | undefined },
+) => number;
+
+export function operationCheck(limits: GraphQLLimits): OperationCheck {
   const checked = new CheckedDocuments(limits);
+  return (schema, document, operation, request) => {
+    if (!operation) {
+      const named = request.operationName;
+      throw graphQLError(
+        "OPERATION_RESOLUTION_FAILURE",
+        named ? `No operation named "${named}" in the document` : "The document holds several operations: name the one to run with `operationName`",
+        { http: { status: 400 } },
+      );
+    }
+    if (operation.operation === "subscription") {
+      throw graphQLError("OPERATION_NOT_SUPPORTED", "Subscriptions are served over graphql-ws on /graphql (WebSocket), not over HTTP", { http: { status: 400 } });
+    }
+    const variables = request.variables ?? undefined;
+    if (containsNul(variables) || checked.containsNul(schema, document)) {
+      throw graphQLError("BAD_USER_INPUT", "Text may not contain a NUL character (\\u0000)", { http: { status: 400 } });
+    }
+    const cost = checked.cost(schema, document, operation, variables);
+    if (cost > limits.maxCost) {
+      throw operationTooComplex("cost", `The operation is over the cost limit: estimated ${Number.isFinite(cost) ? cost : "more than can be counted"}, at most ${limits.maxCost}. Ask for fewer items (\`first\`) or fewer fields.`, limits.maxCost);
+    }
+    return cost;
+  };
+}
+
+/** The operation checks (operationCheck) in Apollo Server's pipeline, before the gateway plans or any resolver runs. */
+export function operationLimitsPlugin<TContext extends BaseContext>(limits: GraphQLLimits, options: OperationLimitsOptions<TContext> = {}): ApolloServerPlugin<TContext> {
+  const check = operationCheck(limits);
   return {
     async requestDidStart() {
       return {
         async didResolveOperation(requestContext: GraphQLRequestContextDidResolveOperation<TContext>) {
           const { operation, document, request, schema } = requestContext;
-          if (!operation) {
-            const named = request.operationName;
-            throw graphQLError(
-              "OPERATION_RESOLUTION_FAILURE",
-              named ? `No operation named "${named}" in the document` : "The document holds several operations: name the one to run with `operationName`",
-              { http: { status: 400 } },
-            );
-          }
-          if (operation.operation === "subscription") {
-            throw graphQLError("OPERATION_NOT_SUPPORTED", "Subscriptions are served over graphql-ws on /graphql (WebSocket), not over HTTP", { http: { status: 400 } });
-          }
-          if (containsNul(request.variables) || checked.containsNul(schema, document)) {
-            throw graphQLError("BAD_USER_INPUT", "Text may not contain a NUL character (\\u0000)", { http: { status: 400 } });
-          }
-          const cost = checked.cost(schema, document, operation, request.variables);
-          if (cost > limits.maxCost) {
-            throw operationTooComplex("cost", `The operation is over the cost limit: estimated ${Number.isFinite(cost) ? cost : "more than can be counted"}, at most ${limits.maxCost}. Ask for fewer items (\`first\`) or fewer fields.`, limits.maxCost);
-          }
+          const cost = check(schema, document, operation, request);
           await options.onCost?.(cost, requestContext.contextValue);
         },
       };

@@ -199,12 +199,16 @@ export function receiptsPlugin(): ApolloServerPlugin<AccessContext> {
       return {
         async willSendResponse({ contextValue, response }) {
           if (response.body.kind !== "single") return;
-          const report = contextValue?.access.report();
-          if (!report) return;
           const result = response.body.singleResult;
-          result.extensions = { ...result.extensions, [RECEIPTS_EXTENSION]: report };
+          result.extensions = withReceipts(result.extensions, contextValue?.access);
         },
       };
     },
   };
+}
+
+/** A response's extensions with what the request returned per consent, when it returned anything. */
+export function withReceipts(extensions: Record<string, unknown> | undefined, access: FieldAccess | undefined): Record<string, unknown> | undefined {
+  const report = access?.report();
+  return report ? { ...extensions, [RECEIPTS_EXTENSION]: report } : extensions;
 }

@@ -7,7 +7,7 @@ import type { GraphQLResolverMap } from "@apollo/subgraph/dist/schema-helper/res
 import { parse, type DocumentNode } from "graphql";
 import type { Config, SubgraphName } from "../../platform/config/config.ts";
 import { DEFAULT_LIMITS, type LimitsConfig } from "../../platform/config/limits-config.ts";
-import { graphQLLimitOptions, operationLimitsPlugin, subgraphLimits } from "../../platform/graphql-limits.ts";
+import { graphQLLimitOptions, operationCheck, operationLimitsPlugin, subgraphLimits } from "../../platform/graphql-limits.ts";
 import { createErrorFormatter } from "../../platform/http/format-error.ts";
 import { startGraphQLHttpServer, type AdmissionRefusal, type AdmissionRequest } from "../../platform/http/graphql-http-server.ts";
 import type { Logger } from "../../platform/logger.ts";
@@ -16,7 +16,8 @@ import { ConsentGrants } from "../../platform/auth/consent-grants.ts";
 import { BEHIND_GATEWAY } from "../../platform/auth/dpop.ts";
 import { GATEWAY_SIGNATURE_HEADER, GatewaySignature } from "../../platform/auth/gateway-signature.ts";
 import { FieldAccess } from "../../platform/auth/field-access.ts";
-import { enforceScopes, receiptsPlugin } from "./scope-enforcement.ts";
+import { enforceScopes, receiptsPlugin, withReceipts } from "./scope-enforcement.ts";
+import { LeanQueries, ValidatedQueries } from "./lean-queries.ts";
 import { TokenVerifier, type TokenSettings } from "../../platform/auth/token-verifier.ts";
 import type { Viewer } from "../../platform/auth/viewer.ts";
 import type { SubgraphContext } from "./context.ts";
@@ -81,6 +82,8 @@ export interface RunningSubgraph {
   url: string;
   /** SQL statements sent since start (0 unless countStatements). */
   statementCount(): number;
+  /** Queries answered by the lean path since start (lean-queries.ts), not by Apollo's pipeline. */
+  leanAnswers(): number;
   /** Whether its database answers (/readyz). */
   ready(): Promise<boolean>;
   stop(): Promise<void>;
@@ -115,17 +118,32 @@ export async function startSubgraph<Service, Loaders, Mutations>(
   const schema = buildSubgraphSchema([{ typeDefs: definition.typeDefs, resolvers: { ...scalarResolvers, ...definition.resolvers } as GraphQLResolverMap<unknown> }]);
   if (enforcing) enforceScopes(schema);
   else logger.warn("UNSAFE_DISABLE_SCOPE_ENFORCEMENT is set: this subgraph does not check scopes per field (benchmarks only)");
+  const formatError = createErrorFormatter(logger);
+  const validated = new ValidatedQueries(schema);
   const apollo = new ApolloServer<SubgraphContext<Service, Loaders, Mutations>>({
     schema,
-    formatError: createErrorFormatter(logger),
+    formatError,
     includeStacktraceInErrorResponses: false,
     // The launcher owns shutdown; Apollo's own signal handlers would race it.
     stopOnTerminationSignals: false,
     // Traces are for Apollo's hosted studio, which this deployment does not use; cache hints are
     // for shared HTTP caches, which must never keep personal data (answers are no-store). Either
     // plugin would wrap every field resolver and cost time on every field of every request.
-    plugins: [ApolloServerPluginInlineTraceDisabled(), ApolloServerPluginCacheControlDisabled(), operationLimitsPlugin(operationLimits), ...(enforcing ? [receiptsPlugin()] : [])],
+    plugins: [
+      ApolloServerPluginInlineTraceDisabled(),
+      ApolloServerPluginCacheControlDisabled(),
+      operationLimitsPlugin(operationLimits),
+      ...(enforcing ? [receiptsPlugin()] : []),
+      validated.plugin(),
+    ],
     ...graphQLLimitOptions(operationLimits),
+  });
+  const lean = new LeanQueries({
+    apollo,
+    validated,
+    check: operationCheck(operationLimits),
+    formatError,
+    extensions: (extensions, context) => (enforcing ? withReceipts(extensions, context.access) : extensions),
   });
   await apollo.start();
   const readiness = databaseReadiness(prisma);
@@ -136,6 +154,7 @@ export async function startSubgraph<Service, Loaders, Mutations>(
     logger,
     limits: limits.http,
     readiness,
+    execute: (request) => lean.execute(request),
     ...(options.acceptUnsigned ? {} : { admit: (request: AdmissionRequest) => refuseUnsigned(gatewaySignature, request, logger) }),
     context: async ({ requestId, request }) => {
       // Only the gateway gets here (admit), having checked the proof's method, URL, time and
@@ -153,6 +172,7 @@ export async function startSubgraph<Service, Loaders, Mutations>(
     name: definition.name,
     url: `${http.origin}/graphql`,
     statementCount: () => statements,
+    leanAnswers: () => lean.answered,
     ready: readiness,
     async stop() {
       await http.close();
