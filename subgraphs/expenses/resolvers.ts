@@ -27,10 +27,14 @@ export const resolvers: GraphQLResolverMap<Context> = {
       const rows = await loaders.expensePage.load(user.id, { ...filter, limit: size + 1, ...(after ? { after } : {}) });
       return {
         ...connectionFrom(rows, size, (row: ExpenseRow) => encodeCursor([row.occurredAt.toISOString(), row.id.toString()]), (row) => row),
-        totalCount: async () => (await loaders.expenseCount.loadOne(user.id, filter))?.count ?? 0,
+        count: async () => (await loaders.expenseCount.loadOne(user.id, filter))?.count ?? 0,
       };
     },
     incomeStreams: (user: UserRef, _args, { loaders }: Context) => loaders.incomeStreams.load(user.id, undefined),
+  },
+  // A resolver of its own, not a function-valued property: graphql-jit (lean-queries.ts) reads a field without a resolver as a plain property.
+  ExpenseConnection: {
+    totalCount: (connection: { count: () => Promise<number> }) => connection.count(),
   },
   Expense: {
     id: (expense: ExpenseRow) => expense.id.toString(),

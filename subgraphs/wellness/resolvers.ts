@@ -30,9 +30,13 @@ export const resolvers: GraphQLResolverMap<Context> = {
       for (const row of rows) loaders.user.prime(row.id, row);
       return {
         ...connectionFrom(rows, size, (row: UserRow) => encodeCursor([row.id]), (row) => row),
-        totalCount: () => service.countUsers(band, country),
+        count: () => service.countUsers(band, country),
       };
     },
+  },
+  // A resolver of its own, not a function-valued property: graphql-jit (lean-queries.ts) reads a field without a resolver as a plain property.
+  UserConnection: {
+    totalCount: (connection: { count: () => Promise<number> }) => connection.count(),
   },
   Mutation: {
     runDiagnosis: (_root, { userId }: { userId?: string | null }, { mutations, access }: Context, info) =>
