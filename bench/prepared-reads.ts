@@ -56,8 +56,7 @@ try {
     const alerts = new AlertsService(prisma, TENANT, {} as PreventionReports);
     const rows = await Promise.all([
       debts.debts(page),
-      expenses.pageOfExpenses(page, { limit: 5 }),
-      expenses.countExpenses(page, {}),
+      expenses.countedPageOfExpenses(page, { limit: 5 }),
       expenses.incomeStreams(page),
       coach.sessions(page, {}),
       alerts.recentAlerts(page, { limit: 20 }),

@@ -177,6 +177,43 @@ describe("the federated graph over real PostgreSQL", () => {
     assert.deepEqual(one?.body.data!.user, fromPage);
   });
 
+  test("a page of people with their wellness is one wellness statement", async () => {
+    const PAGE = `query($after: String) { users(first: 30, after: $after) { edges { node { id wellness { score band computedAt } } } } }`;
+    const { body: warm } = await postGraphQL(kamina.graphqlUrl, PAGE, { after: null }, asPartner);
+    let page: GraphQLResponse | undefined;
+    // The second time: the partner's consents of these people are kept, the page's reads remain.
+    const statements = await countStatements(kamina, async () => {
+      page = await postGraphQL(kamina.graphqlUrl, PAGE, { after: null }, asPartner);
+    });
+    assertOnlyUnauthorizedFields(page?.body.errors);
+    assert.deepEqual(page?.body, warm);
+    assert.equal(statements.wellness, 1, `statements per subgraph: ${JSON.stringify(statements)}`);
+    const nodes: { id: string; wellness: { score: number } | null }[] = page!.body.data!.users.edges.map((edge: { node: unknown }) => edge.node);
+    assert.ok(nodes.some((node) => node.wellness !== null));
+    // The same people read one by one (user(id:), its own statement) have the same wellness.
+    const one = await postGraphQL(kamina.graphqlUrl, `query($id: ID!) { user(id: $id) { id wellness { score band computedAt } } }`, { id: nodes.find((node) => node.wellness !== null)!.id }, asPartner);
+    assert.deepEqual(one.body.data!.user, nodes.find((node) => node.wellness !== null));
+  });
+
+  test("a page of people's expenses with their totalCount is one expenses statement, and counts what the filter matches", async () => {
+    const PAGE = `query($after: String) { users(first: 30, after: $after) { edges { node { id expenses(first: 3) { totalCount edges { node { id amount occurredAt } } } } } } }`;
+    const { body: warm } = await postGraphQL(kamina.graphqlUrl, PAGE, { after: null }, asPartner);
+    let page: GraphQLResponse | undefined;
+    const statements = await countStatements(kamina, async () => {
+      page = await postGraphQL(kamina.graphqlUrl, PAGE, { after: null }, asPartner);
+    });
+    assertOnlyUnauthorizedFields(page?.body.errors);
+    assert.deepEqual(page?.body, warm);
+    assert.equal(statements.expenses, 1, `statements per subgraph: ${JSON.stringify(statements)}`);
+    type Expenses = { totalCount: number; edges: { node: { id: string } }[] } | null;
+    const nodes: { id: string; expenses: Expenses }[] = page!.body.data!.users.edges.map((edge: { node: unknown }) => edge.node);
+    const someone = nodes.find((node) => (node.expenses?.totalCount ?? 0) > 3)!;
+    assert.ok(someone, "someone on the page has more than a page of expenses");
+    const { rows } = await sql.query<{ count: number }>("SELECT count(*)::int AS count FROM expense WHERE user_id = $1", [someone.id]);
+    assert.equal(someone.expenses!.totalCount, rows[0]!.count);
+    assert.equal(someone.expenses!.edges.length, 3);
+  });
+
   test("a person with no wellness snapshot reads wellness null", async () => {
     const userId = "USR_WITHOUT_SNAPSHOT";
     await sql.query(`INSERT INTO app_user (id, country, cohort_tags) VALUES ($1, 'MX', '{}')`, [userId]);

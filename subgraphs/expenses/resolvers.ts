@@ -1,7 +1,7 @@
 import type { GraphQLResolverMap } from "@apollo/subgraph/dist/schema-helper/resolverMap.js";
 import { badUserInput } from "../../platform/errors.ts";
 import type { SubgraphContext } from "../shared/context.ts";
-import { connectionFrom, decodeCursor, encodeCursor, pageSize } from "../shared/pagination.ts";
+import { connectionFrom, decodeCursor, encodeCursor, pageSize, selectsPath } from "../shared/pagination.ts";
 import type { ExpensesLoaders } from "./loaders.ts";
 import { EXPENSES_PAGE, type ExpenseFilter, type ExpenseRow, type ExpensesService } from "./service.ts";
 
@@ -19,22 +19,20 @@ interface ExpensesArgs {
 export const resolvers: GraphQLResolverMap<Context> = {
   User: {
     __resolveReference: (ref: UserRef) => ref,
-    expenses: async (user: UserRef, args: ExpensesArgs, { loaders }: Context) => {
+    expenses: async (user: UserRef, args: ExpensesArgs, { loaders }: Context, info) => {
       const size = pageSize(args.first, EXPENSES_PAGE);
       const filter = expenseFilter(args);
       const cursor = decodeCursor(args.after, ["timestamp", "int8"] as const);
       const after = cursor && { occurredAt: cursor[0], id: cursor[1] };
-      const rows = await loaders.expensePage.load(user.id, { ...filter, limit: size + 1, ...(after ? { after } : {}) });
-      return {
-        ...connectionFrom(rows, size, (row: ExpenseRow) => encodeCursor([row.occurredAt.toISOString(), row.id.toString()]), (row) => row),
-        count: async () => (await loaders.expenseCount.loadOne(user.id, filter))?.count ?? 0,
-      };
+      const pageArgs = { ...filter, limit: size + 1, ...(after ? { after } : {}) };
+      const cursorOf = (row: ExpenseRow) => encodeCursor([row.occurredAt.toISOString(), row.id.toString()]);
+      // The count comes in the page's own statement whenever it is asked for.
+      if (!selectsPath(info, ["totalCount"])) return connectionFrom(await loaders.expensePage.load(user.id, pageArgs), size, cursorOf, (row) => row);
+      const counted = await loaders.countedExpensePage.load(user.id, pageArgs);
+      const rows = counted.flatMap((row) => (row.expense ? [row.expense] : []));
+      return { ...connectionFrom(rows, size, cursorOf, (row) => row), totalCount: counted[0]?.total ?? 0 };
     },
     incomeStreams: (user: UserRef, _args, { loaders }: Context) => loaders.incomeStreams.load(user.id, undefined),
-  },
-  // A resolver of its own, not a function-valued property: graphql-jit (lean-queries.ts) reads a field without a resolver as a plain property.
-  ExpenseConnection: {
-    totalCount: (connection: { count: () => Promise<number> }) => connection.count(),
   },
   Expense: {
     id: (expense: ExpenseRow) => expense.id.toString(),

@@ -13,6 +13,15 @@ export interface ExpenseRow {
   occurredAt: Date;
 }
 
+/** One user's count of matching expenses, with one expense of their page (null when the page is empty). */
+export interface CountedExpenseRow {
+  userId: string;
+  total: number;
+  expense: ExpenseRow | null;
+}
+
+type Nullable<Row> = { [Key in keyof Row]: Row[Key] | null };
+
 export interface IncomeRow {
   id: string;
   userId: string;
@@ -62,12 +71,31 @@ export class ExpensesService {
       ) page`);
   }
 
-  countExpenses(userIds: readonly string[], filter: ExpenseFilter): Promise<{ userId: string; count: number }[]> {
-    return queryRows<{ userId: string; count: number }>(this.prisma, Prisma.sql`
-      SELECT e.user_id AS "userId", count(*)::int AS count
-      FROM expense e
-      WHERE e.user_id = ANY(${[...userIds]}::text[]) AND e.country::text = ANY(${[...this.tenant]}::text[]) ${andAll(filterConditions(filter))}
-      GROUP BY e.user_id`);
+  /**
+   * pageOfExpenses with each user's count of the expenses matching the filter (without `after`),
+   * for a page that asks for its `totalCount`: one statement where the page and the counts took
+   * two. A user without any expense on the page comes back as one row without an expense.
+   */
+  async countedPageOfExpenses(userIds: readonly string[], args: ExpensePageArgs): Promise<CountedExpenseRow[]> {
+    const filter = andAll(filterConditions(args));
+    const page = filterConditions(args);
+    if (args.after) page.push(Prisma.sql`(e.occurred_at, e.id) < (${args.after.occurredAt}, ${args.after.id})`);
+    const tenant = [...this.tenant];
+    const rows = await queryRows<{ userId: string; total: number } & Nullable<Omit<ExpenseRow, "userId">>>(this.prisma, Prisma.sql`
+      SELECT u.id AS "userId", counted.total, page.*
+      FROM unnest(${[...userIds]}::text[]) AS u(id)
+      CROSS JOIN LATERAL (
+        SELECT count(*)::int AS total FROM expense e
+        WHERE e.user_id = u.id AND e.country::text = ANY(${tenant}::text[]) ${filter}
+      ) counted
+      LEFT JOIN LATERAL (
+        SELECT e.id, e.amount, e.currency, e.mcc, e.category, e.merchant, e.occurred_at AS "occurredAt"
+        FROM expense e
+        WHERE e.user_id = u.id AND e.country::text = ANY(${tenant}::text[]) ${andAll(page)}
+        ORDER BY e.occurred_at DESC, e.id DESC
+        LIMIT ${args.limit}
+      ) page ON true`);
+    return rows.map(({ userId, total, ...expense }) => ({ userId, total, expense: expense.id === null ? null : ({ userId, ...expense } as ExpenseRow) }));
   }
 
   incomeStreams(userIds: readonly string[]): Promise<IncomeRow[]> {

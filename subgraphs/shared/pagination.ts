@@ -1,3 +1,4 @@
+import { Kind, type GraphQLResolveInfo, type SelectionSetNode } from "graphql";
 import { readCursor, type CursorKind, type CursorValues } from "../../platform/cursor.ts";
 import { badUserInput } from "../../platform/errors.ts";
 
@@ -42,4 +43,19 @@ export function connectionFrom<Row, Node>(
     edges,
     pageInfo: { hasNextPage: rows.length > size, endCursor: edges.at(-1)?.cursor ?? null },
   };
+}
+
+/**
+ * Whether the operation asks, below the field being resolved, for the fields along `path`
+ * (`["edges", "node", "wellness"]`, through fragments), so a resolver can read them with its own
+ * statement instead of a later one. Directives are not weighed: a skipped field is read for nothing.
+ */
+export function selectsPath(info: GraphQLResolveInfo, path: readonly string[]): boolean {
+  const within = (selectionSet: SelectionSetNode | undefined, depth: number): boolean =>
+    (selectionSet?.selections ?? []).some((selection) => {
+      if (selection.kind === Kind.FIELD) return selection.name.value === path[depth] && (depth === path.length - 1 || within(selection.selectionSet, depth + 1));
+      if (selection.kind === Kind.INLINE_FRAGMENT) return within(selection.selectionSet, depth);
+      return within(info.fragments[selection.name.value]?.selectionSet, depth);
+    });
+  return info.fieldNodes.some((node) => within(node.selectionSet, 0));
 }

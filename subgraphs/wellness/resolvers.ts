@@ -2,7 +2,7 @@ import type { GraphQLResolverMap } from "@apollo/subgraph/dist/schema-helper/res
 import type { Country, WellnessBand } from "../../generated/prisma/enums.ts";
 import { badUserInput, graphQLError } from "../../platform/errors.ts";
 import type { SubgraphContext } from "../shared/context.ts";
-import { connectionFrom, decodeCursor, encodeCursor, pageSize } from "../shared/pagination.ts";
+import { connectionFrom, decodeCursor, encodeCursor, pageSize, selectsPath } from "../shared/pagination.ts";
 import { argumentRule, personAccess } from "../shared/person-access.ts";
 import { historyAt, type HistoryInterval } from "./history-interval.ts";
 import type { WellnessLoaders } from "./loaders.ts";
@@ -26,7 +26,15 @@ export const resolvers: GraphQLResolverMap<Context> = {
       // The band is a person's wellness: only people whose consent covers it may match.
       const band = args.band ? { value: args.band, consentFor: argumentRule(info, "band") } : undefined;
       const country = args.country ?? undefined;
-      const rows = await service.pageOfUsers({ limit: size + 1, ...(afterId !== undefined ? { afterId } : {}), ...(band ? { band } : {}), ...(country ? { country } : {}) });
+      const page = { limit: size + 1, ...(afterId !== undefined ? { afterId } : {}), ...(country ? { country } : {}) };
+      let rows: UserRow[];
+      if (!band && selectsPath(info, ["edges", "node", "wellness"])) {
+        rows = [];
+        for (const { latest, ...user } of await service.pageOfUsersWithLatestSnapshot(page)) {
+          rows.push(user);
+          loaders.latestSnapshot.prime(user.id, undefined, latest ? [latest] : []);
+        }
+      } else rows = await service.pageOfUsers({ ...page, ...(band ? { band } : {}) });
       for (const row of rows) loaders.user.prime(row.id, row);
       return {
         ...connectionFrom(rows, size, (row: UserRow) => encodeCursor([row.id]), (row) => row),

@@ -118,15 +118,41 @@ export class WellnessService {
         ORDER BY u.id
         LIMIT ${options.limit}`);
     }
+    return this.pageOfUsersInBand(after, inCountry, options.limit, options.band);
+  }
+
+  /**
+   * pageOfUsers (without a band) with each person's latest snapshot in the viewer's tenant, for
+   * a page that asks for their `wellness`: one statement where the page and its snapshots took two.
+   */
+  async pageOfUsersWithLatestSnapshot(options: { limit: number; afterId?: string; country?: Country }): Promise<(UserRow & { latest: SnapshotRow | null })[]> {
+    const rows = await queryRows<(UserRow & Nullable<SnapshotRow>)>(this.prisma, Prisma.sql`
+      SELECT u.id, u.country::text AS country, ${SNAPSHOT_COLUMNS}
+      FROM (
+        SELECT u.id, u.country FROM app_user u
+        WHERE u.id > ${options.afterId ?? ""} AND ${countryCondition(options.country)} AND ${this.visible()}
+        ORDER BY u.id
+        LIMIT ${options.limit}
+      ) u
+      LEFT JOIN LATERAL (
+        SELECT * FROM wellness_snapshot s
+        WHERE s.user_id = u.id AND s.country::text = ANY(${[...this.tenant]}::text[])
+        ORDER BY s.snapshot_date DESC LIMIT 1
+      ) s ON true
+      ORDER BY u.id`);
+    return rows.map(({ id, country, ...snapshot }) => ({ id, country, latest: snapshot.userId === null ? null : (snapshot as SnapshotRow) }));
+  }
+
+  private pageOfUsersInBand(after: string, inCountry: Prisma.Sql, limit: number, band: BandFilter): Promise<UserRow[]> {
     return queryRows<UserRow>(this.prisma, Prisma.sql`
       SELECT u.id, u.country::text AS country
       FROM app_user u
       JOIN LATERAL (
         SELECT s.band FROM wellness_snapshot s WHERE s.user_id = u.id ORDER BY s.snapshot_date DESC LIMIT 1
       ) latest ON true
-      WHERE u.id > ${after} AND ${inCountry} AND latest.band = ${options.band.value}::"WellnessBand" AND ${this.visible(options.band.consentFor)}
+      WHERE u.id > ${after} AND ${inCountry} AND latest.band = ${band.value}::"WellnessBand" AND ${this.visible(band.consentFor)}
       ORDER BY u.id
-      LIMIT ${options.limit}`);
+      LIMIT ${limit}`);
   }
 
   async countUsers(band?: BandFilter, country?: Country): Promise<number> {
