@@ -1,4 +1,5 @@
 import { createHash, createHmac, hkdfSync, timingSafeEqual } from "node:crypto";
+import { LruMap } from "../lru-map.ts";
 
 /** The header every request to a subgraph carries: `v1,t=<unix ms>,s=<base64url HMAC-SHA256>`. */
 export const GATEWAY_SIGNATURE_HEADER = "x-kamina-gateway-signature";
@@ -61,9 +62,16 @@ export class GatewaySignature {
   }
 }
 
+/** Full URLs signed lately (the gateway signs for a handful of subgraph URLs): parsed once each. */
+const pathsOfUrls = new LruMap<string, string>(64);
+
 /** `http://host:4002/graphql?x=1` and `/graphql?x=1` both name `/graphql?x=1`. */
 function targetOf(target: string): string {
   if (target.startsWith("/")) return target;
-  const url = new URL(target);
-  return url.pathname + url.search;
+  let path = pathsOfUrls.get(target);
+  if (path === undefined) {
+    const url = new URL(target);
+    pathsOfUrls.set(target, (path = url.pathname + url.search));
+  }
+  return path;
 }
