@@ -20,7 +20,6 @@ import { get as httpGet } from "node:http";
 import { loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
-import { parseArgs } from "node:util";
 import pg from "pg";
 import { seedDatabase } from "../prisma/seed/index.ts";
 import { createTestDatabase, type TestDatabase } from "../testkit/postgres.ts";
@@ -39,6 +38,7 @@ import { Cleanups, runBenchmarkCli } from "./support/lifecycle.ts";
 import { codeVersion, distinctLines, machineFacts } from "./support/report.ts";
 import { startServerChild, type ServerChild } from "../testkit/server-child.ts";
 import { WebhookReceiver } from "./support/webhook-receiver.ts";
+import { parseOptions, USAGE, type Options, type Selection } from "./support/realtime-options.ts";
 
 const log = (message: string) => console.log(`[bench] ${message}`);
 const SANDBOX_CLIENT_SECRET = "bench-sandbox-secret";
@@ -48,113 +48,6 @@ const DRAIN_SECONDS = 20;
 
 const FLAT_SELECTION = `subscription FlatAlert { alertCreated { id type riskBand severity contributingFactors suggestedAction createdAt } }`;
 const FEDERATED_SELECTION = `subscription AlertWithWellness { alertCreated { id type riskBand severity contributingFactors suggestedAction createdAt user { id wellness { score band } } } }`;
-
-interface Options {
-  subscribers: number;
-  perUser: number;
-  rate: number;
-  duration: number;
-  /** Seconds of alerts at the same rate before each measured window, not counted. */
-  warmUp: number;
-  webhookEvents: number;
-  endpoints: number;
-  webhookRate: number;
-  connectConcurrency: number;
-  /** Worker threads the subscribers are split over. */
-  subscriberThreads: number;
-  seed: number;
-  selections: Selection[];
-  cpuProf: boolean;
-  cpuProfDir: string | undefined;
-  /** Keep a profile of what the server child allocated in each measured window, garbage included, in this folder. */
-  heapProfDir: string | undefined;
-  /** Extra flags for the server child's node (`--server-node-flag F`, repeatable). */
-  serverNodeFlags: string[];
-  /** Extra environment for the server child (`--env KEY=VALUE`, repeatable). */
-  serverEnv: Record<string, string>;
-  quick: boolean;
-}
-
-type Selection = "flat" | "federated";
-
-const USAGE = `Usage: npm run bench:realtime -- [options]
-  --subscribers N         graphql-ws subscribers, one socket each (default 10000; --quick 200)
-  --per-user K            subscribers (devices) per person; N/K people are seeded (default 1)
-  --rate R                alerts per second while measuring delivery (default 100)
-  --duration S            seconds of alerts per selection (default 20; --quick 5)
-  --warm-up S             seconds of alerts at the same rate before each measured window, not
-                          counted (default 3; 0 measures from a cold start)
-  --webhook-events W      alerts raised in one burst for the webhook phase (default 2000; --quick 200; 0 skips it)
-  --endpoints E           webhook endpoints registered on the loopback receiver (default 4)
-  --webhook-rate P        WEBHOOK_RATE_PER_SECOND for the server child (default 100000, i.e. no
-                          per-endpoint limit, so the figure is the dispatcher's; the deployed default is 20)
-  --connect-concurrency C WebSocket handshakes in flight at once (default 100)
-  --subscriber-threads T  worker threads of this process the subscribers are split over, so a
-                          collection in one pauses only its share of the sockets (default 4)
-  --seed N                seed of the synthetic data (default 42)
-  --selection S           flat, federated or both (default both, flat first)
-  --cpu-prof              profile the server child over each measured window and print where its CPU went
-  --cpu-prof-dir D        the same, and keep the .cpuprofile of each window in D
-  --heap-prof-dir D       keep what the server child allocated in each measured window, by call
-                          stack and garbage included, as D/<selection>.heapprofile (and each
-                          subscribers' thread N as D/<selection>.subscribers.N.heapprofile)
-  --server-node-flag F    a flag for the server child's node, repeatable (e.g. --max-semi-space-size=64)
-  --env KEY=VALUE         extra environment for the server child, repeatable (e.g. DB_POOL_SIZE=20)
-  --quick                 a small smoke run`;
-
-function parseOptions(argv: string[]): Options {
-  const names = ["subscribers", "per-user", "rate", "duration", "warm-up", "webhook-events", "endpoints", "webhook-rate", "connect-concurrency", "subscriber-threads", "seed"] as const;
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      ...Object.fromEntries(names.map((name) => [name, { type: "string" }] as const)),
-      selection: { type: "string" },
-      "cpu-prof": { type: "boolean" },
-      "cpu-prof-dir": { type: "string" },
-      "heap-prof-dir": { type: "string" },
-      env: { type: "string", multiple: true },
-      "server-node-flag": { type: "string", multiple: true },
-      quick: { type: "boolean" },
-    },
-    strict: true,
-  });
-  const quick = values.quick === true;
-  const integer = (name: (typeof names)[number], fallback: number, min: number, max: number) => {
-    const raw = (values as Record<string, unknown>)[name];
-    if (raw === undefined) return fallback;
-    const value = Number(raw);
-    if (!Number.isInteger(value) || value < min || value > max) throw new Error(`--${name} takes an integer from ${min} to ${max}, not "${String(raw)}"`);
-    return value;
-  };
-  const serverEnv: Record<string, string> = {};
-  for (const entry of values.env ?? []) {
-    const match = /^([A-Z][A-Z0-9_]*)=(.*)$/.exec(entry);
-    if (!match) throw new Error(`--env takes KEY=VALUE, not "${entry}"`);
-    serverEnv[match[1]!] = match[2]!;
-  }
-  const selection = values.selection ?? "both";
-  if (!["flat", "federated", "both"].includes(selection)) throw new Error(`--selection takes flat, federated or both, not "${selection}"`);
-  return {
-    subscribers: integer("subscribers", quick ? 200 : 10_000, 1, 60_000),
-    perUser: integer("per-user", 1, 1, 1000),
-    rate: integer("rate", 100, 1, 10_000),
-    duration: integer("duration", quick ? 5 : 20, 1, 600),
-    warmUp: integer("warm-up", 3, 0, 600),
-    webhookEvents: integer("webhook-events", quick ? 200 : 2_000, 0, 100_000),
-    endpoints: integer("endpoints", 4, 1, 100),
-    webhookRate: integer("webhook-rate", 100_000, 1, 1_000_000),
-    connectConcurrency: integer("connect-concurrency", 100, 1, 5_000),
-    subscriberThreads: integer("subscriber-threads", 4, 1, 32),
-    seed: integer("seed", 42, -(2 ** 31), 2 ** 31 - 1),
-    selections: selection === "both" ? ["flat", "federated"] : [selection as Selection],
-    cpuProf: values["cpu-prof"] === true || values["cpu-prof-dir"] !== undefined,
-    cpuProfDir: values["cpu-prof-dir"],
-    heapProfDir: values["heap-prof-dir"],
-    serverEnv,
-    serverNodeFlags: values["server-node-flag"] ?? [],
-    quick,
-  };
-}
 
 const cleanups = new Cleanups(30_000);
 /** This thread's loop: the publisher stamps each alert's clock on it, so its stalls show in the latencies. */
@@ -409,7 +302,7 @@ async function run(options: Options): Promise<void> {
   log(`server RSS ${fixed(idle.rssMiB)} -> ${fixed(loaded.rssMiB)} MiB (${fixed(((loaded.rssMiB - idle.rssMiB) * 1024) / Math.max(1, loaded.subscribers), 1)} KiB per subscriber); server CPU holding them without events ${fixed(holdingCpu.server, 2)} cores; load average ${connect.loadAverage}`);
 
   // Phase 2: alerts at a fixed rate, to people who have subscribers, once per selection.
-  const publisher = new AlertPublisher(database.url, 4);
+  const publisher = new AlertPublisher(database.url, options.publisherConnections);
   cleanups.add("the publisher", () => publisher.close());
   const arrivals = new Map<string, Arrival[]>();
   let unknownArrivals = 0;
