@@ -184,9 +184,13 @@ describe("identical subgraph fetches in flight", () => {
     const token = await consentToken(kamina, people[1]);
     const answers = await Promise.all(
       await whileLocked(async () => {
-        const requests = [post("mutation { runDiagnosis { score } }", bearer(token)), post("mutation { runDiagnosis { score } }", bearer(token))];
+        // The second is sent once the first waits in the database: had it been shared, it would join
+        // that fetch in flight. (Sent in the same instant, the subgraph may read both in one statement.)
+        const first = post("mutation { runDiagnosis { score } }", bearer(token));
+        await waitForWaiting(1);
+        const second = post("mutation { runDiagnosis { score } }", bearer(token));
         await waitForWaiting(2);
-        return requests;
+        return [first, second];
       }),
     );
     for (const answer of answers) {
