@@ -28,12 +28,21 @@ export class SubgraphTimeout extends Error {
 export class SubgraphTransport {
   private readonly agent: HttpAgent;
   private readonly secure: boolean;
+  /** The subgraph URL's parts, parsed once: node:http would parse a URL string at every request. */
+  private readonly where: { protocol: string; hostname: string; port?: number; path: string } | undefined;
 
   constructor(
-    url: string,
+    private readonly url: string,
     private readonly timeoutMs: number,
   ) {
-    this.secure = new URL(url).protocol === "https:";
+    const parsed = new URL(url);
+    this.secure = parsed.protocol === "https:";
+    // An IPv6 host comes bracketed in a URL; node:http wants it bare.
+    // (A URL with credentials in it keeps node:http's own reading of them.)
+    this.where =
+      parsed.username || parsed.password
+        ? undefined
+        : { protocol: parsed.protocol, hostname: parsed.hostname.replace(/^\[(.*)\]$/, "$1"), ...(parsed.port ? { port: Number(parsed.port) } : {}), path: parsed.pathname + parsed.search };
     // LIFO: the connection used last is warm; idle ones beyond the load close after 30 s.
     const options = { keepAlive: true, scheduling: "lifo" as const, timeout: 30_000 };
     this.agent = this.secure ? new HttpsAgent(options) : new HttpAgent(options);
@@ -57,7 +66,8 @@ export class SubgraphTransport {
     return new Promise<SubgraphAnswer>((resolve, reject) => {
       const payload = Buffer.from(body, "utf8");
       const send = this.secure ? httpsRequest : httpRequest;
-      const request = send(target, { method, agent: this.agent, headers: { ...headers, "content-length": String(payload.length) } }, (response: IncomingMessage) => {
+      const options = { method, agent: this.agent, headers: { ...headers, "content-length": String(payload.length) } };
+      const callback = (response: IncomingMessage) => {
         const chunks: Buffer[] = [];
         response.on("data", (chunk: Buffer) => chunks.push(chunk));
         response.on("error", fail);
@@ -68,7 +78,8 @@ export class SubgraphTransport {
           for (let index = 0; index + 1 < raw.length; index += 2) answerHeaders.push([raw[index]!.toLowerCase(), raw[index + 1]!]);
           resolve({ inProcess: false, status: response.statusCode ?? 502, headers: answerHeaders, body: Buffer.concat(chunks).toString("utf8") });
         });
-      });
+      };
+      const request = target === this.url && this.where ? send({ ...this.where, ...options }, callback) : send(target, options, callback);
       const timer = setTimeout(() => {
         request.destroy(new SubgraphTimeout(this.timeoutMs));
       }, this.timeoutMs);
