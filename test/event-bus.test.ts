@@ -431,9 +431,11 @@ describe("the relay's batch window (RELAY_BATCH_WINDOW_MS)", () => {
 
   test("after a quiet spell a commit is positioned at once; the commits of the next window share one run", async () => {
     await insert("quiet");
-    // The first wake-up after the start's own run falls within the window: wait it out, then go quiet.
+    // The first wake-up after the start's own run falls within the window. "quiet" may be
+    // positioned by the start's run and its own notice still wake a run one window later: wait
+    // out two windows, so that no run is due, then go quiet.
     await waitFor(async () => (await positioned(["quiet"])).length === 1, 5_000);
-    await new Promise((resolve) => setTimeout(resolve, 3_100));
+    await new Promise((resolve) => setTimeout(resolve, 6_100));
     await insert("alone");
     await waitFor(async () => (await positioned(["alone"])).length === 1, 2_500);
     // Three commits, each with its own notice, right after a run: one run positions them all.
