@@ -177,18 +177,26 @@ describe("the federated graph over real PostgreSQL", () => {
     assert.deepEqual(one?.body.data!.user, fromPage);
   });
 
-  test("a page of people with their wellness is one wellness statement", async () => {
-    const PAGE = `query($after: String) { users(first: 30, after: $after) { edges { node { id wellness { score band computedAt } } } } }`;
-    const { body: warm } = await postGraphQL(kamina.graphqlUrl, PAGE, { after: null }, asPartner);
+  /**
+   * The first page of `query` read twice as the partner: the statements of the second read (the
+   * partner's consents of these people are kept by then, the page's reads remain), whose answer
+   * must be the first's, with no error but fields the scopes withhold.
+   */
+  const secondReadOfPage = async (query: string): Promise<{ page: GraphQLResponse; statements: Record<string, number> }> => {
+    const { body: warm } = await postGraphQL(kamina.graphqlUrl, query, { after: null }, asPartner);
     let page: GraphQLResponse | undefined;
-    // The second time: the partner's consents of these people are kept, the page's reads remain.
     const statements = await countStatements(kamina, async () => {
-      page = await postGraphQL(kamina.graphqlUrl, PAGE, { after: null }, asPartner);
+      page = await postGraphQL(kamina.graphqlUrl, query, { after: null }, asPartner);
     });
     assertOnlyUnauthorizedFields(page?.body.errors);
     assert.deepEqual(page?.body, warm);
+    return { page: page!, statements };
+  };
+
+  test("a page of people with their wellness is one wellness statement", async () => {
+    const { page, statements } = await secondReadOfPage(`query($after: String) { users(first: 30, after: $after) { edges { node { id wellness { score band computedAt } } } } }`);
     assert.equal(statements.wellness, 1, `statements per subgraph: ${JSON.stringify(statements)}`);
-    const nodes: { id: string; wellness: { score: number } | null }[] = page!.body.data!.users.edges.map((edge: { node: unknown }) => edge.node);
+    const nodes: { id: string; wellness: { score: number } | null }[] = page.body.data!.users.edges.map((edge: { node: unknown }) => edge.node);
     assert.ok(nodes.some((node) => node.wellness !== null));
     // The same people read one by one (user(id:), its own statement) have the same wellness.
     const one = await postGraphQL(kamina.graphqlUrl, `query($id: ID!) { user(id: $id) { id wellness { score band computedAt } } }`, { id: nodes.find((node) => node.wellness !== null)!.id }, asPartner);
@@ -196,17 +204,10 @@ describe("the federated graph over real PostgreSQL", () => {
   });
 
   test("a page of people's expenses with their totalCount is one expenses statement, and counts what the filter matches", async () => {
-    const PAGE = `query($after: String) { users(first: 30, after: $after) { edges { node { id expenses(first: 3) { totalCount edges { node { id amount occurredAt } } } } } } }`;
-    const { body: warm } = await postGraphQL(kamina.graphqlUrl, PAGE, { after: null }, asPartner);
-    let page: GraphQLResponse | undefined;
-    const statements = await countStatements(kamina, async () => {
-      page = await postGraphQL(kamina.graphqlUrl, PAGE, { after: null }, asPartner);
-    });
-    assertOnlyUnauthorizedFields(page?.body.errors);
-    assert.deepEqual(page?.body, warm);
+    const { page, statements } = await secondReadOfPage(`query($after: String) { users(first: 30, after: $after) { edges { node { id expenses(first: 3) { totalCount edges { node { id amount occurredAt } } } } } } }`);
     assert.equal(statements.expenses, 1, `statements per subgraph: ${JSON.stringify(statements)}`);
     type Expenses = { totalCount: number; edges: { node: { id: string } }[] } | null;
-    const nodes: { id: string; expenses: Expenses }[] = page!.body.data!.users.edges.map((edge: { node: unknown }) => edge.node);
+    const nodes: { id: string; expenses: Expenses }[] = page.body.data!.users.edges.map((edge: { node: unknown }) => edge.node);
     const someone = nodes.find((node) => (node.expenses?.totalCount ?? 0) > 3)!;
     assert.ok(someone, "someone on the page has more than a page of expenses");
     const { rows } = await sql.query<{ count: number }>("SELECT count(*)::int AS count FROM expense WHERE user_id = $1", [someone.id]);
