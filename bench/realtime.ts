@@ -15,9 +15,9 @@
 //      client, HTTP Basic) on a loopback receiver, raises W alerts in one burst and measures
 //      deliveries per second and end-to-end latency.
 // Prints one table, then cleans up (sockets, child, database). Figures, not assertions.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { get as httpGet } from "node:http";
-import { loadavg, tmpdir } from "node:os";
+import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import pg from "pg";
@@ -27,7 +27,8 @@ import { AlertPublisher, type Published } from "./support/alert-publisher.ts";
 import { DEMO_CLIENT_ID, grantFullConsents } from "./support/auth.ts";
 import { consentedPeople, mintConsentTokens, type BenchPerson } from "./support/consent-tokens.ts";
 import { summariseProfile } from "./support/cpu-profile.ts";
-import { cpuTicksOf, IoWaitSampler, machineBusyTicks, postgresDelta, postgresTicks } from "./support/load.ts";
+import { IoWaitSampler } from "./support/load.ts";
+import { CpuWindow, fixed, loadAverage, openFileLimit, percentile, spread, type Cpu, type Spread } from "./support/realtime-figures.ts";
 import { addCount } from "./support/counts.ts";
 import { collectGarbage } from "./support/inspector-tools.ts";
 import { LoopWatch, type LoopReport, type Stall } from "./support/loop-watch.ts";
@@ -42,7 +43,6 @@ import { parseOptions, USAGE, type Options, type Selection } from "./support/rea
 
 const log = (message: string) => console.log(`[bench] ${message}`);
 const SANDBOX_CLIENT_SECRET = "bench-sandbox-secret";
-const TICKS_PER_SECOND = 100; // USER_HZ on Linux
 /** How long deliveries may still arrive after the last alert of a phase. */
 const DRAIN_SECONDS = 20;
 
@@ -55,74 +55,6 @@ const ownLoop = new LoopWatch();
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Nearest-rank percentile of an ascending array. */
-function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
-}
-
-interface Spread {
-  count: number;
-  p50: number;
-  p95: number;
-  p99: number;
-  max: number;
-  mean: number;
-}
-
-function spread(values: readonly number[]): Spread {
-  const sorted = [...values].sort((a, b) => a - b);
-  return {
-    count: sorted.length,
-    p50: percentile(sorted, 50),
-    p95: percentile(sorted, 95),
-    p99: percentile(sorted, 99),
-    max: sorted.at(-1) ?? Number.NaN,
-    mean: sorted.reduce((sum, value) => sum + value, 0) / (sorted.length || 1),
-  };
-}
-
-const fixed = (value: number | undefined, digits = 0) => (value === undefined || !Number.isFinite(value) ? "n/a" : value.toFixed(digits));
-const loadAverage = () => loadavg().map((value) => value.toFixed(2)).join(" / ");
-
-function openFileLimit(): number | undefined {
-  try {
-    const line = readFileSync("/proc/self/limits", "utf8").split("\n").find((entry) => entry.startsWith("Max open files"));
-    const soft = line?.split(/\s{2,}/)[1];
-    return soft === undefined || soft === "unlimited" ? undefined : Number(soft);
-  } catch {
-    return undefined;
-  }
-}
-
-/** CPU used over a phase, in cores: the server child, PostgreSQL (every backend), this process, the machine. */
-class CpuWindow {
-  private readonly server: number | undefined;
-  private readonly postgres = postgresTicks();
-  private readonly machine = machineBusyTicks();
-  private readonly own = process.cpuUsage();
-  private readonly started = performance.now();
-
-  constructor(private readonly serverPid: number) {
-    this.server = cpuTicksOf(serverPid);
-  }
-
-  read(): { server: number | undefined; postgres: number; bench: number; machine: number | undefined; seconds: number } {
-    const seconds = (performance.now() - this.started) / 1000;
-    const serverNow = cpuTicksOf(this.serverPid);
-    const machineNow = machineBusyTicks();
-    const own = process.cpuUsage(this.own);
-    return {
-      server: this.server === undefined || serverNow === undefined ? undefined : (serverNow - this.server) / TICKS_PER_SECOND / seconds,
-      postgres: postgresDelta(this.postgres, postgresTicks()) / TICKS_PER_SECOND / seconds,
-      bench: (own.user + own.system) / 1e6 / seconds,
-      machine: this.machine === undefined || machineNow === undefined ? undefined : (machineNow - this.machine) / TICKS_PER_SECOND / seconds,
-      seconds,
-    };
-  }
-}
-
-type Cpu = ReturnType<CpuWindow["read"]>;
 
 interface ConnectFigures {
   attempted: number;
