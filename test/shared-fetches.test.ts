@@ -55,6 +55,20 @@ describe("identical subgraph fetches in flight", () => {
     }
   };
 
+  /**
+   * Sends each request once the one before it waits in the database. Requests sent in the same
+   * instant may be read by a subgraph in one statement (consent-token reads are batched across
+   * requests), which would hide whether the gateway kept them apart.
+   */
+  const sendInTurn = async <T>(sends: readonly (() => Promise<T>)[]): Promise<Promise<T>[]> => {
+    const sent: Promise<T>[] = [];
+    for (const send of sends) {
+      sent.push(send());
+      await waitForWaiting(sent.length);
+    }
+    return sent;
+  };
+
   /** Runs `during` while a second session holds the table every wellness fetch reads, then lets go. */
   const whileLocked = async <T>(during: (locker: pg.Client) => Promise<T>): Promise<T> => {
     const locker = new pg.Client({ connectionString: database.url });
@@ -137,11 +151,7 @@ describe("identical subgraph fetches in flight", () => {
     const once = await countStatements(kamina, () => post(PAGE, bearer(tokens[0]!)));
     let answers: Awaited<ReturnType<typeof post>>[] = [];
     const statements = await countStatements(kamina, async () => {
-      const requests = await whileLocked(async () => {
-        const requests = tokens.map((token) => post(PAGE, bearer(token)));
-        await waitForWaiting(2);
-        return requests;
-      });
+      const requests = await whileLocked(() => sendInTurn(tokens.map((token) => () => post(PAGE, bearer(token)))));
       answers = await Promise.all(requests);
     });
     assert.deepEqual(answers.map((answer) => answer.body.data?.me.id), people.slice(0, 2));
@@ -162,11 +172,7 @@ describe("identical subgraph fetches in flight", () => {
     const theirs = asked.body.access_token as string;
 
     const answers = await Promise.all(
-      await whileLocked(async () => {
-        const requests = [post(PAGE, bearer(ours)), post(PAGE, bearer(theirs))];
-        await waitForWaiting(2);
-        return requests;
-      }),
+      await whileLocked(() => sendInTurn([() => post(PAGE, bearer(ours)), () => post(PAGE, bearer(theirs))])),
     );
     // Each client names the person in its own ids (pairwise, docs/compliance/pseudonymous-ids.md).
     const theirId = new PairwiseIds(kamina.gateway!.auth.config.tokens.pairwiseIdKey).external(OTHER.id, "sandbox", people[0]!);
@@ -183,15 +189,8 @@ describe("identical subgraph fetches in flight", () => {
   test("a mutation sent twice at once is sent twice", async () => {
     const token = await consentToken(kamina, people[1]);
     const answers = await Promise.all(
-      await whileLocked(async () => {
-        // The second is sent once the first waits in the database: had it been shared, it would join
-        // that fetch in flight. (Sent in the same instant, the subgraph may read both in one statement.)
-        const first = post("mutation { runDiagnosis { score } }", bearer(token));
-        await waitForWaiting(1);
-        const second = post("mutation { runDiagnosis { score } }", bearer(token));
-        await waitForWaiting(2);
-        return [first, second];
-      }),
+      // Had the second been shared, it would join the first's fetch in flight.
+      await whileLocked(() => sendInTurn([0, 1].map(() => () => post("mutation { runDiagnosis { score } }", bearer(token))))),
     );
     for (const answer of answers) {
       assert.equal(answer.status, 200);
