@@ -231,6 +231,79 @@ describe("audit log: hash-chained, append-only, verified", () => {
     assert.deepEqual(brokenChains(await verify()), []);
   });
 
+  test("a statement's rows of several chains move each head once, to its last row, and the next statement continues from there", async () => {
+    const insert = (client: pg.Client, request: string, countries: readonly string[]) =>
+      client.query(
+        `INSERT INTO audit_event (action, request_id, client_id, country, scopes, fields)
+         SELECT 'test.statement', $1, $2, c::"Country", '{}', '{}' FROM unnest($3::text[]) AS c`,
+        [request, DEMO_CLIENT, countries],
+      );
+    const heads = async () =>
+      (await sql.query<{ chain: string; seq: string; last_hash: string }>("SELECT chain, seq::text, last_hash FROM audit_chain_head ORDER BY chain")).rows;
+    const newest = async (chain: string) =>
+      (await sql.query<{ seq: string; hash: string }>("SELECT e.seq::text AS seq, e.hash FROM audit_event e WHERE e.chain = $1 ORDER BY e.seq DESC LIMIT 1", [chain])).rows[0];
+
+    await sql.query("BEGIN");
+    try {
+      await insert(sql, "statement-1", ["PE", "MX", "PE", "CL", "MX", "PE"]);
+      await insert(sql, "statement-2", ["MX", "PE"]);
+      // The running heads live for one statement only.
+      const { rows } = await sql.query<{ mx: string | null }>("SELECT current_setting('kamina.audit_head_MX', true) AS mx");
+      assert.equal(rows[0]?.mx ?? "", "");
+      await sql.query("COMMIT");
+    } catch (error) {
+      await sql.query("ROLLBACK");
+      throw error;
+    }
+    for (const head of await heads()) {
+      const last = await newest(head.chain);
+      if (!last) continue;
+      assert.deepEqual({ seq: head.seq, hash: head.last_hash }, { seq: last.seq, hash: last.hash }, `the ${head.chain} head is its newest row`);
+    }
+    const written = await sql.query<{ chain: string; seq: string }>("SELECT chain, seq::text FROM audit_event WHERE request_id LIKE 'statement-%' ORDER BY chain, seq");
+    assert.deepEqual(
+      written.rows.map((row) => row.chain),
+      ["CL", "MX", "MX", "MX", "PE", "PE", "PE", "PE"],
+    );
+    assert.deepEqual(brokenChains(await verify()), []);
+  });
+
+  test("a running head forged in the session's settings fails the statement and leaves the chain whole", async () => {
+    const before = (await sql.query<{ n: number }>("SELECT count(*)::int AS n FROM audit_event")).rows[0]!.n;
+    const forged = `999999|0|${"a".repeat(64)}`;
+    const attempts = [
+      // Set before the statement, for the session.
+      async () => {
+        await sql.query(`SET kamina.audit_head_MX = '${forged}'`);
+        try {
+          await sql.query("INSERT INTO audit_event (action, client_id, country, scopes, fields) VALUES ('test.forged', $1, 'MX', '{}', '{}')", [DEMO_CLIENT]);
+        } finally {
+          await sql.query("RESET kamina.audit_head_MX");
+        }
+      },
+      // Set in the middle of the statement, between its second and its third row.
+      () =>
+        sql.query(
+          `INSERT INTO audit_event (action, client_id, country, scopes, fields)
+           SELECT 'test.forged', $1, 'MX', '{}', '{}' FROM generate_series(1, 3) AS g
+           WHERE g < 3 OR set_config('kamina.audit_head_MX', $2, true) IS NOT NULL`,
+          [DEMO_CLIENT, forged],
+        ),
+    ];
+    for (const attempt of attempts) {
+      await assert.rejects(attempt(), (error: { code?: string; message?: string }) => {
+        assert.equal(error.code, "23514", error.message);
+        assert.match(error.message ?? "", /continue their chain from its head/);
+        return true;
+      });
+    }
+    assert.equal((await sql.query<{ n: number }>("SELECT count(*)::int AS n FROM audit_event")).rows[0]!.n, before, "nothing was written");
+    assert.deepEqual(brokenChains(await verify()), []);
+    // The next honest statement chains as usual.
+    await sql.query("INSERT INTO audit_event (action, client_id, country, scopes, fields) VALUES ('test.after-forgery', $1, 'MX', '{}', '{}')", [DEMO_CLIENT]);
+    assert.deepEqual(brokenChains(await verify()), []);
+  });
+
   test("chaining costs a read little: receipts of concurrent reads, chained and not", async () => {
     const token = await consentToken(kamina, person);
     const reads = async () => {
@@ -248,12 +321,12 @@ describe("audit log: hash-chained, append-only, verified", () => {
     await reads(); // warm
     const chained = await reads();
     // Without the trigger every row would be (global, 0): the unique index goes for the while.
-    await sql.query("ALTER TABLE audit_event DISABLE TRIGGER audit_event_chain; DROP INDEX audit_event_chain_seq_key");
+    await sql.query("ALTER TABLE audit_event DISABLE TRIGGER audit_event_chain, DISABLE TRIGGER audit_event_chain_heads; DROP INDEX audit_event_chain_seq_key");
     let unchained: number;
     try {
       unchained = await reads();
     } finally {
-      await sql.query("ALTER TABLE audit_event ENABLE TRIGGER audit_event_chain");
+      await sql.query("ALTER TABLE audit_event ENABLE TRIGGER audit_event_chain, ENABLE TRIGGER audit_event_chain_heads");
     }
     console.log(`reads with a receipt each, 8 concurrent: ${Math.round(chained)}/s chained, ${Math.round(unchained)}/s with the chain trigger off`);
     // Rows written while the trigger was off are unchained; the verifier says so.
