@@ -19,8 +19,8 @@ const ago = (days: number) => new Date(Date.now() - days * DAY);
 describe("retention: the scheduled purge", () => {
   let database: TestDatabase;
   let prisma: PrismaClient;
-  // Peru keeps expenses ten years (a per-tenant window); every other window is the default.
-  const env = { RETENTION_EXPENSES_DAYS_PE: "3650", LOG_LEVEL: "silent" };
+  // Peru keeps expenses ten years and idempotency keys a month (per-tenant windows); every other window is the default.
+  const env = { RETENTION_EXPENSES_DAYS_PE: "3650", RETENTION_IDEMPOTENCY_KEYS_DAYS_PE: "30", LOG_LEVEL: "silent" };
   const purge = () => new RetentionPurge(prisma, loadConfig(env).retention, createLogger("silent")).run();
 
   before(async () => {
@@ -76,6 +76,11 @@ describe("retention: the scheduled purge", () => {
         { id: "exp_young_expired", clientId: "ret_client", format: "csv", scopes: [], status: "EXPIRED", createdAt: ago(5) },
       ],
     });
+    // Answers kept under app writes' Idempotency-Keys: eight days old and one day old.
+    const kept = (userId: string, key: string, days: number) => ({ userId, key, requestHash: "0".repeat(64), status: 201, response: { id: key }, createdAt: ago(days) });
+    await prisma.appWriteRequest.createMany({
+      data: [kept("USR_RET_MX", "key-old-mx", 8), kept("USR_RET_MX", "key-young-mx", 1), kept("USR_RET_PE", "key-old-pe", 8)],
+    });
     // The audit log: six-year-old receipts first in the MX chain, then recent ones.
     const receipt = (days: number, requestId: string) => ({
       at: ago(days), action: "consent.receipt", requestId, clientId: "ret_client", userId: "USR_RET_MX", country: "MX" as const, scopes: ["wellness.read"], fields: ["User.wellness"],
@@ -101,6 +106,7 @@ describe("retention: the scheduled purge", () => {
       alerts: { MX: 1 },
       events: { MX: 1 },
       exports: { default: 1 },
+      idempotency_keys: { MX: 1 },
     });
     assert.deepEqual(report.derived, { outbox_events: 1, webhook_deliveries: 2 });
 
@@ -121,6 +127,8 @@ describe("retention: the scheduled purge", () => {
     assert.deepEqual(events, [{ aggregateId: "alr_young", position: 3n }], "the old alert's event and the old diagnosis event are gone; the newest stays");
     assert.equal(await prisma.webhookDelivery.count(), 1);
     assert.deepEqual((await prisma.exportJob.findMany({ select: { id: true }, orderBy: { id: "asc" } })).map((row) => row.id), ["exp_old_queued", "exp_young_expired"]);
+
+    assert.deepEqual((await prisma.appWriteRequest.findMany({ select: { key: true }, orderBy: { key: "asc" } })).map((row) => row.key), ["key-old-pe", "key-young-mx"]);
 
     const receipts = await prisma.auditEvent.findMany({ where: { action: "consent.receipt" }, select: { requestId: true }, orderBy: { seq: "asc" } });
     assert.deepEqual(receipts.map((row) => row.requestId), ["young-1", "young-2"]);

@@ -24,6 +24,8 @@ export const RETENTION_DEFAULT_DAYS = {
   events: 30,
   /** Export jobs whose file is gone (export_job: EXPIRED or FAILED); the file itself goes at EXPORT_RETENTION_HOURS. */
   exports: 30,
+  /** Answers kept under an app write's Idempotency-Key (app_write_request): a retry comes within minutes, not weeks. */
+  idempotency_keys: 7,
 } as const;
 
 export type RetentionClass = keyof typeof RETENTION_DEFAULT_DAYS;

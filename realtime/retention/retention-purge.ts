@@ -179,6 +179,13 @@ export class RetentionPurge {
         SELECT (SELECT count(*) FROM gone)::int AS rows, (SELECT count(*) FROM deliveries)::int AS deliveries`;
       return { rows: result?.rows ?? 0, deliveries: result?.deliveries ?? 0 };
     },
+    idempotency_keys: async (scope, cutoff, limit) => ({
+      // The person's country is the tenant: the kept answer (the written record) is theirs.
+      rows: await this.prisma.$executeRaw`
+        DELETE FROM app_write_request WHERE (user_id, idempotency_key) IN (
+          SELECT r.user_id, r.idempotency_key FROM app_write_request r JOIN app_user u ON u.id = r.user_id
+          WHERE u.country = ${scope}::"Country" AND r.created_at < ${cutoff} LIMIT ${limit})`,
+    }),
     exports: async (_scope, cutoff, limit) => ({
       // The file is deleted when the job expires (the export worker); the job's row goes later.
       rows: await this.prisma.$executeRaw`
