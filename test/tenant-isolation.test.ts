@@ -148,6 +148,32 @@ describe("row-level security confines every statement to the request's tenants",
     }
   });
 
+  test("requests of two tenant sets taking turns on a shared pool each find a connection already bound to theirs", async () => {
+    const services = new ServiceDatabase({ kind: "postgres", url: database.url, poolSize: 2 });
+    try {
+      const mx = services.pool({ kind: "tenants", countries: ["MX"] })!;
+      const pe = services.pool({ kind: "tenants", countries: ["PE"] })!;
+      const backend = "SELECT pg_backend_pid() AS pid, current_setting('kamina.tenants') AS tenants";
+      type Backend = { pid: number; tenants: string };
+      // Both connections opened and bound, one to each set.
+      await Promise.all([mx.query(backend), pe.query(backend)]);
+      const turns: { mx: Backend[]; pe: Backend[] } = { mx: [], pe: [] };
+      for (let turn = 0; turn < 4; turn++) {
+        turns.mx.push((await mx.query<Backend>(backend)).rows[0]!);
+        turns.pe.push((await pe.query<Backend>(backend)).rows[0]!);
+      }
+      assert.deepEqual(new Set(turns.mx.map((row) => row.tenants)), new Set(["{MX}"]));
+      assert.deepEqual(new Set(turns.pe.map((row) => row.tenants)), new Set(["{PE}"]));
+      const mxBackends = new Set(turns.mx.map((row) => row.pid));
+      const peBackends = new Set(turns.pe.map((row) => row.pid));
+      assert.equal(mxBackends.size, 1, "MX's reads moved between connections (each move binds again)");
+      assert.equal(peBackends.size, 1, "PE's reads moved between connections (each move binds again)");
+      assert.notDeepEqual(mxBackends, peBackends);
+    } finally {
+      await services.close();
+    }
+  });
+
   describe("through the API: a client limited to MX", () => {
     let mxClient: Record<string, string>;
     let buggy: RunningSubgraph;

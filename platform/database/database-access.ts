@@ -5,6 +5,7 @@
 // to another's.
 import pg from "pg";
 import type { Country } from "../../generated/prisma/enums.ts";
+import { preferIdle } from "./idle-affinity.ts";
 import { isDatabaseUnavailable } from "./unavailable.ts";
 
 /**
@@ -87,7 +88,9 @@ export async function bindConnection(client: pg.PoolClient, binding: Binding): P
 export class BoundPool extends pg.Pool {
   constructor(shared: pg.Pool, binding: Binding, ownsShared: boolean) {
     super({ ...shared.options, max: 0 });
+    const boundHere = (client: pg.PoolClient) => boundTo.get(client) === binding.key;
     const connect = async (): Promise<pg.PoolClient> => {
+      preferIdle(shared, boundHere);
       const client = await shared.connect();
       await bindConnection(client, binding);
       return client;
