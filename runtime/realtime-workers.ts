@@ -35,7 +35,7 @@ export async function startRealtimeWorkers(config: Config, database: DatabaseTar
   const prisma = createPrismaClient(database, { access: allTenants("realtime-workers") });
   const bus = await createEventBus(config.realtime, prisma, database, log);
   const partnerIds = partnerIdsOver(prisma, config.tokens);
-  const dispatcher = new WebhookDispatcher(prisma, config.realtime.webhooks, config.tokens.keyEncryptionKey, log, undefined, new PairwiseIds(config.tokens.pairwiseIdKey), partnerIds);
+  const dispatcher = new WebhookDispatcher(prisma, config.realtime.webhooks, config.tokens, log, undefined, new PairwiseIds(config.tokens.pairwiseIdKey), partnerIds);
   // The relay creates the webhook deliveries as it positions events, and wakes the dispatcher
   // when a run created some (the dispatcher also polls on its own).
   // Prevention's consumer wakes when this process's relay positions an event of its topic; in

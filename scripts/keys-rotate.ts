@@ -1,7 +1,8 @@
 // `npm run keys:rotate -- [--new-data-keys] [--reencrypt] [--batch N]`: key rotation for
 // encryption at rest (platform/encryption), with the servers running.
-//   (always)          re-wraps every data key not wrapped by the current KEY_ENCRYPTION_KEY; the
-//                     old KEK must still be listed in KEY_ENCRYPTION_KEY_PREVIOUS
+//   (always)          re-wraps every data key not wrapped by the current KEY_ENCRYPTION_KEY, and
+//                     seals the signing keys and webhook secrets again under it; the old KEK
+//                     must still be listed in KEY_ENCRYPTION_KEY_PREVIOUS
 //   --new-data-keys   gives every tenant a fresh data key; the old ones stay to open old values
 //   --reencrypt       seals every encrypted column's rows again with the active data keys, in
 //                     batches (also seals rows still plaintext from before encryption), and
@@ -10,16 +11,17 @@
 // Exit codes: 0 done, 1 failed, 2 bad arguments.
 import { loadConfig } from "../platform/config/config.ts";
 import { DataKeyRing, DataKeyTable } from "../platform/encryption/data-keys.ts";
-import { ENCRYPTED_COLUMNS } from "../platform/encryption/encrypted-columns.ts";
+import { ENCRYPTED_COLUMNS, KEK_SEALED_COLUMNS } from "../platform/encryption/encrypted-columns.ts";
+import { KekJwe } from "../platform/encryption/kek-jwe.ts";
 import { PartnerIds } from "../platform/partner-ids/partner-ids.ts";
 import { FieldVault } from "../platform/encryption/field-vault.ts";
-import { reencryptColumn, rewrapDataKeys, rotateDataKeys } from "../platform/encryption/key-rotation.ts";
+import { reencryptColumn, resealKekColumn, rewrapDataKeys, rotateDataKeys } from "../platform/encryption/key-rotation.ts";
 import { keyEncryptionKeyProvider, prismaQuery } from "../platform/encryption/vault-factory.ts";
 import { Country } from "../generated/prisma/enums.ts";
 import { runCommand, withDatabase } from "./operator-command.ts";
 
 const USAGE = `usage: npm run keys:rotate -- [--new-data-keys] [--reencrypt] [--batch N]
-  (always)          re-wrap data keys under the current KEY_ENCRYPTION_KEY
+  (always)          re-wrap data keys, signing keys and webhook secrets under the current KEY_ENCRYPTION_KEY
   --new-data-keys   create a fresh data key per tenant (old ones kept for reading)
   --reencrypt       seal every encrypted row again with its tenant's active data key
   --batch N         rows per re-encryption batch (default 500)
@@ -64,6 +66,11 @@ async function main(argv: string[]): Promise<number> {
     const table = new DataKeyTable(query);
     const rewrap = await rewrapDataKeys(table, provider);
     console.log(`re-wrapped ${rewrap.rewrapped} data keys under ${provider.currentKeyId} (${rewrap.alreadyCurrent} already were) in ${where}`);
+    const jwe = new KekJwe(tokens);
+    for (const column of KEK_SEALED_COLUMNS) {
+      const resealed = await resealKekColumn(query, jwe, column);
+      console.log(`${column.table}.${column.valueColumn}: ${resealed.rewrapped} sealed again under the current KEY_ENCRYPTION_KEY (${resealed.alreadyCurrent} already were)`);
+    }
     if (args.newDataKeys) {
       const created = await rotateDataKeys((work) => prisma.$transaction((tx) => work(prismaQuery(tx))), provider, Object.values(Country));
       console.log(`new active data keys: ${Object.entries(created).map(([country, id]) => `${country} ${id}`).join(", ")}`);

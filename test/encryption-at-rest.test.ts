@@ -16,11 +16,14 @@ import { FieldVault } from "../platform/encryption/field-vault.ts";
 import { LocalKeyEncryptionKeyProvider, localKeyId } from "../platform/encryption/key-encryption-key.ts";
 import { createFieldVault, prismaQuery } from "../platform/encryption/vault-factory.ts";
 import { seedDatabase } from "../prisma/seed/index.ts";
+import { SigningKeys } from "../gateway/auth/signing-keys.ts";
+import { SecretBox } from "../realtime/webhooks/webhook-secrets.ts";
 import { createTestDatabase, type TestDatabase } from "../testkit/postgres.ts";
 
 const run = promisify(execFile);
 const KEK_1 = randomBytes(32);
 const KEK_2 = randomBytes(32);
+const KEK_3 = randomBytes(32);
 
 interface RawTranscript {
   session_id: string;
@@ -138,6 +141,38 @@ describe("encryption at rest: coach transcripts", () => {
     const again = await run("node", ["--import", "tsx", "scripts/keys-rotate.ts", "--reencrypt"], { env });
     assert.match(again.stdout, /re-wrapped 0 data keys/);
     assert.match(again.stdout, /0 rows sealed with the active keys/);
+  });
+
+  test("signing keys and webhook secrets sealed under the old KEK keep working through a KEK change, and keys:rotate seals them under the new one", async () => {
+    // Sealed under KEK_2: a signing key (its private half) and a webhook endpoint's secrets.
+    const old = { keyEncryptionKey: KEK_2 };
+    await new SigningKeys(prisma, old).ensureActiveKey();
+    const secrets = { current: "whsec_current-secret-of-the-endpoint", previous: "whsec_previous-one", previousUntil: Date.now() + 60_000 };
+    const client = await prisma.partnerClient.findFirstOrThrow({ select: { id: true } });
+    await prisma.webhookEndpoint.create({ data: { id: "whe_kek_rotation", clientId: client.id, url: "https://example.com/hooks", events: ["alert.created"], secretEncrypted: await new SecretBox(old).seal(secrets) } });
+    const sealedSecret = async () => (await prisma.webhookEndpoint.findUniqueOrThrow({ where: { id: "whe_kek_rotation" } })).secretEncrypted;
+
+    // The new KEK alone opens neither; beside the old one as previous, both open as before.
+    const alone = { keyEncryptionKey: KEK_3 };
+    const during = { keyEncryptionKey: KEK_3, previousKeyEncryptionKeys: [KEK_2] };
+    await assert.rejects(new SecretBox(alone).open(await sealedSecret()), DecryptionError);
+    await assert.rejects(new SigningKeys(prisma, alone).signer(), DecryptionError);
+    assert.deepEqual(await new SecretBox(during).open(await sealedSecret()), secrets);
+    const signer = await new SigningKeys(prisma, during).signer();
+
+    const env = { ...process.env, DATABASE_URL: database.url, KEY_ENCRYPTION_KEY: KEK_3.toString("base64url"), KEY_ENCRYPTION_KEY_PREVIOUS: KEK_2.toString("base64url"), LOG_LEVEL: "silent" };
+    const { stdout } = await run("node", ["--import", "tsx", "scripts/keys-rotate.ts"], { env });
+    const signingKeys = await prisma.signingKey.count();
+    assert.match(stdout, new RegExp(`signing_key\\.private_jwe: ${signingKeys} sealed again under the current KEY_ENCRYPTION_KEY \\(0 already were\\)`));
+    assert.match(stdout, /webhook_endpoint\.secret_encrypted: 1 sealed again under the current KEY_ENCRYPTION_KEY \(0 already were\)/);
+
+    // Now the new KEK alone opens both, to the same secrets and the same key; the old one alone opens nothing.
+    assert.deepEqual(await new SecretBox(alone).open(await sealedSecret()), secrets);
+    assert.equal((await new SigningKeys(prisma, alone).signer()).kid, signer.kid);
+    await assert.rejects(new SecretBox(old).open(await sealedSecret()), DecryptionError);
+    await assert.rejects(new SigningKeys(prisma, old).signer(), DecryptionError);
+    const again = await run("node", ["--import", "tsx", "scripts/keys-rotate.ts"], { env });
+    assert.match(again.stdout, /webhook_endpoint\.secret_encrypted: 0 sealed again under the current KEY_ENCRYPTION_KEY \(1 already were\)/);
   });
 
   test("keys:rotate refuses bad arguments with exit code 2", async () => {

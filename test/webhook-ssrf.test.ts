@@ -317,7 +317,7 @@ describe("at send time the dispatcher checks the address again and connects only
 
   /** One dispatcher pass with `resolve` as its DNS, until the delivery has an outcome. */
   async function dispatchOnce(resolve: Resolver, deliveryId: string) {
-    const dispatcher = new WebhookDispatcher(prisma, settings, kek, createLogger("silent"), resolve);
+    const dispatcher = new WebhookDispatcher(prisma, settings, { keyEncryptionKey: kek }, createLogger("silent"), resolve);
     try {
       assert.ok((await dispatcher.runOnce()) >= 1, "the dispatcher claimed the delivery");
       await waitFor(async () => (await prisma.webhookDelivery.findUniqueOrThrow({ where: { id: deliveryId } })).leasedUntil === null);
@@ -335,7 +335,7 @@ describe("at send time the dispatcher checks the address again and connects only
     }));
     const url = `https://rebind.example:${port}/hooks`;
     const registrationDns = fakeDns({ "rebind.example": [PUBLIC_V4] });
-    const endpoint = await new WebhookEndpoints(prisma, kek, settings.rotationOverlapMs, registrationDns).create(liveClient, url, ["alert.created"]);
+    const endpoint = await new WebhookEndpoints(prisma, { keyEncryptionKey: kek }, settings.rotationOverlapMs, registrationDns).create(liveClient, url, ["alert.created"]);
     assert.deepEqual(registrationDns.asked, ["rebind.example"]);
 
     const sendTimeDns = fakeDns({ "rebind.example": ["127.0.0.1", "::ffff:127.0.0.1"] });
@@ -352,7 +352,7 @@ describe("at send time the dispatcher checks the address again and connects only
   });
 
   test("one private address among public ones at send time is refused too", async () => {
-    const endpoint = await new WebhookEndpoints(prisma, kek, settings.rotationOverlapMs, fakeDns({ "half.example": [PUBLIC_V4] })).create(liveClient, "https://half.example/hooks", ["alert.created"]);
+    const endpoint = await new WebhookEndpoints(prisma, { keyEncryptionKey: kek }, settings.rotationOverlapMs, fakeDns({ "half.example": [PUBLIC_V4] })).create(liveClient, "https://half.example/hooks", ["alert.created"]);
     const deliveryId = await queueDelivery(endpoint.id);
     const row = await dispatchOnce(fakeDns({ "half.example": [PUBLIC_V4, "169.254.169.254"] }), deliveryId);
     assert.equal(row.status, "FAILED");
@@ -368,7 +368,7 @@ describe("at send time the dispatcher checks the address again and connects only
     }));
     // A name no real DNS answers (.example is reserved): only the checked answer can have led here.
     const dns = fakeDns({ "pinned.example": ["127.0.0.1"] });
-    const endpoint = await new WebhookEndpoints(prisma, kek, settings.rotationOverlapMs, dns).create(sandboxClient, `http://pinned.example:${port}/hooks`, ["alert.created"]);
+    const endpoint = await new WebhookEndpoints(prisma, { keyEncryptionKey: kek }, settings.rotationOverlapMs, dns).create(sandboxClient, `http://pinned.example:${port}/hooks`, ["alert.created"]);
     const row = await dispatchOnce(dns, await queueDelivery(endpoint.id));
     assert.equal(row.status, "DELIVERED", row.lastError ?? "");
     assert.deepEqual(hosts, [`pinned.example:${port}`]);
@@ -385,7 +385,7 @@ describe("at send time the dispatcher checks the address again and connects only
     tls.on("tlsClientError", () => undefined);
     const port = await listen(tls);
     const dns = fakeDns({ "sni.example": ["127.0.0.1"] });
-    const endpoint = await new WebhookEndpoints(prisma, kek, settings.rotationOverlapMs, dns).create(sandboxClient, `https://sni.example:${port}/hooks`, ["alert.created"]);
+    const endpoint = await new WebhookEndpoints(prisma, { keyEncryptionKey: kek }, settings.rotationOverlapMs, dns).create(sandboxClient, `https://sni.example:${port}/hooks`, ["alert.created"]);
     const row = await dispatchOnce(dns, await queueDelivery(endpoint.id));
     assert.deepEqual(serverNames, ["sni.example"]);
     assert.equal(row.status, "FAILED");
@@ -399,7 +399,7 @@ describe("at send time the dispatcher checks the address again and connects only
       request.resume();
       response.writeHead(307, { location: `http://127.0.0.1:${(request.socket.localPort ?? 0)}/elsewhere` }).end();
     }));
-    const endpoint = await new WebhookEndpoints(prisma, kek, settings.rotationOverlapMs).create(sandboxClient, `http://127.0.0.1:${port}/moved`, ["alert.created"]);
+    const endpoint = await new WebhookEndpoints(prisma, { keyEncryptionKey: kek }, settings.rotationOverlapMs).create(sandboxClient, `http://127.0.0.1:${port}/moved`, ["alert.created"]);
     const row = await dispatchOnce(fakeDns({}), await queueDelivery(endpoint.id));
     assert.deepEqual(paths, ["/moved"], "nothing went to the redirect's target");
     assert.equal(row.status, "FAILED");

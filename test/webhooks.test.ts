@@ -179,7 +179,7 @@ describe("signed webhooks for alert.created", () => {
   test("an endpoint's rate limit holds across dispatchers: three of them send no faster than one", async () => {
     // The gateway's own dispatcher and two more, as three instances would run: 20 per second each by default.
     const config = loadConfig({ LOG_LEVEL: "silent" });
-    const others = [1, 2].map(() => new WebhookDispatcher(prisma, { ...config.realtime.webhooks, pollMs: 50 }, config.tokens.keyEncryptionKey, createLogger("silent")));
+    const others = [1, 2].map(() => new WebhookDispatcher(prisma, { ...config.realtime.webhooks, pollMs: 50 }, config.tokens, createLogger("silent")));
     for (const dispatcher of others) dispatcher.start();
     try {
       const rate = config.realtime.webhooks.ratePerSecond;

@@ -26,7 +26,7 @@ export interface AuthServices {
 
 /** `rateLimits`: the gateway's, in the shared store; without them (token minting in benchmarks) counted in this process. */
 export async function createAuthServices(prisma: PrismaClient, config: Config, logger: Logger, rateLimits: RateLimits = localRateLimits(config.rateLimits, prisma)): Promise<AuthServices> {
-  const keys = new SigningKeys(prisma, config.tokens.keyEncryptionKey);
+  const keys = new SigningKeys(prisma, config.tokens);
   await keys.ensureActiveKey();
   if (config.tokens.usingLocalKeyEncryptionKey && config.databaseUrl) {
     logger.warn("KEY_ENCRYPTION_KEY is not set: signing keys are encrypted with the public local development key");

@@ -1,5 +1,7 @@
 import { randomUUID } from "node:crypto";
-import { calculateJwkThumbprint, compactDecrypt, CompactEncrypt, exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK } from "jose";
+import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK } from "jose";
+import { KekJwe } from "../../platform/encryption/kek-jwe.ts";
+import type { KeyEncryptionKeys } from "../../platform/encryption/vault-factory.ts";
 import type { PrismaClient } from "../../platform/database/database.ts";
 import { MIN_RELOAD_GAP_MS, RETIRED_KEY_GRACE_MS } from "../../platform/auth/public-keys.ts";
 
@@ -28,11 +30,14 @@ export interface Signer {
  */
 export class SigningKeys {
   private cached: { signer: Signer; until: number } | undefined;
+  private readonly jwe: KekJwe;
 
   constructor(
     private readonly prisma: PrismaClient,
-    private readonly keyEncryptionKey: Uint8Array,
-  ) {}
+    keys: KeyEncryptionKeys,
+  ) {
+    this.jwe = new KekJwe(keys);
+  }
 
   /** Creates the first key when there is none. Safe to call from many instances at once. */
   async ensureActiveKey(): Promise<void> {
@@ -68,7 +73,7 @@ export class SigningKeys {
     });
     const row = rows.find((candidate) => candidate.activeFrom.getTime() <= now);
     if (!row) throw new Error("No active signing key; call ensureActiveKey() at start");
-    const { plaintext } = await compactDecrypt(row.privateJwe, this.keyEncryptionKey);
+    const { plaintext } = await this.jwe.open(row.privateJwe);
     const key = (await importJWK(JSON.parse(new TextDecoder().decode(plaintext)) as JWK, row.alg)) as CryptoKey;
     const signer = { kid: row.kid, alg: row.alg, key };
     // Switch to a key waiting for its turn as soon as its turn comes.
@@ -90,9 +95,7 @@ export class SigningKeys {
     const { publicKey, privateKey } = await generateKeyPair(ALG, { crv: "Ed25519", extractable: true });
     const publicJwk = await exportJWK(publicKey);
     const kid = `${await calculateJwkThumbprint(publicJwk)}`.slice(0, 16) + "-" + randomUUID().slice(0, 8);
-    const privateJwe = await new CompactEncrypt(new TextEncoder().encode(JSON.stringify(await exportJWK(privateKey))))
-      .setProtectedHeader({ alg: "dir", enc: "A256GCM", kid })
-      .encrypt(this.keyEncryptionKey);
+    const privateJwe = await this.jwe.seal(new TextEncoder().encode(JSON.stringify(await exportJWK(privateKey))), { kid });
     return { kid, alg: ALG, publicJwk: publicJwk as object, privateJwe, activeFrom };
   }
 }

@@ -6,6 +6,7 @@ import type { PrismaClient } from "../../platform/database/database.ts";
 import { checkDestination, type Resolver } from "../../platform/net/public-address.ts";
 import { RestError } from "../rest/envelope.ts";
 import { generateSecret, SecretBox } from "../../realtime/webhooks/webhook-secrets.ts";
+import type { KeyEncryptionKeys } from "../../platform/encryption/vault-factory.ts";
 
 export const WEBHOOK_EVENTS = ["alert.created"] as const;
 export const MANAGE_SCOPE = "webhooks.manage";
@@ -49,12 +50,12 @@ export class WebhookEndpoints {
 
   constructor(
     private readonly prisma: PrismaClient,
-    keyEncryptionKey: Uint8Array,
+    keys: KeyEncryptionKeys,
     private readonly rotationOverlapMs: number,
     /** How host names are resolved for the address policy (tests stand in a DNS of their own). */
     private readonly resolve?: Resolver,
   ) {
-    this.box = new SecretBox(keyEncryptionKey);
+    this.box = new SecretBox(keys);
   }
 
   async create(client: PartnerClient, url: string, events: readonly string[]): Promise<EndpointView & { secret: string }> {

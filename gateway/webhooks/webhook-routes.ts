@@ -140,7 +140,7 @@ const SPECS = {
  * scope webhooks.manage. The secret is returned once, on creation and on rotation.
  */
 export function addWebhookRoutes(router: RestRoutes, api: AuthApi, services: AuthServices): void {
-  const endpoints = new WebhookEndpoints(services.prisma, services.config.tokens.keyEncryptionKey, services.config.realtime.webhooks.rotationOverlapMs);
+  const endpoints = new WebhookEndpoints(services.prisma, services.config.tokens, services.config.realtime.webhooks.rotationOverlapMs);
 
   router.add("POST", "/v1/webhooks", async (request, response) => {
     const client = await requireClient(api, request, response);

@@ -105,7 +105,7 @@ export interface Config {
     refreshTtlSeconds: number;
     /** Encrypts signing keys and webhook secrets at rest, and wraps the tenants' data keys (platform/encryption). */
     keyEncryptionKey: Uint8Array;
-    /** KEY_ENCRYPTION_KEY_PREVIOUS: older KEKs that still unwrap data keys until `npm run keys:rotate` re-wraps them. */
+    /** KEY_ENCRYPTION_KEY_PREVIOUS: older KEKs that still unwrap data keys and open signing keys and webhook secrets until `npm run keys:rotate` seals them again. */
     previousKeyEncryptionKeys: Uint8Array[];
     /** True when no KEY_ENCRYPTION_KEY was given and the local development key is in use. */
     usingLocalKeyEncryptionKey: boolean;

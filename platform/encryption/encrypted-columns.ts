@@ -35,3 +35,17 @@ export const PARTNER_PERSON_ID_VALUE: EncryptedColumn = {
 };
 
 export const ENCRYPTED_COLUMNS: readonly EncryptedColumn[] = [COACH_TRANSCRIPT_TEXT, PARTNER_PERSON_ID_VALUE];
+
+/** A column of JWEs sealed directly under the key-encryption key (kek-jwe.ts): secrets a service reads back whole. */
+export interface KekSealedColumn {
+  table: string;
+  /** The row's primary key column (one column). */
+  idColumn: string;
+  valueColumn: string;
+}
+
+/** Sealed again under the current KEK by every `npm run keys:rotate`. A new such column adds itself here. */
+export const KEK_SEALED_COLUMNS: readonly KekSealedColumn[] = [
+  { table: "signing_key", idColumn: "kid", valueColumn: "private_jwe" },
+  { table: "webhook_endpoint", idColumn: "id", valueColumn: "secret_encrypted" },
+];

@@ -8,7 +8,8 @@
 //   sealed again with the active key in batches, each row updated only if unchanged meanwhile.
 import type { Country } from "../../generated/prisma/enums.ts";
 import { type DataKeyRing, type DataKeyTable, newDataKey, type SqlQuery, wrapContext } from "./data-keys.ts";
-import type { EncryptedColumn } from "./encrypted-columns.ts";
+import type { EncryptedColumn, KekSealedColumn } from "./encrypted-columns.ts";
+import type { KekJwe } from "./kek-jwe.ts";
 import type { FieldVault } from "./field-vault.ts";
 import type { KeyEncryptionKeyProvider } from "./key-encryption-key.ts";
 
@@ -29,6 +30,23 @@ export async function rewrapDataKeys(table: DataKeyTable, provider: KeyEncryptio
     const { kekId, wrapped } = await provider.wrap(key, context);
     if (await table.rewrap(row.id, row.kekId, { kekId, wrappedKey: wrapped })) report.rewrapped++;
     else report.alreadyCurrent++; // another run re-wrapped it first
+  }
+  return report;
+}
+
+/**
+ * Seals again under the current KEK every value of `column` sealed under a previous one (still
+ * configured as KEY_ENCRYPTION_KEY_PREVIOUS). Each row is updated only if unchanged meanwhile: a
+ * value replaced since it was read (a rotated webhook secret) was sealed under the current KEK.
+ */
+export async function resealKekColumn(query: SqlQuery, jwe: KekJwe, column: KekSealedColumn): Promise<RewrapReport> {
+  const report: RewrapReport = { rewrapped: 0, alreadyCurrent: 0 };
+  const rows = await query<{ id: string; value: string }>(`SELECT ${column.idColumn} AS id, ${column.valueColumn} AS value FROM ${column.table}`, []);
+  for (const row of rows) {
+    const resealed = await jwe.resealed(row.value);
+    const updated = resealed === null ? [] : await query(`UPDATE ${column.table} SET ${column.valueColumn} = $1 WHERE ${column.idColumn} = $2 AND ${column.valueColumn} = $3 RETURNING 1`, [resealed, row.id, row.value]);
+    if (updated.length > 0) report.rewrapped++;
+    else report.alreadyCurrent++;
   }
   return report;
 }

@@ -16,6 +16,7 @@ import { DeliveryRecords } from "./delivery-records.ts";
 import { liveSecrets, SecretBox, type EndpointSecrets } from "./webhook-secrets.ts";
 import { signatureHeader } from "./webhook-signature.ts";
 import { postPinned, WebhookAgents, WebhookTimeout } from "./webhook-request.ts";
+import type { KeyEncryptionKeys } from "../../platform/encryption/vault-factory.ts";
 
 type WebhookSettings = RealtimeConfig["webhooks"];
 
@@ -73,7 +74,8 @@ export class WebhookDispatcher {
   constructor(
     private readonly prisma: PrismaClient,
     private readonly settings: WebhookSettings,
-    keyEncryptionKey: Uint8Array,
+    /** The key-encryption key (and, during a rotation, the previous ones) the endpoints' secrets are sealed under. */
+    keys: KeyEncryptionKeys,
     private readonly logger: Logger,
     /** How endpoint host names are resolved at each send (tests stand in a DNS of their own). */
     private readonly resolve: Resolver = systemResolver,
@@ -82,9 +84,9 @@ export class WebhookDispatcher {
     /** Each client's own ids for people (issue 21, item 1); sealed under data keys the key-encryption key unwraps when not given. */
     partnerIds?: PartnerIds,
   ) {
-    this.box = new SecretBox(keyEncryptionKey);
-    this.people = pairwiseIds ?? new PairwiseIds(pairwiseSecret(undefined, keyEncryptionKey));
-    this.partnerIds = partnerIds ?? partnerIdsOver(prisma, { keyEncryptionKey });
+    this.box = new SecretBox(keys);
+    this.people = pairwiseIds ?? new PairwiseIds(pairwiseSecret(undefined, keys.keyEncryptionKey));
+    this.partnerIds = partnerIds ?? partnerIdsOver(prisma, keys);
     this.limiter = new EndpointRateLimit(prisma, settings.ratePerSecond);
     this.records = new DeliveryRecords(prisma);
   }

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
-import { compactDecrypt, CompactEncrypt } from "jose";
+import { KekJwe } from "../../platform/encryption/kek-jwe.ts";
+import type { KeyEncryptionKeys } from "../../platform/encryption/vault-factory.ts";
 
 /** A signing secret, and the one it replaced while the overlap window lasts. */
 export interface EndpointSecrets {
@@ -19,19 +20,23 @@ export function liveSecrets(secrets: EndpointSecrets, now = Date.now()): string[
 }
 
 /**
- * Webhook secrets at rest: a JWE (dir, A256GCM) under the key-encryption key from configuration,
+ * Webhook secrets at rest: a JWE under the key-encryption key (platform/encryption/kek-jwe.ts),
  * the way signing keys are kept (gateway/auth/signing-keys.ts). The dispatcher needs the secret
  * itself to sign, so it is encrypted, not hashed.
  */
 export class SecretBox {
-  constructor(private readonly keyEncryptionKey: Uint8Array) {}
+  private readonly jwe: KekJwe;
 
-  async seal(secrets: EndpointSecrets): Promise<string> {
-    return new CompactEncrypt(new TextEncoder().encode(JSON.stringify(secrets))).setProtectedHeader({ alg: "dir", enc: "A256GCM", cty: "whsec" }).encrypt(this.keyEncryptionKey);
+  constructor(keys: KeyEncryptionKeys) {
+    this.jwe = new KekJwe(keys);
+  }
+
+  seal(secrets: EndpointSecrets): Promise<string> {
+    return this.jwe.seal(new TextEncoder().encode(JSON.stringify(secrets)), { cty: "whsec" });
   }
 
   async open(sealed: string): Promise<EndpointSecrets> {
-    const { plaintext } = await compactDecrypt(sealed, this.keyEncryptionKey);
+    const { plaintext } = await this.jwe.open(sealed);
     return JSON.parse(new TextDecoder().decode(plaintext)) as EndpointSecrets;
   }
 }

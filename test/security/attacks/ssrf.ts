@@ -149,7 +149,7 @@ async function deliverOnce(ctx: SecurityContext, endpointId: string, resolve: Re
   await prisma.webhookDelivery.create({ data: { id, endpointId, eventId: event.id, nextAttemptAt: new Date() } });
   const config = ctx.kamina.gateway!.auth.config;
   const settings = { ...config.realtime.webhooks, pollMs: 50, timeoutMs: 2_000, backoffBaseMs: 60_000 };
-  const dispatcher = new WebhookDispatcher(prisma, settings, config.tokens.keyEncryptionKey, createLogger("silent"), resolve);
+  const dispatcher = new WebhookDispatcher(prisma, settings, config.tokens, createLogger("silent"), resolve);
   try {
     await dispatcher.runOnce();
     const deadline = Date.now() + 5_000;
@@ -179,7 +179,7 @@ const sending: Attack[] = [
       const port = await listen(listener);
       try {
         const client = await ctx.prisma.partnerClient.findUniqueOrThrow({ where: { id: ctx.clients.live.id } });
-        const endpoints = new WebhookEndpoints(ctx.prisma, ctx.kamina.gateway!.auth.config.tokens.keyEncryptionKey, 0, fakeDns({ "rebind.example": [PUBLIC_V4] }));
+        const endpoints = new WebhookEndpoints(ctx.prisma, ctx.kamina.gateway!.auth.config.tokens, 0, fakeDns({ "rebind.example": [PUBLIC_V4] }));
         const endpoint = await endpoints.create(client, `https://rebind.example:${port}/hooks`, ["alert.created"]);
         const row = await deliverOnce(ctx, endpoint.id, fakeDns({ "rebind.example": ["127.0.0.1", "::ffff:127.0.0.1"] }));
         await ctx.prisma.webhookEndpoint.delete({ where: { id: endpoint.id } }).catch(() => undefined);
@@ -215,7 +215,7 @@ const sending: Attack[] = [
           json: { client_id: ctx.clients.second.id, user_external_id: ctx.people.b, scopes: ["alerts.read"], country: "MX", consent_text_version: CONSENT_TEXT_VERSION },
         });
         if (consented.status !== 200) throw new Error(`consent: ${consented.status}`);
-        const endpoints = new WebhookEndpoints(ctx.prisma, ctx.kamina.gateway!.auth.config.tokens.keyEncryptionKey, 0);
+        const endpoints = new WebhookEndpoints(ctx.prisma, ctx.kamina.gateway!.auth.config.tokens, 0);
         const endpoint = await endpoints.create(client, `http://127.0.0.1:${port}/moved`, ["alert.created"]);
         const row = await deliverOnce(ctx, endpoint.id, fakeDns({}));
         await ctx.prisma.webhookEndpoint.delete({ where: { id: endpoint.id } }).catch(() => undefined);
