@@ -11,6 +11,7 @@ import type { TestDatabase } from "../testkit/postgres.ts";
 import { PERSON_A, raiseAlert, createRealtimeDatabase } from "./support/realtime.ts";
 import { basic, CONSENT_TEXT_VERSION, DEMO_CLIENT, TEST_SANDBOX_SECRET } from "../testkit/tokens.ts";
 import { independentlyVerified, Receiver } from "../testkit/webhook-receiver.ts";
+import { MAX_IN_FLIGHT } from "../realtime/webhooks/webhook-dispatcher.ts";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = Record<string, any>;
@@ -130,6 +131,8 @@ describe("a slow or unreachable receiver loses nothing", () => {
         WEBHOOK_BACKOFF_MAX_MS: "200",
         // Enough that a receiver down for a few seconds is not given up on.
         WEBHOOK_MAX_ATTEMPTS: "60",
+        // The backlog test fills the dispatcher's room; a per-endpoint limit would hold it back first.
+        WEBHOOK_RATE_PER_SECOND: "100000",
       },
     );
     origin = kamina.gateway!.origin;
@@ -201,6 +204,23 @@ describe("a slow or unreachable receiver loses nothing", () => {
     await late.start(port);
     const rows = await assertNothingLost(prisma, late, "/down", endpoint, alertIds);
     for (const row of rows) assert.ok(row.attempts >= 4, "the refused attempts are counted");
+    assert.equal((await call(origin, "DELETE", `/v1/webhooks/${endpoint.id}`)).status, 204);
+  });
+
+  test("a backlog larger than a dispatcher holds is claimed in turn: never more than MAX_IN_FLIGHT leased at once, every event delivered, one row each", async () => {
+    const BACKLOG = MAX_IN_FLIGHT * 2 + 200;
+    receiver.script.set("/backlog", { hang: true });
+    const endpoint = await registerEndpoint(origin, `${receiver.origin}/backlog`);
+    const alertIds = await raiseAlertsTogether(prisma, PERSON_A, BACKLOG);
+    // The receiver holds every request it takes: the dispatcher's room runs out at MAX_IN_FLIGHT.
+    await receiver.waitFor("/backlog", MAX_IN_FLIGHT, 30_000);
+    // A claim leases its whole batch before sending any of it, so one that took more than its
+    // room (thousands of rows past its LIMIT, as a cached generic plan once did) shows here.
+    const leased = await prisma.webhookDelivery.count({ where: { endpointId: endpoint.id, status: { in: ["PENDING", "FAILED"] }, leasedUntil: { gt: new Date() } } });
+    assert.ok(leased <= MAX_IN_FLIGHT, `${leased} deliveries leased at once`);
+    // Answered from now on: the held requests time out and go again with their webhook-id.
+    receiver.script.set("/backlog", {});
+    await assertNothingLost(prisma, receiver, "/backlog", endpoint, alertIds, 90_000);
     assert.equal((await call(origin, "DELETE", `/v1/webhooks/${endpoint.id}`)).status, 204);
   });
 });
