@@ -8,10 +8,11 @@ import { OutboxStore } from "./outbox-store.ts";
 export const EVENTS_CHANNEL = "kamina_events";
 
 /**
- * The default bus: the relay's NOTIFY (sent by relay_outbox, prisma/migrations) says "the record
- * grew" and, when the batch fits in the payload, carries the events themselves, so an instance
- * that is up to date hands them on without a read. An instance that is behind, a notice without
- * events, or a reconnect reads the new rows by position instead. Works on PostgreSQL and PGlite.
+ * The default bus: the relay's NOTIFYs (sent by relay_outbox, prisma/migrations) say "the record
+ * grew" and carry the events themselves, a run's events split over as many notices as they need,
+ * so an instance that is up to date hands them on without a read. An instance that is behind, a
+ * notice without events (an event too large for one, or a sweep's re-announcement), or a
+ * reconnect reads the new rows by position instead. Works on PostgreSQL and PGlite.
  */
 export class PostgresEventBus implements EventBus {
   readonly kind = "postgres";

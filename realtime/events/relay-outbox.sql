@@ -10,8 +10,12 @@
 -- per (endpoint, event) of the positioned alert events, for every active endpoint that asked for
 -- the topic and whose client holds a consent of the alert's person, in the alert's country, that
 -- covers alerts.read. With `announce_channel` (the PostgreSQL event bus) it also announces the
--- events there as the bus's WireEvent JSON, or only the last position when that would not fit in
--- a NOTIFY, and stamps `published_at`. Without it (NATS) the relay does both afterwards.
+-- events there as the bus's WireEvent JSON arrays, in position order over as many notices as it
+-- takes (each at most 7,900 bytes: a NOTIFY holds 8,000), an event too large for any notice by
+-- its position alone, and stamps `published_at`. Without it (NATS) the relay does both afterwards.
+-- It used to send one notice per batch, and a batch over 7,900 bytes (a busy moment, the very one
+-- where latency counts) by its last position alone: every instance then read the rows back from
+-- the outbox before it could hand any on.
 -- It returns the positioned rows in position order, each with the number of deliveries created.
 --
 -- The same test holds two texts to the TypeScript that owns them: the consent condition is
@@ -33,7 +37,7 @@ DECLARE
   moved bigint[]\073
   created integer\073
   notice text\073
-  last_position text\073
+  wire record\073
   base bigint\073
 BEGIN
   PERFORM pg_advisory_xact_lock(1330992450)\073
@@ -59,16 +63,27 @@ BEGIN
     ON CONFLICT (endpoint_id, event_id) DO NOTHING\073
   GET DIAGNOSTICS created = ROW_COUNT\073
   IF announce_channel IS NOT NULL THEN
-    EXECUTE ''SELECT json_agg(json_build_object(
+    FOR wire IN EXECUTE ''SELECT json_build_object(
                ''''position'''', o.position::text, ''''outboxId'''', o.id::text, ''''topic'''', o.topic, ''''aggregateId'''', o.aggregate_id,
                ''''country'''', o.country::text, ''''payload'''', o.payload,
                ''''createdAt'''', to_char(o.created_at AT TIME ZONE ''''UTC'''', ''''YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'''')
-             ) ORDER BY o.position)::text,
-             max(o.position)::text
-        FROM outbox_event o WHERE o.id = ANY($1)''
-      INTO notice, last_position
-      USING moved\073
-    PERFORM pg_notify(announce_channel, CASE WHEN octet_length(notice) <= 7900 THEN notice ELSE last_position END)\073
+             )::text AS event, o.position::text AS position
+        FROM outbox_event o WHERE o.id = ANY($1) ORDER BY o.position''
+      USING moved
+    LOOP
+      IF notice IS NOT NULL AND octet_length(notice) + octet_length(wire.event) + 2 > 7900 THEN
+        PERFORM pg_notify(announce_channel, ''['' || notice || '']'')\073
+        notice := NULL\073
+      END IF\073
+      IF octet_length(wire.event) + 2 > 7900 THEN
+        PERFORM pg_notify(announce_channel, wire.position)\073
+      ELSE
+        notice := CASE WHEN notice IS NULL THEN wire.event ELSE notice || '','' || wire.event END\073
+      END IF\073
+    END LOOP\073
+    IF notice IS NOT NULL THEN
+      PERFORM pg_notify(announce_channel, ''['' || notice || '']'')\073
+    END IF\073
   END IF\073
   RETURN QUERY EXECUTE
     ''SELECT o.position, o.id, o.topic, o.aggregate_id, o.country::text, o.payload, o.created_at, $2
