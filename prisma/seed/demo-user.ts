@@ -22,7 +22,7 @@ import { coachTranscript } from "./coach-texts.ts";
 import { shifted } from "./diagnosis.ts";
 import { generateFinances } from "./household.ts";
 import { rowId } from "./household-context.ts";
-import { cohortTags, DEMO_USER_INDEX, householdInput, type PopulationContext } from "./population.ts";
+import { DEMO_USER_INDEX, householdInput, type PopulationContext } from "./population.ts";
 import { dailyScores } from "./daily-history.ts";
 import { hash32, Rng } from "./prng.ts";
 import type { AlertRow, CoachSessionRow, DebtPaymentRow, DebtRow, ExpenseRow, GoalRow, Household, IncomeRow, PaymentStatusCode } from "./rows.ts";
@@ -258,15 +258,12 @@ export function generateDemoHousehold(context: PopulationContext): Household {
     },
   ];
 
-  const signals = { ...finances.signals, activeIncome: INCOME, recurringIncome: SALARY, referenceIncome: INCOME, incomeDropDay: null };
-  const demoFinances = { ...rows, householdSize: 3, signals };
   return {
     user: {
       id: DEMO_USER_ID,
       country: DEMO_COUNTRY,
       nationalIdDigest: finances.nationalIdDigest,
       householdSize: 3,
-      cohortTags: cohortTags(demoFinances, diagnosis.values),
       createdAt,
     },
     consent: null,

@@ -4,10 +4,9 @@
 import { type Day, DAY_MS, dayStartMs } from "./calendar.ts";
 import { COUNTRIES, COUNTRY_MIX, type CountryCode } from "./catalogue.ts";
 import { diagnose } from "../../domain/diagnosis/diagnose.ts";
-import type { FactorValues } from "../../domain/diagnosis/model.ts";
 import { dailyScores } from "./daily-history.ts";
 import { buildAlerts, historyWalk } from "./diagnosis.ts";
-import { type Finances, generateFinances } from "./household.ts";
+import { generateFinances } from "./household.ts";
 import { type HouseholdInput, rowId } from "./household-context.ts";
 import { hash32, Rng } from "./prng.ts";
 import { CONSENT_TEXT_PUBLISHED_AT, CONSENT_TEXT_VERSION, DEMO_CLIENT_ID, USER_READ_SCOPES, USER_SCOPES } from "./reference-data.ts";
@@ -57,22 +56,6 @@ function countryAt(index: number, rng: Rng): CountryCode {
 /** About half of the users granted the demo client a consent; the demo user is left to the flow. */
 export function hasDemoConsent(context: PopulationContext, index: number): boolean {
   return index !== DEMO_USER_INDEX && (hash32(context.seed, index, "consent") & 1) === 1;
-}
-
-export function cohortTags(finances: Finances, values: FactorValues): string[] {
-  const tags: string[] = [];
-  const { signals } = finances;
-  if (signals.recurringIncome < signals.activeIncome * 0.5) tags.push("gig_worker");
-  if (finances.incomeStreams.some((s) => s.source === "remittance")) tags.push("remittance_receiver");
-  if (values.credit_utilisation > 0.7) tags.push("high_utilisation");
-  if (values.on_time_payment_rate < 0.8) tags.push("late_payer");
-  if (values.savings_ratio > 0.15) tags.push("saver");
-  if (finances.debts.length >= 4) tags.push("multi_lender");
-  if (finances.debts.some((d) => d.type === "MORTGAGE")) tags.push("homeowner");
-  if (finances.expenses.some((e) => e.mcc === "6513")) tags.push("renter");
-  if (finances.householdSize >= 4) tags.push("family_provider");
-  if (signals.incomeDropDay !== null) tags.push("income_shock");
-  return tags;
 }
 
 function consentFor(context: PopulationContext, index: number, user: UserRow, rng: Rng): { consent: ConsentRow; events: ConsentEventRow[] } {
@@ -152,7 +135,6 @@ export function generateHousehold(context: PopulationContext, index: number): Ho
     country,
     nationalIdDigest: finances.nationalIdDigest,
     householdSize: finances.householdSize,
-    cohortTags: cohortTags(finances, now),
     createdAt: finances.createdAt,
   };
   const consent = hasDemoConsent(context, index) ? consentFor(context, index, user, rng) : null;

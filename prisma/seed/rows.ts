@@ -11,7 +11,6 @@ export interface UserRow {
   country: CountryCode;
   nationalIdDigest: string | null;
   householdSize: number;
-  cohortTags: string[];
   createdAt: number;
 }
 

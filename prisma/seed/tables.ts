@@ -86,7 +86,6 @@ const userTable: TableSpec<UserRow> = {
     country(),
     code("national_id_digest", (r) => r.nationalIdDigest),
     int("household_size", (r) => r.householdSize),
-    textArray("cohort_tags", (r) => r.cohortTags),
     instant("created_at", (r) => r.createdAt),
   ],
 };
