@@ -34,7 +34,8 @@ async function run(options: BenchOptions): Promise<void> {
   log(`${options.users} users, ${options.connections} connections, ${options.warmup} s warm-up + ${options.duration} s per scenario, server NODE_ENV ${options.production ? "production" : "unset"}`);
 
   let profileDir: string | undefined;
-  const nodeFlags: string[] = [];
+  const nodeFlags = [...options.serverNodeFlags];
+  if (nodeFlags.length > 0) log(`server children's node flags: ${nodeFlags.join(" ")}`);
   if (options.cpuProf) {
     profileDir = options.cpuProfDir ? resolve(options.cpuProfDir) : mkdtempSync(join(tmpdir(), "kamina-bench-prof-"));
     nodeFlags.push("--cpu-prof", `--cpu-prof-dir=${profileDir}`);

@@ -20,6 +20,8 @@ export interface BenchOptions {
   cpuProfDir: string | undefined;
   /** Start the child with NODE_ENV=production (default: NODE_ENV unset, as `npm start` runs). */
   production: boolean;
+  /** Extra flags for the server children's node (`--server-node-flag F`, repeatable). */
+  serverNodeFlags: string[];
 }
 
 export const USAGE = `Usage: npm run bench:gateway -- [options]
@@ -31,7 +33,8 @@ export const USAGE = `Usage: npm run bench:gateway -- [options]
   --scenarios LIST   comma-separated subset of: ${SCENARIO_NAMES.join(", ")}
   --cpu-prof         profile the server child (V8 --cpu-prof) and print its hotspots
   --cpu-prof-dir D   keep the .cpuprofile in D (default: a temporary folder)
-  --production       start the server child with NODE_ENV=production (default: unset, as \`npm start\`)`;
+  --production       start the server child with NODE_ENV=production (default: unset, as \`npm start\`)
+  --server-node-flag F  a flag for the server children's node, repeatable (e.g. --max-semi-space-size=32)`;
 
 export class UsageError extends Error {}
 
@@ -57,6 +60,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
         "cpu-prof": { type: "boolean", default: false },
         "cpu-prof-dir": { type: "string" },
         production: { type: "boolean", default: false },
+        "server-node-flag": { type: "string", multiple: true },
         help: { type: "boolean", short: "h", default: false },
       },
       strict: true,
@@ -81,5 +85,6 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     cpuProf: values["cpu-prof"] === true || values["cpu-prof-dir"] !== undefined,
     cpuProfDir: values["cpu-prof-dir"],
     production: values.production === true,
+    serverNodeFlags: values["server-node-flag"] ?? [],
   };
 }
