@@ -217,7 +217,7 @@ describe("the federated graph over real PostgreSQL", () => {
 
   test("a person with no wellness snapshot reads wellness null", async () => {
     const userId = "USR_WITHOUT_SNAPSHOT";
-    await sql.query(`INSERT INTO app_user (id, country, cohort_tags) VALUES ($1, 'MX', '{}')`, [userId]);
+    await sql.query(`INSERT INTO app_user (id, country) VALUES ($1, 'MX')`, [userId]);
     const token = bearer(await consentToken(kamina, userId));
     const { body } = await postGraphQL(kamina.graphqlUrl, `query($id: ID!) { user(id: $id) { id wellness { score } } me { id } }`, { id: userId }, token);
     assert.equal(body.errors, undefined, JSON.stringify(body.errors));
