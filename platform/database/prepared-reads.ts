@@ -29,6 +29,9 @@ export function attachPool(client: PrismaClient, pool: pg.Pool, onStatement?: (s
   pools.set(client, { pool, onStatement });
 }
 
+/** A row's columns as a LEFT JOIN that matched nothing gives them: every one null. */
+export type Nullable<Row> = { [Key in keyof Row]: Row[Key] | null };
+
 /**
  * The rows of one statement, built with `Prisma.sql` exactly as for `$queryRaw`: a read, or a
  * write that answers rows (RETURNING), run on its own outside any transaction as `$queryRaw` is. The

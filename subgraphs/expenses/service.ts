@@ -1,6 +1,6 @@
 import { Prisma, type PrismaClient } from "../../generated/prisma/client.ts";
 import type { Country, IncomeKind } from "../../generated/prisma/enums.ts";
-import { queryRows } from "../../platform/database/prepared-reads.ts";
+import { queryRows, type Nullable } from "../../platform/database/prepared-reads.ts";
 
 export interface ExpenseRow {
   id: bigint;
@@ -19,8 +19,6 @@ export interface CountedExpenseRow {
   total: number;
   expense: ExpenseRow | null;
 }
-
-type Nullable<Row> = { [Key in keyof Row]: Row[Key] | null };
 
 export interface IncomeRow {
   id: string;

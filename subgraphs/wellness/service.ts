@@ -4,7 +4,7 @@ import type { AccessRule } from "../../platform/auth/access-rules.ts";
 import { activeConsentOf, consentCovers } from "../../platform/auth/consent-grants.ts";
 import { tenantOf } from "../../platform/auth/tenant.ts";
 import type { Viewer } from "../../platform/auth/viewer.ts";
-import { queryRows } from "../../platform/database/prepared-reads.ts";
+import { queryRows, type Nullable } from "../../platform/database/prepared-reads.ts";
 import { consentUsersWithLatestSnapshot } from "./consent-users.ts";
 import type { PartnerIds, PartnerRef } from "../../platform/partner-ids/partner-ids.ts";
 
@@ -47,8 +47,6 @@ export interface GoalRow {
 /** A snapshot's columns as SnapshotRow names them, from `wellness_snapshot s`. */
 const SNAPSHOT_COLUMNS = Prisma.sql`s.user_id AS "userId", s.snapshot_date AS "snapshotDate", s.score, s.band::text AS band,
   s.trend_30d AS "trend30d", s.factors, s.action_plan AS "actionPlan", s.computed_at AS "computedAt", s.next_review_at AS "nextReviewAt"`;
-
-type Nullable<Row> = { [Key in keyof Row]: Row[Key] | null };
 
 export const USERS_PAGE = { default: 20, max: 100 } as const;
 
