@@ -73,8 +73,7 @@ export class SigningKeys {
     });
     const row = rows.find((candidate) => candidate.activeFrom.getTime() <= now);
     if (!row) throw new Error("No active signing key; call ensureActiveKey() at start");
-    const { plaintext } = await this.jwe.open(row.privateJwe);
-    const key = (await importJWK(JSON.parse(new TextDecoder().decode(plaintext)) as JWK, row.alg)) as CryptoKey;
+    const key = (await importJWK(await this.jwe.open<JWK>(row.privateJwe), row.alg)) as CryptoKey;
     const signer = { kid: row.kid, alg: row.alg, key };
     // Switch to a key waiting for its turn as soon as its turn comes.
     const pending = rows.map((candidate) => candidate.activeFrom.getTime()).filter((at) => at > now);
@@ -95,7 +94,7 @@ export class SigningKeys {
     const { publicKey, privateKey } = await generateKeyPair(ALG, { crv: "Ed25519", extractable: true });
     const publicJwk = await exportJWK(publicKey);
     const kid = `${await calculateJwkThumbprint(publicJwk)}`.slice(0, 16) + "-" + randomUUID().slice(0, 8);
-    const privateJwe = await this.jwe.seal(new TextEncoder().encode(JSON.stringify(await exportJWK(privateKey))), { kid });
+    const privateJwe = await this.jwe.seal(await exportJWK(privateKey), { kid });
     return { kid, alg: ALG, publicJwk: publicJwk as object, privateJwe, activeFrom };
   }
 }

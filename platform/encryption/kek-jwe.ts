@@ -6,7 +6,7 @@ import { compactDecrypt, CompactEncrypt, decodeProtectedHeader, errors, type Com
 import { DecryptionError } from "./aes-gcm.ts";
 import type { KeyEncryptionKeys } from "./vault-factory.ts";
 
-export interface OpenedJwe {
+interface Opened {
   plaintext: Uint8Array;
   /** Sealed under the current KEK; false: under a previous one, to be sealed again. */
   current: boolean;
@@ -21,12 +21,29 @@ export class KekJwe {
     this.previous = keys.previousKeyEncryptionKeys ?? [];
   }
 
-  /** `header`: what the JWE names besides its algorithms (a key id, a content type). */
-  seal(plaintext: Uint8Array, header: Omit<CompactJWEHeaderParameters, "alg" | "enc"> = {}): Promise<string> {
+  /** `value` as JSON; `header`: what the JWE names besides its algorithms (a key id, a content type). */
+  seal(value: unknown, header: Omit<CompactJWEHeaderParameters, "alg" | "enc"> = {}): Promise<string> {
+    return this.sealBytes(new TextEncoder().encode(JSON.stringify(value)), header);
+  }
+
+  /** The value `seal` was given, whichever configured KEK it was sealed under. */
+  async open<T>(sealed: string): Promise<T> {
+    return JSON.parse(new TextDecoder().decode((await this.openBytes(sealed)).plaintext)) as T;
+  }
+
+  /** The same plaintext and header sealed under the current KEK, or null when it already is. */
+  async resealed(sealed: string): Promise<string | null> {
+    const opened = await this.openBytes(sealed);
+    if (opened.current) return null;
+    const { alg: _alg, enc: _enc, ...header } = decodeProtectedHeader(sealed);
+    return this.sealBytes(opened.plaintext, header);
+  }
+
+  private sealBytes(plaintext: Uint8Array, header: Omit<CompactJWEHeaderParameters, "alg" | "enc">): Promise<string> {
     return new CompactEncrypt(plaintext).setProtectedHeader({ ...header, alg: "dir", enc: "A256GCM" }).encrypt(this.current);
   }
 
-  async open(sealed: string): Promise<OpenedJwe> {
+  private async openBytes(sealed: string): Promise<Opened> {
     for (const [index, key] of [this.current, ...this.previous].entries()) {
       try {
         const { plaintext } = await compactDecrypt(sealed, key);
@@ -37,13 +54,5 @@ export class KekJwe {
       }
     }
     throw new DecryptionError("a secret sealed under the key-encryption key opens under neither KEY_ENCRYPTION_KEY nor any KEY_ENCRYPTION_KEY_PREVIOUS");
-  }
-
-  /** The same plaintext and header sealed under the current KEK, or null when it already is. */
-  async resealed(sealed: string): Promise<string | null> {
-    const opened = await this.open(sealed);
-    if (opened.current) return null;
-    const { alg: _alg, enc: _enc, ...header } = decodeProtectedHeader(sealed);
-    return this.seal(opened.plaintext, header);
   }
 }

@@ -32,11 +32,10 @@ export class SecretBox {
   }
 
   seal(secrets: EndpointSecrets): Promise<string> {
-    return this.jwe.seal(new TextEncoder().encode(JSON.stringify(secrets)), { cty: "whsec" });
+    return this.jwe.seal(secrets, { cty: "whsec" });
   }
 
-  async open(sealed: string): Promise<EndpointSecrets> {
-    const { plaintext } = await this.jwe.open(sealed);
-    return JSON.parse(new TextDecoder().decode(plaintext)) as EndpointSecrets;
+  open(sealed: string): Promise<EndpointSecrets> {
+    return this.jwe.open<EndpointSecrets>(sealed);
   }
 }
