@@ -32,7 +32,7 @@ export function consentUsersWithLatestSnapshot<Row>(prisma: PrismaClient, column
         JOIN app_user u ON u.id = q.id AND u.id = q.viewer_user_id AND u.country = q.viewer_country::"Country"
         LEFT JOIN LATERAL (
           SELECT * FROM wellness_snapshot s
-          WHERE s.user_id = u.id AND s.country::text = q.viewer_country
+          WHERE s.user_id = u.id AND s.country = q.viewer_country::"Country"
           ORDER BY s.snapshot_date DESC LIMIT 1
         ) s ON true`);
       const byPosition = new Map(rows.map(({ n, ...row }) => [Number(n), row]));

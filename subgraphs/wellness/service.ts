@@ -97,8 +97,9 @@ export class WellnessService {
       SELECT u.id, u.country::text AS country, ${SNAPSHOT_COLUMNS}
       FROM app_user u
       LEFT JOIN LATERAL (
+        -- The enum compared as itself: cast to text it has no statistics, and the planner sorted each person's snapshots instead of reading the newest from the index.
         SELECT * FROM wellness_snapshot s
-        WHERE s.user_id = u.id AND s.country::text = ANY(${[...this.tenant]}::text[])
+        WHERE s.user_id = u.id AND s.country = ANY(${[...this.tenant]}::text[]::"Country"[])
         ORDER BY s.snapshot_date DESC LIMIT 1
       ) s ON true
       WHERE u.id = ANY(${[...ids]}::text[]) AND ${this.visible()}`);
@@ -134,7 +135,7 @@ export class WellnessService {
       ) u
       LEFT JOIN LATERAL (
         SELECT * FROM wellness_snapshot s
-        WHERE s.user_id = u.id AND s.country::text = ANY(${[...this.tenant]}::text[])
+        WHERE s.user_id = u.id AND s.country = ANY(${[...this.tenant]}::text[]::"Country"[])
         ORDER BY s.snapshot_date DESC LIMIT 1
       ) s ON true
       ORDER BY u.id`);
