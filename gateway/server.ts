@@ -23,6 +23,7 @@ import { TrustedDocumentStore } from "./trusted-documents/trusted-document-store
 import type { ExpenseImporter } from "./rest/import-routes.ts";
 import { createRestRoutes } from "./rest/router.ts";
 import { SubgraphDataSource } from "./subgraph-data-source.ts";
+import { installResultShaping } from "./result-shaping.ts";
 import { GatewaySignature } from "../platform/auth/gateway-signature.ts";
 import { startSubscriptions, type RunningSubscriptions } from "./subscriptions/index.ts";
 import { operationMetricsPlugin } from "../platform/observability/operation-metrics-plugin.ts";
@@ -70,6 +71,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const rateLimits = await startRateLimits(options.config.rateLimits, options.database, prisma, logger);
   const auth = await createAuthServices(prisma, options.config, logger, rateLimits);
   const signature = new GatewaySignature(options.config.tokens.keyEncryptionKey);
+  installResultShaping();
   const gateway = new ScopedGateway({
     supergraphSdl,
     gateway: {
