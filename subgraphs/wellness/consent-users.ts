@@ -10,7 +10,8 @@ interface Asked {
   country: Country;
 }
 
-const batchers = new WeakMap<PrismaClient, StatementBatcher<Asked, Record<string, unknown> | undefined>>();
+/** Per database client, a batcher per column list. */
+const batchers = new WeakMap<PrismaClient, Map<string, StatementBatcher<Asked, Record<string, unknown> | undefined>>>();
 
 /**
  * `User` entities with their latest snapshot, for consent tokens, read for every request that asks
@@ -22,7 +23,9 @@ const batchers = new WeakMap<PrismaClient, StatementBatcher<Asked, Record<string
  * only when they share the database client (the same tenants).
  */
 export function consentUsersWithLatestSnapshot<Row>(prisma: PrismaClient, columns: Prisma.Sql, viewer: { userId: string; country: Country }, ids: readonly string[]): Promise<Row[]> {
-  let batcher = batchers.get(prisma);
+  let byColumns = batchers.get(prisma);
+  if (!byColumns) batchers.set(prisma, (byColumns = new Map()));
+  let batcher = byColumns.get(columns.text);
   if (!batcher) {
     batcher = new StatementBatcher(async (asked) => {
       const rows = await queryRows<{ n: bigint } & Record<string, unknown>>(prisma, Prisma.sql`
@@ -38,7 +41,7 @@ export function consentUsersWithLatestSnapshot<Row>(prisma: PrismaClient, column
       const byPosition = new Map(rows.map(({ n, ...row }) => [Number(n), row]));
       return asked.map((_, index) => byPosition.get(index + 1));
     });
-    batchers.set(prisma, batcher);
+    byColumns.set(columns.text, batcher);
   }
   const reading = batcher;
   return Promise.all(ids.map((id) => reading.add({ id, viewerUserId: viewer.userId, country: viewer.country }))).then((rows) =>

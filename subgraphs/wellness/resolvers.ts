@@ -1,4 +1,5 @@
 import type { GraphQLResolverMap } from "@apollo/subgraph/dist/schema-helper/resolverMap.js";
+import type { GraphQLFieldResolver, GraphQLResolveInfo } from "graphql";
 import type { Country, WellnessBand } from "../../generated/prisma/enums.ts";
 import { badUserInput, graphQLError } from "../../platform/errors.ts";
 import type { SubgraphContext } from "../shared/context.ts";
@@ -7,19 +8,21 @@ import { argumentRule, personAccess } from "../shared/person-access.ts";
 import { historyAt, type HistoryInterval } from "./history-interval.ts";
 import type { WellnessLoaders } from "./loaders.ts";
 import type { WellnessMutations } from "./mutations.ts";
-import { HISTORY_MONTHS, USERS_PAGE, type GoalRow, type UserRow, type WellnessService } from "./service.ts";
+import { HISTORY_MONTHS, USERS_PAGE, type GoalRow, type SnapshotRow, type SnapshotSummaryRow, type UserRow, type WellnessService } from "./service.ts";
 
 type Context = SubgraphContext<WellnessService, WellnessLoaders, WellnessMutations>;
 type UserRef = { id: string };
+/** A WellnessIndex as the resolvers above give it: a snapshot row, its summary only, or a fresh diagnosis. */
+type WellnessIndexSource = SnapshotSummaryRow & Partial<Pick<SnapshotRow, "factors" | "actionPlan">>;
 
 export const resolvers: GraphQLResolverMap<Context> = {
   Query: {
     // A partner token stands for no person: say so rather than answer a silent null.
-    me: (_root, _args, { viewer, loaders }: Context) => {
+    me: (_root, _args, { viewer, loaders }: Context, info) => {
       if (viewer.kind !== "consent") throw graphQLError("FORBIDDEN", "`me` is the person of a consent token; a partner (client-credentials) token has none: read `user(id:)` or `users`");
-      return loaders.user.load(viewer.userId);
+      return userLoader(loaders, info, []).load(viewer.userId);
     },
-    user: (_root, { id }: { id: string }, { loaders }: Context) => loaders.user.load(id),
+    user: (_root, { id }: { id: string }, { loaders }: Context, info) => userLoader(loaders, info, []).load(id),
     users: async (_root, args: { first?: number | null; after?: string | null; band?: WellnessBand | null; country?: Country | null }, { service, loaders }: Context, info) => {
       const size = pageSize(args.first, USERS_PAGE);
       const [afterId] = decodeCursor(args.after, ["string"] as const) ?? [];
@@ -30,7 +33,7 @@ export const resolvers: GraphQLResolverMap<Context> = {
       let rows: UserRow[];
       if (!band && selectsPath(info, ["edges", "node", "wellness"])) {
         rows = [];
-        for (const { latest, ...user } of await service.pageOfUsersWithLatestSnapshot(page)) {
+        for (const { latest, ...user } of await service.pageOfUsersWithLatestSnapshot({ ...page, details: asksWellnessDetails(info, ["edges", "node"]) })) {
           rows.push(user);
           loaders.latestSnapshot.prime(user.id, undefined, latest ? [latest] : []);
         }
@@ -51,13 +54,11 @@ export const resolvers: GraphQLResolverMap<Context> = {
       mutations.runDiagnosis(personAccess(info, access), userId ?? undefined),
   },
   User: {
-    __resolveReference: (ref: UserRef, { loaders }: Context) => loaders.user.load(ref.id),
+    // @apollo/subgraph calls it (reference, context, info); its resolver map types it as a field resolver.
+    __resolveReference: ((ref: UserRef, { loaders }: Context, info: GraphQLResolveInfo) => userLoader(loaders, info, []).load(ref.id)) as unknown as GraphQLFieldResolver<UserRef, Context>,
     country: async (user: UserRef & { country?: string }, _args, { loaders }: Context) => user.country ?? (await loaders.user.load(user.id))?.country,
     partnerRef: (user: UserRef, _args, { loaders }: Context) => loaders.partnerRef.load(user.id),
-    wellness: async (user: UserRef, _args, { loaders }: Context) => {
-      const snapshot = await loaders.latestSnapshot.loadOne(user.id, undefined);
-      return snapshot && { ...snapshot, factors: snapshot.factors ?? [], actionPlan: snapshot.actionPlan ?? [] };
-    },
+    wellness: (user: UserRef, _args, { loaders }: Context) => loaders.latestSnapshot.loadOne(user.id, undefined),
     wellnessHistory: async (user: UserRef, { months, interval }: { months: number; interval: HistoryInterval }, { loaders }: Context) => {
       if (!Number.isInteger(months) || months < HISTORY_MONTHS.min || months > HISTORY_MONTHS.max) {
         throw badUserInput(`\`months\` must be between ${HISTORY_MONTHS.min} and ${HISTORY_MONTHS.max}`, "months");
@@ -66,7 +67,22 @@ export const resolvers: GraphQLResolverMap<Context> = {
     },
     savingsGoals: (user: UserRef, _args, { loaders }: Context) => loaders.goals.load(user.id, undefined),
   },
+  // A snapshot read as a summary (a page of scores, a person's entity) has neither: they are read when asked.
+  WellnessIndex: {
+    factors: async (index: WellnessIndexSource, _args, { loaders }: Context) => ("factors" in index ? index.factors : (await loaders.snapshotDetails.load(index))?.factors) ?? [],
+    actionPlan: async (index: WellnessIndexSource, _args, { loaders }: Context) => ("actionPlan" in index ? index.actionPlan : (await loaders.snapshotDetails.load(index))?.actionPlan) ?? [],
+  },
   SavingsGoal: {
     progress: (goal: GoalRow) => (goal.targetAmount.isZero() ? 1 : Math.min(1, goal.currentAmount.div(goal.targetAmount).toNumber())),
   },
 };
+
+/** The operation asks, under `path`, for the factors or the action plan of a person's `wellness`. */
+function asksWellnessDetails(info: GraphQLResolveInfo, path: readonly string[]): boolean {
+  return selectsPath(info, [...path, "wellness", "factors"]) || selectsPath(info, [...path, "wellness", "actionPlan"]);
+}
+
+/** The person loader that reads what this operation will ask of their latest snapshot. */
+function userLoader(loaders: WellnessLoaders, info: GraphQLResolveInfo, path: readonly string[]) {
+  return asksWellnessDetails(info, path) ? loaders.userWithWellnessDetails : loaders.user;
+}

@@ -13,17 +13,25 @@ export interface UserRow {
   country: Country;
 }
 
-export interface SnapshotRow {
+/** A snapshot without its factors and action plan, the two large JSON columns: what a page of scores and bands needs. */
+export interface SnapshotSummaryRow {
   userId: string;
   snapshotDate: Date;
   score: number;
   band: WellnessBand;
   trend30d: number;
-  factors: unknown;
-  actionPlan: unknown;
   computedAt: Date;
   nextReviewAt: Date;
 }
+
+export interface SnapshotDetailsRow {
+  userId: string;
+  snapshotDate: Date;
+  factors: unknown;
+  actionPlan: unknown;
+}
+
+export type SnapshotRow = SnapshotSummaryRow & SnapshotDetailsRow;
 
 /** A person's score on one day. */
 export interface DailyScoreRow {
@@ -44,9 +52,11 @@ export interface GoalRow {
   status: GoalStatus;
 }
 
-/** A snapshot's columns as SnapshotRow names them, from `wellness_snapshot s`. */
-const SNAPSHOT_COLUMNS = Prisma.sql`s.user_id AS "userId", s.snapshot_date AS "snapshotDate", s.score, s.band::text AS band,
-  s.trend_30d AS "trend30d", s.factors, s.action_plan AS "actionPlan", s.computed_at AS "computedAt", s.next_review_at AS "nextReviewAt"`;
+/** A snapshot's columns as SnapshotSummaryRow names them, from `wellness_snapshot s`. */
+const SUMMARY_COLUMNS = Prisma.sql`s.user_id AS "userId", s.snapshot_date AS "snapshotDate", s.score, s.band::text AS band,
+  s.trend_30d AS "trend30d", s.computed_at AS "computedAt", s.next_review_at AS "nextReviewAt"`;
+/** And as SnapshotRow names them. */
+const SNAPSHOT_COLUMNS = Prisma.sql`${SUMMARY_COLUMNS}, s.factors, s.action_plan AS "actionPlan"`;
 
 export const USERS_PAGE = { default: 20, max: 100 } as const;
 
@@ -83,18 +93,20 @@ export class WellnessService {
   }
 
   /**
-   * The visible people among `ids`, each with their latest snapshot in the viewer's tenant (null
-   * when there is none). Resolving a person and reading their `wellness` is the common pair (an
-   * alert's `user { wellness }`, `me { wellness }`), so both come from one statement; the
-   * snapshot is one probe of the (user_id, snapshot_date) index when nobody asks for it.
+   * The visible people among `ids`, each with the summary of their latest snapshot in the
+   * viewer's tenant (null when there is none). Resolving a person and reading their `wellness` is
+   * the common pair (an alert's `user { wellness }`, `me { wellness }`), so both come from one
+   * statement; the snapshot is one probe of the (user_id, snapshot_date) index when nobody asks
+   * for it. With `details` the factors and action plan too (as pageOfUsersWithLatestSnapshot).
    */
-  async usersWithLatestSnapshot(ids: readonly string[]): Promise<(UserRow & { latest: SnapshotRow | null })[]> {
+  async usersWithLatestSnapshot(ids: readonly string[], details: boolean): Promise<(UserRow & { latest: SnapshotSummaryRow | null })[]> {
     const viewer = this.viewer;
+    const columns = details ? SNAPSHOT_COLUMNS : SUMMARY_COLUMNS;
     // A consent token's requests of one moment (alerts delivered with their person's wellness) share a statement.
     const rows = viewer.kind === "consent"
-      ? await consentUsersWithLatestSnapshot<UserRow & Nullable<SnapshotRow>>(this.prisma, SNAPSHOT_COLUMNS, viewer, ids)
-      : await queryRows<(UserRow & Nullable<SnapshotRow>)>(this.prisma, Prisma.sql`
-      SELECT u.id, u.country::text AS country, ${SNAPSHOT_COLUMNS}
+      ? await consentUsersWithLatestSnapshot<UserRow & Nullable<SnapshotSummaryRow>>(this.prisma, columns, viewer, ids)
+      : await queryRows<(UserRow & Nullable<SnapshotSummaryRow>)>(this.prisma, Prisma.sql`
+      SELECT u.id, u.country::text AS country, ${columns}
       FROM app_user u
       LEFT JOIN LATERAL (
         -- The enum compared as itself: cast to text it has no statistics, and the planner sorted each person's snapshots instead of reading the newest from the index.
@@ -103,7 +115,7 @@ export class WellnessService {
         ORDER BY s.snapshot_date DESC LIMIT 1
       ) s ON true
       WHERE u.id = ANY(${[...ids]}::text[]) AND ${this.visible()}`);
-    return rows.map(({ id, country, ...snapshot }) => ({ id, country, latest: snapshot.userId === null ? null : (snapshot as SnapshotRow) }));
+    return rows.map(({ id, country, ...snapshot }) => ({ id, country, latest: snapshot.userId === null ? null : (snapshot as SnapshotSummaryRow) }));
   }
 
   /** Visible users ordered by id after `afterId`, optionally only those whose latest band is `band`; one extra row tells whether more exist. */
@@ -123,10 +135,12 @@ export class WellnessService {
   /**
    * pageOfUsers (without a band) with each person's latest snapshot in the viewer's tenant, for
    * a page that asks for their `wellness`: one statement where the page and its snapshots took two.
+   * With `details` the factors and action plan too; without, the summary (the two JSON columns
+   * were two thirds of the statement's time for a page of scores and bands).
    */
-  async pageOfUsersWithLatestSnapshot(options: { limit: number; afterId?: string; country?: Country }): Promise<(UserRow & { latest: SnapshotRow | null })[]> {
-    const rows = await queryRows<(UserRow & Nullable<SnapshotRow>)>(this.prisma, Prisma.sql`
-      SELECT u.id, u.country::text AS country, ${SNAPSHOT_COLUMNS}
+  async pageOfUsersWithLatestSnapshot(options: { limit: number; afterId?: string; country?: Country; details: boolean }): Promise<(UserRow & { latest: SnapshotSummaryRow | null })[]> {
+    const rows = await queryRows<(UserRow & Nullable<SnapshotSummaryRow>)>(this.prisma, Prisma.sql`
+      SELECT u.id, u.country::text AS country, ${options.details ? SNAPSHOT_COLUMNS : SUMMARY_COLUMNS}
       FROM (
         SELECT u.id, u.country FROM app_user u
         WHERE u.id > ${options.afterId ?? ""} AND ${countryCondition(options.country)} AND ${this.visible()}
@@ -139,7 +153,7 @@ export class WellnessService {
         ORDER BY s.snapshot_date DESC LIMIT 1
       ) s ON true
       ORDER BY u.id`);
-    return rows.map(({ id, country, ...snapshot }) => ({ id, country, latest: snapshot.userId === null ? null : (snapshot as SnapshotRow) }));
+    return rows.map(({ id, country, ...snapshot }) => ({ id, country, latest: snapshot.userId === null ? null : (snapshot as SnapshotSummaryRow) }));
   }
 
   private pageOfUsersInBand(after: string, inCountry: Prisma.Sql, limit: number, band: BandFilter): Promise<UserRow[]> {
@@ -166,6 +180,15 @@ export class WellnessService {
           WHERE ${inCountry} AND latest.band = ${band.value}::"WellnessBand" AND ${this.visible(band.consentFor)}`)
       : await queryRows<{ count: bigint }>(this.prisma, Prisma.sql`SELECT count(*) AS count FROM app_user u WHERE ${inCountry} AND ${this.visible()}`);
     return Number(row?.count ?? 0);
+  }
+
+  /** The factors and action plan of these snapshots (a person and a day each), in the viewer's tenant. */
+  snapshotDetails(snapshots: readonly { userId: string; snapshotDate: Date }[]): Promise<SnapshotDetailsRow[]> {
+    return queryRows<SnapshotDetailsRow>(this.prisma, Prisma.sql`
+      SELECT s.user_id AS "userId", s.snapshot_date AS "snapshotDate", s.factors, s.action_plan AS "actionPlan"
+      FROM unnest(${snapshots.map((snapshot) => snapshot.userId)}::text[], ${snapshots.map((snapshot) => snapshot.snapshotDate.toISOString().slice(0, 10))}::date[]) AS k(user_id, snapshot_date)
+      JOIN wellness_snapshot s ON s.user_id = k.user_id AND s.snapshot_date = k.snapshot_date
+      WHERE s.country = ANY(${[...this.tenant]}::text[]::"Country"[])`);
   }
 
   latestSnapshots(userIds: readonly string[]): Promise<SnapshotRow[]> {
