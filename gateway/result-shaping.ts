@@ -12,7 +12,10 @@
  * `__typename`, an introspection field, an `@skip`/`@include` variable that is not a boolean)
  * hands the whole answer to Apollo's own computeResponse, which reads only the merged answers
  * (this never changes them), so such a result is Apollo's to the byte. Results shaped here are
- * the same: same keys in the same order, same values, the same prototype-less objects.
+ * the same JSON: same keys in the same order, same values. Their objects are plain ones where
+ * Apollo's have no prototype (a response name Object.prototype has is left to Apollo): V8 keeps
+ * those in dictionary mode, and the response's JSON.stringify took about 85 us a page over
+ * them, 50 over these.
  */
 import { createRequire } from "node:module";
 import {
@@ -95,7 +98,7 @@ export function shapeResult(options: Parameters<ComputeResponse>[0], apolloCompu
       variables: { __proto__: null, ...operation.collectDefaultedVariableValues(), ...variables } as Record<string, unknown>,
       path: [],
     };
-    const data = Object.create(null) as Record<string, unknown>;
+    const data = {} as Record<string, unknown>;
     applySelections(walk, input, compile(schema, operation.selectionSet), data, schema.schemaDefinition.rootType(operation.rootKind)!);
     return { data, errors: [] };
   } catch (error) {
@@ -110,7 +113,8 @@ function compile(schema: Schema, selectionSet: SelectionSet): CompiledSelection[
     const condition = conditionOf(schema, selection.element);
     if (selection.kind === "FieldSelection") {
       const field = selection.element;
-      if (field.definition.isSchemaIntrospectionField()) throw HAND_TO_APOLLO;
+      // A response name Object.prototype has (`constructor`, `__proto__`) would not be a plain key of a plain object.
+      if (field.definition.isSchemaIntrospectionField() || field.responseName() in Object.prototype) throw HAND_TO_APOLLO;
       compiled.push({
         kind: "field",
         condition,
@@ -223,7 +227,7 @@ function updateOutputValue(walk: Walk, outputValue: unknown, shape: Shape, input
         if (!named || !isCompositeType(named)) throw HAND_TO_APOLLO;
         type = named;
       }
-      const output = (outputValue ?? Object.create(null)) as Record<string, unknown>;
+      const output = (outputValue ?? {}) as Record<string, unknown>;
       applySelections(walk, input, selections, output, type);
       return output;
     }
