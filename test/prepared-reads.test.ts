@@ -49,6 +49,18 @@ describe("prepared reads", () => {
     assert.equal((prepared[0]!.local as Date).toISOString(), "2026-05-08T14:00:00.123Z");
   });
 
+  test("read dates and timestamps as Prisma does in every form PostgreSQL writes them", async () => {
+    const statement = Prisma.sql`
+      SELECT v.at::timestamptz AS instant, v.at::timestamp AS local, v.at::date AS day, ARRAY[v.at::timestamp] AS locals
+      FROM (VALUES ('2026-05-08 19:00:00+00'), ('2026-05-08 19:00:00.1+00'), ('2026-05-08 19:00:00.12+00'), ('2026-12-31 23:59:59.999+00'),
+                   ('2026-05-08 19:00:00.123456+00'), ('2026-05-08 19:00:00.5+05:30'), ('0999-01-01 00:00:00+00'), ('0045-03-15 12:00:00+00'),
+                   ('2024-02-29 00:00:00.007+00')) AS v(at)`;
+    const prepared = await queryRows<Record<string, unknown>>(prisma, statement);
+    const viaPrisma = await prisma.$queryRaw<Record<string, unknown>[]>(statement);
+    assert.deepStrictEqual(prepared, viaPrisma);
+    assert.equal((prepared[3]!.instant as Date).toISOString(), "2026-12-31T23:59:59.999Z");
+  });
+
   test("run on connections bound as the client's own: a tenant's client reads only its tenant's rows, even without a filter", async () => {
     const target = { kind: "postgres" as const, url: database.url, poolSize: 2 };
     const mexico = createPrismaClient(target, { access: tenantsAccess(["MX"]) });
