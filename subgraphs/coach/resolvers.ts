@@ -16,8 +16,7 @@ export const resolvers: GraphQLResolverMap<Context> = {
     },
   },
   CoachSession: {
-    sentiment: (session: CoachSessionRow) => session.sentiment.toNumber(),
-    sentimentLabel: (session: CoachSessionRow) => sentimentLabel(session.sentiment.toNumber()),
+    sentimentLabel: (session: CoachSessionRow) => sentimentLabel(session.sentiment),
     transcript: (session: CoachSessionRow, _args, { loaders }: Context) => loaders.transcript.load(session.id),
   },
 };

@@ -10,7 +10,8 @@ export interface CoachSessionRow {
   startedAt: Date;
   endedAt: Date;
   intent: string;
-  sentiment: Prisma.Decimal;
+  /** numeric(4,3) read as float8: the number Prisma's Decimal#toNumber gave, without a Decimal per row. */
+  sentiment: number;
   messageCount: number;
 }
 
@@ -36,7 +37,7 @@ export class CoachService {
       ...(window.to ? [Prisma.sql`AND s.started_at < ${window.to}`] : []),
     ];
     return queryRows<CoachSessionRow>(this.prisma, Prisma.sql`
-      SELECT s.id, s.user_id AS "userId", s.started_at AS "startedAt", s.ended_at AS "endedAt", s.intent, s.sentiment, s.message_count AS "messageCount"
+      SELECT s.id, s.user_id AS "userId", s.started_at AS "startedAt", s.ended_at AS "endedAt", s.intent, s.sentiment::float8 AS sentiment, s.message_count AS "messageCount"
       FROM coach_session s
       WHERE s.user_id = ANY(${[...userIds]}::text[]) AND s.country::text = ANY(${[...this.tenant]}::text[]) ${within.length ? Prisma.join(within, " ") : Prisma.empty}
       ORDER BY s.user_id, s.started_at DESC, s.id`);

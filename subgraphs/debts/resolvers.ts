@@ -17,6 +17,6 @@ export const resolvers: GraphQLResolverMap<Context> = {
     debtSummary: async (user: UserRef, _args, { loaders }: Context) => summarise(await loaders.debts.load(user.id, undefined)),
   },
   Debt: {
-    apr: (debt: DebtRow) => debt.apr.toNumber(),
+    apr: (debt: DebtRow) => Number(debt.apr),
   },
 };

@@ -7,12 +7,17 @@ export interface DebtRow {
   userId: string;
   issuer: string;
   type: DebtType;
-  principal: Prisma.Decimal;
-  balance: Prisma.Decimal;
-  creditLimit: Prisma.Decimal | null;
-  minimumPayment: Prisma.Decimal;
+  /**
+   * Amounts and the rate are exact decimal text as Prisma's Decimal writes it (`trim_scale(…)::text`:
+   * 12.50 reads "12.5"), which the Decimal scalar sends as it is; only a summary's arithmetic
+   * builds Decimals, and only for the fields asked for.
+   */
+  principal: string;
+  balance: string;
+  creditLimit: string | null;
+  minimumPayment: string;
   currency: string;
-  apr: Prisma.Decimal;
+  apr: string;
   dueDate: Date;
   status: DebtStatus;
   openedAt: Date;
@@ -37,8 +42,9 @@ export class DebtsService {
   /** Debts of these users with their missed instalments of the last 6 months, in one statement. */
   debts(userIds: readonly string[]): Promise<DebtRow[]> {
     return queryRows<DebtRow>(this.prisma, Prisma.sql`
-      SELECT d.id, d.user_id AS "userId", d.issuer, d.type::text AS type, d.principal, d.balance,
-             d.credit_limit AS "creditLimit", d.minimum_payment AS "minimumPayment", d.currency, d.apr,
+      SELECT d.id, d.user_id AS "userId", d.issuer, d.type::text AS type, trim_scale(d.principal)::text AS principal,
+             trim_scale(d.balance)::text AS balance, trim_scale(d.credit_limit)::text AS "creditLimit",
+             trim_scale(d.minimum_payment)::text AS "minimumPayment", d.currency, trim_scale(d.apr)::text AS apr,
              d.due_date AS "dueDate", d.status::text AS status, d.opened_at AS "openedAt",
              COALESCE(missed.count, 0)::int AS "missedPayments"
       FROM debt d
@@ -51,26 +57,49 @@ export class DebtsService {
   }
 }
 
+/** The summary over a person's open debts; null without any debt. */
 export function summarise(debts: readonly DebtRow[]): DebtSummary | null {
-  if (debts.length === 0) return null;
-  const open = debts.filter((debt) => debt.status !== "PAID_OFF");
-  const totals = new Map<string, { currency: string; balance: Prisma.Decimal; minimumPayment: Prisma.Decimal }>();
-  let weightedAprNumerator = new Prisma.Decimal(0);
-  let balanceSum = new Prisma.Decimal(0);
-  for (const debt of open) {
-    const total = totals.get(debt.currency) ?? { currency: debt.currency, balance: new Prisma.Decimal(0), minimumPayment: new Prisma.Decimal(0) };
-    total.balance = total.balance.plus(debt.balance);
-    total.minimumPayment = total.minimumPayment.plus(debt.minimumPayment);
-    totals.set(debt.currency, total);
-    weightedAprNumerator = weightedAprNumerator.plus(debt.apr.times(debt.balance));
-    balanceSum = balanceSum.plus(debt.balance);
+  return debts.length === 0 ? null : new OpenDebtsSummary(debts.filter((debt) => debt.status !== "PAID_OFF"));
+}
+
+/**
+ * Each figure is worked out when it is read (GraphQL reads only the fields asked for): a page
+ * that asks for `openCount` does no Decimal arithmetic.
+ */
+class OpenDebtsSummary implements DebtSummary {
+  constructor(private readonly open: readonly DebtRow[]) {}
+
+  get openCount(): number {
+    return this.open.length;
   }
-  const dueDates = open.map((debt) => debt.dueDate.getTime());
-  return {
-    totals: [...totals.values()].sort((a, b) => a.currency.localeCompare(b.currency)),
-    openCount: open.length,
-    overdueCount: open.filter((debt) => debt.status === "LATE" || debt.status === "DEFAULTED").length,
-    weightedApr: balanceSum.isZero() ? null : weightedAprNumerator.div(balanceSum).toDecimalPlaces(4).toNumber(),
-    nextDueDate: dueDates.length ? new Date(Math.min(...dueDates)) : null,
-  };
+
+  get overdueCount(): number {
+    return this.open.filter((debt) => debt.status === "LATE" || debt.status === "DEFAULTED").length;
+  }
+
+  get totals(): DebtSummary["totals"] {
+    const totals = new Map<string, { currency: string; balance: Prisma.Decimal; minimumPayment: Prisma.Decimal }>();
+    for (const debt of this.open) {
+      const total = totals.get(debt.currency) ?? { currency: debt.currency, balance: new Prisma.Decimal(0), minimumPayment: new Prisma.Decimal(0) };
+      total.balance = total.balance.plus(debt.balance);
+      total.minimumPayment = total.minimumPayment.plus(debt.minimumPayment);
+      totals.set(debt.currency, total);
+    }
+    return [...totals.values()].sort((a, b) => a.currency.localeCompare(b.currency));
+  }
+
+  get weightedApr(): number | null {
+    let weightedAprNumerator = new Prisma.Decimal(0);
+    let balanceSum = new Prisma.Decimal(0);
+    for (const debt of this.open) {
+      weightedAprNumerator = weightedAprNumerator.plus(new Prisma.Decimal(debt.apr).times(debt.balance));
+      balanceSum = balanceSum.plus(debt.balance);
+    }
+    return balanceSum.isZero() ? null : weightedAprNumerator.div(balanceSum).toDecimalPlaces(4).toNumber();
+  }
+
+  get nextDueDate(): Date | null {
+    const dueDates = this.open.map((debt) => debt.dueDate.getTime());
+    return dueDates.length ? new Date(Math.min(...dueDates)) : null;
+  }
 }

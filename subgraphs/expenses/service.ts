@@ -5,7 +5,11 @@ import { queryRows, type Nullable } from "../../platform/database/prepared-reads
 export interface ExpenseRow {
   id: bigint;
   userId: string;
-  amount: Prisma.Decimal;
+  /**
+   * Exact decimal text as Prisma's Decimal writes it (`trim_scale(…)::text`: 12.50 reads "12.5"),
+   * which the Decimal scalar sends as it is: no Decimal object per row.
+   */
+  amount: string;
   currency: string;
   mcc: string;
   category: string;
@@ -25,7 +29,8 @@ export interface IncomeRow {
   userId: string;
   source: string;
   kind: IncomeKind;
-  monthlyAmount: Prisma.Decimal;
+  /** Exact decimal text, as ExpenseRow's amount. */
+  monthlyAmount: string;
   currency: string;
   startedAt: Date;
   endedAt: Date | null;
@@ -61,7 +66,7 @@ export class ExpensesService {
     return queryRows<ExpenseRow>(this.prisma, Prisma.sql`
       SELECT page.* FROM unnest(${[...userIds]}::text[]) AS u(id)
       CROSS JOIN LATERAL (
-        SELECT e.id, e.user_id AS "userId", e.amount, e.currency, e.mcc, e.category, e.merchant, e.occurred_at AS "occurredAt"
+        SELECT e.id, e.user_id AS "userId", trim_scale(e.amount)::text AS amount, e.currency, e.mcc, e.category, e.merchant, e.occurred_at AS "occurredAt"
         FROM expense e
         WHERE e.user_id = u.id AND e.country::text = ANY(${[...this.tenant]}::text[]) ${andAll(conditions)}
         ORDER BY e.occurred_at DESC, e.id DESC
@@ -87,18 +92,19 @@ export class ExpensesService {
         WHERE e.user_id = u.id AND e.country::text = ANY(${tenant}::text[]) ${filter}
       ) counted
       LEFT JOIN LATERAL (
-        SELECT e.id, e.amount, e.currency, e.mcc, e.category, e.merchant, e.occurred_at AS "occurredAt"
+        SELECT e.id, trim_scale(e.amount)::text AS amount, e.currency, e.mcc, e.category, e.merchant, e.occurred_at AS "occurredAt"
         FROM expense e
         WHERE e.user_id = u.id AND e.country::text = ANY(${tenant}::text[]) ${andAll(page)}
         ORDER BY e.occurred_at DESC, e.id DESC
         LIMIT ${args.limit}
       ) page ON true`);
-    return rows.map(({ userId, total, ...expense }) => ({ userId, total, expense: expense.id === null ? null : ({ userId, ...expense } as ExpenseRow) }));
+    // A matched row is the expense itself (its user's total rides along unread): no copy per row.
+    return rows.map((row) => ({ userId: row.userId, total: row.total, expense: row.id === null ? null : (row as ExpenseRow) }));
   }
 
   incomeStreams(userIds: readonly string[]): Promise<IncomeRow[]> {
     return queryRows<IncomeRow>(this.prisma, Prisma.sql`
-      SELECT i.id, i.user_id AS "userId", i.country::text AS country, i.source, i.kind::text AS kind, i.monthly_amount AS "monthlyAmount",
+      SELECT i.id, i.user_id AS "userId", i.country::text AS country, i.source, i.kind::text AS kind, trim_scale(i.monthly_amount)::text AS "monthlyAmount",
              i.currency, i.started_at AS "startedAt", i.ended_at AS "endedAt"
       FROM income_stream i
       WHERE i.user_id = ANY(${[...userIds]}::text[]) AND i.country::text = ANY(${[...this.tenant]}::text[])
