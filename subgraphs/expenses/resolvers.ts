@@ -29,7 +29,8 @@ export const resolvers: GraphQLResolverMap<Context> = {
       // The count comes in the page's own statement whenever it is asked for.
       if (!selectsPath(info, ["totalCount"])) return connectionFrom(await loaders.expensePage.load(user.id, pageArgs), size, cursorOf, (row) => row);
       const counted = await loaders.countedExpensePage.load(user.id, pageArgs);
-      const rows = counted.flatMap((row) => (row.expense ? [row.expense] : []));
+      const rows: ExpenseRow[] = [];
+      for (const row of counted) if (row.expense) rows.push(row.expense);
       return { ...connectionFrom(rows, size, cursorOf, (row) => row), totalCount: counted[0]?.total ?? 0 };
     },
     incomeStreams: (user: UserRef, _args, { loaders }: Context) => loaders.incomeStreams.load(user.id, undefined),

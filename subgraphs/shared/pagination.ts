@@ -30,19 +30,45 @@ export function decodeCursor<const Shape extends readonly CursorKind[]>(cursor: 
   return values;
 }
 
-/** Builds a connection from rows fetched with one extra row to learn whether a next page exists. */
+/**
+ * Builds a connection from rows fetched with one extra row to learn whether a next page exists.
+ * Cursors are encoded only when read: most pages never ask for them.
+ */
 export function connectionFrom<Row, Node>(
   rows: readonly Row[],
   size: number,
   cursorOf: (row: Row) => string,
   nodeOf: (row: Row) => Node,
 ): Connection<Node> {
-  const page = rows.slice(0, size);
-  const edges = page.map((row) => ({ cursor: cursorOf(row), node: nodeOf(row) }));
-  return {
-    edges,
-    pageInfo: { hasNextPage: rows.length > size, endCursor: edges.at(-1)?.cursor ?? null },
-  };
+  const edges: Edge<Row, Node>[] = [];
+  for (let index = 0; index < rows.length && index < size; index++) {
+    const row = rows[index] as Row;
+    edges.push(new Edge(row, cursorOf, nodeOf(row)));
+  }
+  return { edges, pageInfo: new LastEdgeInfo(edges, rows.length > size) };
+}
+
+class Edge<Row, Node> {
+  constructor(
+    private readonly row: Row,
+    private readonly cursorOf: (row: Row) => string,
+    readonly node: Node,
+  ) {}
+
+  get cursor(): string {
+    return this.cursorOf(this.row);
+  }
+}
+
+class LastEdgeInfo implements PageInfo {
+  constructor(
+    private readonly edges: readonly { cursor: string }[],
+    readonly hasNextPage: boolean,
+  ) {}
+
+  get endCursor(): string | null {
+    return this.edges.at(-1)?.cursor ?? null;
+  }
 }
 
 /**
