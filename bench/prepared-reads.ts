@@ -14,11 +14,12 @@ import type { Country } from "../generated/prisma/enums.ts";
 import { seedDatabase } from "../prisma/seed/index.ts";
 import { attachPool } from "../platform/database/prepared-reads.ts";
 import type { FieldVault } from "../platform/encryption/field-vault.ts";
+import { ALERT_COLUMN_CHOICE } from "../subgraphs/alerts/alert-row.ts";
 import { AlertsService } from "../subgraphs/alerts/service.ts";
 import type { PreventionReports } from "../subgraphs/alerts/report-service.ts";
-import { CoachService } from "../subgraphs/coach/service.ts";
+import { CoachService, SESSION_COLUMNS } from "../subgraphs/coach/service.ts";
 import { DebtsService } from "../subgraphs/debts/service.ts";
-import { ExpensesService } from "../subgraphs/expenses/service.ts";
+import { EXPENSE_COLUMNS, ExpensesService, INCOME_COLUMNS } from "../subgraphs/expenses/service.ts";
 import { createTestDatabase } from "../testkit/postgres.ts";
 import { machineFacts } from "./support/report.ts";
 
@@ -56,10 +57,10 @@ try {
     const alerts = new AlertsService(prisma, TENANT, {} as PreventionReports);
     const rows = await Promise.all([
       debts.debts(page),
-      expenses.countedPageOfExpenses(page, { limit: 5 }),
-      expenses.incomeStreams(page),
-      coach.sessions(page, {}),
-      alerts.recentAlerts(page, { limit: 20 }),
+      expenses.countedPageOfExpenses(page, { limit: 5, columns: EXPENSE_COLUMNS.all }),
+      expenses.incomeStreams(page, INCOME_COLUMNS.all),
+      coach.sessions(page, { columns: SESSION_COLUMNS.all }),
+      alerts.recentAlerts(page, { limit: 20, columns: ALERT_COLUMN_CHOICE.all }),
     ]);
     return rows.reduce((sum, list) => sum + list.length, 0);
   };

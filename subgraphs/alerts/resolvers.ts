@@ -6,6 +6,7 @@ import { ALERT_FEED_PAGE, alertFeedOf, checkFeedCursor } from "./alert-feed.ts";
 import type { AlertsLoaders } from "./loaders.ts";
 import type { AlertsMutations } from "./mutations.ts";
 import { ALERTS_PAGE, type AlertRow, type AlertsService } from "./service.ts";
+import { ALERT_COLUMN_CHOICE } from "./alert-row.ts";
 import { inCohortOrder } from "./cohort-tags.ts";
 
 type Context = SubgraphContext<AlertsService, AlertsLoaders, AlertsMutations>;
@@ -14,8 +15,8 @@ type Ref = { id: string };
 export const resolvers: GraphQLResolverMap<Context> = {
   User: {
     __resolveReference: (ref: Ref) => ref,
-    alerts: (user: Ref, args: { since?: Date | null; first?: number | null }, { loaders }: Context) =>
-      loaders.recentAlerts.load(user.id, { limit: pageSize(args.first, ALERTS_PAGE), ...(args.since ? { since: args.since } : {}) }),
+    alerts: (user: Ref, args: { since?: Date | null; first?: number | null }, { loaders }: Context, info) =>
+      loaders.recentAlerts.load(user.id, { limit: pageSize(args.first, ALERTS_PAGE), ...(args.since ? { since: args.since } : {}), columns: ALERT_COLUMN_CHOICE.keysFor(info) }),
     cohorts: async (user: Ref, _args: unknown, { loaders }: Context) => inCohortOrder(await loaders.cohortTags.load(user.id, undefined)),
     alertFeed: async (user: Ref, args: { since?: Date | null; after?: string | null; first?: number | null }, { loaders }: Context) => {
       checkFeedCursor(args.after);

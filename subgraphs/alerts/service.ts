@@ -1,6 +1,6 @@
 import { Prisma, type PrismaClient } from "../../generated/prisma/client.ts";
 import type { Country } from "../../generated/prisma/enums.ts";
-import { ALERT_COLUMNS, type AlertRow } from "./alert-row.ts";
+import { ALERT_COLUMN_CHOICE, type AlertRow } from "./alert-row.ts";
 import { alertFeedRows, type AlertFeedWindow } from "./alert-feed.ts";
 import type { PreventionReports } from "./report-service.ts";
 import { queryRows } from "../../platform/database/prepared-reads.ts";
@@ -9,6 +9,8 @@ import { alertsById } from "./alerts-by-id.ts";
 export interface AlertWindow {
   since?: Date;
   limit: number;
+  /** The columns read (ALERT_COLUMN_CHOICE.keysFor); the rows hold only these. */
+  columns: readonly (keyof AlertRow)[];
 }
 
 export type { AlertRow };
@@ -36,7 +38,7 @@ export class AlertsService {
     return queryRows<AlertRow>(this.prisma, Prisma.sql`
       SELECT recent.* FROM unnest(${[...userIds]}::text[]) AS u(id)
       CROSS JOIN LATERAL (
-        SELECT ${ALERT_COLUMNS}
+        SELECT ${ALERT_COLUMN_CHOICE.sql(window.columns)}
         FROM alert a
         WHERE a.user_id = u.id AND a.country::text = ANY(${[...this.tenant]}::text[]) AND a.created_at >= ${since}
         ORDER BY a.created_at DESC, a.id DESC

@@ -3,6 +3,7 @@ import type { Country } from "../../generated/prisma/enums.ts";
 import { queryRows } from "../../platform/database/prepared-reads.ts";
 import { COACH_TRANSCRIPT_TEXT } from "../../platform/encryption/encrypted-columns.ts";
 import type { FieldVault } from "../../platform/encryption/field-vault.ts";
+import { ColumnChoice } from "../shared/column-choice.ts";
 
 export interface CoachSessionRow {
   id: string;
@@ -18,7 +19,24 @@ export interface CoachSessionRow {
 export interface SessionWindow {
   from?: Date;
   to?: Date;
+  /** The columns read (SESSION_COLUMNS.keysFor); the rows hold only these. */
+  columns: readonly (keyof CoachSessionRow)[];
 }
+
+/** A session's columns as CoachSessionRow names them, from `coach_session s`. */
+export const SESSION_COLUMNS = new ColumnChoice<keyof CoachSessionRow>(
+  {
+    id: Prisma.sql`s.id`,
+    userId: Prisma.sql`s.user_id AS "userId"`,
+    startedAt: Prisma.sql`s.started_at AS "startedAt"`,
+    endedAt: Prisma.sql`s.ended_at AS "endedAt"`,
+    intent: Prisma.sql`s.intent`,
+    sentiment: Prisma.sql`s.sentiment::float8 AS sentiment`,
+    messageCount: Prisma.sql`s.message_count AS "messageCount"`,
+  },
+  { sentimentLabel: ["sentiment"], transcript: ["id"] },
+  ["userId"],
+);
 
 /** Sentiment within this distance of zero reads as neutral. */
 const NEUTRAL_BAND = 0.2;
@@ -37,7 +55,7 @@ export class CoachService {
       ...(window.to ? [Prisma.sql`AND s.started_at < ${window.to}`] : []),
     ];
     return queryRows<CoachSessionRow>(this.prisma, Prisma.sql`
-      SELECT s.id, s.user_id AS "userId", s.started_at AS "startedAt", s.ended_at AS "endedAt", s.intent, s.sentiment::float8 AS sentiment, s.message_count AS "messageCount"
+      SELECT ${SESSION_COLUMNS.sql(window.columns)}
       FROM coach_session s
       WHERE s.user_id = ANY(${[...userIds]}::text[]) AND s.country::text = ANY(${[...this.tenant]}::text[]) ${within.length ? Prisma.join(within, " ") : Prisma.empty}
       ORDER BY s.user_id, s.started_at DESC, s.id`);

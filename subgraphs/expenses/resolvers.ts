@@ -3,7 +3,7 @@ import { badUserInput } from "../../platform/errors.ts";
 import type { SubgraphContext } from "../shared/context.ts";
 import { connectionFrom, decodeCursor, encodeCursor, pageSize, selectsPath } from "../shared/pagination.ts";
 import type { ExpensesLoaders } from "./loaders.ts";
-import { EXPENSES_PAGE, type ExpenseFilter, type ExpenseRow, type ExpensesService } from "./service.ts";
+import { EXPENSE_COLUMNS, EXPENSE_CURSOR_COLUMNS, EXPENSES_PAGE, INCOME_COLUMNS, type ExpenseFilter, type ExpenseRow, type ExpensesService } from "./service.ts";
 
 type Context = SubgraphContext<ExpensesService, ExpensesLoaders>;
 type UserRef = { id: string };
@@ -24,7 +24,9 @@ export const resolvers: GraphQLResolverMap<Context> = {
       const filter = expenseFilter(args);
       const cursor = decodeCursor(args.after, ["timestamp", "int8"] as const);
       const after = cursor && { occurredAt: cursor[0], id: cursor[1] };
-      const pageArgs = { ...filter, limit: size + 1, ...(after ? { after } : {}) };
+      const cursors = selectsPath(info, ["edges", "cursor"]) || selectsPath(info, ["pageInfo", "endCursor"]);
+      const columns = EXPENSE_COLUMNS.keysFor(info, cursors ? EXPENSE_CURSOR_COLUMNS : []);
+      const pageArgs = { ...filter, limit: size + 1, ...(after ? { after } : {}), columns };
       const cursorOf = (row: ExpenseRow) => encodeCursor([row.occurredAt.toISOString(), row.id.toString()]);
       // The count comes in the page's own statement whenever it is asked for.
       if (!selectsPath(info, ["totalCount"])) return connectionFrom(await loaders.expensePage.load(user.id, pageArgs), size, cursorOf, (row) => row);
@@ -33,7 +35,7 @@ export const resolvers: GraphQLResolverMap<Context> = {
       for (const row of counted) if (row.expense) rows.push(row.expense);
       return { ...connectionFrom(rows, size, cursorOf, (row) => row), totalCount: counted[0]?.total ?? 0 };
     },
-    incomeStreams: (user: UserRef, _args, { loaders }: Context) => loaders.incomeStreams.load(user.id, undefined),
+    incomeStreams: (user: UserRef, _args, { loaders }: Context, info) => loaders.incomeStreams.load(user.id, INCOME_COLUMNS.keysFor(info)),
   },
   Expense: {
     id: (expense: ExpenseRow) => expense.id.toString(),

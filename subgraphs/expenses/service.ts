@@ -1,6 +1,7 @@
 import { Prisma, type PrismaClient } from "../../generated/prisma/client.ts";
 import type { Country, IncomeKind } from "../../generated/prisma/enums.ts";
 import { queryRows, type Nullable } from "../../platform/database/prepared-reads.ts";
+import { ColumnChoice } from "../shared/column-choice.ts";
 
 export interface ExpenseRow {
   id: bigint;
@@ -47,7 +48,45 @@ export interface ExpenseFilter {
 export interface ExpensePageArgs extends ExpenseFilter {
   limit: number;
   after?: { occurredAt: Date; id: bigint };
+  /** The columns read (EXPENSE_COLUMNS.keysFor); the rows hold only these. */
+  columns: readonly (keyof ExpenseRow)[];
 }
+
+/** An expense's columns as ExpenseRow names them, from `expense e`; a connection's nodes. */
+export const EXPENSE_COLUMNS = new ColumnChoice<keyof ExpenseRow>(
+  {
+    id: Prisma.sql`e.id`,
+    userId: Prisma.sql`e.user_id AS "userId"`,
+    amount: Prisma.sql`trim_scale(e.amount)::text AS amount`,
+    currency: Prisma.sql`e.currency`,
+    mcc: Prisma.sql`e.mcc`,
+    category: Prisma.sql`e.category`,
+    merchant: Prisma.sql`e.merchant`,
+    occurredAt: Prisma.sql`e.occurred_at AS "occurredAt"`,
+  },
+  {},
+  ["userId"],
+  ["edges", "node"],
+);
+
+/** A cursor's sort key. */
+export const EXPENSE_CURSOR_COLUMNS = ["occurredAt", "id"] as const;
+
+/** An income stream's columns as IncomeRow names them, from `income_stream i`. */
+export const INCOME_COLUMNS = new ColumnChoice<keyof IncomeRow>(
+  {
+    id: Prisma.sql`i.id`,
+    userId: Prisma.sql`i.user_id AS "userId"`,
+    source: Prisma.sql`i.source`,
+    kind: Prisma.sql`i.kind::text AS kind`,
+    monthlyAmount: Prisma.sql`trim_scale(i.monthly_amount)::text AS "monthlyAmount"`,
+    currency: Prisma.sql`i.currency`,
+    startedAt: Prisma.sql`i.started_at AS "startedAt"`,
+    endedAt: Prisma.sql`i.ended_at AS "endedAt"`,
+  },
+  {},
+  ["userId"],
+);
 
 export const EXPENSES_PAGE = { default: 50, max: 500 } as const;
 const DAY_MS = 86_400_000;
@@ -66,7 +105,7 @@ export class ExpensesService {
     return queryRows<ExpenseRow>(this.prisma, Prisma.sql`
       SELECT page.* FROM unnest(${[...userIds]}::text[]) AS u(id)
       CROSS JOIN LATERAL (
-        SELECT e.id, e.user_id AS "userId", trim_scale(e.amount)::text AS amount, e.currency, e.mcc, e.category, e.merchant, e.occurred_at AS "occurredAt"
+        SELECT ${EXPENSE_COLUMNS.sql(args.columns)}
         FROM expense e
         WHERE e.user_id = u.id AND e.country::text = ANY(${[...this.tenant]}::text[]) ${andAll(conditions)}
         ORDER BY e.occurred_at DESC, e.id DESC
@@ -84,6 +123,8 @@ export class ExpensesService {
     const page = filterConditions(args);
     if (args.after) page.push(Prisma.sql`(e.occurred_at, e.id) < (${args.after.occurredAt}, ${args.after.id})`);
     const tenant = [...this.tenant];
+    // The user's id comes from the outer list (an unmatched row has none of the expense's); `id` tells a matched row.
+    const expenseColumns = [...new Set([...args.columns, "id" as const])].filter((column) => column !== "userId");
     const rows = await queryRows<{ userId: string; total: number } & Nullable<Omit<ExpenseRow, "userId">>>(this.prisma, Prisma.sql`
       SELECT u.id AS "userId", counted.total, page.*
       FROM unnest(${[...userIds]}::text[]) AS u(id)
@@ -92,7 +133,7 @@ export class ExpensesService {
         WHERE e.user_id = u.id AND e.country::text = ANY(${tenant}::text[]) ${filter}
       ) counted
       LEFT JOIN LATERAL (
-        SELECT e.id, trim_scale(e.amount)::text AS amount, e.currency, e.mcc, e.category, e.merchant, e.occurred_at AS "occurredAt"
+        SELECT ${EXPENSE_COLUMNS.sql(expenseColumns)}
         FROM expense e
         WHERE e.user_id = u.id AND e.country::text = ANY(${tenant}::text[]) ${andAll(page)}
         ORDER BY e.occurred_at DESC, e.id DESC
@@ -102,10 +143,10 @@ export class ExpensesService {
     return rows.map((row) => ({ userId: row.userId, total: row.total, expense: row.id === null ? null : (row as ExpenseRow) }));
   }
 
-  incomeStreams(userIds: readonly string[]): Promise<IncomeRow[]> {
+  /** `columns`: INCOME_COLUMNS.keysFor; the rows hold only these. */
+  incomeStreams(userIds: readonly string[], columns: readonly (keyof IncomeRow)[]): Promise<IncomeRow[]> {
     return queryRows<IncomeRow>(this.prisma, Prisma.sql`
-      SELECT i.id, i.user_id AS "userId", i.country::text AS country, i.source, i.kind::text AS kind, trim_scale(i.monthly_amount)::text AS "monthlyAmount",
-             i.currency, i.started_at AS "startedAt", i.ended_at AS "endedAt"
+      SELECT ${INCOME_COLUMNS.sql(columns)}
       FROM income_stream i
       WHERE i.user_id = ANY(${[...userIds]}::text[]) AND i.country::text = ANY(${[...this.tenant]}::text[])
       ORDER BY i.user_id, i.started_at, i.id`);
