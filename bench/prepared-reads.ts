@@ -18,7 +18,7 @@ import { ALERT_COLUMN_CHOICE } from "../subgraphs/alerts/alert-row.ts";
 import { AlertsService } from "../subgraphs/alerts/service.ts";
 import type { PreventionReports } from "../subgraphs/alerts/report-service.ts";
 import { CoachService, SESSION_COLUMNS } from "../subgraphs/coach/service.ts";
-import { DebtsService } from "../subgraphs/debts/service.ts";
+import { DEBT_COLUMNS, DebtsService } from "../subgraphs/debts/service.ts";
 import { EXPENSE_COLUMNS, ExpensesService, INCOME_COLUMNS } from "../subgraphs/expenses/service.ts";
 import { createTestDatabase } from "../testkit/postgres.ts";
 import { machineFacts } from "./support/report.ts";
@@ -56,7 +56,7 @@ try {
     const coach = new CoachService(prisma, TENANT, {} as FieldVault);
     const alerts = new AlertsService(prisma, TENANT, {} as PreventionReports);
     const rows = await Promise.all([
-      debts.debts(page),
+      debts.debts(page, DEBT_COLUMNS.all),
       expenses.countedPageOfExpenses(page, { limit: 5, columns: EXPENSE_COLUMNS.all }),
       expenses.incomeStreams(page, INCOME_COLUMNS.all),
       coach.sessions(page, { columns: SESSION_COLUMNS.all }),

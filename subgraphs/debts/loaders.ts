@@ -1,9 +1,9 @@
 import { PerUserLoader } from "../shared/per-user-loader.ts";
-import type { DebtsService } from "./service.ts";
+import type { DebtRow, DebtsService } from "./service.ts";
 
 export function createLoaders(service: DebtsService) {
   return {
-    debts: new PerUserLoader((ids) => service.debts(ids), (row) => row.userId),
+    debts: new PerUserLoader((ids, columns: readonly (keyof DebtRow)[]) => service.debts(ids, columns), (row) => row.userId),
   };
 }
 

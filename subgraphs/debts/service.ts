@@ -1,6 +1,7 @@
 import { Prisma, type PrismaClient } from "../../generated/prisma/client.ts";
 import type { Country, DebtStatus, DebtType } from "../../generated/prisma/enums.ts";
 import { queryRows } from "../../platform/database/prepared-reads.ts";
+import { ColumnChoice } from "../shared/column-choice.ts";
 
 export interface DebtRow {
   id: string;
@@ -32,6 +33,40 @@ export interface DebtSummary {
   nextDueDate: Date | null;
 }
 
+/** A debt's columns as DebtRow names them, from `debt d` (and its missed payments, `missed`). */
+const DEBT_SQL: Readonly<Record<keyof DebtRow, Prisma.Sql>> = {
+  id: Prisma.sql`d.id`,
+  userId: Prisma.sql`d.user_id AS "userId"`,
+  issuer: Prisma.sql`d.issuer`,
+  type: Prisma.sql`d.type::text AS type`,
+  principal: Prisma.sql`trim_scale(d.principal)::text AS principal`,
+  balance: Prisma.sql`trim_scale(d.balance)::text AS balance`,
+  creditLimit: Prisma.sql`trim_scale(d.credit_limit)::text AS "creditLimit"`,
+  minimumPayment: Prisma.sql`trim_scale(d.minimum_payment)::text AS "minimumPayment"`,
+  currency: Prisma.sql`d.currency`,
+  apr: Prisma.sql`trim_scale(d.apr)::text AS apr`,
+  dueDate: Prisma.sql`d.due_date AS "dueDate"`,
+  status: Prisma.sql`d.status::text AS status`,
+  openedAt: Prisma.sql`d.opened_at AS "openedAt"`,
+  missedPayments: Prisma.sql`(SELECT count(*) FROM debt_payment p WHERE p.debt_id = d.id AND p.status = 'MISSED' AND p.due_date >= CURRENT_DATE - INTERVAL '6 months')::int AS "missedPayments"`,
+};
+
+/** What `User.debts` reads of each debt; `status` also for its argument. */
+export const DEBT_COLUMNS = new ColumnChoice<keyof DebtRow>(DEBT_SQL, {}, ["userId", "status"]);
+
+/** What `User.debtSummary` reads of each debt (OpenDebtsSummary): PAID_OFF ones are left out by status. */
+export const SUMMARY_COLUMNS = new ColumnChoice<keyof DebtRow>(
+  DEBT_SQL,
+  {
+    openCount: [],
+    overdueCount: [],
+    totals: ["currency", "balance", "minimumPayment"],
+    weightedApr: ["apr", "balance"],
+    nextDueDate: ["dueDate"],
+  },
+  ["userId", "status"],
+);
+
 export class DebtsService {
   constructor(
     private readonly prisma: PrismaClient,
@@ -39,19 +74,14 @@ export class DebtsService {
     private readonly tenant: readonly Country[],
   ) {}
 
-  /** Debts of these users with their missed instalments of the last 6 months, in one statement. */
-  debts(userIds: readonly string[]): Promise<DebtRow[]> {
+  /**
+   * Debts of these users, in one statement; `columns` (DEBT_COLUMNS, SUMMARY_COLUMNS) are what the
+   * rows hold, the instalments missed in the last 6 months counted only when asked for.
+   */
+  debts(userIds: readonly string[], columns: readonly (keyof DebtRow)[]): Promise<DebtRow[]> {
     return queryRows<DebtRow>(this.prisma, Prisma.sql`
-      SELECT d.id, d.user_id AS "userId", d.issuer, d.type::text AS type, trim_scale(d.principal)::text AS principal,
-             trim_scale(d.balance)::text AS balance, trim_scale(d.credit_limit)::text AS "creditLimit",
-             trim_scale(d.minimum_payment)::text AS "minimumPayment", d.currency, trim_scale(d.apr)::text AS apr,
-             d.due_date AS "dueDate", d.status::text AS status, d.opened_at AS "openedAt",
-             COALESCE(missed.count, 0)::int AS "missedPayments"
+      SELECT ${DEBT_COLUMNS.sql(columns)}
       FROM debt d
-      LEFT JOIN LATERAL (
-        SELECT count(*) AS count FROM debt_payment p
-        WHERE p.debt_id = d.id AND p.status = 'MISSED' AND p.due_date >= CURRENT_DATE - INTERVAL '6 months'
-      ) missed ON true
       WHERE d.user_id = ANY(${[...userIds]}::text[]) AND d.country::text = ANY(${[...this.tenant]}::text[])
       ORDER BY d.user_id, d.due_date, d.id`);
   }

@@ -1,5 +1,7 @@
 import type { GraphQLResolverMap } from "@apollo/subgraph/dist/schema-helper/resolverMap.js";
 import { badUserInput } from "../../platform/errors.ts";
+import type { FieldNode, GraphQLResolveInfo } from "graphql";
+import { fieldsAt } from "../shared/column-choice.ts";
 import type { SubgraphContext } from "../shared/context.ts";
 import { connectionFrom, decodeCursor, encodeCursor, pageSize, selectsPath } from "../shared/pagination.ts";
 import type { ExpensesLoaders } from "./loaders.ts";
@@ -24,8 +26,7 @@ export const resolvers: GraphQLResolverMap<Context> = {
       const filter = expenseFilter(args);
       const cursor = decodeCursor(args.after, ["timestamp", "int8"] as const);
       const after = cursor && { occurredAt: cursor[0], id: cursor[1] };
-      const cursors = selectsPath(info, ["edges", "cursor"]) || selectsPath(info, ["pageInfo", "endCursor"]);
-      const columns = EXPENSE_COLUMNS.keysFor(info, cursors ? EXPENSE_CURSOR_COLUMNS : []);
+      const columns = EXPENSE_COLUMNS.keysFor(info, cursorColumns);
       const pageArgs = { ...filter, limit: size + 1, ...(after ? { after } : {}), columns };
       const cursorOf = (row: ExpenseRow) => encodeCursor([row.occurredAt.toISOString(), row.id.toString()]);
       // The count comes in the page's own statement whenever it is asked for.
@@ -41,6 +42,11 @@ export const resolvers: GraphQLResolverMap<Context> = {
     id: (expense: ExpenseRow) => expense.id.toString(),
   },
 };
+
+/** A connection's cursors (`edges { cursor }`, `pageInfo { endCursor }`) are its rows' sort key. */
+function cursorColumns(field: FieldNode, fragments: GraphQLResolveInfo["fragments"]): readonly (keyof ExpenseRow)[] {
+  return fieldsAt(field.selectionSet, fragments, ["edges"]).has("cursor") || fieldsAt(field.selectionSet, fragments, ["pageInfo"]).has("endCursor") ? EXPENSE_CURSOR_COLUMNS : [];
+}
 
 function expenseFilter(args: ExpensesArgs): ExpenseFilter {
   if (args.from && args.to && args.from > args.to) throw badUserInput("`from` must not be after `to`", "from");

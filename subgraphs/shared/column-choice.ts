@@ -8,11 +8,14 @@ import { Prisma } from "../../generated/prisma/client.ts";
  * field of the type reads (none for a field that reads nothing from the row). A field the choice
  * does not know of reads every column: a field added to the SDL is never answered from a column
  * that was left out. The rows of such a statement hold only the chosen columns.
+ *
+ * The choice covers every field of the same name beside the one being resolved (aliases, other
+ * fragments), so that they keep sharing one statement whenever their arguments are the same.
  */
 export class ColumnChoice<Key extends string> {
   /** Every column. */
   readonly all: readonly Key[];
-  /** Per field of a document (its AST node), what its selection needs. */
+  /** Per field of a document (its AST node), what it and its namesakes need. */
   private readonly chosen = new WeakMap<FieldNode, readonly Key[]>();
 
   constructor(
@@ -26,15 +29,30 @@ export class ColumnChoice<Key extends string> {
     this.all = (Object.keys(columns) as Key[]).sort();
   }
 
-  /** The columns (sorted, so equal choices are equal loader arguments) for the field being resolved, plus `extra`. */
-  keysFor(info: GraphQLResolveInfo, extra: readonly Key[] = []): readonly Key[] {
+  /**
+   * The columns (sorted, so equal choices are equal loader arguments) for the field being
+   * resolved and its namesakes, with what `extra` says each of them needs beyond its items
+   * (a connection's cursors).
+   */
+  keysFor(info: GraphQLResolveInfo, extra?: (field: FieldNode, fragments: GraphQLResolveInfo["fragments"]) => readonly Key[]): readonly Key[] {
     const node = info.fieldNodes[0]!;
     let keys = this.chosen.get(node);
     if (!keys) {
-      keys = this.choose(fieldsAt(info, this.path));
+      const namesakes = siblingFields(info).filter((field) => field.name.value === node.name.value);
+      if (!namesakes.includes(node)) keys = this.all;
+      else {
+        const union = new Set<Key>();
+        for (const field of namesakes) for (const key of [...this.keysOf(field.selectionSet, info.fragments), ...(extra?.(field, info.fragments) ?? [])]) union.add(key);
+        keys = [...union].sort();
+      }
       this.chosen.set(node, keys);
     }
-    return extra.length === 0 ? keys : [...new Set([...keys, ...extra])].sort();
+    return keys;
+  }
+
+  /** The columns the fields of `selectionSet` (a field's own) need. */
+  keysOf(selectionSet: SelectionSetNode | undefined, fragments: GraphQLResolveInfo["fragments"]): readonly Key[] {
+    return this.choose(fieldsAt(selectionSet, fragments, this.path));
   }
 
   /** The SQL select list of `keys`. */
@@ -54,18 +72,45 @@ export class ColumnChoice<Key extends string> {
   }
 }
 
-/** The names of the fields asked for below the field being resolved, at `path`, through fragments. */
-function fieldsAt(info: GraphQLResolveInfo, path: readonly string[]): Set<string> {
-  const names = new Set<string>();
-  const visit = (selectionSet: SelectionSetNode | undefined, depth: number): void => {
+/**
+ * The fields asked for beside the field being resolved, itself included (a person's `debts` and
+ * `debtSummary`, which one statement answers), through fragments and whatever their type
+ * condition: the fields of every selection the response path leads through to its parent.
+ */
+export function siblingFields(info: GraphQLResolveInfo): FieldNode[] {
+  const keys: string[] = [];
+  for (let at: GraphQLResolveInfo["path"] | undefined = info.path; at; at = at.prev) if (typeof at.key === "string") keys.unshift(at.key);
+  keys.pop();
+  let sets: (SelectionSetNode | undefined)[] = [info.operation.selectionSet];
+  for (const key of keys) sets = fieldsIn(sets, info.fragments).filter((field) => (field.alias ?? field.name).value === key).map((field) => field.selectionSet);
+  return fieldsIn(sets, info.fragments);
+}
+
+function fieldsIn(sets: readonly (SelectionSetNode | undefined)[], fragments: GraphQLResolveInfo["fragments"]): FieldNode[] {
+  const fields: FieldNode[] = [];
+  const visit = (selectionSet: SelectionSetNode | undefined): void => {
     for (const selection of selectionSet?.selections ?? []) {
+      if (selection.kind === Kind.FIELD) fields.push(selection);
+      else if (selection.kind === Kind.INLINE_FRAGMENT) visit(selection.selectionSet);
+      else visit(fragments[selection.name.value]?.selectionSet);
+    }
+  };
+  for (const selectionSet of sets) visit(selectionSet);
+  return fields;
+}
+
+/** The names of the fields asked for in `selectionSet` at `path`, through fragments. */
+export function fieldsAt(selectionSet: SelectionSetNode | undefined, fragments: GraphQLResolveInfo["fragments"], path: readonly string[]): Set<string> {
+  const names = new Set<string>();
+  const visit = (selections: SelectionSetNode | undefined, depth: number): void => {
+    for (const selection of selections?.selections ?? []) {
       if (selection.kind === Kind.FIELD) {
         if (depth === path.length) names.add(selection.name.value);
         else if (selection.name.value === path[depth]) visit(selection.selectionSet, depth + 1);
       } else if (selection.kind === Kind.INLINE_FRAGMENT) visit(selection.selectionSet, depth);
-      else visit(info.fragments[selection.name.value]?.selectionSet, depth);
+      else visit(fragments[selection.name.value]?.selectionSet, depth);
     }
   };
-  for (const node of info.fieldNodes) visit(node.selectionSet, 0);
+  visit(selectionSet, 0);
   return names;
 }
