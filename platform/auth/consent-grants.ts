@@ -89,7 +89,7 @@ export class ConsentGrants {
       (userIds) =>
         Promise.all(
           userIds.map(async (userId) => {
-            const known = this.keptGrants(client, userId);
+            const known = this.keptGrants(key, client, userId);
             if (known) return known;
             const grants = await batcher.add(userId);
             // Only under the version this request read, and only while it is still the current one.
@@ -101,10 +101,10 @@ export class ConsentGrants {
     );
   }
 
-  /** `userId`'s grants when this process keeps them under the version `client` was read with and none has expired. */
-  keptGrants(client: PartnerClient, userId: string): readonly ConsentGrant[] | undefined {
+  /** `userId`'s grants when this process keeps them under the version `client` (its `key`) was read with and none has expired. */
+  private keptGrants(key: string, client: PartnerClient, userId: string): readonly ConsentGrant[] | undefined {
     if (client.consentVersion === undefined) return undefined;
-    const current = this.kept.get(clientKey(client));
+    const current = this.kept.get(key);
     if (current?.version !== client.consentVersion) return undefined;
     const known = current.people.get(userId);
     if (!known) return undefined;
