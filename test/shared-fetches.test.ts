@@ -42,8 +42,9 @@ describe("identical subgraph fetches in flight", () => {
   };
 
   /** Backends of this test's database waiting on a lock: the fetches in flight behind it. */
+  /** The sessions waiting for the locked table: fetches held by whileLocked (not any other lock wait of the moment, such as two audit writers meeting at a chain's head). */
   const waiting = async (): Promise<number> => {
-    const rows = await sql.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'");
+    const rows = await sql.query<{ n: number }>("SELECT count(DISTINCT pid)::int AS n FROM pg_locks WHERE NOT granted AND relation = $1::regclass AND database = (SELECT oid FROM pg_database WHERE datname = current_database())", [LOCKED_TABLE]);
     return rows.rows[0]!.n;
   };
 
