@@ -1,4 +1,4 @@
-import { executeQueryPlan } from "@apollo/gateway";
+import { executeQueryPlan, type GraphQLDataSource } from "@apollo/gateway";
 import { GraphQLError, type ExecutionResult, type GraphQLFormattedError } from "graphql";
 import { ALERT_CREATED_TOPIC, alertFactsOf, type AlertFacts } from "../../domain/alerts/alert-event.ts";
 import { encodeCursor, type BusEvent } from "../../realtime/events/event-bus.ts";
@@ -12,6 +12,7 @@ import { ReceiptCollector, type ReceiptWriter } from "../scopes/receipts.ts";
 import { CLOSE_CODES, closeCodeForRejectedToken, closeReason } from "./close-codes.ts";
 import type { HubOptions } from "./hub-options.ts";
 import { Member } from "./member.ts";
+import { PersonPrefetch } from "./person-prefetch.ts";
 import { PrimaryFetchSource, translatePrimary } from "./primary-fetch.ts";
 import type { StreamArgs } from "./stream-args.ts";
 import type { SubscriberConnection } from "./subscriber-connection.ts";
@@ -178,9 +179,14 @@ export class SharedStream {
       cache: undefined,
       overallCachePolicy: undefined,
     };
+    const services: Record<string, GraphQLDataSource<GatewayContext>> = { ...options.services, [owner]: primary };
+    for (const [name, fetches] of plan.personFetches) {
+      const subgraph = options.services[name];
+      if (subgraph) services[name] = new PersonPrefetch(subgraph, fetches, facts.userId, requestContext);
+    }
     const result = await executeQueryPlan(
       plan.perEvent,
-      { ...options.services, [owner]: primary },
+      services,
       requestContext as unknown as Parameters<typeof executeQueryPlan>[2],
       plan.operationContext,
       options.planner.supergraphSchema,

@@ -3,6 +3,7 @@ import { buildOperationContext } from "@apollo/gateway";
 import { QueryPlanner, type FetchNode, type QueryPlan } from "@apollo/query-planner";
 import { getNamedType, Kind, print, type DocumentNode, type GraphQLSchema, type OperationDefinitionNode } from "graphql";
 import { LruMap } from "../../platform/lru-map.ts";
+import { personFetchesOf } from "./person-prefetch.ts";
 import { OperationFilter, type FilteredOperation } from "../scopes/operation-filter.ts";
 import { readSupergraphSecurity } from "../scopes/supergraph-rules.ts";
 
@@ -13,6 +14,8 @@ export interface PlannedSubscription {
   primary: FetchNode;
   /** `primary` then the fetches to the other subgraphs, as a plan `executeQueryPlan` accepts. */
   perEvent: QueryPlan;
+  /** The fetches after `primary` that complete only the event's person, by subgraph: started beside it (person-prefetch.ts). */
+  personFetches: ReadonlyMap<string, readonly FetchNode[]>;
   operationContext: OperationContext;
   /** The filtered operation's text, as each event's request carries it (printed once, not per event). */
   query: string;
@@ -76,13 +79,19 @@ export class SubscriptionPlanner {
     if (!field || field.kind !== Kind.FIELD) throw new Error("A subscription selects exactly one field");
     const fieldDefinition = this.apiSchema.getSubscriptionType()?.getFields()[field.name.value];
     if (!fieldDefinition) throw new Error(`Unknown subscription field ${field.name.value}`);
+    const responseKey = field.alias?.value ?? field.name.value;
+    const personFetches = new Map<string, FetchNode[]>();
+    for (const fetch of personFetchesOf(node.rest, responseKey)) {
+      if (fetch.serviceName !== node.primary.serviceName) personFetches.set(fetch.serviceName, [...(personFetches.get(fetch.serviceName) ?? []), fetch]);
+    }
     const planned: PlannedSubscription = {
       filtered,
       primary: node.primary,
       perEvent,
+      personFetches,
       operationContext: buildOperationContext({ schema: this.apiSchema, operationDocument: filtered.document, ...(operationName ? { operationName } : {}) }),
       query: print(filtered.document),
-      responseKey: field.alias?.value ?? field.name.value,
+      responseKey,
       entityType: getNamedType(fieldDefinition.type).name,
     };
     this.cache.set(key, planned);
