@@ -10,6 +10,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { orUsage } from "./support/usage.ts";
 import pg from "pg";
 import { allTenants, createPrismaClient } from "../platform/database/database.ts";
 import { createLogger } from "../platform/logger.ts";
@@ -24,7 +25,7 @@ import { createTestDatabase } from "../testkit/postgres.ts";
 const USAGE = "usage: npm run bench:exports -- [--rows N (default 100000)] [--format csv|jsonl] [--batch N (default 1000)]";
 const CLIENT = "of_bench_crm";
 
-const { values } = parseArgs({ options: { rows: { type: "string" }, format: { type: "string" }, batch: { type: "string" }, help: { type: "boolean" } } });
+const { values } = orUsage(USAGE, () => parseArgs({ options: { rows: { type: "string" }, format: { type: "string" }, batch: { type: "string" }, help: { type: "boolean" } } }));
 if (values.help) {
   console.log(USAGE);
   process.exit(0);

@@ -14,6 +14,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { orUsage } from "./support/usage.ts";
 import { readSupergraph } from "../gateway/server.ts";
 import { readSupergraphSecurity } from "../gateway/scopes/supergraph-rules.ts";
 import { SUBGRAPH_NAMES } from "../platform/config/config.ts";
@@ -26,7 +27,10 @@ import { FIVE_SUBGRAPHS_PAGE_QUERY, FIVE_SUBGRAPHS_QUERY, pageCursors } from "./
 const log = (message: string) => console.log(`[peers] ${message}`);
 const cleanups = new Cleanups(20_000);
 
-const { values } = parseArgs({
+const USAGE =
+  "usage: npm run bench:peers -- --peers-dir DIR [--users N] [--duration S] [--connections C] [--rounds R] [--peers LIST] [--identical]\n" +
+  "DIR: a copy of ../shared/peers with its dependencies installed (cp -r ../shared/peers/. DIR && (cd DIR && npm ci))";
+const { values } = orUsage(USAGE, () => parseArgs({
   options: {
     "peers-dir": { type: "string" },
     users: { type: "string", default: "2000" },
@@ -37,11 +41,10 @@ const { values } = parseArgs({
     peers: { type: "string", default: "apollo-gateway,hive,hive-rust" },
     identical: { type: "boolean", default: false },
   },
-});
+}));
 const peersDir = values["peers-dir"] ? resolve(values["peers-dir"]) : undefined;
 if (!peersDir || !existsSync(join(peersDir, "run.mjs")) || !existsSync(join(peersDir, "node_modules"))) {
-  console.error("usage: npm run bench:peers -- --peers-dir DIR [--users N] [--duration S] [--connections C] [--rounds R] [--peers LIST] [--identical]\n" +
-    "DIR: a copy of ../shared/peers with its dependencies installed (cp -r ../shared/peers/. DIR && (cd DIR && npm ci))");
+  console.error(USAGE);
   process.exit(2);
 }
 const users = Number(values.users);

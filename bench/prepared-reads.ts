@@ -7,6 +7,7 @@
 // in alternating rounds so that other work on the machine falls on both sides alike. CPU is this
 // process's (process.cpuUsage) per page; PostgreSQL's own CPU is not in it.
 import { parseArgs } from "node:util";
+import { orUsage } from "./support/usage.ts";
 import { PrismaPg } from "@prisma/adapter-pg";
 import pg from "pg";
 import { PrismaClient } from "../generated/prisma/client.ts";
@@ -23,7 +24,8 @@ import { EXPENSE_COLUMNS, ExpensesService, INCOME_COLUMNS } from "../subgraphs/e
 import { createTestDatabase } from "../testkit/postgres.ts";
 import { machineFacts } from "./support/report.ts";
 
-const { values } = parseArgs({ options: { users: { type: "string", default: "400" }, pages: { type: "string", default: "40" }, rounds: { type: "string", default: "6" } } });
+const USAGE = "usage: npx tsx bench/prepared-reads.ts [--users N (default 400)] [--pages N (default 40)] [--rounds N (default 6)]";
+const { values } = orUsage(USAGE, () => parseArgs({ options: { users: { type: "string", default: "400" }, pages: { type: "string", default: "40" }, rounds: { type: "string", default: "6" } } }));
 const users = Number(values.users);
 const pagesPerRound = Number(values.pages);
 const rounds = Number(values.rounds);

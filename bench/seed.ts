@@ -8,6 +8,7 @@
 // N people's 365 daily points drawn from 13 monthly snapshots each and COPYed into wellness_daily
 // (foreign keys off, as the seed's bulk load has them), without the rest of the households.
 import { parseArgs } from "node:util";
+import { orUsage } from "./support/usage.ts";
 import pg from "pg";
 import { DAY_MS } from "../prisma/seed/calendar.ts";
 import { dailyScores } from "../prisma/seed/daily-history.ts";
@@ -20,7 +21,7 @@ import { seedDatabase } from "../prisma/seed/index.ts";
 import { createTestDatabase } from "../testkit/postgres.ts";
 
 const USAGE = "usage: npm run bench:seed -- [--users N (default 100000)] [--seed S (default 42)] [--daily-only]";
-const { values } = parseArgs({ options: { users: { type: "string" }, seed: { type: "string" }, "daily-only": { type: "boolean" }, help: { type: "boolean" } } });
+const { values } = orUsage(USAGE, () => parseArgs({ options: { users: { type: "string" }, seed: { type: "string" }, "daily-only": { type: "boolean" }, help: { type: "boolean" } } }));
 if (values.help) {
   console.log(USAGE);
   process.exit(0);
