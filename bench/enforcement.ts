@@ -21,6 +21,7 @@ import { codeVersion, machineFacts } from "./support/report.ts";
 import { buildScenarios, type Scenario } from "./support/scenarios.ts";
 import { Cleanups, runBenchmarkCli } from "./support/lifecycle.ts";
 import { startServerChild, type ServerChild } from "../testkit/server-child.ts";
+import { BENCH_QUOTAS } from "./support/bench-stack.ts";
 
 const log = (message: string) => console.log(`[bench] ${message}`);
 const SANDBOX_CLIENT_SECRET = "bench-sandbox-secret";
@@ -109,7 +110,7 @@ async function run(options: Options): Promise<void> {
     const child = await startServerChild({
       databaseUrl: database.url,
       sandboxClientSecret: SANDBOX_CLIENT_SECRET,
-      env: { UNSAFE_DISABLE_SCOPE_ENFORCEMENT: side === "enforced" ? "false" : "true", KEY_ENCRYPTION_KEY: keyEncryptionKey },
+      env: { ...BENCH_QUOTAS, UNSAFE_DISABLE_SCOPE_ENFORCEMENT: side === "enforced" ? "false" : "true", KEY_ENCRYPTION_KEY: keyEncryptionKey },
     });
     log(`${side} server child ${child.pid} ready in ${Date.now() - started} ms (UNSAFE_DISABLE_SCOPE_ENFORCEMENT=${side === "unenforced"})`);
     return child;

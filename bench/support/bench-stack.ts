@@ -12,6 +12,13 @@ import type { Cleanups } from "./lifecycle.ts";
 /** Long enough for a server child started with NODE_ENV=production (platform/config/secret-policy.ts). */
 export const SANDBOX_CLIENT_SECRET = "bench-sandbox-secret-for-production-runs";
 
+/**
+ * The sandbox client's quotas for a benchmark's gateway: past 1,000 identical pages a second the
+ * defaults (60,000 requests and 50,000,000 cost points a minute) refuse the load itself. Every
+ * request is still counted, so the rate limits' cost stays in the figures.
+ */
+export const BENCH_QUOTAS = { RATE_LIMIT_REQUESTS_SANDBOX: "1000000000", RATE_LIMIT_COST_SANDBOX: "1000000000000" } as const;
+
 export interface BenchStack {
   database: TestDatabase;
   subgraphs: ServerChild;
@@ -58,6 +65,7 @@ export async function startBenchStack(options: BenchStackOptions, cleanups: Clea
     nodeFlags,
     sandboxClientSecret: SANDBOX_CLIENT_SECRET,
     nodeEnv,
+    env: { ...BENCH_QUOTAS },
     gatewayOver: { subgraphUrls: subgraphs.subgraphUrls, keyEncryptionKey: Buffer.from(subgraphs.config.tokens.keyEncryptionKey).toString("base64url") },
   });
   cleanups.add("the gateway's child", () => gateway.stop());
