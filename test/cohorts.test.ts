@@ -262,5 +262,16 @@ describe("cohort tags stored and served", () => {
     const queued = await rest(kamina.gateway!.origin, "POST", "/v1/exports/wellness", { headers: partner, json: { cohort: "informal_earner" } });
     assert.equal(queued.status, 202, JSON.stringify(queued.body));
     assert.equal((await prisma.exportJob.findUniqueOrThrow({ where: { id: queued.body.id as string } })).cohort, "informal_earner");
+    // Run to its end before the suite stops the workers: a stop while it was being written once
+    // ended a CI run with an uncaught AbortError after every test had passed (not reproduced alone).
+    const deadline = Date.now() + 20_000;
+    let status = "queued";
+    while (status === "queued" || status === "running") {
+      if (Date.now() > deadline) assert.fail(`the export is still ${status}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const answer = await rest(kamina.gateway!.origin, "GET", `/v1/exports/wellness/${queued.body.id as string}`, { headers: partner });
+      status = String(answer.body.status);
+    }
+    assert.equal(status, "succeeded");
   });
 });
