@@ -20,9 +20,9 @@ export const resolvers: GraphQLResolverMap<Context> = {
     // A partner token stands for no person: say so rather than answer a silent null.
     me: (_root, _args, { viewer, loaders }: Context, info) => {
       if (viewer.kind !== "consent") throw graphQLError("FORBIDDEN", "`me` is the person of a consent token; a partner (client-credentials) token has none: read `user(id:)` or `users`");
-      return userLoader(loaders, info, []).load(viewer.userId);
+      return userLoader(loaders, info).load(viewer.userId);
     },
-    user: (_root, { id }: { id: string }, { loaders }: Context, info) => userLoader(loaders, info, []).load(id),
+    user: (_root, { id }: { id: string }, { loaders }: Context, info) => userLoader(loaders, info).load(id),
     users: async (_root, args: { first?: number | null; after?: string | null; band?: WellnessBand | null; country?: Country | null }, { service, loaders }: Context, info) => {
       const size = pageSize(args.first, USERS_PAGE);
       const [afterId] = decodeCursor(args.after, ["string"] as const) ?? [];
@@ -55,7 +55,7 @@ export const resolvers: GraphQLResolverMap<Context> = {
   },
   User: {
     // @apollo/subgraph calls it (reference, context, info); its resolver map types it as a field resolver.
-    __resolveReference: ((ref: UserRef, { loaders }: Context, info: GraphQLResolveInfo) => userLoader(loaders, info, []).load(ref.id)) as unknown as GraphQLFieldResolver<UserRef, Context>,
+    __resolveReference: ((ref: UserRef, { loaders }: Context, info: GraphQLResolveInfo) => userLoader(loaders, info).load(ref.id)) as unknown as GraphQLFieldResolver<UserRef, Context>,
     country: async (user: UserRef & { country?: string }, _args, { loaders }: Context) => user.country ?? (await loaders.user.load(user.id))?.country,
     partnerRef: (user: UserRef, _args, { loaders }: Context) => loaders.partnerRef.load(user.id),
     wellness: (user: UserRef, _args, { loaders }: Context) => loaders.latestSnapshot.loadOne(user.id, undefined),
@@ -69,8 +69,8 @@ export const resolvers: GraphQLResolverMap<Context> = {
   },
   // A snapshot read as a summary (a page of scores, a person's entity) has neither: they are read when asked.
   WellnessIndex: {
-    factors: async (index: WellnessIndexSource, _args, { loaders }: Context) => ("factors" in index ? index.factors : (await loaders.snapshotDetails.load(index))?.factors) ?? [],
-    actionPlan: async (index: WellnessIndexSource, _args, { loaders }: Context) => ("actionPlan" in index ? index.actionPlan : (await loaders.snapshotDetails.load(index))?.actionPlan) ?? [],
+    factors: snapshotDetail("factors"),
+    actionPlan: snapshotDetail("actionPlan"),
   },
   SavingsGoal: {
     progress: (goal: GoalRow) => (goal.targetAmount.isZero() ? 1 : Math.min(1, goal.currentAmount.div(goal.targetAmount).toNumber())),
@@ -83,6 +83,11 @@ function asksWellnessDetails(info: GraphQLResolveInfo, path: readonly string[]):
 }
 
 /** The person loader that reads what this operation will ask of their latest snapshot. */
-function userLoader(loaders: WellnessLoaders, info: GraphQLResolveInfo, path: readonly string[]) {
-  return asksWellnessDetails(info, path) ? loaders.userWithWellnessDetails : loaders.user;
+function userLoader(loaders: WellnessLoaders, info: GraphQLResolveInfo) {
+  return asksWellnessDetails(info, []) ? loaders.userWithWellnessDetails : loaders.user;
+}
+
+/** WellnessIndex's `field` ([] when the snapshot has none): from the row, or for a summary from snapshotDetails. */
+function snapshotDetail(field: "factors" | "actionPlan") {
+  return async (index: WellnessIndexSource, _args: unknown, { loaders }: Context) => (field in index ? index[field] : (await loaders.snapshotDetails.load(index))?.[field]) ?? [];
 }
