@@ -93,6 +93,35 @@ describe("audit log: hash-chained, append-only, verified", () => {
     assert.match(script.output, new RegExp(`OK: 6 chains, ${rows.length} rows verified`));
   });
 
+  test("an answer whose consent receipt cannot be written is withheld, over /graphql and REST, and nothing is billed for it", async () => {
+    const token = await consentToken(kamina, person);
+    const billed = async () => Number((await sql.query("SELECT coalesce(sum(count), 0)::int AS n FROM usage_counter")).rows[0].n);
+    const receipts = async () => Number((await sql.query("SELECT count(*)::int AS n FROM audit_event WHERE action = 'consent.receipt'")).rows[0].n);
+    const [billedBefore, receiptsBefore] = [await billed(), await receipts()];
+    // The database refuses every receipt from now on, as it would a write it cannot make.
+    await sql.query("ALTER TABLE audit_event ADD CONSTRAINT no_receipts_now CHECK (action <> 'consent.receipt') NOT VALID");
+    try {
+      // Only the refusal: no data, no partial result (the message of a 500 is masked for clients).
+      const refusal = { errors: [{ message: "Internal server error", extensions: { code: "INTERNAL_SERVER_ERROR" } }] };
+      const answer = await postGraphQL(kamina.graphqlUrl, "{ me { id wellness { score } debts { id } } }", undefined, bearer(token));
+      assert.equal(answer.status, 500);
+      assert.deepEqual(answer.body, refusal);
+      const route = await rest(kamina.gateway!.origin, "GET", "/v1/diagnosis/latest", { headers: bearer(token) });
+      assert.equal(route.status, 500, JSON.stringify(route.body));
+      assert.doesNotMatch(JSON.stringify(route.body), /"score"/);
+      // Identical requests in flight share one execution, never its receipt: each is refused.
+      const together = await Promise.all(Array.from({ length: 5 }, () => postGraphQL(kamina.graphqlUrl, "{ me { wellness { score band } } }", undefined, bearer(token))));
+      assert.deepEqual(together.map((one) => [one.status, one.body]), together.map(() => [500, refusal]));
+    } finally {
+      await sql.query("ALTER TABLE audit_event DROP CONSTRAINT no_receipts_now");
+    }
+    assert.equal(await receipts(), receiptsBefore, "no receipt was written");
+    assert.equal(await billed(), billedBefore, "no refused call was billed");
+    const again = await postGraphQL(kamina.graphqlUrl, "{ me { wellness { score } } }", undefined, bearer(token));
+    assert.equal(again.status, 200, JSON.stringify(again.body));
+    assert.equal(await receipts(), receiptsBefore + 1);
+  });
+
   test("the application cannot change, delete or truncate audit rows, nor move a chain's head", async () => {
     const { prisma } = kamina.gateway!.auth;
     const row = await prisma.auditEvent.findFirstOrThrow({ where: { action: "consent.receipt" } });
