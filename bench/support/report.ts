@@ -6,7 +6,23 @@ import type { Measurement } from "./load.ts";
 export function machineFacts(): string {
   const cores = cpus();
   const model = cores[0]?.model.trim() || "unknown CPU";
-  return `node ${process.version}, ${cores.length} CPU (${model}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM, ${process.platform}/${process.arch}`;
+  return `node ${process.version}, ${cores.length} CPU (${model}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM, ${process.platform}/${process.arch}; reference loop ${referenceLoopMs()} ms`;
+}
+
+/**
+ * How fast one core runs just now: the best of three runs of a fixed loop, in ms. The same
+ * machine type was seen to differ by a third within one sitting (a shared host), so figures
+ * taken at different times compare only alongside this (lower is faster).
+ */
+export function referenceLoopMs(): number {
+  let best = Number.POSITIVE_INFINITY;
+  let sink = 0;
+  for (let run = 0; run < 3; run++) {
+    const started = performance.now();
+    for (let i = 0; i < 100_000_000; i++) sink += i % 7;
+    best = Math.min(best, performance.now() - started);
+  }
+  return sink < 0 ? -1 : Math.round(best);
 }
 
 /** The commit under test, and whether the work tree differs from it. */
