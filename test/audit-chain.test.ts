@@ -297,6 +297,31 @@ describe("audit log: hash-chained, append-only, verified", () => {
     assert.deepEqual(brokenChains(await verify()), []);
   });
 
+  test("a purge checkpoint among other rows of one statement moves its chain's purged-through mark, and only its chain's", async () => {
+    const marks = async () =>
+      Object.fromEntries((await sql.query<{ chain: string; through: string }>("SELECT chain, purged_through::text AS through FROM audit_chain_head")).rows.map((row) => [row.chain, row.through]));
+    const before = await marks();
+    // The PE chain's second row (after any earlier purge), to purge through.
+    const { rows } = await sql.query<{ seq: string; hash: string }>(
+      "SELECT e.seq::text AS seq, e.hash FROM audit_event e JOIN audit_chain_head h ON h.chain = e.chain WHERE e.chain = 'PE' AND e.seq > h.purged_through ORDER BY e.seq OFFSET 1 LIMIT 1",
+    );
+    const target = rows[0]!;
+    await sql.query(
+      `INSERT INTO audit_event (action, client_id, country, scopes, fields, detail)
+       SELECT a.action, $1, a.country::"Country", '{}', '{}', a.detail::jsonb
+       FROM (VALUES (1, 'test.before-purge', 'PE', NULL), (2, 'audit.purge', 'PE', $2), (3, 'test.after-purge', 'MX', NULL), (4, 'test.after-purge', 'PE', NULL)) AS a(n, action, country, detail)
+       ORDER BY a.n`,
+      [DEMO_CLIENT, JSON.stringify({ purged_through_seq: Number(target.seq), last_purged_hash: target.hash, purged_rows: 0 })],
+    );
+    const after = await marks();
+    assert.equal(after.PE, target.seq, "PE is purged through the row its checkpoint names");
+    assert.deepEqual({ ...after, PE: before.PE }, before, "no other chain's mark moved");
+    // As audit_purge goes on: the rows the checkpoint covers may now be deleted, and no other.
+    await assert.rejects(sql.query("DELETE FROM audit_event WHERE chain = 'PE' AND seq = $1", [Number(target.seq) + 1]), /append-only/);
+    await sql.query("DELETE FROM audit_event WHERE chain = 'PE' AND seq <= $1", [target.seq]);
+    assert.deepEqual(brokenChains(await verify()), []);
+  });
+
   test("a running head forged in the session's settings fails the statement and leaves the chain whole", async () => {
     const before = (await sql.query<{ n: number }>("SELECT count(*)::int AS n FROM audit_event")).rows[0]!.n;
     const forged = `999999|0|${"a".repeat(64)}`;
