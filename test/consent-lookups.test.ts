@@ -169,6 +169,28 @@ function consentLookups(name: string, open: () => Promise<Target>) {
       assert.deepEqual(rows, [{ n: 0 }]);
     });
 
+    test("receipts of several requests in one statement each keep their own fields: lists shared, distinct and empty", async () => {
+      const writer = new ReceiptWriter(target.prisma);
+      const viewer = { kind: "client" as const, environment: "live" as const, clientId: CLIENT, countries: ["MX" as const], consentVersion: "0", scopes: new Set<string>(), tokenId: "jti_lists" };
+      const sent: Record<string, Record<string, string[]>> = {
+        "lookup-lists-1": { cns_lookup_41: ["User.debts", "User.wellness"], cns_lookup_43: ["User.debts", "User.wellness"] },
+        "lookup-lists-2": { cns_lookup_41: ['User."a,b"', "User.{c}"], cns_lookup_45: [] },
+        "lookup-lists-3": { cns_lookup_43: ["User.wellness"], cns_lookup_45: ["User.debts", "User.wellness"] },
+      };
+      // Started together: one statement writes them all.
+      await Promise.all(
+        Object.entries(sent).map(([requestId, receipts]) =>
+          writer.write({ requestId, viewer, operationName: null }, Object.entries(receipts).map(([consentId, fields]) => ({ consentId, fields }))),
+        ),
+      );
+      const rows = await target.query<{ request_id: string; consent_id: string; fields: string[] }>(
+        "SELECT request_id, consent_id, fields FROM audit_event WHERE request_id LIKE 'lookup-lists-%' ORDER BY request_id, consent_id",
+      );
+      const written: Record<string, Record<string, string[]>> = {};
+      for (const row of rows) (written[row.request_id] ??= {})[row.consent_id] = row.fields;
+      assert.deepEqual(written, sent);
+    });
+
     test("a receipt's text arrives as sent, quotes and backslashes included", async () => {
       const writer = new ReceiptWriter(target.prisma);
       const viewer = { kind: "client" as const, environment: "live" as const, clientId: CLIENT, countries: ["MX" as const], consentVersion: "0", scopes: new Set<string>(), tokenId: "jti_text" };
