@@ -1,6 +1,6 @@
 import type { GraphQLResolverMap } from "@apollo/subgraph/dist/schema-helper/resolverMap.js";
 import type { FieldNode, GraphQLResolveInfo } from "graphql";
-import { siblingFields } from "../shared/column-choice.ts";
+import { columnsBeside } from "../shared/column-choice.ts";
 import type { DebtStatus } from "../../generated/prisma/enums.ts";
 import type { SubgraphContext } from "../shared/context.ts";
 import type { DebtsLoaders } from "./loaders.ts";
@@ -24,20 +24,9 @@ export const resolvers: GraphQLResolverMap<Context> = {
 };
 
 const chosen = new WeakMap<FieldNode, readonly (keyof DebtRow)[]>();
+const CHOICES: Readonly<Record<string, typeof DEBT_COLUMNS>> = { debts: DEBT_COLUMNS, debtSummary: SUMMARY_COLUMNS };
 
 /** The columns of the one statement that answers every `debts` and `debtSummary` asked beside the field being resolved. */
 function debtColumns(info: GraphQLResolveInfo): readonly (keyof DebtRow)[] {
-  let columns = chosen.get(info.fieldNodes[0]!);
-  if (!columns) {
-    const siblings = siblingFields(info);
-    const keys = new Set<keyof DebtRow>();
-    for (const field of siblings) {
-      const choice = field.name.value === "debts" ? DEBT_COLUMNS : field.name.value === "debtSummary" ? SUMMARY_COLUMNS : undefined;
-      for (const key of choice?.keysOf(field.selectionSet, info.fragments) ?? []) keys.add(key);
-    }
-    // Its own field not found beside it (a path this walk does not follow): every column, never too few.
-    columns = siblings.includes(info.fieldNodes[0]!) ? [...keys].sort() : DEBT_COLUMNS.all;
-    chosen.set(info.fieldNodes[0]!, columns);
-  }
-  return columns;
+  return columnsBeside(info, chosen, DEBT_COLUMNS.all, (field) => (Object.hasOwn(CHOICES, field.name.value) ? CHOICES[field.name.value]!.keysOf(field.selectionSet, info.fragments) : undefined));
 }

@@ -35,19 +35,10 @@ export class ColumnChoice<Key extends string> {
    * (a connection's cursors).
    */
   keysFor(info: GraphQLResolveInfo, extra?: (field: FieldNode, fragments: GraphQLResolveInfo["fragments"]) => readonly Key[]): readonly Key[] {
-    const node = info.fieldNodes[0]!;
-    let keys = this.chosen.get(node);
-    if (!keys) {
-      const namesakes = siblingFields(info).filter((field) => field.name.value === node.name.value);
-      if (!namesakes.includes(node)) keys = this.all;
-      else {
-        const union = new Set<Key>();
-        for (const field of namesakes) for (const key of [...this.keysOf(field.selectionSet, info.fragments), ...(extra?.(field, info.fragments) ?? [])]) union.add(key);
-        keys = [...union].sort();
-      }
-      this.chosen.set(node, keys);
-    }
-    return keys;
+    const name = info.fieldNodes[0]!.name.value;
+    return columnsBeside(info, this.chosen, this.all, (field) =>
+      field.name.value === name ? [...this.keysOf(field.selectionSet, info.fragments), ...(extra?.(field, info.fragments) ?? [])] : undefined,
+    );
   }
 
   /** The columns the fields of `selectionSet` (a field's own) need. */
@@ -70,6 +61,34 @@ export class ColumnChoice<Key extends string> {
     }
     return [...keys].sort();
   }
+}
+
+/**
+ * The columns (sorted, so equal choices are equal loader arguments) of the one statement that
+ * answers the field being resolved and every field beside it that `keysOfField` answers (with
+ * the columns that field needs; undefined for a field the statement does not answer), kept per
+ * field node in `chosen`. Every column when the field is not found beside itself (a path this
+ * walk does not follow): never too few.
+ */
+export function columnsBeside<Key extends string>(
+  info: GraphQLResolveInfo,
+  chosen: WeakMap<FieldNode, readonly Key[]>,
+  all: readonly Key[],
+  keysOfField: (field: FieldNode) => readonly Key[] | undefined,
+): readonly Key[] {
+  const node = info.fieldNodes[0]!;
+  let keys = chosen.get(node);
+  if (!keys) {
+    const siblings = siblingFields(info);
+    if (!siblings.includes(node)) keys = all;
+    else {
+      const union = new Set<Key>();
+      for (const field of siblings) for (const key of keysOfField(field) ?? []) union.add(key);
+      keys = [...union].sort();
+    }
+    chosen.set(node, keys);
+  }
+  return keys;
 }
 
 /**
