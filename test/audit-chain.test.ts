@@ -167,6 +167,56 @@ describe("audit log: hash-chained, append-only, verified", () => {
     assert.deepEqual(brokenChains(await verify()), []);
   });
 
+  test("a receipt of several requests is chained with its list of requests, which no one can change, and the audit API names each request", async () => {
+    const consent = (await sql.query<{ id: string }>("SELECT id FROM consent WHERE user_id = $1 AND client_id = $2 LIMIT 1", [person, DEMO_CLIENT])).rows[0]!;
+    const receipt = (requestIds: string[] | null, requestId = "req-shared-1") =>
+      sql.query<{ id: string; hash: string }>(
+        `INSERT INTO audit_event (action, request_id, request_ids, client_id, user_id, consent_id, country, scopes, fields, detail)
+         SELECT 'consent.receipt', $1, $2, c.client_id, c.user_id, c.id, c.country, c.scopes, '{User.wellness,WellnessIndex.score}', '{"tokenUse":"consent"}'
+         FROM consent c WHERE c.id = $3 RETURNING id, hash`,
+        [requestId, requestIds, consent.id],
+      );
+    const written = (await receipt(["req-shared-1", "req-shared-2", "req-shared-3"])).rows[0]!;
+    assert.deepEqual(brokenChains(await verify()), [], "a kamina-audit-v2 row verifies");
+
+    // The list must name the receipt's own request first, and more than one request.
+    await assert.rejects(receipt(["req-other", "req-shared-1"]), /audit_event_request_ids_check/);
+    await assert.rejects(receipt(["req-shared-1"]), /audit_event_request_ids_check/);
+
+    // The hash covers the list: a request added or dropped behind the triggers' back is found.
+    for (const forged of [["req-shared-1", "req-shared-2"], ["req-shared-1", "req-shared-2", "req-shared-3", "req-not-made"]]) {
+      await behindTheTriggers("UPDATE audit_event SET request_ids = $2 WHERE id = $1", [written.id, forged]);
+      try {
+        const [broken] = brokenChains(await verify());
+        assert.equal(broken?.broken?.kind, "changed");
+        assert.equal(broken?.broken?.rowId, written.id);
+      } finally {
+        await behindTheTriggers("UPDATE audit_event SET request_ids = $2 WHERE id = $1", [written.id, ["req-shared-1", "req-shared-2", "req-shared-3"]]);
+      }
+    }
+    // An erasure may drop the person from the row, not touch its requests.
+    await assert.rejects(
+      (async () => {
+        await sql.query("BEGIN");
+        try {
+          await sql.query("SELECT set_config('kamina.audit_erasure', $1, true)", [person]);
+          await sql.query("UPDATE audit_event SET user_id = NULL, subject_salt = NULL, request_ids = '{req-shared-1,req-x}' WHERE id = $1", [written.id]);
+        } finally {
+          await sql.query("ROLLBACK");
+        }
+      })(),
+      /append-only/,
+    );
+    assert.deepEqual(brokenChains(await verify()), []);
+
+    const listed = await rest(kamina.gateway!.origin, "GET", `/v1/audit?consent_id=${consent.id}&limit=200`, { headers: basic(DEMO_CLIENT, TEST_SANDBOX_SECRET) });
+    assert.equal(listed.status, 200, JSON.stringify(listed.body));
+    const items = listed.body.items as { event_id: string; request_id: string; request_ids: string[] }[];
+    const shown = items.find((item) => item.event_id === written.id);
+    assert.deepEqual(shown && [shown.request_id, shown.request_ids], ["req-shared-1", ["req-shared-1", "req-shared-2", "req-shared-3"]]);
+    for (const item of items.filter((item) => item.event_id !== written.id)) assert.deepEqual(item.request_ids, [item.request_id], "a receipt of one request names it alone");
+  });
+
   test("a row deleted is found, in the middle of a chain and at its end", async () => {
     await sql.query("CREATE TEMP TABLE kept AS SELECT * FROM audit_event WHERE false");
     const middle = (await sql.query<{ id: string; seq: string }>("SELECT id, seq FROM audit_event WHERE chain = 'MX' ORDER BY seq LIMIT 1 OFFSET 3")).rows[0]!;

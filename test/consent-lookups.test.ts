@@ -191,6 +191,34 @@ function consentLookups(name: string, open: () => Promise<Target>) {
       assert.deepEqual(written, sent);
     });
 
+    test("receipts that differ only by their request are one event naming each request once; any other difference keeps them apart", async () => {
+      const writer = new ReceiptWriter(target.prisma);
+      const viewer = { kind: "client" as const, environment: "live" as const, clientId: CLIENT, countries: ["MX" as const], consentVersion: "0", scopes: new Set<string>(), tokenId: "jti_polls" };
+      const poll = (requestId: string, operationName: string, receipts: { consentId: string; fields: string[] }[]) =>
+        writer.write({ requestId, viewer, operationName, product: "graphql" }, receipts);
+      const wellness = { consentId: "cns_lookup_51", fields: ["User.wellness"] };
+      // Started together: one statement writes them all.
+      await Promise.all([
+        poll("lookup-poll-1", "Poll", [wellness]),
+        poll("lookup-poll-2", "Poll", [wellness, { consentId: "cns_lookup_53", fields: ["User.wellness"] }]),
+        poll("lookup-poll-3", "Poll", [wellness]),
+        poll("lookup-poll-4", "Other", [wellness]),
+        poll("lookup-poll-5", "Poll", [{ consentId: "cns_lookup_51", fields: ["User.debts"] }]),
+      ]);
+      const rows = await target.query<{ request_id: string; request_ids: string[] | null; consent_id: string; fields: string[]; operation: string }>(
+        "SELECT request_id, request_ids, consent_id, fields, detail ->> 'operationName' AS operation FROM audit_event WHERE request_id LIKE 'lookup-poll-%' ORDER BY request_id, consent_id",
+      );
+      assert.deepEqual(rows, [
+        { request_id: "lookup-poll-1", request_ids: ["lookup-poll-1", "lookup-poll-2", "lookup-poll-3"], consent_id: "cns_lookup_51", fields: ["User.wellness"], operation: "Poll" },
+        { request_id: "lookup-poll-2", request_ids: null, consent_id: "cns_lookup_53", fields: ["User.wellness"], operation: "Poll" },
+        { request_id: "lookup-poll-4", request_ids: null, consent_id: "cns_lookup_51", fields: ["User.wellness"], operation: "Other" },
+        { request_id: "lookup-poll-5", request_ids: null, consent_id: "cns_lookup_51", fields: ["User.debts"], operation: "Poll" },
+      ]);
+      // Each call is billed once, however many receipts record it.
+      const usage = await target.query<{ count: number }>(`SELECT count::int FROM usage_counter WHERE client_id = '${CLIENT}' AND product = 'graphql'`);
+      assert.deepEqual(usage, [{ count: 5 }]);
+    });
+
     test("a receipt's text arrives as sent, quotes and backslashes included", async () => {
       const writer = new ReceiptWriter(target.prisma);
       const viewer = { kind: "client" as const, environment: "live" as const, clientId: CLIENT, countries: ["MX" as const], consentVersion: "0", scopes: new Set<string>(), tokenId: "jti_text" };

@@ -41,6 +41,12 @@ export class AuditLog {
   }
 }
 
+/** Every request an audit event records: its `request_ids` when it records several, else its `request_id` alone. */
+export function requestsOf(event: Pick<AuditEvent, "requestId" | "requestIds">): string[] {
+  if (event.requestIds !== null && event.requestIds.length > 0) return event.requestIds;
+  return event.requestId === null ? [] : [event.requestId];
+}
+
 /** A page of audit events matching `where`, newest first (at, then id), after a cursor this returned. */
 export async function auditPage(prisma: PrismaClient, where: Prisma.AuditEventWhereInput, page: { limit: number; cursor: string | undefined }): Promise<AuditPage> {
   const after = page.cursor === undefined ? undefined : readCursor(page.cursor, ["timestamp", "int8"] as const);

@@ -4,7 +4,7 @@ import type { AuditEvent } from "../../generated/prisma/client.ts";
 import { Country } from "../../generated/prisma/enums.ts";
 import { sendJson } from "../../platform/http/graphql-http-server.ts";
 import type { AuthApi } from "../auth/auth-api.ts";
-import { AuditLog, DEFAULT_AUDIT_PAGE, MAX_AUDIT_PAGE } from "../auth/audit-log.ts";
+import { AuditLog, DEFAULT_AUDIT_PAGE, MAX_AUDIT_PAGE, requestsOf } from "../auth/audit-log.ts";
 import type { AuthServices } from "../auth/services.ts";
 import { requireClient } from "./callers.ts";
 import { pageLimit, param } from "./query-params.ts";
@@ -32,7 +32,8 @@ const auditEventAnswer = z.object({
   event_id: z.string().describe("The event's id (a receipt's `receipt_id`)"),
   at: z.iso.datetime().describe("When it was recorded"),
   action: z.string().describe("`consent.receipt` for a read of personal data; other actions are documented in docs/compliance/retention.md"),
-  request_id: z.string().nullable().describe("The request (or export job) it records"),
+  request_id: z.string().nullable().describe("The request (or export job) it records; the first of `request_ids`"),
+  request_ids: z.array(z.string()).describe("Every request it records (a receipt may record identical reads made at the same moment); empty when none"),
   client_id: z.string().nullable(),
   consent_id: z.string().nullable(),
   user_external_id: z.string().nullable().describe("The person's pseudonymous id; null once the person was erased at their request"),
@@ -85,6 +86,7 @@ function auditEventView(event: AuditEvent, show: ShowPerson) {
     at: event.at.toISOString(),
     action: event.action,
     request_id: event.requestId,
+    request_ids: requestsOf(event),
     client_id: event.clientId,
     consent_id: event.consentId,
     user_external_id: event.userId === null ? null : show(event.userId),

@@ -5,6 +5,7 @@ import { ConsentStatus, Country } from "../../generated/prisma/enums.ts";
 import { sendJson } from "../../platform/http/graphql-http-server.ts";
 import type { AuthApi } from "../auth/auth-api.ts";
 import { DEFAULT_RECEIPT_PAGE, MAX_RECEIPT_PAGE } from "../auth/consent-receipts.ts";
+import { requestsOf } from "../auth/audit-log.ts";
 import type { ConsentRecord } from "../auth/consent-service.ts";
 import { meterOf } from "../rate-limit/request-meter.ts";
 import { requireApp, requireClient, requireClientOrApp } from "./callers.ts";
@@ -93,7 +94,8 @@ const awaitingConsent = z.object({
 const receiptAnswer = z.object({
   receipt_id: z.string().describe("The receipt's id"),
   at: timestamp.describe("When the data was read"),
-  request_id: z.string().describe("The request (or export job) that read it"),
+  request_id: z.string().describe("The request (or export job) that read it; the first of `request_ids`"),
+  request_ids: z.array(z.string()).describe("Every request this receipt records: identical reads of the person by the client at the same moment (same fields, token kind and operation name) share one receipt"),
   client_id: z.string(),
   user_external_id: z.string(),
   consent_id: z.string(),
@@ -280,6 +282,7 @@ export function receiptView(receipt: AuditEvent, show: ShowPerson) {
     receipt_id: receipt.id.toString(),
     at: receipt.at.toISOString(),
     request_id: receipt.requestId,
+    request_ids: requestsOf(receipt),
     client_id: receipt.clientId,
     user_external_id: receipt.userId === null ? null : show(receipt.userId),
     consent_id: receipt.consentId,

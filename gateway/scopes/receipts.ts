@@ -49,19 +49,30 @@ interface ReceiptRow {
   product: string | undefined;
 }
 
+/** One audit row: the receipts of one client for one consent with the same fields and detail, one per request. */
+interface ReceiptGroup {
+  first: ReceiptRow;
+  requestIds: string[];
+}
+
 /**
- * Writes the consent receipts: one `consent.receipt` audit event per consent per request,
- * written before the response is released, so a response that carries personal data never
- * goes out without its receipt. The person, the country and the scopes come from the consent
- * row itself, joined on the consent id and the caller's client; a report naming any other
- * consent fails the write, and with it the response. The receipts of concurrent requests share
- * one statement (StatementBatcher); a request's receipts are never split across two. The rows
- * travel as parallel arrays (Prisma's createMany spends about ten times the CPU), which `unnest`
- * counts for the planner, so each consent is found by key; a JSON recordset is estimated at 100
- * rows, which the planner answered with a hash join over the whole consent table. The statement
- * is a prepared one sent through `pg` (prepared-reads.ts): its text never changes, so PostgreSQL
- * plans it once per connection, and Prisma's raw-query pipeline was the gateway's only Prisma
- * work per request (about a twentieth of its CPU under bench:gateway's distinct-pages load).
+ * Writes the consent receipts before the response is released, so a response that carries
+ * personal data never goes out without its receipt. The person, the country and the scopes come
+ * from the consent row itself, joined on the consent id and the caller's client; a report naming
+ * any other consent fails the write, and with it the response. The receipts of concurrent
+ * requests share one statement (StatementBatcher); a request's receipts are never split across two.
+ *
+ * One `consent.receipt` audit event per consent per request, except that the receipts of one
+ * statement that differ only by their request (the same client, consent, fields and detail:
+ * identical reads of a person at the same moment, such as dashboards polling one page) are one
+ * event naming every request (`request_ids`, the first being `request_id`). Twenty identical
+ * 20-person pages in flight were 400 chained rows, half of each request's time; they are 20.
+ *
+ * The rows travel as parallel arrays (Prisma's createMany spends about ten times the CPU), which
+ * `unnest` counts for the planner, so each consent is found by key; a JSON recordset is estimated
+ * at 100 rows, which the planner answered with a hash join over the whole consent table. The
+ * statement is a prepared one sent through `pg` (prepared-reads.ts): its text never changes, so
+ * PostgreSQL plans it once per connection.
  *
  * A billed request (pay-per-call metering) is counted by the same statement, once per request
  * whose receipts were written, so usage never disagrees with the receipts.
@@ -84,56 +95,79 @@ export class ReceiptWriter {
   }
 
   private async insert(rows: readonly ReceiptRow[]): Promise<void[]> {
-    const column = <T>(pick: (row: ReceiptRow) => T): T[] => rows.map(pick);
+    const groups = groupByRead(rows);
     // Each distinct list of fields is sent once, its items in one flat array that each row slices
-    // (a JSON document per list, expanded per row, was ~5 % of the statement), and each distinct
-    // detail once as JSON, named by its place (from 1): a request's receipts share their detail,
-    // and a page's people most often their fields.
-    const items: string[] = [];
-    const spans = new Map<string, { from: number; to: number }>();
-    const spanOf = (fields: string[]): { from: number; to: number } => {
-      const key = JSON.stringify(fields);
-      let span = spans.get(key);
-      if (span === undefined) {
-        span = { from: items.length + 1, to: items.length + fields.length };
-        items.push(...fields);
-        spans.set(key, span);
-      }
-      return span;
-    };
-    const fieldSpans = rows.map((row) => spanOf(row.fields));
+    // (a JSON document per list, expanded per row, was ~5 % of the statement); so are the request
+    // ids of a group of several. Each distinct detail is sent once as JSON, named by its place
+    // (from 1): a request's receipts share their detail, and a page's people most often their fields.
+    const fieldLists = new FlatLists();
+    const requestLists = new FlatLists();
+    const fieldSpans = groups.map((group) => fieldLists.spanOf(group.first.fields));
+    const requestSpans = groups.map((group) => (group.requestIds.length > 1 ? requestLists.spanOf(group.requestIds) : { from: 0, to: 0 }));
     const documents: string[] = [];
-    const details = new Map<object, number>();
+    const details = new Map<string, number>();
     const detailPlace = (detail: object): number => {
-      let found = details.get(detail);
-      if (found === undefined) details.set(detail, (found = documents.push(JSON.stringify(detail))));
+      const text = JSON.stringify(detail);
+      let found = details.get(text);
+      if (found === undefined) details.set(text, (found = documents.push(text)));
       return found;
     };
     const billed = new Map<string, { clientId: string; product: string }>();
     for (const row of rows) if (row.product !== undefined) billed.set(row.request_id, { clientId: row.client_id, product: row.product });
+    const column = <T>(pick: (group: ReceiptGroup) => T): T[] => groups.map(pick);
     const [result] = await queryRows<{ written: number }>(this.prisma, Prisma.sql`
       WITH written AS (
-        INSERT INTO audit_event (action, request_id, client_id, user_id, consent_id, country, scopes, fields, detail)
-        SELECT ${RECEIPT_ACTION}, r.request_id, c.client_id, c.user_id, c.id, c.country, c.scopes,
-               d.items[r.fields_from:r.fields_to], d.documents[r.detail_at]
-        FROM unnest(${column((row) => row.request_id)}::text[], ${column((row) => row.client_id)}::text[], ${column((row) => row.consent_id)}::text[],
-                    ${fieldSpans.map((span) => span.from)}::int[], ${fieldSpans.map((span) => span.to)}::int[], ${column((row) => detailPlace(row.detail))}::int[])
-               AS r(request_id, client_id, consent_id, fields_from, fields_to, detail_at)
-        CROSS JOIN (SELECT ${items}::text[] AS items, ${documents}::jsonb[] AS documents) AS d
+        INSERT INTO audit_event (action, request_id, request_ids, client_id, user_id, consent_id, country, scopes, fields, detail)
+        SELECT ${RECEIPT_ACTION}, r.request_id, CASE WHEN r.requests_from > 0 THEN d.requests[r.requests_from:r.requests_to] END,
+               c.client_id, c.user_id, c.id, c.country, c.scopes, d.items[r.fields_from:r.fields_to], d.documents[r.detail_at]
+        FROM unnest(${column((group) => group.first.request_id)}::text[], ${column((group) => group.first.client_id)}::text[], ${column((group) => group.first.consent_id)}::text[],
+                    ${fieldSpans.map((span) => span.from)}::int[], ${fieldSpans.map((span) => span.to)}::int[], ${column((group) => detailPlace(group.first.detail))}::int[],
+                    ${requestSpans.map((span) => span.from)}::int[], ${requestSpans.map((span) => span.to)}::int[])
+               AS r(request_id, client_id, consent_id, fields_from, fields_to, detail_at, requests_from, requests_to)
+        CROSS JOIN (SELECT ${fieldLists.items}::text[] AS items, ${requestLists.items}::text[] AS requests, ${documents}::jsonb[] AS documents) AS d
         JOIN consent c ON c.id = r.consent_id AND c.client_id = r.client_id
-        RETURNING request_id
+        RETURNING request_id, request_ids
       ), billed AS (
         INSERT INTO usage_counter (client_id, product, day, count)
         SELECT b.client_id, b.product, (now() AT TIME ZONE 'UTC')::date, count(*)
         FROM unnest(${[...billed.keys()]}::text[], ${[...billed.values()].map((bill) => bill.clientId)}::text[], ${[...billed.values()].map((bill) => bill.product)}::text[])
              AS b(request_id, client_id, product)
-        WHERE EXISTS (SELECT 1 FROM written w WHERE w.request_id = b.request_id)
+        WHERE EXISTS (SELECT 1 FROM written w WHERE w.request_id = b.request_id OR b.request_id = ANY (w.request_ids))
         GROUP BY b.client_id, b.product
         ON CONFLICT (client_id, product, day) DO UPDATE SET count = usage_counter.count + EXCLUDED.count
       )
       SELECT count(*)::int AS written FROM written`);
     const written = result?.written ?? 0;
-    if (written !== rows.length) throw new Error(`${rows.length - written} of ${rows.length} consent receipts name no consent of their client`);
+    if (written !== groups.length) throw new Error(`${groups.length - written} of ${groups.length} consent receipts name no consent of their client`);
     return rows.map(() => undefined);
+  }
+}
+
+/** The receipts that differ only by their request, together, in the order they came. */
+function groupByRead(rows: readonly ReceiptRow[]): ReceiptGroup[] {
+  const groups = new Map<string, ReceiptGroup>();
+  for (const row of rows) {
+    const key = JSON.stringify([row.client_id, row.consent_id, row.fields, row.detail]);
+    const group = groups.get(key);
+    if (group === undefined) groups.set(key, { first: row, requestIds: [row.request_id] });
+    else if (!group.requestIds.includes(row.request_id)) group.requestIds.push(row.request_id);
+  }
+  return [...groups.values()];
+}
+
+/** Lists sent as one flat text[] that each row slices (`items[from:to]`, from 1); a list already sent is not sent again. */
+class FlatLists {
+  readonly items: string[] = [];
+  private readonly spans = new Map<string, { from: number; to: number }>();
+
+  spanOf(list: readonly string[]): { from: number; to: number } {
+    const key = JSON.stringify(list);
+    let span = this.spans.get(key);
+    if (span === undefined) {
+      span = { from: this.items.length + 1, to: this.items.length + list.length };
+      this.items.push(...list);
+      this.spans.set(key, span);
+    }
+    return span;
   }
 }

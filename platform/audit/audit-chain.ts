@@ -12,7 +12,9 @@ export const GENESIS_HASH = "0".repeat(64);
 export const GLOBAL_CHAIN = "global";
 /** The retention purge's checkpoint row (the `audit_purge` SQL function writes it). */
 export const PURGE_ACTION = "audit.purge";
+/** Rows that record one request (or none); a receipt of several requests is v2, their list before `prev_hash`. */
 const ENCODING_VERSION = "kamina-audit-v1";
+const ENCODING_VERSION_REQUESTS = "kamina-audit-v2";
 const PAGE = 5000;
 
 /** A row as the chain covers it. */
@@ -21,6 +23,8 @@ export interface ChainedRow {
   at: Date;
   action: string;
   requestId: string | null;
+  /** Every request the row records when it records more than one (`requestId` first); else null. */
+  requestIds: string[] | null;
   clientId: string | null;
   userId: string | null;
   consentId: string | null;
@@ -43,7 +47,7 @@ const list = (items: readonly (string | null)[] | null): string => (items === nu
 /** The canonical encoding the row's hash is taken over, `prev_hash` last (as audit_event_hash in SQL). */
 export function canonicalEncoding(row: ChainedRow): string {
   return (
-    ENCODING_VERSION +
+    (row.requestIds === null ? ENCODING_VERSION : ENCODING_VERSION_REQUESTS) +
     field(row.chain) +
     field(row.id.toString()) +
     field(row.at.toISOString()) +
@@ -56,6 +60,7 @@ export function canonicalEncoding(row: ChainedRow): string {
     list(row.scopes) +
     list(row.fields) +
     field(row.detailText) +
+    (row.requestIds === null ? "" : list(row.requestIds)) +
     field(row.prevHash)
   );
 }
@@ -163,7 +168,7 @@ async function verifyChain(prisma: PrismaClient, head: HeadRow): Promise<ChainRe
   let after = -1n;
   for (;;) {
     const page = await prisma.$queryRaw<ChainedRow[]>`
-      SELECT id, at, action, request_id AS "requestId", client_id AS "clientId", user_id AS "userId", consent_id AS "consentId",
+      SELECT id, at, action, request_id AS "requestId", request_ids AS "requestIds", client_id AS "clientId", user_id AS "userId", consent_id AS "consentId",
              country::text AS country, scopes, fields, detail::text AS "detailText", chain, seq,
              subject_digest AS "subjectDigest", subject_salt AS "subjectSalt", prev_hash AS "prevHash", hash
       FROM audit_event WHERE chain = ${head.chain} AND seq > ${after} ORDER BY seq LIMIT ${PAGE}`;

@@ -1861,8 +1861,10 @@ export interface operations {
                              * @description When the data was read
                              */
                             at: string;
-                            /** @description The request (or export job) that read it */
+                            /** @description The request (or export job) that read it; the first of `request_ids` */
                             request_id: string;
+                            /** @description Every request this receipt records: identical reads of the person by the client at the same moment (same fields, token kind and operation name) share one receipt */
+                            request_ids: string[];
                             client_id: string;
                             user_external_id: string;
                             consent_id: string;
@@ -5065,8 +5067,10 @@ export interface operations {
                             at: string;
                             /** @description `consent.receipt` for a read of personal data; other actions are documented in docs/compliance/retention.md */
                             action: string;
-                            /** @description The request (or export job) it records */
+                            /** @description The request (or export job) it records; the first of `request_ids` */
                             request_id: string | null;
+                            /** @description Every request it records (a receipt may record identical reads made at the same moment); empty when none */
+                            request_ids: string[];
                             client_id: string | null;
                             consent_id: string | null;
                             /** @description The person's pseudonymous id; null once the person was erased at their request */
