@@ -87,10 +87,13 @@ export class ScopedGateway implements GatewayInterface {
 
   async load(options: Parameters<GatewayInterface["load"]>[0]) {
     const { schema, executor } = await this.inner.load(options);
-    let scoped: GatewayExecutor = executor;
+    let scoped: GatewayExecutor;
     if (this.options.enforce) {
       const filter = new OperationFilter(schema, this.security.fieldRules, this.security.argumentRules);
       scoped = (requestContext: GatewayRequestContext) => this.execute(requestContext, executor, filter);
+    } else {
+      // Sharing is not enforcement: without it the benchmark's unenforced side would run every identical query alone.
+      scoped = (requestContext: GatewayRequestContext) => this.executeShared(requestContext, requestContext.queryHash, requestContext.context as GatewayContext, undefined, executor);
     }
     return { executor: (requestContext: GatewayRequestContext) => this.withPairwiseIds(requestContext, scoped) };
   }
@@ -156,16 +159,16 @@ export class ScopedGateway implements GatewayInterface {
    * reported. Everything per request stays per request: authentication, rate limits and cost,
    * this request's own receipt (written by execute), pairwise ids. Never a mutation.
    */
-  private async executeShared(requestContext: GatewayRequestContext, queryHash: string, context: GatewayContext, receipts: ReceiptCollector, executor: GatewayExecutor): Promise<GatewayResult> {
+  private async executeShared(requestContext: GatewayRequestContext, queryHash: string, context: GatewayContext, receipts: ReceiptCollector | undefined, executor: GatewayExecutor): Promise<GatewayResult> {
     const key = this.options.shareInflightOperations === false ? undefined : sharingKey(requestContext, queryHash, context);
     if (key === undefined) return executor(requestContext);
     if (this.executions.has(key)) activeMetrics()?.sharedOperations.inc();
     const execution = await this.executions.run(key, async () => {
       const result = await executor(requestContext);
-      return { result, receipts: receipts.report() };
+      return { result, receipts: receipts?.report() ?? {} };
     });
     // The one that ran it has its receipts collected already; adding them again changes nothing.
-    receipts.add(execution.receipts);
+    receipts?.add(execution.receipts);
     return execution.result;
   }
 
