@@ -12,12 +12,14 @@ import { RECEIPT_ACTION } from "../auth/consent-receipts.ts";
  */
 export class ReceiptCollector {
   private readonly byConsent = new Map<string, Set<string>>();
+  private listed: ConsentReceipt[] | undefined;
 
   /** Takes a subgraph's report; anything not shaped like one is ignored. */
   add(reported: unknown): void {
     if (reported === null || typeof reported !== "object" || Array.isArray(reported)) return;
     for (const [consentId, fields] of Object.entries(reported as ReceiptReport)) {
       if (!Array.isArray(fields)) continue;
+      this.listed = undefined;
       let known = this.byConsent.get(consentId);
       if (!known) this.byConsent.set(consentId, (known = new Set()));
       for (const field of fields) if (typeof field === "string") known.add(field);
@@ -33,25 +35,37 @@ export class ReceiptCollector {
     return this.byConsent.size === 0;
   }
 
-  /** Per consent, the field coordinates returned under it, sorted. */
-  entries(): { consentId: string; fields: string[] }[] {
-    return [...this.byConsent].map(([consentId, fields]) => ({ consentId, fields: [...fields].sort() }));
+  /**
+   * Per consent, the field coordinates returned under it, sorted. The same list until something
+   * is added: the requests that shared one execution hand the writer the same list.
+   */
+  entries(): readonly ConsentReceipt[] {
+    return (this.listed ??= [...this.byConsent].map(([consentId, fields]) => ({ consentId, fields: [...fields].sort() })));
   }
 }
 
-interface ReceiptRow {
-  request_id: string;
-  client_id: string;
-  consent_id: string;
+export interface ConsentReceipt {
+  consentId: string;
   fields: string[];
-  detail: Record<string, unknown>;
+}
+
+/** One request's receipts, as the writer batches them. */
+interface RequestReceipts {
+  requestId: string;
+  clientId: string;
+  /** JSON of how it was read: the token kind and the operation name. */
+  detail: string;
+  receipts: readonly ConsentReceipt[];
   /** The product the request is billed as (platform/metering/), when it is billed. */
   product: string | undefined;
 }
 
 /** One audit row: the receipts of one client for one consent with the same fields and detail, one per request. */
 interface ReceiptGroup {
-  first: ReceiptRow;
+  clientId: string;
+  consentId: string;
+  fields: string[];
+  detail: string;
   requestIds: string[];
 }
 
@@ -78,50 +92,46 @@ interface ReceiptGroup {
  * whose receipts were written, so usage never disagrees with the receipts.
  */
 export class ReceiptWriter {
-  private readonly batcher: StatementBatcher<ReceiptRow, void>;
+  private readonly batcher: StatementBatcher<RequestReceipts, void>;
 
   constructor(private readonly prisma: PrismaClient) {
-    this.batcher = new StatementBatcher((rows) => this.insert(rows), 2000);
+    this.batcher = new StatementBatcher((requests) => this.insert(requests), 100);
   }
 
   /** `product`: what the request is billed as; none when it is not billed (a subscription's events, an operation already counted). */
-  async write(request: { requestId: string; viewer: Viewer; operationName: string | null; product?: string | undefined }, receipts: readonly { consentId: string; fields: string[] }[]): Promise<void> {
-    const detail = { tokenUse: request.viewer.kind, operationName: request.operationName };
-    await Promise.all(
-      receipts.map((receipt) =>
-        this.batcher.add({ request_id: request.requestId, client_id: request.viewer.clientId, consent_id: receipt.consentId, fields: receipt.fields, detail, product: request.product }),
-      ),
-    );
+  async write(request: { requestId: string; viewer: Viewer; operationName: string | null; product?: string | undefined }, receipts: readonly ConsentReceipt[]): Promise<void> {
+    if (receipts.length === 0) return;
+    const detail = JSON.stringify({ tokenUse: request.viewer.kind, operationName: request.operationName });
+    await this.batcher.add({ requestId: request.requestId, clientId: request.viewer.clientId, detail, receipts, product: request.product });
   }
 
-  private async insert(rows: readonly ReceiptRow[]): Promise<void[]> {
-    const groups = groupByRead(rows);
+  private async insert(requests: readonly RequestReceipts[]): Promise<void[]> {
+    const groups = groupByRead(requests);
     // Each distinct list of fields is sent once, its items in one flat array that each row slices
     // (a JSON document per list, expanded per row, was ~5 % of the statement); so are the request
     // ids of a group of several. Each distinct detail is sent once as JSON, named by its place
     // (from 1): a request's receipts share their detail, and a page's people most often their fields.
     const fieldLists = new FlatLists();
     const requestLists = new FlatLists();
-    const fieldSpans = groups.map((group) => fieldLists.spanOf(group.first.fields));
+    const fieldSpans = groups.map((group) => fieldLists.spanOf(group.fields));
     const requestSpans = groups.map((group) => (group.requestIds.length > 1 ? requestLists.spanOf(group.requestIds) : { from: 0, to: 0 }));
     const documents: string[] = [];
     const details = new Map<string, number>();
-    const detailPlace = (detail: object): number => {
-      const text = JSON.stringify(detail);
-      let found = details.get(text);
-      if (found === undefined) details.set(text, (found = documents.push(text)));
+    const detailPlace = (detail: string): number => {
+      let found = details.get(detail);
+      if (found === undefined) details.set(detail, (found = documents.push(detail)));
       return found;
     };
     const billed = new Map<string, { clientId: string; product: string }>();
-    for (const row of rows) if (row.product !== undefined) billed.set(row.request_id, { clientId: row.client_id, product: row.product });
+    for (const request of requests) if (request.product !== undefined) billed.set(request.requestId, { clientId: request.clientId, product: request.product });
     const column = <T>(pick: (group: ReceiptGroup) => T): T[] => groups.map(pick);
     const [result] = await queryRows<{ written: number }>(this.prisma, Prisma.sql`
       WITH written AS (
         INSERT INTO audit_event (action, request_id, request_ids, client_id, user_id, consent_id, country, scopes, fields, detail)
         SELECT ${RECEIPT_ACTION}, r.request_id, CASE WHEN r.requests_from > 0 THEN d.requests[r.requests_from:r.requests_to] END,
                c.client_id, c.user_id, c.id, c.country, c.scopes, d.items[r.fields_from:r.fields_to], d.documents[r.detail_at]
-        FROM unnest(${column((group) => group.first.request_id)}::text[], ${column((group) => group.first.client_id)}::text[], ${column((group) => group.first.consent_id)}::text[],
-                    ${fieldSpans.map((span) => span.from)}::int[], ${fieldSpans.map((span) => span.to)}::int[], ${column((group) => detailPlace(group.first.detail))}::int[],
+        FROM unnest(${column((group) => group.requestIds[0])}::text[], ${column((group) => group.clientId)}::text[], ${column((group) => group.consentId)}::text[],
+                    ${fieldSpans.map((span) => span.from)}::int[], ${fieldSpans.map((span) => span.to)}::int[], ${column((group) => detailPlace(group.detail))}::int[],
                     ${requestSpans.map((span) => span.from)}::int[], ${requestSpans.map((span) => span.to)}::int[])
                AS r(request_id, client_id, consent_id, fields_from, fields_to, detail_at, requests_from, requests_to)
         CROSS JOIN (SELECT ${fieldLists.items}::text[] AS items, ${requestLists.items}::text[] AS requests, ${documents}::jsonb[] AS documents) AS d
@@ -139,18 +149,35 @@ export class ReceiptWriter {
       SELECT count(*)::int AS written FROM written`);
     const written = result?.written ?? 0;
     if (written !== groups.length) throw new Error(`${groups.length - written} of ${groups.length} consent receipts name no consent of their client`);
-    return rows.map(() => undefined);
+    return requests.map(() => undefined);
   }
 }
 
-/** The receipts that differ only by their request, together, in the order they came. */
-function groupByRead(rows: readonly ReceiptRow[]): ReceiptGroup[] {
+/**
+ * The receipts that differ only by their request, together, in the order they came. Requests
+ * that shared an execution hand in the same list (ReceiptCollector.entries), so they are put
+ * together by the list first, and each receipt's key is then made once per list, not per request.
+ */
+function groupByRead(requests: readonly RequestReceipts[]): ReceiptGroup[] {
+  const byList = new Map<readonly ConsentReceipt[], Map<string, { clientId: string; detail: string; requestIds: string[] }>>();
+  for (const request of requests) {
+    let callers = byList.get(request.receipts);
+    if (callers === undefined) byList.set(request.receipts, (callers = new Map()));
+    const caller = JSON.stringify([request.clientId, request.detail]);
+    const known = callers.get(caller);
+    if (known === undefined) callers.set(caller, { clientId: request.clientId, detail: request.detail, requestIds: [request.requestId] });
+    else known.requestIds.push(request.requestId);
+  }
   const groups = new Map<string, ReceiptGroup>();
-  for (const row of rows) {
-    const key = JSON.stringify([row.client_id, row.consent_id, row.fields, row.detail]);
-    const group = groups.get(key);
-    if (group === undefined) groups.set(key, { first: row, requestIds: [row.request_id] });
-    else if (!group.requestIds.includes(row.request_id)) group.requestIds.push(row.request_id);
+  for (const [receipts, callers] of byList) {
+    for (const [caller, { clientId, detail, requestIds }] of callers) {
+      for (const receipt of receipts) {
+        const key = `${caller}${JSON.stringify([receipt.consentId, receipt.fields])}`;
+        const group = groups.get(key);
+        if (group === undefined) groups.set(key, { clientId, consentId: receipt.consentId, fields: receipt.fields, detail, requestIds: [...requestIds] });
+        else for (const requestId of requestIds) if (!group.requestIds.includes(requestId)) group.requestIds.push(requestId);
+      }
+    }
   }
   return [...groups.values()];
 }

@@ -16,7 +16,6 @@ import { InflightFetches } from "../inflight-fetches.ts";
 import { callerState } from "../caller-state.ts";
 import { copyJson } from "../../platform/json-copy.ts";
 import { activeMetrics } from "../../platform/observability/metrics.ts";
-import type { ReceiptReport } from "../../platform/auth/field-access.ts";
 
 type GatewayInterface = ApolloServerOptionsWithGateway<GatewayContext>["gateway"];
 type GatewayExecutor = NonNullable<Awaited<ReturnType<GatewayInterface["load"]>>["executor"]>;
@@ -43,7 +42,8 @@ export interface ScopedGatewayOptions {
 /** An execution as its sharers get it: the result and what the subgraphs reported it returned. */
 interface SharedExecution {
   result: GatewayResult;
-  receipts: ReceiptReport;
+  /** What the subgraphs reported to the request that ran it; its sharers' receipts are these (none with enforcement off). */
+  receipts: ReceiptCollector | undefined;
 }
 
 
@@ -93,7 +93,7 @@ export class ScopedGateway implements GatewayInterface {
       scoped = (requestContext: GatewayRequestContext) => this.execute(requestContext, executor, filter);
     } else {
       // Sharing is not enforcement: without it the benchmark's unenforced side would run every identical query alone.
-      scoped = (requestContext: GatewayRequestContext) => this.executeShared(requestContext, requestContext.queryHash, requestContext.context as GatewayContext, undefined, executor);
+      scoped = async (requestContext: GatewayRequestContext) => (await this.executeShared(requestContext, requestContext.queryHash, requestContext.context as GatewayContext, undefined, executor)).result;
     }
     return { executor: (requestContext: GatewayRequestContext) => this.withPairwiseIds(requestContext, scoped) };
   }
@@ -120,7 +120,7 @@ export class ScopedGateway implements GatewayInterface {
 
   private async execute(requestContext: GatewayRequestContext, executor: GatewayExecutor, filter: OperationFilter): Promise<GatewayResult> {
     const context = requestContext.context as GatewayContext;
-    const receipts = new ReceiptCollector();
+    let receipts = new ReceiptCollector();
     context.receipts = receipts;
 
     const operation = this.filter(requestContext, context, filter);
@@ -128,7 +128,9 @@ export class ScopedGateway implements GatewayInterface {
     if (operation.dataIsNull) result = { data: null };
     else {
       const filtered = operation.removals.length === 0 ? requestContext : { ...requestContext, document: operation.document, queryHash: operation.queryHash };
-      result = await this.executeShared(filtered, operation.queryHash, context, receipts, executor);
+      const executed = await this.executeShared(filtered, operation.queryHash, context, receipts, executor);
+      result = executed.result;
+      receipts = executed.receipts ?? receipts;
     }
     if (operation.removals.length > 0) result = withRemovedFields(result, operation, requestContext.request.variables);
 
@@ -159,17 +161,17 @@ export class ScopedGateway implements GatewayInterface {
    * reported. Everything per request stays per request: authentication, rate limits and cost,
    * this request's own receipt (written by execute), pairwise ids. Never a mutation.
    */
-  private async executeShared(requestContext: GatewayRequestContext, queryHash: string, context: GatewayContext, receipts: ReceiptCollector | undefined, executor: GatewayExecutor): Promise<GatewayResult> {
+  private async executeShared(requestContext: GatewayRequestContext, queryHash: string, context: GatewayContext, receipts: ReceiptCollector | undefined, executor: GatewayExecutor): Promise<SharedExecution> {
     const key = this.options.shareInflightOperations === false ? undefined : sharingKey(requestContext, queryHash, context);
-    if (key === undefined) return executor(requestContext);
+    if (key === undefined) return { result: await executor(requestContext), receipts };
     if (this.executions.has(key)) activeMetrics()?.sharedOperations.inc();
-    const execution = await this.executions.run(key, async () => {
-      const result = await executor(requestContext);
-      return { result, receipts: receipts?.report() ?? {} };
-    });
-    // The one that ran it has its receipts collected already; adding them again changes nothing.
-    receipts?.add(execution.receipts);
-    return execution.result;
+    const execution = await this.executions.run(key, async () => ({ result: await executor(requestContext), receipts }));
+    // A sharer's receipts are the ones its execution collected, that same collector (complete: the
+    // execution is over), so the receipt writer gets one list for all of them. Had anything been
+    // collected for the sharer itself, both are merged.
+    if (receipts === undefined || receipts.isEmpty || execution.receipts === undefined || execution.receipts === receipts) return execution;
+    receipts.add(execution.receipts.report());
+    return { result: execution.result, receipts };
   }
 
   private filter(requestContext: GatewayRequestContext, context: GatewayContext, filter: OperationFilter): FilteredOperation & { queryHash: string } {
