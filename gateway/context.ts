@@ -1,3 +1,4 @@
+import type { AnswerHolds } from "../platform/http/answer-holds.ts";
 import type { TokenVerifier } from "../platform/auth/token-verifier.ts";
 import type { Viewer } from "../platform/auth/viewer.ts";
 import type { RequestMeter } from "./rate-limit/request-meter.ts";
@@ -30,6 +31,11 @@ export interface GatewayContext {
   billing?: Billing;
   /** The registered text this HTTP request runs, when the gateway enforces trusted documents (trusted-document-gate.ts). */
   trustedDocument?: string;
+  /**
+   * Where a write the answer must not go out without is handed to the HTTP server (/graphql over
+   * HTTP and in process); absent (REST routes), such a write is waited for before the operation returns.
+   */
+  holds?: AnswerHolds;
 }
 
 /** A request's context once its token is verified and checked; the check is sealed for the subgraphs. */

@@ -131,11 +131,11 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     readiness,
     security,
     routes: withDashboard(withLandingPage(createRestRoutes(auth, apollo, options.importer)), auth),
-    context: async ({ requestId, request, graphql }) => {
+    context: async ({ requestId, request, graphql, holds }) => {
       const { viewer, authorization, dpop } = await authenticate(auth.verifier, request, auth.proofs);
       const rateLimit = await countGraphQLRequest(rateLimits, viewer.clientId);
       const trustedDocument = await trustedDocuments.admit(viewer.clientId, graphql);
-      return { ...gatewayContext(auth.verifier, requestId, viewer, authorization, dpop, rateLimit), ...(trustedDocument !== undefined ? { trustedDocument } : {}) };
+      return { ...gatewayContext(auth.verifier, requestId, viewer, authorization, dpop, rateLimit), ...(trustedDocument !== undefined ? { trustedDocument } : {}), ...(holds ? { holds } : {}) };
     },
   });
   // Subscriptions (graphql-ws) share the HTTP server and the /graphql path.

@@ -122,6 +122,41 @@ describe("audit log: hash-chained, append-only, verified", () => {
     assert.equal(await receipts(), receiptsBefore + 1);
   });
 
+  test("an answer leaves only once its receipt is written: held, over /graphql and REST, while the receipt waits on the chain", async () => {
+    const token = await consentToken(kamina, person);
+    const receiptsOf = async (requestId: string) =>
+      Number((await sql.query("SELECT count(*)::int AS n FROM audit_event WHERE action = 'consent.receipt' AND (request_id = $1 OR $1 = ANY (request_ids))", [requestId])).rows[0].n);
+    const waitingOnLocks = async () => Number((await sql.query("SELECT count(*)::int AS n FROM pg_locks WHERE NOT granted")).rows[0].n);
+    const asks = [
+      { requestId: `held-graphql-${process.pid}`, send: (id: string) => postGraphQL(kamina.graphqlUrl, "{ me { id wellness { score } } }", undefined, { ...bearer(token), "x-request-id": id }) },
+      { requestId: `held-rest-${process.pid}`, send: (id: string) => rest(kamina.gateway!.origin, "GET", "/v1/diagnosis/latest", { headers: { ...bearer(token), "x-request-id": id } }) },
+    ];
+    for (const ask of asks) {
+      const locker = new pg.Client({ connectionString: database.url });
+      await locker.connect();
+      try {
+        await locker.query("BEGIN");
+        await locker.query("SELECT 1 FROM audit_chain_head WHERE chain = 'MX' FOR UPDATE");
+        let answered = false;
+        const answer = ask.send(ask.requestId).finally(() => {
+          answered = true;
+        });
+        for (let i = 0; i < 200 && (await waitingOnLocks()) === 0; i++) await new Promise((resolve) => setTimeout(resolve, 25));
+        assert.ok((await waitingOnLocks()) > 0, "the receipt's statement waits on the locked chain head");
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        assert.equal(answered, false, `${ask.requestId}: no answer while its receipt is not written`);
+        await locker.query("ROLLBACK");
+        const done = await answer;
+        assert.equal(done.status, 200, JSON.stringify(done.body));
+        assert.match(JSON.stringify(done.body), /"score"/);
+        assert.equal(await receiptsOf(ask.requestId), 1, `${ask.requestId}: its receipt was there when the answer came`);
+      } finally {
+        await locker.query("ROLLBACK").catch(() => undefined);
+        await locker.end();
+      }
+    }
+  });
+
   test("the application cannot change, delete or truncate audit rows, nor move a chain's head", async () => {
     const { prisma } = kamina.gateway!.auth;
     const row = await prisma.auditEvent.findFirstOrThrow({ where: { action: "consent.receipt" } });

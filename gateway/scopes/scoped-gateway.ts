@@ -136,11 +136,22 @@ export class ScopedGateway implements GatewayInterface {
 
     const product = billedProduct(context);
     if (!receipts.isEmpty) {
-      try {
-        // The call is counted by the receipts' own statement (metering).
-        await this.receiptWriter.write({ requestId: context.requestId, viewer: context.viewer, operationName: requestContext.operationName, product }, receipts.entries());
-      } catch (error) {
+      // The call is counted by the receipts' own statement (metering).
+      const written = this.receiptWriter.write({ requestId: context.requestId, viewer: context.viewer, operationName: requestContext.operationName, product }, receipts.entries()).catch((error: unknown) => {
         this.options.logger.error({ err: error, requestId: context.requestId }, "could not write the consent receipt; the response is withheld");
+        throw error;
+      });
+      if (context.holds) {
+        // The HTTP server sends the answer only once the receipts are written, and refuses it if
+        // they are not: the answer is shaped and encoded meanwhile. The receipts' statement (the
+        // batcher starts it on the next turn of the event loop) goes out first.
+        context.holds.hold(written);
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        return result;
+      }
+      try {
+        await written;
+      } catch {
         return { errors: [graphQLError("INTERNAL_SERVER_ERROR", "The consent receipt could not be recorded; no data was returned", { http: { status: 500 } })] };
       }
     } else if (product !== undefined) {

@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { HeaderMap, type ApolloServer, type BaseContext } from "@apollo/server";
 import { GraphQLError } from "graphql";
 import { listen } from "./listen.ts";
+import { AnswerHolds } from "./answer-holds.ts";
 import { serveInProcess, type InProcessAnswer, type InProcessRequest } from "./in-process-http.ts";
 import { DEFAULT_LIMITS, type LimitsConfig } from "../config/limits-config.ts";
 import { DATABASE_RETRY_AFTER_SECONDS, isDatabaseUnavailable } from "../database/unavailable.ts";
@@ -15,6 +16,8 @@ export interface RequestInfo {
   request: IncomingMessage;
   /** A GraphQL request's method, query string and parsed body, as Apollo receives them (context only). */
   graphql?: GraphQLHttpRequest;
+  /** What the GraphQL answer must wait for before it is sent (context only). */
+  holds?: AnswerHolds;
 }
 
 export interface GraphQLHttpRequest {
@@ -160,9 +163,20 @@ export async function startGraphQLHttpServer<TContext extends BaseContext>(
     sendJson(response, 404, { errors: [{ message: `No route for ${request.method} ${url.pathname}`, extensions: { code: "NOT_FOUND" } }] });
   }
 
-  /** One GraphQL request through Apollo, whether it came over HTTP or from this process. */
-  function executeGraphQL(method: string, headers: HeaderMap, search: string, body: unknown, info: RequestInfo) {
-    return execute({ httpGraphQLRequest: { method, headers, search, body }, context: () => contextOrUnavailable(options.context, { ...info, graphql: { method, search, body } }) });
+  /**
+   * One GraphQL request through Apollo, whether it came over HTTP or from this process. Its answer
+   * is handed on only once what it holds for has settled (answer-holds.ts); a failed hold is a 500.
+   */
+  async function executeGraphQL(method: string, headers: HeaderMap, search: string, body: unknown, info: RequestInfo) {
+    const holds = new AnswerHolds();
+    const result = await execute({ httpGraphQLRequest: { method, headers, search, body }, context: () => contextOrUnavailable(options.context, { ...info, graphql: { method, search, body }, holds }) });
+    try {
+      await holds.settled();
+    } catch (error) {
+      options.logger.error({ err: error, requestId: info.requestId }, "an answer's hold failed; the answer is withheld");
+      throw new HttpError(500, "INTERNAL_SERVER_ERROR", "Internal server error");
+    }
+    return result;
   }
 
   async function handleGraphQL(request: IncomingMessage, response: ServerResponse, url: URL, info: RequestInfo): Promise<void> {
@@ -213,7 +227,13 @@ export async function startGraphQLHttpServer<TContext extends BaseContext>(
     } catch {
       return jsonAnswer(400, { errors: [{ message: "Request body is not valid JSON", extensions: { code: "BAD_REQUEST" } }] });
     }
-    const result = await executeGraphQL("POST", headers, url.search, body, info);
+    let result: Awaited<ReturnType<typeof executeGraphQL>>;
+    try {
+      result = await executeGraphQL("POST", headers, url.search, body, info);
+    } catch (error) {
+      if (error instanceof HttpError) return jsonAnswer(error.status, { errors: [{ message: error.message, extensions: { code: error.code } }] });
+      throw error;
+    }
     const answerHeaders = new HeaderMap([
       ["cache-control", NO_STORE],
       ["x-request-id", info.requestId],
