@@ -197,9 +197,12 @@ function consentLookups(name: string, open: () => Promise<Target>) {
       const poll = (requestId: string, operationName: string, receipts: { consentId: string; fields: string[] }[]) =>
         writer.write({ requestId, viewer, operationName, product: "graphql" }, receipts);
       const wellness = { consentId: "cns_lookup_51", fields: ["User.wellness"] };
+      const twice = [wellness];
       // Started together: one statement writes them all.
       await Promise.all([
-        poll("lookup-poll-1", "Poll", [wellness]),
+        poll("lookup-poll-1", "Poll", twice),
+        // A REST call running two operations writes twice under its one id: it is named once.
+        poll("lookup-poll-1", "Poll", twice),
         poll("lookup-poll-2", "Poll", [wellness, { consentId: "cns_lookup_53", fields: ["User.wellness"] }]),
         poll("lookup-poll-3", "Poll", [wellness]),
         poll("lookup-poll-4", "Other", [wellness]),

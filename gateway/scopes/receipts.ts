@@ -166,7 +166,8 @@ function groupByRead(requests: readonly RequestReceipts[]): ReceiptGroup[] {
     const caller = JSON.stringify([request.clientId, request.detail]);
     const known = callers.get(caller);
     if (known === undefined) callers.set(caller, { clientId: request.clientId, detail: request.detail, requestIds: [request.requestId] });
-    else known.requestIds.push(request.requestId);
+    // A REST call that runs two operations writes twice under one request id: named once.
+    else if (!known.requestIds.includes(request.requestId)) known.requestIds.push(request.requestId);
   }
   const groups = new Map<string, ReceiptGroup>();
   for (const [receipts, callers] of byList) {
