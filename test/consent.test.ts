@@ -417,7 +417,8 @@ describe("consent: asking, answering, reading, revoking", () => {
     assert.equal(pages, 3);
 
     const first = (await call("GET", `/v1/consents/${id}/receipts?limit=1`, { headers: sandbox })).body.items[0];
-    assert.deepEqual(Object.keys(first).sort(), ["at", "client_id", "consent_id", "country", "detail", "fields", "receipt_id", "request_id", "scopes", "user_external_id"]);
+    assert.deepEqual(Object.keys(first).sort(), ["at", "client_id", "consent_id", "country", "detail", "fields", "receipt_id", "request_id", "request_ids", "scopes", "user_external_id"]);
+    assert.deepEqual(first.request_ids, ["req-5"], "a receipt of one request names it alone");
 
     assertEnvelope(await call("GET", `/v1/consents/${id}/receipts?limit=0`, { headers: sandbox }), 400, "BAD_USER_INPUT", /`limit`/);
     assertEnvelope(await call("GET", `/v1/consents/${id}/receipts?limit=ten`, { headers: sandbox }), 400, "BAD_USER_INPUT", /`limit`/);
