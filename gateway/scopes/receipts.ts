@@ -156,7 +156,8 @@ export class ReceiptWriter {
 /**
  * The receipts that differ only by their request, together, in the order they came. Requests
  * that shared an execution hand in the same list (ReceiptCollector.entries), so they are put
- * together by the list first, and each receipt's key is then made once per list, not per request.
+ * together by the list first, and each receipt's key is then made once per list, not per request;
+ * the groups of one list share its request ids until another list's join one of them.
  */
 function groupByRead(requests: readonly RequestReceipts[]): ReceiptGroup[] {
   const byList = new Map<readonly ConsentReceipt[], Map<string, { clientId: string; detail: string; requestIds: string[] }>>();
@@ -169,26 +170,45 @@ function groupByRead(requests: readonly RequestReceipts[]): ReceiptGroup[] {
     // A REST call that runs two operations writes twice under one request id: named once.
     else if (!known.requestIds.includes(request.requestId)) known.requestIds.push(request.requestId);
   }
-  const groups = new Map<string, ReceiptGroup>();
+  const groups: (ReceiptGroup & { shared: boolean })[] = [];
+  const byCaller = new Map<string, Map<string, ReceiptGroup & { shared: boolean }>>();
   for (const [receipts, callers] of byList) {
     for (const [caller, { clientId, detail, requestIds }] of callers) {
+      let reads = byCaller.get(caller);
+      if (reads === undefined) byCaller.set(caller, (reads = new Map()));
       for (const receipt of receipts) {
-        const key = `${caller}${JSON.stringify([receipt.consentId, receipt.fields])}`;
-        const group = groups.get(key);
-        if (group === undefined) groups.set(key, { clientId, consentId: receipt.consentId, fields: receipt.fields, detail, requestIds: [...requestIds] });
-        else for (const requestId of requestIds) if (!group.requestIds.includes(requestId)) group.requestIds.push(requestId);
+        // Field coordinates (`Type.field`) hold no line break.
+        const key = `${receipt.consentId}\n${receipt.fields.join("\n")}`;
+        const group = reads.get(key);
+        if (group === undefined) {
+          const created = { clientId, consentId: receipt.consentId, fields: receipt.fields, detail, requestIds, shared: true };
+          reads.set(key, created);
+          groups.push(created);
+          continue;
+        }
+        if (group.shared) {
+          group.requestIds = [...group.requestIds];
+          group.shared = false;
+        }
+        for (const requestId of requestIds) if (!group.requestIds.includes(requestId)) group.requestIds.push(requestId);
       }
     }
   }
-  return [...groups.values()];
+  return groups;
 }
 
-/** Lists sent as one flat text[] that each row slices (`items[from:to]`, from 1); a list already sent is not sent again. */
+/**
+ * Lists sent as one flat text[] that each row slices (`items[from:to]`, from 1); a list already
+ * sent is not sent again (the same array is known at once, an equal one by its content).
+ */
 class FlatLists {
   readonly items: string[] = [];
   private readonly spans = new Map<string, { from: number; to: number }>();
+  private readonly known = new Map<readonly string[], { from: number; to: number }>();
 
   spanOf(list: readonly string[]): { from: number; to: number } {
+    const seen = this.known.get(list);
+    if (seen !== undefined) return seen;
     const key = JSON.stringify(list);
     let span = this.spans.get(key);
     if (span === undefined) {
@@ -196,6 +216,7 @@ class FlatLists {
       this.items.push(...list);
       this.spans.set(key, span);
     }
+    this.known.set(list, span);
     return span;
   }
 }
