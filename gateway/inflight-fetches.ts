@@ -6,20 +6,22 @@
  * whole operations: scopes/scoped-gateway.ts; both only for the same token, key and checked
  * consent state).
  *
- * `copy` gives each waiter an answer of its own, made as the answer arrives and before the
- * first caller's code runs on, so an answer its callers change in place (an operation's result)
- * is never seen half-changed; the default hands out the same value (immutable answers).
+ * Everyone gets the same value: a caller that changes its answer in place copies it first, and
+ * `runShared` tells it whether anyone else got it.
  */
 export class InflightFetches<T> {
-  private readonly inflight = new Map<string, { resolve(value: T): void; reject(error: unknown): void }[]>();
+  private readonly inflight = new Map<string, { resolve(value: Shared<T>): void; reject(error: unknown): void }[]>();
 
-  constructor(private readonly copy: (value: T) => T = (value) => value) {}
+  /** `start()`'s answer, or that of an identical piece of work already in flight under `key`. */
+  async run(key: string, start: () => Promise<T>): Promise<T> {
+    return (await this.runShared(key, start)).value;
+  }
 
-  /** `start()`'s answer, or a copy of that of an identical piece of work already in flight under `key`. */
-  run(key: string, start: () => Promise<T>): Promise<T> {
+  /** As `run`, and whether the answer went to more than one caller (false only for a caller that started it alone). */
+  runShared(key: string, start: () => Promise<T>): Promise<Shared<T>> {
     const waiters = this.inflight.get(key);
-    if (waiters) return new Promise<T>((resolve, reject) => waiters.push({ resolve, reject }));
-    const joined: { resolve(value: T): void; reject(error: unknown): void }[] = [];
+    if (waiters) return new Promise<Shared<T>>((resolve, reject) => waiters.push({ resolve, reject }));
+    const joined: { resolve(value: Shared<T>): void; reject(error: unknown): void }[] = [];
     this.inflight.set(key, joined);
     const settle = () => {
       if (this.inflight.get(key) === joined) this.inflight.delete(key);
@@ -34,8 +36,8 @@ export class InflightFetches<T> {
     return started.then(
       (value) => {
         settle();
-        for (const waiter of joined) waiter.resolve(this.copy(value));
-        return value;
+        for (const waiter of joined) waiter.resolve({ value, shared: true });
+        return { value, shared: joined.length > 0 };
       },
       (error: unknown) => {
         settle();
@@ -54,4 +56,9 @@ export class InflightFetches<T> {
   get size(): number {
     return this.inflight.size;
   }
+}
+
+export interface Shared<T> {
+  value: T;
+  shared: boolean;
 }

@@ -41,9 +41,12 @@ export interface ScopedGatewayOptions {
 
 /** An execution as its sharers get it: the result and what the subgraphs reported it returned. */
 interface SharedExecution {
+  /** Also the other sharers' when `shared`: copy it before changing it (ownResult). */
   result: GatewayResult;
   /** What the subgraphs reported to the request that ran it; its sharers' receipts are these (none with enforcement off). */
   receipts: ReceiptCollector | undefined;
+  /** Whether other requests got this same execution. */
+  shared: boolean;
 }
 
 
@@ -62,7 +65,7 @@ export class ScopedGateway implements GatewayInterface {
   private readonly filtered: LruMap<string, FilteredOperation & { queryHash: string }>;
   private readonly receiptWriter: ReceiptWriter;
   private readonly usage: UsageCounter;
-  private readonly executions = new InflightFetches<SharedExecution>(copyExecution);
+  private readonly executions = new InflightFetches<SharedExecution>();
 
   constructor(private readonly options: ScopedGatewayOptions) {
     this.security = readSupergraphSecurity(options.supergraphSdl);
@@ -93,7 +96,7 @@ export class ScopedGateway implements GatewayInterface {
       scoped = (requestContext: GatewayRequestContext) => this.execute(requestContext, executor, filter);
     } else {
       // Sharing is not enforcement: without it the benchmark's unenforced side would run every identical query alone.
-      scoped = async (requestContext: GatewayRequestContext) => (await this.executeShared(requestContext, requestContext.queryHash, requestContext.context as GatewayContext, undefined, executor)).result;
+      scoped = async (requestContext: GatewayRequestContext) => ownResult(await this.executeShared(requestContext, requestContext.queryHash, requestContext.context as GatewayContext, undefined, executor));
     }
     return { executor: (requestContext: GatewayRequestContext) => this.withPairwiseIds(requestContext, scoped) };
   }
@@ -124,15 +127,17 @@ export class ScopedGateway implements GatewayInterface {
     context.receipts = receipts;
 
     const operation = this.filter(requestContext, context, filter);
-    let result: GatewayResult;
-    if (operation.dataIsNull) result = { data: null };
-    else {
+    let executed: SharedExecution = { result: { data: null }, receipts, shared: false };
+    if (!operation.dataIsNull) {
       const filtered = operation.removals.length === 0 ? requestContext : { ...requestContext, document: operation.document, queryHash: operation.queryHash };
-      const executed = await this.executeShared(filtered, operation.queryHash, context, receipts, executor);
-      result = executed.result;
+      executed = await this.executeShared(filtered, operation.queryHash, context, receipts, executor);
       receipts = executed.receipts ?? receipts;
     }
-    if (operation.removals.length > 0) result = withRemovedFields(result, operation, requestContext.request.variables);
+    // The result is copied (when shared) and changed only once the receipts' statement is on its way.
+    const answer = (): GatewayResult => {
+      const result = ownResult(executed);
+      return operation.removals.length > 0 ? withRemovedFields(result, operation, requestContext.request.variables) : result;
+    };
 
     const product = billedProduct(context);
     if (!receipts.isEmpty) {
@@ -147,7 +152,7 @@ export class ScopedGateway implements GatewayInterface {
         // batcher starts it on the next turn of the event loop) goes out first.
         context.holds.hold(written);
         await new Promise<void>((resolve) => setImmediate(resolve));
-        return result;
+        return answer();
       }
       try {
         await written;
@@ -162,27 +167,28 @@ export class ScopedGateway implements GatewayInterface {
         this.options.logger.error({ err: error, requestId: context.requestId, product }, "could not count a billable call");
       }
     }
-    return result;
+    return answer();
   }
 
   /**
    * Runs the operation, or waits for an identical one in flight for the same caller (a query
    * with the same text, operation name and variables, the same token, DPoP key and checked
-   * consent state: caller-state.ts) and takes a copy of its result and of what its subgraphs
-   * reported. Everything per request stays per request: authentication, rate limits and cost,
+   * consent state: caller-state.ts) and takes its result (copied by each request before it
+   * changes it: ownResult) and what its subgraphs reported. Everything per request stays per request: authentication, rate limits and cost,
    * this request's own receipt (written by execute), pairwise ids. Never a mutation.
    */
   private async executeShared(requestContext: GatewayRequestContext, queryHash: string, context: GatewayContext, receipts: ReceiptCollector | undefined, executor: GatewayExecutor): Promise<SharedExecution> {
     const key = this.options.shareInflightOperations === false ? undefined : sharingKey(requestContext, queryHash, context);
-    if (key === undefined) return { result: await executor(requestContext), receipts };
+    if (key === undefined) return { result: await executor(requestContext), receipts, shared: false };
     if (this.executions.has(key)) activeMetrics()?.sharedOperations.inc();
-    const execution = await this.executions.run(key, async () => ({ result: await executor(requestContext), receipts }));
+    const { value, shared } = await this.executions.runShared(key, async () => ({ result: await executor(requestContext), receipts, shared: false }));
+    const execution = { ...value, shared };
     // A sharer's receipts are the ones its execution collected, that same collector (complete: the
     // execution is over), so the receipt writer gets one list for all of them. Had anything been
     // collected for the sharer itself, both are merged.
     if (receipts === undefined || receipts.isEmpty || execution.receipts === undefined || execution.receipts === receipts) return execution;
     receipts.add(execution.receipts.report());
-    return { result: execution.result, receipts };
+    return { ...execution, receipts };
   }
 
   private filter(requestContext: GatewayRequestContext, context: GatewayContext, filter: OperationFilter): FilteredOperation & { queryHash: string } {
@@ -213,10 +219,11 @@ function sharingKey(requestContext: GatewayRequestContext, queryHash: string, co
   return `${queryHash}\n${requestContext.operationName ?? ""}\n${variables ? JSON.stringify(variables) : ""}\n${caller}`;
 }
 
-/** A sharer's own copy: the result's data is changed in place afterwards (removed fields, pairwise ids). */
-function copyExecution(execution: SharedExecution): SharedExecution {
+/** The execution's result for this request to change in place (removed fields, pairwise ids): a copy when others have it too. */
+function ownResult(execution: SharedExecution): GatewayResult {
   const { result } = execution;
-  return { receipts: execution.receipts, result: { ...result, ...(result.data ? { data: copyJson(result.data) } : {}), ...(result.errors ? { errors: [...result.errors] } : {}) } };
+  if (!execution.shared) return result;
+  return { ...result, ...(result.data ? { data: copyJson(result.data) } : {}), ...(result.errors ? { errors: [...result.errors] } : {}) };
 }
 
 /** What this operation bills: `graphql` on /graphql; a REST call's product once, for its first operation. */
