@@ -174,8 +174,9 @@ export class ScopedGateway implements GatewayInterface {
    * Runs the operation, or waits for an identical one in flight for the same caller (a query
    * with the same text, operation name and variables, the same token, DPoP key and checked
    * consent state: caller-state.ts) and takes its result (copied by each request before it
-   * changes it: ownResult) and what its subgraphs reported. Everything per request stays per request: authentication, rate limits and cost,
-   * this request's own receipt (written by execute), pairwise ids. Never a mutation.
+   * changes it: ownResult) and what its subgraphs reported. Everything per request stays per
+   * request: authentication, rate limits and cost, this request's own record in the receipts
+   * (written by execute), pairwise ids. Never a mutation.
    */
   private async executeShared(requestContext: GatewayRequestContext, queryHash: string, context: GatewayContext, receipts: ReceiptCollector | undefined, executor: GatewayExecutor): Promise<SharedExecution> {
     const key = this.options.shareInflightOperations === false ? undefined : sharingKey(requestContext, queryHash, context);
