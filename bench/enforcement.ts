@@ -22,6 +22,7 @@ import { buildScenarios, type Scenario } from "./support/scenarios.ts";
 import { Cleanups, runBenchmarkCli } from "./support/lifecycle.ts";
 import { startServerChild, type ServerChild } from "../testkit/server-child.ts";
 import { BENCH_QUOTAS } from "./support/bench-stack.ts";
+import { percentile } from "./support/realtime-figures.ts";
 
 const log = (message: string) => console.log(`[bench] ${message}`);
 const SANDBOX_CLIENT_SECRET = "bench-sandbox-secret";
@@ -177,8 +178,14 @@ async function run(options: Options): Promise<void> {
   console.log(`| server CPU ms/request | ${fixed(on.cpuMsPerRequest, 1)} | ${fixed(off.cpuMsPerRequest, 1)} | ${on.cpuMsPerRequest && off.cpuMsPerRequest ? slower(on.cpuMsPerRequest, off.cpuMsPerRequest) : "n/a"} |`);
   console.log(`| requests (errors) | ${on.requests} (${on.errors}) | ${off.requests} (${off.errors}) | |`);
   const overhead = (100 * (off.requestsPerSecond - on.requestsPerSecond)) / off.requestsPerSecond;
+  // Each round measures both sides back to back: its own cost is the steadier figure when the machine drifts between rounds.
+  const perRound = runs.enforced.flatMap((enforced, round) => {
+    const unenforced = runs.unenforced[round];
+    return unenforced ? [(100 * (unenforced.requestsPerSecond - enforced.requestsPerSecond)) / unenforced.requestsPerSecond] : [];
+  });
   console.log("");
   console.log(`Throughput overhead of enforcement: ${overhead.toFixed(1)} % (target: under 10 %) ${overhead < 10 ? "- met" : "- NOT met"}`);
+  console.log(`Per round: ${perRound.map((cost) => `${cost.toFixed(1)} %`).join(", ")}; median ${percentile([...perRound].sort((a, b) => a - b), 50).toFixed(1)} %`);
 }
 
 await runBenchmarkCli({ usage: USAGE, parse: parseOptions, run, cleanups });
