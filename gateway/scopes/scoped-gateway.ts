@@ -12,7 +12,7 @@ import { ReceiptCollector, ReceiptWriter } from "./receipts.ts";
 import type { GraphQLPersonIds } from "../pairwise/graphql-person-ids.ts";
 import { print } from "graphql";
 import { readSupergraphSecurity, type SupergraphSecurity } from "./supergraph-rules.ts";
-import { InflightFetches } from "../inflight-fetches.ts";
+import { InflightFetches, type Shared } from "../inflight-fetches.ts";
 import { callerState } from "../caller-state.ts";
 import { copyJson } from "../../platform/json-copy.ts";
 import { activeMetrics } from "../../platform/observability/metrics.ts";
@@ -40,13 +40,11 @@ export interface ScopedGatewayOptions {
 }
 
 /** An execution as its sharers get it: the result and what the subgraphs reported it returned. */
-interface SharedExecution {
-  /** Also the other sharers' when `shared`: copy it before changing it (ownResult). */
+interface Execution {
+  /** Also the other sharers' when shared: copy it before changing it (ownResult). */
   result: GatewayResult;
-  /** What the subgraphs reported to the request that ran it; its sharers' receipts are these (none with enforcement off). */
+  /** What the subgraphs reported to the request that ran it, complete once it is over; its sharers' receipts are these (none with enforcement off). */
   receipts: ReceiptCollector | undefined;
-  /** Whether other requests got this same execution. */
-  shared: boolean;
 }
 
 
@@ -65,7 +63,7 @@ export class ScopedGateway implements GatewayInterface {
   private readonly filtered: LruMap<string, FilteredOperation & { queryHash: string }>;
   private readonly receiptWriter: ReceiptWriter;
   private readonly usage: UsageCounter;
-  private readonly executions = new InflightFetches<SharedExecution>();
+  private readonly executions = new InflightFetches<Execution>();
 
   constructor(private readonly options: ScopedGatewayOptions) {
     this.security = readSupergraphSecurity(options.supergraphSdl);
@@ -127,11 +125,12 @@ export class ScopedGateway implements GatewayInterface {
     context.receipts = receipts;
 
     const operation = this.filter(requestContext, context, filter);
-    let executed: SharedExecution = { result: { data: null }, receipts, shared: false };
+    let executed: Shared<Execution> = { value: { result: { data: null }, receipts }, shared: false };
     if (!operation.dataIsNull) {
       const filtered = operation.removals.length === 0 ? requestContext : { ...requestContext, document: operation.document, queryHash: operation.queryHash };
       executed = await this.executeShared(filtered, operation.queryHash, context, receipts, executor);
-      receipts = executed.receipts ?? receipts;
+      // A sharer writes the receipts its execution collected: one list for all of them.
+      receipts = executed.value.receipts ?? receipts;
     }
     // The result is copied (when shared) and changed only once the receipts' statement is on its way.
     const answer = (): GatewayResult => {
@@ -178,18 +177,12 @@ export class ScopedGateway implements GatewayInterface {
    * request: authentication, rate limits and cost, this request's own record in the receipts
    * (written by execute), pairwise ids. Never a mutation.
    */
-  private async executeShared(requestContext: GatewayRequestContext, queryHash: string, context: GatewayContext, receipts: ReceiptCollector | undefined, executor: GatewayExecutor): Promise<SharedExecution> {
+  private async executeShared(requestContext: GatewayRequestContext, queryHash: string, context: GatewayContext, receipts: ReceiptCollector | undefined, executor: GatewayExecutor): Promise<Shared<Execution>> {
     const key = this.options.shareInflightOperations === false ? undefined : sharingKey(requestContext, queryHash, context);
-    if (key === undefined) return { result: await executor(requestContext), receipts, shared: false };
+    if (key === undefined) return { value: { result: await executor(requestContext), receipts }, shared: false };
     if (this.executions.has(key)) activeMetrics()?.sharedOperations.inc();
-    const { value, shared } = await this.executions.runShared(key, async () => ({ result: await executor(requestContext), receipts, shared: false }));
-    const execution = { ...value, shared };
-    // A sharer's receipts are the ones its execution collected, that same collector (complete: the
-    // execution is over), so the receipt writer gets one list for all of them. Had anything been
-    // collected for the sharer itself, both are merged.
-    if (receipts === undefined || receipts.isEmpty || execution.receipts === undefined || execution.receipts === receipts) return execution;
-    receipts.add(execution.receipts.report());
-    return { ...execution, receipts };
+    // A waiter never runs the executor, so nothing is collected for it: its receipts are the execution's.
+    return this.executions.runShared(key, async () => ({ result: await executor(requestContext), receipts }));
   }
 
   private filter(requestContext: GatewayRequestContext, context: GatewayContext, filter: OperationFilter): FilteredOperation & { queryHash: string } {
@@ -221,8 +214,8 @@ function sharingKey(requestContext: GatewayRequestContext, queryHash: string, co
 }
 
 /** The execution's result for this request to change in place (removed fields, pairwise ids): a copy when others have it too. */
-function ownResult(execution: SharedExecution): GatewayResult {
-  const { result } = execution;
+function ownResult(execution: Shared<Execution>): GatewayResult {
+  const { result } = execution.value;
   if (!execution.shared) return result;
   return { ...result, ...(result.data ? { data: copyJson(result.data) } : {}), ...(result.errors ? { errors: [...result.errors] } : {}) };
 }

@@ -165,15 +165,15 @@ export async function startGraphQLHttpServer<TContext extends BaseContext>(
 
   /**
    * One GraphQL request through Apollo, whether it came over HTTP or from this process. Its answer
-   * is handed on only once what it holds for has settled (answer-holds.ts); a failed hold is a 500.
+   * is handed on only once what it holds for has settled (answer-holds.ts); a failed hold is a 500
+   * (whoever held the answer logs why).
    */
   async function executeGraphQL(method: string, headers: HeaderMap, search: string, body: unknown, info: RequestInfo) {
     const holds = new AnswerHolds();
     const result = await execute({ httpGraphQLRequest: { method, headers, search, body }, context: () => contextOrUnavailable(options.context, { ...info, graphql: { method, search, body }, holds }) });
     try {
       await holds.settled();
-    } catch (error) {
-      options.logger.error({ err: error, requestId: info.requestId }, "an answer's hold failed; the answer is withheld");
+    } catch {
       throw new HttpError(500, "INTERNAL_SERVER_ERROR", "Internal server error");
     }
     return result;
