@@ -79,6 +79,16 @@ export class ConsentGrants {
 
   constructor(private readonly prisma: PrismaClient) {}
 
+  /**
+   * For one request: each person's grants for `client` as this process keeps them (see
+   * keptGrants), undefined for a person it does not keep. Synchronous: a steady partner's fields
+   * are decided without a promise per person (loaderFor reads the rest).
+   */
+  keptLookupFor(client: PartnerClient): (userId: string) => readonly ConsentGrant[] | undefined {
+    const key = clientKey(client);
+    return (userId) => this.keptGrants(key, client, userId);
+  }
+
   /** A loader for one request: each person's grants for `client`, newest consent first. */
   loaderFor(client: PartnerClient): DataLoader<string, readonly ConsentGrant[]> {
     const key = clientKey(client);

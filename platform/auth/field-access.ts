@@ -26,6 +26,7 @@ export class FieldAccess {
   /** Each person's grants once read, for the rest of this request. */
   private readonly known = new Map<string, readonly ConsentGrant[]>();
   private consents: DataLoader<string, readonly ConsentGrant[]> | undefined;
+  private kept: ((userId: string) => readonly ConsentGrant[] | undefined) | undefined;
   private readonly ownGrant: ConsentGrant | undefined;
 
   constructor(
@@ -39,13 +40,20 @@ export class FieldAccess {
   /**
    * The consent that covers reading `rule` of `subject`'s data, or null when none does.
    * Synchronous once the person's consents are known: a consent token always, a partner token
-   * from the second field of each person on.
+   * when this process keeps the person's grants under the client's current consent version
+   * (ConsentGrants), else from the second field of each person on.
    */
   authorise(subject: unknown, rule: AccessRule): ConsentGrant | null | Promise<ConsentGrant | null> {
     if (typeof subject !== "string" || !grants(this.viewer.scopes, rule)) return null;
     if (this.viewer.kind === "consent") return subject === this.viewer.userId ? this.ownGrant! : null;
-    const known = this.known.get(subject);
+    let known = this.known.get(subject);
     if (known) return covering(known, rule);
+    this.kept ??= this.grantStore.keptLookupFor(this.viewer);
+    known = this.kept(subject);
+    if (known) {
+      this.known.set(subject, known);
+      return covering(known, rule);
+    }
     this.consents ??= this.grantStore.loaderFor(this.viewer);
     return this.consents.load(subject).then((list) => {
       this.known.set(subject, list);

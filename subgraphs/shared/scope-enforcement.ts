@@ -8,6 +8,7 @@ import {
   type GraphQLFieldResolver,
   type GraphQLNamedType,
   type GraphQLObjectType,
+  type GraphQLResolveInfo,
   type GraphQLSchema,
 } from "graphql";
 import { graphQLError } from "../../platform/errors.ts";
@@ -96,22 +97,22 @@ function guardPersonalField(
   coordinate: string,
   rule: AccessRule,
 ): GraphQLFieldResolver<unknown, AccessContext> {
+  // Defined once per field, not per call: this runs for every guarded field of every person.
+  const proceed = (grant: ConsentGrant | null, parent: unknown, args: Record<string, unknown>, context: AccessContext, info: GraphQLResolveInfo) => {
+    if (!grant) throw unauthorized(coordinate, rule);
+    const value = resolve(parent, args, context, info);
+    if (!isPromiseLike(value)) {
+      if (value !== null && value !== undefined) context.access.record(grant, coordinate);
+      return value;
+    }
+    return Promise.resolve(value).then((resolved) => {
+      if (resolved !== null && resolved !== undefined) context.access.record(grant, coordinate);
+      return resolved;
+    });
+  };
   return (parent, args, context, info) => {
-    const { access } = context;
-    const proceed = (grant: ConsentGrant | null) => {
-      if (!grant) throw unauthorized(coordinate, rule);
-      const value = resolve(parent, args, context, info);
-      if (!isPromiseLike(value)) {
-        if (value !== null && value !== undefined) access.record(grant, coordinate);
-        return value;
-      }
-      return Promise.resolve(value).then((resolved) => {
-        if (resolved !== null && resolved !== undefined) access.record(grant, coordinate);
-        return resolved;
-      });
-    };
-    const verdict = access.authorise(subjectOf(typeName, parent), rule);
-    return isPromiseLike(verdict) ? verdict.then(proceed) : proceed(verdict);
+    const verdict = context.access.authorise(subjectOf(typeName, parent), rule);
+    return isPromiseLike(verdict) ? verdict.then((grant) => proceed(grant, parent, args, context, info)) : proceed(verdict, parent, args, context, info);
   };
 }
 
