@@ -2,7 +2,7 @@ import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from "@
 import { STATUS_CODES } from "node:http";
 import type { Fetcher, FetcherRequestInit, FetcherResponse } from "@apollo/utils.fetcher";
 import { graphQLError } from "../platform/errors.ts";
-import { RECEIPTS_EXTENSION } from "../platform/auth/field-access.ts";
+import { RECEIPT_LISTS_EXTENSION, RECEIPT_LISTS_HEADER, RECEIPTS_EXTENSION } from "../platform/auth/field-access.ts";
 import { GATEWAY_SIGNATURE_HEADER, type GatewaySignature } from "../platform/auth/gateway-signature.ts";
 import { TOKEN_CHECK_HEADER } from "../platform/auth/token-check-seal.ts";
 import type { GatewayContext } from "./context.ts";
@@ -111,6 +111,11 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
   /** Takes the subgraph's receipt report for the gateway's consent receipt; the client never sees it. */
   override didReceiveResponse({ response, context }: Parameters<NonNullable<RemoteGraphQLDataSource<GatewayContext>["didReceiveResponse"]>>[0]): GatewayGraphQLResponse {
     const extensions = response.extensions;
+    if (extensions && RECEIPT_LISTS_EXTENSION in extensions) {
+      if ("requestId" in context) context.receipts?.addLists(extensions[RECEIPT_LISTS_EXTENSION]);
+      delete extensions[RECEIPT_LISTS_EXTENSION];
+    }
+    // A subgraph of an earlier release answers with the report it always sent.
     if (extensions && RECEIPTS_EXTENSION in extensions) {
       if ("requestId" in context) context.receipts?.add(extensions[RECEIPTS_EXTENSION]);
       delete extensions[RECEIPTS_EXTENSION];
@@ -126,6 +131,7 @@ function forwardedHeaders(context: GatewayContext): Record<string, string> {
   return {
     "x-request-id": context.requestId,
     authorization: context.authorization,
+    [RECEIPT_LISTS_HEADER]: "lists",
     ...(context.dpop ? { dpop: context.dpop } : {}),
     ...(context.tokenCheck ? { [TOKEN_CHECK_HEADER]: context.tokenCheck } : {}),
   };

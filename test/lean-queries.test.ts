@@ -7,7 +7,7 @@ import { after, before, describe, test } from "node:test";
 import pg from "pg";
 import { gatewaySignatureHeader } from "../testkit/gateway-signature.ts";
 import type { TestDatabase } from "../testkit/postgres.ts";
-import { bearer, consentToken } from "../testkit/tokens.ts";
+import { bearer, clientToken, consentToken, DEMO_CLIENT } from "../testkit/tokens.ts";
 import type { startTestKamina } from "./support/kamina.ts";
 import { startSeededKamina, stopSeededKamina } from "./support/seeded-kamina.ts";
 
@@ -59,6 +59,28 @@ describe("the gateway's repeated queries at a subgraph", () => {
     assert.equal(answer.body.errors, undefined);
     assert.ok((answer.body.data as { _entities: { debts: unknown[] }[] })._entities[0]!.debts.length > 0);
     assert.deepEqual(Object.values(answer.body.extensions?.kaminaReceipts as Record<string, string[]>), [["User.debtSummary", "User.debts"]]);
+  });
+
+  test("asked for lists (the gateway's header), the receipts name each list of fields once, on both roads, and say what the report says", async () => {
+    const partner = bearer(await clientToken(kamina));
+    const people = (
+      await sql.query<{ user_id: string }>(
+        "SELECT DISTINCT c.user_id FROM consent c WHERE c.client_id = $1 AND c.status = 'AUTHORISED' AND c.scopes @> ARRAY['debts.read'] AND EXISTS (SELECT 1 FROM debt d WHERE d.user_id = c.user_id) ORDER BY c.user_id LIMIT 4",
+        [DEMO_CLIENT],
+      )
+    ).rows.map((row) => ({ __typename: "User", id: row.user_id }));
+    assert.ok(people.length >= 2, "the seed has partner-consented people with debts");
+    // A text of its own per call: each first goes through Apollo, then the lean road.
+    const query = (name: string) => ENTITIES.replace("query(", `query ${name}(`);
+    const report = (await twice(query("Report"), { r: people }, partner, true)).body.extensions?.kaminaReceipts as Record<string, string[]>;
+    const asked = await twice(query("Lists"), { r: people }, { ...partner, "kamina-receipts": "lists" }, true);
+    assert.equal(asked.body.extensions?.kaminaReceipts, undefined, "one form, the one asked for");
+    const lists = asked.body.extensions?.kaminaReceiptLists as { fields: string[][]; consents: Record<string, number> };
+    assert.deepEqual(lists.fields, [["User.debtSummary", "User.debts"]], "every person read under the same fields: one list");
+    assert.equal(Object.keys(lists.consents).length, people.length);
+    assert.deepEqual(Object.fromEntries(Object.entries(lists.consents).map(([consentId, place]) => [consentId, lists.fields[place]])), report);
+    const other = await twice(query("Other"), { r: people }, { ...partner, "kamina-receipts": "compact" }, true);
+    assert.deepEqual(other.body.extensions?.kaminaReceipts, report, "any other value gets the report");
   });
 
   test("a field the person did not grant is null with UNAUTHORIZED_FIELD_OR_TYPE and its path, and no receipt", async () => {

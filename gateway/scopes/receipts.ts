@@ -8,27 +8,40 @@ import { RECEIPT_ACTION } from "../auth/consent-receipts.ts";
 
 /**
  * Gathers, over one gateway request, what each subgraph reported it returned (the
- * `kaminaReceipts` response extension), merged per consent: one receipt per consent per request.
+ * `kaminaReceipts` or `kaminaReceiptLists` response extension, field-access.ts), merged per
+ * consent: one receipt per consent per request.
+ *
+ * A consent keeps the lists it was reported under, not their fields one by one: a page's people
+ * are mostly read under the same few lists, so their merged fields are worked out once per
+ * combination of lists and shared by every consent read under it.
  */
 export class ReceiptCollector {
-  private readonly byConsent = new Map<string, Set<string>>();
+  private readonly byConsent = new Map<string, (readonly string[])[]>();
+  /** Each list taken, its place: a combination of lists is named by their places. */
+  private readonly places = new Map<readonly string[], number>();
   private listed: ConsentReceipt[] | undefined;
 
-  /** Takes a subgraph's report; anything not shaped like one is ignored. */
+  /** Takes a subgraph's `kaminaReceipts` (ReceiptReport); anything not shaped like one is ignored. */
   add(reported: unknown): void {
-    if (reported === null || typeof reported !== "object" || Array.isArray(reported)) return;
-    for (const [consentId, fields] of Object.entries(reported as ReceiptReport)) {
-      if (!Array.isArray(fields)) continue;
-      this.listed = undefined;
-      let known = this.byConsent.get(consentId);
-      if (!known) this.byConsent.set(consentId, (known = new Set()));
-      for (const field of fields) if (typeof field === "string") known.add(field);
+    if (!isRecord(reported)) return;
+    for (const [consentId, fields] of Object.entries(reported)) {
+      if (Array.isArray(fields)) this.take(consentId, stringsOf(fields));
+    }
+  }
+
+  /** Takes a subgraph's `kaminaReceiptLists` (ReceiptLists); a consent that names no list is ignored. */
+  addLists(reported: unknown): void {
+    if (!isRecord(reported) || !Array.isArray(reported.fields) || !isRecord(reported.consents)) return;
+    const lists = reported.fields.map((fields: unknown) => (Array.isArray(fields) ? stringsOf(fields) : undefined));
+    for (const [consentId, place] of Object.entries(reported.consents)) {
+      const fields = typeof place === "number" ? lists[place] : undefined;
+      if (fields) this.take(consentId, fields);
     }
   }
 
   /** What was collected, in the form `add` takes. */
   report(): ReceiptReport {
-    return Object.fromEntries([...this.byConsent].map(([consentId, fields]) => [consentId, [...fields]]));
+    return Object.fromEntries(this.entries().map(({ consentId, fields }) => [consentId, [...fields]]));
   }
 
   get isEmpty(): boolean {
@@ -37,11 +50,37 @@ export class ReceiptCollector {
 
   /**
    * Per consent, the field coordinates returned under it, sorted. The same list until something
-   * is added: the requests that shared one execution hand the writer the same list.
+   * is added: the requests that shared one execution hand the writer the same list; consents read
+   * under the same lists share one array of fields.
    */
   entries(): readonly ConsentReceipt[] {
-    return (this.listed ??= [...this.byConsent].map(([consentId, fields]) => ({ consentId, fields: [...fields].sort() })));
+    if (this.listed) return this.listed;
+    const merged = new Map<string, string[]>();
+    this.listed = [...this.byConsent].map(([consentId, lists]) => {
+      const key = lists.map((list) => this.places.get(list)).join(",");
+      let fields = merged.get(key);
+      if (fields === undefined) merged.set(key, (fields = [...new Set(lists.flat())].sort()));
+      return { consentId, fields };
+    });
+    return this.listed;
   }
+
+  private take(consentId: string, fields: readonly string[]): void {
+    this.listed = undefined;
+    if (!this.places.has(fields)) this.places.set(fields, this.places.size);
+    const lists = this.byConsent.get(consentId);
+    if (lists) lists.push(fields);
+    else this.byConsent.set(consentId, [fields]);
+  }
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === "object" && !Array.isArray(value);
+}
+
+/** The list itself when it holds only strings (as a subgraph sends it), else its strings. */
+function stringsOf(items: unknown[]): readonly string[] {
+  return items.every((item) => typeof item === "string") ? (items as string[]) : items.filter((item): item is string => typeof item === "string");
 }
 
 export interface ConsentReceipt {
@@ -172,13 +211,20 @@ function groupByRead(requests: readonly RequestReceipts[]): ReceiptGroup[] {
   }
   const groups: (ReceiptGroup & { shared: boolean })[] = [];
   const byCaller = new Map<string, Map<string, ReceiptGroup & { shared: boolean }>>();
+  // Consents read under the same lists share their array of fields (ReceiptCollector.entries).
+  const joined = new Map<readonly string[], string>();
+  const keyOf = (fields: readonly string[]) => {
+    let key = joined.get(fields);
+    // Field coordinates (`Type.field`) hold no line break.
+    if (key === undefined) joined.set(fields, (key = fields.join("\n")));
+    return key;
+  };
   for (const [receipts, callers] of byList) {
     for (const [caller, { clientId, detail, requestIds }] of callers) {
       let reads = byCaller.get(caller);
       if (reads === undefined) byCaller.set(caller, (reads = new Map()));
       for (const receipt of receipts) {
-        // Field coordinates (`Type.field`) hold no line break.
-        const key = `${receipt.consentId}\n${receipt.fields.join("\n")}`;
+        const key = `${receipt.consentId}\n${keyOf(receipt.fields)}`;
         const group = reads.get(key);
         if (group === undefined) {
           const created = { clientId, consentId: receipt.consentId, fields: receipt.fields, detail, requestIds, shared: true };

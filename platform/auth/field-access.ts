@@ -7,11 +7,29 @@ import type { Viewer } from "./viewer.ts";
 export const RECEIPTS_EXTENSION = "kaminaReceipts";
 
 /**
+ * The same report as field lists each sent once (ReceiptLists), under its own extension, for a
+ * gateway that asks for it with this request header (value `lists`). A gateway that does not ask
+ * gets `kaminaReceipts`, so gateways and subgraphs of different releases keep every receipt.
+ */
+export const RECEIPT_LISTS_HEADER = "kamina-receipts";
+export const RECEIPT_LISTS_EXTENSION = "kaminaReceiptLists";
+
+/**
  * What one subgraph returned in one request: per consent id, the field coordinates it returned
  * under that consent (`User.debts`, ...). The gateway reads the person, the country and the
  * scopes from the consent itself when it writes the receipt.
  */
 export type ReceiptReport = Record<string, string[]>;
+
+/**
+ * A ReceiptReport with each distinct list of fields written once: `fields` holds the lists, and
+ * `consents` each consent id's place in it. A page's people are mostly read under the same fields,
+ * so twenty consents name one list instead of repeating it twenty times.
+ */
+export interface ReceiptLists {
+  fields: string[][];
+  consents: Record<string, number>;
+}
 
 /**
  * Per request: decides whether the viewer may read a field of one person's data, and keeps
@@ -32,6 +50,8 @@ export class FieldAccess {
   constructor(
     private readonly viewer: Viewer,
     private readonly grantStore: ConsentGrants,
+    /** The gateway asked for ReceiptLists (RECEIPT_LISTS_HEADER). */
+    private readonly asLists = false,
   ) {
     this.ownGrant =
       viewer.kind === "consent" ? { consentId: viewer.consentId, userId: viewer.userId, country: viewer.country, scopes: viewer.scopes } : undefined;
@@ -75,11 +95,45 @@ export class FieldAccess {
   /** What this request returned, per consent; null when it returned no personal data. */
   report(): ReceiptReport | null {
     if (this.returned.size === 0) return null;
-    // Sorted: the same answer reads the same however its fields happened to resolve.
     const report: ReceiptReport = {};
-    for (const consentId of [...this.returned.keys()].sort()) report[consentId] = [...this.returned.get(consentId)!].sort();
+    for (const [consentId, fields] of this.sorted()) report[consentId] = fields;
     return report;
   }
+
+  /** The same as ReceiptLists. */
+  reportLists(): ReceiptLists | null {
+    if (this.returned.size === 0) return null;
+    const lists: ReceiptLists = { fields: [], consents: {} };
+    const places = new Map<string, number>();
+    let last: { fields: string[]; place: number } | undefined;
+    for (const [consentId, fields] of this.sorted()) {
+      // Most often the same list as the consent before: known without a key.
+      if (last === undefined || !sameItems(last.fields, fields)) {
+        // Field coordinates (`Type.field`) hold no line break.
+        const key = fields.join("\n");
+        let place = places.get(key);
+        if (place === undefined) places.set(key, (place = lists.fields.push(fields) - 1));
+        last = { fields, place };
+      }
+      lists.consents[consentId] = last.place;
+    }
+    return lists;
+  }
+
+  /** The response extension the gateway reads the receipts from, as it asked for them; undefined when nothing personal was returned. */
+  receiptsExtension(): [name: string, value: ReceiptReport | ReceiptLists] | undefined {
+    const report = this.asLists ? this.reportLists() : this.report();
+    return report ? [this.asLists ? RECEIPT_LISTS_EXTENSION : RECEIPTS_EXTENSION, report] : undefined;
+  }
+
+  /** Sorted, consents and their fields: the same answer reads the same however its fields happened to resolve. */
+  private sorted(): [consentId: string, fields: string[]][] {
+    return [...this.returned.keys()].sort().map((consentId) => [consentId, [...this.returned.get(consentId)!].sort()]);
+  }
+}
+
+function sameItems(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((item, index) => item === b[index]);
 }
 
 function covering(list: readonly ConsentGrant[], rule: AccessRule): ConsentGrant | null {

@@ -23,7 +23,7 @@ import {
   type AccessRule,
 } from "../../platform/auth/access-rules.ts";
 import type { ConsentGrant } from "../../platform/auth/consent-grants.ts";
-import { RECEIPTS_EXTENSION, type FieldAccess } from "../../platform/auth/field-access.ts";
+import type { FieldAccess } from "../../platform/auth/field-access.ts";
 
 interface AccessContext {
   access: FieldAccess;
@@ -210,6 +210,6 @@ export function receiptsPlugin(): ApolloServerPlugin<AccessContext> {
 
 /** A response's extensions with what the request returned per consent, when it returned anything. */
 export function withReceipts(extensions: Record<string, unknown> | undefined, access: FieldAccess | undefined): Record<string, unknown> | undefined {
-  const report = access?.report();
-  return report ? { ...extensions, [RECEIPTS_EXTENSION]: report } : extensions;
+  const receipts = access?.receiptsExtension();
+  return receipts ? { ...extensions, [receipts[0]]: receipts[1] } : extensions;
 }

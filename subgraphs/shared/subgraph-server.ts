@@ -15,7 +15,7 @@ import { authenticate } from "../../platform/auth/authenticate.ts";
 import { ConsentGrants } from "../../platform/auth/consent-grants.ts";
 import { BEHIND_GATEWAY } from "../../platform/auth/dpop.ts";
 import { GATEWAY_SIGNATURE_HEADER, GatewaySignature } from "../../platform/auth/gateway-signature.ts";
-import { FieldAccess } from "../../platform/auth/field-access.ts";
+import { FieldAccess, RECEIPT_LISTS_HEADER } from "../../platform/auth/field-access.ts";
 import { enforceScopes, receiptsPlugin, withReceipts } from "./scope-enforcement.ts";
 import { LeanQueries, ValidatedQueries } from "./lean-queries.ts";
 import { TokenVerifier, type TokenSettings } from "../../platform/auth/token-verifier.ts";
@@ -164,7 +164,7 @@ export async function startSubgraph<Service, Loaders, Mutations>(
       const service = definition.createService(tenantPrisma, viewer, options.settings, resources);
       const loaders = definition.createLoaders(service);
       const mutations = definition.createMutations({ prisma: tenantPrisma, viewer, service, loaders });
-      return { requestId, viewer, service, loaders, mutations, access: new FieldAccess(viewer, consentGrants) };
+      return { requestId, viewer, service, loaders, mutations, access: new FieldAccess(viewer, consentGrants, request.headers[RECEIPT_LISTS_HEADER] === "lists") };
     },
   });
   logger.debug({ url: `${http.origin}/graphql` }, "subgraph listening");
