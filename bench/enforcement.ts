@@ -1,4 +1,4 @@
-// `npm run bench:enforcement -- [--users N] [--duration S] [--warmup S] [--connections C] [--rounds R] [--seed N]`
+// `npm run bench:enforcement -- [--load identical|distinct] [--users N] [--duration S] [--warmup S] [--connections C] [--rounds R] [--seed N]`
 //
 // What field-level consent enforcement costs. Seeds a fresh PostgreSQL database, widens every
 // seeded consent to every read scope (so both sides return the same, complete answer), and
@@ -7,7 +7,9 @@
 // look-ups, no receipts; tokens are still verified and the consent join that decides which
 // people a partner sees still runs). Drives bench:gateway's five-subgraph query (20 users, a
 // partner token) against each, alternating the order every round so drift on a shared machine
-// falls on both sides, and prints req/s, p50 and p99 side by side with the overhead.
+// falls on both sides, and prints req/s, p50 and p99 side by side with the overhead. `--load
+// distinct` sends bench:gateway's distinct pages instead (a rotating cursor: no two requests in
+// flight the same, so nothing is shared and every page writes its own 20 receipts).
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { parseArgs } from "node:util";
@@ -18,7 +20,7 @@ import { DEMO_CLIENT_ID, mintClientToken } from "./support/auth.ts";
 import { grantEveryReadScope } from "./support/consents.ts";
 import { measure, preflight, sampleMachine, type Measurement } from "./support/load.ts";
 import { codeVersion, machineFacts } from "./support/report.ts";
-import { buildScenarios, type Scenario } from "./support/scenarios.ts";
+import { buildScenarios, pageCursors, type Scenario } from "./support/scenarios.ts";
 import { Cleanups, runBenchmarkCli } from "./support/lifecycle.ts";
 import { startServerChild, type ServerChild } from "../testkit/server-child.ts";
 import { BENCH_QUOTAS } from "./support/bench-stack.ts";
@@ -29,7 +31,11 @@ const SANDBOX_CLIENT_SECRET = "bench-sandbox-secret";
 const SIDES = ["enforced", "unenforced"] as const;
 type Side = (typeof SIDES)[number];
 
+const LOADS = ["identical", "distinct"] as const;
+type Load = (typeof LOADS)[number];
+
 interface Options {
+  load: Load;
   users: number;
   duration: number;
   warmup: number;
@@ -39,6 +45,7 @@ interface Options {
 }
 
 const USAGE = `Usage: npm run bench:enforcement -- [options]
+  --load L         identical (default: every request the same 20-person page) or distinct (a rotating cursor)
   --users N        users to seed (default 2000)
   --duration S     measured seconds per side per round (default 15)
   --warmup S       discarded warm-up seconds before each measured run (default 3)
@@ -49,7 +56,7 @@ const USAGE = `Usage: npm run bench:enforcement -- [options]
 function parseOptions(argv: string[]): Options {
   const { values } = parseArgs({
     args: argv,
-    options: Object.fromEntries(["users", "duration", "warmup", "connections", "rounds", "seed"].map((name) => [name, { type: "string" }] as const)),
+    options: Object.fromEntries(["load", "users", "duration", "warmup", "connections", "rounds", "seed"].map((name) => [name, { type: "string" }] as const)),
     strict: true,
   });
   const integer = (name: keyof Options, fallback: number, min: number, max: number) => {
@@ -59,7 +66,10 @@ function parseOptions(argv: string[]): Options {
     if (!Number.isInteger(value) || value < min || value > max) throw new Error(`--${name} takes an integer from ${min} to ${max}, not "${String(raw)}"`);
     return value;
   };
+  const load = values.load ?? "identical";
+  if (!(LOADS as readonly unknown[]).includes(load)) throw new Error(`--load takes ${LOADS.join(" or ")}, not "${String(load)}"`);
   return {
+    load: load as Load,
     users: integer("users", 2000, 40, 1_000_000),
     duration: integer("duration", 15, 1, 600),
     warmup: integer("warmup", 3, 0, 120),
@@ -116,8 +126,11 @@ async function run(options: Options): Promise<void> {
     log(`${side} server child ${child.pid} ready in ${Date.now() - started} ms (UNSAFE_DISABLE_SCOPE_ENFORCEMENT=${side === "unenforced"})`);
     return child;
   };
-  const scenarioOf = (side: Side, child: ServerChild, headers: Record<string, string>): Scenario => {
-    const five = buildScenarios(child.gatewayUrl, child.subgraphUrls.wellness, headers).find((scenario) => scenario.name === "five-subgraphs")!;
+  let pages: (string | null)[] | undefined;
+  const scenarioOf = async (side: Side, child: ServerChild, headers: Record<string, string>): Promise<Scenario> => {
+    if (options.load === "distinct") pages ??= await pageCursors(child.gatewayUrl, headers);
+    const name = options.load === "distinct" ? "distinct-pages" : "five-subgraphs";
+    const five = buildScenarios(child.gatewayUrl, child.subgraphUrls.wellness, headers, undefined, pages).find((scenario) => scenario.name === name)!;
     return { ...five, description: `${five.description}, enforcement ${side === "enforced" ? "on" : "off"}` };
   };
 
@@ -132,7 +145,7 @@ async function run(options: Options): Promise<void> {
       cleanups.add("the server child", stop);
       try {
         headers ??= { authorization: `Bearer ${await mintClientToken(database.url, child.config)}` };
-        const scenario = scenarioOf(side, child, headers);
+        const scenario = await scenarioOf(side, child, headers);
         const checked = await preflight(scenario);
         reference ??= checked.body;
         assert.equal(checked.body, reference, "with every scope consented, enforcement must not change the answer");
@@ -167,7 +180,7 @@ async function run(options: Options): Promise<void> {
   console.log(`Machine: ${machineFacts()}`);
   console.log(`Code: ${codeVersion()}`);
   console.log(
-    `Load: five-subgraph query (20 users, partner token), ${options.connections} connections, ${options.rounds} rounds x ${options.duration} s per side after ${options.warmup} s warm-up; ${options.users} seeded users; server, PostgreSQL and load generator on one machine`,
+    `Load: five-subgraph query (20 users, partner token), ${options.load === "distinct" ? "distinct pages (a rotating cursor)" : "identical pages"}, ${options.connections} connections, ${options.rounds} rounds x ${options.duration} s per side after ${options.warmup} s warm-up; ${options.users} seeded users; server, PostgreSQL and load generator on one machine`,
   );
   console.log("");
   console.log("| | enforcement on | enforcement off | enforcement costs |");
