@@ -3,7 +3,7 @@ import { after, before, describe, test } from "node:test";
 import pg from "pg";
 import { startSeededKamina, stopSeededKamina } from "./support/seeded-kamina.ts";
 import type { TestDatabase } from "../testkit/postgres.ts";
-import { bearer, clientToken, consentToken } from "../testkit/tokens.ts";
+import { bearer, clientToken, consentToken, DEMO_CLIENT } from "../testkit/tokens.ts";
 import { gatewaySignatureHeader } from "../testkit/gateway-signature.ts";
 import { countStatements, postGraphQL, startTestKamina, type GraphQLResponse } from "./support/kamina.ts";
 
@@ -132,21 +132,28 @@ describe("the federated graph over real PostgreSQL", () => {
   });
 
   test("a page of users costs the same SQL statements per subgraph for 10 users as for 100", async () => {
-    const small = await countStatements(kamina, async () => {
-      const { body } = await postGraphQL(kamina.graphqlUrl, PAGE_OF_USERS, { first: 10 }, asPartner);
-      assertOnlyUnauthorizedFields(body.errors);
-      assert.equal(body.data!.users.edges.length, 10);
-    });
-    const large = await countStatements(kamina, async () => {
-      const { body } = await postGraphQL(kamina.graphqlUrl, PAGE_OF_USERS, { first: 100 }, asPartner);
-      assertOnlyUnauthorizedFields(body.errors);
-      assert.equal(body.data!.users.edges.length, 100);
-    });
-    assert.deepEqual(large, small, `statements per subgraph: 10 users ${JSON.stringify(small)}, 100 users ${JSON.stringify(large)}`);
+    const page = (first: number) =>
+      countStatements(kamina, async () => {
+        const { body } = await postGraphQL(kamina.graphqlUrl, PAGE_OF_USERS, { first }, asPartner);
+        assertOnlyUnauthorizedFields(body.errors);
+        assert.equal(body.data!.users.edges.length, first);
+      });
+    // Any change to the client's consents moves its version: no subgraph then keeps any of its people's grants.
+    const forgetGrants = () => sql.query("UPDATE partner_client SET consent_version = consent_version + 1 WHERE id = $1", [DEMO_CLIENT]);
+    await forgetGrants();
+    const small = await page(10);
+    await forgetGrants();
+    const large = await page(100);
+    assert.deepEqual(large, small, `statements per subgraph, no grants kept: 10 users ${JSON.stringify(small)}, 100 users ${JSON.stringify(large)}`);
     // Per subgraph: the token check, the partner's consents of the page's people (one batch), then its reads.
     for (const [subgraph, statements] of Object.entries(large)) {
       assert.ok(statements >= 1 && statements <= 7, `${subgraph} sent ${statements} statements for 100 users`);
     }
+    // Once their grants are kept (the version unchanged), a page of them reads no consent at all.
+    const smallAgain = await page(10);
+    const largeAgain = await page(100);
+    assert.deepEqual(largeAgain, smallAgain, `statements per subgraph, grants kept: 10 users ${JSON.stringify(smallAgain)}, 100 users ${JSON.stringify(largeAgain)}`);
+    for (const [subgraph, statements] of Object.entries(largeAgain)) assert.ok(statements < large[subgraph]!, `${subgraph}: ${statements} statements with the grants kept, ${large[subgraph]} without`);
   });
 
   test("a person and their wellness come from one wellness statement, the same as a page of people reads it", async () => {
