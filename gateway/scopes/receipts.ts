@@ -5,6 +5,7 @@ import type { PrismaClient } from "../../platform/database/database.ts";
 import { queryRows } from "../../platform/database/prepared-reads.ts";
 import { Prisma } from "../../generated/prisma/client.ts";
 import { RECEIPT_ACTION } from "../auth/consent-receipts.ts";
+import { isJsonObject } from "../../platform/json-object.ts";
 
 /**
  * Gathers, over one gateway request, what each subgraph reported it returned (the
@@ -23,7 +24,7 @@ export class ReceiptCollector {
 
   /** Takes a subgraph's `kaminaReceipts` (ReceiptReport); anything not shaped like one is ignored. */
   add(reported: unknown): void {
-    if (!isRecord(reported)) return;
+    if (!isJsonObject(reported)) return;
     for (const [consentId, fields] of Object.entries(reported)) {
       if (Array.isArray(fields)) this.take(consentId, stringsOf(fields));
     }
@@ -31,12 +32,17 @@ export class ReceiptCollector {
 
   /** Takes a subgraph's `kaminaReceiptLists` (ReceiptLists); a consent that names no list is ignored. */
   addLists(reported: unknown): void {
-    if (!isRecord(reported) || !Array.isArray(reported.fields) || !isRecord(reported.consents)) return;
+    if (!isJsonObject(reported) || !Array.isArray(reported.fields) || !isJsonObject(reported.consents)) return;
     const lists = reported.fields.map((fields: unknown) => (Array.isArray(fields) ? stringsOf(fields) : undefined));
     for (const [consentId, place] of Object.entries(reported.consents)) {
       const fields = typeof place === "number" ? lists[place] : undefined;
       if (fields) this.take(consentId, fields);
     }
+  }
+
+  /** Takes everything `other` collected (its lists as they are: they are checked already). */
+  addAll(other: ReceiptCollector): void {
+    for (const [consentId, lists] of other.byConsent) for (const fields of lists) this.take(consentId, fields);
   }
 
   /** What was collected, in the form `add` takes. */
@@ -72,10 +78,6 @@ export class ReceiptCollector {
     if (lists) lists.push(fields);
     else this.byConsent.set(consentId, [fields]);
   }
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === "object" && !Array.isArray(value);
 }
 
 /** The list itself when it holds only strings (as a subgraph sends it), else its strings. */
@@ -145,12 +147,12 @@ export class ReceiptWriter {
   }
 
   private async insert(requests: readonly RequestReceipts[]): Promise<void[]> {
-    const groups = groupByRead(requests);
+    const fieldLists = new FlatLists();
+    const groups = groupByRead(requests, fieldLists);
     // Each distinct list of fields is sent once, its items in one flat array that each row slices
     // (a JSON document per list, expanded per row, was ~5 % of the statement); so are the request
     // ids of a group of several. Each distinct detail is sent once as JSON, named by its place
     // (from 1): a request's receipts share their detail, and a page's people most often their fields.
-    const fieldLists = new FlatLists();
     const requestLists = new FlatLists();
     const fieldSpans = groups.map((group) => fieldLists.spanOf(group.fields));
     const requestSpans = groups.map((group) => (group.requestIds.length > 1 ? requestLists.spanOf(group.requestIds) : { from: 0, to: 0 }));
@@ -196,9 +198,10 @@ export class ReceiptWriter {
  * The receipts that differ only by their request, together, in the order they came. Requests
  * that shared an execution hand in the same list (ReceiptCollector.entries), so they are put
  * together by the list first, and each receipt's key is then made once per list, not per request;
- * the groups of one list share its request ids until another list's join one of them.
+ * the groups of one list share its request ids until another list's join one of them. A
+ * receipt's fields are known by their span in `fieldLists`, the statement's own.
  */
-function groupByRead(requests: readonly RequestReceipts[]): ReceiptGroup[] {
+function groupByRead(requests: readonly RequestReceipts[], fieldLists: FlatLists): ReceiptGroup[] {
   const byList = new Map<readonly ConsentReceipt[], Map<string, { clientId: string; detail: string; requestIds: string[] }>>();
   for (const request of requests) {
     let callers = byList.get(request.receipts);
@@ -211,20 +214,14 @@ function groupByRead(requests: readonly RequestReceipts[]): ReceiptGroup[] {
   }
   const groups: (ReceiptGroup & { shared: boolean })[] = [];
   const byCaller = new Map<string, Map<string, ReceiptGroup & { shared: boolean }>>();
-  // Consents read under the same lists share their array of fields (ReceiptCollector.entries).
-  const joined = new Map<readonly string[], string>();
-  const keyOf = (fields: readonly string[]) => {
-    let key = joined.get(fields);
-    // Field coordinates (`Type.field`) hold no line break.
-    if (key === undefined) joined.set(fields, (key = fields.join("\n")));
-    return key;
-  };
   for (const [receipts, callers] of byList) {
     for (const [caller, { clientId, detail, requestIds }] of callers) {
       let reads = byCaller.get(caller);
       if (reads === undefined) byCaller.set(caller, (reads = new Map()));
       for (const receipt of receipts) {
-        const key = `${receipt.consentId}\n${keyOf(receipt.fields)}`;
+        // Equal lists have one span (an array seen before is known at once, ReceiptCollector.entries shares them).
+        const span = fieldLists.spanOf(receipt.fields);
+        const key = `${receipt.consentId}\n${span.from}:${span.to}`;
         const group = reads.get(key);
         if (group === undefined) {
           const created = { clientId, consentId: receipt.consentId, fields: receipt.fields, detail, requestIds, shared: true };

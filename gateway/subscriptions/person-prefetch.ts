@@ -104,7 +104,7 @@ export class PersonPrefetch implements DataSource {
     if (!started) return this.inner.process(options);
     started.taken = true;
     const { response, receipts } = await started.answer;
-    options.context.receipts?.add(receipts.report());
+    options.context.receipts?.addAll(receipts);
     return response;
   }
 }

@@ -12,6 +12,7 @@ import { graphQLError } from "../../platform/errors.ts";
 import type { GraphQLHttpRequest } from "../../platform/http/graphql-http-server.ts";
 import type { GatewayContext } from "../context.ts";
 import { documentHash, type TrustedDocumentStore } from "./trusted-document-store.ts";
+import { isJsonObject } from "../../platform/json-object.ts";
 
 /** What a request names and carries: `documentId` or Apollo's `extensions.persistedQuery.sha256Hash`, and `query`. */
 interface Requested {
@@ -82,7 +83,7 @@ function requested(request: GraphQLHttpRequest | undefined): Requested {
   } else {
     fields = typeof request.body === "object" && request.body !== null ? (request.body as typeof fields) : {};
   }
-  const persisted = isRecord(fields.extensions) && isRecord(fields.extensions.persistedQuery) ? fields.extensions.persistedQuery.sha256Hash : undefined;
+  const persisted = isJsonObject(fields.extensions) && isJsonObject(fields.extensions.persistedQuery) ? fields.extensions.persistedQuery.sha256Hash : undefined;
   const named = typeof fields.documentId === "string" ? fields.documentId : typeof persisted === "string" ? persisted : undefined;
   const hash = named === undefined ? undefined : (HASH.exec(named.toLowerCase())?.[1] ?? "unknown");
   return { hash, query: typeof fields.query === "string" && fields.query !== "" ? fields.query : undefined, batch: false };
@@ -97,6 +98,3 @@ function parseJson(text: string | null): unknown {
   }
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
