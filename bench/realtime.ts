@@ -16,7 +16,6 @@
 //      deliveries per second and end-to-end latency.
 // Prints one table, then cleans up (sockets, child, database). Figures, not assertions.
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { get as httpGet } from "node:http";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -25,26 +24,24 @@ import { seedDatabase } from "../prisma/seed/index.ts";
 import { createTestDatabase, type TestDatabase } from "../testkit/postgres.ts";
 import { AlertPublisher, type Published } from "./support/alert-publisher.ts";
 import { DEMO_CLIENT_ID, grantFullConsents } from "./support/auth.ts";
-import { consentedPeople, mintConsentTokens, type BenchPerson } from "./support/consent-tokens.ts";
-import { summariseProfile } from "./support/cpu-profile.ts";
+import { consentedPeople, mintConsentTokens } from "./support/consent-tokens.ts";
 import { IoWaitSampler } from "./support/load.ts";
-import { CpuWindow, fixed, loadAverage, openFileLimit, percentile, spread, type Cpu, type Spread } from "./support/realtime-figures.ts";
-import { addCount } from "./support/counts.ts";
+import { CpuWindow, fixed, loadAverage, openFileLimit, spread } from "./support/realtime-figures.ts";
 import { collectGarbage } from "./support/inspector-tools.ts";
-import { LoopWatch, type LoopReport, type Stall } from "./support/loop-watch.ts";
+import { LoopWatch } from "./support/loop-watch.ts";
 import type { ServerProbe } from "./support/realtime-server.ts";
 import type { Arrival } from "./support/realtime-subscribers.ts";
 import { SubscriberThreads } from "./support/subscriber-thread.ts";
 import { Cleanups, runBenchmarkCli } from "./support/lifecycle.ts";
-import { codeVersion, distinctLines, machineFacts } from "./support/report.ts";
+import { machineFacts } from "./support/report.ts";
 import { startServerChild, type ServerChild } from "../testkit/server-child.ts";
-import { WebhookReceiver } from "./support/webhook-receiver.ts";
 import { parseOptions, USAGE, type Options, type Selection } from "./support/realtime-options.ts";
+import { askProbe, databaseCounters, relayDelays, waitForSubscribers, waitUntil } from "./support/realtime-probe.ts";
+import { DRAIN_SECONDS, logWhatSlowedTheWindow, printReport, type ConnectFigures, type EventFigures, type WebhookFigures } from "./support/realtime-report.ts";
+import { measureWebhooks } from "./support/realtime-webhooks.ts";
 
 const log = (message: string) => console.log(`[bench] ${message}`);
 const SANDBOX_CLIENT_SECRET = "bench-sandbox-secret";
-/** How long deliveries may still arrive after the last alert of a phase. */
-const DRAIN_SECONDS = 20;
 
 const FLAT_SELECTION = `subscription FlatAlert { alertCreated { id type riskBand severity contributingFactors suggestedAction createdAt } }`;
 const FEDERATED_SELECTION = `subscription AlertWithWellness { alertCreated { id type riskBand severity contributingFactors suggestedAction createdAt user { id wellness { score band } } } }`;
@@ -55,77 +52,6 @@ const ownLoop = new LoopWatch();
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-
-interface ConnectFigures {
-  attempted: number;
-  acknowledged: number;
-  held: number;
-  streams: number;
-  connectSeconds: number;
-  subscribeSeconds: number;
-  ackMs: Spread;
-  failures: Map<string, number>;
-  rssBeforeMiB: number;
-  rssAfterMiB: number;
-  heapBeforeMiB: number;
-  heapAfterMiB: number;
-  benchRssMiB: number;
-  /** Server CPU while holding them, no events. */
-  holdingCpu: Cpu;
-  loadAverage: string;
-}
-
-interface EventFigures {
-  selection: string;
-  published: number;
-  achievedRate: number;
-  expected: number;
-  delivered: number;
-  duplicates: number;
-  unknown: number;
-  withErrors: number;
-  latency: Spread;
-  commitMs: Spread;
-  /** From the alert's creation to the relay's `published_at` stamp (after its NOTIFY): the relay's share of the latency. */
-  relayMs: Spread;
-  /** From the alert's creation to its arrival at the gateway's event feed. */
-  feedMs: Spread;
-  /** From the gateway's event feed to the subscriber: the subscription hub, federated execution and the socket. */
-  hubMs: Spread;
-  schedulerBehindMs: Spread;
-  /** Transactions committed in the database (the publisher's one included) per alert, and rows fetched per alert, over the phase and its drain. */
-  transactionsPerAlert: number;
-  rowsFetchedPerAlert: number;
-  cpu: Cpu;
-  loopDelayMs: ServerProbe["loopDelayMs"];
-  rssMiB: number;
-  closesDuring: number;
-  sample: string;
-  /** What the hub's per-event fetches to the subgraphs answered over the phase. */
-  fetches: string;
-  /** Distinct deliveries of the phase's alerts that had arrived when the sockets were closed (late ones included). */
-  eventuallyDelivered: number | undefined;
-  loadAverage: string;
-}
-
-interface WebhookFigures {
-  events: number;
-  endpoints: number;
-  expected: number;
-  received: number;
-  unique: number;
-  unverified: number;
-  seconds: number;
-  perSecond: number;
-  steadyPerSecond: number;
-  latencyMs: Spread;
-  statuses: Record<string, number>;
-  /** Database transactions per delivery (the burst's own inserts included). */
-  transactionsPerDelivery: number;
-  cpu: Cpu;
-  loopDelayMs: ServerProbe["loopDelayMs"];
-  loadAverage: string;
-}
 
 async function run(options: Options): Promise<void> {
   const people = Math.ceil(options.subscribers / options.perUser);
@@ -425,297 +351,14 @@ async function run(options: Options): Promise<void> {
   await waitUntil(async () => (await probe()).subscribers === 0, 60_000);
   await settle("webhooks");
   let webhooks: WebhookFigures | undefined;
-  if (options.webhookEvents > 0) webhooks = await measureWebhooks(options, child, sql, publisher, everyone, probe);
+  if (options.webhookEvents > 0) webhooks = await measureWebhooks(options, SANDBOX_CLIENT_SECRET, cleanups, child, sql, publisher, everyone, probe);
 
   const final = child.memory();
   log(`load average at the end ${loadAverage()}`);
   const stderr = child.stderrTail();
   await child.stop();
 
-  console.log("");
-  console.log(`Machine: ${machineFacts()}; open-file limit ${fileLimit ?? "unlimited"}`);
-  console.log(`Code: ${codeVersion()}`);
-  console.log(`Date: ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC`);
-  console.log(
-    `Setup: ${options.subscribers} subscribers over ${people} seeded people (${options.perUser} socket per device, one subscription per socket, each its own consent token); ` +
-      `server child = gateway + 5 subgraphs + relay + dispatcher in one Node process (DB_POOL_SIZE ${child.config.dbPoolSize} per Prisma client, ` +
-      `SUBSCRIPTION_RECHECK_SECONDS ${child.config.realtime.subscriptionRecheckMs / 1000}${Object.keys(options.serverEnv).length ? `, --env ${Object.entries(options.serverEnv).map(([key, value]) => `${key}=${value}`).join(" ")}` : ""}), ` +
-      `PostgreSQL and this load generator on the same machine; each measured window of alerts follows a ${options.warmUp} s warm-up at the same rate`,
-  );
-  console.log("");
-  console.log(summaryTable(options, connect, events, webhooks));
-  console.log("");
-  console.log(
-    `Connect: ${connect.acknowledged}/${connect.attempted} sockets acknowledged in ${fixed(connect.connectSeconds, 1)} s (${fixed(connect.acknowledged / connect.connectSeconds)} /s, ${options.connectConcurrency} handshakes in flight; ` +
-      `ack p50 ${fixed(connect.ackMs.p50)} ms, p99 ${fixed(connect.ackMs.p99)} ms); subscriptions live at the gateway ${fixed(connect.subscribeSeconds, 1)} s after the subscribe messages; ` +
-      `server CPU over connect+subscribe ${fixed(cpuConnect.server, 2)} cores for ${fixed(cpuConnect.seconds, 1)} s; heap ${fixed(connect.heapBeforeMiB)} -> ${fixed(connect.heapAfterMiB)} MiB; this process (clients) RSS ${fixed(connect.benchRssMiB)} MiB`,
-  );
-  if (connect.failures.size) console.log(`Connect failures: ${[...connect.failures].map(([why, count]) => `${count} x ${why}`).join("; ")}`);
-  if (closes.size) console.log(`Sockets closed by the server after ack: ${[...closes].map(([why, count]) => `${count} x ${why}`).join("; ")}`);
-  if (subscriptionErrors.size) console.log(`Subscription errors: ${[...subscriptionErrors].map(([why, count]) => `${count} x ${why}`).join("; ")}`);
-  for (const figures of events) {
-    console.log(
-      `Events, ${figures.selection}: ${figures.published} alerts at ${fixed(figures.achievedRate, 1)}/s; commit (alert + outbox) p50 ${fixed(figures.commitMs.p50, 1)} ms, p99 ${fixed(figures.commitMs.p99, 1)} ms; ` +
-        `split: alert created -> relay's published_at stamp p50 ${fixed(figures.relayMs.p50, 1)} / p99 ${fixed(figures.relayMs.p99, 1)} ms, -> gateway feed p50 ${fixed(figures.feedMs.p50, 1)} / p99 ${fixed(figures.feedMs.p99, 1)} ms, ` +
-        `feed -> subscriber p50 ${fixed(figures.hubMs.p50, 1)} / p99 ${fixed(figures.hubMs.p99, 1)} ms; ` +
-        `scheduler behind p99 ${fixed(figures.schedulerBehindMs.p99, 1)} ms; database: ${fixed(figures.transactionsPerAlert, 1)} transactions and ${fixed(figures.rowsFetchedPerAlert, 0)} rows fetched per alert; CPU cores: server ${fixed(figures.cpu.server, 2)} (${fixed(cpuMsPerAlert(figures), 1)} ms per alert over ${fixed(figures.cpu.seconds, 1)} s), PostgreSQL ${fixed(figures.cpu.postgres, 2)}, bench ${fixed(figures.cpu.bench, 2)}, machine ${fixed(figures.cpu.machine, 2)}; ` +
-        `server loop delay p50/p99/max ${fixed(figures.loopDelayMs.p50, 1)}/${fixed(figures.loopDelayMs.p99, 1)}/${fixed(figures.loopDelayMs.max, 1)} ms; server RSS ${fixed(figures.rssMiB)} MiB; ` +
-        `the hub's fetches to subgraphs: ${figures.fetches || "none"}; ` +
-        `${figures.closesDuring ? `${figures.closesDuring} sockets closed by the server; ` : ""}${figures.unknown ? `${figures.unknown} results without an alert id; ` : ""}load average ${figures.loadAverage}`,
-    );
-  }
-  if (webhooks) {
-    console.log(
-      `Webhooks: ${webhooks.events} alerts raised in one burst (batches of 100, as the prevention engine writes a batch), ${webhooks.endpoints} endpoints, WEBHOOK_RATE_PER_SECOND=${child.config.realtime.webhooks.ratePerSecond}; ` +
-        `${webhooks.received} deliveries (${webhooks.unique} distinct, ${webhooks.unverified} failed signature checks) in ${fixed(webhooks.seconds, 1)} s; steady rate ${fixed(webhooks.steadyPerSecond)}/s; ` +
-        `delivery rows: ${Object.entries(webhooks.statuses).map(([status, count]) => `${status} ${count}`).join(", ")}; ${fixed(webhooks.transactionsPerDelivery, 1)} database transactions per delivery; ` +
-        `CPU cores: server ${fixed(webhooks.cpu.server, 2)} (${fixed(((webhooks.cpu.server ?? Number.NaN) * webhooks.cpu.seconds * 1000) / Math.max(1, webhooks.received), 2)} ms per delivery), ` +
-        `PostgreSQL ${fixed(webhooks.cpu.postgres, 2)} (${fixed((webhooks.cpu.postgres * webhooks.cpu.seconds * 1000) / Math.max(1, webhooks.received), 2)} ms per delivery), machine ${fixed(webhooks.cpu.machine, 2)}; ` +
-        `server loop delay p99 ${fixed(webhooks.loopDelayMs.p99, 1)} ms; load average ${webhooks.loadAverage}`,
-    );
-  }
-  console.log(final ? `Server child RSS at the end: ${fixed(final.rssMiB)} MiB (peak ${fixed(final.peakRssMiB)} MiB)` : "Server child RSS: unavailable");
-  console.log(`Load average (1/5/15 min): idle before connecting ${idleLoad}; at the end ${loadAverage()}`);
-  const warnings = distinctLines(stderr).filter((line) => !line.includes("ExperimentalWarning"));
-  if (warnings.length) console.log(`\nserver child stderr (distinct lines of the last 16 kB):\n${warnings.slice(-8).join("\n")}`);
-
-  for (const { selection, file } of profiles) {
-    const summary = summariseProfile(file, 25);
-    console.log(`\nCPU profile of the server child over the ${selection} window (${file}): ${(summary.busyMs / 1000).toFixed(1)} s busy, ${(summary.idleMs / 1000).toFixed(1)} s idle`);
-    console.log("self time by package or folder:");
-    for (const spot of summary.packages) console.log(`  ${(100 * spot.share).toFixed(1).padStart(5)} %  ${spot.name}`);
-    console.log("top functions by self time:");
-    for (const spot of summary.functions) console.log(`  ${(100 * spot.share).toFixed(1).padStart(5)} %  ${spot.name}`);
-  }
-}
-
-async function measureWebhooks(
-  options: Options,
-  child: ServerChild,
-  sql: pg.Client,
-  publisher: AlertPublisher,
-  everyone: readonly BenchPerson[],
-  probe: (reset?: boolean) => Promise<ServerProbe>,
-): Promise<WebhookFigures> {
-  const receiver = new WebhookReceiver();
-  await receiver.start();
-  cleanups.add("the webhook receiver", () => receiver.stop());
-  const origin = new URL(child.gatewayUrl).origin;
-  const basic = `Basic ${Buffer.from(`${DEMO_CLIENT_ID}:${SANDBOX_CLIENT_SECRET}`, "utf8").toString("base64")}`;
-  for (let index = 0; index < options.endpoints; index++) {
-    const path = `/hooks/${index}`;
-    const response = await fetch(`${origin}/v1/webhooks`, {
-      method: "POST",
-      headers: { authorization: basic, "content-type": "application/json" },
-      body: JSON.stringify({ url: `${receiver.origin}${path}`, events: ["alert.created"] }),
-    });
-    const body = (await response.json()) as { secret?: string };
-    if (response.status !== 201 || !body.secret) throw new Error(`POST /v1/webhooks answered ${response.status}: ${JSON.stringify(body).slice(0, 300)}`);
-    receiver.secrets.set(path, body.secret);
-  }
-  const expected = options.webhookEvents * options.endpoints;
-  log(`webhooks: ${options.endpoints} endpoints registered through POST /v1/webhooks; raising ${options.webhookEvents} alerts in one burst (${expected} deliveries expected)...`);
-  const countersBefore = await databaseCounters(sql);
-  await probe(true);
-  const cpu = new CpuWindow(child.pid);
-  const started = Date.now();
-  const batch = 100;
-  for (let offset = 0; offset < options.webhookEvents; offset += batch) {
-    const people = Array.from({ length: Math.min(batch, options.webhookEvents - offset) }, (_, index) => everyone[(offset + index) % everyone.length]!);
-    await publisher.publish(people);
-  }
-  const raisedIn = Date.now() - started;
-  const deadline = Date.now() + 30_000 + (expected / 20) * 1000;
-  let lastCount = -1;
-  let lastChange = Date.now();
-  while (receiver.arrivals.length < expected && Date.now() < deadline) {
-    await sleep(200);
-    if (receiver.arrivals.length !== lastCount) {
-      lastCount = receiver.arrivals.length;
-      lastChange = Date.now();
-    } else if (Date.now() - lastChange > 30_000) break;
-  }
-  const cpuRead = cpu.read();
-  const after = await probe(true);
-  const countersAfter = await databaseCounters(sql);
-  const arrivals = receiver.arrivals;
-  const unique = new Set(arrivals.map((arrival) => `${arrival.path} ${arrival.webhookId}`)).size;
-  const times = arrivals.map((arrival) => arrival.at).sort((a, b) => a - b);
-  const last = times.at(-1) ?? started;
-  const seconds = (last - started) / 1000;
-  const from = percentile(times, 10);
-  const to = percentile(times, 90);
-  const steady = to > from ? (0.8 * times.length) / ((to - from) / 1000) : Number.NaN;
-  const { rows } = await sql.query<{ status: string; count: string }>("SELECT status::text AS status, count(*) AS count FROM webhook_delivery GROUP BY status ORDER BY status");
-  const figures: WebhookFigures = {
-    events: options.webhookEvents,
-    endpoints: options.endpoints,
-    expected,
-    received: arrivals.length,
-    unique,
-    unverified: arrivals.filter((arrival) => !arrival.verified).length,
-    seconds,
-    perSecond: arrivals.length / seconds,
-    steadyPerSecond: steady,
-    latencyMs: spread(arrivals.map((arrival) => arrival.at - arrival.createdAt)),
-    statuses: Object.fromEntries(rows.map((row) => [row.status, Number(row.count)])),
-    transactionsPerDelivery: (countersAfter.commits - countersBefore.commits) / Math.max(1, arrivals.length),
-    cpu: cpuRead,
-    loopDelayMs: after.loopDelayMs,
-    loadAverage: loadAverage(),
-  };
-  log(
-    `  webhooks: alerts committed in ${raisedIn} ms; ${figures.received} of ${expected} deliveries in ${fixed(seconds, 1)} s = ${fixed(figures.perSecond)}/s (steady ${fixed(steady)}/s), ` +
-      `latency p50 ${fixed(figures.latencyMs.p50)} ms, p99 ${fixed(figures.latencyMs.p99)} ms; rows ${JSON.stringify(figures.statuses)}; load average ${figures.loadAverage}`,
-  );
-  return figures;
-}
-
-/** Server CPU time over the phase (alerts and drain) per alert published. */
-function cpuMsPerAlert(figures: EventFigures): number | undefined {
-  return figures.cpu.server === undefined ? undefined : (figures.cpu.server * figures.cpu.seconds * 1000) / Math.max(1, figures.published);
-}
-
-function summaryTable(options: Options, connect: ConnectFigures, events: EventFigures[], webhooks: WebhookFigures | undefined): string {
-  const lines = ["| figure | value |", "|---|---:|"];
-  const row = (figure: string, value: string) => lines.push(`| ${figure} | ${value} |`);
-  row("subscribers held (gateway hub) / sockets acknowledged / attempted", `${connect.held} / ${connect.acknowledged} / ${connect.attempted}`);
-  row("subscription streams at the gateway", String(connect.streams));
-  row("connect time (all sockets acknowledged)", `${fixed(connect.connectSeconds, 1)} s`);
-  row("server RSS idle -> holding them", `${fixed(connect.rssBeforeMiB)} -> ${fixed(connect.rssAfterMiB)} MiB`);
-  row("server RSS per subscriber", `${fixed(((connect.rssAfterMiB - connect.rssBeforeMiB) * 1024) / Math.max(1, connect.held), 1)} KiB`);
-  row("server CPU holding them, no events", `${fixed(connect.holdingCpu.server, 2)} cores`);
-  for (const figures of events) {
-    const name = figures.selection === "flat" ? "flat selection" : "with `user { wellness { score band } }`";
-    row(`${name}: alerts/s offered (achieved)`, `${options.rate} (${fixed(figures.achievedRate, 1)})`);
-    row(`${name}: delivered within ${DRAIN_SECONDS} s of the last alert / expected (missing, duplicates)`, `${figures.delivered} / ${figures.expected} (${figures.expected - figures.delivered}, ${figures.duplicates})`);
-    row(`${name}: delivered at all (before the sockets closed)`, `${figures.eventuallyDelivered ?? "n/a"} / ${figures.expected}`);
-    row(`${name}: event-to-delivery p50 / p95 / p99 / max`, `${fixed(figures.latency.p50, 1)} / ${fixed(figures.latency.p95, 1)} / ${fixed(figures.latency.p99, 1)} / ${fixed(figures.latency.max, 1)} ms`);
-    row(`${name}: server CPU cores, CPU ms per alert, loop delay p99`, `${fixed(figures.cpu.server, 2)}, ${fixed(cpuMsPerAlert(figures), 1)} ms, ${fixed(figures.loopDelayMs.p99, 1)} ms`);
-    row(`${name}: database transactions per alert`, fixed(figures.transactionsPerAlert, 1));
-  }
-  if (webhooks) {
-    row(`webhooks: deliveries / expected (${webhooks.endpoints} endpoints x ${webhooks.events} alerts)`, `${webhooks.received} / ${webhooks.expected} (${webhooks.unique} distinct)`);
-    row("webhooks: deliveries per second (overall, steady)", `${fixed(webhooks.perSecond)}, ${fixed(webhooks.steadyPerSecond)}`);
-    row("webhooks: alert-to-receiver p50 / p99 / max", `${fixed(webhooks.latencyMs.p50)} / ${fixed(webhooks.latencyMs.p99)} / ${fixed(webhooks.latencyMs.max)} ms`);
-  }
-  return lines.join("\n");
-}
-
-/** GET `path` from the server child's probe (bench/support/realtime-server.ts) over its Unix socket. */
-function askProbe<T>(socketPath: string, path: string): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const request = httpGet({ socketPath, path, timeout: 30_000 }, (response) => {
-      const chunks: Buffer[] = [];
-      response.on("data", (chunk: Buffer) => chunks.push(chunk));
-      response.on("end", () => {
-        try {
-          resolve(JSON.parse(Buffer.concat(chunks).toString("utf8")) as T);
-        } catch (error) {
-          reject(error);
-        }
-      });
-      response.on("error", reject);
-    });
-    request.on("timeout", () => request.destroy(new Error(`the probe did not answer ${path} in 30 s`)));
-    request.on("error", reject);
-  });
-}
-
-/** Transactions committed (every autocommitted statement is one) and rows fetched in the bench's database so far. */
-async function databaseCounters(sql: pg.Client): Promise<{ commits: number; fetched: number }> {
-  // The statistics collector flushes at most once a second; a pause makes the reading current.
-  await sleep(1_200);
-  const { rows } = await sql.query<{ commits: string; fetched: string }>(
-    "SELECT xact_commit AS commits, tup_fetched AS fetched FROM pg_stat_database WHERE datname = current_database()",
-  );
-  return { commits: Number(rows[0]?.commits ?? 0), fetched: Number(rows[0]?.fetched ?? 0) };
-}
-
-interface WindowRecord {
-  published: readonly Published[];
-  arrivals: ReadonlyMap<string, readonly Arrival[]>;
-  /** Wall-clock ms at which each alert reached the gateway's feed. */
-  feedTimes: Readonly<Record<string, number>>;
-  /** Ms from each alert's creation to the relay's published_at stamp. */
-  relayMsOf: ReadonlyMap<string, number>;
-  server: ServerProbe;
-  subscribersLoop: LoopReport;
-  publisherLoop: LoopReport;
-  /** The machine's I/O wait, sampled every 100 ms over the window and its drain. */
-  ioWait: readonly { at: number; ms: number }[];
-}
-
-/** Names what slowed a window: stalls and their GC, the slowest alerts stage by stage, the hub's slow steps, slow alerts by second. */
-function logWhatSlowedTheWindow(window: WindowRecord): void {
-  const { published, arrivals, feedTimes, relayMsOf, server } = window;
-  const windowStart = performance.timeOrigin + (published[0]?.sentAt ?? 0);
-  /** Whole seconds from the window's first alert to a wall-clock time. */
-  const secondOf = (wallMs: number) => Math.floor((wallMs - windowStart) / 1000);
-  const atOffset = (wallMs: number) => `+${((wallMs - windowStart) / 1000).toFixed(1)} s`;
-  const sentAtWall = (entry: Published) => performance.timeOrigin + entry.sentAt;
-
-  const stallsOf = (stalls: readonly Stall[]) => stalls.map((stall) => `${atOffset(stall.at)} ${fixed(stall.lateMs)} ms${stall.gc.length ? ` (${stall.gc.join(", ")})` : ""}`).join("; ") || "none";
-  const loopOf = (name: string, report: LoopReport) =>
-    `${name} ${stallsOf(report.stalls)}, GC pauses ${report.gcPauses.count} (${report.gcPauses.major} major), longest ${fixed(report.gcPauses.maxMs, 1)} ms`;
-  log(`  window started ${new Date(windowStart).toISOString()}`);
-  log(`  loop stalls over 40 ms: server ${stallsOf(server.stalls)}; ${loopOf("the subscribers' threads", window.subscribersLoop)}; ${loopOf("the publisher's thread", window.publisherLoop)}`);
-
-  const latestDelivery = (entry: Published) => Math.max(...(arrivals.get(entry.alertId) ?? []).map((arrival) => arrival.at - entry.sentAt));
-  const slow = published.filter((entry) => latestDelivery(entry) > 100);
-  const stages = (entry: Published) => {
-    const atFeed = feedTimes[entry.alertId];
-    return `${atOffset(sentAtWall(entry))}: committed ${fixed(entry.committedAt - entry.sentAt)}, stamped ${fixed(relayMsOf.get(entry.alertId))}, at the feed ${fixed(atFeed === undefined ? undefined : atFeed - sentAtWall(entry))}, delivered ${fixed(latestDelivery(entry))} ms`;
-  };
-  const slowest = [...slow].sort((a, b) => latestDelivery(b) - latestDelivery(a)).slice(0, 5);
-  if (slowest.length) log(`  the slowest alerts (ms after the publisher's clock): ${slowest.map(stages).join("; ")}`);
-
-  const slowSteps = new Map<string, { count: number; longest: number; seconds: Set<number> }>();
-  for (const step of server.slowSteps) {
-    const entry = slowSteps.get(step.step) ?? { count: 0, longest: 0, seconds: new Set<number>() };
-    entry.count++;
-    entry.longest = Math.max(entry.longest, step.ms);
-    entry.seconds.add(secondOf(step.at));
-    slowSteps.set(step.step, entry);
-  }
-  const stepLines = [...slowSteps].map(([step, entry]) => `${step} ${entry.count} (longest ${fixed(entry.longest)} ms; in seconds ${[...entry.seconds].sort((a, b) => a - b).join(", ")})`);
-  log(`  the hub's steps over 30 ms: ${stepLines.join("; ") || "none"}`);
-  const slowBySecond = new Map<number, number>();
-  for (const entry of slow) addCount(slowBySecond, secondOf(sentAtWall(entry)));
-  log(`  alerts delivered after 100 ms, by second of the window: ${JSON.stringify(Object.fromEntries(slowBySecond))}`);
-  // A stalled disk flush holds every commit; it shows as I/O wait in the seconds it happens.
-  const ioWaitBySecond = new Map<number, number>();
-  for (const sample of window.ioWait) addCount(ioWaitBySecond, secondOf(sample.at), sample.ms);
-  const ioWaitSeconds = [...ioWaitBySecond].filter(([, ms]) => ms >= 40).map(([second, ms]) => [second, Math.round(ms)]);
-  log(`  the machine's I/O wait, by second of the window (seconds with 40 ms or more): ${JSON.stringify(Object.fromEntries(ioWaitSeconds))}`);
-}
-
-/** Per alert, ms from its creation (the publisher's clock) to the relay's published_at stamp (the database's clock, same machine). */
-async function relayDelays(sql: pg.Client, alertIds: readonly string[]): Promise<Map<string, number>> {
-  const { rows } = await sql.query<{ id: string; ms: number | null }>(
-    "SELECT aggregate_id AS id, (extract(epoch FROM published_at - created_at) * 1000)::float8 AS ms FROM outbox_event WHERE aggregate_id = ANY($1::text[])",
-    [alertIds],
-  );
-  return new Map(rows.filter((row): row is { id: string; ms: number } => row.ms !== null).map((row) => [row.id, row.ms]));
-}
-
-async function waitForSubscribers(probe: () => Promise<ServerProbe>, target: () => number, timeoutMs: number): Promise<ServerProbe> {
-  const deadline = Date.now() + timeoutMs;
-  let last = await probe();
-  let lastChange = Date.now();
-  while (last.subscribers < target() && Date.now() < deadline) {
-    await sleep(250);
-    const now = await probe();
-    if (now.subscribers !== last.subscribers) lastChange = Date.now();
-    last = now;
-    if (Date.now() - lastChange > 30_000) break;
-  }
-  return last;
-}
-
-async function waitUntil(check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check()) && Date.now() < deadline) await sleep(250);
+  printReport({ options, people, fileLimit, config: child.config, connect, cpuConnect, events, webhooks, closes, subscriptionErrors, final, idleLoad, stderr, profiles });
 }
 
 function sum(map: Map<string, number>): number {
