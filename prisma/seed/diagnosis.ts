@@ -3,7 +3,8 @@
 // engine scores both: wellness-engine.ts), and prevention alerts for users under stress.
 import { FACTOR_NAMES, type FactorName, type FactorValues } from "../../domain/diagnosis/model.ts";
 import { type Day, DAY_MS, dayStartMs, firstOfMonth } from "./calendar.ts";
-import { COUNTRY_PROFILES, type AlertType, type CountryCode } from "./catalogue.ts";
+import type { AlertType, CountryCode } from "./catalogue.ts";
+import { COUNTRY_PROFILES } from "./country-profiles.ts";
 import type { Finances } from "./household.ts";
 import { type HouseholdInput, localInstant, rowId } from "./household-context.ts";
 import type { Rng } from "./prng.ts";

@@ -4,7 +4,8 @@
 // with maxed-out cards also tends to pay late, save little and talk to the coach about it.
 import { createHmac } from "node:crypto";
 import { type Day, dayStartMs } from "./calendar.ts";
-import { COUNTRY_PROFILES, type CountryCode } from "./catalogue.ts";
+import type { CountryCode } from "./catalogue.ts";
+import { COUNTRY_PROFILES } from "./country-profiles.ts";
 import { generateCoach } from "./coach.ts";
 import { generateDebts } from "./debts.ts";
 import { generateExpenses } from "./expenses.ts";

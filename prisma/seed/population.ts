@@ -2,7 +2,8 @@
 // finances, diagnosis history, alerts and consent into a `Household`. Everything about
 // user `index` comes from its own PRNG stream, seeded by (seed, index).
 import { type Day, DAY_MS, dayStartMs } from "./calendar.ts";
-import { COUNTRIES, COUNTRY_MIX, type CountryCode } from "./catalogue.ts";
+import { COUNTRIES, type CountryCode } from "./catalogue.ts";
+import { COUNTRY_MIX } from "./country-profiles.ts";
 import { diagnose } from "../../domain/diagnosis/diagnose.ts";
 import { dailyScores } from "./daily-history.ts";
 import { buildAlerts, historyWalk } from "./diagnosis.ts";
