@@ -116,6 +116,12 @@ export class TokenVerifier {
   private readonly consentStates = new StatementBatcher<ConsentTokenRef, ConsentTokenState | undefined>((tokens) => readConsentTokenStates(this.prisma, tokens));
   /** Client tokens likewise: a partner's concurrent requests, most often with one token, share one statement. */
   private readonly clientStates = new StatementBatcher<ClientTokenRef, ClientTokenState | undefined>((tokens) => readClientTokenStates(this.prisma, tokens));
+  /**
+   * Signature checks under way, by token: concurrent requests with one token (a partner's burst,
+   * a page's hops) wait for one Ed25519 verification, and so go on in the same turn and share
+   * one state statement, instead of finishing one by one and each starting its own.
+   */
+  private readonly verifying = new Map<string, Promise<AccessTokenClaims>>();
   private readonly seals: TokenCheckSeal | undefined;
   private readonly pairwise: PairwiseIds | undefined;
 
@@ -166,7 +172,15 @@ export class TokenVerifier {
     return { ...claims, sub };
   }
 
-  private async verifySignature(token: string): Promise<AccessTokenClaims> {
+  private verifySignature(token: string): Promise<AccessTokenClaims> {
+    const underWay = this.verifying.get(token);
+    if (underWay) return underWay;
+    const verifying = this.verifySignatureNow(token).finally(() => this.verifying.delete(token));
+    this.verifying.set(token, verifying);
+    return verifying;
+  }
+
+  private async verifySignatureNow(token: string): Promise<AccessTokenClaims> {
     const known = this.verified.get(token);
     if (known) {
       if (known.claims.exp! + CLOCK_TOLERANCE_SECONDS <= Date.now() / 1000) {
