@@ -94,6 +94,8 @@ function combine(runs: Measurement[]) {
     p50: mean((run) => run.latency.p50)!,
     p99: mean((run) => run.latency.p99)!,
     cpuMsPerRequest: mean((run) => (run.serverCpuCores === undefined ? undefined : (1000 * run.serverCpuCores) / run.requestsPerSecond)),
+    // Receipts are written by PostgreSQL: on distinct pages most of what enforcement costs is there.
+    postgresMsPerRequest: mean((run) => (run.postgresCpuCores === undefined ? undefined : (1000 * run.postgresCpuCores) / run.requestsPerSecond)),
     errors: runs.reduce((sum, run) => sum + run.errors, 0),
     requests,
   };
@@ -189,6 +191,7 @@ async function run(options: Options): Promise<void> {
   console.log(`| p50 ms | ${fixed(on.p50)} | ${fixed(off.p50)} | ${slower(on.p50, off.p50)} |`);
   console.log(`| p99 ms | ${fixed(on.p99)} | ${fixed(off.p99)} | ${slower(on.p99, off.p99)} |`);
   console.log(`| server CPU ms/request | ${fixed(on.cpuMsPerRequest, 1)} | ${fixed(off.cpuMsPerRequest, 1)} | ${on.cpuMsPerRequest && off.cpuMsPerRequest ? slower(on.cpuMsPerRequest, off.cpuMsPerRequest) : "n/a"} |`);
+  console.log(`| PostgreSQL CPU ms/request | ${fixed(on.postgresMsPerRequest, 1)} | ${fixed(off.postgresMsPerRequest, 1)} | ${on.postgresMsPerRequest && off.postgresMsPerRequest ? slower(on.postgresMsPerRequest, off.postgresMsPerRequest) : "n/a"} |`);
   console.log(`| requests (errors) | ${on.requests} (${on.errors}) | ${off.requests} (${off.errors}) | |`);
   const overhead = (100 * (off.requestsPerSecond - on.requestsPerSecond)) / off.requestsPerSecond;
   // Each round measures both sides back to back: its own cost is the steadier figure when the machine drifts between rounds.
