@@ -1,9 +1,8 @@
 import type { AuditEvent } from "../../generated/prisma/client.ts";
 import type { PrismaClient } from "../../platform/database/database.ts";
+import { RECEIPT_ACTION } from "../../platform/audit/audit-chain.ts";
 import { auditPage } from "./audit-log.ts";
 
-/** The audit action of a consent receipt: one per call that read personal data. */
-export const RECEIPT_ACTION = "consent.receipt";
 export const DEFAULT_RECEIPT_PAGE = 50;
 export const MAX_RECEIPT_PAGE = 200;
 

@@ -4,7 +4,7 @@ import type { Viewer } from "../../platform/auth/viewer.ts";
 import type { PrismaClient } from "../../platform/database/database.ts";
 import { queryRows } from "../../platform/database/prepared-reads.ts";
 import { Prisma } from "../../generated/prisma/client.ts";
-import { RECEIPT_ACTION } from "../auth/consent-receipts.ts";
+import { RECEIPT_ACTION } from "../../platform/audit/audit-chain.ts";
 import { isJsonObject } from "../../platform/json-object.ts";
 
 /**

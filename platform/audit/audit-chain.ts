@@ -10,6 +10,8 @@ import type { PrismaClient } from "../database/database.ts";
 export const GENESIS_HASH = "0".repeat(64);
 /** The chain of rows that have no country. */
 export const GLOBAL_CHAIN = "global";
+/** A consent receipt: one per consent per call that read personal data (the gateway's, a subscription's, an export's). */
+export const RECEIPT_ACTION = "consent.receipt";
 /** The retention purge's checkpoint row (the `audit_purge` SQL function writes it). */
 export const PURGE_ACTION = "audit.purge";
 /** Rows that record one request (or none); a receipt of several requests is v2, their list before `prev_hash`. */

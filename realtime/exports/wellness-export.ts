@@ -3,6 +3,7 @@ import { Readable, Transform } from "node:stream";
 import { stringify } from "csv-stringify";
 import type { Country } from "../../generated/prisma/enums.ts";
 import { inFileOrder } from "../../domain/cohorts/cohorts.ts";
+import { RECEIPT_ACTION } from "../../platform/audit/audit-chain.ts";
 import { activeConsentOf } from "../../platform/auth/consent-grants.ts";
 import type { PrismaClient } from "../../platform/database/database.ts";
 import type { PartnerIds, PartnerRef } from "../../platform/partner-ids/partner-ids.ts";
@@ -32,8 +33,7 @@ export const WELLNESS_EXPORT_COLUMNS = [
 
 export type WellnessExportRow = Record<(typeof WELLNESS_EXPORT_COLUMNS)[number], string | number | null>;
 
-/** The receipt action and field coordinates of the GraphQL receipts (gateway/auth/consent-receipts.ts, gateway/scopes/receipts.ts): one audit trail. */
-const RECEIPT_ACTION = "consent.receipt";
+/** The field coordinates of the GraphQL receipts (gateway/scopes/receipts.ts): one audit trail. */
 const WELLNESS_FIELD = "User.wellness";
 const DEBTS_FIELD = "User.debtSummary";
 const COHORTS_FIELD = "User.cohorts";
