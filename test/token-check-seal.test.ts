@@ -110,6 +110,24 @@ describe("the gateway seals its token check for the subgraphs it calls", () => {
     }
   });
 
+  test("concurrent checks of a forged token are all refused, and the next check verifies afresh", async () => {
+    const prisma = createPrismaClient({ kind: "postgres", url: database.url, poolSize: 2 }, { access: allTenants("test") });
+    const verifier = new TokenVerifier(prisma, kamina.gateway!.auth.config.tokens);
+    try {
+      const token = await clientToken(kamina);
+      const [header, payload, signature] = token.split(".") as [string, string, string];
+      // The same claims under another signature: one shared verification, refused for every caller.
+      const forged = `${header}.${payload}.${Buffer.from(signature, "base64url").reverse().toString("base64url")}`;
+      const refused = await Promise.allSettled(Array.from({ length: 8 }, () => verifier.verifyAuthorization(`Bearer ${forged}`)));
+      for (const outcome of refused) assert.ok(outcome.status === "rejected" && outcome.reason instanceof AuthenticationError && /not valid/.test(outcome.reason.reason), String(outcome.status === "rejected" ? outcome.reason : "accepted"));
+      // Nothing of the refusal stays behind: the genuine token, then the forged one again, each decided on its own.
+      assert.equal((await verifier.verifyAuthorization(`Bearer ${token}`))?.viewer.kind, "client");
+      await assert.rejects(verifier.verifyAuthorization(`Bearer ${forged}`), AuthenticationError);
+    } finally {
+      await prisma.$disconnect();
+    }
+  });
+
   test("a partner's seal carries its countries and consent version, so a consent change still reaches the subgraph", async () => {
     const token = await clientToken(kamina);
     const person = (await sql.query<{ user_id: string }>(
