@@ -107,6 +107,24 @@ describe("traces, metrics and correlated logs", () => {
     assert.equal(gatewayReady.status, 200);
   });
 
+  test("an answer withheld because its consent receipt could not be written is counted as the 500 its caller got", async () => {
+    const series = (outcome: string) => `kamina_graphql_requests_total{operation="OnePerson",outcome="${outcome}"}`;
+    const internal = 'kamina_graphql_errors_total{operation="OnePerson",code="INTERNAL_SERVER_ERROR"}';
+    const before = await scrape(metricsServer);
+    await stack.sql.query("ALTER TABLE audit_event ADD CONSTRAINT no_receipts_now CHECK (action <> 'consent.receipt') NOT VALID");
+    try {
+      const withheld = await postGraphQL(stack.kamina.graphqlUrl, ONE_USER, { id: "USR_42891" }, asPerson);
+      assert.equal(withheld.status, 500, JSON.stringify(withheld.body));
+      assert.equal(withheld.body.data, undefined);
+    } finally {
+      await stack.sql.query("ALTER TABLE audit_event DROP CONSTRAINT no_receipts_now");
+    }
+    const text = await scrape(metricsServer);
+    assert.equal(sample(text, series("ok")) - sample(before, series("ok")), 0, "not counted as answered");
+    assert.equal(sample(text, series("error")) - sample(before, series("error")), 1);
+    assert.equal(sample(text, internal) - sample(before, internal), 1);
+  });
+
   test("operation names past the 200th are labelled other: clients choose names, the registry stays bounded", () => {
     const labels = new Set(Array.from({ length: 300 }, (_, index) => operationLabel(`Flood${index}`)));
     assert.ok(labels.size <= 201, `at most 200 names and "other": ${labels.size}`);

@@ -3,10 +3,21 @@ import { trace } from "@opentelemetry/api";
 import { activeMetrics, operationLabel } from "./metrics.ts";
 import { tracingEnabled } from "./tracing.ts";
 
+/** What an answer may wait on before it leaves (platform/http/answer-holds.ts): a failed hold withholds it. */
+interface HeldAnswer {
+  settled(): Promise<void>;
+}
+
+function holdsOf(context: unknown): HeldAnswer | undefined {
+  const holds = (context as { holds?: unknown } | null)?.holds;
+  return holds !== null && typeof holds === "object" && typeof (holds as HeldAnswer).settled === "function" ? (holds as HeldAnswer) : undefined;
+}
+
 /**
  * Per operation: a request count by outcome, its errors by code, its latency (metrics.ts), and the
  * operation's name and type on the request's server span. With metrics and tracing both off it
- * hooks nothing into the request.
+ * hooks nothing into the request. An answer held for a write (a consent receipt) is counted once
+ * the write settled, as what the caller got: withheld, it is a 500 INTERNAL_SERVER_ERROR.
  */
 export function operationMetricsPlugin<TContext extends BaseContext>(): ApolloServerPlugin<TContext> {
   return {
@@ -20,16 +31,20 @@ export function operationMetricsPlugin<TContext extends BaseContext>(): ApolloSe
           if (!tracing) return;
           trace.getActiveSpan()?.setAttributes({ "graphql.operation.name": operationName ?? "", ...(operation ? { "graphql.operation.type": operation.operation } : {}) });
         },
-        async willSendResponse({ operationName, response, request }) {
+        async willSendResponse({ operationName, response, request, contextValue }) {
           if (!metrics) return;
           const operation = operationLabel(operationName ?? request.operationName);
           const errors = response.body.kind === "single" ? (response.body.singleResult.errors ?? []) : [];
-          metrics.graphqlRequests.inc({ operation, outcome: errors.length > 0 ? "error" : "ok" });
-          for (const error of errors) {
-            const code = typeof error.extensions?.code === "string" ? error.extensions.code : "UNKNOWN";
-            metrics.graphqlErrors.inc({ operation, code });
-          }
-          metrics.graphqlDuration.observe({ operation }, (performance.now() - started) / 1000);
+          const count = (codes: readonly string[]) => {
+            metrics.graphqlRequests.inc({ operation, outcome: codes.length > 0 ? "error" : "ok" });
+            for (const code of codes) metrics.graphqlErrors.inc({ operation, code });
+            metrics.graphqlDuration.observe({ operation }, (performance.now() - started) / 1000);
+          };
+          const codes = errors.map((error) => (typeof error.extensions?.code === "string" ? error.extensions.code : "UNKNOWN"));
+          const holds = holdsOf(contextValue);
+          // Not awaited: the answer is encoded while the write runs; the HTTP server sends it once it settled.
+          if (holds) void holds.settled().then(() => count(codes), () => count(["INTERNAL_SERVER_ERROR"]));
+          else count(codes);
         },
       };
     },
