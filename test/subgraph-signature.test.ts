@@ -11,6 +11,7 @@ import { startGateway, type RunningGateway } from "../gateway/server.ts";
 import { GATEWAY_SIGNATURE_HEADER, GatewaySignature } from "../platform/auth/gateway-signature.ts";
 import { RECEIPTS_EXTENSION } from "../platform/auth/field-access.ts";
 import { ConfigError, loadConfig, SUBGRAPH_NAMES, type SubgraphName } from "../platform/config/config.ts";
+import { LOCAL_KEY_ENCRYPTION_KEY } from "../platform/config/secret-policy.ts";
 import { createLogger } from "../platform/logger.ts";
 import { gatewaySignatureHeader, postAsGateway } from "../testkit/gateway-signature.ts";
 import type { TestDatabase } from "../testkit/postgres.ts";
@@ -46,6 +47,21 @@ describe("a gateway signature, on its own", () => {
     assert.equal(signatures.verify(signed, { ...request, body: '{"query":"{ _service { sdl } }"}' }), "mismatch");
     const [, time] = /t=(\d+)/.exec(signed)!;
     assert.equal(signatures.verify(signed.replace(`t=${time}`, `t=${Number(time) + 1}`), request), "mismatch", "the time is signed too");
+  });
+
+  test("during a KEK rotation: signed under the current key, verified under it and the previous ones, never the public local key", () => {
+    const [old, next, other] = [randomBytes(32), randomBytes(32), randomBytes(32)];
+    const rotated = new GatewaySignature(next, [old]);
+    // Instances not restarted yet sign under the old key; those restarted, under the new one.
+    assert.equal(rotated.verify(new GatewaySignature(old).sign(request), request), undefined, "the previous key's signature");
+    assert.equal(rotated.verify(rotated.sign(request), request), undefined);
+    assert.equal(new GatewaySignature(old, [next]).verify(rotated.sign(request), request), undefined, "the first step of a rotation: the new key accepted before any instance signs with it");
+    assert.equal(new GatewaySignature(old).verify(rotated.sign(request), request), "mismatch", "signed under the current key, not the previous one");
+    assert.equal(rotated.verify(new GatewaySignature(other).sign(request), request), "mismatch");
+    // Moving off the public local key lists it as previous (to unwrap old data keys): what anyone can sign with it stays refused.
+    const offPublic = new GatewaySignature(next, [LOCAL_KEY_ENCRYPTION_KEY]);
+    assert.equal(offPublic.verify(new GatewaySignature(LOCAL_KEY_ENCRYPTION_KEY).sign(request), request), "mismatch");
+    assert.equal(new GatewaySignature(LOCAL_KEY_ENCRYPTION_KEY).verify(new GatewaySignature(LOCAL_KEY_ENCRYPTION_KEY).sign(request), request), undefined, "local use, where it is the current key");
   });
 });
 

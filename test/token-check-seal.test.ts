@@ -5,6 +5,7 @@ import { randomBytes } from "node:crypto";
 import { after, before, describe, test } from "node:test";
 import pg from "pg";
 import { TOKEN_CHECK_HEADER, TokenCheckSeal } from "../platform/auth/token-check-seal.ts";
+import { LOCAL_KEY_ENCRYPTION_KEY } from "../platform/config/secret-policy.ts";
 import { AuthenticationError, TokenVerifier } from "../platform/auth/token-verifier.ts";
 import { allTenants, createPrismaClient } from "../platform/database/database.ts";
 import { countStatements, postGraphQL, startTestKamina } from "./support/kamina.ts";
@@ -35,6 +36,14 @@ describe("a token-check seal, on its own", () => {
     const widened = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(body, "base64url").toString()), c: ["MX", "CO"] })).toString("base64url");
     assert.equal(seals.open(`${widened}.${mac}`, "jti-1"), undefined, "tampered body");
     for (const garbage of ["", ".", "abc", `${body}.`, `.${mac}`, `${body}.${mac}x`, "x".repeat(5000)]) assert.equal(seals.open(garbage, "jti-1"), undefined, garbage);
+  });
+
+  test("during a KEK rotation opens a seal of the previous key too, never one of the public local key", () => {
+    const next = randomBytes(32);
+    const rotated = new TokenCheckSeal(next, [kek, LOCAL_KEY_ENCRYPTION_KEY]);
+    assert.deepEqual(rotated.open(seals.seal("jti-1", { kind: "consent" }), "jti-1"), { kind: "consent" }, "sealed under the previous key");
+    assert.equal(seals.open(rotated.seal("jti-1", { kind: "consent" }), "jti-1"), undefined, "sealed under the current key");
+    assert.equal(rotated.open(new TokenCheckSeal(LOCAL_KEY_ENCRYPTION_KEY).seal("jti-1", { kind: "consent" }), "jti-1"), undefined, "the public local key");
   });
 });
 

@@ -1,5 +1,6 @@
-import { createHash, createHmac, hkdfSync, timingSafeEqual } from "node:crypto";
+import { createHash, createHmac, hkdfSync } from "node:crypto";
 import { LruMap } from "../lru-map.ts";
+import { acceptedKeys, macUnderAny } from "./accepted-keys.ts";
 
 /** The header every request to a subgraph carries: `v1,t=<unix ms>,s=<base64url HMAC-SHA256>`. */
 export const GATEWAY_SIGNATURE_HEADER = "x-kamina-gateway-signature";
@@ -27,18 +28,22 @@ export type SignatureRefusal = "missing" | "malformed" | "stale" | "mismatch";
  * (secret-policy.ts). A subgraph refuses, before parsing anything, a request without a valid
  * signature made within 30 s of its clock. What a subgraph would otherwise have to repeat (DPoP
  * method, URL and replay, consent receipts) the gateway has done for the request it signed.
+ *
+ * Signed under the current key-encryption key; verified under it and the previous ones
+ * (KEY_ENCRYPTION_KEY_PREVIOUS), so a KEK rotation can roll through the instances one by one
+ * (docs/operations.md, Rotating keys).
  */
 export class GatewaySignature {
-  private readonly key: Buffer;
+  private readonly keys: Buffer[];
 
-  constructor(keyEncryptionKey: Uint8Array) {
-    this.key = Buffer.from(hkdfSync("sha256", keyEncryptionKey, new Uint8Array(0), "kamina-graph gateway request signature v1", 32));
+  constructor(keyEncryptionKey: Uint8Array, previousKeyEncryptionKeys: readonly Uint8Array[] = []) {
+    this.keys = acceptedKeys(keyEncryptionKey, previousKeyEncryptionKeys).map((kek) => Buffer.from(hkdfSync("sha256", kek, new Uint8Array(0), "kamina-graph gateway request signature v1", 32)));
   }
 
   /** The header value for `request`, made at `now`. */
   sign(request: SignedRequest, now = Date.now()): string {
     const time = String(Math.trunc(now));
-    return `v1,t=${time},s=${this.mac(time, request).toString("base64url")}`;
+    return `v1,t=${time},s=${mac(this.keys[0]!, signedText(time, request)).toString("base64url")}`;
   }
 
   /** Undefined when `header` is a current signature of `request`; else why not. */
@@ -50,16 +55,18 @@ export class GatewaySignature {
     const [, time, signature] = match as unknown as [string, string, string];
     if (Math.abs(now - Number(time)) > SIGNATURE_WINDOW_MS) return "stale";
     const given = Buffer.from(signature, "base64url");
-    const expected = this.mac(time, request);
-    return given.length === expected.length && timingSafeEqual(given, expected) ? undefined : "mismatch";
+    const signed = signedText(time, request);
+    return macUnderAny(given, this.keys, (key) => mac(key, signed)) ? undefined : "mismatch";
   }
+}
 
-  private mac(time: string, request: SignedRequest): Buffer {
-    const bodyHash = createHash("sha256").update(request.body).digest("hex");
-    return createHmac("sha256", this.key)
-      .update(`v1\n${time}\n${request.method.toUpperCase()}\n${targetOf(request.target)}\n${bodyHash}`)
-      .digest();
-  }
+function signedText(time: string, request: SignedRequest): string {
+  const bodyHash = createHash("sha256").update(request.body).digest("hex");
+  return `v1\n${time}\n${request.method.toUpperCase()}\n${targetOf(request.target)}\n${bodyHash}`;
+}
+
+function mac(key: Buffer, text: string): Buffer {
+  return createHmac("sha256", key).update(text).digest();
 }
 
 /** Full URLs signed lately (the gateway signs for a handful of subgraph URLs): parsed once each. */

@@ -1,4 +1,5 @@
-import { createHmac, hkdfSync, timingSafeEqual } from "node:crypto";
+import { createHmac, hkdfSync } from "node:crypto";
+import { acceptedKeys, macUnderAny } from "./accepted-keys.ts";
 import type { Country } from "../../generated/prisma/enums.ts";
 
 /** The header the gateway sends its seal in; a subgraph reached directly never gets a valid one. */
@@ -29,16 +30,17 @@ interface SealBody {
  * token on the very next request.
  */
 export class TokenCheckSeal {
-  private readonly key: Buffer;
+  /** The current key-encryption key's first (it seals), then the previous ones' (they open too). */
+  private readonly keys: Buffer[];
 
-  constructor(keyEncryptionKey: Uint8Array) {
-    this.key = Buffer.from(hkdfSync("sha256", keyEncryptionKey, new Uint8Array(0), "kamina-graph token-check seal v1", 32));
+  constructor(keyEncryptionKey: Uint8Array, previousKeyEncryptionKeys: readonly Uint8Array[] = []) {
+    this.keys = acceptedKeys(keyEncryptionKey, previousKeyEncryptionKeys).map((kek) => Buffer.from(hkdfSync("sha256", kek, new Uint8Array(0), "kamina-graph token-check seal v1", 32)));
   }
 
   seal(tokenId: string, state: CheckedState, now = Date.now()): string {
     const body: SealBody = { t: tokenId, e: now + SEAL_TTL_MS, ...(state.kind === "client" ? { c: state.countries, v: state.consentVersion } : {}) };
     const encoded = Buffer.from(JSON.stringify(body)).toString("base64url");
-    return `${encoded}.${this.mac(encoded)}`;
+    return `${encoded}.${mac(this.keys[0]!, encoded).toString("base64url")}`;
   }
 
   /** The sealed state when `value` is a valid, current seal for the token `tokenId`; else undefined. */
@@ -48,8 +50,7 @@ export class TokenCheckSeal {
     if (dot <= 0) return undefined;
     const encoded = value.slice(0, dot);
     const given = Buffer.from(value.slice(dot + 1), "base64url");
-    const expected = Buffer.from(this.mac(encoded), "base64url");
-    if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
+    if (!macUnderAny(given, this.keys, (key) => mac(key, encoded))) return undefined;
     let body: SealBody;
     try {
       body = JSON.parse(Buffer.from(encoded, "base64url").toString("utf8")) as SealBody;
@@ -62,7 +63,8 @@ export class TokenCheckSeal {
     return { kind: "client", countries: body.c, consentVersion: body.v };
   }
 
-  private mac(encoded: string): string {
-    return createHmac("sha256", this.key).update(encoded).digest("base64url");
-  }
+}
+
+function mac(key: Buffer, encoded: string): Buffer {
+  return createHmac("sha256", key).update(encoded).digest();
 }

@@ -131,7 +131,7 @@ export class TokenVerifier {
   ) {
     this.keys = new PublicKeyStore(prisma);
     this.verified = verifiedTokensFor(settings);
-    this.seals = settings.keyEncryptionKey ? new TokenCheckSeal(settings.keyEncryptionKey) : undefined;
+    this.seals = settings.keyEncryptionKey ? new TokenCheckSeal(settings.keyEncryptionKey, settings.previousKeyEncryptionKeys) : undefined;
     this.pairwise = settings.pairwiseIdKey ? new PairwiseIds(settings.pairwiseIdKey) : undefined;
   }
 

@@ -100,7 +100,7 @@ export async function startSubgraph<Service, Loaders, Mutations>(
 ): Promise<RunningSubgraph> {
   const logger = options.logger.child({ subgraph: definition.name });
   if (!options.tokens.keyEncryptionKey) throw new Error(`The ${definition.name} subgraph needs the key-encryption key: it verifies the gateway's signature with a key derived from it`);
-  const gatewaySignature = new GatewaySignature(options.tokens.keyEncryptionKey);
+  const gatewaySignature = new GatewaySignature(options.tokens.keyEncryptionKey, options.tokens.previousKeyEncryptionKeys);
   if (options.acceptUnsigned) logger.warn("UNSAFE_UNSIGNED_SUBGRAPH_REQUESTS is set: this subgraph serves requests the gateway did not sign (local benchmarks only)");
   let statements = 0;
   // One pool; the token check spans tenants (a token names its person's country only once it is
