@@ -1,4 +1,4 @@
-import { createHmac, hkdfSync, timingSafeEqual } from "node:crypto";
+import { KekMac } from "../../platform/auth/kek-mac.ts";
 
 export type DownloadCheck = "valid" | "bad-signature" | "expired";
 
@@ -10,21 +10,23 @@ export type DownloadCheck = "valid" | "bad-signature" | "expired";
  * (another job's path, a later expiry) breaks the signature.
  */
 export class DownloadSigner {
-  private readonly key: Buffer;
+  private readonly mac: KekMac;
 
   constructor(keyEncryptionKey: Uint8Array) {
-    this.key = Buffer.from(hkdfSync("sha256", keyEncryptionKey, new Uint8Array(0), "kamina-graph export download url v1", 32));
+    this.mac = new KekMac("kamina-graph export download url v1", keyEncryptionKey);
   }
 
   sign(method: string, path: string, clientId: string, expires: number): string {
-    return createHmac("sha256", this.key).update(`${method}\n${path}\n${clientId}\n${expires}`, "utf8").digest("base64url");
+    return this.mac.make(signedText(method, path, clientId, expires)).toString("base64url");
   }
 
   /** The signature first: an expired URL is only reported as expired once it is known to be genuine. */
   check(method: string, path: string, clientId: string, expires: number, signature: string, now = Date.now()): DownloadCheck {
-    const given = Buffer.from(signature, "base64url");
-    const expected = Buffer.from(this.sign(method, path, clientId, expires), "base64url");
-    if (given.length !== expected.length || !timingSafeEqual(given, expected)) return "bad-signature";
+    if (!this.mac.matches(Buffer.from(signature, "base64url"), signedText(method, path, clientId, expires))) return "bad-signature";
     return expires * 1000 <= now ? "expired" : "valid";
   }
+}
+
+function signedText(method: string, path: string, clientId: string, expires: number): string {
+  return `${method}\n${path}\n${clientId}\n${expires}`;
 }

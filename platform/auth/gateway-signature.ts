@@ -1,6 +1,6 @@
-import { createHash, createHmac, hkdfSync } from "node:crypto";
+import { createHash } from "node:crypto";
 import { LruMap } from "../lru-map.ts";
-import { acceptedKeys, macUnderAny } from "./accepted-keys.ts";
+import { KekMac } from "./kek-mac.ts";
 
 /** The header every request to a subgraph carries: `v1,t=<unix ms>,s=<base64url HMAC-SHA256>`. */
 export const GATEWAY_SIGNATURE_HEADER = "x-kamina-gateway-signature";
@@ -30,20 +30,19 @@ export type SignatureRefusal = "missing" | "malformed" | "stale" | "mismatch";
  * method, URL and replay, consent receipts) the gateway has done for the request it signed.
  *
  * Signed under the current key-encryption key; verified under it and the previous ones
- * (KEY_ENCRYPTION_KEY_PREVIOUS), so a KEK rotation can roll through the instances one by one
- * (docs/operations.md, Rotating keys).
+ * (KekMac), so a KEK rotation can roll through the instances (docs/operations.md, Rotating keys).
  */
 export class GatewaySignature {
-  private readonly keys: Buffer[];
+  private readonly mac: KekMac;
 
   constructor(keyEncryptionKey: Uint8Array, previousKeyEncryptionKeys: readonly Uint8Array[] = []) {
-    this.keys = acceptedKeys(keyEncryptionKey, previousKeyEncryptionKeys).map((kek) => Buffer.from(hkdfSync("sha256", kek, new Uint8Array(0), "kamina-graph gateway request signature v1", 32)));
+    this.mac = new KekMac("kamina-graph gateway request signature v1", keyEncryptionKey, previousKeyEncryptionKeys);
   }
 
   /** The header value for `request`, made at `now`. */
   sign(request: SignedRequest, now = Date.now()): string {
     const time = String(Math.trunc(now));
-    return `v1,t=${time},s=${mac(this.keys[0]!, signedText(time, request)).toString("base64url")}`;
+    return `v1,t=${time},s=${this.mac.make(signedText(time, request)).toString("base64url")}`;
   }
 
   /** Undefined when `header` is a current signature of `request`; else why not. */
@@ -55,18 +54,13 @@ export class GatewaySignature {
     const [, time, signature] = match as unknown as [string, string, string];
     if (Math.abs(now - Number(time)) > SIGNATURE_WINDOW_MS) return "stale";
     const given = Buffer.from(signature, "base64url");
-    const signed = signedText(time, request);
-    return macUnderAny(given, this.keys, (key) => mac(key, signed)) ? undefined : "mismatch";
+    return this.mac.matches(given, signedText(time, request)) ? undefined : "mismatch";
   }
 }
 
 function signedText(time: string, request: SignedRequest): string {
   const bodyHash = createHash("sha256").update(request.body).digest("hex");
   return `v1\n${time}\n${request.method.toUpperCase()}\n${targetOf(request.target)}\n${bodyHash}`;
-}
-
-function mac(key: Buffer, text: string): Buffer {
-  return createHmac("sha256", key).update(text).digest();
 }
 
 /** Full URLs signed lately (the gateway signs for a handful of subgraph URLs): parsed once each. */

@@ -1,5 +1,4 @@
-import { createHmac, hkdfSync } from "node:crypto";
-import { acceptedKeys, macUnderAny } from "./accepted-keys.ts";
+import { KekMac } from "./kek-mac.ts";
 import type { Country } from "../../generated/prisma/enums.ts";
 
 /** The header the gateway sends its seal in; a subgraph reached directly never gets a valid one. */
@@ -30,17 +29,17 @@ interface SealBody {
  * token on the very next request.
  */
 export class TokenCheckSeal {
-  /** The current key-encryption key's first (it seals), then the previous ones' (they open too). */
-  private readonly keys: Buffer[];
+  /** Seals under the current key-encryption key, opens under it and the previous ones. */
+  private readonly mac: KekMac;
 
   constructor(keyEncryptionKey: Uint8Array, previousKeyEncryptionKeys: readonly Uint8Array[] = []) {
-    this.keys = acceptedKeys(keyEncryptionKey, previousKeyEncryptionKeys).map((kek) => Buffer.from(hkdfSync("sha256", kek, new Uint8Array(0), "kamina-graph token-check seal v1", 32)));
+    this.mac = new KekMac("kamina-graph token-check seal v1", keyEncryptionKey, previousKeyEncryptionKeys);
   }
 
   seal(tokenId: string, state: CheckedState, now = Date.now()): string {
     const body: SealBody = { t: tokenId, e: now + SEAL_TTL_MS, ...(state.kind === "client" ? { c: state.countries, v: state.consentVersion } : {}) };
     const encoded = Buffer.from(JSON.stringify(body)).toString("base64url");
-    return `${encoded}.${mac(this.keys[0]!, encoded).toString("base64url")}`;
+    return `${encoded}.${this.mac.make(encoded).toString("base64url")}`;
   }
 
   /** The sealed state when `value` is a valid, current seal for the token `tokenId`; else undefined. */
@@ -50,7 +49,7 @@ export class TokenCheckSeal {
     if (dot <= 0) return undefined;
     const encoded = value.slice(0, dot);
     const given = Buffer.from(value.slice(dot + 1), "base64url");
-    if (!macUnderAny(given, this.keys, (key) => mac(key, encoded))) return undefined;
+    if (!this.mac.matches(given, encoded)) return undefined;
     let body: SealBody;
     try {
       body = JSON.parse(Buffer.from(encoded, "base64url").toString("utf8")) as SealBody;
@@ -62,9 +61,4 @@ export class TokenCheckSeal {
     if (!Array.isArray(body.c) || typeof body.v !== "string") return undefined;
     return { kind: "client", countries: body.c, consentVersion: body.v };
   }
-
-}
-
-function mac(key: Buffer, encoded: string): Buffer {
-  return createHmac("sha256", key).update(encoded).digest();
 }

@@ -2,16 +2,7 @@ import type { ApolloServerPlugin, BaseContext } from "@apollo/server";
 import { trace } from "@opentelemetry/api";
 import { activeMetrics, operationLabel } from "./metrics.ts";
 import { tracingEnabled } from "./tracing.ts";
-
-/** What an answer may wait on before it leaves (platform/http/answer-holds.ts): a failed hold withholds it. */
-interface HeldAnswer {
-  settled(): Promise<void>;
-}
-
-function holdsOf(context: unknown): HeldAnswer | undefined {
-  const holds = (context as { holds?: unknown } | null)?.holds;
-  return holds !== null && typeof holds === "object" && typeof (holds as HeldAnswer).settled === "function" ? (holds as HeldAnswer) : undefined;
-}
+import { AnswerHolds } from "../http/answer-holds.ts";
 
 /**
  * Per operation: a request count by outcome, its errors by code, its latency (metrics.ts), and the
@@ -41,9 +32,9 @@ export function operationMetricsPlugin<TContext extends BaseContext>(): ApolloSe
             metrics.graphqlDuration.observe({ operation }, (performance.now() - started) / 1000);
           };
           const codes = errors.map((error) => (typeof error.extensions?.code === "string" ? error.extensions.code : "UNKNOWN"));
-          const holds = holdsOf(contextValue);
+          const holds = (contextValue as { holds?: unknown }).holds;
           // Not awaited: the answer is encoded while the write runs; the HTTP server sends it once it settled.
-          if (holds) void holds.settled().then(() => count(codes), () => count(["INTERNAL_SERVER_ERROR"]));
+          if (holds instanceof AnswerHolds) void holds.settled().then(() => count(codes), () => count(["INTERNAL_SERVER_ERROR"]));
           else count(codes);
         },
       };
