@@ -22,6 +22,8 @@ export interface GatewayContext {
   tokenCheck?: string;
   /** What the request was counted against (rate-limit/): the RateLimit headers of its answer, and its cost is charged to it. */
   rateLimit?: RequestMeter;
+  /** The request's own count, under way (/graphql): the operation waits for it with its cost (graphql-rate-limits.ts). */
+  requestCounted?: Promise<void>;
   /** What the subgraphs report they returned, per consent; set by the scoped gateway for each operation. */
   receipts?: ReceiptCollector;
   /**

@@ -9,7 +9,7 @@ import type { Logger } from "../platform/logger.ts";
 import { authenticate } from "../platform/auth/authenticate.ts";
 import { allTenants, createPrismaClient, type DatabaseTarget } from "../platform/database/database.ts";
 import { createAuthServices, type AuthServices } from "./auth/services.ts";
-import { costCharger, countGraphQLRequest, rateLimitHeadersPlugin } from "./rate-limit/graphql-rate-limits.ts";
+import { costCharger, rateLimitHeadersPlugin, startGraphQLRequestCount } from "./rate-limit/graphql-rate-limits.ts";
 import { startRateLimits } from "./rate-limit/rate-limits.ts";
 import { gatewayContext, type GatewayContext } from "./context.ts";
 import { ScopedGateway } from "./scopes/scoped-gateway.ts";
@@ -133,9 +133,9 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     routes: withDashboard(withLandingPage(createRestRoutes(auth, apollo, options.importer)), auth),
     context: async ({ requestId, request, graphql, holds }) => {
       const { viewer, authorization, dpop } = await authenticate(auth.verifier, request, auth.proofs);
-      const rateLimit = await countGraphQLRequest(rateLimits, viewer.clientId);
+      const { meter, counted } = startGraphQLRequestCount(rateLimits, viewer.clientId);
       const trustedDocument = await trustedDocuments.admit(viewer.clientId, graphql);
-      return { ...gatewayContext(auth.verifier, requestId, viewer, authorization, dpop, rateLimit), ...(trustedDocument !== undefined ? { trustedDocument } : {}), ...(holds ? { holds } : {}) };
+      return { ...gatewayContext(auth.verifier, requestId, viewer, authorization, dpop, meter), requestCounted: counted, ...(trustedDocument !== undefined ? { trustedDocument } : {}), ...(holds ? { holds } : {}) };
     },
   });
   // Subscriptions (graphql-ws) share the HTTP server and the /graphql path.

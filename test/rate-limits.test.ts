@@ -234,6 +234,33 @@ describe("per-client rate limits, counted in PostgreSQL and shared by two gatewa
     assert.equal(cheap.status, 200, `what is left of the quota still serves a cheap operation: ${JSON.stringify(cheap.body)}`);
   });
 
+  test("a /graphql request's count and its operation's cost are one statement: both rows are written by the same transaction", async () => {
+    const client = await liveClient(prisma, "live_one_statement");
+    const token = await partnerToken(first.gateway!.origin, client.basic);
+    const answer = await graphql(first.graphqlUrl, CHEAP, token);
+    assert.equal(answer.status, 200, JSON.stringify(answer.body));
+    const rows = await prisma.$queryRaw<{ key: string; writer: string }[]>`SELECT key, xmin::text AS writer FROM rate_limit WHERE key IN (${`kamina:requests:${client.id}`}, ${`kamina:cost:${client.id}`}) ORDER BY key`;
+    assert.equal(rows.length, 2, JSON.stringify(rows));
+    assert.equal(rows[0]!.writer, rows[1]!.writer, `written by ${JSON.stringify(rows)}`);
+  });
+
+  test("a request refused for its count is not charged the cost counted beside it, and its operation does not run", async () => {
+    const client = await liveClient(prisma, "live_refund");
+    const token = await partnerToken(first.gateway!.origin, client.basic);
+    for (let count = 2; count <= REQUESTS; count++) assert.equal((await graphql(first.graphqlUrl, CHEAP, token)).status, 200);
+    const costKey = `kamina:cost:${client.id}`;
+    const spent = async () => (await prisma.$queryRaw<{ points: number }[]>`SELECT points FROM rate_limit WHERE key = ${costKey}`)[0]?.points;
+    const before = await spent();
+    assert.ok(before !== undefined && before > 0, `cost counted: ${before}`);
+    const refused = await graphql(first.graphqlUrl, COSTLY, token);
+    assert.equal(refused.status, 429, JSON.stringify(refused.body));
+    assert.equal(refused.body.data, undefined);
+    assert.equal(refused.body.errors?.[0]?.extensions?.code, "RATE_LIMITED");
+    assert.match(refused.body.errors![0]!.message, /over its 25 requests per 60 s/);
+    assert.equal(remaining(refused.headers, "requests"), 0);
+    assert.equal(await spent(), before, "the refused operation's 301 given back");
+  });
+
   test("failed Basic authentications lock a client id out after the quota: the right secret is refused with 429 until the window passes", async () => {
     const client = await liveClient(prisma, "live_auth");
     const other = await liveClient(prisma, "live_auth_other");

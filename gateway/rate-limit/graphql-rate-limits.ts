@@ -16,25 +16,53 @@ export function graphQLRateLimited(error: RateLimitExceeded, meter?: RequestMete
   return graphQLError("RATE_LIMITED", error.message, { retryAfter: error.retryAfterSeconds, http: { status: 429, headers } });
 }
 
-/** Counts one /graphql request of the token's client, and refuses it once its plan's operations are spent; its meter goes in the request's context. */
-export async function countGraphQLRequest(rateLimits: RateLimits, clientId: string): Promise<RequestMeter> {
-  const meter = new RequestMeter();
-  try {
-    await rateLimits.countRequest(meter, clientId);
-    await rateLimits.spendQuota(meter, clientId, PRODUCTS.graphql);
-  } catch (error) {
-    throw error instanceof RateLimitExceeded ? graphQLRateLimited(error, meter) : error;
-  }
-  return meter;
+/** A /graphql request's count: the meter for its context, and the count itself, under way. */
+export interface GraphQLRequestCount {
+  meter: RequestMeter;
+  /** Rejects with the 429 once the client is over its requests or its plan's operations. */
+  counted: Promise<void>;
 }
 
-/** For operationLimitsPlugin's `onCost`: charges the admitted operation's cost to the token's client. */
+/**
+ * Counts one /graphql request of the token's client, and refuses it once its plan's operations
+ * are spent, without waiting: the count goes out now, and the request waits for it beside its
+ * operation's cost (costCharger), so both are known before anything runs. Waited for here, the
+ * count was a round trip of its own before Apollo even parsed the request, and the cost a second
+ * one after; now they share a statement (BatchedCounts). A request that never gets to its cost (a
+ * document that does not parse) is counted all the same, and answered with its own error.
+ */
+export function startGraphQLRequestCount(rateLimits: RateLimits, clientId: string): GraphQLRequestCount {
+  const meter = new RequestMeter();
+  const counted = (async () => {
+    try {
+      await rateLimits.countRequest(meter, clientId);
+      await rateLimits.spendQuota(meter, clientId, PRODUCTS.graphql);
+    } catch (error) {
+      throw error instanceof RateLimitExceeded ? graphQLRateLimited(error, meter) : error;
+    }
+  })();
+  // Heard by costCharger; unheard when the request fails before it (see above).
+  counted.catch(() => undefined);
+  return { meter, counted };
+}
+
+/**
+ * For operationLimitsPlugin's `onCost`: charges the admitted operation's cost to the token's
+ * client while the request's own count (startGraphQLRequestCount) finishes; either refusal stops
+ * the operation, the request's first. A cost charged for a request refused is given back.
+ */
 export function costCharger(rateLimits: RateLimits): (cost: number, context: GatewayContext) => Promise<void> {
   return async (cost, context) => {
     const meter = context.rateLimit ?? new RequestMeter();
-    try {
-      await rateLimits.chargeCost(meter, context.viewer.clientId, cost);
-    } catch (error) {
+    const clientId = context.viewer.clientId;
+    const [request, operation] = await Promise.allSettled([context.requestCounted, rateLimits.chargeCost(meter, clientId, cost)]);
+    if (request.status === "rejected") {
+      // A refund that fails leaves the window counting one operation too many, never too few.
+      if (operation.status === "fulfilled") await rateLimits.refundCost(meter, clientId, cost).catch(() => undefined);
+      throw request.reason;
+    }
+    if (operation.status === "rejected") {
+      const error: unknown = operation.reason;
       throw error instanceof RateLimitExceeded ? graphQLRateLimited(error, meter) : error;
     }
   };

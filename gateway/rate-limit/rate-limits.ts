@@ -98,6 +98,13 @@ export class RateLimits {
     await this.consume(meter, limiter, clientId, points, `Client ${clientId} is over its operation cost of ${limiter.policy.quota} per ${limiter.policy.windowSeconds} s (this operation: ${points}); ask for less per operation or wait`, { refundRefused: true });
   }
 
+  /** Gives back an admitted operation's cost: the request it belongs to was refused (graphql-rate-limits.ts). */
+  async refundCost(meter: RequestMeter, clientId: string, cost: number): Promise<void> {
+    if (!(cost > 0) || !Number.isFinite(cost)) return;
+    const limiter = this.cost[(await this.isSandbox(clientId)) ? "sandbox" : "live"];
+    meter.record(stateOf(limiter.policy, await limiter.store.reward(clientId, Math.ceil(cost))));
+  }
+
   /** A consent request for one person: each one a live client sends is a prompt in the person's app. */
   async countConsentPrompt(meter: RequestMeter, client: { id: string; sandbox: boolean }, userId: string): Promise<void> {
     const limiter = this.consentPrompts[client.sandbox ? "sandbox" : "live"];
