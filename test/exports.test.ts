@@ -3,6 +3,7 @@
 // real HTTP, a seeded PostgreSQL.
 import { PairwiseIds } from "../platform/auth/pairwise-ids.ts";
 import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
 import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -24,6 +25,8 @@ import { startTestKamina } from "./support/kamina.ts";
 import { rest, type RestResponse } from "./support/rest.ts";
 
 const OTHER = { id: "of_other_crm", secret: "other-crm-secret-123" };
+/** The KEK before the last rotation: the gateway lists it in KEY_ENCRYPTION_KEY_PREVIOUS. */
+const PREVIOUS_KEK = randomBytes(32);
 
 type Row = Record<string, string | number | null>;
 
@@ -127,7 +130,7 @@ describe("wellness exports", () => {
     await seedDatabase(target, { users: 40, seed: 7, sandboxClientSecret: TEST_SANDBOX_SECRET });
     exportDir = await mkdtemp(join(tmpdir(), "kamina-exports-"));
     // The gateway alone: each test starts and stops the export worker (the realtime workers) itself.
-    kamina = await startTestKamina(target, { REALTIME_WORKERS: "false", EXPORT_DIR: exportDir, EXPORT_POLL_MS: "50" });
+    kamina = await startTestKamina(target, { REALTIME_WORKERS: "false", EXPORT_DIR: exportDir, EXPORT_POLL_MS: "50", KEY_ENCRYPTION_KEY_PREVIOUS: PREVIOUS_KEK.toString("base64url") });
     sql = new pg.Client({ connectionString: database.url });
     await sql.connect();
     await sql.query(
@@ -274,6 +277,12 @@ describe("wellness exports", () => {
     const expired = `${url.origin}${url.pathname}?expires=${expires}&signature=${signer.sign("GET", url.pathname, DEMO_CLIENT, expires)}`;
     assertRefused(await rest(expired, "GET", ""), 403, "FORBIDDEN", /expired/);
     assert.equal((await fetch(done.body.download_url)).status, 200);
+
+    // Signed before a KEK rotation (the old KEK now KEY_ENCRYPTION_KEY_PREVIOUS): good until it expires. Under a KEK nobody lists: refused.
+    const inTenMinutes = Math.floor(Date.now() / 1000) + 600;
+    const underKek = (kek: Buffer) => `${url.origin}${url.pathname}?expires=${inTenMinutes}&signature=${new DownloadSigner(kek).sign("GET", url.pathname, DEMO_CLIENT, inTenMinutes)}`;
+    assert.equal((await fetch(underKek(PREVIOUS_KEK))).status, 200);
+    assertRefused(await rest(underKek(randomBytes(32)), "GET", ""), 403, "FORBIDDEN", /signature/);
   });
 
   test("creating an export needs a partner token with exports.create and a known format", async () => {

@@ -7,13 +7,14 @@ export type DownloadCheck = "valid" | "bad-signature" | "expired";
  * `expires` (Unix seconds). HMAC-SHA256 over the method, the path, the client the export
  * belongs to and the expiry, keyed with a key derived (HKDF) from the key-encryption key every
  * gateway instance shares, so any instance verifies what another signed. Changing any of them
- * (another job's path, a later expiry) breaks the signature.
+ * (another job's path, a later expiry) breaks the signature. Checked under the previous KEKs
+ * too (KekMac): a URL handed out before a KEK rotation works until it expires.
  */
 export class DownloadSigner {
   private readonly mac: KekMac;
 
-  constructor(keyEncryptionKey: Uint8Array) {
-    this.mac = new KekMac("kamina-graph export download url v1", keyEncryptionKey);
+  constructor(keyEncryptionKey: Uint8Array, previousKeyEncryptionKeys: readonly Uint8Array[] = []) {
+    this.mac = new KekMac("kamina-graph export download url v1", keyEncryptionKey, previousKeyEncryptionKeys);
   }
 
   sign(method: string, path: string, clientId: string, expires: number): string {

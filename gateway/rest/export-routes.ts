@@ -125,7 +125,7 @@ const SPECS = {
 export function addExportRoutes(router: RestRoutes, services: AuthServices): void {
   const jobs = new ExportJobs(services.prisma);
   const storage = createExportStorage(services.config.exports);
-  const signer = new DownloadSigner(services.config.tokens.keyEncryptionKey);
+  const signer = new DownloadSigner(services.config.tokens.keyEncryptionKey, services.config.tokens.previousKeyEncryptionKeys);
   const userScopes: ReadonlySet<string> = new Set(USER_SCOPES);
 
   async function exporter(request: IncomingMessage): Promise<Extract<Viewer, { kind: "client" }>> {
