@@ -4,8 +4,8 @@
 // seeded consent to every read scope (so both sides return the same, complete answer), and
 // runs kamina-graph in a child process on that database, one at a time: as deployed, and with
 // UNSAFE_DISABLE_SCOPE_ENFORCEMENT=true (no per-field scope checks, no per-person consent
-// look-ups, no receipts; tokens are still verified and the consent join that decides which
-// people a partner sees still runs). Drives bench:gateway's five-subgraph query (20 users, a
+// look-ups, no receipts; tokens are still verified, the consent join that decides which
+// people a partner sees still runs, and calls are still metered). Drives bench:gateway's five-subgraph query (20 users, a
 // partner token) against each, alternating the order every round so drift on a shared machine
 // falls on both sides, and prints req/s, p50 and p99 side by side with the overhead. `--load
 // distinct` sends bench:gateway's distinct pages instead (a rotating cursor: no two requests in

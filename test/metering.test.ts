@@ -49,14 +49,14 @@ describe("pay-per-call metering", () => {
     }
   }
 
-  /** A sandbox partner client of its own, with a consent of PERSON_B's; answers the consent's token. */
-  async function partner(client: { id: string; secret: string }): Promise<string> {
+  /** A sandbox partner client of its own, with a consent of `person`'s; answers the consent's token. */
+  async function partner(client: { id: string; secret: string }, person = PERSON_B): Promise<string> {
     await prisma.partnerClient.create({
       data: { id: client.id, name: client.id, secretHash: await hashSecret(client.secret), countries: ["MX"], allowedScopes: [...USER_SCOPES], clientScopes: [], sandbox: true },
     });
     const answer = await rest(origin(), "POST", "/v1/auth/consent", {
       headers: basic(client.id, client.secret),
-      json: { client_id: client.id, user_external_id: PERSON_B, scopes: ["wellness.read", "debts.read"], country: "MX", consent_text_version: CONSENT_TEXT_VERSION },
+      json: { client_id: client.id, user_external_id: person, scopes: ["wellness.read", "debts.read"], country: "MX", consent_text_version: CONSENT_TEXT_VERSION },
     });
     assert.equal(answer.status, 200, JSON.stringify(answer.body));
     return answer.body.access_token as string;
@@ -137,6 +137,24 @@ describe("pay-per-call metering", () => {
     assert.deepEqual(receipts[0], { receipts: K + M, requests: K + M });
     const counted = totals(answer);
     assert.equal(counted.graphql! + counted[DEBTS_PRODUCT]!, receipts[0]!.receipts);
+  });
+
+  test("a gateway with UNSAFE_DISABLE_SCOPE_ENFORCEMENT (bench:enforcement's unenforced side) writes no receipt but still meters every call", async () => {
+    const client = { id: "metered_unenforced", secret: "metered-unenforced-secret" };
+    const token = await partner(client, PERSON_A);
+    const unenforced = await startTestKamina({ kind: "postgres", url: database.url, poolSize: 2 }, { UNSAFE_DISABLE_SCOPE_ENFORCEMENT: "true", REALTIME_WORKERS: "false" });
+    try {
+      for (let i = 0; i < K; i++) {
+        const read = await postGraphQL(unenforced.graphqlUrl, READ_WELLNESS, {}, bearer(token));
+        assert.equal(read.status, 200, JSON.stringify(read.body));
+        assert.equal(read.body.data?.me?.wellness?.score, 64, JSON.stringify(read.body));
+      }
+    } finally {
+      await unenforced.stop();
+    }
+    assert.deepEqual(totals(await usage(client)), { graphql: K });
+    const receipts = await prisma.auditEvent.count({ where: { action: "consent.receipt", clientId: client.id } });
+    assert.equal(receipts, 0);
   });
 
   test("another client's usage is its own", async () => {

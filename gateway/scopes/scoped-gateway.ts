@@ -74,7 +74,7 @@ export class ScopedGateway implements GatewayInterface {
     this.filtered = new LruMap(options.filterCacheSize ?? 2000);
     this.receiptWriter = new ReceiptWriter(options.prisma);
     this.usage = new UsageCounter(options.prisma);
-    if (!options.enforce) options.logger.warn("UNSAFE_DISABLE_SCOPE_ENFORCEMENT is set: the gateway does not filter fields by scope and writes no consent receipts (benchmarks only)");
+    if (!options.enforce) options.logger.warn("UNSAFE_DISABLE_SCOPE_ENFORCEMENT is set: the gateway does not filter fields by scope and writes no consent receipts (benchmarks only); calls are still metered");
   }
 
   /** Field coordinate → what it needs, as read from the supergraph (docs and tests read it). */
@@ -93,8 +93,14 @@ export class ScopedGateway implements GatewayInterface {
       const filter = new OperationFilter(schema, this.security.fieldRules, this.security.argumentRules);
       scoped = (requestContext: GatewayRequestContext) => this.execute(requestContext, executor, filter);
     } else {
-      // Sharing is not enforcement: without it the benchmark's unenforced side would run every identical query alone.
-      scoped = async (requestContext: GatewayRequestContext) => ownResult(await this.executeShared(requestContext, requestContext.queryHash, requestContext.context as GatewayContext, undefined, executor));
+      // Sharing and metering are not enforcement: the benchmark's unenforced side keeps both, so
+      // that what it saves is what filtering, guards and receipts cost, and nothing else.
+      scoped = async (requestContext: GatewayRequestContext) => {
+        const context = requestContext.context as GatewayContext;
+        const result = ownResult(await this.executeShared(requestContext, requestContext.queryHash, context, undefined, executor));
+        await this.countCall(context, billedProduct(context));
+        return result;
+      };
     }
     return { executor: (requestContext: GatewayRequestContext) => this.withPairwiseIds(requestContext, scoped) };
   }
@@ -158,15 +164,19 @@ export class ScopedGateway implements GatewayInterface {
       } catch {
         return { errors: [graphQLError("INTERNAL_SERVER_ERROR", "The consent receipt could not be recorded; no data was returned", { http: { status: 500 } })] };
       }
-    } else if (product !== undefined) {
-      try {
-        await this.usage.add(context.viewer.clientId, product);
-      } catch (error) {
-        // No personal data in this answer: it goes out, and the operator hears of the call not billed.
-        this.options.logger.error({ err: error, requestId: context.requestId, product }, "could not count a billable call");
-      }
-    }
+    } else await this.countCall(context, product);
     return answer();
+  }
+
+  /** Meters a call that writes no receipt (none billed: nothing to do). */
+  private async countCall(context: GatewayContext, product: string | undefined): Promise<void> {
+    if (product === undefined) return;
+    try {
+      await this.usage.add(context.viewer.clientId, product);
+    } catch (error) {
+      // No personal data in this answer: it goes out, and the operator hears of the call not billed.
+      this.options.logger.error({ err: error, requestId: context.requestId, product }, "could not count a billable call");
+    }
   }
 
   /**
