@@ -244,6 +244,18 @@ describe("per-client rate limits, counted in PostgreSQL and shared by two gatewa
     assert.equal(rows[0]!.writer, rows[1]!.writer, `written by ${JSON.stringify(rows)}`);
   });
 
+  test("requests with a revoked token are refused and spend nothing of their client's quota", async () => {
+    const client = await liveClient(prisma, "live_revoked");
+    const token = await partnerToken(first.gateway!.origin, client.basic);
+    const revoked = await rest(first.gateway!.origin, "POST", "/v1/auth/revoke", { headers: client.basic, form: { token } });
+    assert.equal(revoked.status, 200, JSON.stringify(revoked.body));
+    const counted = async () => (await prisma.$queryRaw<{ points: number }[]>`SELECT points FROM rate_limit WHERE key = ${`kamina:requests:${client.id}`}`)[0]?.points;
+    const before = await counted();
+    const answers = await Promise.all(Array.from({ length: 10 }, () => graphql(first.graphqlUrl, CHEAP, token)));
+    for (const answer of answers) assert.equal(answer.status, 401, JSON.stringify(answer.body));
+    assert.equal(await counted(), before);
+  });
+
   test("a request refused for its count is not charged the cost counted beside it, and its operation does not run", async () => {
     const client = await liveClient(prisma, "live_refund");
     const token = await partnerToken(first.gateway!.origin, client.basic);
