@@ -36,6 +36,7 @@ export interface GatewayContext {
   /**
    * Where a write the answer must not go out without is handed to the HTTP server (/graphql over
    * HTTP and in process); absent (REST routes), such a write is waited for before the operation returns.
+   * Present, the answer is also written out as it is, never changed (a shared one is final: shared-answers.ts).
    */
   holds?: AnswerHolds;
 }

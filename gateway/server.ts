@@ -10,6 +10,7 @@ import { authenticate } from "../platform/auth/authenticate.ts";
 import { allTenants, createPrismaClient, type DatabaseTarget } from "../platform/database/database.ts";
 import { createAuthServices, type AuthServices } from "./auth/services.ts";
 import { costCharger, rateLimitHeadersPlugin, startGraphQLRequestCount } from "./rate-limit/graphql-rate-limits.ts";
+import { stringifyResult } from "./shared-answers.ts";
 import { startRateLimits } from "./rate-limit/rate-limits.ts";
 import { gatewayContext, type GatewayContext } from "./context.ts";
 import { ScopedGateway } from "./scopes/scoped-gateway.ts";
@@ -95,6 +96,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     gateway,
     formatError,
     includeStacktraceInErrorResponses: false,
+    // A shared execution's answer is encoded once for all its requests (shared-answers.ts).
+    stringifyResult,
     // The launcher owns shutdown; Apollo's own signal handlers would race it.
     stopOnTerminationSignals: false,
     // Answers are no-store (personal data): no cache hints to compute.

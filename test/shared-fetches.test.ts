@@ -14,6 +14,7 @@ import { basic, bearer, CONSENT_TEXT_VERSION, consentToken, DEMO_CLIENT, TEST_SA
 import { countStatements, startTestKamina, type GraphQLResponse } from "./support/kamina.ts";
 import { rest } from "./support/rest.ts";
 import { disableMetrics, enableMetrics, type KaminaMetrics } from "../platform/observability/metrics.ts";
+import { markFinal, stringifyResult } from "../gateway/shared-answers.ts";
 
 const PAGE = `query Page { me { id wellness { score band } debts { id balance } } }`;
 /** Another sandbox client: the same person's data asked by two clients. */
@@ -152,6 +153,31 @@ describe("identical subgraph fetches in flight", () => {
     assert.equal(shared.rowCount, 1, "the six identical reads, written by one statement, are one receipt");
     assert.deepEqual([...shared.rows[0]!.request_ids].sort(), answers.map((answer) => answer.requestId).sort());
     assert.equal(shared.rows[0]!.request_ids[0], shared.rows[0]!.request_id);
+  });
+
+  test("sharers of an answer with removed fields get, byte for byte, the text a lone request gets", async () => {
+    // No debts.read: the debts are removed from the operation, null in the answer, with an error at their path.
+    const token = await consentToken(kamina, people[0], ["wellness.read"]);
+    const text = async () => {
+      const response = await fetch(kamina.graphqlUrl, { method: "POST", headers: { "content-type": "application/json", ...bearer(token) }, body: JSON.stringify({ query: PAGE }) });
+      return { status: response.status, text: await response.text() };
+    };
+    const alone = await text();
+    assert.equal(alone.status, 200);
+    const body = JSON.parse(alone.text) as GraphQLResponse["body"];
+    assert.equal(body.data!.me.debts, null);
+    assert.equal(body.errors?.[0]?.extensions?.code, "UNAUTHORIZED_FIELD_OR_TYPE");
+    const sharedBefore = await sharedOperations();
+    const answers = await Promise.all(
+      await whileLocked(async () => {
+        const requests = Array.from({ length: 4 }, () => text());
+        await waitForWaiting(1);
+        await sleep(1_000);
+        return requests;
+      }),
+    );
+    assert.equal((await sharedOperations()) - sharedBefore, 3);
+    for (const answer of answers) assert.deepEqual(answer, alone);
   });
 
   test("two people asking the same query at once are never shared: each gets their own answer", async () => {
@@ -305,6 +331,24 @@ describe("identical subgraph fetches in flight", () => {
     for (const answer of answers) {
       assert.deepEqual(answer.body, alone.body);
       assert.equal(await receiptsOf(answer.requestId), receipts, `request ${answer.requestId} is recorded by a receipt per person`);
+    }
+  });
+});
+
+describe("a shared answer's encoding", () => {
+  const RESULTS = [
+    { errors: [{ message: "Not authorised", path: ["me", "debts"], extensions: { code: "UNAUTHORIZED_FIELD_OR_TYPE" } }], data: { me: { id: "USR_1", debts: null, name: "Zoë \u2028 \"q\"" } }, extensions: { cost: 3 } },
+    { errors: undefined, data: { users: { edges: [{ node: { id: "a", score: 1.5 } }, { node: { id: "b", score: null } }] } }, extensions: undefined },
+    { data: { me: null }, errors: [{ message: "late" }] },
+  ];
+
+  test("a final data object's answer is what Apollo's own encoding writes, from the first request on", () => {
+    for (const result of RESULTS) {
+      const expected = `${JSON.stringify(result)}\n`;
+      assert.equal(stringifyResult(result), expected, "not final");
+      markFinal(result.data);
+      assert.equal(stringifyResult(result), expected, "final, encoded");
+      assert.equal(stringifyResult({ ...result }), expected, "final, another request's result around the same data");
     }
   });
 });

@@ -15,6 +15,7 @@ import { readSupergraphSecurity, type SupergraphSecurity } from "./supergraph-ru
 import { InflightFetches, type Shared } from "../inflight-fetches.ts";
 import { callerState } from "../caller-state.ts";
 import { copyJson } from "../../platform/json-copy.ts";
+import { markFinal } from "../shared-answers.ts";
 import { activeMetrics } from "../../platform/observability/metrics.ts";
 
 type GatewayInterface = ApolloServerOptionsWithGateway<GatewayContext>["gateway"];
@@ -41,11 +42,17 @@ export interface ScopedGatewayOptions {
 
 /** An execution as its sharers get it: the result and what the subgraphs reported it returned. */
 interface Execution {
-  /** Also the other sharers' when shared: copy it before changing it (ownResult). */
+  /** As the executor answered it; shaped in place into `answer` when shared (answerFor). */
   result: GatewayResult;
   /** What the subgraphs reported to the request that ran it, complete once it is over; its sharers' receipts are these (none with enforcement off). */
   receipts: ReceiptCollector | undefined;
+  /** Shared: the result shaped once for every sharer, never changed after (answerFor). */
+  answer?: GatewayResult;
 }
+
+/** Shapes a result in place for the request that gets it (its removed fields, its pairwise person ids). */
+type Shape = (result: GatewayResult) => GatewayResult;
+type ShapedExecutor = (requestContext: GatewayRequestContext, translateIds: Shape) => Promise<GatewayResult>;
 
 
 /**
@@ -88,16 +95,16 @@ export class ScopedGateway implements GatewayInterface {
 
   async load(options: Parameters<GatewayInterface["load"]>[0]) {
     const { schema, executor } = await this.inner.load(options);
-    let scoped: GatewayExecutor;
+    let scoped: ShapedExecutor;
     if (this.options.enforce) {
       const filter = new OperationFilter(schema, this.security.fieldRules, this.security.argumentRules);
-      scoped = (requestContext: GatewayRequestContext) => this.execute(requestContext, executor, filter);
+      scoped = (requestContext, translateIds) => this.execute(requestContext, executor, filter, translateIds);
     } else {
       // Sharing and metering are not enforcement: the benchmark's unenforced side keeps both, so
       // that what it saves is what filtering, guards and receipts cost, and nothing else.
-      scoped = async (requestContext: GatewayRequestContext) => {
+      scoped = async (requestContext, translateIds) => {
         const context = requestContext.context as GatewayContext;
-        const result = ownResult(await this.executeShared(requestContext, requestContext.queryHash, context, undefined, executor));
+        const result = answerFor(await this.executeShared(requestContext, requestContext.queryHash, context, undefined, executor), translateIds, context);
         await this.countCall(context, billedProduct(context));
         return result;
       };
@@ -106,26 +113,24 @@ export class ScopedGateway implements GatewayInterface {
   }
 
   /** The client's pairwise person ids in, ours inside, the client's out (graphql-person-ids.ts). */
-  private async withPairwiseIds(requestContext: GatewayRequestContext, executor: GatewayExecutor): Promise<GatewayResult> {
+  private withPairwiseIds(requestContext: GatewayRequestContext, executor: ShapedExecutor): Promise<GatewayResult> {
     const viewer = (requestContext.context as GatewayContext).viewer;
     const { personIds } = this.options;
     const translation = personIds.translateArguments(requestContext.schema, requestContext.document, requestContext.request.variables, viewer);
     const queryHash = translation.documentChanged ? createHash("sha256").update(requestContext.queryHash).update("\u0000persons\u0000").update(print(translation.document)).digest("hex") : requestContext.queryHash;
-    const result = await executor({
-      ...requestContext,
-      document: translation.document,
-      queryHash,
-      request: { ...requestContext.request, ...(translation.variables ? { variables: translation.variables } : {}) },
-    });
-    if (result.data) personIds.translateResult(requestContext.schema, requestContext.document, requestContext.operationName, result.data, viewer);
-    return result;
+    const translateIds: Shape = (result) => {
+      if (result.data) personIds.translateResult(requestContext.schema, requestContext.document, requestContext.operationName, result.data, viewer);
+      return result;
+    };
+    const translated = { ...requestContext, document: translation.document, queryHash, request: { ...requestContext.request, ...(translation.variables ? { variables: translation.variables } : {}) } };
+    return executor(translated, translateIds);
   }
 
   stop(): Promise<void> {
     return this.inner.stop();
   }
 
-  private async execute(requestContext: GatewayRequestContext, executor: GatewayExecutor, filter: OperationFilter): Promise<GatewayResult> {
+  private async execute(requestContext: GatewayRequestContext, executor: GatewayExecutor, filter: OperationFilter, translateIds: Shape): Promise<GatewayResult> {
     const context = requestContext.context as GatewayContext;
     let receipts = new ReceiptCollector();
     context.receipts = receipts;
@@ -138,11 +143,9 @@ export class ScopedGateway implements GatewayInterface {
       // A sharer writes the receipts its execution collected: one list for all of them.
       receipts = executed.value.receipts ?? receipts;
     }
-    // The result is copied (when shared) and changed only once the receipts' statement is on its way.
-    const answer = (): GatewayResult => {
-      const result = ownResult(executed);
-      return operation.removals.length > 0 ? withRemovedFields(result, operation, requestContext.request.variables) : result;
-    };
+    // The result is shaped only once the receipts' statement is on its way.
+    const shape: Shape = (result) => translateIds(operation.removals.length > 0 ? withRemovedFields(result, operation, requestContext.request.variables) : result);
+    const answer = (): GatewayResult => answerFor(executed, shape, context);
 
     const product = billedProduct(context);
     if (!receipts.isEmpty) {
@@ -182,8 +185,8 @@ export class ScopedGateway implements GatewayInterface {
   /**
    * Runs the operation, or waits for an identical one in flight for the same caller (a query
    * with the same text, operation name and variables, the same token, DPoP key and checked
-   * consent state: caller-state.ts) and takes its result (copied by each request before it
-   * changes it: ownResult) and what its subgraphs reported. Everything per request stays per
+   * consent state: caller-state.ts) and takes its result (shaped once for all: answerFor) and
+   * what its subgraphs reported. Everything per request stays per
    * request: authentication, rate limits and cost, this request's own record in the receipts
    * (written by execute), pairwise ids. Never a mutation.
    */
@@ -223,11 +226,23 @@ function sharingKey(requestContext: GatewayRequestContext, queryHash: string, co
   return `${queryHash}\n${requestContext.operationName ?? ""}\n${variables ? JSON.stringify(variables) : ""}\n${caller}`;
 }
 
-/** The execution's result for this request to change in place (removed fields, pairwise ids): a copy when others have it too. */
-function ownResult(execution: Shared<Execution>): GatewayResult {
-  const { result } = execution.value;
-  if (!execution.shared) return result;
-  return { ...result, ...(result.data ? { data: copyJson(result.data) } : {}), ...(result.errors ? { errors: [...result.errors] } : {}) };
+/**
+ * The answer this request gets: the execution's result, shaped. A shared execution is shaped
+ * once, by the first of its sharers to get there (they share one key, so one operation, one
+ * caller, one shape), and every sharer is handed that same answer, its data final: encoded once
+ * for all of them (shared-answers.ts). The HTTP server writes a /graphql answer as it is; a REST
+ * route (no answer holds, context.ts) reshapes the data it gets, so it gets a copy.
+ */
+function answerFor(execution: Shared<Execution>, shape: Shape, context: GatewayContext): GatewayResult {
+  const value = execution.value;
+  if (!execution.shared) return shape(value.result);
+  if (value.answer === undefined) {
+    value.answer = shape(value.result);
+    if (value.answer.data) markFinal(value.answer.data);
+  }
+  const answer = value.answer;
+  if (context.holds) return answer;
+  return { ...answer, ...(answer.data ? { data: copyJson(answer.data) } : {}), ...(answer.errors ? { errors: [...answer.errors] } : {}) };
 }
 
 /** What this operation bills: `graphql` on /graphql; a REST call's product once, for its first operation. */
