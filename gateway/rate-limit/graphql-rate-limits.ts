@@ -16,6 +16,11 @@ export function graphQLRateLimited(error: RateLimitExceeded, meter?: RequestMete
   return graphQLError("RATE_LIMITED", error.message, { retryAfter: error.retryAfterSeconds, http: { status: 429, headers } });
 }
 
+/** A count's refusal as /graphql answers it (graphQLRateLimited); any other failure as it is. */
+function asGraphQLRefusal(error: unknown, meter: RequestMeter): unknown {
+  return error instanceof RateLimitExceeded ? graphQLRateLimited(error, meter) : error;
+}
+
 /** A /graphql request's count: the meter for its context, and the count itself, under way. */
 export interface GraphQLRequestCount {
   meter: RequestMeter;
@@ -38,7 +43,7 @@ export function startGraphQLRequestCount(rateLimits: RateLimits, clientId: strin
       await rateLimits.countRequest(meter, clientId);
       await rateLimits.spendQuota(meter, clientId, PRODUCTS.graphql);
     } catch (error) {
-      throw error instanceof RateLimitExceeded ? graphQLRateLimited(error, meter) : error;
+      throw asGraphQLRefusal(error, meter);
     }
   })();
   // Heard by costCharger; unheard when the request fails before it (see above).
@@ -61,10 +66,7 @@ export function costCharger(rateLimits: RateLimits): (cost: number, context: Gat
       if (operation.status === "fulfilled") await rateLimits.refundCost(meter, clientId, cost).catch(() => undefined);
       throw request.reason;
     }
-    if (operation.status === "rejected") {
-      const error: unknown = operation.reason;
-      throw error instanceof RateLimitExceeded ? graphQLRateLimited(error, meter) : error;
-    }
+    if (operation.status === "rejected") throw asGraphQLRefusal(operation.reason, meter);
   };
 }
 

@@ -77,7 +77,7 @@ export class RateLimits {
 
   /** One request of an authenticated client. `sandbox` when already known (Basic authentication read the client). */
   async countRequest(meter: RequestMeter, clientId: string, sandbox?: boolean): Promise<void> {
-    const limiter = this.requests[(sandbox ?? (await this.isSandbox(clientId))) ? "sandbox" : "live"];
+    const limiter = await this.tierOf(this.requests, clientId, sandbox);
     await this.consume(meter, limiter, clientId, 1, `Client ${clientId} is over its ${limiter.policy.quota} requests per ${limiter.policy.windowSeconds} s`);
   }
 
@@ -92,7 +92,7 @@ export class RateLimits {
   /** The estimated cost of an operation the client runs (never 0 or less: nothing to count). */
   async chargeCost(meter: RequestMeter, clientId: string, cost: number): Promise<void> {
     if (!(cost > 0) || !Number.isFinite(cost)) return;
-    const limiter = this.cost[(await this.isSandbox(clientId)) ? "sandbox" : "live"];
+    const limiter = await this.tierOf(this.cost, clientId);
     const points = Math.ceil(cost);
     // A refused operation does not run: what it would have cost is given back, and a cheaper one still fits.
     await this.consume(meter, limiter, clientId, points, `Client ${clientId} is over its operation cost of ${limiter.policy.quota} per ${limiter.policy.windowSeconds} s (this operation: ${points}); ask for less per operation or wait`, { refundRefused: true });
@@ -101,7 +101,7 @@ export class RateLimits {
   /** Gives back an admitted operation's cost: the request it belongs to was refused (graphql-rate-limits.ts). */
   async refundCost(meter: RequestMeter, clientId: string, cost: number): Promise<void> {
     if (!(cost > 0) || !Number.isFinite(cost)) return;
-    const limiter = this.cost[(await this.isSandbox(clientId)) ? "sandbox" : "live"];
+    const limiter = await this.tierOf(this.cost, clientId);
     meter.record(stateOf(limiter.policy, await limiter.store.reward(clientId, Math.ceil(cost))));
   }
 
@@ -150,6 +150,11 @@ export class RateLimits {
       meter.record(state);
       throw new RateLimitExceeded(`${message}: retry in ${state.resetSeconds} s`, state.resetSeconds, [state]);
     }
+  }
+
+  /** The client's tier of `tiered`; `sandbox` when already known (Basic authentication read the client). */
+  private async tierOf<T>(tiered: Tiered<T>, clientId: string, sandbox?: boolean): Promise<T> {
+    return tiered[(sandbox ?? (await this.isSandbox(clientId))) ? "sandbox" : "live"];
   }
 
   private async isSandbox(clientId: string): Promise<boolean> {
